@@ -1,0 +1,3 @@
+// Package config owns loading, defaulting and validating the service
+// configuration file, tributary.yaml.
+package config

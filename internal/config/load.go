@@ -1,0 +1,147 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads, checks and defaults the configuration file at path. Relative
+// paths inside it are resolved against its directory. Problems with the
+// content come back as Problems, all at once.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("resolving config directory: %w", err)
+	}
+	return parse(path, dir, data)
+}
+
+// Parse checks and defaults a configuration read from a file called name;
+// relative paths inside it are resolved against name's directory. Problems
+// come back as Problems, all at once.
+func Parse(name string, data []byte) (*Config, error) {
+	return parse(name, filepath.Dir(name), data)
+}
+
+// parse decodes, checks and defaults data read from the file called name;
+// dir is the base of relative paths.
+func parse(name, dir string, data []byte) (*Config, error) {
+	c := &Config{file: name, where: map[string]position{"": {1, 1}}}
+	p := newCollector(name, c.where)
+	root, err := document(data)
+	if err != nil {
+		p.list = append(p.list, syntaxProblem(name, err))
+		return nil, p.err()
+	}
+	if root != nil {
+		(&decoder{p: p}).decode(root, "", reflect.ValueOf(c).Elem())
+	}
+	c.resolvePaths(dir)
+	c.check(p)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	c.EnsureDefaults()
+	return c, nil
+}
+
+// document returns the top node of the single YAML document in data, or
+// nil when data holds no document.
+func document(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, err
+	default:
+		return nil, &documentError{line: next.Line}
+	}
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			return nil, nil
+		}
+		return doc.Content[0], nil
+	}
+	return &doc, nil
+}
+
+// documentError reports a second YAML document, starting at line.
+type documentError struct{ line int }
+
+func (e *documentError) Error() string { return "only one YAML document is allowed" }
+
+// yamlLine matches the line yaml.v3 puts in front of its syntax errors.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// parserMessages are the yaml.v3 syntax errors raised by its parser rather
+// than its scanner: for those it reports the 0-based line where the
+// enclosing construct starts, and no line at all for the first one.
+var parserMessages = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// syntaxProblem turns a YAML syntax error into a Problem with its line.
+func syntaxProblem(file string, err error) Problem {
+	var de *documentError
+	if errors.As(err, &de) {
+		return Problem{File: file, Line: de.line, Message: de.Error()}
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = err.Error()[len(m[0]):]
+	}
+	if parserMessages[msg] {
+		line++
+	}
+	return Problem{File: file, Line: line, Message: "invalid YAML: " + msg}
+}
+
+// resolvePaths makes relative file paths relative to dir.
+func (c *Config) resolvePaths(dir string) {
+	c.Pebble.Dir = resolvePath(dir, c.Pebble.Dir)
+	for _, s := range c.Sinks {
+		if s.JSONL != nil && s.JSONL.Path != "-" {
+			s.JSONL.Path = resolvePath(dir, s.JSONL.Path)
+		}
+	}
+}
+
+func resolvePath(dir, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir, path)
+}

@@ -1,0 +1,151 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"regexp"
+)
+
+// namePattern is what source and sink names must match: they end up in
+// Pebble keys, metric labels and file names.
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Validate reports every problem of c at once as Problems; zero fields are
+// accepted where they have a default. A Config from Load or Parse carries
+// positions in its file; one built in code gets key paths only.
+func (c *Config) Validate() error {
+	p := newCollector(c.file, c.where)
+	c.check(p)
+	return p.err()
+}
+
+// check reports the semantic problems of c to p.
+func (c *Config) check(p *collector) {
+	if !validLevel(c.Log.Level) {
+		p.at("log.level", "must be one of debug, info, warn, error")
+	}
+	switch c.Log.Format {
+	case "", LogText, LogJSON:
+	default:
+		p.at("log.format", fmt.Sprintf("must be %s or %s", LogText, LogJSON))
+	}
+	if c.Pebble.Dir == "" {
+		p.at("pebble.dir", "is required")
+	}
+	if iv := c.Checkpoint.Interval; iv != 0 && (iv < MinCheckpointInterval || iv > MaxCheckpointInterval) {
+		p.at("checkpoint.interval", fmt.Sprintf("must be between %s and %s", MinCheckpointInterval, MaxCheckpointInterval))
+	}
+	if l := c.HTTP.Listen; l != "" {
+		if _, port, err := net.SplitHostPort(l); err != nil || port == "" {
+			p.at("http.listen", "must be host:port, for example 127.0.0.1:9107")
+		}
+	}
+	c.checkSources(p)
+	c.checkSinks(p)
+}
+
+// validLevel reports whether l is one of the named levels.
+func validLevel(l slog.Level) bool {
+	for _, known := range levelNames {
+		if known == l {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSources reports problems of each source and duplicates across them.
+func (c *Config) checkSources(p *collector) {
+	if len(c.Sources) == 0 {
+		p.at("sources", "at least one source is required")
+	}
+	names := map[string]int{}
+	ids := map[uint32]int{}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		key := fmt.Sprintf("sources[%d]", i)
+		checkName(p, key, s.Name, names, i)
+		if s.ServerID == 0 {
+			p.at(key+".server_id", "is required")
+		} else if j, dup := ids[s.ServerID]; dup {
+			p.at(key+".server_id", fmt.Sprintf("duplicate server_id %d (also sources[%d])", s.ServerID, j))
+		} else {
+			ids[s.ServerID] = i
+		}
+		switch s.Flavor {
+		case "", FlavorAuto, FlavorMySQL, FlavorMariaDB:
+		default:
+			p.at(key+".flavor", fmt.Sprintf("must be one of %s, %s, %s", FlavorAuto, FlavorMySQL, FlavorMariaDB))
+		}
+		s.checkConnection(key, p)
+	}
+}
+
+// checkName reports a missing, malformed or repeated name of the i-th
+// entry at key; seen maps the names met so far to their index.
+func checkName(p *collector, key, name string, seen map[string]int, i int) {
+	switch j, dup := seen[name]; {
+	case name == "":
+		p.at(key+".name", "is required")
+	case !namePattern.MatchString(name):
+		p.at(key+".name", fmt.Sprintf("invalid name %q: must match [a-z0-9][a-z0-9_-]*", name))
+	case dup:
+		p.at(key+".name", fmt.Sprintf("duplicate name %q (also %s[%d])", name, parentKey(key), j))
+	default:
+		seen[name] = i
+	}
+}
+
+// checkConnection reports problems with how the source is reached: either
+// a DSN alone or a host with its user.
+func (s *Source) checkConnection(key string, p *collector) {
+	if s.DataSourceName != "" {
+		if _, err := parseDSN(s.DataSourceName); err != nil {
+			p.at(key+".dsn", "invalid dsn: "+err.Error())
+		}
+		if !s.fromDSN {
+			if s.Host != "" {
+				p.at(key+".host", "dsn and host are mutually exclusive")
+			}
+			others := []struct {
+				field string
+				set   bool
+			}{{"port", s.Port != 0}, {"user", s.User != ""}, {"password_env", s.PasswordEnv != ""}}
+			for _, o := range others {
+				if o.set {
+					p.at(key+"."+o.field, "cannot be combined with dsn (set it inside the dsn)")
+				}
+			}
+		}
+		return
+	}
+	if s.Host == "" {
+		if !p.rejected(key+".dsn") && !p.rejected(key+".host") {
+			p.at(key, "either dsn or host is required")
+		}
+		return
+	}
+	if s.User == "" {
+		p.at(key+".user", "is required when host is set")
+	}
+	if s.PasswordEnv != "" && s.Password == "" {
+		if _, set := os.LookupEnv(s.PasswordEnv); !set {
+			p.at(key+".password_env", fmt.Sprintf("environment variable %s is not set", s.PasswordEnv))
+		}
+	}
+}
+
+// checkSinks reports problems of each sink and duplicate names.
+func (c *Config) checkSinks(p *collector) {
+	if len(c.Sinks) == 0 {
+		p.at("sinks", "at least one sink is required")
+	}
+	names := map[string]int{}
+	for i := range c.Sinks {
+		key := fmt.Sprintf("sinks[%d]", i)
+		checkName(p, key, c.Sinks[i].Name, names, i)
+		c.Sinks[i].check(key, p)
+	}
+}

@@ -1,0 +1,92 @@
+package config_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/config"
+)
+
+// built is a valid configuration as code would build it.
+func built() *config.Config {
+	return &config.Config{
+		Pebble:  config.Pebble{Dir: "/var/lib/tributary"},
+		Sources: []config.Source{{Name: "a", Host: "h", User: "u", ServerID: 1}},
+		Sinks:   []config.Sink{{Name: "s", Type: config.SinkJSONL, JSONL: &config.JSONLSink{Path: "-"}}},
+	}
+}
+
+func TestValidateBuiltInCode(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*config.Config)
+		want   string
+	}{
+		{"valid", func(*config.Config) {}, ""},
+		{"zero config", func(c *config.Config) { *c = config.Config{} },
+			"pebble.dir: is required\nsources: at least one source is required\nsinks: at least one sink is required"},
+		{"level out of the named ones", func(c *config.Config) { c.Log.Level = 2 },
+			"log.level: must be one of debug, info, warn, error"},
+		{"interval too short", func(c *config.Config) { c.Checkpoint.Interval = time.Millisecond },
+			"checkpoint.interval: must be between 10ms and 1m0s"},
+		{"dsn beside host", func(c *config.Config) {
+			c.Sources[0].DataSourceName = "u:p@tcp(h:1)/"
+			c.Sources[0].User = ""
+		}, "sources[0].host: dsn and host are mutually exclusive"},
+		{"dsn alone", func(c *config.Config) {
+			c.Sources[0] = config.Source{Name: "a", ServerID: 1, DataSourceName: "u:p@tcp(h:1)/"}
+		}, ""},
+		{"bad dsn", func(c *config.Config) {
+			c.Sources[0] = config.Source{Name: "a", ServerID: 1, DataSourceName: "u:secret@tcp(h:1/"}
+		}, "sources[0].dsn: invalid dsn: network address not terminated (missing closing brace)"},
+		{"duplicates", func(c *config.Config) {
+			c.Sources = append(c.Sources, c.Sources[0])
+			c.Sinks = append(c.Sinks, c.Sinks[0])
+		}, "sources[1].name: duplicate name \"a\" (also sources[0])\n" +
+			"sources[1].server_id: duplicate server_id 1 (also sources[0])\n" +
+			"sinks[1].name: duplicate name \"s\" (also sinks[0])"},
+		{"sink without settings", func(c *config.Config) { c.Sinks[0].JSONL = nil },
+			"sinks[0].jsonl.path: is required for type jsonl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := built()
+			tt.modify(c)
+			err := c.Validate()
+			if tt.want == "" {
+				require.NoError(t, err)
+				c.EnsureDefaults()
+				require.NoError(t, c.Validate(), "defaults keep it valid")
+				return
+			}
+			var problems config.Problems
+			require.ErrorAs(t, err, &problems)
+			require.Equal(t, tt.want, err.Error())
+			c.EnsureDefaults()
+			require.Equal(t, tt.want, c.Validate().Error(), "defaults neither hide nor add problems")
+		})
+	}
+}
+
+func TestEnsureDefaults(t *testing.T) {
+	c := built()
+	c.Sources = append(c.Sources, config.Source{Name: "b", ServerID: 2, DataSourceName: "repl:pw@tcp(db:3307)/"})
+	c.EnsureDefaults()
+	require.Equal(t, config.LogText, c.Log.Format)
+	require.Equal(t, config.DefaultCheckpointInterval, c.Checkpoint.Interval)
+	require.Equal(t, []sourceFields{
+		{"a", "h", 3306, "u", "", "", config.FlavorAuto, 1, false},
+		{"b", "db", 3307, "repl", "pw", "", config.FlavorAuto, 2, false},
+	}, fieldsOf(c.Sources))
+	c.EnsureDefaults()
+	require.Equal(t, "db", c.Sources[1].Host, "idempotent")
+}
+
+func TestLogHandler(t *testing.T) {
+	for _, l := range []config.Log{{}, {Level: -4, Format: config.LogJSON}} {
+		h := l.Handler(nil)
+		require.Equal(t, l.Level == -4, h.Enabled(t.Context(), -4))
+	}
+}
