@@ -1,0 +1,10 @@
+// Package checkpoint owns Tributary's on-disk state: a Pebble store of source positions and table schema history.
+//
+// Keys start with a namespace and a slash ("pos/", "schema/"), followed by
+// names that each end in a NUL byte, followed by fixed-width big-endian
+// numbers. Names therefore cannot contain NUL, and no name is ever a prefix of
+// another one's key: source "a" and source "a/b" stay apart. Values are JSON.
+//
+//	pos/<source>\x00                                  -> change.Position
+//	schema/<source>\x00<schema>\x00<table>\x00<ordinal> -> {"table": change.Table or null}
+package checkpoint

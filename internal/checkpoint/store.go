@@ -1,0 +1,125 @@
+package checkpoint
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Errors callers branch on.
+var (
+	// ErrNotFound reports that the store holds no such position or schema.
+	ErrNotFound = errors.New("checkpoint: not found")
+	// ErrDropped reports that a table's latest schema version at the requested
+	// ordinal is a drop marker; errors.Is(ErrDropped, ErrNotFound) holds.
+	ErrDropped = fmt.Errorf("%w: table dropped", ErrNotFound)
+	// ErrClosed reports a call on a Store after Close.
+	ErrClosed = errors.New("checkpoint: store closed")
+	// ErrLocked reports that another Store, in this process or another one,
+	// holds the directory open.
+	ErrLocked = errors.New("checkpoint: store is in use by another process or Store")
+)
+
+// Options configures a Store. The zero value is ready to use.
+type Options struct {
+	// Logger receives Pebble's own messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Store is an open checkpoint store. Its methods are safe for concurrent use.
+type Store struct {
+	db    *pebble.DB
+	lock  *pebble.Lock
+	syncs atomic.Uint64
+	mu    struct {
+		// RWMutex is held for reading by every operation and for writing by
+		// Close, so Close waits for operations in flight and later ones get
+		// ErrClosed instead of Pebble's panic.
+		sync.RWMutex
+		closed bool
+	}
+}
+
+// Open opens the store in dir, creating dir if it is missing. The store is
+// exclusive: while it is open, another Open of dir fails with ErrLocked.
+func Open(dir string, opts *Options) (*Store, error) {
+	var logger *slog.Logger
+	if opts != nil {
+		logger = opts.Logger
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating checkpoint directory: %w", err)
+	}
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			return nil, fmt.Errorf("locking checkpoint store %s: %w", dir, err)
+		}
+		return nil, fmt.Errorf("%w: %s: %w", ErrLocked, dir, err)
+	}
+	db, err := pebble.Open(dir, &pebble.Options{
+		Logger: pebbleLogger{logger},
+		Lock:   lock,
+	})
+	if err != nil {
+		return nil, errors.Join(
+			fmt.Errorf("opening checkpoint store %s: %w", dir, err),
+			lock.Close())
+	}
+	return &Store{db: db, lock: lock}, nil
+}
+
+// Close closes the store and releases its directory. Every write was synced
+// when it returned, so nothing is lost. Calling Close again returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		return nil
+	}
+	s.mu.closed = true
+	var errs []error
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing checkpoint store: %w", err))
+	}
+	// The lock must outlive the database: Pebble releases its own reference
+	// in db.Close, this one releases the file lock.
+	if err := s.lock.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("unlocking checkpoint store: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Syncs returns the number of synced commits made since Open.
+func (s *Store) Syncs() uint64 { return s.syncs.Load() }
+
+// acquire takes the read lock for one operation; the caller must call
+// s.mu.RUnlock when it returns nil.
+func (s *Store) acquire() error {
+	s.mu.RLock()
+	if s.mu.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// commitLocked commits b durably and closes it.
+func (s *Store) commitLocked(b *pebble.Batch) error {
+	if err := b.Commit(pebble.Sync); err != nil {
+		return errors.Join(err, b.Close())
+	}
+	s.syncs.Add(1)
+	return b.Close()
+}
