@@ -1,0 +1,98 @@
+package envelope
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// Append appends the envelope of txn.Changes[i] to dst (no trailing newline)
+// and returns it. row is the index of the change within the whole
+// transaction, counting across parts.
+//
+// Fields come in a fixed order, image columns in table order and key columns
+// in primary key order, so the same change always encodes to the same bytes.
+// The change must pass Check; otherwise Append may panic.
+func Append(dst []byte, txn *change.Txn, i int, row int) []byte {
+	c := &txn.Changes[i]
+	t := c.Table
+	dst = append(dst, `{"source":`...)
+	dst = appendString(dst, txn.Source)
+	dst = append(dst, `,"schema":`...)
+	dst = appendString(dst, t.Schema)
+	dst = append(dst, `,"table":`...)
+	dst = appendString(dst, t.Name)
+	dst = append(dst, `,"op":"`...)
+	dst = append(dst, c.Op.String()...)
+	dst = append(dst, `","key":`...)
+	dst = appendKey(dst, c)
+	if c.Op != change.Insert {
+		dst = append(dst, `,"before":`...)
+		dst = appendImage(dst, t, c.Before)
+	}
+	if c.Op != change.Delete {
+		dst = append(dst, `,"after":`...)
+		dst = appendImage(dst, t, c.After)
+	}
+	if c.Op == change.Update {
+		dst = append(dst, `,"changed":[`...)
+		changed := c.Changed
+		if !slices.IsSorted(changed) {
+			changed = slices.Sorted(slices.Values(changed))
+		}
+		for j, col := range changed {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, t.Columns[col].Name)
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `,"commit_time":`...)
+	dst = appendTime(dst, txn.CommitTime)
+	if txn.GTID != "" {
+		dst = append(dst, `,"gtid":`...)
+		dst = appendString(dst, txn.GTID)
+	}
+	dst = append(dst, `,"binlog":{"file":`...)
+	dst = appendString(dst, txn.Begin.File)
+	dst = append(dst, `,"pos":`...)
+	dst = strconv.AppendUint(dst, uint64(txn.Begin.Pos), 10)
+	dst = append(dst, `},"row":`...)
+	dst = strconv.AppendInt(dst, int64(row), 10)
+	return append(dst, '}')
+}
+
+// appendKey appends the primary key of the identifying image, in primary key
+// order, or every column in table order when the table has no primary key.
+func appendKey(dst []byte, c *change.RowChange) []byte {
+	row := c.Image()
+	if len(c.Table.PrimaryKey) == 0 {
+		return appendImage(dst, c.Table, row)
+	}
+	dst = append(dst, '{')
+	for j, col := range c.Table.PrimaryKey {
+		if j > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, c.Table.Columns[col].Name)
+		dst = append(dst, ':')
+		dst = appendValue(dst, row[col])
+	}
+	return append(dst, '}')
+}
+
+// appendImage appends row as an object of column name to value.
+func appendImage(dst []byte, t *change.Table, row change.Row) []byte {
+	dst = append(dst, '{')
+	for j, col := range t.Columns {
+		if j > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, col.Name)
+		dst = append(dst, ':')
+		dst = appendValue(dst, row[j])
+	}
+	return append(dst, '}')
+}

@@ -1,0 +1,72 @@
+package envelope
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Envelope is a decoded envelope, for consumers and tests.
+type Envelope struct {
+	// Source is the configured name of the source cluster.
+	Source string `json:"source"`
+	// Schema and Table name the source table.
+	Schema string `json:"schema"`
+	Table  string `json:"table"`
+	// Op is "insert", "update" or "delete".
+	Op string `json:"op"`
+	// Key holds the primary key columns of the identifying image, or every
+	// column when the table has no primary key.
+	Key Image `json:"key"`
+	// Before is the row before the change; nil for inserts.
+	Before Image `json:"before,omitempty"`
+	// After is the row after the change; nil for deletes.
+	After Image `json:"after,omitempty"`
+	// Changed names the columns an update changed, in column order; nil
+	// for inserts and deletes.
+	Changed []string `json:"changed,omitempty"`
+	// CommitTime is the source's commit time of the transaction.
+	CommitTime time.Time `json:"commit_time"`
+	// GTID identifies the transaction; empty without GTIDs.
+	GTID string `json:"gtid,omitempty"`
+	// Binlog is where the transaction begins in the source's binary log.
+	Binlog Binlog `json:"binlog"`
+	// Row is the index of the change within its transaction.
+	Row int `json:"row"`
+}
+
+// Image maps column names to values: nil for NULL, json.Number for numbers,
+// and string for everything else (base64 text for binary columns, the
+// document text for JSON columns).
+type Image map[string]any
+
+// Binlog is a binary log file and offset.
+type Binlog struct {
+	// File is the binlog file name.
+	File string `json:"file"`
+	// Pos is the offset in File.
+	Pos uint32 `json:"pos"`
+}
+
+// Decode parses one envelope. line may end with a newline; anything else
+// after the object is an error.
+func Decode(line []byte) (Envelope, error) {
+	var e Envelope
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	if err := dec.Decode(&e); err != nil {
+		return Envelope{}, fmt.Errorf("decoding envelope: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Envelope{}, errors.New("decoding envelope: data after the object")
+	}
+	switch e.Op {
+	case "insert", "update", "delete":
+	default:
+		return Envelope{}, fmt.Errorf("decoding envelope: unknown op %q", e.Op)
+	}
+	return e, nil
+}

@@ -1,0 +1,3 @@
+// Package envelope owns the JSON envelope of one row change, Tributary's
+// native change format.
+package envelope

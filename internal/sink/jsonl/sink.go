@@ -1,0 +1,164 @@
+package jsonl
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/envelope"
+)
+
+const (
+	// bufferSize bounds the lines held in memory between writes; a longer
+	// line is written through.
+	bufferSize = 1 << 20
+	// maxKeptLine is the largest line buffer kept for reuse after a part.
+	maxKeptLine = 1 << 20
+)
+
+// ErrClosed is returned by Apply and Flush after Close.
+var ErrClosed = errors.New("jsonl sink closed")
+
+// Options configure a Sink.
+type Options struct {
+	// Path is the file to append to, created with mode 0640 if missing, or
+	// "-" for Out.
+	Path string
+	// Out receives the lines when Path is "-"; nil means os.Stdout.
+	Out io.Writer
+	// Logger receives the sink's events; nil discards them.
+	Logger *slog.Logger
+}
+
+// Sink writes every row change as one JSON line (see package envelope).
+//
+// Delivery is at least once: after a restart the lines since the last
+// checkpoint are written again. Consumers can drop repeats by source, binlog
+// position (or GTID) and row.
+type Sink struct {
+	logger *slog.Logger
+	name   string   // the path, or "standard output"
+	file   *os.File // nil when writing to Options.Out
+	// syncable is set when file is a regular file, which fsync applies to.
+	syncable bool
+	syncs    atomic.Uint64
+	// syncMu serialises Flush and Close so that a Flush returns only after
+	// the fsync that covers its lines, even when a concurrent Flush took it.
+	syncMu sync.Mutex
+
+	mu struct {
+		sync.Mutex
+		w    *bufio.Writer
+		line []byte
+		// rows counts the changes already written of each source's
+		// current transaction, for the row index across parts.
+		rows map[string]txnRows
+		// dirty is set when lines were written since the last fsync.
+		dirty  bool
+		closed bool
+		// err is the first write or fsync error; once set the sink
+		// refuses further work, as the output's state is unknown.
+		err error
+	}
+}
+
+// txnRows is how many changes of transaction seq were written.
+type txnRows struct {
+	seq uint64
+	n   int
+}
+
+// New opens the output named by opts.Path.
+func New(opts Options) (*Sink, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Sink{logger: logger.With("sink", "jsonl")}
+	var w io.Writer
+	switch opts.Path {
+	case "":
+		return nil, errors.New(`creating jsonl sink: empty path (use "-" for standard output)`)
+	case "-":
+		s.name = "standard output"
+		w = opts.Out
+		if w == nil {
+			w = os.Stdout
+		}
+	default:
+		f, syncable, err := openFile(opts.Path, s.logger)
+		if err != nil {
+			return nil, fmt.Errorf("creating jsonl sink: %w", err)
+		}
+		s.name, s.file, s.syncable = opts.Path, f, syncable
+		w = f
+	}
+	s.mu.w = bufio.NewWriterSize(w, bufferSize)
+	s.mu.rows = make(map[string]txnRows)
+	s.logger.Info("jsonl sink opened", "path", s.name)
+	return s, nil
+}
+
+// Apply writes one line per row change of txn. It is safe for concurrent
+// use: the lines of one part are never interleaved with other lines. Lines
+// may stay buffered until Flush.
+func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Check the whole part first so a malformed change writes nothing.
+	for i := range txn.Changes {
+		if err := envelope.Check(&txn.Changes[i]); err != nil {
+			return fmt.Errorf("encoding change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usableLocked(); err != nil {
+		return err
+	}
+	first := s.firstRowLocked(txn)
+	for i := range txn.Changes {
+		s.mu.line = envelope.Append(s.mu.line[:0], txn, i, first+i)
+		s.mu.line = append(s.mu.line, '\n')
+		s.mu.dirty = true
+		if _, err := s.mu.w.Write(s.mu.line); err != nil {
+			s.mu.err = fmt.Errorf("writing to %s: %w", s.name, err)
+			return s.mu.err
+		}
+	}
+	if cap(s.mu.line) > maxKeptLine {
+		s.mu.line = nil
+	}
+	if txn.Last {
+		delete(s.mu.rows, txn.Source)
+	} else {
+		s.mu.rows[txn.Source] = txnRows{seq: txn.Seq, n: first + len(txn.Changes)}
+	}
+	return nil
+}
+
+// firstRowLocked returns the row index of txn's first change: the number of
+// changes written by the earlier parts of the same transaction.
+func (s *Sink) firstRowLocked(txn *change.Txn) int {
+	r, ok := s.mu.rows[txn.Source]
+	if !ok || r.seq != txn.Seq || txn.Part == 0 {
+		return 0
+	}
+	return r.n
+}
+
+// usableLocked returns why the sink cannot take more work, or nil.
+func (s *Sink) usableLocked() error {
+	if s.mu.closed {
+		return ErrClosed
+	}
+	return s.mu.err
+}
