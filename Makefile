@@ -1,0 +1,57 @@
+# Build, test and run the local demo stack. Targets that start servers or
+# install packages expect root on Debian, as on the CI machines.
+
+GO           ?= go
+STACK        := $(GO) run ./deploy/local/stack
+# The Kinesis emulator is an npm package installed into this folder, never
+# globally: its package.json goes here and node_modules stays untracked.
+KINESIS_DIR  := deploy/local/kinesis
+
+.PHONY: all deps deps-mariadb deps-kinesis up down clean build test test-race bench demo
+
+all: build
+
+# deps installs the servers the tests and the local stack need.
+deps: deps-mariadb deps-kinesis
+
+deps-mariadb:
+	@if [ ! -x /usr/sbin/mariadbd ]; then \
+		echo "installing mariadb-server"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server; \
+	fi
+
+deps-kinesis:
+	@if [ -f $(KINESIS_DIR)/package.json ] && [ ! -d $(KINESIS_DIR)/node_modules ]; then \
+		echo "installing the Kinesis emulator"; \
+		npm install --prefix $(KINESIS_DIR) --no-audit --no-fund; \
+	fi
+
+# up starts the four local MariaDB servers (or keeps them running) and
+# writes .local/stack.env.
+up: deps
+	$(STACK) up
+
+# down stops the servers by the pids in .local/stack.env.
+down:
+	$(STACK) down
+
+# clean stops the servers and removes their data and the binaries.
+clean: down
+	rm -rf .local bin
+
+build:
+	$(GO) build -o bin/tributary ./cmd/tributary
+
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 25m ./...
+
+# test-race takes about twice as long as test on two cores.
+test-race: deps
+	$(GO) test -race -count=1 -timeout 50m ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
+
+demo:
+	bash deploy/local/demo.sh

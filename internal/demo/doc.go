@@ -1,0 +1,3 @@
+// Package demo owns the local demo stack: its MariaDB servers, how they are
+// started, provisioned and stopped, and the env file that describes them.
+package demo
