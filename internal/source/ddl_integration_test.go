@@ -1,0 +1,127 @@
+package source
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+)
+
+// openHistory opens a checkpoint store as schema history for one test.
+func openHistory(t *testing.T) *checkpoint.Store {
+	t.Helper()
+	st, err := checkpoint.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	return st
+}
+
+// TestAlterMidTable reads rows written before and after an ALTER TABLE
+// that adds a column in the middle, only after the ALTER has run: with
+// full row metadata and with minimal metadata plus schema history.
+func TestAlterMidTable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		metadata string
+		history  bool
+	}{
+		{"full metadata", "FULL", false},
+		{"full metadata with history", "FULL", true},
+		{"minimal metadata with history", "MINIMAL", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := startMariaDB(t, "--binlog-row-metadata="+tt.metadata)
+			s.Exec(t, "CREATE TABLE db.t (id INT PRIMARY KEY, a VARCHAR(10), b VARCHAR(10))")
+			opts := testOptions(s)
+			if tt.history {
+				opts.History = openHistory(t)
+			}
+			start := positionOf(t, s)
+
+			// The reader starts before the ALTER and stops early; when it
+			// reads again, the ALTER has run.
+			first := run(t, New(opts), start, 16)
+			s.Exec(t, "INSERT INTO db.t VALUES (1, 'x', 'y')")
+			require.Equal(t, []string{"id", "a", "b"}, columnNames(first.nextWithChanges(t).Changes[0].Table))
+			first.stop(t)
+
+			s.Exec(t, "ALTER TABLE db.t ADD COLUMN mid INT AFTER id",
+				"INSERT INTO db.t VALUES (2, 5, 'x2', 'y2')",
+				"UPDATE db.t SET a = 'x1' WHERE id = 1")
+
+			check := func(rr *running) {
+				old := rr.nextWithChanges(t)
+				require.Equal(t, []string{"id", "a", "b"}, columnNames(old.Changes[0].Table))
+				require.Equal(t, change.Row{int64(1), "x", "y"}, old.Changes[0].After)
+
+				ins := rr.nextWithChanges(t)
+				require.Equal(t, []string{"id", "mid", "a", "b"}, columnNames(ins.Changes[0].Table))
+				require.Equal(t, change.Row{int64(2), int64(5), "x2", "y2"}, ins.Changes[0].After)
+				require.Equal(t, []int{0}, ins.Changes[0].Table.PrimaryKey)
+
+				upd := rr.nextWithChanges(t)
+				require.Equal(t, change.Row{int64(1), nil, "x", "y"}, upd.Changes[0].Before)
+				require.Equal(t, change.Row{int64(1), nil, "x1", "y"}, upd.Changes[0].After)
+				require.Equal(t, []int{2}, upd.Changes[0].Changed)
+			}
+			second := run(t, New(opts), start, 16)
+			check(second)
+			second.stop(t)
+
+			// Another ALTER later; reading the first one again keeps the
+			// description recorded for it instead of today's.
+			s.Exec(t, "ALTER TABLE db.t ADD COLUMN z INT", "INSERT INTO db.t VALUES (3, 6, 'x3', 'y3', 7)")
+			third := run(t, New(opts), start, 16)
+			check(third)
+			last := third.nextWithChanges(t)
+			require.Equal(t, []string{"id", "mid", "a", "b", "z"}, columnNames(last.Changes[0].Table))
+			third.quiet(t, 200*time.Millisecond)
+		})
+	}
+}
+
+// TestDDLHistory checks what DDL records in schema history.
+func TestDDLHistory(t *testing.T) {
+	t.Parallel()
+	s := startMariaDB(t)
+	s.Exec(t, "CREATE TABLE db.keep (id INT PRIMARY KEY)")
+	opts := testOptions(s)
+	history := openHistory(t)
+	opts.History = history
+	opts.Include = func(schema, table string) bool { return table != "skipped" }
+	rr := run(t, New(opts), positionOf(t, s), 16)
+	// Each step waits for the reader: a DDL read after the table changed
+	// again records the table as it is by then.
+	step := func(ddl, insert string) {
+		s.Exec(t, ddl, insert)
+		rr.nextWithChanges(t)
+	}
+	step("USE db; CREATE TABLE a (id INT PRIMARY KEY, v INT)", "INSERT INTO db.a VALUES (1, 1)")
+	step("CREATE TABLE db.skipped (id INT PRIMARY KEY)", "INSERT INTO db.a VALUES (2, 1)")
+	step("RENAME TABLE db.a TO db.b", "INSERT INTO db.b VALUES (3, 1)")
+	step("DROP TABLE db.keep", "INSERT INTO db.b VALUES (4, 1)")
+
+	versions := func(table string) []checkpoint.SchemaVersion {
+		v, err := history.SchemaVersions("src", "db", table)
+		require.NoError(t, err)
+		return v
+	}
+	a := versions("a")
+	require.Len(t, a, 2, "created, then renamed away")
+	require.Equal(t, []string{"id", "v"}, columnNames(a[0].Table))
+	require.Nil(t, a[1].Table)
+	b := versions("b")
+	require.Len(t, b, 1)
+	require.Equal(t, []string{"id", "v"}, columnNames(b[0].Table))
+	require.Equal(t, a[1].Ordinal, b[0].Ordinal, "a rename records both names at one ordinal")
+	keep := versions("keep")
+	require.Len(t, keep, 1)
+	require.Nil(t, keep[0].Table)
+	require.Empty(t, versions("skipped"), "excluded tables have no history")
+}

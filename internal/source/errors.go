@@ -1,0 +1,131 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	driver "github.com/go-sql-driver/mysql"
+)
+
+// Errors callers branch on.
+var (
+	// ErrPositionPurged reports that the start position is no longer in the
+	// source's binary logs (server error 1236).
+	ErrPositionPurged = errors.New("the checkpointed position is no longer on the source; " +
+		"run a backfill (tributary backfill) or set a new position with tributary checkpoint set")
+	// ErrServerChanged reports a file/pos resume on a server other than the
+	// one the position was taken on, without GTIDs to translate it.
+	ErrServerChanged = errors.New("the checkpointed file/pos belongs to a different server and the position has no GTID set; " +
+		"set a new position with tributary checkpoint set and run a backfill")
+)
+
+// Server errors the stream maps.
+const (
+	// errMasterFatal is ER_MASTER_FATAL_ERROR_READING_BINLOG, sent when
+	// the dump cannot start at the requested position (and by MySQL when
+	// another replica registers with the same server id).
+	errMasterFatal = 1236
+	// errSlaveSameID is MariaDB's ER_SLAVE_SAME_ID.
+	errSlaveSameID = 4052
+)
+
+// permanentError marks a failure that a reconnect cannot cure.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// permanent marks err as not worth a reconnect.
+func permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// transientServerErrors are server error codes after which a new connection
+// may succeed: shutdown, killed or aborted connections, too many
+// connections, lock waits and deadlocks, and lost connections.
+var transientServerErrors = map[uint16]bool{
+	1040: true, // too many connections
+	1053: true, // server shutdown in progress
+	1152: true, // aborted connection
+	1158: true, // network read error
+	1159: true, // network read timeout
+	1160: true, // network write error
+	1161: true, // network write timeout
+	1205: true, // lock wait timeout
+	1213: true, // deadlock
+	1317: true, // query interrupted
+	1927: true, // connection killed (MariaDB)
+	2006: true, // server has gone away
+	2013: true, // lost connection during query
+	3169: true, // session killed (MySQL)
+}
+
+// isPermanent reports whether Run should stop on err instead of
+// reconnecting. Server errors are permanent unless known to be transient
+// (access denied, unknown database and the like need an operator); network
+// and protocol errors are transient.
+func isPermanent(err error) bool {
+	var pe *permanentError
+	if errors.As(err, &pe) || errors.Is(err, ErrPositionPurged) || errors.Is(err, ErrServerChanged) {
+		return true
+	}
+	if code, ok := serverErrorCode(err); ok {
+		return !transientServerErrors[code]
+	}
+	return false
+}
+
+// serverErrorCode extracts the server's error code from go-mysql and
+// go-sql-driver errors.
+func serverErrorCode(err error) (uint16, bool) {
+	var me *gomysql.MyError
+	if errors.As(err, &me) {
+		return me.Code, true
+	}
+	var de *driver.MySQLError
+	if errors.As(err, &de) {
+		return de.Number, true
+	}
+	return 0, false
+}
+
+// classifyStreamError maps errors read from the binlog stream: 1236 becomes
+// ErrPositionPurged, malformed events lose the raw bytes go-mysql puts into
+// their message (they may hold row values).
+func classifyStreamError(err error) error {
+	var me *gomysql.MyError
+	if errors.As(err, &me) {
+		switch {
+		case me.Code == errSlaveSameID || (me.Code == errMasterFatal && strings.Contains(me.Message, "same server_uuid/server_id")):
+			return permanent(fmt.Errorf("another replica registered with this reader's server id; "+
+				"give every reader a server id unique among the source's replicas: %w", err))
+		case me.Code == errMasterFatal:
+			return fmt.Errorf("%w (server said: %s)", ErrPositionPurged, me.Message)
+		}
+	}
+	var ee *replication.EventError
+	if errors.As(err, &ee) {
+		return permanent(eventError(ee))
+	}
+	return err
+}
+
+// eventError describes a malformed event without its data.
+func eventError(ee *replication.EventError) error {
+	msg := ee.Err
+	for _, cut := range []string{", data ", " data "} {
+		if i := strings.Index(msg, cut); i >= 0 {
+			msg = msg[:i]
+		}
+	}
+	if ee.Header == nil {
+		return fmt.Errorf("decoding binlog event: %s", msg)
+	}
+	return fmt.Errorf("decoding binlog %s event ending at %d: %s", ee.Header.EventType, ee.Header.LogPos, msg)
+}

@@ -1,0 +1,100 @@
+package source
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/source/decode"
+)
+
+// Reconnect backoff bounds.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 10 * time.Second
+)
+
+// Reader streams the binary log of one source cluster as transactions.
+type Reader struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns a Reader for the source opts describes; it connects only in
+// Preflight, CurrentPosition and Run.
+func New(opts Options) *Reader {
+	opts = opts.withDefaults()
+	return &Reader{opts: opts, log: opts.Logger.With("source", opts.Name)}
+}
+
+// Run streams from start and sends every transaction, or every part of a
+// large one, on out in source order, until ctx is done or a permanent error
+// occurs. A zero start means the source's current position. Run returns
+// nil when ctx is done (a clean shutdown), else the permanent error:
+// ErrPositionPurged, ErrServerChanged, a refused login or privilege, a
+// malformed event or one it cannot decode.
+//
+// On connection loss Run reconnects with capped exponential backoff and
+// resumes at the End of the last complete transaction. Parts of a
+// transaction interrupted by a reconnect are sent again from Part 0 with
+// the same Seq; consumers treat a repeated part as an idempotent overwrite
+// of the earlier one. Seq increases by one per transaction and restarts at
+// 1 in every Run.
+func (r *Reader) Run(ctx context.Context, start change.Position, out chan<- *change.Txn) error {
+	if err := r.opts.validate(); err != nil {
+		return err
+	}
+	db, err := r.openDB()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	st := &runState{
+		em: newEmitter(r.opts.Name, out, start),
+		tables: &schemaTracker{
+			source: r.opts.Name, include: r.opts.Include, history: r.opts.History, log: r.log,
+			load: func(ctx context.Context, schema, table string) (*change.Table, error) {
+				return decode.LoadTable(ctx, db, schema, table)
+			},
+		},
+	}
+	delay := minBackoff
+	for attempt := 1; ; attempt++ {
+		before := st.em.completed
+		err := r.stream(ctx, db, st)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if isPermanent(err) {
+			return err
+		}
+		if st.em.completed > before {
+			delay, attempt = minBackoff, 1
+		}
+		wait := jitter(delay)
+		r.log.Warn("binlog stream interrupted; reconnecting", "error", err, "attempt", attempt,
+			"retry_in", wait, "resume", st.em.resume.String())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		delay = min(2*delay, maxBackoff)
+	}
+}
+
+// runState is what one Run carries across reconnects.
+type runState struct {
+	em     *emitter
+	tables *schemaTracker
+	// seeded is set once schema history holds every included table at the
+	// start position (only needed without full row metadata).
+	seeded bool
+}
+
+// jitter returns a random duration in [d/2, d].
+func jitter(d time.Duration) time.Duration {
+	return d/2 + rand.N(d/2+1)
+}

@@ -1,0 +1,121 @@
+package source
+
+import (
+	"fmt"
+
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/source/decode"
+)
+
+// changeOverhead approximates the bytes a RowChange costs besides its
+// values.
+const changeOverhead = 64
+
+// rowsOp maps the type of a rows event, of any version, to its operation.
+func rowsOp(t replication.EventType) (change.Op, bool) {
+	switch t {
+	case replication.WRITE_ROWS_EVENTv0, replication.WRITE_ROWS_EVENTv1, replication.WRITE_ROWS_EVENTv2,
+		replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1:
+		return change.Insert, true
+	case replication.UPDATE_ROWS_EVENTv0, replication.UPDATE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv2,
+		replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1, replication.PARTIAL_UPDATE_ROWS_EVENT:
+		return change.Update, true
+	case replication.DELETE_ROWS_EVENTv0, replication.DELETE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv2,
+		replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1:
+		return change.Delete, true
+	}
+	return 0, false
+}
+
+// rowChanges decodes the rows of ev, an op event, with dec and passes each
+// change, with its approximate size, to add, in event order.
+func rowChanges(op change.Op, ev *replication.RowsEvent, dec *decode.Decoder, add func(change.RowChange, int) error) error {
+	table := dec.Table()
+	step := 1
+	if op == change.Update {
+		step = 2
+		if len(ev.Rows)%2 != 0 {
+			return permanent(fmt.Errorf("update event for %s with %d row images, not pairs", table.QualifiedName(), len(ev.Rows)))
+		}
+	}
+	for i := 0; i < len(ev.Rows); i += step {
+		row, err := dec.Row(ev.Rows[i])
+		if err != nil {
+			return permanent(fmt.Errorf("decoding %s row of %s: %w", op, table.QualifiedName(), err))
+		}
+		c := change.RowChange{Table: table, Op: op}
+		switch op {
+		case change.Insert:
+			c.After = row
+		case change.Delete:
+			c.Before = row
+		case change.Update:
+			after, err := dec.Row(ev.Rows[i+1])
+			if err != nil {
+				return permanent(fmt.Errorf("decoding update row of %s: %w", table.QualifiedName(), err))
+			}
+			c.Before, c.After = row, after
+			c.Changed = changed(row, after, skipped(ev, i), skipped(ev, i+1))
+		}
+		if err := add(c, changeOverhead+rowSize(c.Before)+rowSize(c.After)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// skipped returns the columns left out of row image i (partial images).
+func skipped(ev *replication.RowsEvent, i int) []int {
+	if i < len(ev.SkippedColumns) {
+		return ev.SkippedColumns[i]
+	}
+	return nil
+}
+
+// changed lists the columns an update changed: those in the after image
+// whose value differs from the before image or that the before image
+// lacks. With full images that is every column where !change.Equal.
+func changed(before, after change.Row, beforeSkipped, afterSkipped []int) []int {
+	out := []int{}
+	for i := range after {
+		if contains(afterSkipped, i) {
+			continue
+		}
+		if contains(beforeSkipped, i) || i >= len(before) || !change.Equal(before[i], after[i]) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func contains(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// rowSize approximates the memory a row's values hold.
+func rowSize(r change.Row) int {
+	n := 0
+	for _, v := range r {
+		n += 16
+		switch v := v.(type) {
+		case string:
+			n += len(v)
+		case []byte:
+			n += len(v)
+		case change.JSON:
+			n += len(v)
+		case change.Decimal:
+			n += len(v)
+		case change.Temporal:
+			n += len(v)
+		}
+	}
+	return n
+}

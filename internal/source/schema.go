@@ -1,0 +1,224 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/source/decode"
+)
+
+// tableLoader describes a table as it is now.
+type tableLoader func(ctx context.Context, schema, table string) (*change.Table, error)
+
+// tableEntry is a cached table map: its decoder, or nil when excluded.
+type tableEntry struct {
+	schema, name string
+	columns      uint64
+	dec          *decode.Decoder
+}
+
+// schemaTracker turns table maps into decoders and keeps schema history
+// current across DDL. Decoders are cached per table id until the next DDL
+// or binlog rotation, when table ids may be reused.
+type schemaTracker struct {
+	source  string
+	include func(schema, table string) bool
+	history SchemaHistory
+	load    tableLoader
+	log     *slog.Logger
+	// flavor is the server's; fold lower-cases names from DDL text, for
+	// lower_case_table_names=1.
+	flavor string
+	fold   bool
+	cache  map[uint64]*tableEntry
+}
+
+// included reports whether rows of t are wanted.
+func (s *schemaTracker) included(t tableRef) bool {
+	t = s.fold1(t)
+	return s.include == nil || s.include(t.Schema, t.Name)
+}
+
+// reset forgets every decoder.
+func (s *schemaTracker) reset() { clear(s.cache) }
+
+// tableMap prepares the decoder for tm, the table map ending at at.
+func (s *schemaTracker) tableMap(ctx context.Context, tm *replication.TableMapEvent, at change.Position) error {
+	schema, name := string(tm.Schema), string(tm.Table)
+	if e, ok := s.cache[tm.TableID]; ok && e.schema == schema && e.name == name && e.columns == tm.ColumnCount {
+		return nil
+	}
+	if s.cache == nil {
+		s.cache = map[uint64]*tableEntry{}
+	}
+	e := &tableEntry{schema: schema, name: name, columns: tm.ColumnCount}
+	if s.include != nil && !s.include(schema, name) {
+		s.cache[tm.TableID] = e
+		return nil
+	}
+	var fallback *change.Table
+	var err error
+	switch {
+	case !decode.HasNames(tm):
+		fallback, err = s.describe(ctx, schema, name, at)
+	case s.flavor == change.MariaDB && hasLongText(tm):
+		fallback, err = s.hint(ctx, schema, name, at)
+	}
+	if err != nil {
+		return err
+	}
+	dec, err := decode.NewDecoder(tm, fallback)
+	if err != nil {
+		return permanent(fmt.Errorf("preparing decoder for %s.%s: %w", schema, name, err))
+	}
+	e.dec = dec
+	s.cache[tm.TableID] = e
+	return nil
+}
+
+// decoder returns the decoder for the table id of a rows event; nil when
+// the table is excluded.
+func (s *schemaTracker) decoder(tableID uint64) (*decode.Decoder, error) {
+	e, ok := s.cache[tableID]
+	if !ok {
+		return nil, permanent(fmt.Errorf("rows event for table id %d without a table map", tableID))
+	}
+	return e.dec, nil
+}
+
+// describe returns the description of schema.table at at from history,
+// or, when history has none, the current one, which it records there.
+func (s *schemaTracker) describe(ctx context.Context, schema, table string, at change.Position) (*change.Table, error) {
+	if s.history == nil {
+		return nil, permanent(fmt.Errorf("table map of %s.%s has no column names (binlog_row_metadata is not FULL) "+
+			"and no schema history is configured", schema, table))
+	}
+	ord, err := ordinal(at)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	if t, err := s.history.Schema(s.source, ord, schema, table); err == nil && t != nil {
+		return t, nil
+	}
+	t, err := s.loadTable(ctx, schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("describing %s.%s: %w", schema, table, err)
+	}
+	if err := s.history.PutSchema(s.source, ord, schema, table, t); err != nil {
+		return nil, permanent(fmt.Errorf("recording schema of %s.%s: %w", schema, table, err))
+	}
+	return t, nil
+}
+
+// hint returns a description that only completes a table map with column
+// names: MariaDB logs JSON columns as LONGTEXT, and only the schema tells
+// them apart. History serves it, else the table as it is now; the decoder
+// uses it only for columns whose name and type still match.
+func (s *schemaTracker) hint(ctx context.Context, schema, table string, at change.Position) (*change.Table, error) {
+	if s.history != nil {
+		if ord, err := ordinal(at); err == nil {
+			if t, err := s.history.Schema(s.source, ord, schema, table); err == nil && t != nil {
+				return t, nil
+			}
+		}
+	}
+	t, err := s.loadTable(ctx, schema, table)
+	if errors.Is(err, decode.ErrNoTable) {
+		return nil, nil
+	}
+	return t, err
+}
+
+// hasLongText reports whether tm has a LONGTEXT or LONGBLOB column.
+func hasLongText(tm *replication.TableMapEvent) bool {
+	for i, typ := range tm.ColumnType {
+		if typ == gomysql.MYSQL_TYPE_BLOB && i < len(tm.ColumnMeta) && tm.ColumnMeta[i] == 4 {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *schemaTracker) loadTable(ctx context.Context, schema, table string) (*change.Table, error) {
+	if s.load == nil {
+		return nil, errors.New("no connection to describe tables")
+	}
+	t, err := s.load(ctx, schema, table)
+	if errors.Is(err, decode.ErrNoTable) {
+		return nil, permanent(err)
+	}
+	return t, err
+}
+
+// applyDDL forgets cached decoders and records the tables d changed in
+// history at the ordinal of at, the DDL's end. A description comes from the
+// table as it is now; if history already holds a version recorded exactly
+// at that ordinal (the DDL is being read again), that version is kept,
+// because the table may have changed again since.
+func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position) error {
+	s.reset()
+	if s.history == nil {
+		return nil
+	}
+	ord, err := ordinal(at)
+	if err != nil {
+		return permanent(err)
+	}
+	for _, t := range d.Dropped {
+		if !s.included(t) {
+			continue
+		}
+		t = s.fold1(t)
+		if err := s.history.PutSchema(s.source, ord, t.Schema, t.Name, nil); err != nil {
+			return permanent(fmt.Errorf("recording drop of %s.%s: %w", t.Schema, t.Name, err))
+		}
+	}
+	for _, t := range d.Describe {
+		if !s.included(t) {
+			continue
+		}
+		t = s.fold1(t)
+		if s.recordedAt(t, ord) {
+			continue
+		}
+		desc, err := s.loadTable(ctx, t.Schema, t.Name)
+		if errors.Is(err, decode.ErrNoTable) {
+			// Dropped since; the DROP, when read, records that.
+			s.log.Warn("table changed by DDL no longer exists; not recorded", "table", t.Schema+"."+t.Name)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("describing %s.%s after DDL: %w", t.Schema, t.Name, err)
+		}
+		if err := s.history.PutSchema(s.source, ord, t.Schema, t.Name, desc); err != nil {
+			return permanent(fmt.Errorf("recording schema of %s.%s: %w", t.Schema, t.Name, err))
+		}
+	}
+	return nil
+}
+
+// recordedAt reports whether history holds a version of t recorded exactly
+// at ord: the version at ord exists and differs from the one before.
+func (s *schemaTracker) recordedAt(t tableRef, ord uint64) bool {
+	at, err := s.history.Schema(s.source, ord, t.Schema, t.Name)
+	if err != nil || at == nil || ord == 0 {
+		return false
+	}
+	before, err := s.history.Schema(s.source, ord-1, t.Schema, t.Name)
+	return err != nil || !reflect.DeepEqual(at, before)
+}
+
+func (s *schemaTracker) fold1(t tableRef) tableRef {
+	if s.fold {
+		t.Schema, t.Name = strings.ToLower(t.Schema), strings.ToLower(t.Name)
+	}
+	return t
+}

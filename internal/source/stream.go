@@ -1,0 +1,217 @@
+package source
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/source/decode"
+)
+
+// Binlog connection settings.
+const (
+	// heartbeat asks the server for a heartbeat event when idle, so a dead
+	// connection shows within readTimeout.
+	heartbeat   = 10 * time.Second
+	readTimeout = 60 * time.Second
+	// eventBuffer bounds the events go-mysql reads ahead; an event holds
+	// about 8 KiB of rows, or one row that is larger.
+	eventBuffer = 16
+)
+
+// stream runs one binlog connection from the last complete transaction
+// until it fails or ctx is done.
+func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
+	srv, start, gset, err := r.prepare(ctx, db, st)
+	if err != nil {
+		return err
+	}
+	cfg := r.syncerConfig(srv)
+	// Close kills the dump connection by id through a new connection. Once
+	// the stream has failed, the server may have restarted and given that
+	// id to another client, so the connection is closed directly instead.
+	var conn *client.Conn
+	cfg.Option = func(c *client.Conn) error { conn = c; return nil }
+	syncer := replication.NewBinlogSyncer(cfg)
+	streamFailed := false
+	defer func() {
+		if streamFailed && conn != nil {
+			_ = conn.Close()
+			return
+		}
+		syncer.Close()
+	}()
+	var streamer *replication.BinlogStreamer
+	if start.GTIDSet != "" {
+		// go-mysql updates the set it is given from its own goroutine.
+		streamer, err = syncer.StartSyncGTID(gset.Clone())
+	} else {
+		streamer, err = syncer.StartSync(gomysql.Position{Name: start.File, Pos: start.Pos})
+	}
+	if err != nil {
+		return classifyStreamError(fmt.Errorf("starting binlog dump: %w", err))
+	}
+	r.log.Info("streaming binlog", "from", start.String(), "by_gtid", start.GTIDSet != "")
+
+	pos := start
+	pos.ServerID, pos.ServerUUID = srv.ID, srv.UUID
+	asm := newAssembler(srv.Flavor, pos, gset, st.tables, r.opts.MaxPartChanges, r.opts.MaxPartBytes, r.log)
+	emit := func(t *change.Txn) error { return st.em.emit(ctx, t) }
+	for {
+		ev, err := nextEvent(ctx, streamer, st.em)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			streamFailed = true // go-mysql's reading goroutine has ended
+			return classifyStreamError(fmt.Errorf("reading binlog at %s:%d: %w", asm.pos.File, asm.pos.Pos, err))
+		}
+		if err := asm.feed(ctx, ev, emit); err != nil {
+			return fmt.Errorf("processing binlog at %s:%d: %w", asm.pos.File, asm.pos.Pos, err)
+		}
+	}
+}
+
+// prepare identifies the server, settles where to start and the executed
+// GTID set there, and readies schema tracking for the connection.
+func (r *Reader) prepare(ctx context.Context, db *sql.DB, st *runState) (server, change.Position, gomysql.GTIDSet, error) {
+	srv, err := r.identify(ctx, db)
+	if err != nil {
+		return srv, change.Position{}, nil, err
+	}
+	start := st.em.resume
+	if start.IsZero() {
+		if start, err = currentPosition(ctx, db, srv); err != nil {
+			return srv, start, nil, err
+		}
+		st.em.resume = start
+	}
+	if start.Flavor != "" && start.Flavor != srv.Flavor {
+		return srv, start, nil, permanent(fmt.Errorf("the start position is a %s position but the server is %s", start.Flavor, srv.Flavor))
+	}
+	gset, err := r.startSet(ctx, db, srv, start)
+	if err != nil {
+		return srv, start, nil, err
+	}
+	vars, err := variables(ctx, db, "binlog_row_metadata", "lower_case_table_names")
+	if err != nil {
+		return srv, start, nil, err
+	}
+	st.tables.flavor, st.tables.fold = srv.Flavor, vars["lower_case_table_names"] == "1"
+	if !st.seeded && r.opts.History != nil && !strings.EqualFold(vars["binlog_row_metadata"], "FULL") {
+		if err := st.tables.seed(ctx, db, start); err != nil {
+			return srv, start, nil, err
+		}
+	}
+	st.seeded = true
+	st.tables.reset()
+	return srv, start, gset, nil
+}
+
+// startSet returns the executed GTID set at start, nil when unknown. A
+// start without GTIDs must come from this very server; MariaDB can then
+// still tell its GTID position.
+func (r *Reader) startSet(ctx context.Context, db *sql.DB, srv server, start change.Position) (gomysql.GTIDSet, error) {
+	if start.GTIDSet != "" {
+		set, err := ParseGTIDSet(srv.Flavor, start.GTIDSet)
+		return set, permanent(err)
+	}
+	if (start.ServerID != 0 && start.ServerID != srv.ID) || (start.ServerUUID != "" && start.ServerUUID != srv.UUID) {
+		return nil, fmt.Errorf("%w: position of server id %d uuid %q, connected to server id %d uuid %q",
+			ErrServerChanged, start.ServerID, start.ServerUUID, srv.ID, srv.UUID)
+	}
+	if srv.Flavor != change.MariaDB {
+		return nil, nil
+	}
+	text, known, err := binlogGTIDPos(ctx, db, start.File, start.Pos)
+	if err != nil || !known {
+		return nil, err
+	}
+	set, err := ParseGTIDSet(srv.Flavor, text)
+	return set, permanent(err)
+}
+
+// nextEvent waits for the next event; while an empty transaction is held
+// back it sends that when it falls due.
+func nextEvent(ctx context.Context, s *replication.BinlogStreamer, em *emitter) (*replication.BinlogEvent, error) {
+	for {
+		due, held := em.flushDeadline()
+		if !held {
+			return s.GetEvent(ctx)
+		}
+		wctx, cancel := context.WithDeadline(ctx, due)
+		ev, err := s.GetEvent(wctx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return ev, err
+		}
+		if err := em.flush(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// syncerConfig configures go-mysql for srv: no retries of its own (Run
+// reconnects at transaction boundaries), heartbeats, a small read-ahead,
+// the decoder's value options, and rows of excluded tables left undecoded.
+func (r *Reader) syncerConfig(srv server) replication.BinlogSyncerConfig {
+	cfg := replication.BinlogSyncerConfig{
+		ServerID: r.opts.ServerID,
+		Flavor:   srv.Flavor,
+		Host:     r.opts.Host,
+		Port:     r.opts.Port,
+		User:     r.opts.User,
+		Password: r.opts.Password,
+		Logger:   goMySQLLogger(r.log),
+
+		DisableRetrySync: true,
+		DiscardGTIDSet:   true,
+		HeartbeatPeriod:  heartbeat,
+		ReadTimeout:      readTimeout,
+		EventCacheCount:  eventBuffer,
+		// MariaDB 11.4 and later may send events with a zero end offset.
+		FillZeroLogPos: srv.Flavor == change.MariaDB && versionAtLeast(srv.Version, 11, 4),
+	}
+	decode.ConfigureSyncer(&cfg)
+	cfg.RowsEventDecodeFunc = skipExcluded(r.opts.Include, cfg.RowsEventDecodeFunc)
+	return cfg
+}
+
+// skipExcluded decodes only the header of rows events of excluded tables,
+// leaving their Rows nil; next, if set, decodes the others.
+func skipExcluded(include func(schema, table string) bool, next func(*replication.RowsEvent, []byte) error) func(*replication.RowsEvent, []byte) error {
+	if include == nil {
+		return next
+	}
+	return func(ev *replication.RowsEvent, data []byte) error {
+		pos, err := ev.DecodeHeader(data)
+		if err != nil {
+			return err
+		}
+		if ev.Table != nil && !include(string(ev.Table.Schema), string(ev.Table.Table)) {
+			return nil
+		}
+		if next != nil {
+			return next(ev, data)
+		}
+		return ev.DecodeData(pos, data)
+	}
+}
+
+// versionAtLeast reports whether a "major.minor.patch-suffix" version is at
+// least major.minor.
+func versionAtLeast(version string, major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(version, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || (ma == major && mi >= minor)
+}
