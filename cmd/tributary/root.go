@@ -1,0 +1,20 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// configPath is the --config flag shared by the subcommands that need it.
+var configPath string
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tributary",
+		Short:         "Replicate MySQL binlog changes to MySQL and Kinesis",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVarP(&configPath, "config", "c", "tributary.yaml", "service configuration file")
+	root.AddCommand(newRunCmd(), newConfigCmd(), newCheckpointCmd(), newStatusCmd(), newLoadgenCmd())
+	return root
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tributary-cdc/tributary/internal/replicator"
+)
+
+func newStatusCmd() *cobra.Command {
+	var opts replicator.StatusOptions
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Compare each source's checkpoint with its current position",
+		Long: "status reads the checkpoints from the running service's /status endpoint\n" +
+			"(or from the Pebble store when the service is stopped) and each source's\n" +
+			"current binlog position, and prints whether it has caught up. With --wait it\n" +
+			"polls until every source has caught up or --timeout passes.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, logger, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			return replicator.PrintStatus(cmd.Context(), cfg, opts, logger, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "wait until every source has caught up")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "how long --wait waits")
+	return cmd
+}

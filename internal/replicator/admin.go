@@ -1,0 +1,115 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/source"
+)
+
+// openStore opens the Pebble store for an offline command.
+func openStore(cfg *config.Config) (*checkpoint.Store, error) {
+	store, err := checkpoint.Open(cfg.Pebble.Dir, nil)
+	if err != nil {
+		return nil, fmt.Errorf("opening pebble store %s (is tributary running? stop it first): %w", cfg.Pebble.Dir, err)
+	}
+	return store, nil
+}
+
+// ShowCheckpoints prints every checkpointed position.
+func ShowCheckpoints(cfg *config.Config, w io.Writer) error {
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	pos, err := store.Positions()
+	if err != nil {
+		return fmt.Errorf("reading positions: %w", err)
+	}
+	names := make([]string, 0, len(pos))
+	for n := range pos {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tFLAVOR\tGTID SET\tFILE\tPOS\tSERVER")
+	for _, n := range names {
+		p := pos[n]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", n, p.Flavor, dash(p.GTIDSet), dash(p.File), p.Pos, serverIdentity(p))
+	}
+	return tw.Flush()
+}
+
+// CheckpointSpec is a position given on the command line.
+type CheckpointSpec struct {
+	Source  string
+	GTIDSet string
+	File    string
+	Pos     uint32
+}
+
+// SetCheckpoint replaces a source's position. It asks the source for its
+// flavor and identity, so the position is checked and bound to that server.
+func SetCheckpoint(ctx context.Context, cfg *config.Config, spec CheckpointSpec, logger *slog.Logger, w io.Writer) error {
+	readers := newReaders(cfg, nil, logger)
+	r, ok := readers[spec.Source]
+	if !ok {
+		return fmt.Errorf("no source named %q in %s", spec.Source, "the configuration")
+	}
+	cur, err := r.CurrentPosition(ctx)
+	if err != nil {
+		return fmt.Errorf("reading %s's identity: %w", spec.Source, err)
+	}
+	pos := change.Position{Flavor: cur.Flavor, ServerID: cur.ServerID, ServerUUID: cur.ServerUUID}
+	if spec.GTIDSet != "" {
+		set, err := source.ParseGTIDSet(cur.Flavor, spec.GTIDSet)
+		if err != nil {
+			return fmt.Errorf("parsing --gtid: %w", err)
+		}
+		pos.GTIDSet = set.String()
+	} else {
+		pos.File, pos.Pos = spec.File, spec.Pos
+		if _, err := checkpoint.Ordinal(pos); err != nil {
+			return fmt.Errorf("checking --file: %w", err)
+		}
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.SavePositions(map[string]change.Position{spec.Source: pos}); err != nil {
+		return fmt.Errorf("saving position: %w", err)
+	}
+	fmt.Fprintf(w, "%s: %s\n", spec.Source, pos)
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func serverIdentity(p change.Position) string {
+	if p.ServerUUID != "" {
+		return p.ServerUUID
+	}
+	if p.ServerID != 0 {
+		return fmt.Sprintf("server_id=%d", p.ServerID)
+	}
+	return "-"
+}
+
+// errNotCaughtUp is returned by PrintStatus --wait on timeout.
+var errNotCaughtUp = errors.New("not every source has caught up")

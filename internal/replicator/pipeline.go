@@ -1,0 +1,171 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// Reader streams one source's transactions in order.
+type Reader interface {
+	// Run sends transactions from start on out until ctx ends.
+	Run(ctx context.Context, start change.Position, out chan<- *change.Txn) error
+}
+
+// Sink takes transactions and makes them durable.
+type Sink interface {
+	// Apply hands over one transaction part; it may return before the part
+	// is durable.
+	Apply(ctx context.Context, txn *change.Txn) error
+	// Flush returns once every part handed to Apply before the call is durable.
+	Flush(ctx context.Context) error
+	// Close releases the sink.
+	Close() error
+}
+
+// PositionStore keeps checkpoints durably.
+type PositionStore interface {
+	// SavePositions writes all positions in one synced batch.
+	SavePositions(map[string]change.Position) error
+}
+
+// Pipeline moves transactions from readers to sinks and checkpoints the
+// positions the sinks have made durable.
+type Pipeline struct {
+	// Readers by source name, each started at Start[name].
+	Readers map[string]Reader
+	Start   map[string]change.Position
+	Sinks   []Sink
+	Store   PositionStore
+	// Interval between checkpoints; positions applied in between are
+	// coalesced into one synced write.
+	Interval time.Duration
+	// Buffer is the number of transaction parts queued per source.
+	Buffer int
+	Logger *slog.Logger
+	// OnApplied, when set, is called after every part is applied (metrics).
+	OnApplied func(*change.Txn)
+
+	once sync.Once
+	prog *progress
+}
+
+func (p *Pipeline) init() {
+	p.once.Do(func() { p.prog = newProgress(p.Start) })
+}
+
+// Run streams until ctx ends or a part fails, then flushes the sinks and
+// writes a last checkpoint. It returns nil after a clean shutdown.
+func (p *Pipeline) Run(ctx context.Context) error {
+	p.init()
+	if p.Interval <= 0 {
+		p.Interval = 500 * time.Millisecond
+	}
+	if p.Buffer <= 0 {
+		p.Buffer = 16
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for name, r := range p.Readers {
+		ch := make(chan *change.Txn, p.Buffer)
+		g.Go(func() error {
+			err := r.Run(gctx, p.Start[name], ch)
+			close(ch)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				return fmt.Errorf("reading source %s: %w", name, err)
+			}
+			return nil
+		})
+		g.Go(func() error { return p.apply(gctx, ch) })
+	}
+	g.Go(func() error { return p.checkpointLoop(gctx) })
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		err = nil
+	}
+	// The stream has stopped; make what was applied durable so a restart
+	// does not replay it. A fresh context: the run's own is cancelled.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if ferr := p.checkpoint(fctx); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
+	return err
+}
+
+// apply hands every part from ch to every sink in order.
+func (p *Pipeline) apply(ctx context.Context, ch <-chan *change.Txn) error {
+	for {
+		var txn *change.Txn
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case txn, ok = <-ch:
+			if !ok {
+				return nil
+			}
+		}
+		for _, s := range p.Sinks {
+			if err := s.Apply(ctx, txn); err != nil {
+				return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
+			}
+		}
+		p.prog.applied(txn)
+		if p.OnApplied != nil {
+			p.OnApplied(txn)
+		}
+	}
+}
+
+func (p *Pipeline) checkpointLoop(ctx context.Context) error {
+	t := time.NewTicker(p.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if err := p.checkpoint(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// checkpoint flushes every sink and then saves the positions that were
+// applied before the flush began: those are durable in every sink now.
+func (p *Pipeline) checkpoint(ctx context.Context) error {
+	pos := p.prog.pending()
+	if len(pos) == 0 {
+		return nil
+	}
+	for _, s := range p.Sinks {
+		if err := s.Flush(ctx); err != nil {
+			p.prog.saved(pos, err)
+			return fmt.Errorf("flushing sink before checkpoint: %w", err)
+		}
+	}
+	err := p.Store.SavePositions(pos)
+	p.prog.saved(pos, err)
+	if err != nil {
+		return fmt.Errorf("saving checkpoint: %w", err)
+	}
+	p.Logger.Debug("checkpoint saved", "sources", len(pos))
+	return nil
+}
+
+// Status returns every source's progress, sorted by source name.
+func (p *Pipeline) Status() []Status {
+	p.init()
+	st := p.prog.status()
+	sort.Slice(st, func(i, j int) bool { return st[i].Source < st[j].Source })
+	return st
+}

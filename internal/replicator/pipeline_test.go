@@ -1,0 +1,134 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+)
+
+// scriptedReader sends fixed parts, then blocks until cancelled; it stands
+// in for a source so the checkpoint rules can be pinned precisely.
+type scriptedReader struct {
+	parts []*change.Txn
+	sent  chan struct{}
+}
+
+func (r *scriptedReader) Run(ctx context.Context, _ change.Position, out chan<- *change.Txn) error {
+	for _, p := range r.parts {
+		select {
+		case out <- p:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	close(r.sent)
+	<-ctx.Done()
+	return nil
+}
+
+// flakySink accepts parts and fails Flush while fail is set.
+type flakySink struct {
+	mu      sync.Mutex
+	applied []*change.Txn
+	flushed int
+	fail    bool
+}
+
+func (s *flakySink) Apply(_ context.Context, txn *change.Txn) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.applied = append(s.applied, txn)
+	return nil
+}
+
+func (s *flakySink) Flush(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail {
+		return errors.New("disk full")
+	}
+	s.flushed = len(s.applied)
+	return nil
+}
+
+func (s *flakySink) Close() error { return nil }
+
+func pos(n uint32) change.Position {
+	return change.Position{Flavor: change.MariaDB, File: "mysql-bin.000001", Pos: n}
+}
+
+func runPipeline(t *testing.T, parts []*change.Txn, sink *flakySink) (*checkpoint.Store, error) {
+	t.Helper()
+	store, err := checkpoint.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	r := &scriptedReader{parts: parts, sent: make(chan struct{})}
+	p := &Pipeline{
+		Readers: map[string]Reader{"a": r}, Start: map[string]change.Position{"a": pos(4)},
+		Sinks: []Sink{sink}, Store: store, Interval: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(ctx) }()
+	select {
+	case <-r.sent:
+	case err := <-errc:
+		cancel()
+		return store, err
+	}
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	return store, <-errc
+}
+
+// A position inside a transaction is never checkpointed: only the last
+// part's End is, and only after the sink flushed it.
+func TestCheckpointOnlyAtTransactionEnd(t *testing.T) {
+	parts := []*change.Txn{
+		{Source: "a", Seq: 1, Last: true, End: pos(100)},
+		{Source: "a", Seq: 2, Part: 0, End: pos(150)},
+		{Source: "a", Seq: 2, Part: 1, End: pos(180)},
+	}
+	sink := &flakySink{}
+	store, err := runPipeline(t, parts, sink)
+	require.NoError(t, err)
+	got, err := store.Position("a")
+	require.NoError(t, err)
+	require.Equal(t, pos(100), got, "the unfinished transaction 2 must not move the checkpoint")
+	require.Equal(t, 3, sink.flushed)
+}
+
+// A sink that cannot make changes durable stops the pipeline and leaves
+// the checkpoint where it was.
+func TestFailedFlushKeepsCheckpoint(t *testing.T) {
+	parts := []*change.Txn{{Source: "a", Seq: 1, Last: true, End: pos(100)}}
+	sink := &flakySink{fail: true}
+	store, err := runPipeline(t, parts, sink)
+	require.ErrorContains(t, err, "disk full")
+	_, err = store.Position("a")
+	require.ErrorIs(t, err, checkpoint.ErrNotFound)
+}
+
+// Many transactions between two ticks cost one synced write.
+func TestCheckpointsCoalesce(t *testing.T) {
+	var parts []*change.Txn
+	for i := range 500 {
+		parts = append(parts, &change.Txn{Source: "a", Seq: uint64(i + 1), Last: true, End: pos(uint32(100 + i))})
+	}
+	store, err := runPipeline(t, parts, &flakySink{})
+	require.NoError(t, err)
+	got, err := store.Position("a")
+	require.NoError(t, err)
+	require.Equal(t, pos(599), got)
+	require.Less(t, store.Syncs(), uint64(50), "checkpoints must coalesce, not sync per transaction")
+}

@@ -1,0 +1,189 @@
+package replicator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/httpapi"
+	"github.com/tributary-cdc/tributary/internal/metrics"
+	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
+	"github.com/tributary-cdc/tributary/internal/source"
+)
+
+// Run runs the service described by cfg until ctx ends: it checks every
+// source, streams them all into the sinks and checkpoints as it goes.
+func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+	store, err := openLocked(ctx, cfg.Pebble.Dir, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	readers := newReaders(cfg, store, logger)
+	if err := preflight(ctx, readers); err != nil {
+		return err
+	}
+	start, err := startPositions(ctx, store, readers, logger)
+	if err != nil {
+		return err
+	}
+	sinks, err := openSinks(cfg, logger)
+	if err != nil {
+		return err
+	}
+	m := metrics.New()
+	p := &Pipeline{
+		Readers:   make(map[string]Reader, len(readers)),
+		Start:     start,
+		Sinks:     sinks,
+		Store:     countingStore{store, m},
+		Interval:  cfg.Checkpoint.Interval,
+		Logger:    logger,
+		OnApplied: m.Applied,
+	}
+	for name, r := range readers {
+		p.Readers[name] = r
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return p.Run(gctx) })
+	if cfg.HTTP.Listen != "" {
+		srv := &httpapi.Server{Addr: cfg.HTTP.Listen, Gatherer: m.Registry, Logger: logger,
+			Status: func() any { return p.Status() }}
+		g.Go(func() error { return srv.Run(gctx) })
+	}
+	logger.Info("streaming", "sources", len(readers), "sinks", len(sinks))
+	err = g.Wait()
+	for _, s := range sinks {
+		if cerr := s.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("closing sink: %w", cerr))
+		}
+	}
+	if err == nil {
+		logger.Info("stopped cleanly")
+	}
+	return err
+}
+
+// openLocked opens the store, waiting up to ten seconds while an offline
+// command (checkpoint show, status) holds it; a second service does not
+// release it, so that still fails.
+func openLocked(ctx context.Context, dir string, logger *slog.Logger) (*checkpoint.Store, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		store, err := checkpoint.Open(dir, &checkpoint.Options{Logger: logger})
+		if err == nil {
+			return store, nil
+		}
+		if !errors.Is(err, checkpoint.ErrLocked) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("opening pebble store: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// newReaders builds one reader per source. store may be nil for commands
+// that only ask a source for its position.
+func newReaders(cfg *config.Config, store *checkpoint.Store, logger *slog.Logger) map[string]*source.Reader {
+	var history source.SchemaHistory
+	if store != nil {
+		history = store
+	}
+	readers := make(map[string]*source.Reader, len(cfg.Sources))
+	for _, s := range cfg.Sources {
+		readers[s.Name] = source.New(source.Options{
+			Name: s.Name, Host: s.Host, Port: s.Port, User: s.User, Password: s.Password,
+			Flavor: string(s.Flavor), ServerID: s.ServerID, AllowPartialRowImage: s.AllowPartialRowImage,
+			History: history, Logger: logger,
+		})
+	}
+	return readers
+}
+
+// preflight checks every source and reports every failure at once.
+func preflight(ctx context.Context, readers map[string]*source.Reader) error {
+	var errs []error
+	for name, r := range readers {
+		if err := r.Preflight(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("source %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// startPositions loads each source's checkpoint. A source without one
+// starts at its current position, which is saved before streaming begins:
+// a crash before the first checkpoint must not skip what came in between.
+func startPositions(ctx context.Context, store *checkpoint.Store, readers map[string]*source.Reader, logger *slog.Logger) (map[string]change.Position, error) {
+	start := make(map[string]change.Position, len(readers))
+	fresh := make(map[string]change.Position)
+	for name, r := range readers {
+		pos, err := store.Position(name)
+		switch {
+		case err == nil:
+			logger.Info("resuming from checkpoint", "source", name, "position", pos.String())
+		case errors.Is(err, checkpoint.ErrNotFound):
+			if pos, err = r.CurrentPosition(ctx); err != nil {
+				return nil, fmt.Errorf("reading current position of %s: %w", name, err)
+			}
+			logger.Info("no checkpoint: starting at the current position", "source", name, "position", pos.String())
+			fresh[name] = pos
+		default:
+			return nil, fmt.Errorf("loading checkpoint of %s: %w", name, err)
+		}
+		start[name] = pos
+	}
+	if len(fresh) > 0 {
+		if err := store.SavePositions(fresh); err != nil {
+			return nil, fmt.Errorf("saving start positions: %w", err)
+		}
+	}
+	return start, nil
+}
+
+func openSinks(cfg *config.Config, logger *slog.Logger) ([]Sink, error) {
+	var sinks []Sink
+	for _, sc := range cfg.Sinks {
+		switch sc.Type {
+		case config.SinkJSONL:
+			s, err := jsonl.New(jsonl.Options{Path: sc.JSONL.Path, Logger: logger.With("sink", sc.Name)})
+			if err != nil {
+				for _, open := range sinks {
+					_ = open.Close()
+				}
+				return nil, fmt.Errorf("opening sink %s: %w", sc.Name, err)
+			}
+			sinks = append(sinks, s)
+		default:
+			return nil, fmt.Errorf("sink %s: unsupported type %q", sc.Name, sc.Type)
+		}
+	}
+	return sinks, nil
+}
+
+// countingStore counts synced checkpoint writes in the metrics.
+type countingStore struct {
+	*checkpoint.Store
+	m *metrics.Metrics
+}
+
+func (c countingStore) SavePositions(p map[string]change.Position) error {
+	err := c.Store.SavePositions(p)
+	if err == nil {
+		c.m.Checkpoints.Inc()
+	}
+	return err
+}
+
+var _ Sink = (*jsonl.Sink)(nil)

@@ -1,0 +1,176 @@
+package replicator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/source"
+)
+
+// StatusOptions select what PrintStatus does.
+type StatusOptions struct {
+	// Wait polls until every source has caught up.
+	Wait bool
+	// Timeout bounds Wait.
+	Timeout time.Duration
+}
+
+// lag is one source's checkpoint against its current position.
+type lag struct {
+	Source     string
+	Checkpoint change.Position
+	Current    change.Position
+	CaughtUp   bool
+}
+
+// PrintStatus prints, per source, the checkpoint, the current position and
+// whether the checkpoint has reached it.
+func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, logger *slog.Logger, w io.Writer) error {
+	ctx, cancel := context.WithTimeout(ctx, max(opts.Timeout, time.Second))
+	defer cancel()
+	readers := newReaders(cfg, nil, logger)
+	for {
+		lags, err := lags(ctx, cfg, readers)
+		if err != nil {
+			// While waiting, a service that is still starting (store
+			// locked, endpoint not up yet) or a source restarting is
+			// not an answer yet.
+			if !opts.Wait || ctx.Err() != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(250 * time.Millisecond):
+			}
+			continue
+		}
+		all := true
+		for _, l := range lags {
+			all = all && l.CaughtUp
+		}
+		if all || !opts.Wait {
+			printLags(w, lags)
+			if !all && opts.Wait {
+				return errNotCaughtUp
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			printLags(w, lags)
+			return errNotCaughtUp
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Reader) ([]lag, error) {
+	cps, err := checkpoints(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out []lag
+	for name, r := range readers {
+		cur, err := r.CurrentPosition(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading current position of %s: %w", name, err)
+		}
+		cp := cps[name]
+		ok, err := reached(cp, cur)
+		if err != nil {
+			return nil, fmt.Errorf("comparing positions of %s: %w", name, err)
+		}
+		out = append(out, lag{Source: name, Checkpoint: cp, Current: cur, CaughtUp: ok})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Source < out[j].Source })
+	return out, nil
+}
+
+// checkpoints asks the running service when it serves HTTP, else reads the
+// store, which is only possible while the service is stopped.
+func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Position, error) {
+	if cfg.HTTP.Listen != "" {
+		st, err := fetchStatus(ctx, cfg.HTTP.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("asking tributary at %s (is it running?): %w", cfg.HTTP.Listen, err)
+		}
+		out := make(map[string]change.Position, len(st))
+		for _, s := range st {
+			out[s.Source] = s.Checkpoint
+		}
+		return out, nil
+	}
+	store, err := openStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	return store.Positions()
+}
+
+func fetchStatus(ctx context.Context, addr string) ([]Status, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /status: %s", resp.Status)
+	}
+	var st []Status
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, fmt.Errorf("decoding /status: %w", err)
+	}
+	return st, nil
+}
+
+// reached reports whether checkpoint cp includes everything up to cur.
+func reached(cp, cur change.Position) (bool, error) {
+	if cp.IsZero() {
+		return false, nil
+	}
+	if cp.GTIDSet != "" && cur.GTIDSet != "" {
+		have, err := source.ParseGTIDSet(cur.Flavor, cp.GTIDSet)
+		if err != nil {
+			return false, err
+		}
+		want, err := source.ParseGTIDSet(cur.Flavor, cur.GTIDSet)
+		if err != nil {
+			return false, err
+		}
+		return have.Contain(want), nil
+	}
+	a, err := checkpoint.Ordinal(cp)
+	if err != nil {
+		return false, err
+	}
+	b, err := checkpoint.Ordinal(cur)
+	if err != nil {
+		return false, err
+	}
+	return a >= b, nil
+}
+
+func printLags(w io.Writer, lags []lag) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tCAUGHT UP\tCHECKPOINT\tCURRENT")
+	for _, l := range lags {
+		fmt.Fprintf(tw, "%s\t%v\t%s\t%s\n", l.Source, l.CaughtUp, l.Checkpoint, l.Current)
+	}
+	_ = tw.Flush()
+}
