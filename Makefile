@@ -7,7 +7,7 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-kinesis up down clean build test test-race bench demo
+.PHONY: all deps deps-mariadb deps-kinesis deps-bench up down clean build test test-race bench demo
 
 all: build
 
@@ -24,6 +24,12 @@ deps-kinesis:
 	@if [ -f $(KINESIS_DIR)/package.json ] && [ ! -d $(KINESIS_DIR)/node_modules ]; then \
 		echo "installing the Kinesis emulator"; \
 		npm install --prefix $(KINESIS_DIR) --no-audit --no-fund; \
+	fi
+
+# deps-bench installs strace, which the checkpoint benchmark counts fsyncs with.
+deps-bench:
+	@if ! command -v strace >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y strace; \
 	fi
 
 # up starts the four local MariaDB servers (or keeps them running) and
@@ -50,8 +56,11 @@ test: deps
 test-race: deps
 	$(GO) test -race -count=1 -timeout 50m ./...
 
-bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./...
+# bench runs the end-to-end benchmarks once each (they print ratios against
+# a baseline measured in the same run) and the envelope micro-benchmark.
+bench: deps deps-bench
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./internal/envelope/
 
-demo:
+demo: deps
 	bash deploy/local/demo.sh

@@ -85,5 +85,5 @@ type Txn struct {
 	// Begin is the position where the transaction starts; End is the
 	// position after its commit event. End is only meaningful when Last is set.
 	Begin, End Position
-	Changes   []RowChange
+	Changes    []RowChange
 }

@@ -6,24 +6,24 @@ type Kind uint8
 // Column kinds and the Go type their non-NULL values decode to. NULL is
 // always the untyped nil, so NULL stays distinct from "" and from 0.
 const (
-	KindUnknown  Kind = iota
-	KindInt           // TINYINT..BIGINT signed: int64
-	KindUint          // TINYINT..BIGINT UNSIGNED: uint64
-	KindFloat         // FLOAT: float32
-	KindDouble        // DOUBLE: float64
-	KindDecimal       // DECIMAL: Decimal, exact digits as the server prints them
-	KindDate          // DATE: Temporal "YYYY-MM-DD" (zero dates kept as "0000-00-00")
-	KindTime          // TIME: Temporal "[-]HHH:MM:SS[.ffffff]"
-	KindDateTime      // DATETIME(fsp): Temporal "YYYY-MM-DD HH:MM:SS[.ffffff]"
-	KindTimestamp     // TIMESTAMP(fsp): Temporal in UTC, same layout as DATETIME
-	KindYear          // YEAR: int64 (0 for the zero year)
-	KindString        // CHAR, VARCHAR, TEXT with a character set: string, UTF-8
-	KindBytes         // BINARY(N) (with its padding), VARBINARY, BLOB: []byte
-	KindJSON          // JSON: JSON, the document as text
-	KindEnum          // ENUM: string, the member's name ("" for the invalid 0 index)
-	KindSet           // SET: string, member names joined by ","
-	KindBit           // BIT(N): uint64
-	KindGeometry      // GEOMETRY and its subtypes: []byte, the server's internal WKB
+	KindUnknown   Kind = iota
+	KindInt            // TINYINT..BIGINT signed: int64
+	KindUint           // TINYINT..BIGINT UNSIGNED: uint64
+	KindFloat          // FLOAT: float32
+	KindDouble         // DOUBLE: float64
+	KindDecimal        // DECIMAL: Decimal, exact digits as the server prints them
+	KindDate           // DATE: Temporal "YYYY-MM-DD" (zero dates kept as "0000-00-00")
+	KindTime           // TIME: Temporal "[-]HHH:MM:SS[.ffffff]"
+	KindDateTime       // DATETIME(fsp): Temporal "YYYY-MM-DD HH:MM:SS[.ffffff]"
+	KindTimestamp      // TIMESTAMP(fsp): Temporal in UTC, same layout as DATETIME
+	KindYear           // YEAR: int64 (0 for the zero year)
+	KindString         // CHAR, VARCHAR, TEXT with a character set: string, UTF-8
+	KindBytes          // BINARY(N) (with its padding), VARBINARY, BLOB: []byte
+	KindJSON           // JSON: JSON, the document as text
+	KindEnum           // ENUM: string, the member's name ("" for the invalid 0 index)
+	KindSet            // SET: string, member names joined by ","
+	KindBit            // BIT(N): uint64
+	KindGeometry       // GEOMETRY and its subtypes: []byte, the server's internal WKB
 )
 
 var kindNames = [...]string{
