@@ -15,6 +15,12 @@ import (
 // in primary key order, so the same change always encodes to the same bytes.
 // The change must pass Check; otherwise Append may panic.
 func Append(dst []byte, txn *change.Txn, i int, row int) []byte {
+	return appendEnvelope(dst, txn, i, row, nil)
+}
+
+// appendEnvelope is Append; with a non-nil s, big image values are written
+// through s instead of appended.
+func appendEnvelope(dst []byte, txn *change.Txn, i int, row int, s *stream) []byte {
 	c := &txn.Changes[i]
 	t := c.Table
 	dst = append(dst, `{"source":`...)
@@ -29,11 +35,11 @@ func Append(dst []byte, txn *change.Txn, i int, row int) []byte {
 	dst = appendKey(dst, c)
 	if c.Op != change.Insert {
 		dst = append(dst, `,"before":`...)
-		dst = appendImage(dst, t, c.Before)
+		dst = appendImage(dst, t, c.Before, s)
 	}
 	if c.Op != change.Delete {
 		dst = append(dst, `,"after":`...)
-		dst = appendImage(dst, t, c.After)
+		dst = appendImage(dst, t, c.After, s)
 	}
 	if c.Op == change.Update {
 		dst = append(dst, `,"changed":[`...)
@@ -69,7 +75,7 @@ func Append(dst []byte, txn *change.Txn, i int, row int) []byte {
 func appendKey(dst []byte, c *change.RowChange) []byte {
 	row := c.Image()
 	if len(c.Table.PrimaryKey) == 0 {
-		return appendImage(dst, c.Table, row)
+		return appendImage(dst, c.Table, row, nil)
 	}
 	dst = append(dst, '{')
 	for j, col := range c.Table.PrimaryKey {
@@ -83,8 +89,9 @@ func appendKey(dst []byte, c *change.RowChange) []byte {
 	return append(dst, '}')
 }
 
-// appendImage appends row as an object of column name to value.
-func appendImage(dst []byte, t *change.Table, row change.Row) []byte {
+// appendImage appends row as an object of column name to value; with a
+// non-nil s, big values are written through it.
+func appendImage(dst []byte, t *change.Table, row change.Row, s *stream) []byte {
 	dst = append(dst, '{')
 	for j, col := range t.Columns {
 		if j > 0 {
@@ -92,6 +99,10 @@ func appendImage(dst []byte, t *change.Table, row change.Row) []byte {
 		}
 		dst = appendString(dst, col.Name)
 		dst = append(dst, ':')
+		if s != nil && isBig(row[j]) {
+			dst = s.value(dst, row[j])
+			continue
+		}
 		dst = appendValue(dst, row[j])
 	}
 	return append(dst, '}')

@@ -126,10 +126,9 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 	}
 	first := s.firstRowLocked(txn)
 	for i := range txn.Changes {
-		s.mu.line = envelope.Append(s.mu.line[:0], txn, i, first+i)
-		s.mu.line = append(s.mu.line, '\n')
 		s.mu.dirty = true
-		if _, err := s.mu.w.Write(s.mu.line); err != nil {
+		var err error
+		if s.mu.line, err = envelope.Write(s.mu.w, s.mu.line, txn, i, first+i); err != nil {
 			s.mu.err = fmt.Errorf("writing to %s: %w", s.name, err)
 			return s.mu.err
 		}
