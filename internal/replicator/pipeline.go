@@ -70,7 +70,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		p.Interval = 500 * time.Millisecond
 	}
 	if p.Buffer <= 0 {
-		p.Buffer = 16
+		p.Buffer = 2
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for name, r := range p.Readers {

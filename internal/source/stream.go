@@ -24,7 +24,7 @@ const (
 	readTimeout = 60 * time.Second
 	// eventBuffer bounds the events go-mysql reads ahead; an event holds
 	// about 8 KiB of rows, or one row that is larger.
-	eventBuffer = 16
+	eventBuffer = 2
 )
 
 // stream runs one binlog connection from the last complete transaction
