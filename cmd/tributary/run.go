@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -20,6 +21,7 @@ func newRunCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			setMemoryLimit(logger)
 			return replicator.Run(cmd.Context(), cfg, logger)
 		},
 	}
@@ -32,4 +34,18 @@ func loadConfig() (*config.Config, *slog.Logger, error) {
 		return nil, nil, err
 	}
 	return cfg, slog.New(cfg.Log.Handler(os.Stderr)), nil
+}
+
+// defaultMemoryLimit is the soft limit of the Go heap unless GOMEMLIMIT
+// says otherwise. Streaming needs little memory, but a burst of large LOB
+// rows leaves garbage that Go's default pacing lets grow to twice the live
+// heap; the soft limit makes the collector return it sooner.
+const defaultMemoryLimit = 128 << 20
+
+func setMemoryLimit(logger *slog.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(defaultMemoryLimit)
+	logger.Debug("soft memory limit set", "bytes", defaultMemoryLimit)
 }
