@@ -25,7 +25,7 @@ import (
 // it saves is what checkpointing every 500 ms costs.
 // Goals: at most 10 fsyncs/s and under 5% of CPU.
 func BenchmarkCheckpointCost(b *testing.B) {
-	bin, err := buildBinary()
+	bin, err := testenv.BuildTributary()
 	require.NoError(b, err)
 	for i := 0; i < b.N; i++ {
 		s := testenv.StartT(b, testenv.Options{ServerID: 1})

@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -103,19 +102,6 @@ func readerRows(ctx context.Context, s *testenv.Server, serverID uint32, from, e
 	}
 }
 
-// buildBinary builds cmd/tributary once.
-var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "tributary-bench")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "tributary")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/tributary-cdc/tributary/cmd/tributary").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %w: %s", err, out)
-	}
-	return bin, nil
-})
 
 // procStatus returns a field of /proc/PID/status in KiB (VmHWM, VmRSS).
 func procStatus(pid int, field string) (int64, error) {

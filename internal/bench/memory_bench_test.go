@@ -21,7 +21,7 @@ import (
 // three 64 MiB LOB rows. Each runs as shipped (a 128 MiB soft memory limit)
 // and with GOMEMLIMIT=off, Go's default pacing. Goal: under 256 MiB.
 func BenchmarkMemory(b *testing.B) {
-	bin, err := buildBinary()
+	bin, err := testenv.BuildTributary()
 	require.NoError(b, err)
 	workloads := []struct {
 		name string

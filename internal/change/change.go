@@ -86,4 +86,7 @@ type Txn struct {
 	// position after its commit event. End is only meaningful when Last is set.
 	Begin, End Position
 	Changes    []RowChange
+	// Ops are the target operations derived from Changes by the mappings,
+	// in source order; empty until a mapping stage fills them.
+	Ops []TargetOp
 }

@@ -78,7 +78,7 @@ func SetCheckpoint(ctx context.Context, cfg *config.Config, spec CheckpointSpec,
 		pos.GTIDSet = set.String()
 	} else {
 		pos.File, pos.Pos = spec.File, spec.Pos
-		if _, err := checkpoint.Ordinal(pos); err != nil {
+		if _, err := pos.Ordinal(); err != nil {
 			return fmt.Errorf("checking --file: %w", err)
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -131,19 +130,6 @@ func (w *workload) committed() []int64 {
 	return append([]int64(nil), w.done...)
 }
 
-// buildBinary builds cmd/tributary once per test binary.
-var buildBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "tributary-bin")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "tributary")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/tributary-cdc/tributary/cmd/tributary").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %w: %s", err, out)
-	}
-	return bin, nil
-})
 
 // ids returns, per inserted id of table, how often it appears.
 func ids(t *testing.T, envs []envelope.Envelope, table string) map[int64]int {

@@ -84,7 +84,7 @@ func TestTwoSourcesStopAndResume(t *testing.T) {
 // no transaction at or before the checkpoint the kill left behind appears
 // again after the restart.
 func TestKillNineResume(t *testing.T) {
-	bin, err := buildBinary()
+	bin, err := testenv.BuildTributary()
 	require.NoError(t, err)
 	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
 	srv.Exec(t, schemaSQL)

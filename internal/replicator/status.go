@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
-	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/source"
 )
@@ -155,11 +154,11 @@ func reached(cp, cur change.Position) (bool, error) {
 		}
 		return have.Contain(want), nil
 	}
-	a, err := checkpoint.Ordinal(cp)
+	a, err := cp.Ordinal()
 	if err != nil {
 		return false, err
 	}
-	b, err := checkpoint.Ordinal(cur)
+	b, err := cur.Ordinal()
 	if err != nil {
 		return false, err
 	}

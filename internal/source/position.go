@@ -2,7 +2,6 @@ package source
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
@@ -47,20 +46,3 @@ func ParseGTIDSet(flavor, s string) (set gomysql.GTIDSet, err error) {
 	return set, nil
 }
 
-// ordinal orders positions of one server: the binlog file's numeric suffix
-// in the high 32 bits, the offset in the low ones. It matches the ordinal
-// the checkpoint store keys schema history by.
-func ordinal(p change.Position) (uint64, error) {
-	i := len(p.File)
-	for i > 0 && p.File[i-1] >= '0' && p.File[i-1] <= '9' {
-		i--
-	}
-	if i == len(p.File) {
-		return 0, fmt.Errorf("computing ordinal of binlog file %q: no numeric suffix", p.File)
-	}
-	n, err := strconv.ParseUint(p.File[i:], 10, 32)
-	if err != nil {
-		return 0, fmt.Errorf("computing ordinal of binlog file %q: %w", p.File, err)
-	}
-	return n<<32 | uint64(p.Pos), nil
-}

@@ -6,7 +6,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
-	"github.com/tributary-cdc/tributary/internal/checkpoint"
 )
 
 const (
@@ -97,20 +96,4 @@ func FuzzParseGTIDSet(f *testing.F) {
 			require.True(t, set.Equal(again), "%q -> %q -> %q", s, set.String(), again.String())
 		}
 	})
-}
-
-func TestOrdinalMatchesCheckpoint(t *testing.T) {
-	for _, p := range []change.Position{
-		{File: "mysql-bin.000001", Pos: 4},
-		{File: "mysql-bin.000042", Pos: 123456},
-		{File: "binlog.4294967295", Pos: 4294967295},
-		{File: "mysql-bin", Pos: 4},
-		{File: "", Pos: 4},
-		{File: "b.99999999999", Pos: 4},
-	} {
-		got, gotErr := ordinal(p)
-		want, wantErr := checkpoint.Ordinal(p)
-		require.Equal(t, wantErr != nil, gotErr != nil, "%+v", p)
-		require.Equal(t, want, got, "%+v", p)
-	}
 }

@@ -101,7 +101,7 @@ func (s *schemaTracker) describe(ctx context.Context, schema, table string, at c
 		return nil, permanent(fmt.Errorf("table map of %s.%s has no column names (binlog_row_metadata is not FULL) "+
 			"and no schema history is configured", schema, table))
 	}
-	ord, err := ordinal(at)
+	ord, err := at.Ordinal()
 	if err != nil {
 		return nil, permanent(err)
 	}
@@ -124,7 +124,7 @@ func (s *schemaTracker) describe(ctx context.Context, schema, table string, at c
 // uses it only for columns whose name and type still match.
 func (s *schemaTracker) hint(ctx context.Context, schema, table string, at change.Position) (*change.Table, error) {
 	if s.history != nil {
-		if ord, err := ordinal(at); err == nil {
+		if ord, err := at.Ordinal(); err == nil {
 			if t, err := s.history.Schema(s.source, ord, schema, table); err == nil && t != nil {
 				return t, nil
 			}
@@ -168,7 +168,7 @@ func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position)
 	if s.history == nil {
 		return nil
 	}
-	ord, err := ordinal(at)
+	ord, err := at.Ordinal()
 	if err != nil {
 		return permanent(err)
 	}

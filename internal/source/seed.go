@@ -16,7 +16,7 @@ import (
 // before it, which information_schema no longer has by the time they are
 // read.
 func (s *schemaTracker) seed(ctx context.Context, db *sql.DB, start change.Position) error {
-	ord, err := ordinal(start)
+	ord, err := start.Ordinal()
 	if err != nil {
 		s.log.Warn("not seeding schema history: start position has no binlog file", "error", err)
 		return nil

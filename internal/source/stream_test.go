@@ -131,9 +131,9 @@ func TestRotation(t *testing.T) {
 	require.Equal(t, start.File, ends[0].File)
 	require.NotEqual(t, ends[0].File, ends[1].File)
 	require.NotEqual(t, ends[1].File, ends[2].File)
-	ord0, err := ordinal(ends[0])
+	ord0, err := ends[0].Ordinal()
 	require.NoError(t, err)
-	ord2, err := ordinal(ends[2])
+	ord2, err := ends[2].Ordinal()
 	require.NoError(t, err)
 	require.Less(t, ord0, ord2)
 

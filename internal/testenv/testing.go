@@ -3,6 +3,11 @@ package testenv
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,3 +44,18 @@ func (s *Server) Exec(t testing.TB, stmts ...string) {
 		require.NoError(t, err, "executing %q", q)
 	}
 }
+
+// BuildTributary builds cmd/tributary once per test binary and returns the
+// path of the executable, for tests that need a real process to kill.
+var BuildTributary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "tributary-bin")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "tributary")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/tributary-cdc/tributary/cmd/tributary").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("building tributary: %w: %s", err, out)
+	}
+	return bin, nil
+})

@@ -1,4 +1,4 @@
-package checkpoint
+package change
 
 import (
 	"fmt"
@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/tributary-cdc/tributary/internal/change"
 )
 
 func TestOrdinal(t *testing.T) {
@@ -37,7 +35,7 @@ func TestOrdinal(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q/%d", tt.file, tt.pos), func(t *testing.T) {
-			got, err := Ordinal(change.Position{File: tt.file, Pos: tt.pos})
+			got, err := Position{File: tt.file, Pos: tt.pos}.Ordinal()
 			if tt.wantErr {
 				require.Error(t, err)
 				require.Contains(t, err.Error(), strconv.Quote(tt.file))
@@ -50,7 +48,7 @@ func TestOrdinal(t *testing.T) {
 }
 
 func TestOrdinalFollowsBinlogOrder(t *testing.T) {
-	positions := []change.Position{
+	positions := []Position{
 		{File: "mysql-bin.000001", Pos: 4},
 		{File: "mysql-bin.000001", Pos: 4294967295},
 		{File: "mysql-bin.000002", Pos: 0},
@@ -61,7 +59,7 @@ func TestOrdinalFollowsBinlogOrder(t *testing.T) {
 	}
 	var prev uint64
 	for i, p := range positions {
-		got, err := Ordinal(p)
+		got, err := p.Ordinal()
 		require.NoError(t, err)
 		if i > 0 {
 			require.Greater(t, got, prev, "%s after %s", p, positions[i-1])
@@ -76,7 +74,7 @@ func FuzzOrdinal(f *testing.F) {
 	f.Add("", uint32(0))
 	f.Add("x9", uint32(math.MaxUint32))
 	f.Fuzz(func(t *testing.T, file string, pos uint32) {
-		got, err := Ordinal(change.Position{File: file, Pos: pos})
+		got, err := Position{File: file, Pos: pos}.Ordinal()
 		stem := strings.TrimRight(file, "0123456789")
 		digits := file[len(stem):]
 		if err != nil {
@@ -90,12 +88,12 @@ func FuzzOrdinal(f *testing.F) {
 		// The next position of the same file and the first of the next file
 		// order after this one.
 		if pos < math.MaxUint32 {
-			next, err := Ordinal(change.Position{File: file, Pos: pos + 1})
+			next, err := Position{File: file, Pos: pos + 1}.Ordinal()
 			require.NoError(t, err)
 			require.Greater(t, next, got)
 		}
 		if n := got >> 32; n < math.MaxUint32 {
-			next, err := Ordinal(change.Position{File: stem + strconv.FormatUint(n+1, 10), Pos: 0})
+			next, err := Position{File: stem + strconv.FormatUint(n+1, 10), Pos: 0}.Ordinal()
 			require.NoError(t, err)
 			require.Greater(t, next, got)
 		}
