@@ -30,6 +30,10 @@ type Config struct {
 	Sources []Source `yaml:"sources"`
 	// Sinks receive the changes read from the sources.
 	Sinks []Sink `yaml:"sinks"`
+	// Mappings lists mapping files or directories of them (*.yaml, *.yml);
+	// relative paths are resolved against the file's directory. Without
+	// mappings every table is streamed as it is and table sinks get nothing.
+	Mappings []string `yaml:"mappings"`
 	// HTTP serves health, status and metrics.
 	HTTP HTTP `yaml:"http"`
 

@@ -132,6 +132,9 @@ func syntaxProblem(file string, err error) Problem {
 // resolvePaths makes relative file paths relative to dir.
 func (c *Config) resolvePaths(dir string) {
 	c.Pebble.Dir = resolvePath(dir, c.Pebble.Dir)
+	for i, m := range c.Mappings {
+		c.Mappings[i] = resolvePath(dir, m)
+	}
 	for _, s := range c.Sinks {
 		if s.JSONL != nil && s.JSONL.Path != "-" {
 			s.JSONL.Path = resolvePath(dir, s.JSONL.Path)

@@ -29,6 +29,10 @@ func TestLoadValid(t *testing.T) {
 	require.Equal(t, filepath.Join(dir, "state", "pebble"), cfg.Pebble.Dir)
 	require.Equal(t, 250*time.Millisecond, cfg.Checkpoint.Interval)
 	require.Equal(t, "127.0.0.1:9107", cfg.HTTP.Listen)
+	require.Len(t, cfg.Mappings, 2)
+	require.True(t, filepath.IsAbs(cfg.Mappings[0]), cfg.Mappings[0])
+	require.Equal(t, "mappings", filepath.Base(cfg.Mappings[0]))
+	require.Equal(t, "/etc/tributary/extra.yaml", cfg.Mappings[1])
 	require.Equal(t, []sourceFields{
 		{"jp-accounts", "127.0.0.1", 3307, "repl", "s3cr3t", "", config.FlavorMariaDB, 4001, false},
 		{"eu_orders", "db.internal", 3308, "tributary", "0rders", "TRIBUTARY_TEST_ORDERS_PW", config.FlavorAuto, 4294967295, true},
