@@ -51,6 +51,9 @@ type Pipeline struct {
 	// Buffer is the number of transaction parts queued per source.
 	Buffer int
 	Logger *slog.Logger
+	// Map, when set, derives each part's target operations (txn.Ops)
+	// before the sinks see it.
+	Map func(*change.Txn) error
 	// OnApplied, when set, is called after every part is applied (metrics).
 	OnApplied func(*change.Txn)
 
@@ -111,6 +114,11 @@ func (p *Pipeline) apply(ctx context.Context, ch <-chan *change.Txn) error {
 		case txn, ok = <-ch:
 			if !ok {
 				return nil
+			}
+		}
+		if p.Map != nil {
+			if err := p.Map(txn); err != nil {
+				return fmt.Errorf("mapping transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
 			}
 		}
 		for _, s := range p.Sinks {
