@@ -1,0 +1,48 @@
+package mapping
+
+import "github.com/tributary-cdc/tributary/internal/change"
+
+// Requirement is what one source entry of a mapping reads from its source
+// tables and writes to its target, for checks against live schemas.
+type Requirement struct {
+	// File, Line and Column locate the source entry in its mapping file.
+	File         string
+	Line, Column int
+	// Target is the target table written.
+	Target *change.TargetTable
+	// Source, Schema and Table are the patterns naming the source tables.
+	Source, Schema, Table string
+	// Driving reports whether the entry decides whether target rows exist.
+	Driving bool
+	// Columns lists the source columns its expressions name, sorted.
+	Columns []string
+	// AllColumns reports that every source column not in Exclude is also
+	// copied under its own name.
+	AllColumns bool
+	Exclude    []string
+	// Written lists the target columns written, the key included; with
+	// AllColumns the copied source columns come on top.
+	Written []string
+}
+
+// Requirements lists one Requirement per source entry, in load order.
+func (s *Set) Requirements() []Requirement {
+	out := make([]Requirement, 0, len(s.contributors))
+	for _, c := range s.contributors {
+		r := Requirement{
+			File: c.file, Line: c.pos.line, Column: c.pos.col,
+			Target: c.target.table, Source: c.sourcePat, Schema: c.schemaPat, Table: c.tablePat,
+			Driving: c.driving, Columns: append([]string(nil), c.refs...),
+			AllColumns: c.allColumns, Exclude: append([]string(nil), c.excludeList...),
+		}
+		if !c.driving {
+			r.Written = append(r.Written, c.target.table.Key...)
+		}
+		r.Written = append(r.Written, c.names()...)
+		if c.softColumn != "" {
+			r.Written = append(r.Written, c.softColumn)
+		}
+		out = append(out, r)
+	}
+	return out
+}

@@ -1,0 +1,124 @@
+package mapping
+
+import (
+	"path"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// policy is what removing a contributor's row does to the target.
+type policy uint8
+
+const (
+	// policyDelete deletes the target row.
+	policyDelete policy = iota + 1
+	// policyIgnore leaves the target row alone.
+	policyIgnore
+	// policySoft marks the target row deleted in the soft-delete column.
+	policySoft
+	// policyClear sets the contributor's owned columns to NULL.
+	policyClear
+)
+
+// policies maps the delete: names to policies.
+var policies = map[string]policy{"delete": policyDelete, "ignore": policyIgnore, "soft": policySoft, "clear": policyClear}
+
+// column is one target column and the expression that produces it.
+type column struct {
+	name string
+	prog *program
+}
+
+// target is one compiled target table and its contributors.
+type target struct {
+	table        *change.TargetTable
+	file         string
+	pos          pos
+	contributors []*contributor
+}
+
+// contributor is one compiled source entry of a mapping.
+type contributor struct {
+	target *target
+	file   string
+	pos    pos
+	// sourcePat, schemaPat and tablePat are path.Match patterns.
+	sourcePat, schemaPat, tablePat string
+	driving                        bool
+	columns                        []column
+	allColumns                     bool
+	exclude                        map[string]bool
+	excludeList                    []string
+	filter                         *program
+	policy                         policy
+	softColumn                     string
+	softValue                      *program
+	// keyProgs produce the target key of a non-driving contributor, in
+	// target key order.
+	keyProgs []*program
+	// refs lists every source column the expressions name, sorted.
+	refs []string
+	// last caches the binding to the most recent source table.
+	last atomic.Pointer[binding]
+}
+
+// matches reports whether the contributor reads source's schema.table.
+func (c *contributor) matches(source, schema, table string) bool {
+	ok1, _ := path.Match(c.sourcePat, source)
+	ok2, _ := path.Match(c.schemaPat, schema)
+	ok3, _ := path.Match(c.tablePat, table)
+	return ok1 && ok2 && ok3
+}
+
+// Set is a compiled collection of mappings. It is safe for concurrent use.
+type Set struct {
+	targets      []*target
+	contributors []*contributor
+
+	mu struct {
+		sync.RWMutex
+		// matches caches the contributors reading each source table.
+		matches map[string][]*contributor
+	}
+}
+
+// Targets returns the target tables in load order.
+func (s *Set) Targets() []*change.TargetTable {
+	out := make([]*change.TargetTable, len(s.targets))
+	for i, t := range s.targets {
+		out[i] = t.table
+	}
+	return out
+}
+
+// Includes reports whether any mapping reads table schema.table of source,
+// so a reader can skip the changes of unmapped tables cheaply.
+func (s *Set) Includes(source, schema, table string) bool {
+	return len(s.match(source, schema, table)) > 0
+}
+
+// match returns the contributors that read source's schema.table, in load
+// order, from the cache when it can.
+func (s *Set) match(source, schema, table string) []*contributor {
+	k := source + "\x00" + schema + "\x00" + table
+	s.mu.RLock()
+	cs, ok := s.mu.matches[k]
+	s.mu.RUnlock()
+	if ok {
+		return cs
+	}
+	for _, c := range s.contributors {
+		if c.matches(source, schema, table) {
+			cs = append(cs, c)
+		}
+	}
+	s.mu.Lock()
+	if s.mu.matches == nil {
+		s.mu.matches = map[string][]*contributor{}
+	}
+	s.mu.matches[k] = cs
+	s.mu.Unlock()
+	return cs
+}
