@@ -13,10 +13,12 @@ type SinkType string
 const (
 	// SinkJSONL appends one JSON object per change to a file or stdout.
 	SinkJSONL SinkType = "jsonl"
+	// SinkMySQL applies target operations to a MySQL or MariaDB database.
+	SinkMySQL SinkType = "mysql"
 )
 
 // sinkTypes lists the known sink types, for messages.
-var sinkTypes = []string{string(SinkJSONL)}
+var sinkTypes = []string{string(SinkJSONL), string(SinkMySQL)}
 
 // Sink is one destination of changes.
 type Sink struct {
@@ -28,6 +30,8 @@ type Sink struct {
 	Type SinkType `yaml:"type"`
 	// JSONL holds the settings of a jsonl sink.
 	JSONL *JSONLSink `yaml:"jsonl"`
+	// MySQL holds the settings of a mysql sink.
+	MySQL *MySQLSink `yaml:"mysql"`
 }
 
 // JSONLSink writes changes as JSON lines.
@@ -47,6 +51,7 @@ type sinkBlock struct {
 func (s *Sink) blocks() []sinkBlock {
 	return []sinkBlock{
 		{SinkJSONL, s.JSONL != nil},
+		{SinkMySQL, s.MySQL != nil},
 	}
 }
 
@@ -63,6 +68,12 @@ func (s *Sink) check(key string, p *collector) {
 	case SinkJSONL:
 		if s.JSONL == nil || s.JSONL.Path == "" {
 			p.at(key+".jsonl.path", "is required for type jsonl")
+		}
+	case SinkMySQL:
+		if s.MySQL == nil {
+			p.at(key+".mysql", "is required for type mysql")
+		} else {
+			s.MySQL.check(key+".mysql", p)
 		}
 	default:
 		p.at(key+".type", fmt.Sprintf("unknown sink type %q (known: %s)", s.Type, strings.Join(sinkTypes, ", ")))
