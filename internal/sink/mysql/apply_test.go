@@ -1,0 +1,160 @@
+package mysql
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+func TestApplyInOrder(t *testing.T) {
+	tg := startTarget(t,
+		"CREATE TABLE tgt.users (id BIGINT PRIMARY KEY, name VARCHAR(20), score INT)",
+		"CREATE TABLE tgt.lines (o INT, l INT, qty INT, PRIMARY KEY (o, l))")
+	users, lines := table("users", "id"), table("lines", "o", "l")
+	nameCols, scoreCols := []string{"id", "name"}, []string{"id", "score"}
+	parts := []*change.Txn{
+		txn(1, upsert(users, nameCols, int64(1), "a"), upsert(users, nameCols, int64(2), "b"),
+			upsert(users, scoreCols, int64(1), int64(10))),
+		// Key change of user 2 to 3: delete old plus upsert new.
+		txn(2, del(users, int64(2)), upsert(users, nameCols, int64(3), "b")),
+		// Delete then re-insert the same key, and the reverse.
+		txn(3, del(users, int64(1)), upsert(users, nameCols, int64(1), "a2"),
+			upsert(users, nameCols, int64(4), "d"), del(users, int64(4))),
+		txn(4, upsert(lines, []string{"o", "l", "qty"}, int64(1), int64(1), int64(5)),
+			upsert(lines, []string{"o", "l", "qty"}, int64(1), int64(2), int64(6)),
+			del(lines, int64(1), int64(1)), upsert(lines, []string{"o", "l"}, int64(2), int64(1))),
+	}
+	want := map[string][]string{
+		"SELECT * FROM users ORDER BY id":     {"1|a2|NULL", "3|b|NULL"},
+		"SELECT * FROM `lines` ORDER BY o, l": {"1|2|6", "2|1|NULL"},
+	}
+	for _, workers := range []int{1, 4} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			tg.srv.Exec(t, "DELETE FROM tgt.users", "DELETE FROM tgt.`lines`")
+			s := tg.sink(t, Options{Workers: workers, RowsPerStatement: 2, StatementsPerTxn: 3})
+			applyAll(t, s, parts...)
+			for q, rows := range want {
+				require.Equal(t, rows, tg.dump(t, q), q)
+			}
+			// Replaying everything, and any suffix, converges to the same state.
+			for i := range parts {
+				applyAll(t, s, parts[i:]...)
+				for q, rows := range want {
+					require.Equal(t, rows, tg.dump(t, q), "replay from part %d: %s", i, q)
+				}
+			}
+		})
+	}
+}
+
+func TestParallelKeepsPerKeyOrder(t *testing.T) {
+	tg := startTarget(t, "CREATE TABLE tgt.kv (id INT PRIMARY KEY, v BIGINT, w VARCHAR(10))")
+	kv := table("kv", "id")
+	rng := rand.New(rand.NewPCG(1, 2))
+	type row struct{ v, w string }
+	want := map[int64]row{}
+	var parts []*change.Txn
+	var ops []change.TargetOp
+	for i := range 10000 {
+		k := int64(rng.IntN(100))
+		switch rng.IntN(4) {
+		case 0:
+			ops = append(ops, del(kv, k))
+			delete(want, k)
+		case 1:
+			ops = append(ops, upsert(kv, []string{"id", "w"}, k, fmt.Sprint(i%7)))
+			r, ok := want[k]
+			if !ok {
+				r.v = "NULL"
+			}
+			r.w = fmt.Sprint(i % 7)
+			want[k] = r
+		default:
+			ops = append(ops, upsert(kv, []string{"id", "v", "w"}, k, int64(i), "x"))
+			want[k] = row{fmt.Sprint(i), "x"}
+		}
+		if len(ops) == 37 {
+			parts = append(parts, txn(uint64(len(parts)+1), ops...))
+			ops = nil
+		}
+	}
+	parts = append(parts, txn(uint64(len(parts)+1), ops...))
+	var rows []string
+	for k := range int64(100) {
+		if r, ok := want[k]; ok {
+			rows = append(rows, fmt.Sprintf("%d|%s|%s", k, r.v, r.w))
+		}
+	}
+	s := tg.sink(t, Options{Workers: 4, RowsPerStatement: 50, StatementsPerTxn: 5})
+	applyAll(t, s, parts...)
+	require.Equal(t, rows, tg.dump(t, "SELECT * FROM kv ORDER BY id"))
+}
+
+func TestSecondaryUniqueKeySwap(t *testing.T) {
+	tg := startTarget(t, "CREATE TABLE tgt.people (id INT PRIMARY KEY, email VARCHAR(40) NOT NULL, UNIQUE KEY email (email))")
+	people := table("people", "id")
+	cols := []string{"id", "email"}
+	var setup []change.TargetOp
+	for i := range 200 {
+		setup = append(setup, upsert(people, cols, int64(i), fmt.Sprintf("e%d", i)))
+	}
+	// Every pair (2i, 2i+1) swaps emails through a temporary value, as a
+	// source must do under the unique key.
+	var parts []*change.Txn
+	for i := 0; i < 200; i += 2 {
+		parts = append(parts, txn(uint64(i+2),
+			upsert(people, cols, int64(i), fmt.Sprintf("tmp%d", i)),
+			upsert(people, cols, int64(i+1), fmt.Sprintf("e%d", i)),
+			upsert(people, cols, int64(i), fmt.Sprintf("e%d", i+1))))
+	}
+	var want []string
+	for i := range 200 {
+		want = append(want, fmt.Sprintf("%d|e%d", i, i^1))
+	}
+	s := tg.sink(t, Options{Workers: 4})
+	applyAll(t, s, txn(1, setup...))
+	applyAll(t, s, parts...)
+	require.Equal(t, want, tg.dump(t, "SELECT id, email FROM people ORDER BY id"))
+	require.True(t, s.keys.mu.serial["tgt\x00people"])
+}
+
+func TestFlushWaitsForPriorApplies(t *testing.T) {
+	tg := startTarget(t, "CREATE TABLE tgt.kv (id INT PRIMARY KEY, v INT)")
+	kv := table("kv", "id")
+	s := tg.sink(t, Options{Workers: 3, RowsPerStatement: 10, StatementsPerTxn: 2})
+	ctx := context.Background()
+	for round := range 5 {
+		for i := range 500 {
+			require.NoError(t, s.Apply(ctx, txn(uint64(i+1), upsert(kv, []string{"id", "v"}, int64(round*500+i), int64(i)))))
+		}
+		require.NoError(t, s.Flush(ctx))
+		var n int
+		require.NoError(t, tg.db.QueryRow("SELECT COUNT(*) FROM kv").Scan(&n))
+		require.Equal(t, (round+1)*500, n)
+	}
+	// A Flush with nothing queued returns at once.
+	fctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	require.NoError(t, s.Flush(fctx))
+}
+
+func TestClosedSinkRefusesWork(t *testing.T) {
+	tg := startTarget(t, "CREATE TABLE tgt.kv (id INT PRIMARY KEY, v INT)")
+	s := tg.sink(t, Options{})
+	require.NoError(t, s.Close())
+	require.ErrorIs(t, s.Apply(context.Background(), txn(1, upsert(table("kv", "id"), []string{"id"}, int64(1)))), ErrClosed)
+	require.ErrorIs(t, s.Flush(context.Background()), ErrClosed)
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	_, err := New(context.Background(), Options{Workers: -1, OnError: OnErrorRecord})
+	require.ErrorContains(t, err, "DSN is required")
+	require.ErrorContains(t, err, "Workers is -1")
+	require.ErrorContains(t, err, "Failed is required")
+}

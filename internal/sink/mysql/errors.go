@@ -1,0 +1,137 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+	"syscall"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// Errors callers branch on.
+var (
+	// ErrPermanent reports an operation the target refuses for a reason that
+	// retrying cannot fix (duplicate secondary key, data too long, foreign
+	// key, NULL in a NOT NULL column, ...).
+	ErrPermanent = errors.New("mysql sink: permanent error")
+	// ErrClosed reports a call on a Sink after Close.
+	ErrClosed = errors.New("mysql sink: closed")
+)
+
+// ApplyError describes an operation that failed permanently. It names where
+// the operation comes from but holds no row values; errors.Is(err,
+// ErrPermanent) holds.
+type ApplyError struct {
+	// Target is the target table, "schema.table".
+	Target string
+	// Op is "upsert" or "delete".
+	Op string
+	// Source, Seq, GTID and Position identify the source transaction.
+	Source   string
+	Seq      uint64
+	GTID     string
+	Position change.Position
+	// Err is the target's error with any quoted row values removed.
+	Err error
+}
+
+// Error names the table, the source transaction and the target's error.
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("applying %s to %s from source %s transaction %d (gtid %q, %s): %v",
+		e.Op, e.Target, e.Source, e.Seq, e.GTID, e.Position, e.Err)
+}
+
+// Unwrap returns ErrPermanent and the target's error.
+func (e *ApplyError) Unwrap() []error { return []error{ErrPermanent, e.Err} }
+
+// transientCodes are server errors that go away on their own: deadlocks,
+// lock waits, a read-only server during failover, connection limits and
+// shutdowns.
+var transientCodes = map[uint16]bool{
+	1040: true,                                     // ER_CON_COUNT_ERROR: too many connections
+	1053: true,                                     // ER_SERVER_SHUTDOWN
+	1158: true, 1159: true, 1160: true, 1161: true, // network read/write errors and timeouts
+	1205: true, // ER_LOCK_WAIT_TIMEOUT
+	1213: true, // ER_LOCK_DEADLOCK
+	1290: true, // ER_OPTION_PREVENTS_STATEMENT (--read-only)
+	1317: true, // ER_QUERY_INTERRUPTED
+	1836: true, // ER_READ_ONLY_MODE
+	1927: true, // ER_CONNECTION_KILLED (MariaDB)
+	2006: true, // CR_SERVER_GONE_ERROR
+	2013: true, // CR_SERVER_LOST
+}
+
+// isTransient reports whether err may succeed when retried. Server errors
+// are transient only when listed; errors without a server code are lost or
+// refused connections and are transient, except argument conversion errors.
+func isTransient(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return transientCodes[me.Number]
+	}
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, mysql.ErrInvalidConn),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	if strings.HasPrefix(err.Error(), "sql: converting argument") {
+		return false
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// quotedValue matches the quoted value in messages such as "Duplicate entry
+// '...' for key" and "Incorrect integer value: '...' for column".
+var quotedValue = regexp.MustCompile(`(?s)(entry |value: )'.*' for `)
+
+// redact returns err with the row values the server quotes in its message
+// replaced, so the error may be logged and returned.
+func redact(err error) error {
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) {
+		return err
+	}
+	msg := quotedValue.ReplaceAllString(me.Message, "$1'?' for ")
+	if msg == me.Message {
+		return err
+	}
+	return &mysql.MySQLError{Number: me.Number, SQLState: me.SQLState, Message: msg}
+}
+
+// errorCode returns the server error number of err, or 0.
+func errorCode(err error) uint16 {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number
+	}
+	return 0
+}
+
+// errSecondaryDuplicate replaces the error of upsertSQL's key guard.
+var errSecondaryDuplicate = &mysql.MySQLError{Number: 1062, SQLState: [5]byte{'2', '3', '0', '0', '0'},
+	Message: "Duplicate entry on a unique key held by a row with another primary key"}
+
+// keyGuardError returns errSecondaryDuplicate when err is the NULL that
+// upsertSQL's key guard assigns to op's first key column, else err.
+func keyGuardError(op *change.TargetOp, err error) error {
+	var me *mysql.MySQLError
+	if op.Kind != change.Upsert || op.Key[0] == nil || !errors.As(err, &me) || me.Number != 1048 ||
+		!strings.Contains(me.Message, "'"+op.Target.Key[0]+"'") {
+		return err
+	}
+	return errSecondaryDuplicate
+}

@@ -1,0 +1,90 @@
+package mysql
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestTargetRestartLosesNothing(t *testing.T) {
+	tg := startTarget(t, "CREATE TABLE tgt.kv (id INT PRIMARY KEY, v INT, secret VARCHAR(40))")
+	kv := table("kv", "id")
+	var logs syncBuffer
+	s := tg.sink(t, Options{Workers: 4, RowsPerStatement: 20, StatementsPerTxn: 3,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	const keys, rounds = 500, 40
+	applied := make(chan error, 1)
+	go func() {
+		for r := range rounds {
+			for k := range keys {
+				op := upsert(kv, []string{"id", "v", "secret"}, int64(k), int64(r), fmt.Sprintf("value-%d-%d", r, k))
+				if err := s.Apply(ctx, txn(uint64(r*keys+k+1), op)); err != nil {
+					applied <- err
+					return
+				}
+			}
+			if err := s.Flush(ctx); err != nil {
+				applied <- err
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		applied <- nil
+	}()
+
+	time.Sleep(150 * time.Millisecond)
+	require.NoError(t, tg.srv.Kill())
+	time.Sleep(3 * time.Second)
+	require.NoError(t, tg.srv.Restart(ctx))
+	require.NoError(t, <-applied)
+	require.NoError(t, s.Flush(ctx))
+
+	db := tg.srv.DB(t, "tgt")
+	var n, minV int
+	require.NoError(t, db.QueryRow("SELECT COUNT(*), MIN(v) FROM kv").Scan(&n, &minV))
+	require.Equal(t, keys, n)
+	require.Equal(t, rounds-1, minV)
+	require.Contains(t, logs.String(), "retrying after transient target error")
+	require.NotContains(t, logs.String(), "value-")
+}
+
+func TestTransientClassification(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{mysqlError(1213), true}, {mysqlError(1205), true}, {mysqlError(1290), true},
+		{mysqlError(1836), true}, {mysqlError(1040), true}, {mysqlError(1062), false},
+		{mysqlError(1406), false}, {mysqlError(1366), false}, {mysqlError(1452), false},
+		{mysqlError(1048), false}, {fmt.Errorf("x: %w", context.Canceled), false},
+	} {
+		require.Equal(t, c.want, isTransient(c.err), "%v", c.err)
+	}
+}

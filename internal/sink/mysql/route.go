@@ -1,0 +1,150 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// route returns the worker of op: by table and key, or by table alone for a
+// table with a unique key besides op's key (see the package comment).
+func (s *Sink) route(ctx context.Context, op *change.TargetOp) (int, error) {
+	if len(s.workers) == 1 {
+		return 0, nil
+	}
+	serial, err := s.keys.serial(ctx, op.Target)
+	if err != nil {
+		return 0, err
+	}
+	h := fnv.New64a()
+	h.Write([]byte(op.Target.Schema))
+	h.Write([]byte{0})
+	h.Write([]byte(op.Target.Name))
+	h.Write([]byte{0})
+	if !serial {
+		var buf []byte
+		for _, v := range op.Key {
+			buf = appendKeyValue(buf[:0], v)
+			h.Write(buf)
+		}
+	}
+	return int(h.Sum64() % uint64(len(s.workers))), nil
+}
+
+// appendKeyValue appends a type-tagged, unambiguous encoding of v.
+func appendKeyValue(b []byte, v change.Value) []byte {
+	str := func(tag byte, s string) []byte {
+		b = append(b, tag)
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		return append(b, s...)
+	}
+	switch v := v.(type) {
+	case nil:
+		return append(b, 'n')
+	case int64:
+		return binary.BigEndian.AppendUint64(append(b, 'i'), uint64(v))
+	case uint64:
+		return binary.BigEndian.AppendUint64(append(b, 'u'), v)
+	case float32:
+		return binary.BigEndian.AppendUint64(append(b, 'f'), math.Float64bits(float64(v)))
+	case float64:
+		return binary.BigEndian.AppendUint64(append(b, 'f'), math.Float64bits(v))
+	case string:
+		return str('s', v)
+	case []byte:
+		return str('b', string(v))
+	case change.Decimal:
+		return str('d', string(v))
+	case change.Temporal:
+		return str('t', string(v))
+	case change.JSON:
+		return str('j', string(v))
+	default:
+		return str('?', fmt.Sprint(v))
+	}
+}
+
+// keyCache remembers, per target table, whether it has a unique key other
+// than the one operations are keyed by. It reads information_schema on the
+// first operation of each table.
+type keyCache struct {
+	db  *sql.DB
+	log *slog.Logger
+	mu  struct {
+		sync.Mutex
+		serial map[string]bool
+	}
+}
+
+func newKeyCache(db *sql.DB, log *slog.Logger) *keyCache {
+	c := &keyCache{db: db, log: log}
+	c.mu.serial = map[string]bool{}
+	return c
+}
+
+// serial reports whether the operations on t must all go to one worker.
+func (c *keyCache) serial(ctx context.Context, t *change.TargetTable) (bool, error) {
+	name := t.Schema + "\x00" + t.Name
+	c.mu.Lock()
+	serial, ok := c.mu.serial[name]
+	c.mu.Unlock()
+	if ok {
+		return serial, nil
+	}
+	var keys map[string][]string
+	err := retry(ctx, c.log, "reading unique keys of "+t.QualifiedName(), func() error {
+		var err error
+		keys, err = c.uniqueKeys(ctx, t)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("reading unique keys of %s: %w", t.QualifiedName(), err)
+	}
+	for _, cols := range keys {
+		if !slices.EqualFunc(cols, t.Key, strings.EqualFold) {
+			serial = true
+		}
+	}
+	c.mu.Lock()
+	c.mu.serial[name] = serial
+	c.mu.Unlock()
+	return serial, nil
+}
+
+// uniqueKeys returns the columns of each unique index of t by index name.
+func (c *keyCache) uniqueKeys(ctx context.Context, t *change.TargetTable) (map[string][]string, error) {
+	schema := t.Schema
+	q := `SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0
+		ORDER BY INDEX_NAME, SEQ_IN_INDEX`
+	args := []any{schema, t.Name}
+	if schema == "" {
+		q = `SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND NON_UNIQUE = 0
+		ORDER BY INDEX_NAME, SEQ_IN_INDEX`
+		args = args[1:]
+	}
+	rows, err := c.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	keys := map[string][]string{}
+	for rows.Next() {
+		var index, col string
+		if err := rows.Scan(&index, &col); err != nil {
+			return nil, err
+		}
+		keys[index] = append(keys[index], col)
+	}
+	return keys, rows.Err()
+}

@@ -1,0 +1,231 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// sessionSQLMode makes the target store values exactly as they were read:
+// strict, so a value that does not fit fails instead of being truncated;
+// NO_AUTO_VALUE_ON_ZERO, so a key of 0 stays 0 rather than taking the next
+// AUTO_INCREMENT value; NO_ENGINE_SUBSTITUTION. NO_ZERO_DATE and
+// NO_ZERO_IN_DATE are left out on purpose: zero dates read from the source
+// must be written back as zero dates.
+const sessionSQLMode = "STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION"
+
+// Sink applies target operations to a MySQL or MariaDB database.
+type Sink struct {
+	db      *sql.DB
+	opts    Options
+	log     *slog.Logger
+	workers []*worker
+	keys    *keyCache
+	failed  atomic.Uint64
+	// conflicts counts rows deleted because they collided on a unique key.
+	conflicts atomic.Int64
+	halt      atomic.Pointer[error]
+	stop      context.CancelFunc
+	closed    chan struct{}
+	wg        sync.WaitGroup
+	once      sync.Once
+}
+
+// New connects to the target and starts the workers. Every connection pins
+// time_zone '+00:00' (TIMESTAMP values arrive in UTC), sessionSQLMode and
+// utf8mb4; parameters are interpolated client side, so a statement costs
+// one round trip and is not bound by the 65,535 placeholder limit.
+func New(ctx context.Context, opts Options) (*Sink, error) {
+	opts.ensureDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("configuring mysql sink: %w", err)
+	}
+	cfg, err := mysql.ParseDSN(opts.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("parsing mysql sink DSN: %w", err)
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	cfg.Params["sql_mode"] = "'" + sessionSQLMode + "'"
+	cfg.Collation = "utf8mb4_general_ci"
+	cfg.InterpolateParams = true
+	cfg.Logger = driverLogger{opts.Logger}
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configuring mysql sink connector: %w", err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(opts.Workers + 2)
+	db.SetMaxIdleConns(opts.Workers + 2)
+	if err := db.PingContext(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("connecting to mysql sink target %s: %w", cfg.Addr, err), db.Close())
+	}
+	wctx, stop := context.WithCancel(context.Background())
+	s := &Sink{db: db, opts: opts, log: opts.Logger, stop: stop, closed: make(chan struct{})}
+	s.keys = newKeyCache(db, s.log)
+	for i := range opts.Workers {
+		w := newWorker(i, s)
+		s.workers = append(s.workers, w)
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			w.run(wctx)
+		}()
+	}
+	return s, nil
+}
+
+// Apply queues the operations of txn. It returns once they are queued, not
+// applied; Flush waits for them. Operations of one target row keep the
+// order in which Apply received them. It blocks while the queues are full,
+// so a large transaction is applied as its parts arrive.
+func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
+	if err := s.haltErr(); err != nil {
+		return err
+	}
+	if len(txn.Ops) == 0 {
+		return nil
+	}
+	from := &origin{source: txn.Source, seq: txn.Seq, gtid: txn.GTID, pos: txn.Begin}
+	if txn.Last {
+		from.pos = txn.End
+	}
+	for i := range txn.Ops {
+		op := &txn.Ops[i]
+		if err := checkOp(op); err != nil {
+			return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
+		}
+		w, err := s.route(ctx, op)
+		if err != nil {
+			return err
+		}
+		select {
+		case s.workers[w].in <- item{op: *op, from: from}:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closed:
+			return ErrClosed
+		}
+	}
+	return nil
+}
+
+// Flush returns once every operation queued by an Apply call that returned
+// before Flush was called is committed, or failed and recorded under
+// OnErrorRecord. Under OnErrorHalt it returns the permanent error, if any.
+func (s *Sink) Flush(ctx context.Context) error {
+	if err := s.haltErr(); err != nil {
+		return err
+	}
+	acks := make([]chan error, len(s.workers))
+	for i, w := range s.workers {
+		acks[i] = make(chan error, 1)
+		select {
+		case w.in <- item{barrier: acks[i]}:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closed:
+			return ErrClosed
+		}
+	}
+	var errs []error
+	for _, ack := range acks {
+		select {
+		case err := <-ack:
+			if err != nil {
+				errs = append(errs, err)
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closed:
+			return ErrClosed
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("flushing mysql sink: %w", errs[0])
+	}
+	return nil
+}
+
+// Failed returns the number of operations recorded as failed since New.
+func (s *Sink) Failed() uint64 { return s.failed.Load() }
+
+// Close stops the workers, dropping what is queued but not flushed, and
+// closes the connections. Calling it again returns nil.
+func (s *Sink) Close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.closed)
+		s.stop()
+		s.wg.Wait()
+		if cerr := s.db.Close(); cerr != nil {
+			err = fmt.Errorf("closing mysql sink: %w", cerr)
+		}
+	})
+	return err
+}
+
+// haltErr returns the permanent error that halted the sink, ErrClosed
+// after Close, or nil.
+func (s *Sink) haltErr() error {
+	if p := s.halt.Load(); p != nil {
+		return *p
+	}
+	select {
+	case <-s.closed:
+		return ErrClosed
+	default:
+		return nil
+	}
+}
+
+// setHalt keeps the first permanent error.
+func (s *Sink) setHalt(err error) {
+	s.halt.CompareAndSwap(nil, &err)
+}
+
+// checkOp rejects operations the statements cannot be built from.
+func checkOp(op *change.TargetOp) error {
+	switch {
+	case op.Target == nil || op.Target.Name == "" || len(op.Target.Key) == 0:
+		return errors.New("target operation without a target table and key")
+	case len(op.Key) != len(op.Target.Key):
+		return fmt.Errorf("operation on %s has %d key values for %d key columns", op.Target.QualifiedName(), len(op.Key), len(op.Target.Key))
+	case op.Kind == change.Upsert && (len(op.Columns) == 0 || len(op.Columns) != len(op.Values)):
+		return fmt.Errorf("upsert on %s has %d columns and %d values", op.Target.QualifiedName(), len(op.Columns), len(op.Values))
+	case op.Kind == change.Upsert && !hasKeyColumns(op):
+		return fmt.Errorf("upsert on %s does not write every key column", op.Target.QualifiedName())
+	case op.Kind != change.Upsert && op.Kind != change.DeleteRow:
+		return fmt.Errorf("operation on %s has unknown kind %d", op.Target.QualifiedName(), op.Kind)
+	}
+	return nil
+}
+
+// driverLogger sends the driver's messages (closed idle connections and the
+// like) to slog at Debug level; they carry no row values.
+type driverLogger struct{ l *slog.Logger }
+
+// Print logs v at Debug level.
+func (d driverLogger) Print(v ...any) {
+	d.l.Debug(fmt.Sprint(v...), "component", "mysql-driver")
+}
+
+func hasKeyColumns(op *change.TargetOp) bool {
+	for _, k := range op.Target.Key {
+		if !slices.Contains(op.Columns, k) {
+			return false
+		}
+	}
+	return true
+}
