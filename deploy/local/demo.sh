@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# End-to-end demo on the local stack: start the servers, stream every source
-# cluster into a JSON lines file while the load generator writes to them,
-# stop the load, wait until every source has caught up, stop Tributary and
-# print a summary. KEEP=1 leaves the servers running afterwards.
+# End-to-end demo on the local stack: start the servers, empty the demo
+# tables, migrate the target, stream every source cluster through the
+# mappings into the target database (and every change into a JSON lines
+# file) while the load generator writes to them, stop the load, wait until
+# every source has caught up, stop Tributary, print a summary and compare
+# the target with the mapped sources. KEEP=1 leaves the servers running.
 #
 #   DURATION  how long the load runs (default 20s)
 #   RATE      load transactions per second, 0 = as fast as possible (default 100)
@@ -20,8 +22,15 @@ go run ./deploy/local/stack -dir "$LOCAL" up
 go build -o "$BIN" ./cmd/tributary
 eval "$(go run ./deploy/local/stack -dir "$LOCAL" env)"
 
-# A fresh run: no checkpoint, so Tributary starts at the current positions.
+# A fresh run: empty demo tables and no checkpoint, so Tributary starts at
+# the current positions and everything in the sources is written during
+# the run (backfill of existing rows is not built yet).
 rm -rf "$LOCAL/pebble" "$LOCAL/changes.jsonl"
+sql() { mariadb -h127.0.0.1 -P"$1" -uroot -N -B -e "$2"; }
+for port in "$JP_ACCOUNTS_PORT" "$JP_ACCOUNTS_2_PORT"; do
+  sql "$port" "TRUNCATE accounts.users; TRUNCATE accounts.user_profiles"
+done
+sql "$JP_RECIPES_PORT" "TRUNCATE recipes.recipes; TRUNCATE recipes.steps; TRUNCATE recipes.cooksnaps"
 cat >"$LOCAL/tributary.yaml" <<YAML
 # Written by deploy/local/demo.sh for the local stack.
 log:
@@ -32,6 +41,8 @@ checkpoint:
   interval: 500ms
 http:
   listen: $HTTP
+mappings:
+  - ../mappings
 sources:
   - name: jp-accounts
     host: 127.0.0.1
@@ -56,9 +67,20 @@ sinks:
     type: jsonl
     jsonl:
       path: changes.jsonl
+  - name: target
+    type: mysql
+    mysql:
+      host: 127.0.0.1
+      port: $TARGET_PORT
+      user: tributary
+      password_env: TRIBUTARY_PASSWORD
+      database: global
 YAML
 
 "$BIN" config check --config "$LOCAL/tributary.yaml"
+"$BIN" mappings check --config "$LOCAL/tributary.yaml"
+"$BIN" migrate --config "$LOCAL/tributary.yaml"
+sql "$TARGET_PORT" "TRUNCATE global.members; TRUNCATE global.recipes; TRUNCATE global.cooksnaps"
 "$BIN" run --config "$LOCAL/tributary.yaml" 2>"$LOCAL/tributary.log" &
 TRIBUTARY_PID=$!
 stop_tributary() {
@@ -93,8 +115,29 @@ grep -o '"source":"[^"]*","schema":"[^"]*","table":"[^"]*","op":"[^"]*"' "$LOCAL
   sort | uniq -c | awk '{printf "  %8d  %-14s %-22s %s\n", $1, $2, $3, $4}'
 echo "  total: $(wc -l <"$LOCAL/changes.jsonl") changes"
 
+echo "== target compared with the mapped sources"
+compare() { # name, source port, source query, target query
+  local want got
+  want=$(sql "$2" "$3" | md5sum | cut -c1-12)
+  got=$(sql "$TARGET_PORT" "$4" | md5sum | cut -c1-12)
+  printf '  %-18s %7s rows  %s\n' "$1" "$(sql "$TARGET_PORT" "SELECT COUNT(*) FROM $1")" \
+    "$([ "$want" = "$got" ] && echo "equal to the mapped source" || echo "DIFFERS from the mapped source")"
+  [ "$want" = "$got" ]
+}
+ok=0
+compare global.members "$JP_ACCOUNTS_PORT" \
+  "SELECT id, email, name FROM accounts.users ORDER BY id" \
+  "SELECT id, email, display_name FROM global.members ORDER BY id" || ok=1
+compare global.recipes "$JP_RECIPES_PORT" \
+  "SELECT id, user_id, title, description, status FROM recipes.recipes WHERE status <> 'draft' ORDER BY id" \
+  "SELECT id, author_id, title, description, status FROM global.recipes ORDER BY id" || ok=1
+compare global.cooksnaps "$JP_RECIPES_PORT" \
+  "SELECT id, recipe_id, user_id, comment FROM recipes.cooksnaps ORDER BY id" \
+  "SELECT id, recipe_id, user_id, comment FROM global.cooksnaps ORDER BY id" || ok=1
+
 if [ "${KEEP:-0}" = 1 ]; then
   echo "== KEEP=1: servers left running; see $LOCAL/stack.env, make down stops them"
 else
   go run ./deploy/local/stack -dir "$LOCAL" down
 fi
+exit "$ok"

@@ -102,7 +102,6 @@ func readerRows(ctx context.Context, s *testenv.Server, serverID uint32, from, e
 	}
 }
 
-
 // procStatus returns a field of /proc/PID/status in KiB (VmHWM, VmRSS).
 func procStatus(pid int, field string) (int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

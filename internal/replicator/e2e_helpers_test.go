@@ -130,7 +130,6 @@ func (w *workload) committed() []int64 {
 	return append([]int64(nil), w.done...)
 }
 
-
 // ids returns, per inserted id of table, how often it appears.
 func ids(t *testing.T, envs []envelope.Envelope, table string) map[int64]int {
 	t.Helper()

@@ -13,8 +13,10 @@ import (
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/httpapi"
+	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/metrics"
 	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
+	mysqlsink "github.com/tributary-cdc/tributary/internal/sink/mysql"
 	"github.com/tributary-cdc/tributary/internal/source"
 )
 
@@ -27,7 +29,11 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	defer store.Close()
 
-	readers := newReaders(cfg, store, logger)
+	set, err := loadMappings(cfg)
+	if err != nil {
+		return err
+	}
+	readers := newReaders(cfg, store, set, logger)
 	if err := preflight(ctx, readers); err != nil {
 		return err
 	}
@@ -35,7 +41,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	sinks, err := openSinks(cfg, logger)
+	sinks, err := openSinks(ctx, cfg, store, logger)
 	if err != nil {
 		return err
 	}
@@ -48,6 +54,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		Interval:  cfg.Checkpoint.Interval,
 		Logger:    logger,
 		OnApplied: m.Applied,
+	}
+	if set != nil {
+		p.Map = set.Apply
 	}
 	for name, r := range readers {
 		p.Readers[name] = r
@@ -94,18 +103,24 @@ func openLocked(ctx context.Context, dir string, logger *slog.Logger) (*checkpoi
 }
 
 // newReaders builds one reader per source. store may be nil for commands
-// that only ask a source for its position.
-func newReaders(cfg *config.Config, store *checkpoint.Store, logger *slog.Logger) map[string]*source.Reader {
+// that only ask a source for its position; with mappings, rows of tables no
+// mapping names are skipped before they are decoded.
+func newReaders(cfg *config.Config, store *checkpoint.Store, set *mapping.Set, logger *slog.Logger) map[string]*source.Reader {
 	var history source.SchemaHistory
 	if store != nil {
 		history = store
 	}
 	readers := make(map[string]*source.Reader, len(cfg.Sources))
 	for _, s := range cfg.Sources {
+		var include func(schema, table string) bool
+		if set != nil {
+			name := s.Name
+			include = func(schema, table string) bool { return set.Includes(name, schema, table) }
+		}
 		readers[s.Name] = source.New(source.Options{
 			Name: s.Name, Host: s.Host, Port: s.Port, User: s.User, Password: s.Password,
 			Flavor: string(s.Flavor), ServerID: s.ServerID, AllowPartialRowImage: s.AllowPartialRowImage,
-			History: history, Logger: logger,
+			History: history, Include: include, Logger: logger,
 		})
 	}
 	return readers
@@ -152,24 +167,34 @@ func startPositions(ctx context.Context, store *checkpoint.Store, readers map[st
 	return start, nil
 }
 
-func openSinks(cfg *config.Config, logger *slog.Logger) ([]Sink, error) {
+func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store, logger *slog.Logger) ([]Sink, error) {
 	var sinks []Sink
 	for _, sc := range cfg.Sinks {
-		switch sc.Type {
-		case config.SinkJSONL:
-			s, err := jsonl.New(jsonl.Options{Path: sc.JSONL.Path, Logger: logger.With("sink", sc.Name)})
-			if err != nil {
-				for _, open := range sinks {
-					_ = open.Close()
-				}
-				return nil, fmt.Errorf("opening sink %s: %w", sc.Name, err)
+		s, err := openSink(ctx, sc, store, logger.With("sink", sc.Name))
+		if err != nil {
+			for _, open := range sinks {
+				_ = open.Close()
 			}
-			sinks = append(sinks, s)
-		default:
-			return nil, fmt.Errorf("sink %s: unsupported type %q", sc.Name, sc.Type)
+			return nil, fmt.Errorf("opening sink %s: %w", sc.Name, err)
 		}
+		sinks = append(sinks, s)
 	}
 	return sinks, nil
+}
+
+func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, logger *slog.Logger) (Sink, error) {
+	switch sc.Type {
+	case config.SinkJSONL:
+		return jsonl.New(jsonl.Options{Path: sc.JSONL.Path, Logger: logger})
+	case config.SinkMySQL:
+		m := sc.MySQL
+		return mysqlsink.New(ctx, mysqlsink.Options{
+			DSN: m.DSN(), Workers: int(m.Workers), RowsPerStatement: int(m.RowsPerStatement),
+			StatementsPerTxn: int(m.StatementsPerTxn), OnError: m.OnError, OnConflict: m.OnConflict,
+			Failed: store, Logger: logger,
+		})
+	}
+	return nil, fmt.Errorf("unsupported sink type %q", sc.Type)
 }
 
 // countingStore counts synced checkpoint writes in the metrics.
@@ -186,4 +211,7 @@ func (c countingStore) SavePositions(p map[string]change.Position) error {
 	return err
 }
 
-var _ Sink = (*jsonl.Sink)(nil)
+var (
+	_ Sink = (*jsonl.Sink)(nil)
+	_ Sink = (*mysqlsink.Sink)(nil)
+)

@@ -45,4 +45,3 @@ func ParseGTIDSet(flavor, s string) (set gomysql.GTIDSet, err error) {
 	}
 	return set, nil
 }
-

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/tributary-cdc/tributary/internal/replicator"
+)
+
+func newMigrateCmd() *cobra.Command {
+	run := func(status bool) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, _ []string) error {
+			cfg, logger, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			return replicator.Migrate(cmd.Context(), cfg, status, logger, cmd.OutOrStdout())
+		}
+	}
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the embedded target schema migrations to the mysql sink's database",
+		Args:  cobra.NoArgs,
+		RunE:  run(false),
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "status",
+		Short: "List the target migrations and whether each is applied",
+		Args:  cobra.NoArgs,
+		RunE:  run(true),
+	})
+	return cmd
+}
