@@ -1,0 +1,164 @@
+package replicator_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/testenv"
+)
+
+// run starts tributary run on the cluster's config, with stderr captured.
+func (d *demoCluster) run(t *testing.T) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	bin, err := testenv.BuildTributary()
+	require.NoError(t, err)
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "run", "--config", d.cfg)
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd, &stderr
+}
+
+// tributary runs a one-shot subcommand on the cluster's config.
+func (d *demoCluster) tributary(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	bin, err := testenv.BuildTributary()
+	require.NoError(t, err)
+	out, err := exec.Command(bin, append(args, "--config", d.cfg)...).CombinedOutput()
+	return string(out), err
+}
+
+// setSinkOption adds a line to the mysql sink's settings.
+func (d *demoCluster) setSinkOption(t *testing.T, line string) {
+	t.Helper()
+	data, err := os.ReadFile(d.cfg)
+	require.NoError(t, err)
+	s := strings.Replace(string(data), "    mysql:\n", "    mysql:\n      "+line+"\n", 1)
+	require.NoError(t, os.WriteFile(d.cfg, []byte(s), 0o600))
+}
+
+const cooksnap = "INSERT INTO recipes.cooksnaps (id, recipe_id, user_id, comment, created_at) VALUES (%d, 1, 1, '%s', NOW(6))"
+
+func insertCooksnap(t *testing.T, d *demoCluster, id int, comment string) {
+	t.Helper()
+	d.recipes.Exec(t, fmt.Sprintf(cooksnap, id, comment))
+}
+
+// With on_error: halt, a change the target refuses stops the service
+// before the failing transaction; once the cause is fixed, a restart
+// applies it and what follows.
+func TestHaltThenResumeAfterFix(t *testing.T) {
+	d := startDemoCluster(t)
+	d.target.Exec(t, "ALTER TABLE global.cooksnaps MODIFY comment VARCHAR(5)")
+	cmd, stderr := d.run(t)
+	_, err := d.tributary(t, "status", "--wait", "--timeout", "1m")
+	require.NoError(t, err)
+	insertCooksnap(t, d, 1, "ok")
+	insertCooksnap(t, d, 2, "far too long")
+	failing := gtidPosition(t, d.recipes)
+	insertCooksnap(t, d, 3, "fine")
+
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		require.Error(t, err, "the service must stop on a permanent error")
+	case <-time.After(time.Minute):
+		t.Fatal("the service did not halt")
+	}
+	require.Contains(t, stderr.String(), "global.cooksnaps")
+	require.NotContains(t, stderr.String(), "far too long", "row values must not reach the logs")
+	// Row 3 may already be applied by another worker; row 2 is not, and
+	// the checkpoint is before its transaction, so a restart replays it.
+	rows := dump(t, d.target.DB(t, ""), "SELECT id, comment FROM global.cooksnaps ORDER BY id")
+	require.Contains(t, rows, `"1"|"ok"|`)
+	require.NotContains(t, rows, `"2"|"far too long"|`)
+	out, err := d.tributary(t, "checkpoint", "show")
+	require.NoError(t, err, out)
+	var cp string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "jp-recipes" {
+			cp = f[2]
+		}
+	}
+	require.Less(t, gtidSeq(t, cp), gtidSeq(t, failing), "checkpoint %s must be before the failing transaction %s", cp, failing)
+
+	d.target.Exec(t, "ALTER TABLE global.cooksnaps MODIFY comment VARCHAR(1024)")
+	cmd, _ = d.run(t)
+	out, err = d.tributary(t, "status", "--wait", "--timeout", "1m")
+	require.NoError(t, err, out)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait())
+	require.Equal(t, []string{`"1"|"ok"|`, `"2"|"far too long"|`, `"3"|"fine"|`},
+		dump(t, d.target.DB(t, ""), "SELECT id, comment FROM global.cooksnaps ORDER BY id"))
+}
+
+// With on_error: record, the refused change lands in the failed store and
+// the stream goes on.
+func TestRecordAndContinue(t *testing.T) {
+	d := startDemoCluster(t)
+	d.setSinkOption(t, "on_error: record")
+	d.target.Exec(t, "ALTER TABLE global.cooksnaps MODIFY comment VARCHAR(5)")
+	cmd, _ := d.run(t)
+	_, err := d.tributary(t, "status", "--wait", "--timeout", "1m")
+	require.NoError(t, err)
+	insertCooksnap(t, d, 1, "ok")
+	insertCooksnap(t, d, 2, "far too long")
+	insertCooksnap(t, d, 3, "fine")
+	out, err := d.tributary(t, "status", "--wait", "--timeout", "1m")
+	require.NoError(t, err, out)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait())
+	require.Equal(t, []string{`"1"|"ok"|`, `"3"|"fine"|`},
+		dump(t, d.target.DB(t, ""), "SELECT id, comment FROM global.cooksnaps ORDER BY id"))
+	out, err = d.tributary(t, "failed", "list")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "global.cooksnaps")
+	require.Contains(t, out, "1 failed changes")
+	out, err = d.tributary(t, "failed", "show", "1")
+	require.NoError(t, err, out)
+	require.Contains(t, out, "far too long", "show prints the values for the operator")
+}
+
+// A target that is down for 30 s mid-stream costs lag, not data: the
+// service keeps running and converges when the target is back.
+func TestTargetOutage(t *testing.T) {
+	d := startDemoCluster(t)
+	cmd, _ := d.run(t)
+	_, err := d.tributary(t, "status", "--wait", "--timeout", "1m")
+	require.NoError(t, err)
+	ctx, stop := context.WithCancel(t.Context())
+	loadErr := make(chan error, 1)
+	go func() { loadErr <- d.load(ctx, 11, 0) }()
+	time.Sleep(2 * time.Second)
+	require.NoError(t, d.target.Stop())
+	time.Sleep(30 * time.Second)
+	require.NoError(t, d.target.Restart(t.Context()))
+	time.Sleep(2 * time.Second)
+	stop()
+	require.NoError(t, <-loadErr)
+	out, err := d.tributary(t, "status", "--wait", "--timeout", "3m")
+	require.NoError(t, err, out)
+	require.Nil(t, cmd.ProcessState, "the service must not exit during the outage")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait())
+	d.requireConverged(t)
+}
+
+// gtidPosition returns the server's current GTID position.
+func gtidPosition(t *testing.T, s *testenv.Server) string {
+	t.Helper()
+	var pos string
+	require.NoError(t, s.DB(t, "").QueryRow("SELECT @@gtid_binlog_pos").Scan(&pos))
+	return pos
+}
