@@ -12,12 +12,25 @@ import (
 
 func newMappingsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "mappings", Short: "Work with table mappings"}
-	cmd.AddCommand(&cobra.Command{
+	var live bool
+	check := &cobra.Command{
 		Use:   "check [MAPPING_FILE ...]",
 		Short: "Validate mapping files offline and list every problem with file, line and column",
 		Long: "check validates the given mapping files, or those the configuration names.\n" +
-			"Source names are checked against the configuration when it can be read.",
+			"Source names are checked against the configuration when it can be read.\n" +
+			"With --live the mappings the configuration names are also checked against\n" +
+			"the schemas of its sources and of the target of its first mysql sink.",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if live {
+				if len(args) > 0 {
+					return errors.New("--live checks the mappings the configuration names: give no files")
+				}
+				cfg, err := config.Load(configPath)
+				if err != nil {
+					return err
+				}
+				return replicator.CheckMappingsLive(cmd.Context(), cfg, cmd.OutOrStdout())
+			}
 			cfg, err := config.Load(configPath)
 			if err != nil {
 				// Files named on the command line can be checked without a
@@ -29,6 +42,8 @@ func newMappingsCmd() *cobra.Command {
 			}
 			return replicator.CheckMappings(cfg, args, cmd.OutOrStdout())
 		},
-	})
+	}
+	check.Flags().BoolVar(&live, "live", false, "also check against the live source and target schemas (needs the configuration)")
+	cmd.AddCommand(check)
 	return cmd
 }

@@ -80,6 +80,7 @@ YAML
 "$BIN" config check --config "$LOCAL/tributary.yaml"
 "$BIN" mappings check --config "$LOCAL/tributary.yaml"
 "$BIN" migrate --config "$LOCAL/tributary.yaml"
+"$BIN" mappings check --live --config "$LOCAL/tributary.yaml"
 sql "$TARGET_PORT" "TRUNCATE global.members; TRUNCATE global.recipes; TRUNCATE global.cooksnaps"
 "$BIN" run --config "$LOCAL/tributary.yaml" 2>"$LOCAL/tributary.log" &
 TRIBUTARY_PID=$!
