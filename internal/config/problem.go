@@ -1,64 +1,19 @@
 package config
 
 import (
-	"fmt"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tributary-cdc/tributary/internal/problem"
 )
 
 // Problem is one thing wrong with a configuration, with where it is.
-type Problem struct {
-	// File is the configuration file's name; empty for a Config built in code.
-	File string
-	// Line and Column are 1-based; zero when unknown.
-	Line, Column int
-	// Key is the dotted path of the offending key, such as
-	// sources[1].server_id; empty for the whole file.
-	Key string
-	// Message says what is wrong.
-	Message string
-}
-
-// String formats the problem as file:line:col: key: message, leaving out
-// the parts that are unknown.
-func (p Problem) String() string {
-	var b strings.Builder
-	var prefix []string
-	if p.File != "" {
-		prefix = append(prefix, p.File)
-	}
-	if p.Line > 0 {
-		prefix = append(prefix, fmt.Sprint(p.Line))
-		if p.Column > 0 {
-			prefix = append(prefix, fmt.Sprint(p.Column))
-		}
-	}
-	if len(prefix) > 0 {
-		b.WriteString(strings.Join(prefix, ":"))
-		b.WriteString(": ")
-	}
-	if p.Key != "" {
-		b.WriteString(p.Key)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
-}
+type Problem = problem.Problem
 
 // Problems is every problem found in a configuration, sorted by position.
 // Load, Parse and Validate return it as their error.
-type Problems []Problem
-
-// Error prints one problem per line.
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
+type Problems = problem.List
 
 // position is a 1-based line and column in the configuration file.
 type position struct{ line, col int }
@@ -118,13 +73,7 @@ func (c *collector) err() error {
 	if len(c.list) == 0 {
 		return nil
 	}
-	sort.SliceStable(c.list, func(i, j int) bool {
-		a, b := c.list[i], c.list[j]
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Column < b.Column
-	})
+	c.list.Sort()
 	return c.list
 }
 

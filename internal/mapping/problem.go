@@ -3,53 +3,20 @@ package mapping
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tributary-cdc/tributary/internal/problem"
 )
 
 // Problem is one thing wrong with a mapping file, with where it is.
-type Problem struct {
-	// File is the mapping file's name as given to Load.
-	File string
-	// Line and Column are 1-based; zero when unknown.
-	Line, Column int
-	// Message says what is wrong.
-	Message string
-}
-
-// String formats the problem as file:line:col: message, leaving out the
-// parts that are unknown.
-func (p Problem) String() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		fmt.Fprintf(&b, ":%d", p.Line)
-		if p.Column > 0 {
-			fmt.Fprintf(&b, ":%d", p.Column)
-		}
-	}
-	if b.Len() > 0 {
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
-}
+type Problem = problem.Problem
 
 // Problems is every problem found while loading mappings, sorted by file
 // and position. Load returns it as its error.
-type Problems []Problem
-
-// Error prints one problem per line.
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.String()
-	}
-	return strings.Join(lines, "\n")
-}
+type Problems = problem.List
 
 // pos is a 1-based line and column in a mapping file.
 type pos struct{ line, col int }
@@ -73,16 +40,7 @@ func (ps *problems) err() error {
 	if len(ps.list) == 0 {
 		return nil
 	}
-	sort.SliceStable(ps.list, func(i, j int) bool {
-		a, b := ps.list[i], ps.list[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Column < b.Column
-	})
+	ps.list.Sort()
 	return ps.list
 }
 
