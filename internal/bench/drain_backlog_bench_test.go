@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/testenv"
+)
+
+// BenchmarkBacklogDrain builds a backlog of sysbench write-only
+// transactions on a source and times draining it into a fresh target by
+// Tributary, by a single-threaded MariaDB replica and by a replica with
+// four optimistic parallel appliers, all loaded with the same initial rows.
+// Goals: Tributary at least 1.5 times the single-threaded replica and at
+// least as fast as the parallel one; the target must equal the source.
+func BenchmarkBacklogDrain(b *testing.B) {
+	const rows, txns, clients = 100_000, 30_000, 8
+	bin, err := testenv.BuildTributary()
+	require.NoError(b, err)
+	for i := 0; i < b.N; i++ {
+		src := testenv.StartT(b, testenv.Options{ServerID: 1})
+		prepareTable(b, src, rows, false, false)
+		from := gtidPos(b, src.DB(b, ""))
+		load := writeLoad{Rows: rows, Clients: clients, Txns: txns}.run(b, src)
+		to := gtidPos(b, src.DB(b, ""))
+		b.Logf("backlog: %d transactions of 4 statements (%s to %s) written in %.1fs, %.0f txn/s",
+			load.txns, from, to, load.wall.Seconds(), load.rate())
+
+		target := testenv.StartT(b, testenv.Options{ServerID: 2})
+		prepareTable(b, target, rows, false, false)
+		ours := tributaryDrain(b, bin, src, target, from, to, rows)
+		requireSameTable(b, src, target, "tributary target")
+
+		single := testenv.StartT(b, testenv.Options{ServerID: 3})
+		prepareTable(b, single, rows, false, true)
+		native1 := nativeDrain(b, src, single, from, to, 0)
+		requireSameTable(b, src, single, "single-threaded replica")
+
+		parallel := testenv.StartT(b, testenv.Options{ServerID: 4})
+		prepareTable(b, parallel, rows, false, true)
+		nativeP := nativeDrain(b, src, parallel, from, to, 4)
+		requireSameTable(b, src, parallel, "parallel replica")
+
+		n := float64(load.txns)
+		ourRate, singleRate, parRate := n/ours.Seconds(), n/native1.Seconds(), n/nativeP.Seconds()
+		b.ReportMetric(load.rate(), "source-txn/s")
+		b.ReportMetric(ourRate, "tributary-txn/s")
+		b.ReportMetric(singleRate, "single-txn/s")
+		b.ReportMetric(parRate, "parallel-txn/s")
+		b.ReportMetric(ourRate/singleRate, "ratio-vs-single")
+		b.ReportMetric(ourRate/parRate, "ratio-vs-parallel")
+		b.Logf("drain of %d txn (%d row changes): tributary %.1fs %.0f txn/s; single-threaded replica %.1fs %.0f txn/s; parallel replica (4, optimistic) %.1fs %.0f txn/s; ratios %.2f vs single (goal >= 1.5), %.2f vs parallel (goal >= 1.0); target checksum equals the source",
+			load.txns, 4*load.txns, ours.Seconds(), ourRate, native1.Seconds(), singleRate, nativeP.Seconds(), parRate,
+			ourRate/singleRate, ourRate/parRate)
+		for _, s := range []*testenv.Server{parallel, single, target, src} {
+			require.NoError(b, s.Stop())
+		}
+	}
+}

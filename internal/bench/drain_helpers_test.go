@@ -1,0 +1,232 @@
+package bench
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/testenv"
+)
+
+// sbtestDDL is the table of the sysbench-like workloads; withTS adds the
+// commit-time column the lag benchmark measures with.
+func sbtestDDL(withTS bool) string {
+	ts := ""
+	if withTS {
+		ts = ", ts DATETIME(6) NOT NULL"
+	}
+	return `CREATE TABLE bench.sbtest1 (id INT NOT NULL PRIMARY KEY, k INT NOT NULL DEFAULT 0,
+		c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT ''` + ts + `, KEY k_1 (k))`
+}
+
+// sbtestFill returns an INSERT of the rows lo..hi, deterministic so that
+// every server loaded with it holds the same data.
+func sbtestFill(lo, hi int, withTS bool) string {
+	ts := ""
+	if withTS {
+		ts = ", '2026-01-01 00:00:00'"
+	}
+	return fmt.Sprintf(`INSERT INTO bench.sbtest1 SELECT seq, seq * 7919 %% 100000,
+		CONCAT_WS('-', MD5(seq), MD5(seq + 1), MD5(seq + 2)), CONCAT(MD5(seq * 3), '-', LEFT(MD5(seq * 5), 20))%s
+		FROM seq_%d_to_%d`, ts, lo, hi)
+}
+
+// prepareTable creates bench.sbtest1 on s and fills it with rows initial
+// rows, in one session that writes no binlog when quiet is set, so a
+// replica's own GTID history stays empty.
+func prepareTable(tb testing.TB, s *testenv.Server, rows int, withTS, quiet bool, extra ...string) {
+	stmts := []string{"CREATE DATABASE bench", "USE bench", sbtestDDL(withTS)}
+	for lo := 1; lo <= rows; lo += 10_000 {
+		stmts = append(stmts, sbtestFill(lo, min(lo+9_999, rows), withTS))
+	}
+	stmts = append(stmts, extra...)
+	if quiet {
+		stmts = append([]string{"SET SESSION sql_log_bin = 0"}, stmts...)
+	}
+	// One multi-statement exec runs on one connection, so the session
+	// setting holds for every statement.
+	_, err := s.DB(tb, "").Exec(strings.Join(stmts, ";\n"))
+	require.NoError(tb, err)
+}
+
+// tableChecksum returns CHECKSUM TABLE of bench.sbtest1 and its row count.
+func tableChecksum(tb testing.TB, db *sql.DB) (sum uint64, rows int) {
+	var name string
+	require.NoError(tb, db.QueryRow("CHECKSUM TABLE bench.sbtest1").Scan(&name, &sum))
+	require.NoError(tb, db.QueryRow("SELECT COUNT(*) FROM bench.sbtest1").Scan(&rows))
+	return sum, rows
+}
+
+// requireSameTable fails unless the two servers hold the same
+// bench.sbtest1, compared by CHECKSUM TABLE and row count.
+func requireSameTable(tb testing.TB, want, got *testenv.Server, what string) {
+	wantSum, wantRows := tableChecksum(tb, want.DB(tb, ""))
+	gotSum, gotRows := tableChecksum(tb, got.DB(tb, ""))
+	require.Equal(tb, wantRows, gotRows, "%s: row count differs from the source", what)
+	require.Equal(tb, wantSum, gotSum, "%s: table checksum differs from the source", what)
+}
+
+// tributaryProc is a tributary run process streaming one source through a
+// one-table mapping into a MySQL target.
+type tributaryProc struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+// startTributary maps bench.sbtest1 of src onto bench.sbtest1 of dst, sets
+// the source checkpoint to from and starts tributary run.
+func startTributary(tb testing.TB, bin string, src, dst *testenv.Server, from string) *tributaryProc {
+	dir := tb.TempDir()
+	mapping := filepath.Join(dir, "sbtest1.yaml")
+	require.NoError(tb, os.WriteFile(mapping, []byte(`target: bench.sbtest1
+key: [id]
+sources:
+  - source: bench
+    table: bench.sbtest1
+    all_columns: true
+`), 0o600))
+	addr := freeAddr(tb)
+	cfg := filepath.Join(dir, "tributary.yaml")
+	require.NoError(tb, os.WriteFile(cfg, []byte(fmt.Sprintf(`log:
+  level: warn
+pebble:
+  dir: %s
+http:
+  listen: %s
+mappings:
+  - %s
+sources:
+  - name: bench
+    host: 127.0.0.1
+    port: %d
+    user: root
+    server_id: 9001
+sinks:
+  - name: target
+    type: mysql
+    mysql:
+      dsn: %q
+`, filepath.Join(dir, "pebble"), addr, mapping, src.Port, dst.DSN("root", "", ""))), 0o600))
+	out, err := exec.Command(bin, "checkpoint", "set", "--config", cfg, "--source", "bench", "--gtid", from).CombinedOutput()
+	require.NoError(tb, err, "%s", out)
+	cmd := exec.Command(bin, "run", "--config", cfg)
+	cmd.Stderr = os.Stderr
+	require.NoError(tb, cmd.Start())
+	p := &tributaryProc{cmd: cmd, addr: addr}
+	tb.Cleanup(func() { _ = p.stop() })
+	return p
+}
+
+// stop ends the process with SIGTERM and waits for it.
+func (p *tributaryProc) stop() error {
+	if p.cmd == nil {
+		return nil
+	}
+	defer func() { p.cmd = nil }()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	return p.cmd.Wait()
+}
+
+// tributaryDrain streams from..to of src into dst and returns the time from
+// the start of the process until the source's checkpoint has reached to,
+// which it does only once the target has committed everything before it.
+// The target must then hold rows rows.
+func tributaryDrain(tb testing.TB, bin string, src, dst *testenv.Server, from, to string, rows int) time.Duration {
+	t0 := time.Now()
+	p := startTributary(tb, bin, src, dst, from)
+	require.NoError(tb, waitCheckpointed(p.addr, to, 10*time.Minute))
+	took := time.Since(t0)
+	var n int
+	require.NoError(tb, dst.DB(tb, "").QueryRow("SELECT COUNT(*) FROM bench.sbtest1").Scan(&n))
+	require.Equal(tb, rows, n, "target row count once tributary checkpointed %s", to)
+	require.NoError(tb, p.stop())
+	return took
+}
+
+// nativeDrain makes replica a MariaDB replica of src from the GTID position
+// from, with threads parallel appliers in optimistic mode (0: the single
+// SQL thread), and returns the time from START SLAVE until it has applied to.
+func nativeDrain(tb testing.TB, src, replica *testenv.Server, from, to string, threads int) time.Duration {
+	db := replica.DB(tb, "")
+	stmts := []string{fmt.Sprintf("SET GLOBAL gtid_slave_pos = '%s'", from)}
+	if threads > 0 {
+		stmts = append(stmts, fmt.Sprintf("SET GLOBAL slave_parallel_threads = %d", threads),
+			"SET GLOBAL slave_parallel_mode = 'optimistic'")
+	}
+	stmts = append(stmts, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = %d, MASTER_USER = 'root', MASTER_USE_GTID = slave_pos", src.Port))
+	for _, q := range stmts {
+		_, err := db.Exec(q)
+		require.NoError(tb, err, "executing %q", q)
+	}
+	t0 := time.Now()
+	_, err := db.Exec("START SLAVE")
+	require.NoError(tb, err)
+	var res int
+	require.NoError(tb, db.QueryRow("SELECT MASTER_GTID_WAIT(?, 600)", to).Scan(&res))
+	took := time.Since(t0)
+	require.Equal(tb, 0, res, "replica did not reach %s: %s", to, slaveError(tb, db))
+	_, err = db.Exec("STOP SLAVE")
+	require.NoError(tb, err)
+	return took
+}
+
+// slaveError returns the replication threads' last errors.
+func slaveError(tb testing.TB, db *sql.DB) string {
+	rows, err := db.Query("SHOW SLAVE STATUS")
+	require.NoError(tb, err)
+	defer rows.Close()
+	cols, err := rows.Columns()
+	require.NoError(tb, err)
+	if !rows.Next() {
+		return "no replication configured"
+	}
+	vals := make([]sql.NullString, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	require.NoError(tb, rows.Scan(ptrs...))
+	var out []string
+	for i, c := range cols {
+		if c == "Last_IO_Error" || c == "Last_SQL_Error" {
+			out = append(out, c+": "+vals[i].String)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// waitCheckpointed polls /status until the source's checkpoint is gtid.
+// The applied position only says that the sinks accepted a transaction;
+// the checkpoint moves after they have committed it.
+func waitCheckpointed(addr, gtid string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + addr + "/status")
+		if err == nil {
+			var st []struct {
+				Checkpoint struct {
+					GTIDSet string `json:"gtid_set"`
+				} `json:"checkpoint"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			_ = resp.Body.Close()
+			if err == nil && len(st) == 1 && st[0].Checkpoint.GTIDSet == gtid {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("source did not checkpoint %s within %s", gtid, timeout)
+}
