@@ -9,13 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Server exposes /healthz, /status and /metrics.
+// Server exposes /healthz, /status, /metrics and /debug/pprof.
 type Server struct {
 	// Addr is the listen address, for example "127.0.0.1:9107".
 	Addr string
@@ -41,6 +42,11 @@ func (s *Server) Run(ctx context.Context) error {
 		_ = enc.Encode(s.Status())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
+	// Profiles for diagnosing throughput on a live service; the endpoint
+	// is meant for loopback or an internal network only.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	l, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.Addr, err)
