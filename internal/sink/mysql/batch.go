@@ -61,16 +61,6 @@ func (b *batch) add(it item) {
 	b.stmts = append(b.stmts, stmt{start: n - 1, end: n, bytes: size})
 }
 
-// pop removes the last item, which must be alone in the last statement,
-// and returns it.
-func (b *batch) pop() *item {
-	it := b.items[len(b.items)-1]
-	b.items[len(b.items)-1] = item{}
-	b.items = b.items[:len(b.items)-1]
-	b.stmts = b.stmts[:len(b.stmts)-1]
-	return &it
-}
-
 // reset empties b for reuse, dropping references to the applied rows.
 func (b *batch) reset() {
 	clear(b.items)

@@ -16,9 +16,8 @@ type worker struct {
 	log *slog.Logger
 	in  chan item
 	b   batch
-	// carry is an operation taken from the queue that did not fit the
-	// previous batch; it starts the next one.
-	carry *item
+	// maxItems bounds the operations of one batch.
+	maxItems int
 }
 
 func newWorker(id int, s *Sink) *worker {
@@ -27,6 +26,8 @@ func newWorker(id int, s *Sink) *worker {
 		log: s.log.With("worker", id),
 		in:  make(chan item, s.opts.RowsPerStatement*s.opts.StatementsPerTxn),
 		b:   batch{rowsPerStmt: s.opts.RowsPerStatement},
+		// maxItems bounds one target transaction.
+		maxItems: s.opts.RowsPerStatement * s.opts.StatementsPerTxn,
 	}
 }
 
@@ -39,6 +40,9 @@ func (w *worker) run(ctx context.Context) {
 		}
 		var err error
 		if len(w.b.items) > 0 {
+			if w.compactable(ctx) {
+				w.b.compact()
+			}
 			err = w.apply(ctx)
 		} else {
 			err = w.s.haltErr()
@@ -55,37 +59,47 @@ func (w *worker) run(ctx context.Context) {
 
 // gather fills the batch with what is queued, without waiting once it
 // holds something. It stops at a barrier, whose ack it returns, or when
-// the batch has StatementsPerTxn statements. It reports false when ctx ends.
+// the batch holds RowsPerStatement × StatementsPerTxn operations. It
+// reports false when ctx ends.
 func (w *worker) gather(ctx context.Context) ([]chan error, bool) {
-	if w.carry != nil {
-		w.b.add(*w.carry)
-		w.carry = nil
-	} else {
-		select {
-		case <-ctx.Done():
-			return nil, false
-		case it := <-w.in:
-			if it.barrier != nil {
-				return []chan error{it.barrier}, true
-			}
-			w.b.add(it)
+	select {
+	case <-ctx.Done():
+		return nil, false
+	case it := <-w.in:
+		if it.barrier != nil {
+			return []chan error{it.barrier}, true
 		}
+		w.b.add(it)
 	}
-	for {
+	for len(w.b.items) < w.maxItems {
 		select {
 		case it := <-w.in:
 			if it.barrier != nil {
 				return []chan error{it.barrier}, true
 			}
 			w.b.add(it)
-			if len(w.b.stmts) > w.s.opts.StatementsPerTxn {
-				w.carry = w.b.pop()
-				return nil, true
-			}
 		default:
 			return nil, true
 		}
 	}
+	return nil, true
+}
+
+// compactable reports whether every operation of the batch is on a table
+// whose operations commute across rows (see compact.go).
+func (w *worker) compactable(ctx context.Context) bool {
+	var last *change.TargetTable
+	for i := range w.b.items {
+		t := w.b.items[i].op.Target
+		if t == last {
+			continue
+		}
+		if serial, err := w.s.keys.serial(ctx, t); err != nil || serial {
+			return false
+		}
+		last = t
+	}
+	return true
 }
 
 // apply applies the batch: as one target transaction, retried while the
