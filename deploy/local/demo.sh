@@ -92,12 +92,12 @@ stop_tributary() {
 }
 trap 'stop_tributary || true' EXIT
 
-# Tributary serves HTTP once every source's start position is saved.
-for _ in $(seq 1 100); do
-  curl -fs "http://$HTTP/healthz" >/dev/null 2>&1 && break
-  kill -0 "$TRIBUTARY_PID" 2>/dev/null || { cat "$LOCAL/tributary.log" >&2; exit 1; }
-  sleep 0.2
-done
+# Tributary serves its status once every source's start position is saved;
+# nothing has been written since, so it is caught up at once.
+if ! "$BIN" status --config "$LOCAL/tributary.yaml" --wait --timeout 30s >/dev/null; then
+  cat "$LOCAL/tributary.log" >&2
+  exit 1
+fi
 
 echo "== load: $DURATION at $RATE transactions/s"
 "$BIN" loadgen --stack "$LOCAL" --duration "$DURATION" --rate "$RATE"
