@@ -33,7 +33,7 @@ func (s *Sink) route(ctx context.Context, op *change.TargetOp) (int, error) {
 	if !serial {
 		var buf []byte
 		for _, v := range op.Key {
-			buf = appendKeyValue(buf[:0], v)
+			buf = appendKeyValue(buf[:0], blockOf(v))
 			h.Write(buf)
 		}
 	}
@@ -147,4 +147,17 @@ func (c *keyCache) uniqueKeys(ctx context.Context, t *change.TargetTable) (map[s
 		keys[index] = append(keys[index], col)
 	}
 	return keys, rows.Err()
+}
+
+// blockOf maps an integer key to its block of 256 neighbours, so each worker
+// writes runs of adjacent keys and the workers do not contend for the same
+// index pages; other values route as they are.
+func blockOf(v change.Value) change.Value {
+	switch v := v.(type) {
+	case int64:
+		return v >> 8
+	case uint64:
+		return v >> 8
+	}
+	return v
 }
