@@ -1,15 +1,17 @@
 // Package mysql owns the MySQL target sink: idempotent, batched, parallel apply of target operations to a MySQL or MariaDB database.
 //
 // Operations are partitioned over workers by a hash of their target table
-// and primary key, so every write to one target row goes through one worker
-// and keeps source order. A target table that has a unique key besides the
+// and primary key (integer keys by blocks of 256 neighbours, for index
+// locality), so every write to one target row goes through one worker and
+// keeps source order. A target table that has a unique key besides the
 // one the operations are keyed by is routed as a whole to one worker: two
 // rows may swap values of a secondary unique key, and only one ordered
 // stream of statements can replay such a swap without a spurious duplicate
 // key error or a reordering. Each worker merges runs of consecutive
 // operations of the same kind, table and column list into one multi-row
 // statement and commits up to StatementsPerTxn statements per transaction;
-// it never reorders operations.
+// on tables without other unique keys it first compacts the batch (see
+// compact.go), elsewhere it never reorders operations.
 //
 // Writes are idempotent (INSERT ... ON DUPLICATE KEY UPDATE of the columns
 // an operation owns, DELETE by key; never REPLACE), so a batch whose commit
