@@ -42,6 +42,10 @@ type batch struct {
 	items       []item
 	stmts       []stmt
 	rowsPerStmt int
+	// breaks counts the statements started because the kind, table or
+	// columns changed rather than because the last one was full: without
+	// any, compaction has nothing to merge.
+	breaks int
 }
 
 // add appends it, extending the last statement when it continues its run.
@@ -51,11 +55,14 @@ func (b *batch) add(it item) {
 	n := len(b.items)
 	if len(b.stmts) > 0 {
 		last := &b.stmts[len(b.stmts)-1]
-		if last.end-last.start < b.rowsPerStmt && last.bytes+size <= maxStatementBytes &&
-			sameRun(&b.items[last.start].op, &it.op) {
+		same := sameRun(&b.items[last.start].op, &it.op)
+		if same && last.end-last.start < b.rowsPerStmt && last.bytes+size <= maxStatementBytes {
 			last.end = n
 			last.bytes += size
 			return
+		}
+		if !same {
+			b.breaks++
 		}
 	}
 	b.stmts = append(b.stmts, stmt{start: n - 1, end: n, bytes: size})
@@ -66,6 +73,7 @@ func (b *batch) reset() {
 	clear(b.items)
 	b.items = b.items[:0]
 	b.stmts = b.stmts[:0]
+	b.breaks = 0
 }
 
 // sql returns the statement and arguments of s.

@@ -24,6 +24,9 @@ import (
 // its statements. It must only be called when every item's table has no
 // unique key besides the operations' key.
 func (b *batch) compact() {
+	if b.breaks == 0 {
+		return // already one run per statement group: nothing to merge
+	}
 	type row struct{ del, up int } // indexes into out; -1 when absent
 	rows := make(map[string]*row, len(b.items))
 	dels := make([]item, 0, len(b.items))
@@ -59,23 +62,31 @@ func (b *batch) compact() {
 	}
 	b.items = b.items[:0]
 	b.stmts = b.stmts[:0]
+	b.breaks = 0
 	for _, it := range dels {
 		b.add(it)
 	}
 	// Group upserts by table and column list, keeping first-seen order
-	// between groups.
-	ups = slices.DeleteFunc(ups, func(it item) bool { return it.op.Target == nil })
-	groups := map[string][]item{}
-	var groupOrder []string
+	// between groups. Groups are few, so a scan beats hashing every item.
+	var groups [][]item
+	last := -1
 	for _, it := range ups {
-		g := groupKey(&it.op)
-		if _, ok := groups[g]; !ok {
-			groupOrder = append(groupOrder, g)
+		if it.op.Target == nil {
+			continue // superseded by a delete
+		}
+		g := last
+		if g < 0 || !sameRun(&groups[g][0].op, &it.op) {
+			g = slices.IndexFunc(groups, func(gr []item) bool { return sameRun(&gr[0].op, &it.op) })
+			if g < 0 {
+				g = len(groups)
+				groups = append(groups, nil)
+			}
 		}
 		groups[g] = append(groups[g], it)
+		last = g
 	}
-	for _, g := range groupOrder {
-		for _, it := range groups[g] {
+	for _, gr := range groups {
+		for _, it := range gr {
 			b.add(it)
 		}
 	}
@@ -109,13 +120,4 @@ func rowKey(dst []byte, op *change.TargetOp) []byte {
 		dst = appendKeyValue(dst, v)
 	}
 	return dst
-}
-
-// groupKey names the statement group of an upsert: its table and columns.
-func groupKey(op *change.TargetOp) string {
-	k := op.Target.Schema + "\x00" + op.Target.Name
-	for _, c := range op.Columns {
-		k += "\x00" + c
-	}
-	return k
 }
