@@ -2,9 +2,7 @@ package bench
 
 import (
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/replicator"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
@@ -215,22 +215,5 @@ func slaveError(tb testing.TB, db *sql.DB) string {
 // The applied position only says that the sinks accepted a transaction;
 // the checkpoint moves after they have committed it.
 func waitCheckpointed(addr, gtid string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + addr + "/status")
-		if err == nil {
-			var st []struct {
-				Checkpoint struct {
-					GTIDSet string `json:"gtid_set"`
-				} `json:"checkpoint"`
-			}
-			err = json.NewDecoder(resp.Body).Decode(&st)
-			_ = resp.Body.Close()
-			if err == nil && len(st) == 1 && st[0].Checkpoint.GTIDSet == gtid {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return fmt.Errorf("source did not checkpoint %s within %s", gtid, timeout)
+	return waitStatus(addr, gtid, timeout, func(s replicator.Status) change.Position { return s.Checkpoint })
 }

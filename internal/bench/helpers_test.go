@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/replicator"
 	"github.com/tributary-cdc/tributary/internal/source"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
 	"github.com/tributary-cdc/tributary/internal/testenv"
@@ -181,24 +182,27 @@ func httpAddr(tb testing.TB, cfgPath string) string {
 	return string(m[1])
 }
 
-// waitApplied polls /status until the source has applied gtid.
-func waitApplied(tb testing.TB, addr, gtid string, timeout time.Duration) error {
+// waitApplied polls /status until the source has applied gtid: the sinks
+// accepted it, which for the jsonl sink means it is written.
+func waitApplied(_ testing.TB, addr, gtid string, timeout time.Duration) error {
+	return waitStatus(addr, gtid, timeout, func(s replicator.Status) change.Position { return s.Applied })
+}
+
+// waitStatus polls /status until pick of the only source's status has the
+// GTID set gtid.
+func waitStatus(addr, gtid string, timeout time.Duration, pick func(replicator.Status) change.Position) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get("http://" + addr + "/status")
 		if err == nil {
-			var st []struct {
-				Applied struct {
-					GTIDSet string `json:"gtid_set"`
-				} `json:"applied"`
-			}
+			var st []replicator.Status
 			err = json.NewDecoder(resp.Body).Decode(&st)
 			_ = resp.Body.Close()
-			if err == nil && len(st) == 1 && st[0].Applied.GTIDSet == gtid {
+			if err == nil && len(st) == 1 && pick(st[0]).GTIDSet == gtid {
 				return nil
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("source did not apply %s within %s", gtid, timeout)
+	return fmt.Errorf("source did not reach %s within %s", gtid, timeout)
 }
