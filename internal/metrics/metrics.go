@@ -47,9 +47,16 @@ func New() *Metrics {
 
 // Applied counts one transaction part that every sink accepted.
 func (m *Metrics) Applied(txn *change.Txn) {
-	for i := range txn.Changes {
+	// Count runs of one table and operation with one label lookup: a part
+	// usually holds many changes of few kinds.
+	for i := 0; i < len(txn.Changes); {
 		c := &txn.Changes[i]
-		m.Changes.WithLabelValues(txn.Source, c.Table.QualifiedName(), c.Op.String()).Inc()
+		j := i + 1
+		for j < len(txn.Changes) && txn.Changes[j].Table == c.Table && txn.Changes[j].Op == c.Op {
+			j++
+		}
+		m.Changes.WithLabelValues(txn.Source, c.Table.QualifiedName(), c.Op.String()).Add(float64(j - i))
+		i = j
 	}
 	if txn.Last {
 		m.Transactions.WithLabelValues(txn.Source).Inc()
