@@ -27,6 +27,8 @@ type item struct {
 	op      change.TargetOp
 	from    *origin
 	barrier chan error
+	// size is opBytes(&op), computed once when the item is first added.
+	size int
 }
 
 // stmt is a run of consecutive operations, items[start:end] of a batch,
@@ -50,7 +52,10 @@ type batch struct {
 
 // add appends it, extending the last statement when it continues its run.
 func (b *batch) add(it item) {
-	size := opBytes(&it.op)
+	if it.size == 0 {
+		it.size = opBytes(&it.op)
+	}
+	size := it.size
 	b.items = append(b.items, it)
 	n := len(b.items)
 	if len(b.stmts) > 0 {
