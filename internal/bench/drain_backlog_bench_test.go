@@ -32,12 +32,12 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		ours := tributaryDrain(b, bin, src, target, from, to, rows)
 		requireSameTable(b, src, target, "tributary target")
 
-		single := testenv.StartT(b, testenv.Options{ServerID: 3})
+		single := testenv.StartT(b, replicaOptions(3))
 		prepareTable(b, single, rows, false, true)
 		native1 := nativeDrain(b, src, single, from, to, 0)
 		requireSameTable(b, src, single, "single-threaded replica")
 
-		parallel := testenv.StartT(b, testenv.Options{ServerID: 4})
+		parallel := testenv.StartT(b, replicaOptions(4))
 		prepareTable(b, parallel, rows, false, true)
 		nativeP := nativeDrain(b, src, parallel, from, to, 4)
 		requireSameTable(b, src, parallel, "parallel replica")

@@ -217,3 +217,69 @@ func slaveError(tb testing.TB, db *sql.DB) string {
 func waitCheckpointed(addr, gtid string, timeout time.Duration) error {
 	return waitStatus(addr, gtid, timeout, func(s replicator.Status) change.Position { return s.Checkpoint })
 }
+
+// replicaOptions starts a native replica that writes what it applies to
+// its own binlog, as the target does with Tributary's writes: without
+// log_slave_updates the replica would skip a cost the target pays.
+func replicaOptions(id int) testenv.Options {
+	return testenv.Options{ServerID: id, ExtraArgs: []string{"--log-slave-updates"}}
+}
+
+// clientCeiling copies bench.sbtest1 of src into an empty table on dst
+// with nothing but the driver: the rows are read into memory first, then
+// written by workers connections in 1,000-row INSERT ... ON DUPLICATE KEY
+// UPDATE statements, which is what any client-side applier must at least
+// do. It returns the time of the writes alone, so it bounds from above
+// what Tributary can reach through the client protocol on this machine.
+func clientCeiling(tb testing.TB, src, dst *testenv.Server, workers int) time.Duration {
+	const perStmt = 1000
+	rows, err := src.DB(tb, "").Query("SELECT id, k, c, pad FROM bench.sbtest1 ORDER BY id")
+	require.NoError(tb, err)
+	var all [][4]any
+	for rows.Next() {
+		var id, k int64
+		var c, pad string
+		require.NoError(tb, rows.Scan(&id, &k, &c, &pad))
+		all = append(all, [4]any{id, k, c, pad})
+	}
+	require.NoError(tb, rows.Err())
+	require.NoError(tb, rows.Close())
+
+	// Parameters are interpolated client side, as the sink does.
+	db, err := sql.Open("mysql", dst.DSN("root", "", "bench")+"&interpolateParams=true")
+	require.NoError(tb, err)
+	defer db.Close()
+	db.SetMaxIdleConns(workers)
+	insert := func(batch [][4]any) error {
+		var q strings.Builder
+		q.WriteString("INSERT INTO sbtest1 (id, k, c, pad) VALUES ")
+		args := make([]any, 0, 4*len(batch))
+		for i, r := range batch {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?,?)")
+			args = append(args, r[:]...)
+		}
+		q.WriteString(" ON DUPLICATE KEY UPDATE k = VALUES(k), c = VALUES(c), pad = VALUES(pad)")
+		_, err := db.Exec(q.String(), args...)
+		return err
+	}
+	t0 := time.Now()
+	errs := make(chan error, workers)
+	for w := range workers {
+		go func() {
+			for lo := w * perStmt; lo < len(all); lo += workers * perStmt {
+				if err := insert(all[lo:min(lo+perStmt, len(all))]); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		require.NoError(tb, <-errs)
+	}
+	return time.Since(t0)
+}
