@@ -19,15 +19,33 @@ func (s *Set) Apply(txn *change.Txn) error {
 			return fmt.Errorf("applying mappings to change %d of %s: %w", i, describe(txn), errors.New("change has no table"))
 		}
 		cs := s.match(txn.Source, ch.Table.Schema, ch.Table.Name)
-		if len(cs) == 0 {
+		ls := s.lookupsOf(txn.Source, ch.Table.Schema, ch.Table.Name)
+		if len(cs) == 0 && len(ls) == 0 {
 			continue
 		}
 		m := &metadata{Source: txn.Source, Schema: ch.Table.Schema, Table: ch.Table.Name, CommitTime: txn.CommitTime, GTID: txn.GTID}
 		for _, c := range cs {
+			start := len(ops)
+			d := c
+			if !c.driving {
+				d = c.target.driverFor(txn.Source)
+			}
 			var err error
-			if ops, err = c.apply(ops, i, ch, m); err != nil {
+			if d == nil {
+				err = fmt.Errorf("no driving source pairs with source %s: name it in a driving entry or keep a single driving source", txn.Source)
+			} else if ops, err = c.apply(ops, i, ch, m, d); err == nil {
+				ops, err = c.target.guard(ops, start, d, txn.Source)
+			}
+			if err != nil {
 				return fmt.Errorf("applying mapping %s of %s to %s change %d of %s: %w",
 					c.where(), c.target.table.QualifiedName(), ch.Op, i, describe(txn), err)
+			}
+		}
+		for _, l := range ls {
+			var err error
+			if ops, err = l.apply(ops, i, ch); err != nil {
+				return fmt.Errorf("applying lookup %s of %s to %s change %d of %s: %w",
+					l.where(), l.target.table.QualifiedName(), ch.Op, i, describe(txn), err)
 			}
 		}
 	}
@@ -44,26 +62,28 @@ func describe(txn *change.Txn) string {
 	return s
 }
 
-// image prepares the evaluation of row, checking its shape.
-func (c *contributor) image(b *binding, row change.Row, m *metadata, which string) (*image, error) {
+// image prepares the evaluation of row, checking its shape; d is the
+// driving contributor that computes a non-driving row's key.
+func (c *contributor) image(b *binding, row change.Row, m *metadata, d *contributor, which string) (*image, error) {
 	if row == nil {
 		return nil, fmt.Errorf("reading %s image: missing", which)
 	}
 	if len(row) != len(b.table.Columns) {
 		return nil, fmt.Errorf("reading %s image: %d values for %d columns", which, len(row), len(b.table.Columns))
 	}
-	return &image{c: c, b: b, row: row, m: m}, nil
+	return &image{c: c, b: b, row: row, m: m, pair: d}, nil
 }
 
 // apply appends the operations that change i, ch, gives for c.
-func (c *contributor) apply(ops []change.TargetOp, i int, ch *change.RowChange, m *metadata) ([]change.TargetOp, error) {
+// d is c itself when driving, else the driving contributor c pairs with.
+func (c *contributor) apply(ops []change.TargetOp, i int, ch *change.RowChange, m *metadata, d *contributor) ([]change.TargetOp, error) {
 	b, err := c.bind(ch.Table)
 	if err != nil {
 		return ops, err
 	}
 	switch ch.Op {
 	case change.Insert:
-		after, err := c.image(b, ch.After, m, "after")
+		after, err := c.image(b, ch.After, m, d, "after")
 		if err != nil {
 			return ops, err
 		}
@@ -72,7 +92,7 @@ func (c *contributor) apply(ops []change.TargetOp, i int, ch *change.RowChange, 
 		}
 		return c.upsert(ops, i, after)
 	case change.Delete:
-		before, err := c.image(b, ch.Before, m, "before")
+		before, err := c.image(b, ch.Before, m, d, "before")
 		if err != nil {
 			return ops, err
 		}
@@ -81,18 +101,18 @@ func (c *contributor) apply(ops []change.TargetOp, i int, ch *change.RowChange, 
 		}
 		return c.remove(ops, i, before)
 	case change.Update:
-		return c.update(ops, i, ch, b, m)
+		return c.update(ops, i, ch, b, m, d)
 	}
 	return ops, fmt.Errorf("reading change: unknown operation %d", ch.Op)
 }
 
 // update handles key changes and filter transitions of an update.
-func (c *contributor) update(ops []change.TargetOp, i int, ch *change.RowChange, b *binding, m *metadata) ([]change.TargetOp, error) {
-	before, err := c.image(b, ch.Before, m, "before")
+func (c *contributor) update(ops []change.TargetOp, i int, ch *change.RowChange, b *binding, m *metadata, d *contributor) ([]change.TargetOp, error) {
+	before, err := c.image(b, ch.Before, m, d, "before")
 	if err != nil {
 		return ops, err
 	}
-	after, err := c.image(b, ch.After, m, "after")
+	after, err := c.image(b, ch.After, m, d, "after")
 	if err != nil {
 		return ops, err
 	}
@@ -114,10 +134,13 @@ func (c *contributor) update(ops []change.TargetOp, i int, ch *change.RowChange,
 		if err != nil {
 			return ops, err
 		}
-		if !equalKeys(oldKey, newKey) {
+		if oldKey != nil && (newKey == nil || !equalKeys(oldKey, newKey)) {
 			if ops, err = c.removeKey(ops, i, before, oldKey); err != nil {
 				return ops, err
 			}
+		}
+		if newKey == nil {
+			return ops, nil // a non-driving row that pairs with no row now
 		}
 		return c.upsertKey(ops, i, after, newKey)
 	case was:
@@ -141,19 +164,28 @@ func equalKeys(a, b []change.Value) bool {
 // upsert appends the Upsert of im's row.
 func (c *contributor) upsert(ops []change.TargetOp, i int, im *image) ([]change.TargetOp, error) {
 	key, err := im.key()
-	if err != nil {
+	if err != nil || key == nil {
 		return ops, err
 	}
 	return c.upsertKey(ops, i, im, key)
 }
 
-// upsertKey appends the Upsert of im's row, whose key is computed.
+// upsertKey appends the write of im's row, whose key is computed: for a
+// driving row an Upsert completed by its lookups, for a non-driving row an
+// UpdateRow of its columns (see merge.go).
 func (c *contributor) upsertKey(ops []change.TargetOp, i int, im *image, key []change.Value) ([]change.TargetOp, error) {
 	vals, err := im.values(key)
 	if err != nil {
 		return ops, err
 	}
-	return append(ops, change.TargetOp{Target: c.target.table, Kind: change.Upsert, Key: key, Columns: im.b.cols, Values: vals, Change: i}), nil
+	if !c.driving {
+		return append(ops, change.TargetOp{Target: c.target.table, Kind: change.UpdateRow, Key: key, Columns: im.b.cols, Values: vals, Change: i}), nil
+	}
+	op := change.TargetOp{Target: c.target.table, Kind: change.Upsert, Key: key, Columns: im.b.cols, Values: vals, Change: i}
+	if len(c.target.contributors) > 1 || len(c.target.lookups) > 0 {
+		op.Pending = c.pending(im, im.m.Source, im.b.cols, vals)
+	}
+	return append(ops, op), nil
 }
 
 // remove appends what the delete policy does when im's row goes away.
@@ -162,7 +194,7 @@ func (c *contributor) remove(ops []change.TargetOp, i int, im *image) ([]change.
 		return ops, nil
 	}
 	key, err := im.key()
-	if err != nil {
+	if err != nil || key == nil {
 		return ops, err
 	}
 	return c.removeKey(ops, i, im, key)
@@ -183,8 +215,7 @@ func (c *contributor) removeKey(ops []change.TargetOp, i int, im *image, key []c
 		return append(ops, change.TargetOp{Target: t, Kind: change.Upsert, Key: key, Columns: im.b.softCols, Values: vals, Change: i}), nil
 	case policyClear:
 		vals := make([]change.Value, len(im.b.cols))
-		copy(vals, key)
-		return append(ops, change.TargetOp{Target: t, Kind: change.Upsert, Key: key, Columns: im.b.cols, Values: vals, Change: i}), nil
+		return append(ops, change.TargetOp{Target: t, Kind: change.UpdateRow, Key: key, Columns: im.b.cols, Values: vals, Change: i}), nil
 	}
 	return ops, nil
 }

@@ -110,7 +110,7 @@ sources:
     columns: {id: id, email: email}
   - source: jp-accounts
     table: accounts.user_profiles
-    key: {id: user_id}
+    join: {user_id: id}
     columns: {bio: bio, locale: "upper(locale)"}
 `
 
@@ -159,18 +159,20 @@ func TestApply(t *testing.T) {
 		{"ignore delete", ignored, []change.RowChange{del(user(1, "a@x", "live"))}, []op{}},
 		{"ignore keeps old key", ignored, []change.RowChange{upd(user(1, "a@x", "live"), user(2, "a@x", "live"))},
 			[]op{{change.Upsert, []change.Value{uint64(2)}, []string{"id"}, []change.Value{uint64(2)}, 0}}},
-		{"merge: profile insert is a partial upsert", merged,
+		{"merge: profile insert updates an existing row", merged,
 			[]change.RowChange{{Table: profilesTable, Op: change.Insert, After: change.Row{uint64(1), "hi", "ja"}}},
-			[]op{{change.Upsert, []change.Value{uint64(1)}, []string{"id", "bio", "locale"}, []change.Value{uint64(1), "hi", "JA"}, 0}}},
+			[]op{{change.UpdateRow, []change.Value{uint64(1)}, []string{"bio", "locale"}, []change.Value{"hi", "JA"}, 0}}},
 		{"merge: profile delete clears owned columns", merged,
 			[]change.RowChange{{Table: profilesTable, Op: change.Delete, Before: change.Row{uint64(1), "hi", "ja"}}},
-			[]op{{change.Upsert, []change.Value{uint64(1)}, []string{"id", "bio", "locale"}, []change.Value{uint64(1), nil, nil}, 0}}},
+			[]op{{change.UpdateRow, []change.Value{uint64(1)}, []string{"bio", "locale"}, []change.Value{nil, nil}, 0}}},
 		{"merge: profile moving to another user", merged,
 			[]change.RowChange{{Table: profilesTable, Op: change.Update, Before: change.Row{uint64(1), "hi", "ja"}, After: change.Row{uint64(2), "hi", "ja"}}},
 			[]op{
-				{change.Upsert, []change.Value{uint64(1)}, []string{"id", "bio", "locale"}, []change.Value{uint64(1), nil, nil}, 0},
-				{change.Upsert, []change.Value{uint64(2)}, []string{"id", "bio", "locale"}, []change.Value{uint64(2), "hi", "JA"}, 0},
+				{change.UpdateRow, []change.Value{uint64(1)}, []string{"bio", "locale"}, []change.Value{nil, nil}, 0},
+				{change.UpdateRow, []change.Value{uint64(2)}, []string{"bio", "locale"}, []change.Value{"hi", "JA"}, 0},
 			}},
+		{"merge: profile without a user", merged,
+			[]change.RowChange{{Table: profilesTable, Op: change.Insert, After: change.Row{nil, "hi", "ja"}}}, []op{}},
 		{"merge: driving row", merged, []change.RowChange{ins(user(1, "a@x", "live"))}, []op{up(1, "a@x", 0)}},
 	}
 	for _, tt := range tests {
@@ -337,6 +339,6 @@ func TestRequirements(t *testing.T) {
 		Written: []string{"id", "email", "display_name", "origin", "kind", "deleted_at"},
 	}, rs[0])
 	require.Equal(t, []string{"bio", "locale", "user_id"}, rs[1].Columns)
-	require.Equal(t, []string{"id", "bio", "locale"}, rs[1].Written)
+	require.Equal(t, []string{"bio", "locale"}, rs[1].Written)
 	require.False(t, rs[1].Driving)
 }

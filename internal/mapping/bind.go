@@ -19,9 +19,9 @@ type binding struct {
 	// copyIdx lists the source columns all_columns copies, after the
 	// columns named in columns:.
 	copyIdx []int
-	// cols are the target columns of a full Upsert, in value order: for a
-	// driving source its columns, copied columns, then the soft-delete
-	// column; for a non-driving source the key columns, then its columns.
+	// cols are the target columns written, in value order: for a driving
+	// source its columns, copied columns, then the soft-delete column; for
+	// a non-driving source its columns (the key is computed by the join).
 	cols []string
 	// keyAt is the index in cols of each target key column (driving).
 	keyAt []int
@@ -34,6 +34,16 @@ func (c *contributor) bind(t *change.Table) (*binding, error) {
 	if b := c.last.Load(); b != nil && b.table == t {
 		return b, nil
 	}
+	b, err := c.newBinding(t)
+	if err != nil {
+		return nil, err
+	}
+	c.last.Store(b)
+	return b, nil
+}
+
+// newBinding resolves c against table t.
+func (c *contributor) newBinding(t *change.Table) (*binding, error) {
 	b := &binding{table: t, idx: make([]int, len(c.refs))}
 	for i, r := range c.refs {
 		b.idx[i] = t.ColumnIndex(r)
@@ -44,8 +54,7 @@ func (c *contributor) bind(t *change.Table) (*binding, error) {
 	}
 	key := c.target.table.Key
 	if !c.driving {
-		b.cols = append(append(b.cols, key...), c.names()...)
-		c.last.Store(b)
+		b.cols = c.names()
 		return b, nil
 	}
 	b.cols = c.names()
@@ -79,7 +88,6 @@ func (c *contributor) bind(t *change.Table) (*binding, error) {
 		}
 		b.keyAt = append(b.keyAt, at)
 	}
-	c.last.Store(b)
 	return b, nil
 }
 

@@ -104,37 +104,54 @@ func (c *compiler) mapping(m *mappingSpec) {
 	for i, s := range m.sources {
 		if ct := c.source(t, s, driving[i], known); ct != nil {
 			t.contributors = append(t.contributors, ct)
+			if ct.driving {
+				t.drivers = append(t.drivers, ct)
+			}
 		} else {
 			ok = false
 		}
 	}
-	if !c.ownership(t, m, driving, known) || !ok {
+	for _, l := range m.lookups {
+		if ld := c.lookup(t, l); ld != nil {
+			t.lookups = append(t.lookups, ld)
+		} else {
+			ok = false
+		}
+	}
+	ok = c.ownership(t, m, driving, known) && ok
+	if len(t.drivers) > 0 {
+		ok = c.joins(t, m) && ok
+		ok = c.vias(t, m) && ok
+	}
+	if !ok {
 		return
 	}
 	c.set.targets = append(c.set.targets, t)
 	c.set.contributors = append(c.set.contributors, t.contributors...)
+	c.set.lookups = append(c.set.lookups, t.lookups...)
 }
 
-// drivers decides which sources are driving and reports a count other
-// than one; known is false when none is.
+// drivers decides which sources are driving and reports a mapping
+// without one, or with several of which one lacks owns:; known is false
+// when none is driving.
 func (c *compiler) drivers(m *mappingSpec) (driving []bool, known bool) {
 	out := make([]bool, len(m.sources))
-	var first *sourceSpec
+	n := 0
 	for i, s := range m.sources {
 		out[i] = (s.driving == nil && len(m.sources) == 1) || (s.driving != nil && *s.driving)
-		if !out[i] {
-			continue
+		if out[i] {
+			n++
 		}
-		if first != nil {
-			c.add(m.file, s.drivingPos, s.path+".driving", "several driving sources (also %s at %s)", first.path, first.pos)
-			continue
+	}
+	if n == 0 {
+		c.add(m.file, *m.srcPos, "sources", "no driving source: set driving: true on at least one")
+	}
+	for i, s := range m.sources {
+		if n > 1 && out[i] && s.owns == nil && !s.failed["owns"] {
+			c.add(m.file, s.drivingPos, s.path+".driving", "several driving sources: each needs owns: (a condition on the target key saying which keys it writes) so that their keys cannot collide")
 		}
-		first = s
 	}
-	if first == nil {
-		c.add(m.file, *m.srcPos, "sources", "no driving source: set driving: true on exactly one")
-	}
-	return out, first != nil
+	return out, n > 0
 }
 
 // ownership reports target columns written by several contributors, key
@@ -143,6 +160,13 @@ func (c *compiler) drivers(m *mappingSpec) (driving []bool, known bool) {
 func (c *compiler) ownership(t *target, m *mappingSpec, driving []bool, known bool) bool {
 	ok := true
 	owner := map[string]string{}
+	ownerSpec := map[string]*sourceSpec{}
+	drivers := 0
+	for i := range m.sources {
+		if driving[i] {
+			drivers++
+		}
+	}
 	for i, s := range m.sources {
 		if s.allColumns && len(m.sources) > 1 {
 			c.add(m.file, s.allPos, s.path+".all_columns", "is only allowed when the target has a single source (column ownership must be known at load time)")
@@ -153,15 +177,18 @@ func (c *compiler) ownership(t *target, m *mappingSpec, driving []bool, known bo
 		}
 		claim := func(name string, p pos, keyPath string) {
 			if first, taken := owner[name]; taken {
+				if prev := ownerSpec[name]; drivers > 1 && shards(prev, s) {
+					return // the same table on another source: owns: keeps their keys apart
+				}
 				c.add(m.file, p, keyPath, "column %q of %s is already written by %s", name, t.table.QualifiedName(), first)
 				ok = false
 				return
 			}
-			owner[name] = s.path
+			owner[name], ownerSpec[name] = s.path, s
 		}
 		for _, e := range s.columns {
 			if known && !driving[i] && slices.Contains(t.table.Key, e.name.value) {
-				c.add(m.file, e.name.pos, e.path, "is a target key column: a non-driving source gives it in key:, the driving source writes it")
+				c.add(m.file, e.name.pos, e.path, "is a target key column: the driving source writes it, a non-driving source pairs with it through join:")
 				ok = false
 				continue
 			}
@@ -171,7 +198,30 @@ func (c *compiler) ownership(t *target, m *mappingSpec, driving []bool, known bo
 			claim(s.soft.column.value, s.soft.column.pos, s.path+".soft_delete.column")
 		}
 	}
+	for _, l := range m.lookups {
+		for _, lc := range l.columns {
+			name := lc.name.value
+			switch {
+			case slices.Contains(t.table.Key, name):
+				c.add(m.file, lc.name.pos, lc.path, "is a target key column: the driving source writes it")
+				ok = false
+			case owner[name] != "":
+				c.add(m.file, lc.name.pos, lc.path, "column %q of %s is already written by %s", name, t.table.QualifiedName(), owner[name])
+				ok = false
+			default:
+				owner[name] = l.path
+			}
+		}
+	}
 	return ok
+}
+
+// shards reports whether a and b read the same table pattern from
+// different sources: shards of one table, whose columns they may share.
+func shards(a, b *sourceSpec) bool {
+	return a != nil && b != nil && a.table != nil && b.table != nil && a.source != nil && b.source != nil &&
+		a.table.value == b.table.value && a.source.value != b.source.value &&
+		(a.driving != nil && *a.driving) == (b.driving != nil && *b.driving)
 }
 
 // drivingKey reports target key columns that the driving source s does not

@@ -120,8 +120,87 @@ func (d *decoder) mapping(n *yaml.Node, path string) *mappingSpec {
 				}
 			}
 		},
+		"lookups": func(v *yaml.Node) {
+			if v.Kind != yaml.SequenceNode {
+				d.add(v, join(path, "lookups"), "must be a list")
+				return
+			}
+			for i, l := range v.Content {
+				if lk := d.lookup(resolve(l), fmt.Sprintf("%s[%d]", join(path, "lookups"), i)); lk != nil {
+					m.lookups = append(m.lookups, lk)
+				}
+			}
+		},
 	})
 	return m
+}
+
+// lookup decodes one lookup.
+func (d *decoder) lookup(n *yaml.Node, path string) *lookupSpec {
+	l := &lookupSpec{path: path, pos: at(n), failed: map[string]bool{}}
+	ok := d.fields(n, path, l.failed, map[string]func(*yaml.Node){
+		"source": func(v *yaml.Node) { l.source = d.str(v, join(path, "source")) },
+		"table":  func(v *yaml.Node) { l.table = d.str(v, join(path, "table")) },
+		"match": func(v *yaml.Node) {
+			p := at(v)
+			l.matchPos = &p
+			l.match = d.entries(v, join(path, "match"))
+		},
+		"columns": func(v *yaml.Node) {
+			p := at(v)
+			l.colPos = &p
+			l.columns = d.lookupColumns(v, join(path, "columns"))
+		},
+	})
+	if !ok {
+		return nil
+	}
+	return l
+}
+
+// lookupColumns decodes the columns of a lookup: target column -> looked-up
+// column, or -> {json_array: column, order_by: [columns]}.
+func (d *decoder) lookupColumns(n *yaml.Node, path string) []lookupColumn {
+	if n.Kind != yaml.MappingNode {
+		d.add(n, path, "must be a mapping of target columns to looked-up columns")
+		return nil
+	}
+	var out []lookupColumn
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode || k.Value == "" || k.ShortTag() == "!!null" {
+			d.add(k, path, "column names must be non-empty strings")
+			continue
+		}
+		p := join(path, k.Value)
+		if seen[k.Value] {
+			d.add(k, p, "duplicate key")
+			continue
+		}
+		seen[k.Value] = true
+		lc := lookupColumn{path: p, name: scalar{value: k.Value, node: k, pos: at(k)}}
+		if v.Kind == yaml.MappingNode {
+			lc.array = true
+			var cs *scalar
+			var order []scalar
+			if !d.fields(v, p, nil, map[string]func(*yaml.Node){
+				"json_array": func(v *yaml.Node) { cs = d.str(v, join(p, "json_array")) },
+				"order_by":   func(v *yaml.Node) { order = d.names(v, join(p, "order_by")) },
+			}) {
+				continue
+			}
+			if cs == nil {
+				d.add(v, p, "json_array: is required")
+				continue
+			}
+			lc.column, lc.orderBy = cs, order
+		} else if lc.column = d.str(v, p); lc.column == nil {
+			continue
+		}
+		out = append(out, lc)
+	}
+	return out
 }
 
 // source decodes one contributing source.
@@ -160,11 +239,12 @@ func (d *decoder) source(n *yaml.Node, path string) *sourceSpec {
 				s.soft = sd
 			}
 		},
-		"key": func(v *yaml.Node) {
+		"join": func(v *yaml.Node) {
 			p := at(v)
-			s.keyPos = &p
-			s.key = d.entries(v, join(path, "key"))
+			s.joinPos = &p
+			s.join = d.entries(v, join(path, "join"))
 		},
+		"owns": func(v *yaml.Node) { s.owns = d.expr(v, join(path, "owns")) },
 	})
 	if !ok {
 		return nil

@@ -17,6 +17,8 @@ type image struct {
 	b   *binding
 	row change.Row
 	m   *metadata
+	// pair is the driving contributor computing a non-driving row's key.
+	pair *contributor
 	// env is the expression environment, built on first use.
 	env map[string]any
 }
@@ -104,16 +106,16 @@ func (im *image) matches() (bool, error) {
 	return false, &evalError{"filter", fmt.Errorf("result of type %T is not a boolean", v)}
 }
 
-// key computes the target key.
+// key computes the target key. A non-driving row's key is computed by its
+// driving pair from the joined columns, nil when a joined value is NULL.
 func (im *image) key() ([]change.Value, error) {
+	if !im.c.driving {
+		return im.c.joinedKey(im, im.pair)
+	}
 	key := make([]change.Value, len(im.c.target.table.Key))
 	var err error
 	for i, name := range im.c.target.table.Key {
-		if im.c.driving {
-			key[i], err = im.column(im.b.keyAt[i])
-		} else {
-			key[i], err = im.eval(im.c.keyProgs[i])
-		}
+		key[i], err = im.column(im.b.keyAt[i])
 		if err != nil {
 			return nil, &evalError{fmt.Sprintf("key column %q", name), err}
 		}
@@ -139,13 +141,12 @@ func (im *image) column(i int) (change.Value, error) {
 func (im *image) values(key []change.Value) ([]change.Value, error) {
 	vals := make([]change.Value, len(im.b.cols))
 	if !im.c.driving {
-		copy(vals, key)
 		for i, col := range im.c.columns {
 			v, err := im.eval(col.prog)
 			if err != nil {
 				return nil, &evalError{fmt.Sprintf("column %q", col.name), err}
 			}
-			vals[len(key)+i] = v
+			vals[i] = v
 		}
 		return vals, nil
 	}

@@ -13,7 +13,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/bad")
 
 // testSources are the configured source names the tests check against.
-var testSources = []string{"jp-accounts", "jp-recipes", "us-accounts"}
+var testSources = []string{"jp-accounts", "jp-accounts-2", "jp-recipes", "us-accounts"}
 
 func TestLoadGood(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "good", "*.yaml"))

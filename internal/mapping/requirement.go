@@ -1,6 +1,10 @@
 package mapping
 
-import "github.com/tributary-cdc/tributary/internal/change"
+import (
+	"slices"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
 
 // Requirement is what one source entry of a mapping reads from its source
 // tables and writes to its target, for checks against live schemas.
@@ -14,6 +18,8 @@ type Requirement struct {
 	Source, Schema, Table string
 	// Driving reports whether the entry decides whether target rows exist.
 	Driving bool
+	// Lookup reports an entry of lookups: rather than of sources:.
+	Lookup bool
 	// Columns lists the source columns its expressions name, sorted.
 	Columns []string
 	// AllColumns reports that every source column not in Exclude is also
@@ -25,7 +31,8 @@ type Requirement struct {
 	Written []string
 }
 
-// Requirements lists one Requirement per source entry, in load order.
+// Requirements lists one Requirement per source entry, in load order, then
+// one per lookup.
 func (s *Set) Requirements() []Requirement {
 	out := make([]Requirement, 0, len(s.contributors))
 	for _, c := range s.contributors {
@@ -35,14 +42,20 @@ func (s *Set) Requirements() []Requirement {
 			Driving: c.driving, Columns: append([]string(nil), c.refs...),
 			AllColumns: c.allColumns, Exclude: append([]string(nil), c.excludeList...),
 		}
-		if !c.driving {
-			r.Written = append(r.Written, c.target.table.Key...)
-		}
 		r.Written = append(r.Written, c.names()...)
 		if c.softColumn != "" {
 			r.Written = append(r.Written, c.softColumn)
 		}
 		out = append(out, r)
+	}
+	for _, l := range s.lookups {
+		cols := append(append(append([]string(nil), l.lk.Match...), l.lk.Select...), l.lk.OrderBy...)
+		slices.Sort(cols)
+		out = append(out, Requirement{
+			File: l.file, Line: l.pos.line, Column: l.pos.col, Target: l.target.table,
+			Source: l.source, Schema: l.lk.Schema, Table: l.lk.Table, Lookup: true,
+			Columns: slices.Compact(cols), Written: append([]string(nil), l.lk.Columns...),
+		})
 	}
 	return out
 }

@@ -37,6 +37,9 @@ type target struct {
 	file         string
 	pos          pos
 	contributors []*contributor
+	// drivers are the driving contributors, in file order.
+	drivers []*contributor
+	lookups []*lookupDef
 }
 
 // contributor is one compiled source entry of a mapping.
@@ -55,9 +58,18 @@ type contributor struct {
 	policy                         policy
 	softColumn                     string
 	softValue                      *program
-	// keyProgs produce the target key of a non-driving contributor, in
-	// target key order.
-	keyProgs []*program
+	// join pairs, for a non-driving contributor, its columns with the
+	// driving columns they equal.
+	join []joinPair
+	// owns, on a driving contributor, is the predicate its target keys
+	// must satisfy; nil without one.
+	owns *program
+	// completion reads a non-driving contributor's columns for a driving
+	// row that is written.
+	completion *change.Lookup
+	// synth is a driving contributor's binding to a row of its refs alone,
+	// for computing keys from joined values.
+	synth atomic.Pointer[binding]
 	// refs lists every source column the expressions name, sorted.
 	refs []string
 	// last caches the binding to the most recent source table.
@@ -76,11 +88,14 @@ func (c *contributor) matches(source, schema, table string) bool {
 type Set struct {
 	targets      []*target
 	contributors []*contributor
+	lookups      []*lookupDef
 
 	mu struct {
 		sync.RWMutex
 		// matches caches the contributors reading each source table.
 		matches map[string][]*contributor
+		// lookups caches the lookups reading each source table.
+		lookups map[string][]*lookupDef
 	}
 }
 
@@ -96,7 +111,33 @@ func (s *Set) Targets() []*change.TargetTable {
 // Includes reports whether any mapping reads table schema.table of source,
 // so a reader can skip the changes of unmapped tables cheaply.
 func (s *Set) Includes(source, schema, table string) bool {
-	return len(s.match(source, schema, table)) > 0
+	return len(s.match(source, schema, table)) > 0 || len(s.lookupsOf(source, schema, table)) > 0
+}
+
+// lookupsOf returns the lookups that read source's schema.table.
+func (s *Set) lookupsOf(source, schema, table string) []*lookupDef {
+	if len(s.lookups) == 0 {
+		return nil
+	}
+	k := source + "\x00" + schema + "\x00" + table
+	s.mu.RLock()
+	ls, ok := s.mu.lookups[k]
+	s.mu.RUnlock()
+	if ok {
+		return ls
+	}
+	for _, l := range s.lookups {
+		if l.source == source && l.lk.Schema == schema && l.lk.Table == table {
+			ls = append(ls, l)
+		}
+	}
+	s.mu.Lock()
+	if s.mu.lookups == nil {
+		s.mu.lookups = map[string][]*lookupDef{}
+	}
+	s.mu.lookups[k] = ls
+	s.mu.Unlock()
+	return ls
 }
 
 // match returns the contributors that read source's schema.table, in load

@@ -4,6 +4,7 @@ import (
 	"path"
 	"slices"
 	"sort"
+	"unicode"
 )
 
 // source checks one contributing source and compiles it; nil when it has
@@ -133,62 +134,89 @@ func (c *compiler) policy(ct *contributor, s *sourceSpec, driving bool) bool {
 	return ok
 }
 
-// sourceKey checks and compiles the key: of a non-driving source.
+// sourceKey checks join: and owns:, which depend on the role.
 func (c *compiler) sourceKey(ct *contributor, s *sourceSpec, driving, known bool) bool {
 	file := ct.file
+	ok := true
+	if s.owns != nil {
+		switch {
+		case !driving && known:
+			c.add(file, s.owns.pos, s.path+".owns", "is only for driving sources: their keys decide which rows exist")
+			ok = false
+		case driving:
+			if ct.owns = c.prog(file, s.owns, s.path+".owns", true); ct.owns == nil {
+				ok = false
+			} else {
+				for _, r := range ct.owns.refs {
+					if !slices.Contains(ct.target.table.Key, r) {
+						c.add(file, s.owns.pos, s.path+".owns", "names %q, which is not a target key column", r)
+						ok = false
+					}
+				}
+			}
+		}
+	}
 	if driving {
-		if s.keyPos != nil {
-			c.add(file, *s.keyPos, s.path+".key", "is only for non-driving sources: the driving source's columns produce the target key")
+		if s.joinPos != nil {
+			c.add(file, *s.joinPos, s.path+".join", "is only for non-driving sources: the driving source's columns produce the target key")
 			return false
 		}
-		return true
+		return ok
 	}
-	if s.keyPos == nil {
+	if s.joinPos == nil {
 		if !known {
 			return false
 		}
-		c.add(file, s.pos, s.path, "key: is required on a non-driving source (target key column: expression)")
+		c.add(file, s.pos, s.path, "join: is required on a non-driving source (its column: the driving source column it equals)")
 		return false
 	}
-	ok := true
-	byName := map[string]*program{}
-	for _, e := range s.key {
-		if !slices.Contains(ct.target.table.Key, e.name.value) {
-			c.add(file, e.name.pos, e.path, "is not a target key column")
-			ok = false
-			continue
-		}
-		p := c.prog(file, &e.expr, e.path, false)
-		if p == nil {
-			ok = false
-			continue
-		}
-		byName[e.name.value] = p
+	if len(s.join) == 0 && !s.failed["join"] {
+		c.add(file, *s.joinPos, s.path+".join", "must pair at least one column")
+		return false
 	}
-	for _, k := range ct.target.table.Key {
-		p, found := byName[k]
-		if !found {
-			if ok {
-				c.add(file, *s.keyPos, s.path+".key", "misses target key column %q", k)
-			}
+	for _, e := range s.join {
+		if !plainName(e.name.value) {
+			c.add(file, e.name.pos, e.path, "must be a column name of this source")
 			ok = false
 			continue
 		}
-		ct.keyProgs = append(ct.keyProgs, p)
+		if !plainName(e.expr.value) || e.expr.null {
+			c.add(file, e.expr.pos, e.path, "must be a column name of the driving source")
+			ok = false
+			continue
+		}
+		ct.join = append(ct.join, joinPair{own: e.name.value, driving: e.expr.value})
 	}
 	return ok
 }
 
+// plainName reports whether s can name a column in an expression: a
+// letter or underscore, then letters, digits or underscores.
+func plainName(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || unicode.IsLetter(r) || (i > 0 && unicode.IsDigit(r))) {
+			return false
+		}
+	}
+	return s != "" && s != metaName
+}
+
 // collectRefs returns every source column the contributor's expressions
 // name, sorted, and points each column-copy program at its entry.
-func collectRefs(ct *contributor) []string {
+// extra names further columns to read: joined columns.
+func collectRefs(ct *contributor, extra ...string) []string {
 	progs := []*program{ct.filter, ct.softValue}
 	for _, col := range ct.columns {
 		progs = append(progs, col.prog)
 	}
-	progs = append(progs, ct.keyProgs...)
 	seen := map[string]bool{}
 	var refs []string
+	for _, r := range extra {
+		if !seen[r] {
+			seen[r] = true
+			refs = append(refs, r)
+		}
+	}
 	for _, p := range progs {
 		if p == nil {
 			continue

@@ -28,6 +28,7 @@ type mappingSpec struct {
 	keyPos  *pos
 	sources []*sourceSpec
 	srcPos  *pos
+	lookups []*lookupSpec
 	// failed holds the keys whose values could not be decoded.
 	failed map[string]bool
 }
@@ -49,10 +50,40 @@ type sourceSpec struct {
 	filter     *scalar
 	delete     *scalar
 	soft       *softSpec
-	key        []entry
-	keyPos     *pos
+	// join pairs a non-driving source's columns with the driving
+	// source's columns they equal: contributor column -> driving column.
+	join    []entry
+	joinPos *pos
+	// owns is a predicate over the target key that the driving source's
+	// keys must satisfy.
+	owns *scalar
 	// failed holds the keys whose values could not be decoded.
 	failed map[string]bool
+}
+
+// lookupSpec is one lookup as written in a file.
+type lookupSpec struct {
+	path   string
+	pos    pos
+	source *scalar
+	table  *scalar
+	// match pairs looked-up columns with the target columns they equal.
+	match    []entry
+	matchPos *pos
+	// columns gives each target column its looked-up column, or an array.
+	columns []lookupColumn
+	colPos  *pos
+	failed  map[string]bool
+}
+
+// lookupColumn is one target column of a lookup: a looked-up column, or
+// a JSON array of one column over every matching row.
+type lookupColumn struct {
+	path    string
+	name    scalar
+	column  *scalar
+	array   bool
+	orderBy []scalar
 }
 
 // softSpec is a soft_delete block as written in a file.
