@@ -36,6 +36,9 @@ type Config struct {
 	Mappings []string `yaml:"mappings"`
 	// HTTP serves health, status and metrics.
 	HTTP HTTP `yaml:"http"`
+	// Lookups tunes the queries that complete target rows from the
+	// sources (mappings' lookups and merged contributors).
+	Lookups Lookups `yaml:"lookups"`
 
 	// file names the configuration file, for problem positions.
 	file string
@@ -57,6 +60,28 @@ type Pebble struct {
 	Dir string `yaml:"dir"`
 }
 
+// Lookups tunes the queries that complete target rows from the sources.
+// They go to each source's own server (the writer the binlog is read
+// from), never to a lagging replica.
+type Lookups struct {
+	// PoolSize is the most open connections per source; zero means
+	// DefaultLookupPoolSize.
+	PoolSize int `yaml:"pool_size"`
+	// Timeout bounds one query; a query that times out is retried like a
+	// lost connection. Zero means DefaultLookupTimeout.
+	Timeout time.Duration `yaml:"timeout"`
+	// Batch is the most parameter sets one query carries; zero means
+	// DefaultLookupBatch.
+	Batch int `yaml:"batch"`
+}
+
+// Lookup defaults.
+const (
+	DefaultLookupPoolSize = 4
+	DefaultLookupTimeout  = 10 * time.Second
+	DefaultLookupBatch    = 500
+)
+
 // Checkpoint controls how applied positions are persisted.
 type Checkpoint struct {
 	// Interval is how often applied positions are flushed and synced:
@@ -74,6 +99,15 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.Checkpoint.Interval == 0 {
 		c.Checkpoint.Interval = DefaultCheckpointInterval
+	}
+	if c.Lookups.PoolSize == 0 {
+		c.Lookups.PoolSize = DefaultLookupPoolSize
+	}
+	if c.Lookups.Timeout == 0 {
+		c.Lookups.Timeout = DefaultLookupTimeout
+	}
+	if c.Lookups.Batch == 0 {
+		c.Lookups.Batch = DefaultLookupBatch
 	}
 	for i := range c.Sources {
 		c.Sources[i].ensureDefaults()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"time"
 )
 
 // namePattern is what source and sink names must match: they end up in
@@ -33,6 +34,15 @@ func (c *Config) check(p *collector) {
 	}
 	if c.Pebble.Dir == "" {
 		p.at("pebble.dir", "is required")
+	}
+	if n := c.Lookups.PoolSize; n < 0 || n > 256 {
+		p.at("lookups.pool_size", "must be between 1 and 256")
+	}
+	if t := c.Lookups.Timeout; t < 0 || (t > 0 && t < time.Millisecond) {
+		p.at("lookups.timeout", "must be at least 1ms")
+	}
+	if n := c.Lookups.Batch; n < 0 || n > 10000 {
+		p.at("lookups.batch", "must be between 1 and 10000")
 	}
 	if iv := c.Checkpoint.Interval; iv != 0 && (iv < MinCheckpointInterval || iv > MaxCheckpointInterval) {
 		p.at("checkpoint.interval", fmt.Sprintf("must be between %s and %s", MinCheckpointInterval, MaxCheckpointInterval))

@@ -87,7 +87,7 @@ func TestLoadSourceNamesUnchecked(t *testing.T) {
 }
 
 func TestDemoMappings(t *testing.T) {
-	s, err := Load([]string{filepath.Join("..", "..", "mappings")}, []string{"jp-accounts", "jp-recipes"})
+	s, err := Load([]string{filepath.Join("..", "..", "mappings")}, []string{"jp-accounts", "jp-accounts-2", "jp-recipes"})
 	require.NoError(t, err)
 	var names []string
 	for _, tt := range s.Targets() {
@@ -98,16 +98,18 @@ func TestDemoMappings(t *testing.T) {
 	require.True(t, s.Includes("jp-accounts", "accounts", "users"))
 	require.True(t, s.Includes("jp-recipes", "recipes", "recipes"))
 	require.True(t, s.Includes("jp-recipes", "recipes", "cooksnaps"))
-	require.False(t, s.Includes("jp-recipes", "recipes", "steps"))
-	require.False(t, s.Includes("jp-accounts", "recipes", "recipes"))
+	require.True(t, s.Includes("jp-recipes", "recipes", "steps"), "steps are looked up")
+	require.True(t, s.Includes("jp-accounts-2", "accounts", "user_profiles"))
+	require.False(t, s.Includes("jp-accounts-2", "recipes", "recipes"))
+	require.True(t, s.NeedsLookups())
 
 	written := map[string][]string{}
 	for _, r := range s.Requirements() {
-		written[r.Target.QualifiedName()] = r.Written
+		written[r.Target.QualifiedName()] = append(written[r.Target.QualifiedName()], r.Written...)
 	}
 	require.Equal(t, map[string][]string{
-		"global.members":   {"id", "email", "display_name"},
-		"global.recipes":   {"id", "author_id", "title", "description", "status"},
+		"global.members":   {"id", "email", "display_name", "id", "email", "display_name", "bio", "locale"},
+		"global.recipes":   {"id", "author_id", "title", "description", "status", "author_name", "steps"},
 		"global.cooksnaps": {"id", "recipe_id", "user_id", "comment"},
 	}, written)
 }

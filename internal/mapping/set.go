@@ -163,3 +163,14 @@ func (s *Set) match(source, schema, table string) []*contributor {
 	s.mu.Unlock()
 	return cs
 }
+
+// NeedsLookups reports whether applying the set's operations needs source
+// queries: a target with lookups or with contributors that complete rows.
+func (s *Set) NeedsLookups() bool {
+	for _, t := range s.targets {
+		if len(t.lookups) > 0 || len(t.contributors) > len(t.drivers) {
+			return true
+		}
+	}
+	return false
+}
