@@ -10,10 +10,11 @@
 //
 //	target: global.members        # schema.table of the target
 //	key: [id]                     # target primary key columns
-//	sources:                      # contributors; exactly one is driving
+//	sources:                      # contributors; at least one is driving
 //	  - source: jp-accounts       # configured source name, glob allowed
 //	    table: accounts.users     # schema.table, globs allowed ("shop.orders_*")
 //	    driving: true             # default true when there is only one source
+//	    owns: "id < 1000000000"   # driving only: the target keys it may write
 //	    columns:                  # target column: expression over the source row
 //	      id: id
 //	      display_name: name
@@ -24,7 +25,15 @@
 //	    filter: "status != 'draft'"
 //	    delete: delete            # driving: delete | ignore | soft; others: clear | ignore
 //	    soft_delete: {column: deleted_at, value: meta.commit_time}
-//	    key: {id: user_id}        # non-driving only: target key column -> expression
+//	    join: {user_id: id}       # non-driving only: its column -> driving column
+//	lookups:                      # columns read from other tables at write time
+//	  - source: jp-accounts       # one configured source, no patterns
+//	    table: accounts.users
+//	    match: {id: author_id}    # looked-up column -> target column it equals
+//	    columns:                  # target column -> looked-up column
+//	      author_name: name
+//	      # or a JSON array over every matching row:
+//	      # steps: {json_array: body, order_by: [position, id]}
 //
 // # Expressions
 //
@@ -52,7 +61,13 @@
 //
 // # Transform
 //
-// A driving contributor decides whether the target row exists. Insert gives
+// A driving contributor decides whether the target row exists. A target may
+// have several (shards of one table on several clusters, or *_NN tables);
+// each then declares owns:, a condition over the target key. A write whose
+// key fails its own condition, or passes another driving source's, becomes
+// a change.Reject carrying ErrNotOwned, which the sink hands to its error
+// policy: never a silent overwrite.
+// Insert gives
 // an Upsert of all its columns when the filter matches; Delete removes the
 // row per the delete policy when the old row matched. An Update whose old
 // and new rows both match gives an Upsert, preceded by a removal of the old
@@ -60,16 +75,38 @@
 // that starts matching is upserted. Removal follows the delete policy:
 // delete gives DeleteRow, soft an Upsert of the key and the soft-delete
 // column (which every other Upsert of the contributor sets to NULL), ignore
-// nothing. A non-driving contributor writes its owned columns as partial
-// Upserts keyed by its key expressions; removing its row (policy clear)
-// upserts those columns as NULL.
+// nothing. A non-driving contributor joins its rows to driving rows (join:
+// pairs its columns with driving columns; the target key is what the
+// driving source computes from them, so key rewrites such as offsets carry
+// over). It writes its owned columns with change.UpdateRow, which touches
+// only a row that exists; removing its row (policy clear) sets them to
+// NULL. A non-driving contributor pairs with the driving source reading the
+// same source, else with the only driving source.
 //
-// Contributors of one target own disjoint columns; the target key belongs to
-// the driving contributor. all_columns is allowed only for a target with a
+// Completion: every Upsert of a driving row carries change.Pending lookups,
+// one per paired contributor (its columns for the joined values, read on
+// the driving row's source when the contributor's pattern matches it) and
+// one per declared lookup (by the target columns named in match:). The sink
+// runs them right before the write, in the write's place among all writes
+// to the row. So a contributor row that arrives before its driving row is
+// not held anywhere: it stays in its source and is read when the driving
+// row is written; later contributor changes overwrite in order.
+//
+// Re-derivation: a change to a looked-up table re-reads the lookup for
+// every target row it may affect, from both images, unless an update
+// touches none of the looked-up, matched or ordering columns. When match:
+// covers the target key, that is an UpdateRow of the key; otherwise a
+// change.Rederive, which is expanded into UpdateRows by asking the single
+// driving source which rows hold the matched values (its key and matched
+// columns must then be plain column copies), each conditional on the
+// target still holding them. The read always happens after every change
+// seen before it, in the row's write order, so the target converges.
+//
+// Contributors and lookups of one target own disjoint columns, except that
+// entries reading the same table from different sources (shards, when the
+// target has several driving sources) share theirs; the target key belongs
+// to the driving contributors. all_columns is allowed only for a target with a
 // single contributor, as its columns are known only at run time.
 //
-// Not done yet: lookups (enrichment by re-querying a source), typed
-// compilation against a known source schema, and coordinated existence
-// rules for rows that non-driving contributors write before the driving row
-// exists (their Upserts are applied as they come).
+// Not done yet: typed compilation against a known source schema.
 package mapping
