@@ -48,6 +48,11 @@ type batch struct {
 	// columns changed rather than because the last one was full: without
 	// any, compaction has nothing to merge.
 	breaks int
+	// keys holds the row keys of the last statement while it is a run of
+	// UpdateRows, which must not hold one key twice (see updateJoinSQL);
+	// key is scratch space for rowKey.
+	keys map[string]struct{}
+	key  []byte
 }
 
 // add appends it, extending the last statement when it continues its run.
@@ -61,7 +66,7 @@ func (b *batch) add(it item) {
 	if len(b.stmts) > 0 {
 		last := &b.stmts[len(b.stmts)-1]
 		same := sameRun(&b.items[last.start].op, &it.op)
-		if same && last.end-last.start < b.rowsPerStmt && last.bytes+size <= maxStatementBytes {
+		if same && last.end-last.start < b.rowsPerStmt && last.bytes+size <= maxStatementBytes && b.newKey(&it.op) {
 			last.end = n
 			last.bytes += size
 			return
@@ -71,6 +76,28 @@ func (b *batch) add(it item) {
 		}
 	}
 	b.stmts = append(b.stmts, stmt{start: n - 1, end: n, bytes: size})
+	if it.op.Kind == change.UpdateRow {
+		clear(b.keys)
+		b.newKey(&it.op)
+	}
+}
+
+// newKey reports whether the last statement may take op as far as keys
+// go: always, unless op is an UpdateRow whose row the statement already
+// updates. It remembers the key of an UpdateRow it accepts.
+func (b *batch) newKey(op *change.TargetOp) bool {
+	if op.Kind != change.UpdateRow {
+		return true
+	}
+	if b.keys == nil {
+		b.keys = map[string]struct{}{}
+	}
+	b.key = rowKey(b.key[:0], op)
+	if _, ok := b.keys[string(b.key)]; ok {
+		return false
+	}
+	b.keys[string(b.key)] = struct{}{}
+	return true
 }
 
 // reset empties b for reuse, dropping references to the applied rows.
@@ -79,18 +106,36 @@ func (b *batch) reset() {
 	b.items = b.items[:0]
 	b.stmts = b.stmts[:0]
 	b.breaks = 0
+	clear(b.keys)
 }
 
-// sql returns the statement and arguments of s.
+// sql returns the statement and arguments of s, or "" when s writes
+// nothing (UpdateRows without columns). Upserts and UpdateRows must be
+// resolved: their columns are the first operation's.
 func (b *batch) sql(s stmt) (string, []any) {
 	ops := b.items[s.start:s.end]
 	first := &ops[0].op
-	if first.Kind == change.DeleteRow {
+	switch first.Kind {
+	case change.DeleteRow:
 		args := make([]any, 0, len(ops)*len(first.Key))
 		for i := range ops {
 			args = append(args, ops[i].op.Key...)
 		}
 		return deleteSQL(first.Target, len(ops)), args
+	case change.UpdateRow:
+		if len(first.Columns) == 0 {
+			return "", nil
+		}
+		args := make([]any, 0, len(ops)*(len(first.Key)+len(first.Columns)+len(first.Cond)))
+		if len(ops) == 1 {
+			args = append(append(append(args, first.Values...), first.Key...), first.CondValues...)
+			return updateSQL(first.Target, first.Columns, first.Cond), args
+		}
+		for i := range ops {
+			op := &ops[i].op
+			args = append(append(append(args, op.Key...), op.Values...), op.CondValues...)
+		}
+		return updateJoinSQL(first.Target, first.Columns, first.Cond, len(ops)), args
 	}
 	args := make([]any, 0, len(ops)*len(first.Columns))
 	for i := range ops {
@@ -100,25 +145,72 @@ func (b *batch) sql(s stmt) (string, []any) {
 }
 
 // sameRun reports whether b may share a statement with a run that a starts.
-// Only operations of one kind on one table (and, for upserts, one column
-// list) merge, so statement order is operation order.
+// Only operations of one kind on one table merge, so statement order is
+// operation order. Upserts and UpdateRows must also end up with one column
+// list once resolved: the same columns and the same sequence of pending
+// lookups, whose columns resolution appends; UpdateRows must also compare
+// the same Cond columns.
 func sameRun(a, b *change.TargetOp) bool {
 	if a.Kind != b.Kind || !sameTable(a.Target, b.Target) {
 		return false
 	}
-	return a.Kind == change.DeleteRow || slices.Equal(a.Columns, b.Columns)
+	switch a.Kind {
+	case change.Upsert:
+		return slices.Equal(a.Columns, b.Columns) && sameLookups(a.Pending, b.Pending)
+	case change.UpdateRow:
+		return slices.Equal(a.Columns, b.Columns) && sameLookups(a.Pending, b.Pending) && slices.Equal(a.Cond, b.Cond)
+	}
+	return true
+}
+
+// sameLookups reports whether a and b run the same lookups in one order.
+func sameLookups(a, b []change.Pending) bool {
+	return slices.EqualFunc(a, b, func(p, q change.Pending) bool { return p.Lookup == q.Lookup })
+}
+
+// uniform reports whether every operation of each of stmts writes the
+// columns of the statement's first one, as resolution must leave them.
+func (b *batch) uniform(stmts []stmt) bool {
+	for _, st := range stmts {
+		first := &b.items[st.start].op
+		if first.Kind != change.Upsert && first.Kind != change.UpdateRow {
+			continue
+		}
+		for i := st.start + 1; i < st.end; i++ {
+			if !slices.Equal(b.items[i].op.Columns, first.Columns) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// neverSent reports whether s holds operations that are never written to
+// the target but handed to the error policy: Rejects, and Rederives, which
+// must be expanded into UpdateRows before they reach a sink.
+func (b *batch) neverSent(s stmt) bool {
+	k := b.items[s.start].op.Kind
+	return k == change.Reject || k == change.Rederive
 }
 
 func sameTable(a, b *change.TargetTable) bool {
 	return a == b || a.Schema == b.Schema && a.Name == b.Name && slices.Equal(a.Key, b.Key)
 }
 
-// opBytes estimates the size of an operation's values on the wire.
+// opBytes estimates the size of an operation's values on the wire,
+// leaving out the columns its pending lookups will add.
 func opBytes(op *change.TargetOp) int {
-	vals := op.Values
-	if op.Kind == change.DeleteRow {
-		vals = op.Key
+	switch op.Kind {
+	case change.Upsert:
+		return valuesBytes(op.Values)
+	case change.UpdateRow:
+		return valuesBytes(op.Key) + valuesBytes(op.Values) + valuesBytes(op.CondValues)
 	}
+	return valuesBytes(op.Key)
+}
+
+// valuesBytes estimates the size of vals on the wire.
+func valuesBytes(vals []change.Value) int {
 	n := 0
 	for _, v := range vals {
 		switch v := v.(type) {

@@ -18,11 +18,29 @@ import (
 // multi-row INSERTs, whatever the order in which kinds and tables
 // alternated. That turns a stream of small mixed transactions into a few
 // large statements. Batches that touch a table with another unique key
-// keep their order (see the package comment).
+// keep their order (see the package comment), and so do batches holding
+// anything but upserts and deletes (see reorderable).
+//
+// An upsert's pending lookups are read when its merged upsert is written,
+// which is later than its own place in the order; a later read is as good
+// (see resolve.go).
+
+// reorderable reports whether b holds only upserts and deletes, the kinds
+// compaction knows how to merge. An UpdateRow writes only a row that
+// exists at its place in the order, and a Reject or a Rederive fails in
+// its place, so a batch with any of them is applied as it is.
+func (b *batch) reorderable() bool {
+	for i := range b.items {
+		if k := b.items[i].op.Kind; k != change.Upsert && k != change.DeleteRow {
+			return false
+		}
+	}
+	return true
+}
 
 // compact reduces and reorders b's items as described above and regroups
-// its statements. It must only be called when every item's table has no
-// unique key besides the operations' key.
+// its statements. It must only be called when b is reorderable and every
+// item's table has no unique key besides the operations' key.
 func (b *batch) compact() {
 	if b.breaks == 0 {
 		return // already one run per statement group: nothing to merge
@@ -94,20 +112,44 @@ func (b *batch) compact() {
 
 // mergeUpserts returns the upsert that has the effect of a followed by b on
 // the same row: the union of their columns, b's values where both write.
+//
+// A pending lookup counts as a write of its columns. The merged upsert
+// keeps b's lookups, then those of a's that b does not run and whose
+// columns b writes neither directly nor through a lookup; of a's direct
+// columns it keeps those b writes neither way. Where both write a column,
+// b wins. Mappings give every lookup its own columns, so an a lookup is
+// only ever dropped for b running it again; dropping it whole, rather than
+// in part, keeps the merged upsert from naming a column twice.
 func mergeUpserts(a, b item) item {
-	if slices.Equal(a.op.Columns, b.op.Columns) {
+	if len(a.op.Pending) == 0 && slices.Equal(a.op.Columns, b.op.Columns) {
 		return b
+	}
+	writes := func(c string) bool {
+		return slices.Contains(b.op.Columns, c) ||
+			slices.ContainsFunc(b.op.Pending, func(p change.Pending) bool { return slices.Contains(p.Lookup.Columns, c) })
 	}
 	cols := append([]string(nil), b.op.Columns...)
 	vals := append([]change.Value(nil), b.op.Values...)
 	for i, c := range a.op.Columns {
-		if !slices.Contains(b.op.Columns, c) {
+		if !writes(c) {
 			cols = append(cols, c)
 			vals = append(vals, a.op.Values[i])
 		}
 	}
-	b.op.Columns, b.op.Values = cols, vals
+	pending := slices.Clip(b.op.Pending)
+	for _, p := range a.op.Pending {
+		if sameLookupIn(b.op.Pending, p.Lookup) || slices.ContainsFunc(p.Lookup.Columns, writes) {
+			continue
+		}
+		pending = append(pending, p)
+	}
+	b.op.Columns, b.op.Values, b.op.Pending = cols, vals, pending
 	return b
+}
+
+// sameLookupIn reports whether ps runs lk.
+func sameLookupIn(ps []change.Pending, lk *change.Lookup) bool {
+	return slices.ContainsFunc(ps, func(p change.Pending) bool { return p.Lookup == lk })
 }
 
 // rowKey appends an unambiguous key of op's table and row.

@@ -73,3 +73,80 @@ func TestCompact(t *testing.T) {
 		})
 	}
 }
+
+func TestMergeUpsertsKeepsLookups(t *testing.T) {
+	a := table("a", "id")
+	author := &change.Lookup{Name: "author", Columns: []string{"author"}}
+	steps := &change.Lookup{Name: "steps", Columns: []string{"steps"}}
+	tags := &change.Lookup{Name: "tags", Columns: []string{"tags", "v"}}
+	withLookups := func(op change.TargetOp, lks ...*change.Lookup) change.TargetOp {
+		for _, lk := range lks {
+			op.Pending = append(op.Pending, change.Pending{Lookup: lk, Params: []change.Value{op.Values[0]}})
+		}
+		return op
+	}
+	names := func(ps []change.Pending) []string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Lookup.Name)
+		}
+		return out
+	}
+	tests := []struct {
+		name        string
+		a, b        change.TargetOp
+		wantCols    []string
+		wantPending []string
+	}{
+		{"b keeps its lookups and gains a's others",
+			withLookups(upsert(a, []string{"id", "v"}, int64(1), "x"), author, steps),
+			withLookups(upsert(a, []string{"id", "w"}, int64(1), "y"), author),
+			[]string{"id", "w", "v"}, []string{"author", "steps"}},
+		{"same columns still merge lookups",
+			withLookups(upsert(a, []string{"id", "w"}, int64(1), "x"), steps),
+			upsert(a, []string{"id", "w"}, int64(1), "y"),
+			[]string{"id", "w"}, []string{"steps"}},
+		{"b's direct column drops a's lookup of it",
+			withLookups(upsert(a, []string{"id"}, int64(1)), tags),
+			upsert(a, []string{"id", "v"}, int64(1), "y"),
+			[]string{"id", "v"}, nil},
+		{"b's lookup drops a's direct column",
+			upsert(a, []string{"id", "v", "w"}, int64(1), "x", "z"),
+			withLookups(upsert(a, []string{"id"}, int64(1)), tags),
+			[]string{"id", "w"}, []string{"tags"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := mergeUpserts(item{op: tt.a}, item{op: tt.b}).op
+			require.Equal(t, tt.wantCols, got.Columns)
+			require.Len(t, got.Values, len(got.Columns))
+			require.Equal(t, tt.wantPending, names(got.Pending))
+		})
+	}
+}
+
+func TestCompactGroupsByLookups(t *testing.T) {
+	a := table("a", "id")
+	author := &change.Lookup{Name: "author", Columns: []string{"author"}}
+	all := []string{"id", "v"}
+	b := batch{rowsPerStmt: 100}
+	for i, op := range []change.TargetOp{upsert(a, all, int64(1), "x"), del(a, int64(9)), upsert(a, all, int64(2), "y"), upsert(a, all, int64(3), "z")} {
+		if i != 2 {
+			op.Pending = []change.Pending{{Lookup: author, Params: []change.Value{op.Key[0]}}}
+		}
+		b.add(item{op: op})
+	}
+	require.True(t, b.reorderable())
+	b.compact()
+	require.Equal(t, []string{"delete a [9]", "upsert a [id=1,v=x id=3,v=z]", "upsert a [id=2,v=y]"}, describe(&b))
+}
+
+func TestOnlyUpsertsAndDeletesReorder(t *testing.T) {
+	a := table("a", "id")
+	for _, kind := range []change.TargetOpKind{change.UpdateRow, change.Reject, change.Rederive} {
+		b := batch{rowsPerStmt: 100}
+		b.add(item{op: upsert(a, []string{"id"}, int64(1))})
+		b.add(item{op: change.TargetOp{Target: a, Kind: kind, Key: []change.Value{int64(1)}}})
+		require.False(t, b.reorderable(), kind)
+	}
+}

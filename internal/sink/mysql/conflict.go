@@ -82,3 +82,29 @@ func conflictDelete(op *change.TargetOp, cols []string) (string, []any, bool) {
 	b.WriteString(")")
 	return b.String(), args, true
 }
+
+// retryAfterConflict handles an upsert that failed on a unique key: it
+// deletes the colliding rows (see conflict.go) and applies the operation
+// again. It reports whether that succeeded; a new error replaces cause.
+func (w *worker) retryAfterConflict(ctx context.Context, it *item, q string, args []any, cause error) (bool, error) {
+	if it.op.Kind != change.Upsert || errorCode(cause) != 1062 || w.s.opts.OnConflict == OnConflictFail {
+		return false, nil
+	}
+	var deleted int64
+	err := retry(ctx, w.log, "resolving unique key conflict", func() error {
+		n, err := w.resolveConflict(ctx, &it.op)
+		deleted += n
+		if err != nil {
+			return err
+		}
+		_, err = w.s.db.ExecContext(ctx, q, args...)
+		return err
+	})
+	if err != nil {
+		return false, keyGuardError(&it.op, err)
+	}
+	w.s.conflicts.Add(deleted)
+	w.log.Warn("replaced rows colliding on a unique key", "target", it.op.Target.QualifiedName(),
+		"source", it.from.source, "seq", it.from.seq, "rows", deleted)
+	return true, nil
+}

@@ -10,11 +10,14 @@
 // key error or a reordering. Each worker merges runs of consecutive
 // operations of the same kind, table and column list into one multi-row
 // statement and commits up to StatementsPerTxn statements per transaction;
-// on tables without other unique keys it first compacts the batch (see
-// compact.go), elsewhere it never reorders operations.
+// on tables without other unique keys, and for batches of upserts and
+// deletes only, it first compacts the batch (see compact.go), elsewhere it
+// never reorders operations. Pending lookups are read right before the
+// write (see resolve.go); Rejects are never sent but handed to the error
+// policy in their place.
 //
 // Writes are idempotent (INSERT ... ON DUPLICATE KEY UPDATE of the columns
-// an operation owns, DELETE by key; never REPLACE), so a batch whose commit
-// is lost or whose source transaction is replayed converges to the same
-// target state.
+// an operation owns, UPDATE of an existing row by key, DELETE by key; never
+// REPLACE), so a batch whose commit is lost or whose source transaction is
+// replayed converges to the same target state.
 package mysql

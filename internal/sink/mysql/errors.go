@@ -21,7 +21,8 @@ import (
 var (
 	// ErrPermanent reports an operation the target refuses for a reason that
 	// retrying cannot fix (duplicate secondary key, data too long, foreign
-	// key, NULL in a NOT NULL column, ...).
+	// key, NULL in a NOT NULL column, ...), whose lookups fail for such a
+	// reason, or that the sink must not apply (a Reject).
 	ErrPermanent = errors.New("mysql sink: permanent error")
 	// ErrClosed reports a call on a Sink after Close.
 	ErrClosed = errors.New("mysql sink: closed")
@@ -33,7 +34,9 @@ var (
 type ApplyError struct {
 	// Target is the target table, "schema.table".
 	Target string
-	// Op is "upsert" or "delete".
+	// Op is the operation's kind: "upsert", "update", "delete", or
+	// "reject" (never sent: Err says why) and "rederive" (which must not
+	// reach a sink).
 	Op string
 	// Source, Seq, GTID and Position identify the source transaction.
 	Source   string
@@ -70,14 +73,31 @@ var transientCodes = map[uint16]bool{
 	2013: true, // CR_SERVER_LOST
 }
 
-// isTransient reports whether err may succeed when retried. Server errors
-// are transient only when listed; errors without a server code are lost or
-// refused connections and are transient, except argument conversion errors.
+// isTransient reports whether err may succeed when retried. An error
+// classified where it arose keeps its class. Server errors are transient
+// only when listed; errors without a server code are lost or refused
+// connections and are transient, except argument conversion errors.
 func isTransient(err error) bool {
+	var c *classified
+	if errors.As(err, &c) {
+		return c.transient
+	}
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		return transientCodes[me.Number]
 	}
+	if connectionLost(err) {
+		return true
+	}
+	if strings.HasPrefix(err.Error(), "sql: converting argument") {
+		return false
+	}
+	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// connectionLost reports whether err is a lost, reset or refused
+// connection, or a network timeout.
+func connectionLost(err error) bool {
 	switch {
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, mysql.ErrInvalidConn),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, sql.ErrConnDone),
@@ -85,13 +105,43 @@ func isTransient(err error) bool {
 		return true
 	}
 	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
+	return errors.As(err, &ne)
+}
+
+// classified is an error whose retry class was decided where it arose.
+// isTransient takes an error without a server code for a lost connection,
+// which holds for the driver's errors but not for the sink's own checks or
+// for a lookup that fails for a reason of its own.
+type classified struct {
+	err       error
+	transient bool
+}
+
+func (e *classified) Error() string { return e.err.Error() }
+
+// Unwrap returns the classified error.
+func (e *classified) Unwrap() error { return e.err }
+
+// permanent marks err as not worth retrying.
+func permanent(err error) error { return &classified{err: err} }
+
+// lookupTransient reports whether an error of the Resolver may go away when
+// retried: a listed server error, a lost connection, or a lookup timeout
+// while ctx, the worker's, is still alive (once it ends the worker stops
+// anyway). Anything else a lookup reports (two rows where one may match,
+// an unknown column) is permanent.
+func lookupTransient(ctx context.Context, err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ctx.Err() == nil
 	}
-	if strings.HasPrefix(err.Error(), "sql: converting argument") {
+	if errors.Is(err, context.Canceled) {
 		return false
 	}
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return transientCodes[me.Number]
+	}
+	return connectionLost(err)
 }
 
 // quotedValue matches the quoted value in messages such as "Duplicate entry

@@ -112,3 +112,37 @@ func applyAll(t testing.TB, s *Sink, txns ...*change.Txn) {
 func mysqlError(n uint16) error {
 	return fmt.Errorf("applying: %w", &mysqldriver.MySQLError{Number: n, Message: "m"})
 }
+
+// updateRow returns an UpdateRow of cols of the row with a one-column key.
+func updateRow(t *change.TargetTable, key change.Value, cols []string, vals ...change.Value) change.TargetOp {
+	return change.TargetOp{Target: t, Kind: change.UpdateRow, Key: []change.Value{key}, Columns: cols, Values: vals}
+}
+
+// withCond adds conditions to an UpdateRow.
+func withCond(op change.TargetOp, cols []string, vals ...change.Value) change.TargetOp {
+	op.Cond, op.CondValues = cols, vals
+	return op
+}
+
+// reject returns a Reject of the row with a one-column key, for reason err.
+func reject(t *change.TargetTable, key change.Value, err error) change.TargetOp {
+	return change.TargetOp{Target: t, Kind: change.Reject, Key: []change.Value{key}, Err: err}
+}
+
+// applyBatch applies x's operations as one batch of a worker of s that is
+// not one of its running workers, bypassing the queues, so the test
+// decides what shares a batch and a statement.
+func applyBatch(ctx context.Context, s *Sink, x *change.Txn) error {
+	w := newWorker(len(s.workers), s)
+	from := &origin{source: x.Source, seq: x.Seq, gtid: x.GTID, pos: x.End}
+	for i := range x.Ops {
+		if err := checkOp(&x.Ops[i]); err != nil {
+			return err
+		}
+		w.b.add(item{op: x.Ops[i], from: from})
+	}
+	if w.compactable(ctx) {
+		w.b.compact()
+	}
+	return w.apply(ctx)
+}

@@ -1,10 +1,12 @@
 package mysql
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 
+	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 )
 
@@ -34,6 +36,19 @@ type FailedStore interface {
 
 var _ FailedStore = (*checkpoint.Store)(nil)
 
+// Resolver completes operations whose Pending lookups must be read right
+// before they are written.
+//
+// For every operation with Pending it appends the looked-up columns to
+// Columns and their values to Values, in Pending order, and sets Pending
+// to nil. It is atomic: on error no operation changed, so the call can be
+// retried as it is. Its errors keep *mysql.MySQLError and net errors
+// reachable with errors.As, and a timed-out lookup satisfies
+// errors.Is(err, context.DeadlineExceeded); any other error is permanent.
+type Resolver interface {
+	Resolve(ctx context.Context, ops []*change.TargetOp) error
+}
+
 // Options configures a Sink. Zero fields take their defaults.
 type Options struct {
 	// DSN is the go-sql-driver DSN of the target (required). The session
@@ -52,6 +67,10 @@ type Options struct {
 	OnConflict string
 	// Failed receives the failures under OnErrorRecord (required then).
 	Failed FailedStore
+	// Resolver reads the pending lookups of operations right before they
+	// are written (see resolve.go); required only when operations carry
+	// Pending lookups, which otherwise fail permanently.
+	Resolver Resolver
 	// Logger receives retries and failures, never row values; nil discards.
 	Logger *slog.Logger
 }

@@ -195,19 +195,34 @@ func (s *Sink) setHalt(err error) {
 	s.halt.CompareAndSwap(nil, &err)
 }
 
-// checkOp rejects operations the statements cannot be built from.
+// checkOp rejects operations the statements cannot be built from. A
+// Rederive passes: it is never sent, and the worker hands it to the error
+// policy like a Reject.
 func checkOp(op *change.TargetOp) error {
 	switch {
 	case op.Target == nil || op.Target.Name == "" || len(op.Target.Key) == 0:
 		return errors.New("target operation without a target table and key")
+	case op.Kind < change.Upsert || op.Kind > change.Reject:
+		return fmt.Errorf("operation on %s has unknown kind %d", op.Target.QualifiedName(), op.Kind)
+	case op.Kind == change.Rederive:
+		return nil
 	case len(op.Key) != len(op.Target.Key):
 		return fmt.Errorf("operation on %s has %d key values for %d key columns", op.Target.QualifiedName(), len(op.Key), len(op.Target.Key))
 	case op.Kind == change.Upsert && (len(op.Columns) == 0 || len(op.Columns) != len(op.Values)):
 		return fmt.Errorf("upsert on %s has %d columns and %d values", op.Target.QualifiedName(), len(op.Columns), len(op.Values))
 	case op.Kind == change.Upsert && !hasKeyColumns(op):
 		return fmt.Errorf("upsert on %s does not write every key column", op.Target.QualifiedName())
-	case op.Kind != change.Upsert && op.Kind != change.DeleteRow:
-		return fmt.Errorf("operation on %s has unknown kind %d", op.Target.QualifiedName(), op.Kind)
+	case op.Kind == change.UpdateRow && len(op.Columns) != len(op.Values):
+		return fmt.Errorf("update on %s has %d columns and %d values", op.Target.QualifiedName(), len(op.Columns), len(op.Values))
+	case op.Kind == change.UpdateRow && len(op.Cond) != len(op.CondValues):
+		return fmt.Errorf("update on %s has %d conditions and %d condition values", op.Target.QualifiedName(), len(op.Cond), len(op.CondValues))
+	case op.Kind == change.DeleteRow && len(op.Pending) > 0:
+		return fmt.Errorf("delete on %s has pending lookups", op.Target.QualifiedName())
+	}
+	for _, p := range op.Pending {
+		if p.Lookup == nil {
+			return fmt.Errorf("%s on %s has a pending lookup without a lookup", op.Kind, op.Target.QualifiedName())
+		}
 	}
 	return nil
 }

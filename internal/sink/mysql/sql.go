@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -88,6 +89,106 @@ func upsertSQL(t *change.TargetTable, cols []string, rows int) string {
 		b.WriteString("=VALUES(")
 		quoteIdent(&b, c)
 		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// updateSQL returns an UPDATE of cols of the row with t's key, applied
+// only where every cond column holds its value (<=>, so NULL matches
+// NULL). It never inserts. Arguments: the values of cols, the key, the
+// cond values.
+func updateSQL(t *change.TargetTable, cols, cond []string) string {
+	var b strings.Builder
+	b.WriteString("UPDATE ")
+	quoteTable(&b, t)
+	b.WriteString(" SET ")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		quoteIdent(&b, c)
+		b.WriteString("=?")
+	}
+	b.WriteString(" WHERE ")
+	for i, k := range t.Key {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		quoteIdent(&b, k)
+		b.WriteString("=?")
+	}
+	for _, c := range cond {
+		b.WriteString(" AND ")
+		quoteIdent(&b, c)
+		b.WriteString("<=>?")
+	}
+	return b.String()
+}
+
+// updateJoinSQL returns the multi-row form of updateSQL: an UPDATE of t
+// joined on its key to rows rows of parameters, each holding the key, the
+// values of cols and the cond values, in that order. The parameter
+// columns are named by position (_k0, _c0, _w0, ...), so a column that is
+// both set and compared does not clash. The rows must have distinct keys:
+// the join would pick one of two rows for one key arbitrarily. The server
+// updates the rows in the join's order, not necessarily theirs; rows with
+// distinct keys end the same either way, except that on a table with
+// another unique key a value moving between rows may collide on the way:
+// the worker then applies the operations one by one, in order.
+func updateJoinSQL(t *change.TargetTable, cols, cond []string, rows int) string {
+	var b strings.Builder
+	b.WriteString("UPDATE ")
+	quoteTable(&b, t)
+	b.WriteString(" AS t JOIN (SELECT ")
+	first := true
+	params := func(prefix string, n int) {
+		for i := range n {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.WriteString("? AS ")
+			quoteIdent(&b, prefix+strconv.Itoa(i))
+		}
+	}
+	params("_k", len(t.Key))
+	params("_c", len(cols))
+	params("_w", len(cond))
+	width := len(t.Key) + len(cols) + len(cond)
+	for range rows - 1 {
+		b.WriteString(" UNION ALL SELECT ")
+		for i := range width {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+		}
+	}
+	b.WriteString(") AS v ON ")
+	for i, k := range t.Key {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString("t.")
+		quoteIdent(&b, k)
+		b.WriteString("=v.")
+		quoteIdent(&b, "_k"+strconv.Itoa(i))
+	}
+	for i, c := range cond {
+		b.WriteString(" AND t.")
+		quoteIdent(&b, c)
+		b.WriteString("<=>v.")
+		quoteIdent(&b, "_w"+strconv.Itoa(i))
+	}
+	b.WriteString(" SET ")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("t.")
+		quoteIdent(&b, c)
+		b.WriteString("=v.")
+		quoteIdent(&b, "_c"+strconv.Itoa(i))
 	}
 	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
@@ -85,9 +86,13 @@ func (w *worker) gather(ctx context.Context) ([]chan error, bool) {
 	return nil, true
 }
 
-// compactable reports whether every operation of the batch is on a table
-// whose operations commute across rows (see compact.go).
+// compactable reports whether the batch is reorderable and every operation
+// of it is on a table whose operations commute across rows (see
+// compact.go).
 func (w *worker) compactable(ctx context.Context) bool {
+	if !w.b.reorderable() {
+		return false
+	}
 	var last *change.TargetTable
 	for i := range w.b.items {
 		t := w.b.items[i].op.Target
@@ -102,28 +107,81 @@ func (w *worker) compactable(ctx context.Context) bool {
 	return true
 }
 
-// apply applies the batch: as one target transaction, retried while the
-// target's errors are transient; on a permanent error, operation by
-// operation, to find and handle the failing ones.
+// apply applies the batch in order. Each run of statements between those
+// holding Rejects or Rederives is one target transaction, retried while
+// the target's errors are transient, and applied operation by operation
+// after a permanent error, to find and handle the failing ones. Rejects
+// and Rederives are never sent: each fails in its place, after the
+// operations before it are committed and, when it halts the sink, before
+// any after it is applied.
 func (w *worker) apply(ctx context.Context) error {
 	if err := w.s.haltErr(); err != nil {
 		return err // halted: nothing more is applied
 	}
-	err := retry(ctx, w.log, "applying batch", func() error { return w.exec(ctx) })
+	stmts := w.b.stmts
+	for len(stmts) > 0 {
+		n := slices.IndexFunc(stmts, w.b.neverSent)
+		if n < 0 {
+			n = len(stmts)
+		}
+		if n > 0 {
+			if err := w.applyRun(ctx, stmts[:n]); err != nil {
+				return err
+			}
+		}
+		if n == len(stmts) {
+			return nil
+		}
+		st := stmts[n]
+		for i := st.start; i < st.end; i++ {
+			if err := w.fail(&w.b.items[i], neverSentError(&w.b.items[i].op)); err != nil {
+				w.s.setHalt(err)
+				return err
+			}
+		}
+		stmts = stmts[n+1:]
+	}
+	return nil
+}
+
+// applyRun applies stmts, consecutive statements of the batch, as one
+// target transaction, or operation by operation after a permanent error.
+func (w *worker) applyRun(ctx context.Context, stmts []stmt) error {
+	err := retry(ctx, w.log, "applying batch", func() error { return w.exec(ctx, stmts) })
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
+	items := w.b.items[stmts[0].start:stmts[len(stmts)-1].end]
 	w.log.Warn("applying batch operation by operation after permanent error",
-		"ops", len(w.b.items), "code", errorCode(err), "error", redact(err))
-	return w.applyEach(ctx)
+		"ops", len(items), "code", errorCode(err), "error", redact(err))
+	return w.applyEach(ctx, items)
 }
 
-// exec runs the batch's statements in one transaction; a single statement
-// runs on its own (autocommit), which saves two round trips.
-func (w *worker) exec(ctx context.Context) error {
+// exec resolves the pending lookups of stmts' operations, then runs the
+// statements in one transaction; a single statement runs on its own
+// (autocommit), which saves two round trips.
+func (w *worker) exec(ctx context.Context, stmts []stmt) error {
+	// The lookups are read here, in one call for the whole run, inside the
+	// retried function and right before the statements are built. That is
+	// after every operation of this worker's earlier batches has committed
+	// (a worker applies its batches one after another, in queue order) and
+	// after the source change of every operation of this batch was seen;
+	// operations earlier in the batch are written before these, in the
+	// same transaction. So the last write to a row carries a read taken
+	// after the last change seen, whatever a retry repeats. Keep it so.
+	n, err := w.resolve(ctx, w.b.items[stmts[0].start:stmts[len(stmts)-1].end])
+	if err != nil {
+		return err
+	}
+	if n > 0 && !w.b.uniform(stmts) {
+		return permanent(errors.New("resolving lookups: the resolver gave operations of one statement different columns"))
+	}
 	db := w.s.db
-	if len(w.b.stmts) == 1 {
-		q, args := w.b.sql(w.b.stmts[0])
+	if len(stmts) == 1 {
+		q, args := w.b.sql(stmts[0])
+		if q == "" {
+			return nil
+		}
 		_, err := db.ExecContext(ctx, q, args...)
 		return err
 	}
@@ -131,8 +189,11 @@ func (w *worker) exec(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("beginning target transaction: %w", err)
 	}
-	for _, st := range w.b.stmts {
+	for _, st := range stmts {
 		q, args := w.b.sql(st)
+		if q == "" {
+			continue
+		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			_ = tx.Rollback() // the error to report is err; the server rolls back anyway
 			return fmt.Errorf("applying %d operations to %s: %w", st.end-st.start, w.b.items[st.start].op.Target.QualifiedName(), err)
@@ -144,15 +205,24 @@ func (w *worker) exec(ctx context.Context) error {
 	return nil
 }
 
-// applyEach applies the batch one operation per statement, in order. A
-// permanently failing operation halts the sink or, under OnErrorRecord, is
+// applyEach applies items one operation per statement, in order, resolving
+// each one's lookups alone. A permanently failing operation, or one whose
+// lookups fail permanently, halts the sink or, under OnErrorRecord, is
 // recorded and skipped.
-func (w *worker) applyEach(ctx context.Context) error {
-	for i := range w.b.items {
-		it := &w.b.items[i]
-		one := batch{items: w.b.items[i : i+1], stmts: []stmt{{start: 0, end: 1}}}
-		q, args := one.sql(one.stmts[0])
+func (w *worker) applyEach(ctx context.Context, items []item) error {
+	for i := range items {
+		it := &items[i]
+		var q string
+		var args []any
 		err := retry(ctx, w.log, "applying operation", func() error {
+			if _, err := w.resolve(ctx, items[i:i+1]); err != nil {
+				return err
+			}
+			one := batch{items: items[i : i+1]}
+			q, args = one.sql(stmt{start: 0, end: 1})
+			if q == "" {
+				return nil
+			}
 			_, err := w.s.db.ExecContext(ctx, q, args...)
 			return err
 		})
@@ -162,11 +232,13 @@ func (w *worker) applyEach(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		err = keyGuardError(&it.op, err)
-		if resolved, rerr := w.retryAfterConflict(ctx, it, q, args, err); rerr != nil {
-			err = rerr
-		} else if resolved {
-			continue
+		if q != "" { // the lookups are resolved: the target refused the statement
+			err = keyGuardError(&it.op, err)
+			if resolved, rerr := w.retryAfterConflict(ctx, it, q, args, err); rerr != nil {
+				err = rerr
+			} else if resolved {
+				continue
+			}
 		}
 		if err := w.fail(it, err); err != nil {
 			w.s.setHalt(err)
@@ -202,30 +274,4 @@ func (w *worker) fail(it *item, cause error) error {
 	w.log.Warn("recorded permanently failing operation", "id", id, "target", ae.Target,
 		"source", ae.Source, "seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
 	return nil
-}
-
-// retryAfterConflict handles an upsert that failed on a unique key: it
-// deletes the colliding rows (see conflict.go) and applies the operation
-// again. It reports whether that succeeded; a new error replaces cause.
-func (w *worker) retryAfterConflict(ctx context.Context, it *item, q string, args []any, cause error) (bool, error) {
-	if it.op.Kind != change.Upsert || errorCode(cause) != 1062 || w.s.opts.OnConflict == OnConflictFail {
-		return false, nil
-	}
-	var deleted int64
-	err := retry(ctx, w.log, "resolving unique key conflict", func() error {
-		n, err := w.resolveConflict(ctx, &it.op)
-		deleted += n
-		if err != nil {
-			return err
-		}
-		_, err = w.s.db.ExecContext(ctx, q, args...)
-		return err
-	})
-	if err != nil {
-		return false, keyGuardError(&it.op, err)
-	}
-	w.s.conflicts.Add(deleted)
-	w.log.Warn("replaced rows colliding on a unique key", "target", it.op.Target.QualifiedName(),
-		"source", it.from.source, "seq", it.from.seq, "rows", deleted)
-	return true, nil
 }
