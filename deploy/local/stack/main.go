@@ -1,9 +1,12 @@
 // Command stack starts, describes and stops the local MariaDB servers of the
-// demo stack: go run ./deploy/local/stack up|down|env.
+// demo stack, and checks the demo's target against its sources:
+// go run ./deploy/local/stack up|down|env|verify.
 package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,15 +17,20 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/tributary-cdc/tributary/internal/demo"
+	"github.com/tributary-cdc/tributary/internal/expect"
 )
 
-const usage = `usage: stack [-dir DIR] up|down|env
+const usage = `usage: stack [-dir DIR] up|down|env|verify
 
-  up    start the servers that are not running, create the demo schemas
-        and users, write DIR/stack.env
-  down  stop the servers by the pids in DIR/stack.env
-  env   print DIR/stack.env as export lines, for eval in a shell
+  up      start the servers that are not running, create the demo schemas
+          and users, write DIR/stack.env
+  down    stop the servers by the pids in DIR/stack.env
+  env     print DIR/stack.env as export lines, for eval in a shell
+  verify  compare the target's global tables with what the demo mappings
+          make of the sources; fail when any differs
 `
 
 func main() {
@@ -65,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		_, err = io.WriteString(stdout, env.Shell())
 		return err
+	case "verify":
+		return verify(ctx, filepath.Join(*dir, demo.EnvFile), stdout)
 	default:
 		fs.Usage()
 		return fmt.Errorf("unknown command %q", fs.Arg(0))
@@ -80,4 +90,82 @@ func printSummary(w io.Writer, env demo.Env, path string) {
 	}
 	fmt.Fprintf(w, "\nDSNs and the tributary password are in %s; load them with:\n  set -a; . %s; set +a\n",
 		path, strings.TrimPrefix(path, "./"))
+}
+
+// errDiffers is returned by verify when a target table differs.
+var errDiffers = errors.New("the target differs from the mapped sources")
+
+// verify compares the stack's target with its sources as root, and prints
+// one line per table and the rows that differ (demo data only).
+func verify(ctx context.Context, envPath string, stdout io.Writer) (err error) {
+	env, err := demo.ReadEnv(envPath)
+	if err != nil {
+		return fmt.Errorf("%w (run make up first)", err)
+	}
+	var s expect.Servers
+	for _, srv := range []struct {
+		name string
+		db   **sql.DB
+	}{
+		{"jp-accounts", &s.Accounts}, {"jp-accounts-2", &s.Accounts2},
+		{"jp-recipes", &s.Recipes}, {"target", &s.Target},
+	} {
+		// Not err: the deferred Close must join into the result.
+		db, openErr := openUTC(env.Get(demo.Server{Name: srv.name}, demo.SuffixRootDSN))
+		if openErr != nil {
+			return fmt.Errorf("connecting to %s: %w", srv.name, openErr)
+		}
+		defer func() { err = errors.Join(err, db.Close()) }()
+		*srv.db = db
+	}
+	diffs, err := expect.Compare(ctx, s)
+	if err != nil {
+		return err
+	}
+	if !printDiffs(stdout, diffs) {
+		return errDiffers
+	}
+	return nil
+}
+
+// openUTC opens dsn with the sessions' time zone set to UTC.
+func openUTC(dsn string) (*sql.DB, error) {
+	if dsn == "" {
+		return nil, errors.New("no DSN in the stack env")
+	}
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	c, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
+}
+
+// printDiffs prints one line per table and up to five missing and
+// unexpected rows of each that differs; it reports whether all are equal.
+func printDiffs(w io.Writer, diffs []expect.Diff) bool {
+	equal := true
+	for _, d := range diffs {
+		if d.Equal() {
+			fmt.Fprintf(w, "  %-18s %7d rows  equal to the mapped sources\n", d.Table, d.Got)
+			continue
+		}
+		equal = false
+		fmt.Fprintf(w, "  %-18s %7d rows  DIFFERS from the mapped sources (want %d rows, got %d)\n",
+			d.Table, d.Got, d.Want, d.Got)
+		for _, r := range d.Missing {
+			fmt.Fprintf(w, "    missing     %s\n", r)
+		}
+		for _, r := range d.Unexpected {
+			fmt.Fprintf(w, "    unexpected  %s\n", r)
+		}
+	}
+	return equal
 }

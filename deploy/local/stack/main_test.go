@@ -2,18 +2,27 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/deploy/local/schema"
 	"github.com/tributary-cdc/tributary/internal/demo"
+	"github.com/tributary-cdc/tributary/internal/expect"
+	"github.com/tributary-cdc/tributary/internal/testenv"
+	"github.com/tributary-cdc/tributary/migrations"
 )
 
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	env := demo.Env{"JP_ACCOUNTS_ROOT_DSN": "root@tcp(127.0.0.1:3306)/", "JP_ACCOUNTS_PORT": "3306"}
 	require.NoError(t, env.Write(filepath.Join(dir, demo.EnvFile)))
+	empty := t.TempDir()
+	require.NoError(t, demo.Env{}.Write(filepath.Join(empty, demo.EnvFile)))
 
 	tests := []struct {
 		name    string
@@ -26,6 +35,8 @@ func TestRun(t *testing.T) {
 		{name: "unknown command", args: []string{"-dir", dir, "start"}, wantErr: `unknown command "start"`},
 		{name: "env without stack", args: []string{"-dir", t.TempDir(), "env"}, wantErr: "make up"},
 		{name: "down without stack", args: []string{"-dir", t.TempDir(), "down"}},
+		{name: "verify without stack", args: []string{"-dir", t.TempDir(), "verify"}, wantErr: "make up"},
+		{name: "verify without DSNs", args: []string{"-dir", empty, "verify"}, wantErr: "connecting to jp-accounts: no DSN"},
 		{
 			name:   "env",
 			args:   []string{"-dir", dir, "env"},
@@ -44,4 +55,56 @@ func TestRun(t *testing.T) {
 			require.Equal(t, tt.stdout, stdout.String())
 		})
 	}
+}
+
+func TestPrintDiffs(t *testing.T) {
+	var b bytes.Buffer
+	equal := printDiffs(&b, []expect.Diff{
+		{Table: "global.members", Want: 123, Got: 123},
+		{Table: "global.recipes", Want: 3, Got: 2, Missing: []string{"7\t1\t\\N"}, Unexpected: []string{"8\t1\tx"}},
+	})
+	require.False(t, equal)
+	require.Equal(t, "  global.members         123 rows  equal to the mapped sources\n"+
+		"  global.recipes           2 rows  DIFFERS from the mapped sources (want 3 rows, got 2)\n"+
+		"    missing     7\t1\t\\N\n"+
+		"    unexpected  8\t1\tx\n", b.String())
+	require.True(t, printDiffs(io.Discard, []expect.Diff{{Table: "global.members"}}))
+}
+
+// TestVerify runs verify against two servers standing in for the stack's
+// four: the second account shard needs its own, the other schemas share one.
+func TestVerify(t *testing.T) {
+	one := testenv.StartT(t, testenv.Options{ServerID: 1})
+	two := testenv.StartT(t, testenv.Options{ServerID: 2})
+	migration, err := fs.ReadFile(migrations.FS, "00001_global_schema.sql")
+	require.NoError(t, err)
+	_, up, _ := strings.Cut(string(migration), "-- +goose Up")
+	up, _, _ = strings.Cut(up, "-- +goose Down")
+	for _, script := range []string{schema.Accounts, schema.Recipes, schema.Target, up} {
+		one.Exec(t, schema.Statements(script)...)
+	}
+	two.Exec(t, schema.Statements(schema.Accounts)...)
+	dir := t.TempDir()
+	env := demo.Env{}
+	for _, s := range demo.Servers {
+		srv := one
+		if s.Name == "jp-accounts-2" {
+			srv = two
+		}
+		env[s.Prefix()+demo.SuffixRootDSN] = srv.DSN("root", "", "")
+	}
+	require.NoError(t, env.Write(filepath.Join(dir, demo.EnvFile)))
+
+	var stdout bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"-dir", dir, "verify"}, &stdout, io.Discard))
+	require.Equal(t, "  global.members           0 rows  equal to the mapped sources\n"+
+		"  global.recipes           0 rows  equal to the mapped sources\n"+
+		"  global.cooksnaps         0 rows  equal to the mapped sources\n", stdout.String())
+
+	two.Exec(t, "INSERT INTO accounts.users (id, email, name, created_at) VALUES (7, 'a@x', 'Aiko', NOW())")
+	stdout.Reset()
+	err = run(t.Context(), []string{"-dir", dir, "verify"}, &stdout, io.Discard)
+	require.ErrorIs(t, err, errDiffers)
+	require.Contains(t, stdout.String(), "global.members           0 rows  DIFFERS from the mapped sources (want 1 rows, got 0)\n"+
+		"    missing     1000000007\ta@x\tAiko\t\\N\t\\N\n")
 }
