@@ -53,7 +53,7 @@ type Pipeline struct {
 	Logger *slog.Logger
 	// Map, when set, derives each part's target operations (txn.Ops)
 	// before the sinks see it.
-	Map func(*change.Txn) error
+	Map func(context.Context, *change.Txn) error
 	// OnApplied, when set, is called after every part is applied (metrics).
 	OnApplied func(*change.Txn)
 
@@ -117,7 +117,7 @@ func (p *Pipeline) apply(ctx context.Context, ch <-chan *change.Txn) error {
 			}
 		}
 		if p.Map != nil {
-			if err := p.Map(txn); err != nil {
+			if err := p.Map(ctx, txn); err != nil {
 				return fmt.Errorf("mapping transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
 			}
 		}

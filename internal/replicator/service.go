@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/httpapi"
+	"github.com/tributary-cdc/tributary/internal/lookup"
 	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/metrics"
 	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
@@ -41,11 +43,24 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	sinks, err := openSinks(ctx, cfg, store, logger)
+	resolver, err := openResolver(cfg, set, logger)
+	if err != nil {
+		return err
+	}
+	if resolver != nil {
+		defer resolver.Close()
+	}
+	sinks, err := openSinks(ctx, cfg, store, resolver, logger)
 	if err != nil {
 		return err
 	}
 	m := metrics.New()
+	if resolver != nil {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tributary_lookup_queries_total",
+			Help: "Queries sent to sources to complete or re-derive target rows.",
+		}, func() float64 { return float64(resolver.Queries()) }))
+	}
 	p := &Pipeline{
 		Readers:   make(map[string]Reader, len(readers)),
 		Start:     start,
@@ -56,7 +71,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		OnApplied: m.Applied,
 	}
 	if set != nil {
-		p.Map = set.Apply
+		p.Map = mapper(set, resolver, logger)
 	}
 	for name, r := range readers {
 		p.Readers[name] = r
@@ -167,10 +182,10 @@ func startPositions(ctx context.Context, store *checkpoint.Store, readers map[st
 	return start, nil
 }
 
-func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store, logger *slog.Logger) ([]Sink, error) {
+func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store, resolver *lookup.Resolver, logger *slog.Logger) ([]Sink, error) {
 	var sinks []Sink
 	for _, sc := range cfg.Sinks {
-		s, err := openSink(ctx, sc, store, logger.With("sink", sc.Name))
+		s, err := openSink(ctx, sc, store, resolver, logger.With("sink", sc.Name))
 		if err != nil {
 			for _, open := range sinks {
 				_ = open.Close()
@@ -182,17 +197,21 @@ func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store,
 	return sinks, nil
 }
 
-func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, logger *slog.Logger) (Sink, error) {
+func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, resolver *lookup.Resolver, logger *slog.Logger) (Sink, error) {
 	switch sc.Type {
 	case config.SinkJSONL:
 		return jsonl.New(jsonl.Options{Path: sc.JSONL.Path, Logger: logger})
 	case config.SinkMySQL:
 		m := sc.MySQL
-		return mysqlsink.New(ctx, mysqlsink.Options{
+		opts := mysqlsink.Options{
 			DSN: m.DSN(), Workers: int(m.Workers), RowsPerStatement: int(m.RowsPerStatement),
 			StatementsPerTxn: int(m.StatementsPerTxn), OnError: m.OnError, OnConflict: m.OnConflict,
 			Failed: store, Logger: logger,
-		})
+		}
+		if resolver != nil {
+			opts.Resolver = resolver
+		}
+		return mysqlsink.New(ctx, opts)
 	}
 	return nil, fmt.Errorf("unsupported sink type %q", sc.Type)
 }

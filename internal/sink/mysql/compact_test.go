@@ -150,3 +150,11 @@ func TestOnlyUpsertsAndDeletesReorder(t *testing.T) {
 		require.False(t, b.reorderable(), kind)
 	}
 }
+
+func TestEqualIntegerKeysRouteAlike(t *testing.T) {
+	a := appendKeyValue(nil, blockOf(int64(1000000005)))
+	b := appendKeyValue(nil, blockOf(uint64(1000000005)))
+	require.Equal(t, a, b, "a non-negative int64 key routes as the equal uint64")
+	require.Equal(t, appendKeyValue(nil, int64(7)), appendKeyValue(nil, uint64(7)))
+	require.NotEqual(t, appendKeyValue(nil, int64(-1)), appendKeyValue(nil, uint64(1<<64-1)))
+}

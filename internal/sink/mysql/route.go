@@ -51,6 +51,11 @@ func appendKeyValue(b []byte, v change.Value) []byte {
 	case nil:
 		return append(b, 'n')
 	case int64:
+		if v >= 0 {
+			// The same number as an unsigned key: a computed key (id +
+			// offset) is int64 where the copied one is uint64.
+			return binary.BigEndian.AppendUint64(append(b, 'u'), uint64(v))
+		}
 		return binary.BigEndian.AppendUint64(append(b, 'i'), uint64(v))
 	case uint64:
 		return binary.BigEndian.AppendUint64(append(b, 'u'), v)
@@ -155,6 +160,9 @@ func (c *keyCache) uniqueKeys(ctx context.Context, t *change.TargetTable) (map[s
 func blockOf(v change.Value) change.Value {
 	switch v := v.(type) {
 	case int64:
+		if v >= 0 {
+			return uint64(v) >> 8 // routes as the equal uint64 does
+		}
 		return v >> 8
 	case uint64:
 		return v >> 8
