@@ -1,0 +1,87 @@
+package lookup
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// jsonArray returns the first value of every row as a JSON array, in row
+// order ("[]" without rows). Numbers (integers, floats, DECIMAL digits,
+// BIT, YEAR) are JSON numbers; strings, ENUM, SET and temporal text are
+// JSON strings; JSON documents are embedded as they are; NULL is null;
+// bytes are base64 strings, as in the JSON envelope, because binary
+// columns need not hold text.
+func jsonArray(rows []change.Row) (change.JSON, error) {
+	buf := []byte{'['}
+	for i, row := range rows {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		var err error
+		if buf, err = appendJSON(buf, row[0]); err != nil {
+			return "", err
+		}
+	}
+	return change.JSON(append(buf, ']')), nil
+}
+
+// appendJSON appends v as a JSON value. Errors never quote v.
+func appendJSON(dst []byte, v change.Value) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case int64:
+		return strconv.AppendInt(dst, v, 10), nil
+	case uint64:
+		return strconv.AppendUint(dst, v, 10), nil
+	case float32:
+		return appendFloat(dst, float64(v), 32)
+	case float64:
+		return appendFloat(dst, v, 64)
+	case change.Decimal:
+		if !decimalLiteral.MatchString(string(v)) {
+			return nil, errors.New("a DECIMAL value is not plain digits")
+		}
+		return append(dst, v...), nil
+	case string:
+		return appendString(dst, v), nil
+	case change.Temporal:
+		return appendString(dst, string(v)), nil
+	case change.JSON:
+		if !json.Valid([]byte(v)) {
+			return nil, errors.New("a JSON value is not a valid document")
+		}
+		return append(dst, v...), nil
+	case []byte:
+		dst = append(dst, '"')
+		dst = base64.StdEncoding.AppendEncode(dst, v)
+		return append(dst, '"'), nil
+	}
+	return nil, fmt.Errorf("a value has type %T, which is not a column value", v)
+}
+
+// appendFloat appends the shortest text that parses back to f at the
+// given bit size; the server stores no NaN or infinity.
+func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, errors.New("a floating point value is not finite")
+	}
+	return strconv.AppendFloat(dst, f, 'g', -1, bits), nil
+}
+
+// appendString appends s as a JSON string without HTML escaping; invalid
+// UTF-8 becomes U+FFFD as encoding/json does.
+func appendString(dst []byte, s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte{'\n'})...)
+}

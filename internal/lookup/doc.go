@@ -1,0 +1,19 @@
+// Package lookup owns the queries that complete target operations from the sources: batched, parameterised equality searches run on each source's writer right before a write (Resolve) or when a mapping re-derives rows (Expand).
+//
+// Every search of one lookup in a call becomes one query per Batch
+// parameter sets, shaped as a join of the looked-up table with a derived
+// table of the parameter sets:
+//
+//	SELECT p.i, t.`a` FROM (SELECT 0 AS i, ? AS m1 UNION ALL SELECT 1, ?) AS p
+//	JOIN `s`.`t` AS t ON t.`k` = p.m1 ORDER BY p.i
+//
+// so the server compares with the column's own collation and type and uses
+// the column's index, and every row comes back tagged with the parameter
+// set it matched. Values are read in the server's text form and converted
+// to the change value of the column's kind, the same values the binlog
+// decoder produces; sessions run in UTC so TIMESTAMPs read as the binlog
+// has them.
+//
+// Both calls are atomic: they change nothing unless every query succeeded,
+// so a caller may retry them after a transient error (see IsTransient).
+package lookup

@@ -1,0 +1,123 @@
+package lookup
+
+import (
+	"context"
+	"slices"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// Expand replaces every Rederive op of txn with one UpdateRow per target
+// row it reaches, in place and keeping the order of txn.Ops. The rows are
+// those of the lookup's Via table whose Via.Cond columns equal the
+// pending's parameters; their Via.Key values are the target keys. Each
+// UpdateRow keeps the Rederive's Cond, CondValues, Change and pending
+// lookup, which the sink resolves when it writes. A row reached twice
+// through the same lookup with the same parameters is updated once, at its
+// first place. Rederives that share a Lookup and a Via source are batched.
+// It is atomic: on error txn.Ops is unchanged.
+func (r *Resolver) Expand(ctx context.Context, txn *change.Txn) error {
+	type groupKey struct {
+		lookup *change.Lookup
+		source string
+	}
+	// ref is where one Rederive's rows come from.
+	type ref struct {
+		s   *search
+		set int
+	}
+	groups := map[groupKey]*search{}
+	var searches []*search
+	refs := map[int]ref{} // by index in txn.Ops
+	for i := range txn.Ops {
+		op := &txn.Ops[i]
+		if op.Kind != change.Rederive {
+			continue
+		}
+		if err := checkRederive(op); err != nil {
+			return err
+		}
+		p := op.Pending[0]
+		via := p.Lookup.Via
+		k := groupKey{p.Lookup, via.Source}
+		s := groups[k]
+		if s == nil {
+			s = newSearch(p.Lookup.Name, tableKey{via.Source, via.Schema, via.Table}, via.Cond, via.Key, via.Key)
+			groups[k] = s
+			searches = append(searches, s)
+		}
+		set, err := s.add(p.Params)
+		if err != nil {
+			return err
+		}
+		refs[i] = ref{s, set}
+	}
+	if len(searches) == 0 {
+		return nil
+	}
+	if err := r.find(ctx, searches, "finding the rows to re-derive in"); err != nil {
+		return err
+	}
+	type seenKey struct {
+		lookup *change.Lookup
+		target *change.TargetTable
+		row    string // key values, then parameters
+	}
+	seen := map[seenKey]bool{}
+	out := make([]change.TargetOp, 0, len(txn.Ops))
+	for i, op := range txn.Ops {
+		rf, ok := refs[i]
+		if !ok {
+			out = append(out, op)
+			continue
+		}
+		p := op.Pending[0]
+		for _, key := range rf.s.rows[rf.set] {
+			id, err := appendKey(nil, key)
+			if err == nil {
+				id, err = appendKey(id, p.Params)
+			}
+			if err != nil {
+				return permanentf("lookup %s: re-derived key: %w", p.Lookup.Name, err)
+			}
+			k := seenKey{p.Lookup, op.Target, string(id)}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, change.TargetOp{
+				Target: op.Target, Kind: change.UpdateRow, Key: slices.Clone(key),
+				Cond: op.Cond, CondValues: op.CondValues,
+				Pending: []change.Pending{p}, Change: op.Change,
+			})
+		}
+	}
+	txn.Ops = out
+	return nil
+}
+
+// checkRederive reports a Rederive that cannot be expanded.
+func checkRederive(op *change.TargetOp) error {
+	if len(op.Pending) != 1 || op.Pending[0].Lookup == nil {
+		return permanentf("a rederive of %s has %d pending lookups, not one", targetName(op), len(op.Pending))
+	}
+	lk := op.Pending[0].Lookup
+	switch via := lk.Via; {
+	case via == nil:
+		return permanentf("lookup %s: a rederive needs a Via", lk.Name)
+	case len(via.Cond) == 0:
+		return permanentf("lookup %s: Via has no Cond columns", lk.Name)
+	case op.Target == nil || len(via.Key) != len(op.Target.Key) || len(via.Key) == 0:
+		return permanentf("lookup %s: Via has %d key columns for the key of %s",
+			lk.Name, len(via.Key), targetName(op))
+	}
+	return nil
+}
+
+// targetName names op's target table.
+func targetName(op *change.TargetOp) string {
+	if op.Target == nil {
+		return "no target table"
+	}
+	return op.Target.QualifiedName()
+}

@@ -1,0 +1,171 @@
+package lookup
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// quote returns name as a backtick-quoted identifier.
+func quote(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// sql returns the query for the sets at idx and its arguments: the
+// table joined with a derived table of the parameter sets, each tagged
+// with its index in s.sets.
+func (s *search) sql(idx []int) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, len(idx)*len(s.match))
+	b.WriteString("SELECT p.i")
+	for i, name := range s.sel {
+		b.WriteString(", ")
+		b.WriteString(selectExpr(name, s.desc.Columns[i].Kind))
+	}
+	b.WriteString(" FROM (")
+	for n, i := range idx {
+		if n > 0 {
+			b.WriteString(" UNION ALL ")
+		}
+		b.WriteString("SELECT ")
+		b.WriteString(strconv.Itoa(i))
+		if n == 0 {
+			b.WriteString(" AS i")
+		}
+		for m, v := range s.sets[i] {
+			text, arg := placeholder(v)
+			b.WriteString(", ")
+			b.WriteString(text)
+			if arg != nil {
+				args = append(args, arg)
+			}
+			if n == 0 {
+				b.WriteString(" AS m" + strconv.Itoa(m+1))
+			}
+		}
+	}
+	b.WriteString(") AS p JOIN ")
+	b.WriteString(quote(s.table.schema) + "." + quote(s.table.table))
+	b.WriteString(" AS t ON ")
+	for m, name := range s.match {
+		if m > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString("t." + quote(name) + " = p.m" + strconv.Itoa(m+1))
+	}
+	b.WriteString(" ORDER BY p.i")
+	for _, name := range s.order {
+		b.WriteString(", t." + quote(name))
+	}
+	return b.String(), args
+}
+
+// selectExpr reads a column. A FLOAT is read as its exact DOUBLE: the
+// server prints FLOAT with six significant digits only.
+func selectExpr(name string, kind change.Kind) string {
+	if kind == change.KindFloat {
+		return "t." + quote(name) + " + 0e0"
+	}
+	return "t." + quote(name)
+}
+
+// find prepares the searches and runs their queries, at most PoolSize at
+// once, filling each search's rows. what says what the rows are for, in
+// errors.
+func (r *Resolver) find(ctx context.Context, searches []*search, what string) error {
+	for _, s := range searches {
+		if err := s.prepare(ctx, r); err != nil {
+			return err
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.opts.PoolSize)
+	for _, s := range searches {
+		for _, idx := range s.chunks(r.opts.Batch) {
+			g.Go(func() error {
+				if err := r.run(gctx, s, idx); err != nil {
+					r.forget(s.table)
+					return fmt.Errorf("lookup %s: %s %s on source %s: %w",
+						s.name, what, s.qualified(), s.table.source, err)
+				}
+				return nil
+			})
+		}
+	}
+	return g.Wait()
+}
+
+// run sends one query for the sets at idx under the per-query timeout. A
+// timeout satisfies errors.Is(err, context.DeadlineExceeded) whatever the
+// driver reports for the interrupted query.
+func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
+	query, args := s.sql(idx)
+	qctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	start := time.Now()
+	r.queries.Add(1)
+	n, err := s.read(qctx, query, args)
+	if err != nil {
+		return r.timeoutError(ctx, qctx, err)
+	}
+	r.log.Debug("lookup query", "lookup", s.name, "source", s.table.source, "table", s.qualified(),
+		"sets", len(idx), "rows", n, "elapsed", time.Since(start))
+	return nil
+}
+
+// read runs query and stores the rows in s.rows by their set index; it
+// returns the number of rows read.
+func (s *search) read(ctx context.Context, query string, args []any) (int, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	raw := make([]sql.RawBytes, 1+len(s.sel))
+	dest := make([]any, len(raw))
+	for i := range raw {
+		dest[i] = &raw[i]
+	}
+	n := 0
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return n, err
+		}
+		i, err := strconv.Atoi(string(raw[0]))
+		if err != nil || i < 0 || i >= len(s.sets) {
+			return n, errors.New("reading the parameter index of a row: not an index of the query")
+		}
+		row := make(change.Row, len(s.sel))
+		for c, conv := range s.conv {
+			if row[c], err = conv.convert(raw[c+1]); err != nil {
+				return n, fmt.Errorf("reading column %s: %w", s.sel[c], err)
+			}
+		}
+		s.rows[i] = append(s.rows[i], row)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	return n, rows.Close()
+}
+
+// timeoutError returns err of a query run under qctx, derived from ctx by
+// the per-query timeout, so that it satisfies errors.Is(err,
+// context.DeadlineExceeded) when the timeout interrupted it, whatever the
+// driver reported (a closed connection, for one).
+func (r *Resolver) timeoutError(ctx, qctx context.Context, err error) error {
+	if ctx.Err() == nil && errors.Is(qctx.Err(), context.DeadlineExceeded) &&
+		!errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w after %s: %w", context.DeadlineExceeded, r.opts.Timeout, err)
+	}
+	return err
+}

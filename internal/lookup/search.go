@@ -1,0 +1,122 @@
+package lookup
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// search is one batched equality search: the rows of a source table whose
+// match columns equal each of a set of parameter sets.
+type search struct {
+	// name is the lookup's Name, for errors and logs.
+	name  string
+	table tableKey
+	// match, sel and order name the compared, read and ordering columns.
+	match, sel, order []string
+	// sets are the distinct parameter sets, keys their index by appendKey.
+	sets [][]change.Value
+	keys map[string]int
+
+	// Filled by prepare.
+	db   *sql.DB
+	desc *change.Table // the sel columns with their kinds
+	conv []converter
+
+	// rows holds, per set, the matching rows (values aligned with sel) in
+	// query order; filled by run.
+	rows [][]change.Row
+}
+
+// newSearch returns an empty search.
+func newSearch(name string, table tableKey, match, sel, order []string) *search {
+	return &search{name: name, table: table, match: match, sel: sel, order: order, keys: map[string]int{}}
+}
+
+// add registers a parameter set and returns its index; identical sets
+// share one index.
+func (s *search) add(params []change.Value) (int, error) {
+	if len(params) != len(s.match) {
+		return 0, permanentf("lookup %s: %d parameters for %d match columns of %s",
+			s.name, len(params), len(s.match), s.qualified())
+	}
+	key, err := appendKey(nil, params)
+	if err != nil {
+		return 0, permanentf("lookup %s: parameter of %s: %w", s.name, s.qualified(), err)
+	}
+	if i, ok := s.keys[string(key)]; ok {
+		return i, nil
+	}
+	s.keys[string(key)] = len(s.sets)
+	s.sets = append(s.sets, params)
+	return len(s.sets) - 1, nil
+}
+
+// qualified returns "schema.table".
+func (s *search) qualified() string { return s.table.schema + "." + s.table.table }
+
+// prepare finds the source's pool and the kinds of the read columns, and
+// checks that every column the query names exists.
+func (s *search) prepare(ctx context.Context, r *Resolver) error {
+	db, err := r.pool(s.name, s.table.source)
+	if err != nil {
+		return err
+	}
+	t, err := r.table(ctx, db, s.table)
+	if err != nil {
+		return fmt.Errorf("lookup %s: %w", s.name, err)
+	}
+	for _, names := range [][]string{s.match, s.order} {
+		for _, name := range names {
+			if t.ColumnIndex(name) < 0 {
+				return s.missing(r, name)
+			}
+		}
+	}
+	s.desc = &change.Table{Schema: t.Schema, Name: t.Name, Columns: make([]change.Column, len(s.sel))}
+	s.conv = make([]converter, len(s.sel))
+	for i, name := range s.sel {
+		c := t.ColumnIndex(name)
+		if c < 0 {
+			return s.missing(r, name)
+		}
+		s.desc.Columns[i] = t.Columns[c]
+		if s.conv[i], err = newConverter(t.Columns[c]); err != nil {
+			return permanentf("lookup %s: reading column %s of %s on source %s: %w",
+				s.name, name, s.qualified(), s.table.source, err)
+		}
+	}
+	s.db = db
+	s.rows = make([][]change.Row, len(s.sets))
+	return nil
+}
+
+// missing returns the permanent error for a column the table lacks, and
+// forgets the table's description in case it is outdated.
+func (s *search) missing(r *Resolver, column string) error {
+	r.forget(s.table)
+	return permanentf("lookup %s: column %s not found in %s on source %s",
+		s.name, column, s.qualified(), s.table.source)
+}
+
+// chunks splits the sets that may match (those without NULL) into slices
+// of at most batch indexes, one per query.
+func (s *search) chunks(batch int) [][]int {
+	var out [][]int
+	var cur []int
+	for i, set := range s.sets {
+		if hasNull(set) {
+			continue
+		}
+		cur = append(cur, i)
+		if len(cur) == batch {
+			out, cur = append(out, cur), nil
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}

@@ -1,0 +1,151 @@
+package lookup
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+func TestIsTransient(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{context.DeadlineExceeded, true},
+		{fmt.Errorf("querying: %w", context.DeadlineExceeded), true},
+		{context.Canceled, false},
+		{driver.ErrBadConn, true},
+		{mysql.ErrInvalidConn, true},
+		{io.ErrUnexpectedEOF, true},
+		{&net.OpError{Op: "dial", Err: errors.New("refused")}, true},
+		{&mysql.MySQLError{Number: 1213}, true},
+		{fmt.Errorf("x: %w", &mysql.MySQLError{Number: 2013}), true},
+		{&mysql.MySQLError{Number: 1205}, true},
+		{&mysql.MySQLError{Number: 1290}, true},
+		{&mysql.MySQLError{Number: 1045}, false}, // access denied
+		{&mysql.MySQLError{Number: 1064}, false}, // syntax
+		{permanentf("x: %w", context.DeadlineExceeded), false},
+		{errors.New("something else"), false},
+	} {
+		require.Equal(t, tc.want, IsTransient(tc.err), "%v", tc.err)
+	}
+}
+
+func TestAppendKeyIsUnambiguous(t *testing.T) {
+	sets := [][]change.Value{
+		{nil}, {int64(1)}, {uint64(1)}, {float32(1)}, {float64(1)}, {"1"}, {change.Decimal("1")},
+		{change.Temporal("1")}, {change.JSON("1")}, {[]byte("1")}, {"a", "bc"}, {"ab", "c"}, {"", nil}, {nil, ""},
+		{"a\x01b"}, {"a", "\x01b"},
+	}
+	seen := map[string]int{}
+	for i, set := range sets {
+		k, err := appendKey(nil, set)
+		require.NoError(t, err)
+		j, dup := seen[string(k)]
+		require.False(t, dup, "sets %d and %d share a key", i, j)
+		seen[string(k)] = i
+	}
+	_, err := appendKey(nil, []change.Value{1})
+	require.Error(t, err)
+}
+
+func TestJSONArray(t *testing.T) {
+	rows := []change.Row{
+		{nil}, {int64(-1)}, {uint64(18446744073709551615)}, {float32(0.1)}, {1e21}, {change.Decimal("-0.50")},
+		{"<é\"\n>"}, {change.Temporal("2024-01-01 00:00:00.000001")}, {change.JSON(`{"a":[1]}`)}, {[]byte{0, 1}},
+	}
+	doc, err := jsonArray(rows)
+	require.NoError(t, err)
+	require.Equal(t, change.JSON(`[null,-1,18446744073709551615,0.1,1e+21,-0.50,"<é\"\n>",`+
+		`"2024-01-01 00:00:00.000001",{"a":[1]},"AAE="]`), doc)
+	empty, err := jsonArray(nil)
+	require.NoError(t, err)
+	require.Equal(t, change.JSON("[]"), empty)
+	_, err = jsonArray([]change.Row{{change.JSON("{")}})
+	require.Error(t, err)
+}
+
+func TestConverters(t *testing.T) {
+	for _, tc := range []struct {
+		col  change.Column
+		raw  string
+		want change.Value
+	}{
+		{change.Column{Kind: change.KindInt}, "-9223372036854775808", int64(-9223372036854775808)},
+		{change.Column{Kind: change.KindUint}, "18446744073709551615", uint64(18446744073709551615)},
+		{change.Column{Kind: change.KindYear}, "0000", int64(0)},
+		{change.Column{Kind: change.KindDateTime, Type: "datetime(3)"}, "2024-01-01 00:00:00.1", change.Temporal("2024-01-01 00:00:00.100")},
+		{change.Column{Kind: change.KindTimestamp, Type: "timestamp"}, "2024-01-01 00:00:00", change.Temporal("2024-01-01 00:00:00")},
+		{change.Column{Kind: change.KindBit, Type: "bit(16)"}, "\x01\x02", uint64(0x102)},
+		{change.Column{Kind: change.KindBytes}, "", []byte{}},
+	} {
+		conv, err := newConverter(tc.col)
+		require.NoError(t, err)
+		got, err := conv.convert([]byte(tc.raw))
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got)
+		null, err := conv.convert(nil)
+		require.NoError(t, err)
+		require.Nil(t, null)
+	}
+	conv, err := newConverter(change.Column{Kind: change.KindInt})
+	require.NoError(t, err)
+	_, err = conv.convert([]byte("secret-value"))
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "secret")
+	_, err = newConverter(change.Column{Kind: change.KindUnknown, Type: "inet6"})
+	require.Error(t, err)
+}
+
+func TestQuerySQL(t *testing.T) {
+	s := newSearch("n", tableKey{"src", "sch`x", "t"}, []string{"a", "b`c"}, []string{"v", "f"}, []string{"o"})
+	s.desc = &change.Table{Columns: []change.Column{{Name: "v", Kind: change.KindString}, {Name: "f", Kind: change.KindFloat}}}
+	for _, set := range [][]change.Value{{int64(1), "x"}, {nil, "y"}, {change.Decimal("-1.50"), float32(0.5)}} {
+		_, err := s.add(set)
+		require.NoError(t, err)
+	}
+	query, args := s.sql([]int{0, 2})
+	require.Equal(t, "SELECT p.i, t.`v`, t.`f` + 0e0 FROM (SELECT 0 AS i, ? AS m1, ? AS m2 UNION ALL SELECT 2, -1.50, ?) AS p "+
+		"JOIN `sch``x`.`t` AS t ON t.`a` = p.m1 AND t.`b``c` = p.m2 ORDER BY p.i, t.`o`", query)
+	require.Equal(t, []any{int64(1), "x", float64(0.5)}, args)
+	require.Equal(t, [][]int{{0, 2}}, s.chunks(500))
+	require.Equal(t, [][]int{{0}, {2}}, s.chunks(1))
+}
+
+func TestNewValidates(t *testing.T) {
+	_, err := New(Options{PoolSize: -1, Timeout: -time.Second, Batch: -2, Sources: map[string]string{
+		"a": "root:hunter2@tcp(127.0.0.1:3306)/", "b": "not a dsn hunter2", "": "root@tcp(x:1)/",
+	}})
+	require.Error(t, err)
+	for _, want := range []string{"PoolSize -1", "Timeout -1s", "Batch -2", "source b", "empty name"} {
+		require.ErrorContains(t, err, want)
+	}
+	require.NotContains(t, err.Error(), "hunter2")
+
+	r, err := New(Options{Sources: map[string]string{"a": "u:p@tcp(127.0.0.1:3306)/?time_zone=SYSTEM"}})
+	require.NoError(t, err)
+	require.Equal(t, DefaultPoolSize, r.opts.PoolSize)
+	require.Equal(t, DefaultTimeout, r.opts.Timeout)
+	require.Equal(t, DefaultBatch, r.opts.Batch)
+	require.NoError(t, r.Close())
+
+	dsn, err := poolDSN("u:p@tcp(127.0.0.1:3306)/?time_zone=SYSTEM&parseTime=true")
+	require.NoError(t, err)
+	cfg, err := mysql.ParseDSN(dsn)
+	require.NoError(t, err)
+	require.Equal(t, "'+00:00'", cfg.Params["time_zone"])
+	require.True(t, cfg.InterpolateParams)
+	require.False(t, cfg.ParseTime)
+	require.Contains(t, dsn, "charset=utf8mb4")
+}

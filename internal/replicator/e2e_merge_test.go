@@ -1,0 +1,171 @@
+package replicator_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
+)
+
+// caughtUp waits until the running service has applied everything the
+// sources have committed.
+func (d *demoCluster) caughtUp(t *testing.T) {
+	t.Helper()
+	out, err := d.tributary(t, "status", "--wait", "--timeout", "90s")
+	require.NoError(t, err, "%s", out)
+}
+
+// member returns the target's members row id, rendered by dump.
+func (d *demoCluster) member(t *testing.T, id uint64) []string {
+	t.Helper()
+	return dump(t, d.target.DB(t, ""), fmt.Sprintf(
+		"SELECT id, email, display_name, bio, locale FROM global.members WHERE id = %d", id))
+}
+
+// A contributor row that arrives before its driving row, a driving row
+// deleted and re-inserted, a contributor deleted, on the second account
+// shard whose ids move up by 1e9; then a shard-1 user whose id falls in
+// shard 2's range is recorded as failed and never overwrites shard 2's row.
+func TestMergeArrivalOrderAndShardCollision(t *testing.T) {
+	d := startDemoCluster(t)
+	d.setSinkOption(t, "on_error: record")
+	cmd, stderr := d.run(t)
+	d.caughtUp(t)
+	const key = 1_000_000_007
+	a2 := d.accounts2
+
+	a2.Exec(t, "INSERT INTO accounts.user_profiles (user_id, bio, locale) VALUES (7, 'early bio', 'ja')")
+	d.caughtUp(t)
+	require.Empty(t, d.member(t, key), "a profile without its user makes no member")
+
+	a2.Exec(t, "INSERT INTO accounts.users (id, email, name, created_at) VALUES (7, 'u2-7@example.com', 'Seven', NOW(6))")
+	d.caughtUp(t)
+	require.Equal(t, []string{`"1000000007"|"u2-7@example.com"|"Seven"|"early bio"|"ja"|`}, d.member(t, key),
+		"the member appears complete once the user arrives")
+
+	a2.Exec(t, "UPDATE accounts.user_profiles SET bio = '' WHERE user_id = 7")
+	d.caughtUp(t)
+	require.Equal(t, []string{`"1000000007"|"u2-7@example.com"|"Seven"|""|"ja"|`}, d.member(t, key))
+
+	a2.Exec(t, "DELETE FROM accounts.user_profiles WHERE user_id = 7")
+	d.caughtUp(t)
+	require.Equal(t, []string{`"1000000007"|"u2-7@example.com"|"Seven"|NULL|NULL|`}, d.member(t, key),
+		"deleting the profile clears its columns")
+
+	a2.Exec(t, "DELETE FROM accounts.users WHERE id = 7")
+	d.caughtUp(t)
+	require.Empty(t, d.member(t, key), "deleting the user deletes the member")
+
+	a2.Exec(t, "INSERT INTO accounts.user_profiles (user_id, bio, locale) VALUES (7, 'again', 'en')",
+		"INSERT INTO accounts.users (id, email, name, created_at) VALUES (7, 'u2-7@example.com', 'Seven again', NOW(6))")
+	d.caughtUp(t)
+	require.Equal(t, []string{`"1000000007"|"u2-7@example.com"|"Seven again"|"again"|"en"|`}, d.member(t, key))
+
+	// Shard 1 writes into shard 2's key range: recorded, not applied.
+	d.accounts.Exec(t, "INSERT INTO accounts.users (id, email, name, created_at) VALUES (1000000007, 'u1-x@example.com', 'Intruder', NOW(6))",
+		"INSERT INTO accounts.user_profiles (user_id, bio, locale) VALUES (1000000007, 'intruder bio', 'xx')",
+		"INSERT INTO accounts.users (id, email, name, created_at) VALUES (8, 'u1-8@example.com', 'Eight', NOW(6))")
+	d.caughtUp(t)
+	require.Equal(t, []string{`"1000000007"|"u2-7@example.com"|"Seven again"|"again"|"en"|`}, d.member(t, key),
+		"shard 2's row is untouched")
+	require.Equal(t, []string{`"8"|"u1-8@example.com"|"Eight"|NULL|NULL|`}, d.member(t, 8), "the stream went on")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "%s", stderr)
+	out, err := d.tributary(t, "failed", "list")
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, out, "global.members")
+	require.Contains(t, out, "owned by another source")
+	require.NotContains(t, stderr.String(), "Intruder", "row values stay out of logs")
+}
+
+// Lookups converge while the looked-up rows change under in-flight writes
+// of the driving rows: users are renamed while their recipes are written,
+// steps are edited, added and deleted; at quiescence every recipe carries
+// its author's current name and its current steps. Then a single rename
+// re-derives all of one user's recipes and a step edit its recipe.
+func TestEnrichmentConverges(t *testing.T) {
+	d := startDemoCluster(t)
+	cmd, stderr := d.run(t)
+	d.caughtUp(t)
+	acc, rec := d.accounts.DB(t, ""), d.recipes.DB(t, "")
+	for u := 1; u <= 5; u++ {
+		d.accounts.Exec(t, fmt.Sprintf("INSERT INTO accounts.users (id, email, name, created_at) VALUES (%d, 'u1-%d@example.com', 'User %d', NOW(6))", u, u, u))
+	}
+
+	g, ctx := errgroup.WithContext(t.Context())
+	g.Go(func() error { // renames
+		for i := range 200 {
+			if _, err := acc.ExecContext(ctx, "UPDATE accounts.users SET name = ? WHERE id = ?", fmt.Sprintf("Name %d", i), 1+i%5); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	g.Go(func() error { // recipes and steps
+		rng := rand.New(rand.NewPCG(1, 2))
+		for r := 1; r <= 150; r++ {
+			status := []string{"published", "draft", "hidden"}[rng.IntN(3)]
+			if _, err := rec.ExecContext(ctx, "INSERT INTO recipes.recipes (id, user_id, title, status) VALUES (?, ?, ?, ?)",
+				r, 1+rng.IntN(6), fmt.Sprintf("Recipe %d", r), status); err != nil {
+				return err
+			}
+			for s := range rng.IntN(4) {
+				if _, err := rec.ExecContext(ctx, "INSERT INTO recipes.steps (recipe_id, position, body) VALUES (?, ?, ?)",
+					r, 3-s, fmt.Sprintf("step %d of %d", s, r)); err != nil {
+					return err
+				}
+			}
+			if r%10 == 0 {
+				if _, err := rec.ExecContext(ctx, "UPDATE recipes.steps SET body = CONCAT(body, ' (edited)') WHERE recipe_id = ?", r-5); err != nil {
+					return err
+				}
+				if _, err := rec.ExecContext(ctx, "UPDATE recipes.recipes SET user_id = ?, status = 'published' WHERE id = ?", 1+rng.IntN(5), r-3); err != nil {
+					return err
+				}
+				if _, err := rec.ExecContext(ctx, "DELETE FROM recipes.steps WHERE recipe_id = ? ORDER BY id LIMIT 1", r-7); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	require.NoError(t, g.Wait())
+	d.caughtUp(t)
+	d.requireConverged(t)
+
+	d.accounts.Exec(t, "UPDATE accounts.users SET name = 'Renamed' WHERE id = 2")
+	var recipe int
+	require.NoError(t, rec.QueryRow("SELECT MIN(id) FROM recipes.recipes WHERE status <> 'draft'").Scan(&recipe))
+	d.recipes.Exec(t, fmt.Sprintf("INSERT INTO recipes.steps (recipe_id, position, body) VALUES (%d, 99, 'the last step')", recipe))
+	d.caughtUp(t)
+	d.requireConverged(t)
+	var n, renamed int
+	require.NoError(t, d.target.DB(t, "").QueryRow(
+		"SELECT COUNT(*), COALESCE(SUM(author_name = 'Renamed'), 0) FROM global.recipes WHERE author_id = 2").Scan(&n, &renamed))
+	require.Equal(t, n, renamed, "every recipe of the renamed user carries the new name")
+	var steps string
+	require.NoError(t, d.target.DB(t, "").QueryRow("SELECT steps FROM global.recipes WHERE id = ?", recipe).Scan(&steps))
+	require.Contains(t, steps, "the last step")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "%s", stderr)
+}
+
+// The merged and enriched demo workload on all three source clusters, with
+// no faults: at quiescence the target equals the sources joined as the
+// mappings define.
+func TestMergedWorkloadConverges(t *testing.T) {
+	d := startDemoCluster(t)
+	cmd, stderr := d.run(t)
+	d.caughtUp(t)
+	require.NoError(t, d.load(context.Background(), 11, 3000))
+	d.caughtUp(t)
+	d.requireConverged(t, allTables...)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "%s", stderr)
+}
