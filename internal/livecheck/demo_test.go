@@ -22,20 +22,22 @@ import (
 // demoDir holds the demo mappings.
 const demoDir = "../../mappings"
 
-// demo is the demo stack: two sources and a migrated target.
+// demo is the demo stack: three sources and a migrated target.
 type demo struct {
-	accounts, recipes, target *testenv.Server
+	accounts, accounts2, recipes, target *testenv.Server
 }
 
 func startDemo(t *testing.T) *demo {
 	t.Helper()
 	ctx := t.Context()
 	d := &demo{
-		accounts: testenv.StartT(t, testenv.Options{ServerID: 1}),
-		recipes:  testenv.StartT(t, testenv.Options{ServerID: 2}),
-		target:   testenv.StartT(t, testenv.Options{ServerID: 3}),
+		accounts:  testenv.StartT(t, testenv.Options{ServerID: 1}),
+		accounts2: testenv.StartT(t, testenv.Options{ServerID: 4}),
+		recipes:   testenv.StartT(t, testenv.Options{ServerID: 2}),
+		target:    testenv.StartT(t, testenv.Options{ServerID: 3}),
 	}
 	require.NoError(t, schema.Apply(ctx, d.accounts.DB(t, ""), schema.Accounts))
+	require.NoError(t, schema.Apply(ctx, d.accounts2.DB(t, ""), schema.Accounts))
 	require.NoError(t, schema.Apply(ctx, d.recipes.DB(t, ""), schema.Recipes))
 	d.target.Exec(t, "CREATE DATABASE global")
 	require.NoError(t, migrate.Up(ctx, d.target.DB(t, "global"), nil))
@@ -43,7 +45,7 @@ func startDemo(t *testing.T) *demo {
 }
 
 func (d *demo) sources(t *testing.T) map[string]*sql.DB {
-	return map[string]*sql.DB{"jp-accounts": d.accounts.DB(t, ""), "jp-recipes": d.recipes.DB(t, "")}
+	return map[string]*sql.DB{"jp-accounts": d.accounts.DB(t, ""), "jp-accounts-2": d.accounts2.DB(t, ""), "jp-recipes": d.recipes.DB(t, "")}
 }
 
 // config writes a service configuration for the demo stack and loads it.
@@ -56,12 +58,13 @@ func (d *demo) config(t *testing.T) *config.Config {
 mappings: [%s]
 sources:
   - {name: jp-accounts, host: 127.0.0.1, port: %d, user: root, server_id: 101}
+  - {name: jp-accounts-2, host: 127.0.0.1, port: %d, user: root, server_id: 103}
   - {name: jp-recipes, host: 127.0.0.1, port: %d, user: root, server_id: 102}
 sinks:
   - name: target
     type: mysql
     mysql: {host: 127.0.0.1, port: %d, user: root}
-`, mappings, d.accounts.Port, d.recipes.Port, d.target.Port)
+`, mappings, d.accounts.Port, d.accounts2.Port, d.recipes.Port, d.target.Port)
 	file := filepath.Join(dir, "tributary.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(data), 0o600))
 	cfg, err := config.Load(file)
@@ -72,7 +75,7 @@ sinks:
 func TestDemo(t *testing.T) {
 	d := startDemo(t)
 	ctx := t.Context()
-	set, err := mapping.Load([]string{demoDir}, []string{"jp-accounts", "jp-recipes"})
+	set, err := mapping.Load([]string{demoDir}, []string{"jp-accounts", "jp-accounts-2", "jp-recipes"})
 	require.NoError(t, err)
 
 	problems, err := livecheck.Check(ctx, set.Requirements(), d.sources(t), d.target.DB(t, ""))
@@ -94,17 +97,20 @@ func TestDemo(t *testing.T) {
 	require.NoError(t, err)
 	want := []string{
 		demoDir + "/cooksnaps.yaml:5:5: no table matches recipes.cooksnaps on source jp-recipes",
-		demoDir + `/members.yaml:11:7: target table global.members has no column "email", which this entry writes`,
-		demoDir + `/members.yaml:12:7: source jp-accounts table accounts.users has no column "name", which this entry reads`,
+		demoDir + `/members.yaml:16:7: target table global.members has no column "email", which this entry writes`,
+		demoDir + `/members.yaml:17:7: source jp-accounts table accounts.users has no column "name", which this entry reads`,
+		demoDir + `/members.yaml:24:7: target table global.members has no column "email", which this entry writes`,
 		demoDir + "/recipes.yaml:6:5: target table global.recipes has no primary key; the mapping's key is (id)",
 		demoDir + "/recipes.yaml:11:7: source jp-recipes column recipes.recipes.user_id (bigint(20) unsigned) into target column global.recipes.author_id (int(11)): the target integer range is narrower",
+		// The author-name lookup reads the dropped column too.
+		demoDir + `/recipes.yaml:20:5: source jp-accounts table accounts.users has no column "name", which this entry reads`,
 	}
 	require.Equal(t, want, lines(problems))
 	require.Equal(t, len(want), problems.Errors())
 
 	out.Reset()
 	err = replicator.CheckMappingsLive(ctx, d.config(t), &out)
-	require.EqualError(t, err, "5 of 5 problems found against live schemas are errors")
+	require.EqualError(t, err, "7 of 7 problems found against live schemas are errors")
 	require.Contains(t, out.String(), "/mappings/recipes.yaml:6:5: target table global.recipes has no primary key")
 }
 

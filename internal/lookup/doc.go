@@ -5,7 +5,7 @@
 // table of the parameter sets:
 //
 //	SELECT p.i, t.`a` FROM (SELECT 0 AS i, ? AS m1 UNION ALL SELECT 1, ?) AS p
-//	JOIN `s`.`t` AS t ON t.`k` = p.m1 ORDER BY p.i
+//	JOIN `s`.`t` AS t ON t.`k` = p.m1 ORDER BY p.i LOCK IN SHARE MODE
 //
 // so the server compares with the column's own collation and type and uses
 // the column's index, and every row comes back tagged with the parameter

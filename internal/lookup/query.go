@@ -65,6 +65,13 @@ func (s *search) sql(idx []int) (string, []any) {
 	for _, name := range s.order {
 		b.WriteString(", t." + quote(name))
 	}
+	// A locking read, so the result includes every change already seen in
+	// the binlog: a server sends a transaction's events before the
+	// transaction is visible to other sessions, but it holds the
+	// transaction's row locks until then, and a locking read waits for
+	// them and reads the latest committed rows. In autocommit the shared
+	// locks last for this statement only.
+	b.WriteString(" LOCK IN SHARE MODE")
 	return b.String(), args
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -276,4 +277,30 @@ func TestResolvePermanentErrors(t *testing.T) {
 	require.ErrorIs(t, err, ErrPermanent)
 	require.ErrorContains(t, err, "2 parameters for 1 match columns")
 	require.Zero(t, r.Queries())
+}
+
+// A change whose events are already in the binlog may not be visible to
+// other sessions yet: the server holds its row locks until it is. The
+// lookup's locking read waits for them, so it never returns the state
+// from before a change that triggered it.
+func TestResolveWaitsForUncommittedChange(t *testing.T) {
+	srv := startSource(t, customers...)
+	r := resolver(t, srv, Options{})
+	db := srv.DB(t, "")
+	tx, err := db.BeginTx(context.Background(), nil)
+	require.NoError(t, err)
+	_, err = tx.Exec("UPDATE src.customers SET name = 'Ada (renamed)' WHERE id = 1")
+	require.NoError(t, err)
+
+	op := pendingOp(customerLookup(), int64(10), int64(1))
+	done := make(chan error, 1)
+	go func() { done <- r.Resolve(context.Background(), []*change.TargetOp{op}) }()
+	select {
+	case err := <-done:
+		t.Fatalf("the lookup read past an uncommitted change (err %v, values %v)", err, op.Values)
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.NoError(t, tx.Commit())
+	require.NoError(t, <-done)
+	require.Equal(t, "Ada (renamed)", op.Values[0])
 }
