@@ -35,7 +35,8 @@ type FailedChange struct {
 	GTID     string
 	// Target is the target table, "schema.table".
 	Target string
-	// Op is the operation kind, "upsert" or "delete".
+	// Op is the operation kind: "upsert", "delete", "update" or "reject" (a
+	// change whose key its source does not own).
 	Op string
 	// Key holds the target key values; Columns and Values what an upsert
 	// writes (nil for a delete).
