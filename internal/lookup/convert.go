@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/source/decode"
 )
 
 // converter turns a column's value in the server's text form into the
@@ -45,7 +46,7 @@ func newConverter(col change.Column) (converter, error) {
 	case change.KindDate, change.KindTime, change.KindDateTime, change.KindTimestamp:
 		fsp := precision(col.Type)
 		return func(raw []byte) (change.Value, error) {
-			return change.Temporal(withFSP(string(raw), fsp)), nil
+			return decode.Temporal(string(raw), fsp), nil
 		}, nil
 	case change.KindString, change.KindEnum, change.KindSet:
 		return func(raw []byte) (change.Value, error) { return string(raw), nil }, nil
@@ -101,19 +102,4 @@ func precision(typ string) int {
 		return 0
 	}
 	return n
-}
-
-// withFSP returns s with its fractional seconds padded with zeros or cut to
-// exactly fsp digits (none, and no dot, for fsp 0), as the binlog decoder
-// writes temporal values. The server already prints fsp digits; this
-// keeps both forms identical should a server print fewer.
-func withFSP(s string, fsp int) string {
-	whole, frac, _ := strings.Cut(s, ".")
-	if fsp <= 0 {
-		return whole
-	}
-	if len(frac) >= fsp {
-		return whole + "." + frac[:fsp]
-	}
-	return whole + "." + frac + strings.Repeat("0", fsp-len(frac))
 }

@@ -14,6 +14,11 @@
 // decoder produces; sessions run in UTC so TIMESTAMPs read as the binlog
 // has them.
 //
+// There is no cache. A cached row could predate a change whose own
+// re-derivation has already been applied, and the last write to a target
+// row must always reflect a read taken after the last change seen; only a
+// read of the source right before the write guarantees that.
+//
 // Both calls are atomic: they change nothing unless every query succeeded,
 // so a caller may retry them after a transient error (see IsTransient).
 package lookup

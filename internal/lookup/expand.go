@@ -17,17 +17,7 @@ import (
 // first place. Rederives that share a Lookup and a Via source are batched.
 // It is atomic: on error txn.Ops is unchanged.
 func (r *Resolver) Expand(ctx context.Context, txn *change.Txn) error {
-	type groupKey struct {
-		lookup *change.Lookup
-		source string
-	}
-	// ref is where one Rederive's rows come from.
-	type ref struct {
-		s   *search
-		set int
-	}
-	groups := map[groupKey]*search{}
-	var searches []*search
+	var groups searchGroups
 	refs := map[int]ref{} // by index in txn.Ops
 	for i := range txn.Ops {
 		op := &txn.Ops[i]
@@ -39,23 +29,18 @@ func (r *Resolver) Expand(ctx context.Context, txn *change.Txn) error {
 		}
 		p := op.Pending[0]
 		via := p.Lookup.Via
-		k := groupKey{p.Lookup, via.Source}
-		s := groups[k]
-		if s == nil {
-			s = newSearch(p.Lookup.Name, tableKey{via.Source, via.Schema, via.Table}, via.Cond, via.Key, via.Key)
-			groups[k] = s
-			searches = append(searches, s)
-		}
-		set, err := s.add(p.Params)
+		rf, err := groups.add(groupKey{p.Lookup, via.Source}, p.Params, func() *search {
+			return newSearch(p.Lookup.Name, tableKey{via.Source, via.Schema, via.Table}, via.Cond, via.Key, via.Key)
+		})
 		if err != nil {
 			return err
 		}
-		refs[i] = ref{s, set}
+		refs[i] = rf
 	}
-	if len(searches) == 0 {
+	if len(groups.list) == 0 {
 		return nil
 	}
-	if err := r.find(ctx, searches, "finding the rows to re-derive in"); err != nil {
+	if err := r.find(ctx, groups.list, "finding the rows to re-derive in"); err != nil {
 		return err
 	}
 	type seenKey struct {

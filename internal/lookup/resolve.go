@@ -14,40 +14,26 @@ import (
 // once. An Array lookup ignores Eval; see jsonArray for how its values
 // are written. It is atomic: on error no op is changed.
 func (r *Resolver) Resolve(ctx context.Context, ops []*change.TargetOp) error {
-	type groupKey struct {
-		lookup *change.Lookup
-		source string
-	}
-	// ref is where one pending's values come from.
-	type ref struct {
-		s   *search
-		set int
-	}
-	groups := map[groupKey]*search{}
-	var searches []*search
-	var lookups []*change.Lookup // aligned with searches
+	var groups searchGroups
+	var lookups []*change.Lookup // aligned with groups.list
 	refs := make([][]ref, len(ops))
 	for o, op := range ops {
 		for _, p := range op.Pending {
 			if err := checkLookup(p.Lookup); err != nil {
 				return err
 			}
-			k := groupKey{p.Lookup, p.Source}
-			s := groups[k]
-			if s == nil {
-				lk := p.Lookup
-				s = newSearch(lk.Name, tableKey{p.Source, lk.Schema, lk.Table}, lk.Match, lk.Select, lk.OrderBy)
-				groups[k] = s
-				searches = append(searches, s)
+			lk := p.Lookup
+			rf, err := groups.add(groupKey{lk, p.Source}, p.Params, func() *search {
 				lookups = append(lookups, lk)
-			}
-			set, err := s.add(p.Params)
+				return newSearch(lk.Name, tableKey{p.Source, lk.Schema, lk.Table}, lk.Match, lk.Select, lk.OrderBy)
+			})
 			if err != nil {
 				return err
 			}
-			refs[o] = append(refs[o], ref{s, set})
+			refs[o] = append(refs[o], rf)
 		}
 	}
+	searches := groups.list
 	if len(searches) == 0 {
 		return nil
 	}

@@ -120,3 +120,37 @@ func (s *search) chunks(batch int) [][]int {
 	}
 	return out
 }
+
+// groupKey identifies the search of one lookup on one source.
+type groupKey struct {
+	lookup *change.Lookup
+	source string
+}
+
+// ref is where one parameter set's rows come from.
+type ref struct {
+	s   *search
+	set int
+}
+
+// searchGroups batches parameter sets by lookup and source, one search
+// per group, in first-seen order.
+type searchGroups struct {
+	byKey map[groupKey]*search
+	list  []*search
+}
+
+// add records params in the search of k, created by create on first use.
+func (g *searchGroups) add(k groupKey, params []change.Value, create func() *search) (ref, error) {
+	s := g.byKey[k]
+	if s == nil {
+		if g.byKey == nil {
+			g.byKey = map[groupKey]*search{}
+		}
+		s = create()
+		g.byKey[k] = s
+		g.list = append(g.list, s)
+	}
+	set, err := s.add(params)
+	return ref{s, set}, err
+}

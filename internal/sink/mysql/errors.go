@@ -2,19 +2,15 @@ package mysql
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"regexp"
 	"strings"
-	"syscall"
 
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // Errors callers branch on.
@@ -56,23 +52,6 @@ func (e *ApplyError) Error() string {
 // Unwrap returns ErrPermanent and the target's error.
 func (e *ApplyError) Unwrap() []error { return []error{ErrPermanent, e.Err} }
 
-// transientCodes are server errors that go away on their own: deadlocks,
-// lock waits, a read-only server during failover, connection limits and
-// shutdowns.
-var transientCodes = map[uint16]bool{
-	1040: true,                                     // ER_CON_COUNT_ERROR: too many connections
-	1053: true,                                     // ER_SERVER_SHUTDOWN
-	1158: true, 1159: true, 1160: true, 1161: true, // network read/write errors and timeouts
-	1205: true, // ER_LOCK_WAIT_TIMEOUT
-	1213: true, // ER_LOCK_DEADLOCK
-	1290: true, // ER_OPTION_PREVENTS_STATEMENT (--read-only)
-	1317: true, // ER_QUERY_INTERRUPTED
-	1836: true, // ER_READ_ONLY_MODE
-	1927: true, // ER_CONNECTION_KILLED (MariaDB)
-	2006: true, // CR_SERVER_GONE_ERROR
-	2013: true, // CR_SERVER_LOST
-}
-
 // isTransient reports whether err may succeed when retried. An error
 // classified where it arose keeps its class. Server errors are transient
 // only when listed; errors without a server code are lost or refused
@@ -82,30 +61,16 @@ func isTransient(err error) bool {
 	if errors.As(err, &c) {
 		return c.transient
 	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		return transientCodes[me.Number]
+	if transient, known := mysqlerr.TransientCode(err); known {
+		return transient
 	}
-	if connectionLost(err) {
+	if mysqlerr.ConnectionLost(err) {
 		return true
 	}
 	if strings.HasPrefix(err.Error(), "sql: converting argument") {
 		return false
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
-}
-
-// connectionLost reports whether err is a lost, reset or refused
-// connection, or a network timeout.
-func connectionLost(err error) bool {
-	switch {
-	case errors.Is(err, driver.ErrBadConn), errors.Is(err, mysql.ErrInvalidConn),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, sql.ErrConnDone),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne)
 }
 
 // classified is an error whose retry class was decided where it arose.
@@ -137,11 +102,10 @@ func lookupTransient(ctx context.Context, err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false
 	}
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		return transientCodes[me.Number]
+	if transient, known := mysqlerr.TransientCode(err); known {
+		return transient
 	}
-	return connectionLost(err)
+	return mysqlerr.ConnectionLost(err)
 }
 
 // quotedValue matches the quoted value in messages such as "Duplicate entry

@@ -16,11 +16,17 @@ func temporalValue(v any, fsp int) (change.Temporal, error) {
 	if !ok {
 		return "", fmt.Errorf("unexpected %T for a temporal column (is the parser set up with ConfigureParser?)", v)
 	}
-	return change.Temporal(withFSP(s, fsp)), nil
+	return Temporal(s, fsp), nil
 }
 
-// withFSP returns s with its fractional seconds padded with zeros or cut to
-// exactly fsp digits (none, and no dot, for fsp 0).
+// Temporal returns a temporal value in the server's text form as the
+// decoder writes it: its fractional seconds padded with zeros or cut to
+// exactly fsp digits (none, and no dot, for fsp 0). Lookups use it for
+// values the server prints, so both paths yield identical values.
+func Temporal(s string, fsp int) change.Temporal {
+	return change.Temporal(withFSP(s, fsp))
+}
+
 func withFSP(s string, fsp int) string {
 	whole, frac, _ := strings.Cut(s, ".")
 	if fsp <= 0 {

@@ -1,0 +1,34 @@
+package mysqlerr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/require"
+)
+
+func TestClassify(t *testing.T) {
+	for _, tt := range []struct {
+		err             error
+		transient, code bool
+		lost            bool
+	}{
+		{&mysql.MySQLError{Number: 1213}, true, true, false},
+		{fmt.Errorf("applying: %w", &mysql.MySQLError{Number: 2013}), true, true, false},
+		{&mysql.MySQLError{Number: 1062}, false, true, false},
+		{io.ErrUnexpectedEOF, false, false, true},
+		{fmt.Errorf("dial: %w", syscall.ECONNREFUSED), false, false, true},
+		{context.Canceled, false, false, false},
+		{errors.New("several rows"), false, false, false},
+	} {
+		transient, code := TransientCode(tt.err)
+		require.Equal(t, tt.transient, transient, "%v", tt.err)
+		require.Equal(t, tt.code, code, "%v", tt.err)
+		require.Equal(t, tt.lost, ConnectionLost(tt.err), "%v", tt.err)
+	}
+}
