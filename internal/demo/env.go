@@ -19,6 +19,12 @@ const EnvFile = "stack.env"
 const (
 	// KeyPassword holds the password of the tributary user on every server.
 	KeyPassword = "TRIBUTARY_PASSWORD"
+	// KeyKinesisEndpoint is the Kinesis emulator's URL: http://127.0.0.1:port.
+	KeyKinesisEndpoint = "KINESIS_ENDPOINT"
+	// KeyKinesisStream names the demo stream on the emulator.
+	KeyKinesisStream = "KINESIS_STREAM"
+	// KeyKinesisPID is the emulator's process id; empty when stopped.
+	KeyKinesisPID = "KINESIS_PID"
 	// SuffixDSN is the tributary user's DSN: tributary:pw@tcp(127.0.0.1:port)/.
 	SuffixDSN = "_DSN"
 	// SuffixRootDSN is root's DSN: root@tcp(127.0.0.1:port)/.

@@ -68,6 +68,7 @@ func TestEnvWriteRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), EnvFile)
 	env := Env{KeyPassword: "abcdef0123456789"}
 	env.set(Servers[0], 3307, 99, "abcdef0123456789")
+	env.setKinesis("http://127.0.0.1:4568", 98)
 	require.NoError(t, env.Write(path))
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
@@ -78,6 +79,11 @@ func TestEnvWriteRoundTrip(t *testing.T) {
 	require.Equal(t, "tributary:abcdef0123456789@tcp(127.0.0.1:3307)/", got["JP_ACCOUNTS_DSN"])
 	require.Equal(t, "root@tcp(127.0.0.1:3307)/", got["JP_ACCOUNTS_ROOT_DSN"])
 	require.Equal(t, "99", got["JP_ACCOUNTS_PID"])
+	require.Equal(t, "http://127.0.0.1:4568", got["KINESIS_ENDPOINT"])
+	require.Equal(t, "demo-cooksnaps", got["KINESIS_STREAM"])
+	require.Equal(t, "98", got["KINESIS_PID"])
+	env.setKinesis("http://127.0.0.1:4568", 0)
+	require.Empty(t, env["KINESIS_PID"])
 }
 
 func TestPrefix(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 )
 
 // Shutdown timing: mariadbd gets stopGrace to shut down after SIGTERM
-// before it is killed.
+// before it is killed (the Kinesis emulator gets testenv.KinesisStopGrace).
 var (
 	stopGrace = 30 * time.Second
 	pollEvery = 100 * time.Millisecond
@@ -68,7 +68,12 @@ func alive(pid int) bool {
 // pidFilePID returns the pid that mariadbd wrote into the server folder, or
 // 0 when there is none.
 func pidFilePID(dir string) int {
-	raw, err := os.ReadFile(filepath.Join(dir, "mysqld.pid"))
+	return readPID(filepath.Join(dir, "mysqld.pid"))
+}
+
+// readPID returns the pid in the file at path, or 0 when there is none.
+func readPID(path string) int {
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
@@ -77,15 +82,15 @@ func pidFilePID(dir string) int {
 }
 
 // stopPID sends SIGTERM to pid and waits for it to exit, sending SIGKILL
-// after stopGrace.
-func stopPID(ctx context.Context, pid int) error {
+// after grace.
+func stopPID(ctx context.Context, pid int, grace time.Duration) error {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		if errors.Is(err, syscall.ESRCH) {
 			return nil
 		}
 		return fmt.Errorf("signalling pid %d: %w", pid, err)
 	}
-	if waitExit(ctx, pid, stopGrace) {
+	if waitExit(ctx, pid, grace) {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {

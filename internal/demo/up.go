@@ -18,10 +18,11 @@ import (
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
-// Up starts every server of the stack under dir that is not running yet,
-// creates the demo schemas and the tributary users, and writes
-// dir/stack.env. Servers already running and answering are kept, and a
-// restarted server gets its previous port back when that port is free.
+// Up starts every server of the stack under dir and its Kinesis emulator
+// when not running yet, creates the demo schemas, the tributary users and
+// the demo stream, and writes dir/stack.env. Processes already running and
+// answering are kept, and a restarted one gets its previous port back when
+// that port is free.
 func Up(ctx context.Context, dir string, logger *slog.Logger) (Env, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -48,6 +49,11 @@ func Up(ctx context.Context, dir string, logger *slog.Logger) (Env, error) {
 		}
 		env.set(s, port, pid, password)
 	}
+	k, err := ensureKinesis(ctx, dir, old, logger)
+	if err != nil {
+		return nil, errors.Join(err, env.Write(path))
+	}
+	env.setKinesis(k.Endpoint, k.PID)
 	if err := env.Write(path); err != nil {
 		return nil, err
 	}
@@ -55,6 +61,9 @@ func Up(ctx context.Context, dir string, logger *slog.Logger) (Env, error) {
 		if err := provision(ctx, s, env.Get(s, SuffixRootDSN), password); err != nil {
 			return nil, err
 		}
+	}
+	if err := ensureDemoStream(ctx, k); err != nil {
+		return nil, err
 	}
 	return env, nil
 }

@@ -1,6 +1,6 @@
-// Command stack starts, describes and stops the local MariaDB servers of the
-// demo stack, and checks the demo's target against its sources:
-// go run ./deploy/local/stack up|down|env|verify.
+// Command stack starts, describes and stops the local MariaDB servers and
+// the Kinesis emulator of the demo stack, and checks the demo's target
+// against its sources: go run ./deploy/local/stack up|down|env|verify.
 package main
 
 import (
@@ -25,9 +25,9 @@ import (
 
 const usage = `usage: stack [-dir DIR] up|down|env|verify
 
-  up      start the servers that are not running, create the demo schemas
-          and users, write DIR/stack.env
-  down    stop the servers by the pids in DIR/stack.env
+  up      start the servers and the Kinesis emulator that are not running,
+          create the demo schemas, users and stream, write DIR/stack.env
+  down    stop the servers and the emulator by the pids in DIR/stack.env
   env     print DIR/stack.env as export lines, for eval in a shell
   verify  compare the target's global tables with what the demo mappings
           make of the sources; fail when any differs
@@ -81,13 +81,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-// printSummary lists the servers without the password.
+// printSummary lists the servers and the emulator without the password.
 func printSummary(w io.Writer, env demo.Env, path string) {
 	fmt.Fprintf(w, "%-14s %-6s %-8s %s\n", "SERVER", "PORT", "PID", "ROOT DSN")
 	for _, s := range demo.Servers {
 		fmt.Fprintf(w, "%-14s %-6s %-8s %s\n", s.Name, env.Get(s, demo.SuffixPort),
 			env.Get(s, demo.SuffixPID), env.Get(s, demo.SuffixRootDSN))
 	}
+	fmt.Fprintf(w, "\nKinesis emulator %s (pid %s), stream %s\n",
+		env[demo.KeyKinesisEndpoint], env[demo.KeyKinesisPID], env[demo.KeyKinesisStream])
 	fmt.Fprintf(w, "\nDSNs and the tributary password are in %s; load them with:\n  set -a; . %s; set +a\n",
 		path, strings.TrimPrefix(path, "./"))
 }

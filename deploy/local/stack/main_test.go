@@ -19,7 +19,10 @@ import (
 
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
-	env := demo.Env{"JP_ACCOUNTS_ROOT_DSN": "root@tcp(127.0.0.1:3306)/", "JP_ACCOUNTS_PORT": "3306"}
+	env := demo.Env{
+		"JP_ACCOUNTS_ROOT_DSN": "root@tcp(127.0.0.1:3306)/", "JP_ACCOUNTS_PORT": "3306",
+		"KINESIS_ENDPOINT": "http://127.0.0.1:4568", "KINESIS_STREAM": "demo-cooksnaps", "KINESIS_PID": "",
+	}
 	require.NoError(t, env.Write(filepath.Join(dir, demo.EnvFile)))
 	empty := t.TempDir()
 	require.NoError(t, demo.Env{}.Write(filepath.Join(empty, demo.EnvFile)))
@@ -38,9 +41,10 @@ func TestRun(t *testing.T) {
 		{name: "verify without stack", args: []string{"-dir", t.TempDir(), "verify"}, wantErr: "make up"},
 		{name: "verify without DSNs", args: []string{"-dir", empty, "verify"}, wantErr: "connecting to jp-accounts: no DSN"},
 		{
-			name:   "env",
-			args:   []string{"-dir", dir, "env"},
-			stdout: "export JP_ACCOUNTS_PORT=3306\nexport JP_ACCOUNTS_ROOT_DSN='root@tcp(127.0.0.1:3306)/'\n",
+			name: "env",
+			args: []string{"-dir", dir, "env"},
+			stdout: "export JP_ACCOUNTS_PORT=3306\nexport JP_ACCOUNTS_ROOT_DSN='root@tcp(127.0.0.1:3306)/'\n" +
+				"export KINESIS_ENDPOINT=http://127.0.0.1:4568\nexport KINESIS_PID=\nexport KINESIS_STREAM=demo-cooksnaps\n",
 		},
 	}
 	for _, tt := range tests {
@@ -55,6 +59,17 @@ func TestRun(t *testing.T) {
 			require.Equal(t, tt.stdout, stdout.String())
 		})
 	}
+}
+
+func TestPrintSummary(t *testing.T) {
+	env := demo.Env{
+		"JP_ACCOUNTS_PORT": "3306", "JP_ACCOUNTS_PID": "11", "JP_ACCOUNTS_ROOT_DSN": "root@tcp(127.0.0.1:3306)/",
+		"KINESIS_ENDPOINT": "http://127.0.0.1:4568", "KINESIS_PID": "12", "KINESIS_STREAM": "demo-cooksnaps",
+	}
+	var b bytes.Buffer
+	printSummary(&b, env, ".local/stack.env")
+	require.Contains(t, b.String(), "jp-accounts    3306   11       root@tcp(127.0.0.1:3306)/\n")
+	require.Contains(t, b.String(), "\nKinesis emulator http://127.0.0.1:4568 (pid 12), stream demo-cooksnaps\n")
 }
 
 func TestPrintDiffs(t *testing.T) {

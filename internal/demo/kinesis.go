@@ -1,0 +1,105 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/tributary-cdc/tributary/internal/testenv"
+)
+
+// The demo stream: two shards, so that consumers iterate over shards.
+const (
+	DemoStream       = "demo-cooksnaps"
+	demoStreamShards = 2
+)
+
+// kinesisDir is the emulator's folder under the stack directory.
+const kinesisDir = "kinesis"
+
+// setKinesis records the emulator's keys.
+func (e Env) setKinesis(endpoint string, pid int) {
+	e[KeyKinesisEndpoint] = endpoint
+	e[KeyKinesisStream] = DemoStream
+	e[KeyKinesisPID] = ""
+	if pid > 0 {
+		e[KeyKinesisPID] = strconv.Itoa(pid)
+	}
+}
+
+// stackKinesis returns the stack's emulator under dir if it is running, by
+// the pid in the env file or else in its pid file.
+func stackKinesis(dir string, env Env) (*testenv.Kinesis, bool) {
+	kdir := filepath.Join(dir, kinesisDir)
+	envPID, _ := strconv.Atoi(env[KeyKinesisPID])
+	for _, pid := range []int{envPID, readPID(filepath.Join(kdir, testenv.KinesisPIDFile))} {
+		if k, ok := testenv.FindKinesis(pid, kdir); ok {
+			return k, true
+		}
+	}
+	return nil, false
+}
+
+// ensureKinesis keeps the stack's emulator running, or starts it, on its
+// previous port when that is free.
+func ensureKinesis(ctx context.Context, dir string, old Env, logger *slog.Logger) (*testenv.Kinesis, error) {
+	if k, ok := stackKinesis(dir, old); ok {
+		if err := pingKinesis(ctx, k, 10*time.Second); err != nil {
+			return nil, fmt.Errorf("checking the kinesis emulator (pid %d, port %d) that is running but not answering; stop it with make down: %w", k.PID, k.Port, err)
+		}
+		logger.Info("kinesis emulator already running", "port", k.Port, "pid", k.PID)
+		return k, nil
+	}
+	opts := testenv.KinesisOptions{Dir: filepath.Join(dir, kinesisDir)}
+	if u, err := url.Parse(old[KeyKinesisEndpoint]); err == nil {
+		if p, _ := strconv.Atoi(u.Port()); p > 0 && portFree(p) {
+			opts.Port = p
+		}
+	}
+	k, err := testenv.StartKinesis(ctx, opts)
+	if err != nil && opts.Port != 0 && !errors.Is(err, testenv.ErrKinesisNotInstalled) {
+		logger.Warn("previous kinesis port unusable, picking another", "port", opts.Port, "err", err)
+		opts.Port = 0
+		k, err = testenv.StartKinesis(ctx, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("kinesis emulator started", "port", k.Port, "pid", k.PID)
+	return k, nil
+}
+
+// pingKinesis waits up to timeout for the emulator to answer.
+func pingKinesis(ctx context.Context, k *testenv.Kinesis, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		err := k.Ping(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// ensureDemoStream creates the demo stream unless the emulator, kept
+// running since an earlier up, has it already.
+func ensureDemoStream(ctx context.Context, k *testenv.Kinesis) error {
+	err := k.CreateStream(ctx, DemoStream, demoStreamShards)
+	var exists *types.ResourceInUseException
+	if errors.As(err, &exists) {
+		return nil
+	}
+	return err
+}
