@@ -32,12 +32,12 @@ deps-bench:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y strace; \
 	fi
 
-# up starts the four local MariaDB servers (or keeps them running) and
-# writes .local/stack.env.
+# up starts the four local MariaDB servers and the Kinesis emulator (or
+# keeps them running), creates the demo stream and writes .local/stack.env.
 up: deps
 	$(STACK) up
 
-# down stops the servers by the pids in .local/stack.env.
+# down stops the servers and the emulator by the pids in .local/stack.env.
 down:
 	$(STACK) down
 

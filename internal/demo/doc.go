@@ -1,3 +1,4 @@
-// Package demo owns the local demo stack: its MariaDB servers, how they are
-// started, provisioned and stopped, and the env file that describes them.
+// Package demo owns the local demo stack: its MariaDB servers and Kinesis
+// emulator, how they are started, provisioned and stopped, and the env file
+// that describes them.
 package demo

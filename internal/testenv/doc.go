@@ -1,3 +1,3 @@
-// Package testenv starts and stops real MariaDB servers on loopback for the
-// integration tests and the local demo stack.
+// Package testenv starts and stops real MariaDB servers and the Kinesis
+// emulator on loopback for the integration tests and the local demo stack.
 package testenv
