@@ -1,0 +1,185 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/deploy/local/schema"
+	"github.com/tributary-cdc/tributary/internal/migrate"
+	"github.com/tributary-cdc/tributary/internal/replicator"
+	"github.com/tributary-cdc/tributary/internal/testenv"
+)
+
+// benchSource is one configured source of a mapped drain and the binlog
+// range it streams.
+type benchSource struct {
+	name     string
+	srv      *testenv.Server
+	from, to string
+}
+
+// drainResult is what one mapped drain measured.
+type drainResult struct {
+	took time.Duration
+	// lookups is tributary_lookup_queries_total at the end (0 when the
+	// mappings need no lookups and the metric does not exist).
+	lookups float64
+	// ourCPU, targetCPU and sourceCPU are the CPU seconds over the drain
+	// of the tributary process, of the target server and of the source
+	// servers together, which serve the lookups besides the binlog.
+	ourCPU, targetCPU, sourceCPU float64
+}
+
+// drainTimeout bounds the wait for a mapped drain's checkpoints.
+const drainTimeout = 10 * time.Minute
+
+// migratedTarget starts a target server with the demo's global schema.
+func migratedTarget(tb testing.TB, serverID int) *testenv.Server {
+	dst := testenv.StartT(tb, testenv.Options{ServerID: serverID, GTIDDomain: serverID})
+	require.NoError(tb, schema.Apply(tb.Context(), dst.DB(tb, ""), schema.Target))
+	require.NoError(tb, migrate.Up(tb.Context(), dst.DB(tb, "global"), nil))
+	return dst
+}
+
+// mappedDrain streams every source's range through mappings (the YAML
+// texts of mapping files) into dst, and returns the time from the start
+// of tributary run until every source's checkpoint has reached its end,
+// which happens only once the target has committed everything before it.
+// Unlike startTributary it configures several sources and mappings and
+// reads the process's lookup counter before stopping it.
+func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []string, dst *testenv.Server) drainResult {
+	dir := tb.TempDir()
+	var cfg strings.Builder
+	addr := freeAddr(tb)
+	fmt.Fprintf(&cfg, "log:\n  level: warn\npebble:\n  dir: %s\ncheckpoint:\n  interval: 100ms\nhttp:\n  listen: %s\nmappings:\n",
+		filepath.Join(dir, "pebble"), addr)
+	for i, m := range mappings {
+		path := filepath.Join(dir, fmt.Sprintf("mapping%d.yaml", i))
+		require.NoError(tb, os.WriteFile(path, []byte(m), 0o600))
+		fmt.Fprintf(&cfg, "  - %s\n", path)
+	}
+	cfg.WriteString("sources:\n")
+	want := make(map[string]string, len(srcs))
+	for i, s := range srcs {
+		fmt.Fprintf(&cfg, "  - {name: %s, host: 127.0.0.1, port: %d, user: root, server_id: %d}\n", s.name, s.srv.Port, 9001+i)
+		want[s.name] = s.to
+	}
+	fmt.Fprintf(&cfg, "sinks:\n  - name: target\n    type: mysql\n    mysql:\n      dsn: %q\n", dst.DSN("root", "", ""))
+	cfgPath := filepath.Join(dir, "tributary.yaml")
+	require.NoError(tb, os.WriteFile(cfgPath, []byte(cfg.String()), 0o600))
+	for _, s := range srcs {
+		out, err := exec.Command(bin, "checkpoint", "set", "--config", cfgPath, "--source", s.name, "--gtid", s.from).CombinedOutput()
+		require.NoError(tb, err, "%s", out)
+	}
+
+	targetCPU0, sourceCPU0 := serversCPU(tb, dst), serversCPU(tb, srcServers(srcs)...)
+	cmd := exec.Command(bin, "run", "--config", cfgPath)
+	cmd.Stderr = os.Stderr
+	t0 := time.Now()
+	require.NoError(tb, cmd.Start())
+	p := &tributaryProc{cmd: cmd, addr: addr}
+	tb.Cleanup(func() { _ = p.stop() })
+	require.NoError(tb, waitCheckpoints(addr, want, drainTimeout))
+	res := drainResult{took: time.Since(t0)}
+	res.targetCPU = serversCPU(tb, dst) - targetCPU0
+	res.sourceCPU = serversCPU(tb, srcServers(srcs)...) - sourceCPU0
+	// The process's own CPU is only readable while it runs.
+	var err error
+	res.ourCPU, err = cpuSeconds(cmd.Process.Pid)
+	require.NoError(tb, err)
+	res.lookups, err = metricValue(addr, "tributary_lookup_queries_total")
+	require.NoError(tb, err)
+	require.NoError(tb, p.stop())
+	return res
+}
+
+// srcServers returns the servers of srcs.
+func srcServers(srcs []benchSource) []*testenv.Server {
+	out := make([]*testenv.Server, len(srcs))
+	for i, s := range srcs {
+		out[i] = s.srv
+	}
+	return out
+}
+
+// serversCPU returns the CPU seconds the servers have used so far.
+func serversCPU(tb testing.TB, servers ...*testenv.Server) float64 {
+	total := 0.0
+	for _, s := range servers {
+		cpu, err := cpuSeconds(s.PID)
+		require.NoError(tb, err)
+		total += cpu
+	}
+	return total
+}
+
+// statusClient reads /status and /metrics; a process that stops answering
+// must not stall the poll.
+var statusClient = &http.Client{Timeout: 5 * time.Second}
+
+// waitCheckpoints polls /status until every named source's checkpoint has
+// the GTID set want[name]; on timeout it reports the last status seen.
+func waitCheckpoints(addr string, want map[string]string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last []replicator.Status
+	for time.Now().Before(deadline) {
+		if st, err := readStatus(addr); err == nil {
+			last = st
+			if reached(st, want) {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("sources did not all reach %v within %s; last status %+v", want, timeout, last)
+}
+
+// readStatus returns the sources' status from /status.
+func readStatus(addr string) ([]replicator.Status, error) {
+	resp, err := statusClient.Get("http://" + addr + "/status")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var st []replicator.Status
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+// reached reports whether st shows every source of want at its position.
+func reached(st []replicator.Status, want map[string]string) bool {
+	done := 0
+	for _, s := range st {
+		if gtid, ok := want[s.Source]; ok && s.Checkpoint.GTIDSet == gtid {
+			done++
+		}
+	}
+	return done == len(want)
+}
+
+// metricValue reads an unlabelled sample from /metrics; a metric the
+// process does not export reads as 0.
+func metricValue(addr, name string) (float64, error) {
+	resp, err := statusClient.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, fmt.Errorf("reading metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, sc.Err()
+}
