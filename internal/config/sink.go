@@ -15,10 +15,12 @@ const (
 	SinkJSONL SinkType = "jsonl"
 	// SinkMySQL applies target operations to a MySQL or MariaDB database.
 	SinkMySQL SinkType = "mysql"
+	// SinkKinesis sends one record per change to Kinesis Data Streams.
+	SinkKinesis SinkType = "kinesis"
 )
 
 // sinkTypes lists the known sink types, for messages.
-var sinkTypes = []string{string(SinkJSONL), string(SinkMySQL)}
+var sinkTypes = []string{string(SinkJSONL), string(SinkMySQL), string(SinkKinesis)}
 
 // Sink is one destination of changes.
 type Sink struct {
@@ -32,6 +34,8 @@ type Sink struct {
 	JSONL *JSONLSink `yaml:"jsonl"`
 	// MySQL holds the settings of a mysql sink.
 	MySQL *MySQLSink `yaml:"mysql"`
+	// Kinesis holds the settings of a kinesis sink.
+	Kinesis *KinesisSink `yaml:"kinesis"`
 }
 
 // JSONLSink writes changes as JSON lines.
@@ -52,6 +56,7 @@ func (s *Sink) blocks() []sinkBlock {
 	return []sinkBlock{
 		{SinkJSONL, s.JSONL != nil},
 		{SinkMySQL, s.MySQL != nil},
+		{SinkKinesis, s.Kinesis != nil},
 	}
 }
 
@@ -74,6 +79,12 @@ func (s *Sink) check(key string, p *collector) {
 			p.at(key+".mysql", "is required for type mysql")
 		} else {
 			s.MySQL.check(key+".mysql", p)
+		}
+	case SinkKinesis:
+		if s.Kinesis == nil {
+			p.at(key+".kinesis", "is required for type kinesis")
+		} else {
+			s.Kinesis.check(key+".kinesis", p)
 		}
 	default:
 		p.at(key+".type", fmt.Sprintf("unknown sink type %q (known: %s)", s.Type, strings.Join(sinkTypes, ", ")))

@@ -13,11 +13,13 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/dms"
 	"github.com/tributary-cdc/tributary/internal/httpapi"
 	"github.com/tributary-cdc/tributary/internal/lookup"
 	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/metrics"
 	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
+	kinesissink "github.com/tributary-cdc/tributary/internal/sink/kinesis"
 	mysqlsink "github.com/tributary-cdc/tributary/internal/sink/mysql"
 	"github.com/tributary-cdc/tributary/internal/source"
 )
@@ -212,6 +214,23 @@ func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, reso
 			opts.Resolver = resolver
 		}
 		return mysqlsink.New(ctx, opts)
+	case config.SinkKinesis:
+		k := sc.Kinesis
+		opts := kinesissink.Options{
+			Region: k.Region, Endpoint: k.Endpoint, Format: k.Format, Stream: k.Stream,
+			PartitionKey: k.PartitionKey, Aggregate: k.Aggregate, Oversize: k.Oversize, DropColumns: k.DropColumns,
+			FlushInterval: k.FlushInterval, MaxInFlight: int(k.MaxInFlight), MaxBufferedBytes: int64(k.MaxBufferedBytes),
+			DMS:    dms.Options{BeforeImage: k.DMS.BeforeImageEnabled()},
+			Failed: store, Logger: logger,
+		}
+		if k.DMS != nil {
+			opts.DMS.BeforeImageField, opts.DMS.TransactionDetails = k.DMS.BeforeImageField, k.DMS.TransactionDetails
+		}
+		for _, r := range k.Routes {
+			opts.Routes = append(opts.Routes, kinesissink.Route{Tables: r.Tables, Stream: r.Stream,
+				PartitionKey: r.PartitionKey, Aggregate: r.Aggregate, Oversize: r.Oversize, DropColumns: r.DropColumns})
+		}
+		return kinesissink.New(ctx, opts)
 	}
 	return nil, fmt.Errorf("unsupported sink type %q", sc.Type)
 }

@@ -1,0 +1,85 @@
+// Package kinesis owns the Kinesis Data Streams sink: routing, partition
+// keys, batching, ordered retries and acknowledgement of row changes.
+//
+// # Records
+//
+// Every row change becomes one Kinesis record: its envelope (package
+// envelope, format "native") or its DMS record (package dms, format "dms").
+// A route, chosen by the first pattern matching "schema.table", names the
+// stream and how the record is keyed, aggregated and handled when too big.
+// A table no route matches goes to the sink's Stream; without one its
+// changes are not sent (logged once per table).
+//
+// # Partition keys
+//
+//   - primary_key (default): the schema, table and primary key values of the
+//     change's identifying image (the after image, the before image of a
+//     delete), as ["shop","orders",42]. A table without a primary key uses
+//     the hash (below) of all the image's values. A key-changing update is
+//     keyed by its new key, as the envelope's "key" is.
+//   - table: "schema.table".
+//   - transaction: "source/GTID", or "source/file:pos" of the transaction's
+//     first event without GTIDs, so replays get the same key.
+//   - constant:VALUE: VALUE.
+//
+// A key longer than 256 bytes is replaced by "sha256:" and the lower-case
+// hex SHA-256 of its UTF-8 bytes.
+//
+// # Order and delivery
+//
+// Records of one partition key reach the stream in Apply order. While a
+// record of a key is unacknowledged (in a call, or waiting to be retried
+// after Kinesis refused it), no later record of that key is sent; records
+// of other keys go on. PutRecords may accept a call yet fail some of its
+// records: only those are retried, with jittered exponential backoff from
+// 50 ms to 5 s, forever. A call that fails as a whole (throttling, a server
+// error, a lost connection) is retried the same way. Errors that retrying
+// cannot fix, such as a missing stream, missing permissions or a request
+// Kinesis calls invalid, stop the sink: Apply and Flush then return a
+// *StreamError naming the stream.
+//
+// Flush returns once every record queued before it is acknowledged, so the
+// checkpoint never passes a record Kinesis does not have. Delivery is at
+// least once: a call that timed out may have been stored and is sent again,
+// and a restart resends the changes after the last checkpoint. Consumers
+// drop repeats by source, GTID or binlog position, and row index.
+//
+// A key holds at most one record in flight, so a coarse key (table,
+// transaction, constant) without aggregation sends one record per round
+// trip. Aggregation is what makes such keys fast.
+//
+// # Aggregation
+//
+// On a route with aggregate set, the consecutive records of one partition
+// key waiting together are sent as one Kinesis record of up to 1 MiB: the
+// records in order, separated by '\n' (JSON Lines, no trailing newline).
+// Consumers split the data on '\n'; each line is one record in the route's
+// format (neither format writes a raw newline inside a record). This only
+// pays off where keys are coarse: with primary_key, a row rarely has two
+// changes waiting at once.
+//
+// # Oversize records
+//
+// Kinesis takes at most 1 MiB per record, data and partition key together.
+// A bigger record is never truncated silently. With oversize "fail" (the
+// default) the change is recorded in the failed store (target
+// "kinesis:<stream>", the operation, the key the envelope's "key" holds and
+// "record of N bytes exceeds Kinesis's 1 MiB"), counted by Failed, and not
+// sent; later changes go on. With "drop_columns" the values of the listed
+// columns, or without a list the largest values first until the record
+// fits, are replaced in the before and after images by the marker
+//
+//	{"tributary_dropped":true,"bytes":N}
+//
+// where N is the size of the dropped value in bytes (text as UTF-8, binary
+// values before base64). Primary key columns are never dropped. A record
+// still too big is handled as with "fail". A record Kinesis itself refuses
+// as too large (which the sink's own check should prevent) is handled as
+// with "fail" too, its key left empty for a table without a primary key.
+//
+// # Memory
+//
+// Apply blocks while more than MaxBufferedBytes of records are
+// unacknowledged. A record is encoded once in memory, an oversize one too
+// (to learn its size).
+package kinesis

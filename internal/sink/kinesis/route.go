@@ -1,0 +1,164 @@
+package kinesis
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/dms"
+)
+
+// route is a compiled Route: where and how the changes of a table go.
+type route struct {
+	tables    string // pattern; "" for the default route
+	stream    string // "" drops the changes (default route without Stream)
+	keyKind   string // a PartitionKey* constant; PartitionKeyConstant for constants
+	constant  string // the key of PartitionKeyConstant
+	aggregate bool
+	oversize  string
+	drop      []string // nil or empty: the largest values first
+	dms       dms.Options
+}
+
+// compileRoutes returns the routes of o in order, then the default route.
+func compileRoutes(o *Options) []*route {
+	def := Route{Stream: o.Stream, PartitionKey: o.PartitionKey, Aggregate: &o.Aggregate,
+		Oversize: o.Oversize, DropColumns: o.DropColumns}
+	out := make([]*route, 0, len(o.Routes)+1)
+	for _, r := range append(append([]Route(nil), o.Routes...), def) {
+		c := &route{tables: r.Tables, stream: r.Stream, aggregate: o.Aggregate, oversize: r.Oversize,
+			drop: r.DropColumns, dms: o.DMS}
+		if c.stream == "" {
+			c.stream = o.Stream
+		}
+		if r.Aggregate != nil {
+			c.aggregate = *r.Aggregate
+		}
+		if c.oversize == "" {
+			c.oversize = o.Oversize
+		}
+		if r.DropColumns == nil {
+			c.drop = o.DropColumns
+		}
+		pk := r.PartitionKey
+		if pk == "" {
+			pk = o.PartitionKey
+		}
+		c.keyKind = pk
+		if v, ok := strings.CutPrefix(pk, PartitionKeyConstant); ok {
+			c.keyKind, c.constant = PartitionKeyConstant, v
+		}
+		// The dms metadata only labels the record with its key's kind.
+		c.dms.PartitionKeyType = dms.PartitionKeyPrimaryKey
+		if c.keyKind == PartitionKeyTable {
+			c.dms.PartitionKeyType = dms.PartitionKeySchemaTable
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// matchRoute returns the first route whose pattern matches table, or the
+// default route (the last one).
+func matchRoute(routes []*route, table string) *route {
+	for _, r := range routes[:len(routes)-1] {
+		if ok, _ := path.Match(r.tables, table); ok {
+			return r
+		}
+	}
+	return routes[len(routes)-1]
+}
+
+// partitionKey returns the partition key of txn.Changes[i] on r.
+//
+// primary_key is the quoted schema and table and the key values of the
+// identifying image, as a JSON-like array ["shop","orders",42]; a table
+// without a primary key hashes its whole identifying image. table is
+// "schema.table"; transaction is "source/GTID", or "source/file:pos" of the
+// transaction's start without GTIDs. A key longer than MaxPartitionKeyBytes
+// becomes hashKey of it.
+func (r *route) partitionKey(txn *change.Txn, i int) string {
+	c := &txn.Changes[i]
+	var key string
+	switch r.keyKind {
+	case PartitionKeyTable:
+		key = c.Table.QualifiedName()
+	case PartitionKeyTransaction:
+		if txn.GTID != "" {
+			key = txn.Source + "/" + txn.GTID
+		} else {
+			key = txn.Source + "/" + txn.Begin.File + ":" + strconv.FormatUint(uint64(txn.Begin.Pos), 10)
+		}
+	case PartitionKeyConstant:
+		key = r.constant
+	default:
+		row := c.Image()
+		b := make([]byte, 0, 64)
+		b = append(b, '[')
+		b = strconv.AppendQuote(b, c.Table.Schema)
+		b = append(b, ',')
+		b = strconv.AppendQuote(b, c.Table.Name)
+		if len(c.Table.PrimaryKey) == 0 {
+			for _, v := range row {
+				b = append(b, ',')
+				b = appendKeyValue(b, v)
+			}
+			return hashKey(string(append(b, ']')))
+		}
+		for _, col := range c.Table.PrimaryKey {
+			b = append(b, ',')
+			b = appendKeyValue(b, row[col])
+		}
+		key = string(append(b, ']'))
+	}
+	if len(key) > MaxPartitionKeyBytes || key == "" {
+		return hashKey(key)
+	}
+	return key
+}
+
+// hashKey is the partition key standing for a long one: "sha256:" and the
+// hex SHA-256 of its bytes (71 characters).
+func hashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// appendKeyValue appends v unambiguously: numbers as digits, text quoted,
+// bytes as quoted base64, NULL as null.
+func appendKeyValue(b []byte, v change.Value) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	case uint64:
+		return strconv.AppendUint(b, v, 10)
+	case float32:
+		return strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return strconv.AppendQuote(b, strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		return strconv.AppendFloat(b, v, 'g', -1, 64)
+	case string:
+		return strconv.AppendQuote(b, v)
+	case change.Decimal:
+		return append(b, v...)
+	case change.Temporal:
+		return strconv.AppendQuote(b, string(v))
+	case change.JSON:
+		return strconv.AppendQuote(b, string(v))
+	case []byte:
+		b = append(b, '"')
+		b = base64.StdEncoding.AppendEncode(b, v)
+		return append(b, '"')
+	}
+	return strconv.AppendQuote(b, fmt.Sprint(v))
+}

@@ -1,0 +1,99 @@
+package kinesis
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/dms"
+)
+
+func TestPartitionKey(t *testing.T) {
+	composite := &change.Table{Schema: "s", Name: "t",
+		Columns:    []change.Column{{Name: "a"}, {Name: "b"}, {Name: "c"}},
+		PrimaryKey: []int{1, 0}}
+	noKey := &change.Table{Schema: "s", Name: "log", Columns: []change.Column{{Name: "a"}, {Name: "b"}}}
+	row := change.Row{int64(1), `x","y`, []byte{0xff}}
+	txn := func(c change.RowChange, gtid string) *change.Txn {
+		return &change.Txn{Source: "src", GTID: gtid, Begin: change.Position{File: "bin.000002", Pos: 77},
+			Changes: []change.RowChange{c}}
+	}
+	insert := change.RowChange{Table: composite, Op: change.Insert, After: row}
+	tests := []struct {
+		name string
+		pk   string
+		txn  *change.Txn
+		want string
+	}{
+		{"primary key in key order, quoted", PartitionKeyPrimaryKey, txn(insert, ""), `["s","t","x\",\"y",1]`},
+		{"delete keyed by the before image", PartitionKeyPrimaryKey,
+			txn(change.RowChange{Table: composite, Op: change.Delete, Before: change.Row{uint64(5), "k", nil}}, ""),
+			`["s","t","k",5]`},
+		{"no primary key hashes the row", PartitionKeyPrimaryKey,
+			txn(change.RowChange{Table: noKey, Op: change.Insert, After: change.Row{nil, change.Decimal("1.50")}}, ""),
+			hashKey(`["s","log",null,1.50]`)},
+		{"table", PartitionKeyTable, txn(insert, ""), "s.t"},
+		{"transaction by gtid", PartitionKeyTransaction, txn(insert, "0-1-9"), "src/0-1-9"},
+		{"transaction by position", PartitionKeyTransaction, txn(insert, ""), "src/bin.000002:77"},
+		{"constant", PartitionKeyConstant + "all", txn(insert, ""), "all"},
+		{"long key hashed", PartitionKeyPrimaryKey,
+			txn(change.RowChange{Table: composite, Op: change.Insert, After: change.Row{int64(1), strings.Repeat("é", 200), nil}}, ""),
+			hashKey(`["s","t","` + strings.Repeat("é", 200) + `",1]`)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := compileRoutes(&Options{Stream: "x", PartitionKey: tt.pk})[0]
+			require.Equal(t, tt.want, r.partitionKey(tt.txn, 0))
+		})
+	}
+	h := hashKey("k")
+	require.Len(t, h, 71)
+	require.True(t, strings.HasPrefix(h, "sha256:"))
+}
+
+func TestRoutesInheritAndMatchInOrder(t *testing.T) {
+	yes := true
+	o := &Options{Stream: "main", PartitionKey: PartitionKeyTable, Oversize: OversizeDropColumns, DropColumns: []string{"blob"},
+		Routes: []Route{
+			{Tables: "shop.orders", Stream: "orders", PartitionKey: PartitionKeyPrimaryKey, Aggregate: &yes, Oversize: OversizeFail},
+			{Tables: "shop.*", DropColumns: []string{}},
+			{Tables: "shop.never"},
+		}}
+	routes := compileRoutes(o)
+	orders := matchRoute(routes, "shop.orders")
+	require.Equal(t, &route{tables: "shop.orders", stream: "orders", keyKind: PartitionKeyPrimaryKey, aggregate: true,
+		oversize: OversizeFail, drop: []string{"blob"}, dms: dms.Options{PartitionKeyType: dms.PartitionKeyPrimaryKey}}, orders)
+	other := matchRoute(routes, "shop.never")
+	require.Equal(t, "shop.*", other.tables, "the first match wins")
+	require.Equal(t, "main", other.stream)
+	require.Equal(t, PartitionKeyTable, other.keyKind)
+	require.Equal(t, dms.PartitionKeySchemaTable, other.dms.PartitionKeyType)
+	require.Equal(t, OversizeDropColumns, other.oversize)
+	require.Empty(t, other.drop, "an empty list: the largest values first")
+	require.NotNil(t, other.drop)
+	def := matchRoute(routes, "app.users")
+	require.Empty(t, def.tables)
+	require.Equal(t, "main", def.stream)
+	require.Equal(t, []string{"blob"}, def.drop)
+}
+
+func TestOptionsValidate(t *testing.T) {
+	o := Options{Format: "xml", PartitionKey: "constant:", Oversize: "truncate", MaxBufferedBytes: 10,
+		Routes: []Route{{Tables: "[", PartitionKey: "row"}}}
+	err := o.validate()
+	require.EqualError(t, err, strings.Join([]string{
+		"Region is required",
+		`Format is "xml", want native or dms`,
+		`PartitionKey is "constant:", want primary_key, table, transaction or constant:VALUE`,
+		`Oversize is "truncate", want fail or drop_columns`,
+		`Routes[0].Tables "[": syntax error in pattern`,
+		"Routes[0].Stream is required without Stream",
+		`Routes[0].PartitionKey is "row", want primary_key, table, transaction or constant:VALUE`,
+		"MaxBufferedBytes is 10, want at least 1048576",
+	}, "\n"))
+	o = Options{Region: "r"}
+	o.ensureDefaults()
+	require.EqualError(t, o.validate(), "Stream or Routes is required")
+}

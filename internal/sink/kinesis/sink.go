@@ -1,0 +1,360 @@
+package kinesis
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/envelope"
+)
+
+// ErrClosed is returned by Apply and Flush after Close.
+var ErrClosed = errors.New("kinesis sink closed")
+
+// maxKeptScratch is the largest encoding buffer kept between changes.
+const maxKeptScratch = 2 * MaxRecordBytes
+
+// Sink sends every row change to Kinesis Data Streams (see the package doc).
+type Sink struct {
+	opts   Options
+	log    *slog.Logger
+	api    PutRecordsAPI
+	enc    *encoder
+	routes []*route
+	// byTable caches the route of each "schema.table".
+	byTable sync.Map
+	// closeIdle closes the idle connections of the client the sink built.
+	closeIdle func()
+
+	sent, retried, failed atomic.Uint64
+
+	wake chan struct{}
+	stop context.CancelFunc
+	wg   sync.WaitGroup // the dispatcher and the calls in flight
+	once sync.Once
+
+	mu struct {
+		sync.Mutex
+		streams map[string]*streamQueue
+		retries retryHeap
+		// nextID is the id of the last record queued; acked the highest id
+		// up to which every record is acknowledged or recorded as failed;
+		// done the ids above acked already settled.
+		nextID, acked uint64
+		done          map[uint64]struct{}
+		// unacked counts the bytes of records not yet acknowledged.
+		unacked int64
+		// progress is closed and replaced whenever records settle or the
+		// sink stops, waking Flush and a blocked Apply.
+		progress chan struct{}
+		flushers int
+		inFlight int
+		// After a call fails as a whole, no call starts before pauseUntil.
+		callFailures int
+		pauseUntil   time.Time
+		// rows counts the changes of each source's current transaction
+		// in earlier parts, for the row index across parts.
+		rows   map[string]txnRows
+		err    error
+		closed bool
+	}
+}
+
+// txnRows is how many changes of transaction seq were applied.
+type txnRows struct {
+	seq uint64
+	n   int
+}
+
+// New checks opts, builds the Kinesis client (unless opts.Client is set)
+// and starts sending.
+func New(ctx context.Context, opts Options) (*Sink, error) {
+	opts.ensureDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("configuring kinesis sink: %w", err)
+	}
+	s := &Sink{opts: opts, log: opts.Logger.With("sink", "kinesis"), api: opts.Client,
+		enc: newEncoder(opts.Format), routes: compileRoutes(&opts), closeIdle: func() {},
+		wake: make(chan struct{}, 1)}
+	if s.api == nil {
+		api, closeIdle, err := newClient(ctx, &opts)
+		if err != nil {
+			return nil, err
+		}
+		s.api, s.closeIdle = api, closeIdle
+	}
+	s.mu.streams = map[string]*streamQueue{}
+	s.mu.done = map[uint64]struct{}{}
+	s.mu.progress = make(chan struct{})
+	s.mu.rows = map[string]txnRows{}
+	dctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	s.wg.Add(1)
+	go s.run(dctx)
+	s.log.Info("kinesis sink opened", "stream", opts.Stream, "routes", len(opts.Routes), "format", opts.Format)
+	return s, nil
+}
+
+// Sent returns the number of changes Kinesis acknowledged since New.
+func (s *Sink) Sent() uint64 { return s.sent.Load() }
+
+// Retried returns the number of Kinesis records sent again after a failure.
+func (s *Sink) Retried() uint64 { return s.retried.Load() }
+
+// Failed returns the number of changes recorded in the failed store.
+func (s *Sink) Failed() uint64 { return s.failed.Load() }
+
+// Apply queues one record per row change of txn. It returns before Kinesis
+// acknowledged them, and blocks while more than MaxBufferedBytes are
+// unacknowledged. It is safe for concurrent use.
+func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Check the whole part first so a malformed change queues nothing.
+	for i := range txn.Changes {
+		if err := envelope.Check(&txn.Changes[i]); err != nil {
+			return fmt.Errorf("encoding change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
+		}
+	}
+	first, err := s.startPart(txn)
+	if err != nil {
+		return err
+	}
+	var scratch []byte
+	for i := range txn.Changes {
+		r := s.route(txn.Changes[i].Table)
+		if r.stream == "" {
+			continue
+		}
+		pk := r.partitionKey(txn, i)
+		scratch = s.enc.appendRecord(scratch[:0], txn, i, first+i, r)
+		data := scratch
+		if len(data)+len(pk) > MaxRecordBytes {
+			var fits bool
+			if r.oversize == OversizeDropColumns {
+				data, fits = s.enc.shrink(nil, txn, i, first+i, r, len(pk), len(data))
+			}
+			if !fits {
+				msg := fmt.Sprintf("record of %d bytes exceeds Kinesis's 1 MiB", len(scratch)+len(pk))
+				if err := s.recordFailed(originOf(txn, i, true), r.stream, msg); err != nil {
+					s.mu.Lock()
+					s.haltLocked(err)
+					s.mu.Unlock()
+					return err
+				}
+				scratch = nil
+				continue
+			}
+			s.log.Warn("sending oversize change with column values replaced by markers",
+				"table", txn.Changes[i].Table.QualifiedName(), "stream", r.stream, "source", txn.Source,
+				"bytes", len(scratch)+len(pk), "sent_bytes", len(data)+len(pk))
+		}
+		rec := &record{data: bytes.Clone(data), size: len(data) + len(pk), aggregate: r.aggregate,
+			origin: originOf(txn, i, false)}
+		if cap(scratch) > maxKeptScratch {
+			scratch = nil
+		}
+		if err := s.enqueue(ctx, r.stream, pk, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// originOf describes txn.Changes[i] for the failed store: the key is what
+// the envelope's key holds, the whole image without a primary key. A
+// queued record keeps its origin until acknowledged, so there it takes
+// only primary key values (image false): a row of a table without one may
+// be large.
+func originOf(txn *change.Txn, i int, image bool) origin {
+	c := &txn.Changes[i]
+	o := origin{source: txn.Source, gtid: txn.GTID, table: c.Table.QualifiedName(), op: c.Op.String(), pos: txn.Begin}
+	if txn.Last {
+		o.pos = txn.End
+	}
+	if len(c.Table.PrimaryKey) > 0 {
+		o.key = c.Key(c.Image())
+	} else if image {
+		o.key = c.Image()
+	}
+	return o
+}
+
+// startPart returns the row index of txn's first change: the number of
+// changes applied by the earlier parts of the same transaction.
+func (s *Sink) startPart(txn *change.Txn) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.usableLocked(); err != nil {
+		return 0, err
+	}
+	first := 0
+	if r, ok := s.mu.rows[txn.Source]; ok && r.seq == txn.Seq && txn.Part > 0 {
+		first = r.n
+	}
+	if txn.Last {
+		delete(s.mu.rows, txn.Source)
+	} else {
+		s.mu.rows[txn.Source] = txnRows{seq: txn.Seq, n: first + len(txn.Changes)}
+	}
+	return first, nil
+}
+
+// route returns the route of table, caching it.
+func (s *Sink) route(t *change.Table) *route {
+	name := t.QualifiedName()
+	if r, ok := s.byTable.Load(name); ok {
+		return r.(*route)
+	}
+	r := matchRoute(s.routes, name)
+	if _, loaded := s.byTable.LoadOrStore(name, r); !loaded && r.stream == "" {
+		s.log.Info("not sending changes of a table no route matches (the sink has no stream)", "table", name)
+	}
+	return r
+}
+
+// enqueue queues rec once no more than MaxBufferedBytes are unacknowledged.
+func (s *Sink) enqueue(ctx context.Context, stream, pk string, rec *record) error {
+	s.mu.Lock()
+	for s.mu.unacked > s.opts.MaxBufferedBytes {
+		if err := s.usableLocked(); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		ch := s.mu.progress
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+		s.mu.Lock()
+	}
+	defer s.mu.Unlock()
+	if err := s.usableLocked(); err != nil {
+		return err
+	}
+	rec.queued = time.Now()
+	s.addLocked(stream, pk, rec)
+	s.signal()
+	return nil
+}
+
+// Flush returns once Kinesis acknowledged every record queued before the
+// call (or the change was recorded as failed). It returns the sink's error
+// if it stopped, and ctx's if ctx ends first.
+func (s *Sink) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	target := s.mu.nextID
+	s.mu.flushers++
+	defer func() { s.mu.flushers-- }()
+	s.signal()
+	for {
+		if err := s.usableLocked(); err != nil {
+			return err
+		}
+		if s.mu.acked >= target {
+			return nil
+		}
+		ch := s.mu.progress
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			s.mu.Lock()
+			return fmt.Errorf("flushing kinesis sink with %d records unacknowledged: %w",
+				s.mu.nextID-s.mu.acked-uint64(len(s.mu.done)), ctx.Err())
+		case <-ch:
+		}
+		s.mu.Lock()
+	}
+}
+
+// Close stops sending and releases the client. Records not yet
+// acknowledged are dropped; the checkpoint has not passed them, so they
+// are sent again after a restart.
+func (s *Sink) Close() error {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.mu.closed = true
+		pending := s.mu.nextID - s.mu.acked - uint64(len(s.mu.done))
+		s.broadcastLocked()
+		s.mu.Unlock()
+		s.stop()
+		s.wg.Wait()
+		s.closeIdle()
+		if pending > 0 {
+			s.log.Warn("kinesis sink closed with records unacknowledged", "records", pending)
+		}
+	})
+	return nil
+}
+
+// run starts calls whenever one is due and allowed, until ctx ends.
+func (s *Sink) run(ctx context.Context) {
+	defer s.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		now := time.Now()
+		s.promoteLocked(now)
+		for b := s.nextBatchLocked(now); b != nil; b = s.nextBatchLocked(now) {
+			s.mu.inFlight++
+			s.wg.Add(1)
+			go s.put(ctx, b)
+		}
+		next := s.nextWakeLocked()
+		s.mu.Unlock()
+		var tick <-chan time.Time
+		if !next.IsZero() {
+			timer.Reset(max(time.Until(next), 0))
+			tick = timer.C
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-tick:
+		}
+	}
+}
+
+// signal wakes the dispatcher.
+func (s *Sink) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// broadcastLocked wakes everything waiting for progress.
+func (s *Sink) broadcastLocked() {
+	close(s.mu.progress)
+	s.mu.progress = make(chan struct{})
+}
+
+// haltLocked stops the sink with err, the first error kept.
+func (s *Sink) haltLocked(err error) {
+	if s.mu.err != nil {
+		return
+	}
+	s.mu.err = err
+	s.log.Error("kinesis sink stopped", "error", err)
+	s.broadcastLocked()
+}
+
+// usableLocked returns why the sink cannot take more work, or nil.
+func (s *Sink) usableLocked() error {
+	if s.mu.closed {
+		return ErrClosed
+	}
+	return s.mu.err
+}
