@@ -1,52 +1,17 @@
 package dms
 
 import (
-	"encoding/base64"
-	"fmt"
-	"math"
-	"strconv"
-
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/envelope"
 )
 
-// appendValue appends v as JSON: as the envelope does, except DECIMAL (see
-// appendDecimal). Types outside change's value representation are written
-// as their fmt text so the output stays valid.
+// appendValue appends v as JSON: as the envelope does, except DECIMAL,
+// which DMS consumers read as a number (see appendDecimal).
 func appendValue(dst []byte, v change.Value) []byte {
-	if out, ok := appendKnown(dst, v); ok {
-		return out
+	if d, ok := v.(change.Decimal); ok {
+		return appendDecimal(dst, string(d))
 	}
-	return appendString(dst, fmt.Sprint(v))
-}
-
-// appendKnown appends v when its dynamic type is one that a column Kind
-// decodes to, and reports whether it was.
-func appendKnown(dst []byte, v change.Value) ([]byte, bool) {
-	switch v := v.(type) {
-	case nil:
-		return append(dst, "null"...), true
-	case int64:
-		return strconv.AppendInt(dst, v, 10), true
-	case uint64:
-		return strconv.AppendUint(dst, v, 10), true
-	case float32:
-		return appendFloat(dst, float64(v), 32), true
-	case float64:
-		return appendFloat(dst, v, 64), true
-	case string:
-		return appendString(dst, v), true
-	case change.Decimal:
-		return appendDecimal(dst, string(v)), true
-	case change.Temporal:
-		return appendString(dst, string(v)), true
-	case change.JSON:
-		return appendString(dst, string(v)), true
-	case []byte:
-		dst = append(dst, '"')
-		dst = base64.StdEncoding.AppendEncode(dst, v)
-		return append(dst, '"'), true
-	}
-	return dst, false
+	return envelope.AppendValue(dst, v)
 }
 
 // appendDecimal appends a DECIMAL as a JSON number with exactly the
@@ -102,16 +67,4 @@ func digits(s string, i int) int {
 		i++
 	}
 	return i
-}
-
-// appendFloat appends the shortest text that parses back to f at the given
-// bit size. MySQL cannot store NaN or infinities; should one appear it
-// becomes the string "NaN", "+Inf" or "-Inf", as in the envelope.
-func appendFloat(dst []byte, f float64, bits int) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		dst = append(dst, '"')
-		dst = strconv.AppendFloat(dst, f, 'g', -1, bits)
-		return append(dst, '"')
-	}
-	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 )
@@ -59,3 +60,14 @@ func appendFloat(dst []byte, f float64, bits int) []byte {
 	}
 	return strconv.AppendFloat(dst, f, 'g', -1, bits)
 }
+
+// AppendValue appends v as the envelope writes a column value, for other
+// formats that must encode values the same way.
+func AppendValue(dst []byte, v change.Value) []byte { return appendValue(dst, v) }
+
+// AppendString appends s as a JSON string, as the envelope writes strings.
+func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }
+
+// AppendTime appends t in UTC with microseconds and a Z, as a JSON string,
+// as the envelope writes commit times.
+func AppendTime(dst []byte, t time.Time) []byte { return appendTime(dst, t) }
