@@ -161,45 +161,28 @@ func (d *decoder) lookup(n *yaml.Node, path string) *lookupSpec {
 // lookupColumns decodes the columns of a lookup: target column -> looked-up
 // column, or -> {json_array: column, order_by: [columns]}.
 func (d *decoder) lookupColumns(n *yaml.Node, path string) []lookupColumn {
-	if n.Kind != yaml.MappingNode {
-		d.add(n, path, "must be a mapping of target columns to looked-up columns")
-		return nil
-	}
 	var out []lookupColumn
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
-		if k.Kind != yaml.ScalarNode || k.Value == "" || k.ShortTag() == "!!null" {
-			d.add(k, path, "column names must be non-empty strings")
-			continue
-		}
-		p := join(path, k.Value)
-		if seen[k.Value] {
-			d.add(k, p, "duplicate key")
-			continue
-		}
-		seen[k.Value] = true
-		lc := lookupColumn{path: p, name: scalar{value: k.Value, node: k, pos: at(k)}}
-		if v.Kind == yaml.MappingNode {
-			lc.array = true
-			var cs *scalar
-			var order []scalar
-			if !d.fields(v, p, nil, map[string]func(*yaml.Node){
-				"json_array": func(v *yaml.Node) { cs = d.str(v, join(p, "json_array")) },
-				"order_by":   func(v *yaml.Node) { order = d.names(v, join(p, "order_by")) },
-			}) {
-				continue
+	d.columnMap(n, path, "must be a mapping of target columns to looked-up columns", func(name scalar, v *yaml.Node, p string) {
+		lc := lookupColumn{path: p, name: name}
+		if v.Kind != yaml.MappingNode {
+			if lc.column = d.str(v, p); lc.column != nil {
+				out = append(out, lc)
 			}
-			if cs == nil {
-				d.add(v, p, "json_array: is required")
-				continue
-			}
-			lc.column, lc.orderBy = cs, order
-		} else if lc.column = d.str(v, p); lc.column == nil {
-			continue
+			return
+		}
+		lc.array = true
+		if !d.fields(v, p, nil, map[string]func(*yaml.Node){
+			"json_array": func(v *yaml.Node) { lc.column = d.str(v, join(p, "json_array")) },
+			"order_by":   func(v *yaml.Node) { lc.orderBy = d.names(v, join(p, "order_by")) },
+		}) {
+			return
+		}
+		if lc.column == nil {
+			d.add(v, p, "json_array: is required")
+			return
 		}
 		out = append(out, lc)
-	}
+	})
 	return out
 }
 
@@ -310,11 +293,23 @@ func (d *decoder) names(n *yaml.Node, path string) []scalar {
 
 // entries decodes a mapping of names to expressions, in file order.
 func (d *decoder) entries(n *yaml.Node, path string) []entry {
-	if n.Kind != yaml.MappingNode {
-		d.add(n, path, "must be a mapping of column names to expressions")
-		return nil
-	}
 	var out []entry
+	d.columnMap(n, path, "must be a mapping of column names to expressions", func(name scalar, v *yaml.Node, p string) {
+		if e := d.expr(v, p); e != nil {
+			out = append(out, entry{path: p, name: name, expr: *e})
+		}
+	})
+	return out
+}
+
+// columnMap walks a mapping keyed by column names in file order, reporting
+// keys that are not non-empty names and repeated keys, and calls fn with
+// each good key, its value and its key path.
+func (d *decoder) columnMap(n *yaml.Node, path, notMapping string, fn func(name scalar, v *yaml.Node, p string)) {
+	if n.Kind != yaml.MappingNode {
+		d.add(n, path, "%s", notMapping)
+		return
+	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := resolve(n.Content[i]), resolve(n.Content[i+1])
@@ -328,11 +323,6 @@ func (d *decoder) entries(n *yaml.Node, path string) []entry {
 			continue
 		}
 		seen[k.Value] = true
-		e := d.expr(v, p)
-		if e == nil {
-			continue
-		}
-		out = append(out, entry{path: p, name: scalar{value: k.Value, node: k, pos: at(k)}, expr: *e})
+		fn(scalar{value: k.Value, node: k, pos: at(k)}, v, p)
 	}
-	return out
 }
