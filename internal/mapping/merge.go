@@ -124,6 +124,16 @@ func (c *contributor) keyProgram(col string) *program {
 // source pairs with: the driving contributor reading the same source, else
 // the only one.
 func (t *target) driverFor(source string) *contributor {
+	if d, ok := t.pairs.Load(source); ok {
+		return d.(*contributor)
+	}
+	d := t.findDriver(source)
+	t.pairs.Store(source, d)
+	return d
+}
+
+// findDriver is driverFor without the cache.
+func (t *target) findDriver(source string) *contributor {
 	for _, d := range t.drivers {
 		if ok, _ := path.Match(d.sourcePat, source); ok {
 			return d
@@ -200,11 +210,22 @@ func (c *contributor) complete(t *change.Table, row change.Row) ([]change.Value,
 	return vals, true, nil
 }
 
-// pending returns the lookups that complete an Upsert of a driving row of
-// d from source: each paired contributor's completion and each lookup.
-func (d *contributor) pending(im *image, source string, cols []string, vals []change.Value) []change.Pending {
+// completion is a contributor that completes a driving row, and the
+// source its rows are read on.
+type completion struct {
+	ct     *contributor
+	source string
+}
+
+// completions returns the contributors that complete d's rows of source,
+// computed once per source: matching patterns on every change would cost
+// more than the rest of the work.
+func (d *contributor) completions(source string) []completion {
+	if cs, ok := d.completing.Load(source); ok {
+		return cs.([]completion)
+	}
 	t := d.target
-	var out []change.Pending
+	var cs []completion
 	for _, ct := range t.contributors {
 		if ct.driving || ct.completion == nil {
 			continue
@@ -212,17 +233,30 @@ func (d *contributor) pending(im *image, source string, cols []string, vals []ch
 		src := source
 		if ok, _ := path.Match(ct.sourcePat, source); !ok {
 			src = literal(ct.sourcePat)
-			if src == "" || t.driverFor(src) != d {
+			if src == "" {
 				continue
 			}
-		} else if t.driverFor(source) != d {
-			continue
 		}
+		if t.driverFor(src) == d {
+			cs = append(cs, completion{ct, src})
+		}
+	}
+	d.completing.Store(source, cs)
+	return cs
+}
+
+// pending returns the lookups that complete an Upsert of a driving row of
+// d from source: each paired contributor's completion and each lookup.
+func (d *contributor) pending(im *image, source string, cols []string, vals []change.Value) []change.Pending {
+	t := d.target
+	var out []change.Pending
+	for _, c := range d.completions(source) {
+		ct := c.ct
 		params := make([]change.Value, len(ct.join))
 		for i, j := range ct.join {
 			params[i] = im.ref(j.driving)
 		}
-		out = append(out, change.Pending{Lookup: ct.completion, Source: src, Params: params})
+		out = append(out, change.Pending{Lookup: ct.completion, Source: c.source, Params: params})
 	}
 	for _, l := range t.lookups {
 		params := make([]change.Value, len(l.matchTarget))

@@ -40,6 +40,8 @@ type target struct {
 	// drivers are the driving contributors, in file order.
 	drivers []*contributor
 	lookups []*lookupDef
+	// pairs caches driverFor by source name.
+	pairs sync.Map
 }
 
 // contributor is one compiled source entry of a mapping.
@@ -70,6 +72,8 @@ type contributor struct {
 	// synth is a driving contributor's binding to a row of its refs alone,
 	// for computing keys from joined values.
 	synth atomic.Pointer[binding]
+	// completing caches completions by source name (driving only).
+	completing sync.Map
 	// refs lists every source column the expressions name, sorted.
 	refs []string
 	// last caches the binding to the most recent source table.
