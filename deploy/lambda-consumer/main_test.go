@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/dms"
+	"github.com/tributary-cdc/tributary/internal/envelope"
+)
+
+// The test records are written by the real encoders, so the example is
+// checked against the format the sink sends.
+
+var orders = &change.Table{
+	Schema: "shop", Name: "orders",
+	Columns: []change.Column{
+		{Name: "id", Kind: change.KindInt},
+		{Name: "amount", Kind: change.KindDecimal},
+		{Name: "note", Kind: change.KindString, Charset: "utf8mb4"},
+	},
+	PrimaryKey: []int{0},
+}
+
+func insert(id int64) change.RowChange {
+	return change.RowChange{Table: orders, Op: change.Insert,
+		After: change.Row{id, change.Decimal("9.50"), "secret note"}}
+}
+
+// txn is a transaction of changes; an empty gtid leaves the source without
+// GTIDs, so changes are told apart by binlog position.
+func txn(gtid string, pos uint32, changes ...change.RowChange) *change.Txn {
+	return &change.Txn{
+		Source: "eu", Seq: 1, Last: true, GTID: gtid,
+		CommitTime: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC),
+		Begin:      change.Position{Flavor: change.MariaDB, File: "mysql-bin.000001", Pos: pos},
+		Changes:    changes,
+	}
+}
+
+// lines returns the native records of every change of t.
+func lines(t *change.Txn) [][]byte {
+	out := make([][]byte, len(t.Changes))
+	for i := range t.Changes {
+		out[i] = envelope.Append(nil, t, i, i)
+	}
+	return out
+}
+
+// record is one Kinesis record holding the lines, aggregated when there are
+// several.
+func record(seq string, lines ...[]byte) events.KinesisEventRecord {
+	return events.KinesisEventRecord{Kinesis: events.KinesisRecord{
+		SequenceNumber: seq, PartitionKey: "k", Data: bytes.Join(lines, []byte{'\n'}),
+	}}
+}
+
+func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestHandle(t *testing.T) {
+	one := lines(txn("0-1-10", 100, insert(1), insert(2), insert(3), insert(4)))
+	dmsRecord := dms.Append(nil, txn("0-1-11", 200, insert(5)), 0, 0, dms.Options{})
+	noGTID := func(pos uint32) []byte { return lines(txn("", pos, insert(1)))[0] }
+	tests := []struct {
+		name         string
+		records      []events.KinesisEventRecord
+		failID       string // the key id whose apply fails
+		wantCalls    []string
+		wantFailures []string
+	}{
+		{name: "all ok",
+			records:   []events.KinesisEventRecord{record("s1", one[0]), record("s2", one[1]), record("s3", one[2])},
+			wantCalls: []string{"insert 1", "insert 2", "insert 3"}},
+		{name: "failure in the middle stops the batch", failID: "2",
+			records:      []events.KinesisEventRecord{record("s1", one[0]), record("s2", one[1]), record("s3", one[2])},
+			wantCalls:    []string{"insert 1", "insert 2"},
+			wantFailures: []string{"s2"}},
+		{name: "aggregated record",
+			records:   []events.KinesisEventRecord{record("s1", one[0], one[1], one[2]), record("s2", one[3])},
+			wantCalls: []string{"insert 1", "insert 2", "insert 3", "insert 4"}},
+		{name: "failing line of an aggregated record", failID: "2",
+			records:      []events.KinesisEventRecord{record("s1", one[0], one[1], one[2]), record("s2", one[3])},
+			wantCalls:    []string{"insert 1", "insert 2"},
+			wantFailures: []string{"s1"}},
+		{name: "malformed record",
+			records:      []events.KinesisEventRecord{record("s1", one[0]), record("s2", []byte(`{"op":"insert"`)), record("s3", one[2])},
+			wantCalls:    []string{"insert 1"},
+			wantFailures: []string{"s2"}},
+		{name: "malformed line of an aggregated record",
+			records:      []events.KinesisEventRecord{record("s1", one[0], []byte(`{"op":"upsert"}`), one[2])},
+			wantCalls:    []string{"insert 1"},
+			wantFailures: []string{"s1"}},
+		{name: "trailing newline is an empty line",
+			records:      []events.KinesisEventRecord{record("s1", one[0], nil)},
+			wantCalls:    []string{"insert 1"},
+			wantFailures: []string{"s1"}},
+		{name: "data after the object",
+			records:      []events.KinesisEventRecord{record("s1", append(bytes.Clone(one[0]), " {}"...))},
+			wantFailures: []string{"s1"}},
+		{name: "empty record",
+			records:      []events.KinesisEventRecord{record("s1")},
+			wantFailures: []string{"s1"}},
+		{name: "repeats are skipped",
+			records: []events.KinesisEventRecord{record("s1", one[0], one[1]), record("s2", one[1]),
+				record("s3", one[0], one[2])},
+			wantCalls: []string{"insert 1", "insert 2", "insert 3"}},
+		{name: "a change that failed is not a repeat", failID: "2",
+			records:      []events.KinesisEventRecord{record("s1", one[1]), record("s2", one[1])},
+			wantCalls:    []string{"insert 2"},
+			wantFailures: []string{"s1"}},
+		{name: "without GTIDs the binlog position tells changes apart",
+			records:   []events.KinesisEventRecord{record("s1", noGTID(100)), record("s2", noGTID(300)), record("s3", noGTID(100))},
+			wantCalls: []string{"insert 1", "insert 1"}},
+		{name: "dms record is logged, not applied",
+			records:   []events.KinesisEventRecord{record("s1", one[0]), record("s2", dmsRecord), record("s3", one[1])},
+			wantCalls: []string{"insert 1", "insert 2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls []string
+			c := &consumer{log: quiet(), apply: func(_ context.Context, ch *Change) error {
+				id := ch.Key["id"].(json.Number).String()
+				calls = append(calls, ch.Op+" "+id)
+				if id == tt.failID {
+					return errors.New("target unavailable")
+				}
+				return nil
+			}}
+			resp, err := c.handle(t.Context(), events.KinesisEvent{Records: tt.records})
+			require.NoError(t, err)
+			var failures []string
+			for _, f := range resp.BatchItemFailures {
+				failures = append(failures, f.ItemIdentifier)
+			}
+			require.Equal(t, tt.wantFailures, failures)
+			require.Equal(t, tt.wantCalls, calls)
+		})
+	}
+}
+
+func TestHandleCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	c := &consumer{log: quiet(), apply: func(context.Context, *Change) error {
+		t.Fatal("applied after the context ended")
+		return nil
+	}}
+	one := lines(txn("0-1-10", 100, insert(1)))
+	resp, err := c.handle(ctx, events.KinesisEvent{Records: []events.KinesisEventRecord{record("s1", one[0])}})
+	require.NoError(t, err)
+	require.Equal(t, []events.KinesisBatchItemFailure{{ItemIdentifier: "s1"}}, resp.BatchItemFailures)
+}
+
+// TestInvokeJSON invokes the handler as lambda.Start does, with the event
+// JSON Lambda sends (data in base64) and the response JSON Lambda reads.
+func TestInvokeJSON(t *testing.T) {
+	data, err := json.Marshal(bytes.Join(lines(txn("0-1-10", 100, insert(1), insert(2))), []byte{'\n'}))
+	require.NoError(t, err)
+	event := `{"Records":[
+		{"eventSource":"aws:kinesis","kinesis":{"partitionKey":"k","sequenceNumber":"s1","data":` + string(data) + `}},
+		{"eventSource":"aws:kinesis","kinesis":{"partitionKey":"k","sequenceNumber":"s2","data":"bm90IGpzb24="}}]}`
+	var calls int
+	c := &consumer{log: quiet(), apply: func(context.Context, *Change) error { calls++; return nil }}
+	out, err := lambda.NewHandler(c.handle).Invoke(t.Context(), []byte(event))
+	require.NoError(t, err)
+	require.JSONEq(t, `{"batchItemFailures":[{"itemIdentifier":"s2"}]}`, string(out))
+	require.Equal(t, 2, calls)
+}
+
+// TestDefaultApplyLogsNoValues runs the handler as main does.
+func TestDefaultApplyLogsNoValues(t *testing.T) {
+	var buf bytes.Buffer
+	c := &consumer{log: slog.New(slog.NewJSONHandler(&buf, nil))}
+	resp, err := c.handle(t.Context(), events.KinesisEvent{Records: []events.KinesisEventRecord{
+		record("s1", lines(txn("0-1-10", 100, insert(7)))...),
+	}})
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	out := buf.String()
+	require.Contains(t, out, `"op":"insert","table":"shop.orders","key_columns":1,"change":"eu/0-1-10/0"`)
+	require.NotContains(t, out, `"id":7`)
+	require.NotContains(t, out, "secret note")
+	require.NotContains(t, out, "9.50")
+}
+
+// TestDecodeMatchesEnvelope checks the example's own Change against the
+// envelope package's decoder on every line of its golden file, which covers
+// every column kind, updates, deletes and tables without a primary key.
+func TestDecodeMatchesEnvelope(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "internal", "envelope", "testdata", "golden.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		want, err := envelope.Decode(sc.Bytes())
+		require.NoError(t, err)
+		got, err := decodeLine(sc.Bytes())
+		require.NoError(t, err, "line %d", n)
+		require.Nil(t, got.Metadata)
+		ch := got.Change
+		require.Equal(t, want.Source, ch.Source)
+		require.Equal(t, want.Schema, ch.Schema)
+		require.Equal(t, want.Table, ch.Table)
+		require.Equal(t, want.Op, ch.Op)
+		require.Equal(t, map[string]any(want.Key), ch.Key)
+		require.Equal(t, map[string]any(want.Before), ch.Before)
+		require.Equal(t, map[string]any(want.After), ch.After)
+		require.Equal(t, want.Changed, ch.Changed)
+		require.True(t, want.CommitTime.Equal(ch.CommitTime))
+		require.Equal(t, want.GTID, ch.GTID)
+		require.Equal(t, want.Binlog.File, ch.Binlog.File)
+		require.Equal(t, want.Binlog.Pos, ch.Binlog.Pos)
+		require.Equal(t, want.Row, ch.Row)
+	}
+	require.NoError(t, sc.Err())
+	require.Positive(t, n)
+}
