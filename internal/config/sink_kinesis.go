@@ -40,8 +40,10 @@ type KinesisSink struct {
 	// Stream receives the tables no route matches; without it they are
 	// not sent. Either Stream or Routes is required.
 	Stream string `yaml:"stream"`
-	// PartitionKey is "primary_key" (default), "table", "transaction" or
-	// "constant:VALUE".
+	// PartitionKey is "primary_key" (default), "table", "transaction",
+	// "constant:VALUE" or "expression:EXPR" (expr-lang over the row's
+	// columns and meta.source, meta.schema, meta.table, meta.op, meta.gtid;
+	// compiled when the sink opens).
 	PartitionKey string `yaml:"partition_key"`
 	// Aggregate packs consecutive records of one partition key into one
 	// Kinesis record as JSON lines; worth it with coarse partition keys.
@@ -168,8 +170,9 @@ func checkKinesisRoute(key, partitionKey, oversize, effective string, drop []str
 	switch {
 	case partitionKey == "", partitionKey == "primary_key", partitionKey == "table", partitionKey == "transaction":
 	case strings.HasPrefix(partitionKey, "constant:") && len(partitionKey) > len("constant:"):
+	case strings.HasPrefix(partitionKey, "expression:") && len(partitionKey) > len("expression:"):
 	default:
-		p.at(key+".partition_key", "must be primary_key, table, transaction or constant:VALUE")
+		p.at(key+".partition_key", "must be primary_key, table, transaction, constant:VALUE or expression:EXPR")
 	}
 	switch oversize {
 	case "", "fail", "drop_columns":

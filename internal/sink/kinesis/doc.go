@@ -21,8 +21,15 @@
 //   - transaction: "source/GTID", or "source/file:pos" of the transaction's
 //     first event without GTIDs, so replays get the same key.
 //   - constant:VALUE: VALUE.
+//   - expression:EXPR: the text of an expr-lang expression (the language of
+//     the mappings) over the identifying image's columns by name and
+//     meta.source, meta.schema, meta.table, meta.op and meta.gtid; for
+//     example expression:meta.table + "/" + string(tenant_id). Numbers read
+//     in decimal, NULL as the empty key; now() is refused, since a replay
+//     must key a change as before. An expression that fails on a change
+//     stops the sink before any record of its transaction part is queued.
 //
-// A key longer than 256 bytes is replaced by "sha256:" and the lower-case
+// An empty key or one longer than 256 bytes is replaced by "sha256:" and the lower-case
 // hex SHA-256 of its UTF-8 bytes.
 //
 // # Order and delivery

@@ -24,12 +24,14 @@ const (
 	FormatDMS = "dms"
 )
 
-// Partition key kinds; PartitionKeyConstant is a prefix followed by the key.
+// Partition key kinds; PartitionKeyConstant is a prefix followed by the
+// key, PartitionKeyExpression one followed by an expression.
 const (
 	PartitionKeyPrimaryKey  = "primary_key"
 	PartitionKeyTable       = "table"
 	PartitionKeyTransaction = "transaction"
 	PartitionKeyConstant    = "constant:"
+	PartitionKeyExpression  = "expression:"
 )
 
 // Oversize policies for a record over MaxRecordBytes.
@@ -230,9 +232,14 @@ func checkPartitionKey(field, pk string) error {
 		return nil
 	case strings.HasPrefix(pk, PartitionKeyConstant) && len(pk) > len(PartitionKeyConstant):
 		return nil
+	case strings.HasPrefix(pk, PartitionKeyExpression):
+		if _, err := compileKeyExpr(strings.TrimPrefix(pk, PartitionKeyExpression)); err != nil {
+			return fmt.Errorf("%s: compiling the expression: %w", field, err)
+		}
+		return nil
 	}
-	return fmt.Errorf("%s is %q, want %s, %s, %s or %sVALUE", field, pk,
-		PartitionKeyPrimaryKey, PartitionKeyTable, PartitionKeyTransaction, PartitionKeyConstant)
+	return fmt.Errorf("%s is %q, want %s, %s, %s, %sVALUE or %sEXPRESSION", field, pk,
+		PartitionKeyPrimaryKey, PartitionKeyTable, PartitionKeyTransaction, PartitionKeyConstant, PartitionKeyExpression)
 }
 
 func checkOversize(field, policy string) error {

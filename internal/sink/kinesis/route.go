@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/expr-lang/expr/vm"
+
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/dms"
 )
@@ -20,6 +22,7 @@ type route struct {
 	stream    string // "" drops the changes (default route without Stream)
 	keyKind   string // a PartitionKey* constant; PartitionKeyConstant for constants
 	constant  string // the key of PartitionKeyConstant
+	expr      *vm.Program
 	aggregate bool
 	oversize  string
 	drop      []string // nil or empty: the largest values first
@@ -54,6 +57,10 @@ func compileRoutes(o *Options) []*route {
 		if v, ok := strings.CutPrefix(pk, PartitionKeyConstant); ok {
 			c.keyKind, c.constant = PartitionKeyConstant, v
 		}
+		if v, ok := strings.CutPrefix(pk, PartitionKeyExpression); ok {
+			c.keyKind = PartitionKeyExpression
+			c.expr, _ = compileKeyExpr(v) // validate reported errors
+		}
 		// The dms metadata only labels the record with its key's kind.
 		c.dms.PartitionKeyType = dms.PartitionKeyPrimaryKey
 		if c.keyKind == PartitionKeyTable {
@@ -75,7 +82,18 @@ func matchRoute(routes []*route, table string) *route {
 	return routes[len(routes)-1]
 }
 
-// partitionKey returns the partition key of txn.Changes[i] on r.
+// key returns the partition key of txn.Changes[i] on r; only an
+// expression can fail.
+func (r *route) key(txn *change.Txn, i int) (string, error) {
+	if r.keyKind != PartitionKeyExpression {
+		return r.partitionKey(txn, i), nil
+	}
+	key, err := r.exprKey(txn, i)
+	return fitKey(key), err
+}
+
+// partitionKey returns the partition key of txn.Changes[i] on r, whose key
+// is not an expression.
 //
 // primary_key is the quoted schema and table and the key values of the
 // identifying image, as a JSON-like array ["shop","orders",42]; a table
@@ -117,6 +135,12 @@ func (r *route) partitionKey(txn *change.Txn, i int) string {
 		}
 		key = string(append(b, ']'))
 	}
+	return fitKey(key)
+}
+
+// fitKey returns key, or hashKey of it when Kinesis would not take it:
+// longer than MaxPartitionKeyBytes, or empty.
+func fitKey(key string) string {
 	if len(key) > MaxPartitionKeyBytes || key == "" {
 		return hashKey(key)
 	}

@@ -38,6 +38,14 @@ func TestPartitionKey(t *testing.T) {
 		{"transaction by gtid", PartitionKeyTransaction, txn(insert, "0-1-9"), "src/0-1-9"},
 		{"transaction by position", PartitionKeyTransaction, txn(insert, ""), "src/bin.000002:77"},
 		{"constant", PartitionKeyConstant + "all", txn(insert, ""), "all"},
+		{"expression of columns and metadata", PartitionKeyExpression + `meta.source + "/" + string(a * 2) + "/" + meta.op`,
+			txn(insert, ""), "src/2/insert"},
+		{"expression of a delete reads the before image", PartitionKeyExpression + "a",
+			txn(change.RowChange{Table: composite, Op: change.Delete, Before: change.Row{uint64(5), "k", nil}}, ""), "5"},
+		{"expression on a null", PartitionKeyExpression + "c", txn(change.RowChange{Table: composite, Op: change.Insert,
+			After: change.Row{int64(1), "b", nil}}, ""), hashKey("")},
+		{"expression of a decimal", PartitionKeyExpression + `b + "!"`,
+			txn(change.RowChange{Table: composite, Op: change.Insert, After: change.Row{int64(1), change.Decimal("1.50"), nil}}, ""), "1.50!"},
 		{"long key hashed", PartitionKeyPrimaryKey,
 			txn(change.RowChange{Table: composite, Op: change.Insert, After: change.Row{int64(1), strings.Repeat("é", 200), nil}}, ""),
 			hashKey(`["s","t","` + strings.Repeat("é", 200) + `",1]`)},
@@ -45,9 +53,18 @@ func TestPartitionKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := compileRoutes(&Options{Stream: "x", PartitionKey: tt.pk})[0]
-			require.Equal(t, tt.want, r.partitionKey(tt.txn, 0))
+			key, err := r.key(tt.txn, 0)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, key)
 		})
 	}
+
+	r := compileRoutes(&Options{Stream: "x", PartitionKey: PartitionKeyExpression + "a + b"})[0]
+	_, err := r.key(txn(insert, ""), 0)
+	require.ErrorContains(t, err, "partition key expression of s.t: invalid operation")
+	r = compileRoutes(&Options{Stream: "x", PartitionKey: PartitionKeyExpression + "[a]"})[0]
+	_, err = r.key(txn(insert, ""), 0)
+	require.EqualError(t, err, "partition key expression of s.t: result of type []interface {}, want text or a number")
 	h := hashKey("k")
 	require.Len(t, h, 71)
 	require.True(t, strings.HasPrefix(h, "sha256:"))
@@ -81,16 +98,19 @@ func TestRoutesInheritAndMatchInOrder(t *testing.T) {
 
 func TestOptionsValidate(t *testing.T) {
 	o := Options{Format: "xml", PartitionKey: "constant:", Oversize: "truncate", MaxBufferedBytes: 10,
-		Routes: []Route{{Tables: "[", PartitionKey: "row"}}}
+		Routes: []Route{{Tables: "[", PartitionKey: "row"}, {Tables: "a.*", Stream: "s", PartitionKey: "expression:now()"},
+			{Tables: "b.*", Stream: "s", PartitionKey: "expression:(a"}}}
 	err := o.validate()
 	require.EqualError(t, err, strings.Join([]string{
 		"Region is required",
 		`Format is "xml", want native or dms`,
-		`PartitionKey is "constant:", want primary_key, table, transaction or constant:VALUE`,
+		`PartitionKey is "constant:", want primary_key, table, transaction, constant:VALUE or expression:EXPRESSION`,
 		`Oversize is "truncate", want fail or drop_columns`,
 		`Routes[0].Tables "[": syntax error in pattern`,
 		"Routes[0].Stream is required without Stream",
-		`Routes[0].PartitionKey is "row", want primary_key, table, transaction or constant:VALUE`,
+		`Routes[0].PartitionKey is "row", want primary_key, table, transaction, constant:VALUE or expression:EXPRESSION`,
+		"Routes[1].PartitionKey: compiling the expression: now() is not allowed: a replayed change must get the same key",
+		"Routes[2].PartitionKey: compiling the expression: unexpected token EOF at column 2",
 		"MaxBufferedBytes is 10, want at least 1048576",
 	}, "\n"))
 	o = Options{Region: "r"}

@@ -117,10 +117,20 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Check the whole part first so a malformed change queues nothing.
+	// Check the whole part and key it first, so a malformed change or a
+	// failing key expression queues nothing.
+	keys := make([]string, len(txn.Changes))
 	for i := range txn.Changes {
 		if err := envelope.Check(&txn.Changes[i]); err != nil {
 			return fmt.Errorf("encoding change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
+		}
+		r := s.route(txn.Changes[i].Table)
+		if r.stream == "" {
+			continue
+		}
+		var err error
+		if keys[i], err = r.key(txn, i); err != nil {
+			return fmt.Errorf("change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
 		}
 	}
 	first, err := s.startPart(txn)
@@ -133,7 +143,7 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		if r.stream == "" {
 			continue
 		}
-		pk := r.partitionKey(txn, i)
+		pk := keys[i]
 		scratch = s.enc.appendRecord(scratch[:0], txn, i, first+i, r)
 		data := scratch
 		if len(data)+len(pk) > MaxRecordBytes {
