@@ -95,7 +95,7 @@ sources:
     table: bench.sbtest1
     all_columns: true
 `), 0o600))
-	addr := freeAddr(tb)
+	addr := testenv.FreeAddr(tb)
 	cfg := filepath.Join(dir, "tributary.yaml")
 	require.NoError(tb, os.WriteFile(cfg, []byte(fmt.Sprintf(`log:
   level: warn

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -151,7 +150,7 @@ sinks:
     type: jsonl
     jsonl:
       path: %s
-`, filepath.Join(dir, "pebble"), interval, freeAddr(tb), s.Port, out)
+`, filepath.Join(dir, "pebble"), interval, testenv.FreeAddr(tb), s.Port, out)
 	path := filepath.Join(dir, "tributary.yaml")
 	require.NoError(tb, os.WriteFile(path, []byte(cfg), 0o600))
 	return path
@@ -164,13 +163,6 @@ func waitCaughtUp(bin, cfg string, timeout time.Duration) error {
 		return fmt.Errorf("tributary status: %w: %s", err, out)
 	}
 	return nil
-}
-
-func freeAddr(tb testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(tb, err)
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // httpAddr returns the http.listen address of a config written by writeConfig.

@@ -61,7 +61,7 @@ func migratedTarget(tb testing.TB, serverID int) *testenv.Server {
 func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []string, dst *testenv.Server) drainResult {
 	dir := tb.TempDir()
 	var cfg strings.Builder
-	addr := freeAddr(tb)
+	addr := testenv.FreeAddr(tb)
 	fmt.Fprintf(&cfg, "log:\n  level: warn\npebble:\n  dir: %s\ncheckpoint:\n  interval: 100ms\nhttp:\n  listen: %s\nmappings:\n",
 		filepath.Join(dir, "pebble"), addr)
 	for i, m := range mappings {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,10 +26,7 @@ import (
 func writeConfig(t *testing.T, dir string, servers map[string]*testenv.Server) (string, string) {
 	t.Helper()
 	out := filepath.Join(dir, "changes.jsonl")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
+	addr := testenv.FreeAddr(t)
 	var b strings.Builder
 	fmt.Fprintf(&b, "pebble:\n  dir: %s\ncheckpoint:\n  interval: 100ms\nhttp:\n  listen: %s\nsources:\n", filepath.Join(dir, "pebble"), addr)
 	id := 5000

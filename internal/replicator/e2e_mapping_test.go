@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +27,8 @@ import (
 type demoCluster struct {
 	accounts, accounts2, recipes, target *testenv.Server
 	dir, cfg                             string
+	// stderr is the running service's, for failure messages.
+	stderr *logBuffer
 }
 
 func startDemoCluster(t *testing.T) *demoCluster {
@@ -77,7 +78,7 @@ sinks:
     type: mysql
     mysql:
       dsn: "%s"
-`, filepath.Join(d.dir, "pebble"), freeListenAddr(t), mappings, d.accounts.Port, d.accounts2.Port, d.recipes.Port, d.target.DSN("root", "", "global"))
+`, filepath.Join(d.dir, "pebble"), testenv.FreeAddr(t), mappings, d.accounts.Port, d.accounts2.Port, d.recipes.Port, d.target.DSN("root", "", "global"))
 	d.cfg = filepath.Join(d.dir, "tributary.yaml")
 	require.NoError(t, os.WriteFile(d.cfg, []byte(b.String()), 0o600))
 	bin, err := testenv.BuildTributary()
@@ -144,14 +145,6 @@ func dump(t *testing.T, db *sql.DB, q string) []string {
 	}
 	require.NoError(t, rows.Err())
 	return out
-}
-
-func freeListenAddr(t *testing.T) string {
-	t.Helper()
-	l, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // TestMappedTargetConvergesThroughKills runs the demo mappings into a

@@ -123,15 +123,23 @@ func (s *Server) start(ctx context.Context) error {
 	return nil
 }
 
+// waitReady waits until the server answers on its port, and checks that
+// the answer comes from its own data directory, not from another server
+// that took the port.
 func (s *Server) waitReady(ctx context.Context) error {
 	deadline := time.Now().Add(startTimeout)
+	want := filepath.Join(s.Dir, "data")
 	for {
 		db, err := sql.Open("mysql", s.DSN("root", "", ""))
+		var datadir string
 		if err == nil {
-			err = db.PingContext(ctx)
+			err = db.QueryRowContext(ctx, "SELECT @@datadir").Scan(&datadir)
 			_ = db.Close()
 		}
 		if err == nil {
+			if filepath.Clean(datadir) != want {
+				return fmt.Errorf("port %d answers from %s, another server's data directory", s.Port, datadir)
+			}
 			return nil
 		}
 		select {
@@ -192,13 +200,4 @@ func (s *Server) Restart(ctx context.Context) error {
 	}
 	s.opts.Port = s.Port
 	return s.start(ctx)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -59,3 +61,12 @@ var BuildTributary = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+// FreeAddr returns "127.0.0.1:PORT" with a port reserved as servers' are,
+// for a listener of the test's own (a service's HTTP endpoint).
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	port, err := freePort()
+	require.NoError(tb, err)
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+}
