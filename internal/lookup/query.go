@@ -21,8 +21,8 @@ func quote(name string) string {
 
 // sql returns the query for the sets at idx and its arguments: the
 // table joined with a derived table of the parameter sets, each tagged
-// with its index in s.sets.
-func (s *search) sql(idx []int) (string, []any) {
+// with its index in s.sets. lock is the locking clause, from s.lock.
+func (s *search) sql(idx []int, lock string) (string, []any) {
 	var b strings.Builder
 	args := make([]any, 0, len(idx)*len(s.match))
 	b.WriteString("SELECT p.i")
@@ -69,9 +69,10 @@ func (s *search) sql(idx []int) (string, []any) {
 	// the binlog: a server sends a transaction's events before the
 	// transaction is visible to other sessions, but it holds the
 	// transaction's row locks until then, and a locking read waits for
-	// them and reads the latest committed rows. In autocommit the shared
-	// locks last for this statement only.
-	b.WriteString(" LOCK IN SHARE MODE")
+	// them (or, with NOWAIT, fails and is retried) and reads the latest
+	// committed rows. In autocommit the shared locks last for this
+	// statement only.
+	b.WriteString(lock)
 	return b.String(), args
 }
 
@@ -110,22 +111,41 @@ func (r *Resolver) find(ctx context.Context, searches []*search, what string) er
 	return g.Wait()
 }
 
-// run sends one query for the sets at idx under the per-query timeout. A
-// timeout satisfies errors.Is(err, context.DeadlineExceeded) whatever the
-// driver reports for the interrupted query.
+// run sends one query for the sets at idx under the per-query timeout,
+// first without waiting for locks (see locking). A timeout satisfies
+// errors.Is(err, context.DeadlineExceeded) whatever the driver reports for
+// the interrupted query.
 func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
-	query, args := s.sql(idx)
 	qctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	start := time.Now()
-	r.queries.Add(1)
-	n, err := s.read(qctx, query, args)
-	if err != nil {
-		return r.timeoutError(ctx, qctx, err)
+	gap := firstBusyGap
+	for attempt := 0; ; attempt++ {
+		lock := s.lock.nowait
+		if lock == "" || attempt == busyRetries {
+			lock = s.lock.wait
+		}
+		query, args := s.sql(idx, lock)
+		r.queries.Add(1)
+		n, err := s.read(qctx, query, args)
+		if err == nil {
+			r.log.Debug("lookup query", "lookup", s.name, "source", s.table.source, "table", s.qualified(),
+				"sets", len(idx), "rows", n, "attempts", attempt+1, "elapsed", time.Since(start))
+			return nil
+		}
+		if lock == s.lock.wait || !busy(err) {
+			return r.timeoutError(ctx, qctx, err)
+		}
+		for _, i := range idx { // rows read before the refusal
+			s.rows[i] = nil
+		}
+		select {
+		case <-qctx.Done():
+			return r.timeoutError(ctx, qctx, err)
+		case <-time.After(gap):
+		}
+		gap *= 2
 	}
-	r.log.Debug("lookup query", "lookup", s.name, "source", s.table.source, "table", s.qualified(),
-		"sets", len(idx), "rows", n, "elapsed", time.Since(start))
-	return nil
 }
 
 // read runs query and stores the rows in s.rows by their set index; it

@@ -230,7 +230,9 @@ func TestResolveBatches(t *testing.T) {
 func TestResolveTimeout(t *testing.T) {
 	srv := startSource(t, customers...)
 	r := resolver(t, srv, Options{Timeout: 1})
-	r.mu.tables[tableKey{"src", "src", "customers"}] = describe(t, srv) // the schema read would time out first
+	// The version and schema reads would time out first.
+	r.mu.locking["src"] = lockingFor("10.11.6-MariaDB")
+	r.mu.tables[tableKey{"src", "src", "customers"}] = describe(t, srv)
 	ops := []*change.TargetOp{pendingOp(customerLookup(), int64(1), int64(1))}
 	before := snapshot(ops)
 	ctx := context.Background()
@@ -281,8 +283,9 @@ func TestResolvePermanentErrors(t *testing.T) {
 
 // A change whose events are already in the binlog may not be visible to
 // other sessions yet: the server holds its row locks until it is. The
-// lookup's locking read waits for them, so it never returns the state
-// from before a change that triggered it.
+// lookup's locking read, refused a few times without waiting, then waits
+// for them, so it never returns the state from before a change that
+// triggered it.
 func TestResolveWaitsForUncommittedChange(t *testing.T) {
 	srv := startSource(t, customers...)
 	r := resolver(t, srv, Options{})
@@ -303,4 +306,27 @@ func TestResolveWaitsForUncommittedChange(t *testing.T) {
 	require.NoError(t, tx.Commit())
 	require.NoError(t, <-done)
 	require.Equal(t, "Ada (renamed)", op.Values[0])
+	require.Equal(t, uint64(busyRetries+1), r.Queries(), "quick retries without waiting, then one waiting read")
+}
+
+// A lock released during the quick retries costs no waiting read; the
+// query never waited, so it cannot have closed a deadlock cycle.
+func TestResolveRetriesBusyWithoutWaiting(t *testing.T) {
+	srv := startSource(t, customers...)
+	r := resolver(t, srv, Options{})
+	db := srv.DB(t, "")
+	tx, err := db.BeginTx(context.Background(), nil)
+	require.NoError(t, err)
+	_, err = tx.Exec("UPDATE src.customers SET name = 'Ada (renamed)' WHERE id = 1")
+	require.NoError(t, err)
+
+	op := pendingOp(customerLookup(), int64(10), int64(1))
+	done := make(chan error, 1)
+	go func() { done <- r.Resolve(context.Background(), []*change.TargetOp{op}) }()
+	require.Eventually(t, func() bool { return r.Queries() > 0 }, 10*time.Second, time.Millisecond)
+	require.NoError(t, tx.Commit())
+	require.NoError(t, <-done)
+	require.Equal(t, "Ada (renamed)", op.Values[0])
+	require.Greater(t, r.Queries(), uint64(1), "the first query was refused")
+	require.Less(t, r.Queries(), uint64(busyRetries+1), "no waiting read")
 }

@@ -29,6 +29,8 @@ type Resolver struct {
 		// tables caches the description of looked-up tables: their
 		// columns' kinds decide how values are read.
 		tables map[tableKey]*change.Table
+		// locking holds each source's locking clauses.
+		locking map[string]locking
 	}
 }
 
@@ -45,6 +47,7 @@ func New(opts Options) (*Resolver, error) {
 	}
 	r := &Resolver{opts: opts, log: opts.Log, pools: make(map[string]*sql.DB, len(dsns))}
 	r.mu.tables = map[tableKey]*change.Table{}
+	r.mu.locking = map[string]locking{}
 	for name, dsn := range dsns {
 		db, err := sql.Open("mysql", dsn)
 		if err != nil {

@@ -22,6 +22,7 @@ type search struct {
 
 	// Filled by prepare.
 	db   *sql.DB
+	lock locking
 	desc *change.Table // the sel columns with their kinds
 	conv []converter
 
@@ -87,6 +88,9 @@ func (s *search) prepare(ctx context.Context, r *Resolver) error {
 			return permanentf("lookup %s: reading column %s of %s on source %s: %w",
 				s.name, name, s.qualified(), s.table.source, err)
 		}
+	}
+	if s.lock, err = r.locking(ctx, s.table.source); err != nil {
+		return fmt.Errorf("lookup %s: %w", s.name, err)
 	}
 	s.db = db
 	s.rows = make([][]change.Row, len(s.sets))

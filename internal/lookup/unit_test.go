@@ -115,12 +115,31 @@ func TestQuerySQL(t *testing.T) {
 		_, err := s.add(set)
 		require.NoError(t, err)
 	}
-	query, args := s.sql([]int{0, 2})
+	query, args := s.sql([]int{0, 2}, " LOCK IN SHARE MODE")
 	require.Equal(t, "SELECT p.i, t.`v`, t.`f` + 0e0 FROM (SELECT 0 AS i, ? AS m1, ? AS m2 UNION ALL SELECT 2, -1.50, ?) AS p "+
 		"JOIN `sch``x`.`t` AS t ON t.`a` = p.m1 AND t.`b``c` = p.m2 ORDER BY p.i, t.`o` LOCK IN SHARE MODE", query)
 	require.Equal(t, []any{int64(1), "x", float64(0.5)}, args)
 	require.Equal(t, [][]int{{0, 2}}, s.chunks(500))
 	require.Equal(t, [][]int{{0}, {2}}, s.chunks(1))
+}
+
+func TestLockingFor(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		want    locking
+	}{
+		{"10.11.6-MariaDB-0+deb12u1-log", locking{" LOCK IN SHARE MODE NOWAIT", " LOCK IN SHARE MODE"}},
+		{"11.4.2-MariaDB", locking{" LOCK IN SHARE MODE NOWAIT", " LOCK IN SHARE MODE"}},
+		{"10.3.39-MariaDB", locking{" LOCK IN SHARE MODE NOWAIT", " LOCK IN SHARE MODE"}},
+		{"10.2.44-MariaDB", locking{"", " LOCK IN SHARE MODE"}},
+		{"5.5.5-10.6.12-MariaDB", locking{"", " LOCK IN SHARE MODE"}}, // the old replication prefix hides the version
+		{"8.0.36", locking{" FOR SHARE NOWAIT", " FOR SHARE"}},
+		{"8.0.mysql_aurora.3.05.2", locking{" FOR SHARE NOWAIT", " FOR SHARE"}},
+		{"5.7.12-log", locking{"", " LOCK IN SHARE MODE"}},
+		{"", locking{"", " LOCK IN SHARE MODE"}},
+	} {
+		require.Equal(t, tt.want, lockingFor(tt.version), tt.version)
+	}
 }
 
 func TestNewValidates(t *testing.T) {
