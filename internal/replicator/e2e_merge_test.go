@@ -15,7 +15,19 @@ import (
 // sources have committed.
 func (d *demoCluster) caughtUp(t *testing.T) {
 	t.Helper()
-	out, err := d.tributary(t, "status", "--wait", "--timeout", "90s")
+	d.waitCaughtUp(t, "90s")
+}
+
+// waitCaughtUp is caughtUp with a timeout; on failure it shows the
+// service's last log lines.
+func (d *demoCluster) waitCaughtUp(t *testing.T, timeout string) {
+	t.Helper()
+	out, err := d.tributary(t, "status", "--wait", "--timeout", timeout)
+	if err != nil && d.stderr != nil {
+		logs := d.stderr.String()
+		logs = logs[max(0, len(logs)-8000):]
+		t.Fatalf("not caught up within %s: %v\n%s\nservice log tail:\n%s", timeout, err, out, logs)
+	}
 	require.NoError(t, err, "%s", out)
 }
 

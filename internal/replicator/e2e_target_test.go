@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -16,17 +17,37 @@ import (
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
+// logBuffer collects a running process's output; it may be read while
+// the process writes.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // run starts tributary run on the cluster's config, with stderr captured.
-func (d *demoCluster) run(t *testing.T) (*exec.Cmd, *bytes.Buffer) {
+func (d *demoCluster) run(t *testing.T) (*exec.Cmd, *logBuffer) {
 	t.Helper()
 	bin, err := testenv.BuildTributary()
 	require.NoError(t, err)
-	var stderr bytes.Buffer
+	stderr := &logBuffer{}
 	cmd := exec.Command(bin, "run", "--config", d.cfg)
-	cmd.Stderr = &stderr
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd, &stderr
+	d.stderr = stderr
+	return cmd, stderr
 }
 
 // tributary runs a one-shot subcommand on the cluster's config.
@@ -61,8 +82,7 @@ func TestHaltThenResumeAfterFix(t *testing.T) {
 	d := startDemoCluster(t)
 	d.target.Exec(t, "ALTER TABLE global.cooksnaps MODIFY comment VARCHAR(5)")
 	cmd, stderr := d.run(t)
-	_, err := d.tributary(t, "status", "--wait", "--timeout", "1m")
-	require.NoError(t, err)
+	d.waitCaughtUp(t, "1m")
 	insertCooksnap(t, d, 1, "ok")
 	insertCooksnap(t, d, 2, "far too long")
 	failing := gtidPosition(t, d.recipes)
@@ -95,8 +115,7 @@ func TestHaltThenResumeAfterFix(t *testing.T) {
 
 	d.target.Exec(t, "ALTER TABLE global.cooksnaps MODIFY comment VARCHAR(1024)")
 	cmd, _ = d.run(t)
-	out, err = d.tributary(t, "status", "--wait", "--timeout", "1m")
-	require.NoError(t, err, out)
+	d.waitCaughtUp(t, "1m")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait())
 	require.Equal(t, []string{`"1"|"ok"|`, `"2"|"far too long"|`, `"3"|"fine"|`},
@@ -110,18 +129,16 @@ func TestRecordAndContinue(t *testing.T) {
 	d.setSinkOption(t, "on_error: record")
 	d.target.Exec(t, "ALTER TABLE global.cooksnaps MODIFY comment VARCHAR(5)")
 	cmd, _ := d.run(t)
-	_, err := d.tributary(t, "status", "--wait", "--timeout", "1m")
-	require.NoError(t, err)
+	d.waitCaughtUp(t, "1m")
 	insertCooksnap(t, d, 1, "ok")
 	insertCooksnap(t, d, 2, "far too long")
 	insertCooksnap(t, d, 3, "fine")
-	out, err := d.tributary(t, "status", "--wait", "--timeout", "1m")
-	require.NoError(t, err, out)
+	d.waitCaughtUp(t, "1m")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait())
 	require.Equal(t, []string{`"1"|"ok"|`, `"3"|"fine"|`},
 		dump(t, d.target.DB(t, ""), "SELECT id, comment FROM global.cooksnaps ORDER BY id"))
-	out, err = d.tributary(t, "failed", "list")
+	out, err := d.tributary(t, "failed", "list")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "global.cooksnaps")
 	require.Contains(t, out, "1 failed changes")
@@ -135,8 +152,7 @@ func TestRecordAndContinue(t *testing.T) {
 func TestTargetOutage(t *testing.T) {
 	d := startDemoCluster(t)
 	cmd, _ := d.run(t)
-	_, err := d.tributary(t, "status", "--wait", "--timeout", "1m")
-	require.NoError(t, err)
+	d.waitCaughtUp(t, "1m")
 	ctx, stop := context.WithCancel(t.Context())
 	loadErr := make(chan error, 1)
 	go func() { loadErr <- d.load(ctx, 11, 0) }()
@@ -147,8 +163,7 @@ func TestTargetOutage(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	stop()
 	require.NoError(t, <-loadErr)
-	out, err := d.tributary(t, "status", "--wait", "--timeout", "3m")
-	require.NoError(t, err, out)
+	d.waitCaughtUp(t, "3m")
 	require.Nil(t, cmd.ProcessState, "the service must not exit during the outage")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait())
