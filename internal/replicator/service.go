@@ -63,6 +63,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 			Help: "Queries sent to sources to complete or re-derive target rows.",
 		}, func() float64 { return float64(resolver.Queries()) }))
 	}
+	registerSinkMetrics(m, cfg, sinks)
 	p := &Pipeline{
 		Readers:   make(map[string]Reader, len(readers)),
 		Start:     start,
@@ -235,6 +236,37 @@ func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, reso
 	return nil, fmt.Errorf("unsupported sink type %q", sc.Type)
 }
 
+// recordSink is a sink that sends records and counts them (Kinesis).
+type recordSink interface {
+	Sent() uint64
+	Retried() uint64
+	Failed() uint64
+}
+
+// registerSinkMetrics exports the counters of record sinks, labelled by
+// sink name; sinks are in cfg.Sinks order.
+func registerSinkMetrics(m *metrics.Metrics, cfg *config.Config, sinks []Sink) {
+	for i, s := range sinks {
+		rs, ok := s.(recordSink)
+		if !ok {
+			continue
+		}
+		labels := prometheus.Labels{"sink": cfg.Sinks[i].Name}
+		for _, c := range []struct {
+			name, help string
+			read       func() uint64
+		}{
+			{"tributary_kinesis_records_sent_total", "Row changes Kinesis acknowledged.", rs.Sent},
+			{"tributary_kinesis_records_retried_total", "Kinesis records sent again after Kinesis refused them or a call failed.", rs.Retried},
+			{"tributary_kinesis_records_failed_total", "Changes not sent (oversize) and recorded in the failed store.", rs.Failed},
+		} {
+			m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: c.name, Help: c.help, ConstLabels: labels,
+			}, func() float64 { return float64(c.read()) }))
+		}
+	}
+}
+
 // countingStore counts synced checkpoint writes in the metrics.
 type countingStore struct {
 	*checkpoint.Store
@@ -252,4 +284,7 @@ func (c countingStore) SavePositions(p map[string]change.Position) error {
 var (
 	_ Sink = (*jsonl.Sink)(nil)
 	_ Sink = (*mysqlsink.Sink)(nil)
+	_ Sink = (*kinesissink.Sink)(nil)
+
+	_ recordSink = (*kinesissink.Sink)(nil)
 )
