@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-cdc/tributary/internal/testenv"
@@ -102,4 +103,59 @@ func ensureDemoStream(ctx context.Context, k *testenv.Kinesis) error {
 		return nil
 	}
 	return err
+}
+
+// runningKinesis returns the running emulator of the stack under dir and
+// the stack's env.
+func runningKinesis(dir string) (*testenv.Kinesis, Env, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	env, err := ReadEnv(filepath.Join(dir, EnvFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	k, ok := stackKinesis(dir, env)
+	if !ok {
+		return nil, nil, errors.New("the stack's kinesis emulator is not running (run make up)")
+	}
+	return k, env, nil
+}
+
+// ReadDemoStream reads every record of the demo stream of the stack under
+// dir, shard by shard.
+func ReadDemoStream(ctx context.Context, dir string) ([]testenv.StreamRecord, error) {
+	k, env, err := runningKinesis(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer k.Stop()
+	return k.ReadStream(ctx, env[KeyKinesisStream])
+}
+
+// ResetDemoStream deletes the demo stream of the stack under dir and
+// creates it again, empty, so a demo run reads back its own records only.
+func ResetDemoStream(ctx context.Context, dir string) error {
+	k, env, err := runningKinesis(dir)
+	if err != nil {
+		return err
+	}
+	defer k.Stop()
+	c := k.Client()
+	name := env[KeyKinesisStream]
+	_, err = c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: &name})
+	var missing *types.ResourceNotFoundException
+	if err != nil && !errors.As(err, &missing) {
+		return fmt.Errorf("deleting stream %s: %w", name, err)
+	}
+	if err == nil {
+		w := kinesis.NewStreamNotExistsWaiter(c, func(o *kinesis.StreamNotExistsWaiterOptions) {
+			o.MinDelay, o.MaxDelay = 50*time.Millisecond, 500*time.Millisecond
+		})
+		if err := w.Wait(ctx, &kinesis.DescribeStreamInput{StreamName: &name}, 30*time.Second); err != nil {
+			return fmt.Errorf("waiting for stream %s to go: %w", name, err)
+		}
+	}
+	return k.CreateStream(ctx, name, demoStreamShards)
 }

@@ -23,7 +23,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/expect"
 )
 
-const usage = `usage: stack [-dir DIR] up|down|env|verify
+const usage = `usage: stack [-dir DIR] [-n N] up|down|env|verify|stream|reset-stream
 
   up      start the servers and the Kinesis emulator that are not running,
           create the demo schemas, users and stream, write DIR/stack.env
@@ -31,6 +31,9 @@ const usage = `usage: stack [-dir DIR] up|down|env|verify
   env     print DIR/stack.env as export lines, for eval in a shell
   verify  compare the target's global tables with what the demo mappings
           make of the sources; fail when any differs
+  stream  read the demo stream back from the emulator, check each key's
+          order, print the count and the first -n records
+  reset-stream  delete and create again the demo stream, empty
 `
 
 func main() {
@@ -48,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	dir := fs.String("dir", ".local", "directory holding the servers' data and stack.env")
+	n := fs.Int("n", 3, "records stream prints")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	case "verify":
 		return verify(ctx, filepath.Join(*dir, demo.EnvFile), stdout)
+	case "stream":
+		return printStream(ctx, *dir, *n, stdout)
+	case "reset-stream":
+		return demo.ResetDemoStream(ctx, *dir)
 	default:
 		fs.Usage()
 		return fmt.Errorf("unknown command %q", fs.Arg(0))

@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -122,4 +123,24 @@ func TestVerify(t *testing.T) {
 	require.ErrorIs(t, err, errDiffers)
 	require.Contains(t, stdout.String(), "global.members           0 rows  DIFFERS from the mapped sources (want 1 rows, got 0)\n"+
 		"    missing     1000000007\ta@x\tAiko\t\\N\t\\N\n")
+}
+
+func TestCheckKeyOrder(t *testing.T) {
+	rec := func(key, gtid string, row int) testenv.StreamRecord {
+		return testenv.StreamRecord{Shard: "s", SequenceNumber: gtid, PartitionKey: key,
+			Data: []byte(`{"source":"a","gtid":"` + gtid + `","row":` + strconv.Itoa(row) + `}`)}
+	}
+	require.NoError(t, checkKeyOrder([]testenv.StreamRecord{
+		rec("k1", "2-2-9", 0), rec("k2", "2-2-3", 0), rec("k1", "2-2-9", 1), rec("k1", "2-2-10", 0),
+	}))
+	require.ErrorContains(t, checkKeyOrder([]testenv.StreamRecord{rec("k1", "2-2-10", 0), rec("k1", "2-2-9", 4)}),
+		"partition key k1: record 2-2-9 (gtid 2-2-9 row 4) after a later change")
+	require.ErrorContains(t, checkKeyOrder([]testenv.StreamRecord{rec("k1", "2-2-9", 1), rec("k1", "2-2-9", 1)}),
+		"after a later change")
+}
+
+func TestShorten(t *testing.T) {
+	require.Equal(t, "abc", shorten([]byte("abc"), 3))
+	require.Equal(t, "ab… (5 bytes)", shorten([]byte("abcde"), 2))
+	require.Equal(t, "a… (4 bytes)", shorten([]byte("aé!"), 2), "never splits a character")
 }
