@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -16,6 +17,8 @@ type StreamRecord struct {
 	SequenceNumber string
 	PartitionKey   string
 	Data           []byte
+	// Arrival is when the stream accepted the record.
+	Arrival time.Time
 }
 
 // ReadStream reads every shard of stream from its start up to the first
@@ -51,7 +54,7 @@ func (k *Kinesis) ReadStream(ctx context.Context, stream string) ([]StreamRecord
 			}
 			for _, r := range res.Records {
 				out = append(out, StreamRecord{Shard: id, SequenceNumber: aws.ToString(r.SequenceNumber),
-					PartitionKey: aws.ToString(r.PartitionKey), Data: r.Data})
+					PartitionKey: aws.ToString(r.PartitionKey), Data: r.Data, Arrival: aws.ToTime(r.ApproximateArrivalTimestamp)})
 			}
 			iter = res.NextShardIterator
 		}
