@@ -45,8 +45,8 @@ type batch struct {
 	stmts       []stmt
 	rowsPerStmt int
 	// breaks counts the statements started because the kind, table or
-	// columns changed rather than because the last one was full: without
-	// any, compaction has nothing to merge.
+	// columns changed, or an UpdateRow repeated a row, rather than because
+	// the last one was full: without any, compaction has nothing to merge.
 	breaks int
 	// keys holds the row keys of the last statement while it is a run of
 	// UpdateRows, which must not hold one key twice (see updateJoinSQL);
@@ -66,12 +66,14 @@ func (b *batch) add(it item) {
 	if len(b.stmts) > 0 {
 		last := &b.stmts[len(b.stmts)-1]
 		same := sameRun(&b.items[last.start].op, &it.op)
-		if same && last.end-last.start < b.rowsPerStmt && last.bytes+size <= maxStatementBytes && b.newKey(&it.op) {
-			last.end = n
-			last.bytes += size
-			return
-		}
-		if !same {
+		if same && last.end-last.start < b.rowsPerStmt && last.bytes+size <= maxStatementBytes {
+			if b.newKey(&it.op) {
+				last.end = n
+				last.bytes += size
+				return
+			}
+			b.breaks++ // an UpdateRow of a row the run updates: compaction merges them
+		} else if !same {
 			b.breaks++
 		}
 	}

@@ -10,28 +10,47 @@ import (
 //
 // On a table whose only unique key is the one operations are keyed by,
 // operations on different rows commute, and the operations on one row
-// reduce to at most a delete followed by an upsert: a delete makes every
-// earlier write to the row irrelevant, and consecutive upserts merge into
-// one that writes the union of their columns with the later values. A
-// batch of such operations is therefore applied as its deletes, grouped
-// into multi-row DELETEs, then its upserts, grouped by column list into
+// reduce to at most a delete, an update and an upsert, in that order:
+//
+//   - a delete makes every earlier write to the row irrelevant, and an
+//     update after it, before any upsert, writes nothing (the row is gone);
+//   - consecutive upserts merge into one that writes the union of their
+//     columns with the later values;
+//   - an update after an upsert merges into it the same way (the row
+//     exists by then);
+//   - updates before any upsert (the row's fate before the batch is not
+//     known) merge into one update, which an upsert writing all its
+//     columns makes irrelevant.
+//
+// A batch of such operations is therefore applied as its deletes, grouped
+// into multi-row DELETEs, then its updates, grouped by column list into
+// multi-row UPDATEs, then its upserts, grouped by column list into
 // multi-row INSERTs, whatever the order in which kinds and tables
 // alternated. That turns a stream of small mixed transactions into a few
-// large statements. Batches that touch a table with another unique key
-// keep their order (see the package comment), and so do batches holding
-// anything but upserts and deletes (see reorderable).
+// large statements; a merge's contributors, whose updates follow the
+// driving row's upsert, then cost no statement of their own. Batches that
+// touch a table with another unique key keep their order (see the package
+// comment), and so do batches holding conditional updates, Rejects or
+// Rederives (see reorderable).
 //
 // An upsert's pending lookups are read when its merged upsert is written,
 // which is later than its own place in the order; a later read is as good
 // (see resolve.go).
 
-// reorderable reports whether b holds only upserts and deletes, the kinds
-// compaction knows how to merge. An UpdateRow writes only a row that
-// exists at its place in the order, and a Reject or a Rederive fails in
-// its place, so a batch with any of them is applied as it is.
+// reorderable reports whether b holds only upserts, deletes and
+// unconditional updates, the kinds compaction knows how to merge. An
+// update with conditions depends on the values the row holds at its place
+// in the order, and a Reject or a Rederive fails in its place, so a batch
+// with any of them is applied as it is.
 func (b *batch) reorderable() bool {
 	for i := range b.items {
-		if k := b.items[i].op.Kind; k != change.Upsert && k != change.DeleteRow {
+		switch op := &b.items[i].op; op.Kind {
+		case change.Upsert, change.DeleteRow:
+		case change.UpdateRow:
+			if len(op.Cond) > 0 {
+				return false
+			}
+		default:
 			return false
 		}
 	}
@@ -45,16 +64,22 @@ func (b *batch) compact() {
 	if b.breaks == 0 {
 		return // already one run per statement group: nothing to merge
 	}
-	type row struct{ del, up int } // indexes into out; -1 when absent
+	// Indexes into dels, pres and ups; -1 when absent. deleted is set once
+	// the batch deleted the row.
+	type row struct {
+		del, pre, up int
+		deleted      bool
+	}
 	rows := make(map[string]*row, len(b.items))
 	dels := make([]item, 0, len(b.items))
+	var pres []item
 	ups := make([]item, 0, len(b.items))
 	var key []byte
 	for _, it := range b.items {
 		key = rowKey(key[:0], &it.op)
 		r, ok := rows[string(key)]
 		if !ok {
-			r = &row{del: -1, up: -1}
+			r = &row{del: -1, pre: -1, up: -1}
 			rows[string(key)] = r
 		}
 		switch it.op.Kind {
@@ -65,9 +90,28 @@ func (b *batch) compact() {
 			} else {
 				dels[r.del] = it
 			}
+			r.deleted = true
 			if r.up >= 0 {
 				ups[r.up] = item{} // superseded by the delete
 				r.up = -1
+			}
+			if r.pre >= 0 {
+				pres[r.pre] = item{}
+				r.pre = -1
+			}
+		case change.UpdateRow:
+			switch {
+			case r.up >= 0:
+				merged := mergeUpserts(ups[r.up], it)
+				merged.op.Kind = change.Upsert
+				ups[r.up] = merged
+			case r.deleted:
+				// No row to update: the delete is applied first.
+			case r.pre >= 0:
+				pres[r.pre] = mergeUpserts(pres[r.pre], it)
+			default:
+				r.pre = len(pres)
+				pres = append(pres, it)
 			}
 		default:
 			if r.up < 0 {
@@ -78,19 +122,30 @@ func (b *batch) compact() {
 			}
 		}
 	}
+	for _, r := range rows {
+		if r.pre >= 0 && r.up >= 0 && covers(&ups[r.up].op, &pres[r.pre].op) {
+			pres[r.pre] = item{}
+		}
+	}
 	b.items = b.items[:0]
 	b.stmts = b.stmts[:0]
 	b.breaks = 0
 	for _, it := range dels {
 		b.add(it)
 	}
-	// Group upserts by table and column list, keeping first-seen order
-	// between groups. Groups are few, so a scan beats hashing every item.
+	b.addGrouped(pres)
+	b.addGrouped(ups)
+}
+
+// addGrouped adds items grouped by table and column list, keeping
+// first-seen order between groups and skipping superseded (zero) items.
+// Groups are few, so a scan beats hashing every item.
+func (b *batch) addGrouped(items []item) {
 	var groups [][]item
 	last := -1
-	for _, it := range ups {
+	for _, it := range items {
 		if it.op.Target == nil {
-			continue // superseded by a delete
+			continue // superseded
 		}
 		g := last
 		if g < 0 || !sameRun(&groups[g][0].op, &it.op) {
@@ -110,8 +165,31 @@ func (b *batch) compact() {
 	}
 }
 
+// covers reports whether up writes every column that u writes, directly or
+// through a lookup, so that u applied before up leaves no trace.
+func covers(up, u *change.TargetOp) bool {
+	writes := func(c string) bool {
+		return slices.Contains(up.Columns, c) ||
+			slices.ContainsFunc(up.Pending, func(p change.Pending) bool { return slices.Contains(p.Lookup.Columns, c) })
+	}
+	for _, c := range u.Columns {
+		if !writes(c) {
+			return false
+		}
+	}
+	for _, p := range u.Pending {
+		for _, c := range p.Lookup.Columns {
+			if !writes(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // mergeUpserts returns the upsert that has the effect of a followed by b on
 // the same row: the union of their columns, b's values where both write.
+// Two updates merge the same way into an update; b keeps its kind.
 //
 // A pending lookup counts as a write of its columns. The merged upsert
 // keeps b's lookups, then those of a's that b does not run and whose

@@ -61,6 +61,22 @@ func TestCompact(t *testing.T) {
 		{"tables group in first-seen order",
 			[]change.TargetOp{upsert(c, all, int64(1), "c1"), upsert(a, all, int64(1), "a1"), upsert(c, all, int64(2), "c2")},
 			[]string{"upsert c [id=1,v=c1 id=2,v=c2]", "upsert a [id=1,v=a1]"}},
+		{"an update after an upsert merges into it",
+			[]change.TargetOp{upsert(a, all, int64(1), "x"), updateRow(a, int64(1), []string{"w"}, "bio"), upsert(a, all, int64(2), "y")},
+			[]string{"upsert a [w=bio,id=1,v=x]", "upsert a [id=2,v=y]"}},
+		{"updates before any upsert merge and go first",
+			[]change.TargetOp{upsert(a, all, int64(2), "y"), updateRow(a, int64(1), []string{"w"}, "w1"),
+				updateRow(a, int64(1), []string{"u"}, "u1"), updateRow(a, int64(1), []string{"w"}, "w2"), upsert(a, all, int64(1), "x")},
+			[]string{"update a [w=w2,u=u1]", "upsert a [id=2,v=y id=1,v=x]"}},
+		{"an upsert writing all its columns drops an earlier update",
+			[]change.TargetOp{updateRow(a, int64(1), []string{"v"}, "old"), del(a, int64(5)), upsert(a, all, int64(1), "new")},
+			[]string{"delete a [5]", "upsert a [id=1,v=new]"}},
+		{"an update after a delete writes nothing",
+			[]change.TargetOp{del(a, int64(1)), updateRow(a, int64(1), []string{"w"}, "w1"), upsert(a, all, int64(2), "y")},
+			[]string{"delete a [1]", "upsert a [id=2,v=y]"}},
+		{"a delete drops an earlier update",
+			[]change.TargetOp{updateRow(a, int64(1), []string{"w"}, "w1"), upsert(a, all, int64(2), "y"), del(a, int64(1))},
+			[]string{"delete a [1]", "upsert a [id=2,v=y]"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +88,43 @@ func TestCompact(t *testing.T) {
 			require.Equal(t, tt.want, describe(&b))
 		})
 	}
+}
+
+func TestReorderable(t *testing.T) {
+	a := table("a", "id")
+	b := batch{rowsPerStmt: 100}
+	b.add(item{op: upsert(a, []string{"id"}, int64(1))})
+	b.add(item{op: updateRow(a, int64(1), []string{"w"}, "x")})
+	require.True(t, b.reorderable(), "unconditional updates reorder")
+	cond := updateRow(a, int64(2), []string{"w"}, "x")
+	b.add(item{op: withCond(cond, []string{"author_id"}, int64(7))})
+	require.False(t, b.reorderable(), "a conditional update depends on the row's values at its place")
+}
+
+// An update of a row the batch upserts later keeps its lookup's effect
+// only when the upsert does not run the same lookup.
+func TestCompactDropsCoveredUpdates(t *testing.T) {
+	a := table("a", "id")
+	profile := &change.Lookup{Name: "profile", Columns: []string{"bio", "locale"}}
+	withProfile := func(op change.TargetOp) change.TargetOp {
+		op.Pending = []change.Pending{{Lookup: profile, Params: []change.Value{op.Key[0]}}}
+		return op
+	}
+	b := batch{rowsPerStmt: 100}
+	for _, op := range []change.TargetOp{
+		updateRow(a, int64(1), []string{"bio", "locale"}, "b", "l"), // its profile before its user
+		del(a, int64(9)),
+		withProfile(upsert(a, []string{"id", "name"}, int64(1), "Ann")),
+		updateRow(a, int64(2), []string{"bio"}, "b2"), // a user written in an earlier batch
+		withProfile(upsert(a, []string{"id", "name"}, int64(3), "Bo")),
+		updateRow(a, int64(3), []string{"bio", "locale"}, "b3", "l3"), // its profile after its user
+	} {
+		b.add(item{op: op})
+	}
+	b.compact()
+	require.Equal(t, []string{"delete a [9]", "update a [bio=b2]", "upsert a [id=1,name=Ann]", "upsert a [bio=b3,locale=l3,id=3,name=Bo]"}, describe(&b))
+	require.Len(t, b.items[2].op.Pending, 1, "the user's upsert still reads its profile")
+	require.Empty(t, b.items[3].op.Pending, "the profile's own values replace the lookup")
 }
 
 func TestMergeUpsertsKeepsLookups(t *testing.T) {
@@ -141,9 +194,9 @@ func TestCompactGroupsByLookups(t *testing.T) {
 	require.Equal(t, []string{"delete a [9]", "upsert a [id=1,v=x id=3,v=z]", "upsert a [id=2,v=y]"}, describe(&b))
 }
 
-func TestOnlyUpsertsAndDeletesReorder(t *testing.T) {
+func TestRejectsAndRederivesDoNotReorder(t *testing.T) {
 	a := table("a", "id")
-	for _, kind := range []change.TargetOpKind{change.UpdateRow, change.Reject, change.Rederive} {
+	for _, kind := range []change.TargetOpKind{change.Reject, change.Rederive} {
 		b := batch{rowsPerStmt: 100}
 		b.add(item{op: upsert(a, []string{"id"}, int64(1))})
 		b.add(item{op: change.TargetOp{Target: a, Kind: kind, Key: []change.Value{int64(1)}}})
