@@ -61,6 +61,7 @@ test-race: deps
 bench: deps deps-bench
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./internal/envelope/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m -v ./internal/sink/kinesis/
 
 demo: deps
 	bash deploy/local/demo.sh

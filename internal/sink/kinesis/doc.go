@@ -29,8 +29,8 @@
 //     must key a change as before. An expression that fails on a change
 //     stops the sink before any record of its transaction part is queued.
 //
-// An empty key or one longer than 256 bytes is replaced by "sha256:" and the lower-case
-// hex SHA-256 of its UTF-8 bytes.
+// An empty key or one longer than 256 bytes is replaced by "sha256:" and
+// the lower-case hex SHA-256 of its UTF-8 bytes.
 //
 // # Order and delivery
 //
@@ -55,10 +55,20 @@
 // transaction, constant) without aggregation sends one record per round
 // trip. Aggregation is what makes such keys fast.
 //
+// # Pacing
+//
+// Each stream's shard map is read once (ListShards); every record goes to
+// the shard the MD5 of its partition key falls in, and a call takes only
+// records whose shard has room within Kinesis's limits of 1,000 records
+// and 1 MiB a second, so the sink sends at the limit instead of bouncing
+// off it (see pace.go). Without the permission to list shards a stream is
+// not paced, and throttling is left to the retries.
+//
 // # Aggregation
 //
 // On a route with aggregate set, the consecutive records of one partition
-// key waiting together are sent as one Kinesis record of up to 1 MiB: the
+// key waiting together are sent as one Kinesis record of up to 256 KiB
+// (a single change larger than that goes alone, up to 1 MiB): the
 // records in order, separated by '\n' (JSON Lines, no trailing newline).
 // Consumers split the data on '\n'; each line is one record in the route's
 // format (neither format writes a raw newline inside a record). This only

@@ -9,10 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -31,22 +29,27 @@ type emulator struct {
 	client *kinesis.Client
 }
 
-func startEmulator(t *testing.T) *emulator {
+func startEmulator(t testing.TB) *emulator {
 	t.Helper()
 	k := testenv.StartKinesisT(t)
 	return &emulator{Kinesis: k, client: k.Client()}
 }
 
 // stream creates a stream of two shards.
-func (e *emulator) stream(t *testing.T, name string) string {
+func (e *emulator) stream(t testing.TB, name string) string {
+	return e.streamOf(t, name, 2)
+}
+
+// streamOf creates a stream of shards shards.
+func (e *emulator) streamOf(t testing.TB, name string, shards int32) string {
 	t.Helper()
-	require.NoError(t, e.CreateStream(t.Context(), name, 2))
+	require.NoError(t, e.CreateStream(t.Context(), name, shards))
 	return name
 }
 
 // open starts a sink on the emulator, with rt (when not nil) in front of
 // it, closed when the test ends.
-func (e *emulator) open(t *testing.T, opts Options, rt http.RoundTripper) *Sink {
+func (e *emulator) open(t testing.TB, opts Options, rt http.RoundTripper) *Sink {
 	t.Helper()
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
 	t.Cleanup(tr.CloseIdleConnections)
@@ -68,40 +71,26 @@ func (e *emulator) open(t *testing.T, opts Options, rt http.RoundTripper) *Sink 
 	return s
 }
 
-// shardRecord is one record read back, with its shard.
+// shardRecord is one record read back, with its shard and partition key.
 type shardRecord struct {
-	shard string
-	data  []byte
+	shard, pk string
+	data      []byte
 }
 
 // readAll reads every shard of stream from the start until it holds at
-// least want records, and returns them shard by shard in sequence order.
-func (e *emulator) readAll(t *testing.T, stream string, want int) []shardRecord {
+// least want records (or 30 s passed), and returns them shard by shard in
+// sequence order.
+func (e *emulator) readAll(t testing.TB, stream string, want int) []shardRecord {
 	t.Helper()
-	ctx := t.Context()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var got []shardRecord
-		shards, err := e.client.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
+		recs, err := e.ReadStream(t.Context(), stream)
 		require.NoError(t, err)
-		for _, sh := range shards.Shards {
-			it, err := e.client.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
-				StreamName: aws.String(stream), ShardId: sh.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
-			})
-			require.NoError(t, err)
-			for iter := it.ShardIterator; iter != nil; {
-				out, err := e.client.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
-				require.NoError(t, err)
-				if len(out.Records) == 0 {
-					break
-				}
-				for _, r := range out.Records {
-					got = append(got, shardRecord{shard: aws.ToString(sh.ShardId), data: r.Data})
-				}
-				iter = out.NextShardIterator
+		if len(recs) >= want || time.Now().After(deadline) {
+			got := make([]shardRecord, len(recs))
+			for i, r := range recs {
+				got[i] = shardRecord{shard: r.Shard, pk: r.PartitionKey, data: r.Data}
 			}
-		}
-		if len(got) >= want || time.Now().After(deadline) {
 			return got
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -71,14 +71,9 @@ func (f *injector) RoundTrip(req *http.Request) (*http.Response, error) {
 		return f.next.RoundTrip(req)
 	}
 	f.calls.Add(1)
-	body, err := io.ReadAll(req.Body)
+	in, err := readPut(req, "injector")
 	if err != nil {
 		return nil, err
-	}
-	_ = req.Body.Close()
-	var in putRequest
-	if err := json.Unmarshal(body, &in); err != nil {
-		return nil, fmt.Errorf("injector: decoding PutRecords: %w", err)
 	}
 	f.mu.Lock()
 	mode := f.mode
@@ -97,32 +92,13 @@ func (f *injector) RoundTrip(req *http.Request) (*http.Response, error) {
 		return jsonResponse(req, http.StatusBadRequest,
 			[]byte(`{"__type":"ProvisionedThroughputExceededException","message":"Rate exceeded for stream"}`)), nil
 	}
-	pass := putRequest{StreamName: in.StreamName, StreamARN: in.StreamARN}
-	for i, r := range in.Records {
-		if !fail[i] {
-			pass.Records = append(pass.Records, r)
-		}
+	keep := make([]bool, len(fail))
+	for i, failed := range fail {
+		keep[i] = !failed
 	}
-	var forwarded putResponse
-	if len(pass.Records) > 0 {
-		fwd, err := json.Marshal(pass)
-		if err != nil {
-			return nil, err
-		}
-		r2 := req.Clone(req.Context())
-		r2.Body, r2.ContentLength, r2.GetBody = io.NopCloser(bytes.NewReader(fwd)), int64(len(fwd)), nil
-		resp, err := f.next.RoundTrip(r2)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			return resp, err
-		}
-		data, err := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(data, &forwarded); err != nil {
-			return nil, fmt.Errorf("injector: decoding the emulator's response: %w", err)
-		}
+	forwarded, resp, err := forwardPut(f.next, req, in, keep, "injector")
+	if resp != nil || err != nil {
+		return resp, err
 	}
 	out := putResponse{Records: make([]putResult, len(in.Records)), EncryptionType: forwarded.EncryptionType}
 	j := 0
@@ -145,6 +121,62 @@ func (f *injector) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	return jsonResponse(req, http.StatusOK, data), nil
+}
+
+// readPut decodes the PutRecords request of req; who names the caller in
+// errors.
+func readPut(req *http.Request, who string) (putRequest, error) {
+	var in putRequest
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return in, err
+	}
+	_ = req.Body.Close()
+	if err := json.Unmarshal(body, &in); err != nil {
+		return in, fmt.Errorf("%s: decoding PutRecords: %w", who, err)
+	}
+	return in, nil
+}
+
+// forwardPut sends the records of in that keep marks to next, and returns
+// the emulator's answer for them, in order. When the emulator fails the
+// call as a whole, resp is its answer, to be returned as it is.
+func forwardPut(next http.RoundTripper, req *http.Request, in putRequest, keep []bool, who string) (forwarded putResponse, resp *http.Response, err error) {
+	pass := putRequest{StreamName: in.StreamName, StreamARN: in.StreamARN}
+	for i, r := range in.Records {
+		if keep[i] {
+			pass.Records = append(pass.Records, r)
+		}
+	}
+	if len(pass.Records) == 0 {
+		return forwarded, nil, nil
+	}
+	fwd, err := json.Marshal(pass)
+	if err != nil {
+		return forwarded, nil, err
+	}
+	r2 := req.Clone(req.Context())
+	r2.Body, r2.ContentLength, r2.GetBody = io.NopCloser(bytes.NewReader(fwd)), int64(len(fwd)), nil
+	resp, err = next.RoundTrip(r2)
+	if err != nil {
+		return forwarded, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return forwarded, resp, nil
+	}
+	data, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return forwarded, nil, err
+	}
+	if err := json.Unmarshal(data, &forwarded); err != nil {
+		return forwarded, nil, fmt.Errorf("%s: decoding the emulator's response: %w", who, err)
+	}
+	if len(forwarded.Records) != len(pass.Records) {
+		return forwarded, nil, fmt.Errorf("%s: the emulator answered %d results for %d records",
+			who, len(forwarded.Records), len(pass.Records))
+	}
+	return forwarded, nil, nil
 }
 
 func jsonResponse(req *http.Request, status int, body []byte) *http.Response {

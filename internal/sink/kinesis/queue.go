@@ -51,6 +51,10 @@ type keyQueue struct {
 	attempts int // consecutive failures of the head
 	retryAt  time.Time
 	index    int // in the retry heap
+	// shard is the index of the key's shard in shardsOf, its stream's
+	// shard map when it was computed.
+	shard    int
+	shardsOf *shardMap
 }
 
 // streamQueue holds the keys of one stream.
@@ -63,6 +67,10 @@ type streamQueue struct {
 	dueAt time.Time
 	// queued counts the bytes of records not in flight.
 	queued int64
+	// shards paces the stream once its shard map is known (see pace.go);
+	// no ready key's shard has room before paceAt.
+	shards *shardMap
+	paceAt time.Time
 }
 
 // entry is one Kinesis record of a batch: the first n records of q,
@@ -87,6 +95,8 @@ func (s *Sink) streamLocked(name string) *streamQueue {
 	if st == nil {
 		st = &streamQueue{name: name, keys: map[string]*keyQueue{}}
 		s.mu.streams[name] = st
+		s.wg.Add(1)
+		go s.loadShards(s.ctx, st)
 	}
 	return st
 }
@@ -123,7 +133,7 @@ func (s *Sink) readyLocked(q *keyQueue, since time.Time) {
 
 // dueLocked reports whether st has records to send now.
 func (s *Sink) dueLocked(st *streamQueue, now time.Time) bool {
-	return len(st.ready) > 0 && (s.mu.flushers > 0 || !now.Before(st.dueAt) ||
+	return len(st.ready) > 0 && !now.Before(st.paceAt) && (s.mu.flushers > 0 || !now.Before(st.dueAt) ||
 		len(st.ready) >= MaxBatchRecords || st.queued >= MaxBatchBytes)
 }
 
@@ -143,20 +153,48 @@ func (s *Sink) nextBatchLocked(now time.Time) *batch {
 		return nil
 	}
 	b := &batch{stream: st}
-	taken := 0
-	for _, q := range st.ready {
+	// rest keeps, in order, the ready keys this call does not take;
+	// blocked marks the shards without room (see pace.go), paceAt is the
+	// first time one of them has.
+	var rest []*keyQueue
+	var blocked map[int]bool
+	var paceAt time.Time
+	for i, q := range st.ready {
 		if len(b.entries) == MaxBatchRecords {
+			rest = append(rest, st.ready[i:]...)
 			break
 		}
 		solo := q.recs[0].solo
 		if solo && len(b.entries) > 0 {
+			rest = append(rest, st.ready[i:]...)
 			break // it goes alone, first in the next call
 		}
-		e := buildEntry(q)
-		if b.bytes+e.size > MaxBatchBytes {
+		n, size := measureEntry(q)
+		if b.bytes+size > MaxBatchBytes {
+			rest = append(rest, st.ready[i:]...)
 			break
 		}
-		taken++
+		if m := st.shards; m != nil {
+			if q.shardsOf != m {
+				q.shard, q.shardsOf = m.shardOf(q.pk), m
+			}
+			if blocked[q.shard] {
+				rest = append(rest, q)
+				continue
+			}
+			if ok, at := m.buckets[q.shard].take(size, now); !ok {
+				if blocked == nil {
+					blocked = map[int]bool{}
+				}
+				blocked[q.shard] = true
+				if paceAt.IsZero() || at.Before(paceAt) {
+					paceAt = at
+				}
+				rest = append(rest, q)
+				continue
+			}
+		}
+		e := buildEntry(q, n, size)
 		b.entries = append(b.entries, e)
 		b.bytes += e.size
 		q.state = keyBusy
@@ -164,38 +202,54 @@ func (s *Sink) nextBatchLocked(now time.Time) *batch {
 			st.queued -= int64(r.size)
 		}
 		if solo {
+			rest = append(rest, st.ready[i+1:]...)
 			break
 		}
 	}
-	clear(st.ready[:taken])
-	st.ready = st.ready[taken:]
-	if len(st.ready) == 0 {
-		st.ready = nil
+	clear(st.ready)
+	st.ready = rest
+	st.paceAt = time.Time{}
+	if len(b.entries) == 0 {
+		st.paceAt = paceAt // every ready key waits for its shard
+		return nil
 	}
 	return b
 }
 
-// buildEntry makes the Kinesis record of q's head: the head alone, or on
-// an aggregating route the head and the aggregating records after it, one
-// per line, as many as fit MaxRecordBytes.
-func buildEntry(q *keyQueue) entry {
+// maxAggregateBytes caps an aggregated Kinesis record. A shard takes 1 MiB
+// a second: records near that size leave its allowance unused for most of
+// a second whenever one does not quite fit, smaller ones fill it evenly.
+const maxAggregateBytes = 256 << 10
+
+// measureEntry returns how many of q's records its next Kinesis record
+// holds and its size: the head alone, or on an aggregating route the head
+// and the aggregating records after it, one per line, as many as fit
+// maxAggregateBytes.
+func measureEntry(q *keyQueue) (n, size int) {
 	head := q.recs[0]
-	e := entry{q: q, n: 1, data: head.data, size: head.size}
+	n, size = 1, head.size
 	if !head.aggregate || head.solo {
-		return e
+		return n, size
 	}
 	for _, r := range q.recs[1:] {
-		if !r.aggregate || r.solo || e.size+1+len(r.data) > MaxRecordBytes {
+		if !r.aggregate || r.solo || size+1+len(r.data) > maxAggregateBytes {
 			break
 		}
-		e.n++
-		e.size += 1 + len(r.data)
+		n++
+		size += 1 + len(r.data)
 	}
-	if e.n == 1 {
+	return n, size
+}
+
+// buildEntry makes the Kinesis record of q's first n records, of size
+// bytes, as measureEntry counted them.
+func buildEntry(q *keyQueue, n, size int) entry {
+	e := entry{q: q, n: n, data: q.recs[0].data, size: size}
+	if n == 1 {
 		return e
 	}
-	data := make([]byte, 0, e.size-len(q.pk))
-	for j, r := range q.recs[:e.n] {
+	data := make([]byte, 0, size-len(q.pk))
+	for j, r := range q.recs[:n] {
 		if j > 0 {
 			data = append(data, '\n')
 		}
@@ -290,7 +344,7 @@ func (s *Sink) nextWakeLocked() time.Time {
 	if s.mu.inFlight < s.opts.MaxInFlight {
 		for _, st := range s.mu.streams {
 			if len(st.ready) > 0 {
-				earlier(st.dueAt)
+				earlier(later(st.dueAt, st.paceAt))
 			}
 		}
 	}
@@ -298,6 +352,14 @@ func (s *Sink) nextWakeLocked() time.Time {
 		next = s.mu.pauseUntil
 	}
 	return next
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }
 
 // retryHeap orders waiting keys by retryAt.

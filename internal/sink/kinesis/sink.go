@@ -35,6 +35,8 @@ type Sink struct {
 	sent, retried, failed atomic.Uint64
 
 	wake chan struct{}
+	// ctx ends when the sink closes; stop ends it.
+	ctx  context.Context
 	stop context.CancelFunc
 	wg   sync.WaitGroup // the dispatcher and the calls in flight
 	once sync.Once
@@ -93,10 +95,9 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	s.mu.done = map[uint64]struct{}{}
 	s.mu.progress = make(chan struct{})
 	s.mu.rows = map[string]txnRows{}
-	dctx, stop := context.WithCancel(context.Background())
-	s.stop = stop
+	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.wg.Add(1)
-	go s.run(dctx)
+	go s.run(s.ctx)
 	s.log.Info("kinesis sink opened", "stream", opts.Stream, "routes", len(opts.Routes), "format", opts.Format)
 	return s, nil
 }
