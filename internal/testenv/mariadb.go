@@ -182,6 +182,28 @@ func (s *Server) Stop() error {
 	return nil
 }
 
+// exited reports whether the server is meant to run but its process ended.
+func (s *Server) exited() bool {
+	if s.cmd == nil {
+		return false
+	}
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// errorLogTail returns the last n bytes of the server's error log.
+func (s *Server) errorLogTail(n int) string {
+	data, err := os.ReadFile(filepath.Join(s.Dir, "error.log"))
+	if err != nil {
+		return err.Error()
+	}
+	return string(data[max(0, len(data)-n):])
+}
+
 // Kill stops the server with SIGKILL, as a crash would.
 func (s *Server) Kill() error {
 	if s.cmd == nil {

@@ -24,7 +24,12 @@ func StartT(t testing.TB, opts Options) *Server {
 	}
 	s, err := Start(context.Background(), opts)
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Stop() })
+	t.Cleanup(func() {
+		if s.exited() {
+			t.Errorf("mariadbd on port %d exited during the test; the end of its error log:\n%s", s.Port, s.errorLogTail(4000))
+		}
+		_ = s.Stop()
+	})
 	return s
 }
 
