@@ -159,7 +159,7 @@ sinks:
 	cfg, err := config.Load(cfgPath)
 	require.NoError(t, err)
 
-	logs := &logBuffer{}
+	logs := &testenv.LogBuffer{}
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "run", "--config", cfgPath)
 		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")

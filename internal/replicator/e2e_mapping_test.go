@@ -28,7 +28,7 @@ type demoCluster struct {
 	accounts, accounts2, recipes, target *testenv.Server
 	dir, cfg                             string
 	// stderr is the running service's, for failure messages.
-	stderr *logBuffer
+	stderr *testenv.LogBuffer
 }
 
 func startDemoCluster(t *testing.T) *demoCluster {

@@ -1,13 +1,11 @@
 package replicator_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,31 +15,12 @@ import (
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
-// logBuffer collects a running process's output; it may be read while
-// the process writes.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // run starts tributary run on the cluster's config, with stderr captured.
-func (d *demoCluster) run(t *testing.T) (*exec.Cmd, *logBuffer) {
+func (d *demoCluster) run(t *testing.T) (*exec.Cmd, *testenv.LogBuffer) {
 	t.Helper()
 	bin, err := testenv.BuildTributary()
 	require.NoError(t, err)
-	stderr := &logBuffer{}
+	stderr := &testenv.LogBuffer{}
 	cmd := exec.Command(bin, "run", "--config", d.cfg)
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())

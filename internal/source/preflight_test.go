@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
 func TestPreflight(t *testing.T) {
@@ -75,7 +77,7 @@ func TestPreflight(t *testing.T) {
 			if tt.history {
 				opts.History = openHistory(t)
 			}
-			var logs syncBuffer
+			var logs testenv.LogBuffer
 			opts.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 			err := New(opts).Preflight(context.Background())
 			if tt.wantFail == nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
 // TestReconnectAfterKill kills the server while the reader is in the
@@ -27,7 +28,7 @@ func TestReconnectAfterKill(t *testing.T) {
 	s.Exec(t, "CREATE TABLE db.t (id INT PRIMARY KEY, v VARCHAR(255))",
 		"CREATE USER repl@'%' IDENTIFIED BY '"+password+"'",
 		"GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO repl@'%'")
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	opts := testOptions(s)
 	opts.User, opts.Password = "repl", password
 	opts.MaxPartChanges = 100

@@ -1,39 +1,21 @@
 package mysql
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/testenv"
 )
-
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestTargetRestartLosesNothing(t *testing.T) {
 	tg := startTarget(t, "CREATE TABLE tgt.kv (id INT PRIMARY KEY, v INT, secret VARCHAR(40))")
 	kv := table("kv", "id")
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	s := tg.sink(t, Options{Workers: 4, RowsPerStatement: 20, StatementsPerTxn: 3,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
 // fakeResolver stands in for the lookup package, which is tested against
@@ -130,7 +131,7 @@ func TestResolverRetriesTransientFailures(t *testing.T) {
 	tg := startTarget(t, recipesDDL...)
 	recipes := table("recipes", "id")
 	r := &fakeResolver{names: map[change.Value]change.Value{int64(6): "bob"}}
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	s := tg.sink(t, Options{Workers: 1, Resolver: r, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	cols := []string{"id", "title", "author_id"}
 	for i, fail := range []error{
