@@ -29,3 +29,20 @@ func Equal(a, b Value) bool {
 		return a == b
 	}
 }
+
+// Plain returns v as plain Go values, the way expressions see it: the text
+// kinds (Decimal, Temporal, JSON) and binary values as string, everything
+// else as it is.
+func Plain(v Value) any {
+	switch x := v.(type) {
+	case Decimal:
+		return string(x)
+	case Temporal:
+		return string(x)
+	case JSON:
+		return string(x)
+	case []byte:
+		return string(x)
+	}
+	return v
+}

@@ -2,6 +2,7 @@ package lookup
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
@@ -281,23 +282,29 @@ func TestResolvePermanentErrors(t *testing.T) {
 	require.Zero(t, r.Queries())
 }
 
+// lockedRename renames customer 1 in a transaction left open, and starts
+// resolving a lookup of that customer; done receives Resolve's result.
+func lockedRename(t *testing.T) (r *Resolver, tx *sql.Tx, op *change.TargetOp, done chan error) {
+	t.Helper()
+	srv := startSource(t, customers...)
+	r = resolver(t, srv, Options{})
+	tx, err := srv.DB(t, "").BeginTx(context.Background(), nil)
+	require.NoError(t, err)
+	_, err = tx.Exec("UPDATE src.customers SET name = 'Ada (renamed)' WHERE id = 1")
+	require.NoError(t, err)
+	op = pendingOp(customerLookup(), int64(10), int64(1))
+	done = make(chan error, 1)
+	go func() { done <- r.Resolve(context.Background(), []*change.TargetOp{op}) }()
+	return r, tx, op, done
+}
+
 // A change whose events are already in the binlog may not be visible to
 // other sessions yet: the server holds its row locks until it is. The
 // lookup's locking read, refused a few times without waiting, then waits
 // for them, so it never returns the state from before a change that
 // triggered it.
 func TestResolveWaitsForUncommittedChange(t *testing.T) {
-	srv := startSource(t, customers...)
-	r := resolver(t, srv, Options{})
-	db := srv.DB(t, "")
-	tx, err := db.BeginTx(context.Background(), nil)
-	require.NoError(t, err)
-	_, err = tx.Exec("UPDATE src.customers SET name = 'Ada (renamed)' WHERE id = 1")
-	require.NoError(t, err)
-
-	op := pendingOp(customerLookup(), int64(10), int64(1))
-	done := make(chan error, 1)
-	go func() { done <- r.Resolve(context.Background(), []*change.TargetOp{op}) }()
+	r, tx, op, done := lockedRename(t)
 	select {
 	case err := <-done:
 		t.Fatalf("the lookup read past an uncommitted change (err %v, values %v)", err, op.Values)
@@ -313,17 +320,7 @@ func TestResolveWaitsForUncommittedChange(t *testing.T) {
 // retries find it free; the refused query never waited, so it cannot have
 // closed a deadlock cycle.
 func TestResolveRetriesBusyWithoutWaiting(t *testing.T) {
-	srv := startSource(t, customers...)
-	r := resolver(t, srv, Options{})
-	db := srv.DB(t, "")
-	tx, err := db.BeginTx(context.Background(), nil)
-	require.NoError(t, err)
-	_, err = tx.Exec("UPDATE src.customers SET name = 'Ada (renamed)' WHERE id = 1")
-	require.NoError(t, err)
-
-	op := pendingOp(customerLookup(), int64(10), int64(1))
-	done := make(chan error, 1)
-	go func() { done <- r.Resolve(context.Background(), []*change.TargetOp{op}) }()
+	r, tx, op, done := lockedRename(t)
 	// A second query means the first was refused rather than kept waiting.
 	require.Eventually(t, func() bool { return r.Queries() > 1 }, 10*time.Second, time.Millisecond)
 	require.NoError(t, tx.Commit())

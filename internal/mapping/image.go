@@ -54,7 +54,7 @@ func (im *image) run(prog *vm.Program) (any, error) {
 	if im.env == nil {
 		im.env = make(map[string]any, len(im.c.refs)+1)
 		for i, r := range im.c.refs {
-			im.env[r] = toEnv(im.row[im.b.idx[i]])
+			im.env[r] = change.Plain(im.row[im.b.idx[i]])
 		}
 		im.env[metaName] = *im.m
 	}

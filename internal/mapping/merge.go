@@ -330,7 +330,7 @@ func (d *contributor) ownsKey(key []change.Value) (bool, error) {
 	}
 	env := make(map[string]any, len(key))
 	for i, k := range d.target.table.Key {
-		env[k] = toEnv(key[i])
+		env[k] = change.Plain(key[i])
 	}
 	v, err := expr.Run(d.owns.vm, env)
 	if err != nil {

@@ -216,22 +216,6 @@ func temporal(t time.Time) change.Temporal {
 	return change.Temporal(t.UTC().Format("2006-01-02 15:04:05.000000"))
 }
 
-// toEnv converts a change value to what expressions see: exact text for
-// DECIMAL, temporal, JSON and binary values.
-func toEnv(v change.Value) any {
-	switch x := v.(type) {
-	case change.Decimal:
-		return string(x)
-	case change.Temporal:
-		return string(x)
-	case change.JSON:
-		return string(x)
-	case []byte:
-		return string(x)
-	}
-	return v
-}
-
 // fromResult converts an expression result to a change value.
 func fromResult(v any) (change.Value, error) {
 	switch x := v.(type) {

@@ -56,7 +56,7 @@ func (r *route) exprKey(txn *change.Txn, i int) (string, error) {
 	env := make(map[string]any, len(c.Table.Columns)+1)
 	for j, col := range c.Table.Columns {
 		if j < len(row) {
-			env[col.Name] = exprValue(row[j])
+			env[col.Name] = change.Plain(row[j])
 		}
 	}
 	env["meta"] = map[string]any{"source": txn.Source, "schema": c.Table.Schema, "table": c.Table.Name,
@@ -83,21 +83,4 @@ func (r *route) exprKey(txn *change.Txn, i int) (string, error) {
 	}
 	return "", fmt.Errorf("partition key expression of %s: result of type %T, want text or a number",
 		c.Table.QualifiedName(), out)
-}
-
-// exprValue is v as the expression sees it: text kinds as strings.
-func exprValue(v change.Value) any {
-	switch v := v.(type) {
-	case change.Decimal:
-		return string(v)
-	case change.Temporal:
-		return string(v)
-	case change.JSON:
-		return string(v)
-	case []byte:
-		return string(v)
-	case float32:
-		return float64(v)
-	}
-	return v
 }
