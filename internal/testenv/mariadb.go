@@ -89,12 +89,20 @@ func (s *Server) start(ctx context.Context) error {
 		port = p
 	}
 	s.Port = port
+	// Temporary files of its own: in a shared /tmp, another process's
+	// cleanup or a name collision has removed a server's internal
+	// temporary table mid-query.
+	tmp := filepath.Join(s.Dir, "tmp")
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
+		return fmt.Errorf("starting mariadbd: %w", err)
+	}
 	args := []string{
 		"--no-defaults", "--user=root",
 		"--datadir=" + filepath.Join(s.Dir, "data"),
 		"--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1",
 		"--socket=" + filepath.Join(s.Dir, "mysqld.sock"),
 		"--pid-file=" + filepath.Join(s.Dir, "mysqld.pid"),
+		"--tmpdir=" + tmp,
 		"--log-error=" + filepath.Join(s.Dir, "error.log"),
 		"--server-id=" + strconv.Itoa(s.ServerID),
 		"--gtid-domain-id=" + strconv.Itoa(s.opts.GTIDDomain),
