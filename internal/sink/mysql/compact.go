@@ -30,52 +30,68 @@ import (
 // large statements; a merge's contributors, whose updates follow the
 // driving row's upsert, then cost no statement of their own. Batches that
 // touch a table with another unique key keep their order (see the package
-// comment), and so do batches holding conditional updates, Rejects or
-// Rederives (see reorderable).
+// comment). Conditional updates, Rejects and Rederives keep their place
+// (see reorderable): the runs of operations between them are compacted
+// each on its own.
 //
 // An upsert's pending lookups are read when its merged upsert is written,
 // which is later than its own place in the order; a later read is as good
 // (see resolve.go).
 
-// reorderable reports whether b holds only upserts, deletes and
-// unconditional updates, the kinds compaction knows how to merge. An
-// update with conditions depends on the values the row holds at its place
-// in the order, and a Reject or a Rederive fails in its place, so a batch
-// with any of them is applied as it is.
-func (b *batch) reorderable() bool {
-	for i := range b.items {
-		switch op := &b.items[i].op; op.Kind {
-		case change.Upsert, change.DeleteRow:
-		case change.UpdateRow:
-			if len(op.Cond) > 0 {
-				return false
-			}
-		default:
-			return false
-		}
+// reorderable reports whether op is of a kind compaction knows how to
+// merge: an upsert, a delete or an unconditional update. An update with
+// conditions depends on the values the row holds at its place in the
+// order, and a Reject or a Rederive fails in its place.
+func reorderable(op *change.TargetOp) bool {
+	switch op.Kind {
+	case change.Upsert, change.DeleteRow:
+		return true
+	case change.UpdateRow:
+		return len(op.Cond) == 0
 	}
-	return true
+	return false
 }
 
 // compact reduces and reorders b's items as described above and regroups
-// its statements. It must only be called when b is reorderable and every
-// item's table has no unique key besides the operations' key.
+// its statements: each run of reorderable operations on its own, the
+// others in their places. It must only be called when every item's table
+// has no unique key besides the operations' key.
 func (b *batch) compact() {
 	if b.breaks == 0 {
 		return // already one run per statement group: nothing to merge
 	}
+	all := slices.Clone(b.items)
+	b.items = b.items[:0]
+	b.stmts = b.stmts[:0]
+	b.breaks = 0
+	start := 0
+	for i := range len(all) + 1 {
+		if i < len(all) && reorderable(&all[i].op) {
+			continue
+		}
+		b.compactRun(all[start:i])
+		if i < len(all) {
+			b.add(all[i])
+		}
+		start = i + 1
+	}
+}
+
+// compactRun adds the reduced form of items, reorderable operations in
+// queue order: their deletes, then their updates, then their upserts.
+func (b *batch) compactRun(items []item) {
 	// Indexes into dels, pres and ups; -1 when absent. deleted is set once
-	// the batch deleted the row.
+	// the run deleted the row.
 	type row struct {
 		del, pre, up int
 		deleted      bool
 	}
-	rows := make(map[string]*row, len(b.items))
-	dels := make([]item, 0, len(b.items))
+	rows := make(map[string]*row, len(items))
+	dels := make([]item, 0, len(items))
 	var pres []item
-	ups := make([]item, 0, len(b.items))
+	ups := make([]item, 0, len(items))
 	var key []byte
-	for _, it := range b.items {
+	for _, it := range items {
 		key = rowKey(key[:0], &it.op)
 		r, ok := rows[string(key)]
 		if !ok {
@@ -127,9 +143,6 @@ func (b *batch) compact() {
 			pres[r.pre] = item{}
 		}
 	}
-	b.items = b.items[:0]
-	b.stmts = b.stmts[:0]
-	b.breaks = 0
 	for _, it := range dels {
 		b.add(it)
 	}

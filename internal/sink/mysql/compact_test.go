@@ -92,13 +92,16 @@ func TestCompact(t *testing.T) {
 
 func TestReorderable(t *testing.T) {
 	a := table("a", "id")
-	b := batch{rowsPerStmt: 100}
-	b.add(item{op: upsert(a, []string{"id"}, int64(1))})
-	b.add(item{op: updateRow(a, int64(1), []string{"w"}, "x")})
-	require.True(t, b.reorderable(), "unconditional updates reorder")
-	cond := updateRow(a, int64(2), []string{"w"}, "x")
-	b.add(item{op: withCond(cond, []string{"author_id"}, int64(7))})
-	require.False(t, b.reorderable(), "a conditional update depends on the row's values at its place")
+	up := upsert(a, []string{"id"}, int64(1))
+	require.True(t, reorderable(&up))
+	u := updateRow(a, int64(1), []string{"w"}, "x")
+	require.True(t, reorderable(&u), "unconditional updates reorder")
+	cond := withCond(updateRow(a, int64(2), []string{"w"}, "x"), []string{"author_id"}, int64(7))
+	require.False(t, reorderable(&cond), "a conditional update depends on the row's values at its place")
+	for _, kind := range []change.TargetOpKind{change.Reject, change.Rederive} {
+		op := change.TargetOp{Target: a, Kind: kind, Key: []change.Value{int64(1)}}
+		require.False(t, reorderable(&op), kind)
+	}
 }
 
 // An update of a row the batch upserts later keeps its lookup's effect
@@ -189,19 +192,29 @@ func TestCompactGroupsByLookups(t *testing.T) {
 		}
 		b.add(item{op: op})
 	}
-	require.True(t, b.reorderable())
 	b.compact()
 	require.Equal(t, []string{"delete a [9]", "upsert a [id=1,v=x id=3,v=z]", "upsert a [id=2,v=y]"}, describe(&b))
 }
 
-func TestRejectsAndRederivesDoNotReorder(t *testing.T) {
+// What must keep its place splits the batch into runs compacted each on
+// its own: nothing moves across it, in either direction.
+func TestCompactKeepsOrderAroundConditionalUpdates(t *testing.T) {
 	a := table("a", "id")
-	for _, kind := range []change.TargetOpKind{change.Reject, change.Rederive} {
-		b := batch{rowsPerStmt: 100}
-		b.add(item{op: upsert(a, []string{"id"}, int64(1))})
-		b.add(item{op: change.TargetOp{Target: a, Kind: kind, Key: []change.Value{int64(1)}}})
-		require.False(t, b.reorderable(), kind)
+	all := []string{"id", "v"}
+	b := batch{rowsPerStmt: 100}
+	for _, op := range []change.TargetOp{
+		upsert(a, all, int64(1), "x"), del(a, int64(2)), upsert(a, all, int64(3), "y"),
+		withCond(updateRow(a, int64(1), []string{"v"}, "c"), []string{"v"}, "x"),
+		upsert(a, all, int64(1), "z"), del(a, int64(4)), upsert(a, all, int64(5), "w"),
+	} {
+		b.add(item{op: op})
 	}
+	b.compact()
+	require.Equal(t, []string{
+		"delete a [2]", "upsert a [id=1,v=x id=3,v=y]",
+		"update a [v=c]",
+		"delete a [4]", "upsert a [id=1,v=z id=5,v=w]",
+	}, describe(&b))
 }
 
 func TestEqualIntegerKeysRouteAlike(t *testing.T) {

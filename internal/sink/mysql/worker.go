@@ -86,13 +86,9 @@ func (w *worker) gather(ctx context.Context) ([]chan error, bool) {
 	return nil, true
 }
 
-// compactable reports whether the batch is reorderable and every operation
-// of it is on a table whose operations commute across rows (see
-// compact.go).
+// compactable reports whether every operation of the batch is on a table
+// whose operations commute across rows (see compact.go).
 func (w *worker) compactable(ctx context.Context) bool {
-	if !w.b.reorderable() {
-		return false
-	}
 	var last *change.TargetTable
 	for i := range w.b.items {
 		t := w.b.items[i].op.Target
