@@ -28,8 +28,9 @@ import (
 // by small ones. Throttling that still happens (other writers, a map made
 // stale by resharding) is retried with backoff as before.
 //
-// Without the ListShards permission, or with a client that cannot list
-// shards, a stream is not paced.
+// The map is read again every minute, so pacing follows resharding and
+// on-demand scaling. Without the ListShards permission, or with a client
+// that cannot list shards, a stream is not paced.
 
 // Kinesis's write limits per shard.
 const (
@@ -168,26 +169,47 @@ func parseHashKey(s string) (hashKey128, bool) {
 	return hashKey128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}, true
 }
 
-// loadShards reads the shard map of st in the background and paces st
-// from then on. A failure leaves st unpaced, logged once.
+// shardMapRefresh is how often a stream's shard map is read again, so
+// pacing follows resharding (and on-demand streams' scaling).
+const shardMapRefresh = time.Minute
+
+// loadShards reads the shard map of st in the background, and again every
+// shardMapRefresh, and paces st by it. Until a read succeeds st is not
+// paced; a failure is logged once, and a later map replaces a stale one.
 func (s *Sink) loadShards(ctx context.Context, st *streamQueue) {
 	defer s.wg.Done()
 	lister, ok := s.api.(ShardLister)
 	if !ok {
 		return
 	}
-	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	m, err := listShards(lctx, lister, st.name)
-	if err != nil {
-		if ctx.Err() == nil {
+	logged := false
+	for {
+		lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		m, err := listShards(lctx, lister, st.name)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil && !logged:
 			s.log.Info("not pacing the stream by its shards' limits: cannot list its shards", "stream", st.name, "err", err)
+			logged = true
+		case err == nil:
+			s.mu.Lock()
+			old := st.shards
+			changed := old == nil || !slices.Equal(old.starts, m.starts)
+			if changed {
+				st.shards = m // an unchanged map keeps its buckets
+			}
+			s.mu.Unlock()
+			if changed {
+				s.log.Info("pacing the stream by its shards' limits", "stream", st.name, "shards", len(m.starts))
+				s.signal()
+			}
 		}
-		return
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(shardMapRefresh):
+		}
 	}
-	s.mu.Lock()
-	st.shards = m
-	s.mu.Unlock()
-	s.log.Debug("pacing the stream by its shards' limits", "stream", st.name, "shards", len(m.starts))
-	s.signal()
 }
