@@ -6,6 +6,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/tributary-cdc/tributary/internal/keyexpr"
 )
 
 // Kinesis sink limits. The sink itself defaults zero fields: flush_interval
@@ -42,8 +44,7 @@ type KinesisSink struct {
 	Stream string `yaml:"stream"`
 	// PartitionKey is "primary_key" (default), "table", "transaction",
 	// "constant:VALUE" or "expression:EXPR" (expr-lang over the row's
-	// columns and meta.source, meta.schema, meta.table, meta.op, meta.gtid;
-	// compiled when the sink opens).
+	// columns and meta.source, meta.schema, meta.table, meta.op, meta.gtid).
 	PartitionKey string `yaml:"partition_key"`
 	// Aggregate packs consecutive records of one partition key into one
 	// Kinesis record as JSON lines; worth it with coarse partition keys.
@@ -170,7 +171,10 @@ func checkKinesisRoute(key, partitionKey, oversize, effective string, drop []str
 	switch {
 	case partitionKey == "", partitionKey == "primary_key", partitionKey == "table", partitionKey == "transaction":
 	case strings.HasPrefix(partitionKey, "constant:") && len(partitionKey) > len("constant:"):
-	case strings.HasPrefix(partitionKey, "expression:") && len(partitionKey) > len("expression:"):
+	case strings.HasPrefix(partitionKey, "expression:"):
+		if _, err := keyexpr.Compile(strings.TrimPrefix(partitionKey, "expression:")); err != nil {
+			p.at(key+".partition_key", "expression: "+err.Error())
+		}
 	default:
 		p.at(key+".partition_key", "must be primary_key, table, transaction, constant:VALUE or expression:EXPR")
 	}

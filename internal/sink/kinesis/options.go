@@ -14,6 +14,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/dms"
+	"github.com/tributary-cdc/tributary/internal/keyexpr"
 )
 
 // Record formats.
@@ -233,7 +234,7 @@ func checkPartitionKey(field, pk string) error {
 	case strings.HasPrefix(pk, PartitionKeyConstant) && len(pk) > len(PartitionKeyConstant):
 		return nil
 	case strings.HasPrefix(pk, PartitionKeyExpression):
-		if _, err := compileKeyExpr(strings.TrimPrefix(pk, PartitionKeyExpression)); err != nil {
+		if _, err := keyexpr.Compile(strings.TrimPrefix(pk, PartitionKeyExpression)); err != nil {
 			return fmt.Errorf("%s: compiling the expression: %w", field, err)
 		}
 		return nil

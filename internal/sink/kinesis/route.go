@@ -14,6 +14,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/dms"
+	"github.com/tributary-cdc/tributary/internal/keyexpr"
 )
 
 // route is a compiled Route: where and how the changes of a table go.
@@ -59,7 +60,7 @@ func compileRoutes(o *Options) []*route {
 		}
 		if v, ok := strings.CutPrefix(pk, PartitionKeyExpression); ok {
 			c.keyKind = PartitionKeyExpression
-			c.expr, _ = compileKeyExpr(v) // validate reported errors
+			c.expr, _ = keyexpr.Compile(v) // validate reported errors
 		}
 		// The dms metadata only labels the record with its key's kind.
 		c.dms.PartitionKeyType = dms.PartitionKeyPrimaryKey
