@@ -2,6 +2,7 @@ package lookup
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -73,17 +74,14 @@ func busy(err error) bool {
 	return errors.As(err, &me) && (me.Number == 3572 || me.Number == 1205)
 }
 
-// locking returns source's clauses, asking its server once.
-func (r *Resolver) locking(ctx context.Context, source string) (locking, error) {
+// locking returns the clauses of source, whose pool is db, asking its
+// server once.
+func (r *Resolver) locking(ctx context.Context, db *sql.DB, source string) (locking, error) {
 	r.mu.Lock()
 	l, ok := r.mu.locking[source]
 	r.mu.Unlock()
 	if ok {
 		return l, nil
-	}
-	db, ok := r.pools[source]
-	if !ok {
-		return locking{}, permanentf("source %q is not configured", source)
 	}
 	qctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()

@@ -89,7 +89,7 @@ func (s *search) prepare(ctx context.Context, r *Resolver) error {
 				s.name, name, s.qualified(), s.table.source, err)
 		}
 	}
-	if s.lock, err = r.locking(ctx, s.table.source); err != nil {
+	if s.lock, err = r.locking(ctx, db, s.table.source); err != nil {
 		return fmt.Errorf("lookup %s: %w", s.name, err)
 	}
 	s.db = db
