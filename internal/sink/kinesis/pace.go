@@ -111,10 +111,7 @@ func (b *bucket) take(size int, now time.Time) (ok bool, at time.Time) {
 
 // listShards reads the open shards of stream.
 func listShards(ctx context.Context, api ShardLister, stream string) (*shardMap, error) {
-	type open struct {
-		start hashKey128
-	}
-	var shards []open
+	var starts []hashKey128
 	in := &kinesis.ListShardsInput{StreamName: &stream}
 	for {
 		out, err := api.ListShards(ctx, in)
@@ -132,30 +129,26 @@ func listShards(ctx context.Context, api ShardLister, stream string) (*shardMap,
 			if !ok {
 				return nil, fmt.Errorf("shard %v: hash key %q is not a 128-bit number", sh.ShardId, *sh.HashKeyRange.StartingHashKey)
 			}
-			shards = append(shards, open{start})
+			starts = append(starts, start)
 		}
 		if out.NextToken == nil {
 			break
 		}
 		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
 	}
-	if len(shards) == 0 {
+	if len(starts) == 0 {
 		return nil, fmt.Errorf("stream %s has no open shard", stream)
 	}
-	slices.SortFunc(shards, func(a, b open) int {
+	slices.SortFunc(starts, func(a, b hashKey128) int {
 		switch {
-		case a.start.less(b.start):
+		case a.less(b):
 			return -1
-		case b.start.less(a.start):
+		case b.less(a):
 			return 1
 		}
 		return 0
 	})
-	m := &shardMap{starts: make([]hashKey128, len(shards)), buckets: make([]bucket, len(shards))}
-	for i, sh := range shards {
-		m.starts[i] = sh.start
-	}
-	return m, nil
+	return &shardMap{starts: starts, buckets: make([]bucket, len(starts))}, nil
 }
 
 // parseHashKey reads a decimal hash key.

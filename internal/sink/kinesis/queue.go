@@ -153,10 +153,10 @@ func (s *Sink) nextBatchLocked(now time.Time) *batch {
 		return nil
 	}
 	b := &batch{stream: st}
-	// rest keeps, in order, the ready keys this call does not take;
-	// blocked marks the shards without room (see pace.go), paceAt is the
-	// first time one of them has.
-	var rest []*keyQueue
+	// rest keeps, in order and in place, the ready keys this call does not
+	// take; blocked marks the shards without room (see pace.go), paceAt is
+	// the first time one of them has.
+	rest := st.ready[:0]
 	var blocked map[int]bool
 	var paceAt time.Time
 	for i, q := range st.ready {
@@ -206,7 +206,7 @@ func (s *Sink) nextBatchLocked(now time.Time) *batch {
 			break
 		}
 	}
-	clear(st.ready)
+	clear(st.ready[len(rest):])
 	st.ready = rest
 	st.paceAt = time.Time{}
 	if len(b.entries) == 0 {
