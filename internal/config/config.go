@@ -2,19 +2,9 @@ package config
 
 import (
 	"log/slog"
-	"time"
-)
 
-// Defaults and limits applied to zero or out-of-range fields.
-const (
-	// DefaultCheckpointInterval is used when checkpoint.interval is zero.
-	DefaultCheckpointInterval = 500 * time.Millisecond
-	// MinCheckpointInterval is the shortest checkpoint interval accepted.
-	MinCheckpointInterval = 10 * time.Millisecond
-	// MaxCheckpointInterval is the longest checkpoint interval accepted.
-	MaxCheckpointInterval = time.Minute
-	// DefaultPort is the MySQL port used when a source sets none.
-	DefaultPort = 3306
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/lookup"
 )
 
 // Config is the service configuration. A zero field means its default;
@@ -25,7 +15,7 @@ type Config struct {
 	// Pebble locates the embedded store of positions and bookkeeping.
 	Pebble Pebble `yaml:"pebble"`
 	// Checkpoint controls how applied positions are persisted.
-	Checkpoint Checkpoint `yaml:"checkpoint"`
+	Checkpoint checkpoint.Settings `yaml:"checkpoint"`
 	// Sources are the clusters whose binlogs are read, one reader each.
 	Sources []Source `yaml:"sources"`
 	// Sinks receive the changes read from the sources.
@@ -38,7 +28,7 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// Lookups tunes the queries that complete target rows from the
 	// sources (mappings' lookups and merged contributors).
-	Lookups Lookups `yaml:"lookups"`
+	Lookups lookup.Options `yaml:"lookups"`
 
 	// file names the configuration file, for problem positions.
 	file string
@@ -60,55 +50,15 @@ type Pebble struct {
 	Dir string `yaml:"dir"`
 }
 
-// Lookups tunes the queries that complete target rows from the sources.
-// They go to each source's own server (the writer the binlog is read
-// from), never to a lagging replica.
-type Lookups struct {
-	// PoolSize is the most open connections per source; zero means
-	// DefaultLookupPoolSize.
-	PoolSize int `yaml:"pool_size"`
-	// Timeout bounds one query; a query that times out is retried like a
-	// lost connection. Zero means DefaultLookupTimeout.
-	Timeout time.Duration `yaml:"timeout"`
-	// Batch is the most parameter sets one query carries; zero means
-	// DefaultLookupBatch.
-	Batch int `yaml:"batch"`
-}
-
-// Lookup defaults.
-const (
-	DefaultLookupPoolSize = 4
-	DefaultLookupTimeout  = 10 * time.Second
-	DefaultLookupBatch    = 500
-)
-
-// Checkpoint controls how applied positions are persisted.
-type Checkpoint struct {
-	// Interval is how often applied positions are flushed and synced:
-	// zero means DefaultCheckpointInterval; otherwise between
-	// MinCheckpointInterval and MaxCheckpointInterval.
-	Interval time.Duration `yaml:"interval"`
-}
-
-// EnsureDefaults fills zero fields with their defaults and resolves each
+// EnsureDefaults fills the service's own zero fields with their defaults
+// (each stage defaults its own block when it starts) and resolves each
 // source's connection fields (Host, Port, User, Password) from its DSN or
 // from its password environment variable. It is safe to call more than once.
 func (c *Config) EnsureDefaults() {
 	if c.Log.Format == "" {
 		c.Log.Format = LogText
 	}
-	if c.Checkpoint.Interval == 0 {
-		c.Checkpoint.Interval = DefaultCheckpointInterval
-	}
-	if c.Lookups.PoolSize == 0 {
-		c.Lookups.PoolSize = DefaultLookupPoolSize
-	}
-	if c.Lookups.Timeout == 0 {
-		c.Lookups.Timeout = DefaultLookupTimeout
-	}
-	if c.Lookups.Batch == 0 {
-		c.Lookups.Batch = DefaultLookupBatch
-	}
+	c.Checkpoint.EnsureDefaults()
 	for i := range c.Sources {
 		c.Sources[i].ensureDefaults()
 	}

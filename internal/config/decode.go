@@ -57,6 +57,8 @@ func (d *decoder) decode(n *yaml.Node, key string, v reflect.Value) {
 		d.boolean(n, key, v)
 	case reflect.Uint16, reflect.Uint32:
 		d.unsigned(n, key, v)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		d.signed(n, key, v)
 	default:
 		d.p.reject(n, key, fmt.Sprintf("has a Go type (%s) that cannot be decoded", v.Type()))
 	}
@@ -170,6 +172,28 @@ func (d *decoder) unsigned(n *yaml.Node, key string, v reflect.Value) {
 		d.p.reject(n, key, fmt.Sprintf("must be between 1 and %d", max))
 	default:
 		v.SetUint(u)
+	}
+}
+
+// signed accepts 1 up to the type's maximum, as unsigned does: settings
+// held in Go's int types are counts and sizes, where zero means unset.
+func (d *decoder) signed(n *yaml.Node, key string, v reflect.Value) {
+	const wrong = "must be an integer"
+	s, ok := d.scalar(n, key, wrong)
+	if !ok || s == "" {
+		return
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	max := int64(math.MaxInt64) >> (64 - v.Type().Bits())
+	switch {
+	case err != nil && !isDigits(strings.TrimPrefix(s, "-")):
+		d.p.reject(n, key, wrong)
+	case err == nil && i <= 0:
+		d.p.reject(n, key, "must be at least 1")
+	case err != nil || i > max:
+		d.p.reject(n, key, fmt.Sprintf("must be at most %d", max))
+	default:
+		v.SetInt(i)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/invalid.golden")
@@ -38,8 +39,8 @@ func TestLoadValid(t *testing.T) {
 		{"eu_orders", "db.internal", 3308, "tributary", "0rders", "TRIBUTARY_TEST_ORDERS_PW", config.FlavorAuto, 4294967295, true},
 	}, fieldsOf(cfg.Sources))
 	require.Equal(t, []config.Sink{
-		{Name: "changes", Type: config.SinkJSONL, JSONL: &config.JSONLSink{Path: filepath.Join(dir, "out", "changes.jsonl")}},
-		{Name: "stdout", Type: config.SinkJSONL, JSONL: &config.JSONLSink{Path: "-"}},
+		{Name: "changes", Type: config.SinkJSONL, JSONL: &jsonl.Options{Path: filepath.Join(dir, "out", "changes.jsonl")}},
+		{Name: "stdout", Type: config.SinkJSONL, JSONL: &jsonl.Options{Path: "-"}},
 	}, cfg.Sinks)
 	require.NoError(t, cfg.Validate(), "a loaded config stays valid")
 }

@@ -46,12 +46,12 @@ func (c *collector) reject(n *yaml.Node, key, msg string) {
 	c.node(n, key, msg)
 }
 
-// rejected reports whether the value at key could not be decoded.
-func (c *collector) rejected(key string) bool { return c.bad[key] }
+// Rejected reports whether the value at key could not be decoded.
+func (c *collector) Rejected(key string) bool { return c.bad[key] }
 
-// at reports a problem at the position of key, or of its nearest ancestor
+// At reports a problem at the position of key, or of its nearest ancestor
 // when key is not in the file, unless key or an ancestor is bad.
-func (c *collector) at(key, msg string) {
+func (c *collector) At(key, msg string) {
 	var pos position
 	found := false
 	for k := key; ; k = parentKey(k) {

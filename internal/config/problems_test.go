@@ -136,7 +136,7 @@ func TestParseSinkProblems(t *testing.T) {
 		{"missing jsonl block", "sinks:\n  - name: s\n    type: jsonl\n",
 			config.Problem{Line: 8, Column: 5, Key: "sinks[0].jsonl.path", Message: "is required for type jsonl"}},
 		{"missing jsonl path", "sinks:\n  - name: s\n    type: jsonl\n    jsonl: {}\n",
-			config.Problem{Line: 10, Column: 12, Key: "sinks[0].jsonl.path", Message: "is required for type jsonl"}},
+			config.Problem{Line: 10, Column: 12, Key: "sinks[0].jsonl.path", Message: "is required"}},
 		{"block of another type", "sinks:\n  - name: s\n    type: mysql\n    jsonl: {path: x}\n",
 			config.Problem{Line: 10, Column: 12, Key: "sinks[0].jsonl", Message: "is only allowed with type jsonl"}},
 		{"duplicate sink name", "sinks:\n  - {name: s, type: jsonl, jsonl: {path: a}}\n  - {name: s, type: jsonl, jsonl: {path: b}}\n",

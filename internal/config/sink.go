@@ -3,6 +3,11 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tributary-cdc/tributary/internal/problem"
+	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
+	"github.com/tributary-cdc/tributary/internal/sink/kinesis"
+	"github.com/tributary-cdc/tributary/internal/sink/mysql"
 )
 
 // SinkType selects the kind of a sink and, with it, its settings block.
@@ -31,18 +36,11 @@ type Sink struct {
 	// that type may be set.
 	Type SinkType `yaml:"type"`
 	// JSONL holds the settings of a jsonl sink.
-	JSONL *JSONLSink `yaml:"jsonl"`
+	JSONL *jsonl.Options `yaml:"jsonl"`
 	// MySQL holds the settings of a mysql sink.
-	MySQL *MySQLSink `yaml:"mysql"`
+	MySQL *mysql.Options `yaml:"mysql"`
 	// Kinesis holds the settings of a kinesis sink.
-	Kinesis *KinesisSink `yaml:"kinesis"`
-}
-
-// JSONLSink writes changes as JSON lines.
-type JSONLSink struct {
-	// Path is "-" for stdout, else a file that is appended to (required).
-	// A relative path in a file is resolved against the file's directory.
-	Path string `yaml:"path"`
+	Kinesis *kinesis.Options `yaml:"kinesis"`
 }
 
 // sinkBlock says whether the settings block of one sink type is set.
@@ -64,29 +62,31 @@ func (s *Sink) blocks() []sinkBlock {
 func (s *Sink) check(key string, p *collector) {
 	for _, b := range s.blocks() {
 		if b.set && b.typ != s.Type {
-			p.at(key+"."+string(b.typ), fmt.Sprintf("is only allowed with type %s", b.typ))
+			p.At(key+"."+string(b.typ), fmt.Sprintf("is only allowed with type %s", b.typ))
 		}
 	}
 	switch s.Type {
 	case "":
-		p.at(key+".type", "is required")
+		p.At(key+".type", "is required")
 	case SinkJSONL:
-		if s.JSONL == nil || s.JSONL.Path == "" {
-			p.at(key+".jsonl.path", "is required for type jsonl")
+		if s.JSONL == nil {
+			p.At(key+".jsonl.path", "is required for type jsonl")
+		} else {
+			s.JSONL.Check(problem.Under(p, key+".jsonl"))
 		}
 	case SinkMySQL:
 		if s.MySQL == nil {
-			p.at(key+".mysql", "is required for type mysql")
+			p.At(key+".mysql", "is required for type mysql")
 		} else {
-			s.MySQL.check(key+".mysql", p)
+			s.MySQL.Check(problem.Under(p, key+".mysql"))
 		}
 	case SinkKinesis:
 		if s.Kinesis == nil {
-			p.at(key+".kinesis", "is required for type kinesis")
+			p.At(key+".kinesis", "is required for type kinesis")
 		} else {
-			s.Kinesis.check(key+".kinesis", p)
+			s.Kinesis.Check(problem.Under(p, key+".kinesis"))
 		}
 	default:
-		p.at(key+".type", fmt.Sprintf("unknown sink type %q (known: %s)", s.Type, strings.Join(sinkTypes, ", ")))
+		p.At(key+".type", fmt.Sprintf("unknown sink type %q (known: %s)", s.Type, strings.Join(sinkTypes, ", ")))
 	}
 }

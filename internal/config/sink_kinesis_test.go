@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/sink/kinesis"
 )
 
 func TestKinesisSinkParses(t *testing.T) {
@@ -33,22 +34,19 @@ func TestKinesisSinkParses(t *testing.T) {
 		"        - {tables: audit.*, partition_key: 'constant:audit', oversize: fail}\n"
 	cfg, err := config.Parse("t.yaml", []byte(doc))
 	require.NoError(t, err)
-	no, yes := false, true
+	no := false
 	k := cfg.Sinks[0].Kinesis
-	require.Equal(t, &config.KinesisSink{
+	require.Equal(t, &kinesis.Options{
 		Region: "eu-west-1", Endpoint: "http://127.0.0.1:4567", Format: "dms",
-		DMS:    &config.KinesisDMS{BeforeImage: &no, TransactionDetails: true},
+		DMS:    &kinesis.DMSOptions{BeforeImage: &no, TransactionDetails: true},
 		Stream: "changes", PartitionKey: "table", Aggregate: true, Oversize: "drop_columns", DropColumns: []string{},
 		FlushInterval: 50 * time.Millisecond, MaxInFlight: 8, MaxBufferedBytes: 32 << 20,
-		Routes: []config.KinesisRoute{
+		Routes: []kinesis.Route{
 			{Tables: "shop.orders", Stream: "orders", PartitionKey: "primary_key", Aggregate: &no},
 			{Tables: "shop.photo*", Oversize: "drop_columns", DropColumns: []string{"photo"}},
 			{Tables: "audit.*", PartitionKey: "constant:audit", Oversize: "fail"},
 		},
 	}, k)
-	require.False(t, k.DMS.BeforeImageEnabled())
-	require.True(t, (*config.KinesisDMS)(nil).BeforeImageEnabled(), "default true")
-	require.True(t, (&config.KinesisDMS{BeforeImage: &yes}).BeforeImageEnabled())
 
 	minimal, err := config.Parse("t.yaml", []byte("pebble: {dir: p}\n"+source+
 		"sinks:\n  - name: s\n    type: kinesis\n    kinesis: {region: us-east-1, routes: [{tables: '*.*', stream: all}]}\n"))
@@ -101,7 +99,7 @@ func TestKinesisSinkProblems(t *testing.T) {
 		{"too many in flight", "    kinesis: {region: r, stream: s, max_in_flight: 100}\n",
 			config.Problem{Line: 10, Column: 52, Key: "sinks[0].kinesis.max_in_flight", Message: "must be between 1 and 64"}},
 		{"zero in flight", "    kinesis: {region: r, stream: s, max_in_flight: 0}\n",
-			config.Problem{Line: 10, Column: 52, Key: "sinks[0].kinesis.max_in_flight", Message: "must be between 1 and 65535"}},
+			config.Problem{Line: 10, Column: 52, Key: "sinks[0].kinesis.max_in_flight", Message: "must be at least 1"}},
 		{"buffer too small", "    kinesis: {region: r, stream: s, max_buffered_bytes: 1000}\n",
 			config.Problem{Line: 10, Column: 57, Key: "sinks[0].kinesis.max_buffered_bytes", Message: "must be at least 1048576 (1 MiB)"}},
 		{"unknown key", "    kinesis: {region: r, stream: s, shards: 2}\n",

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/sink/mysql"
 )
 
 func TestMySQLSinkParses(t *testing.T) {
@@ -20,12 +21,12 @@ func TestMySQLSinkParses(t *testing.T) {
 	cfg, err := config.Parse("t.yaml", []byte(doc))
 	require.NoError(t, err)
 	m := cfg.Sinks[0].MySQL
-	require.Equal(t, &config.MySQLSink{Host: "db", Port: 3307, User: "w", PasswordEnv: "TRIBUTARY_TEST_TARGET_PW",
-		Database: "app", Workers: 8, RowsPerStatement: 100, StatementsPerTxn: 5, OnError: config.OnErrorRecord}, m)
+	require.Equal(t, &mysql.Options{Host: "db", Port: 3307, User: "w", PasswordEnv: "TRIBUTARY_TEST_TARGET_PW",
+		Database: "app", Workers: 8, RowsPerStatement: 100, StatementsPerTxn: 5, OnError: mysql.OnErrorRecord}, m)
 	require.Equal(t, "w:s3cret@tcp(db:3307)/app", m.DSN())
 	require.NotContains(t, fmt.Sprintf("%v %#v %s", *m, *m, m), "s3cret")
 
-	dsn := &config.MySQLSink{DataSourceName: "u:pw@tcp(h:3306)/x?tls=true"}
+	dsn := &mysql.Options{DataSourceName: "u:pw@tcp(h:3306)/x?tls=true"}
 	require.Equal(t, "u:pw@tcp(h:3306)/x?tls=true", dsn.DSN())
 	require.NotContains(t, fmt.Sprintf("%v %#v", *dsn, *dsn), "pw")
 }
@@ -52,9 +53,9 @@ func TestMySQLSinkProblems(t *testing.T) {
 		{"too many workers", "    mysql: {host: h, user: u, workers: 1000}\n",
 			config.Problem{Line: 10, Column: 40, Key: "sinks[0].mysql.workers", Message: "must be between 1 and 256"}},
 		{"negative rows", "    mysql: {host: h, user: u, rows_per_statement: -1}\n",
-			config.Problem{Line: 10, Column: 51, Key: "sinks[0].mysql.rows_per_statement", Message: "must be between 1 and 4294967295"}},
+			config.Problem{Line: 10, Column: 51, Key: "sinks[0].mysql.rows_per_statement", Message: "must be at least 1"}},
 		{"negative statements", "    mysql: {host: h, user: u, statements_per_txn: -1}\n",
-			config.Problem{Line: 10, Column: 51, Key: "sinks[0].mysql.statements_per_txn", Message: "must be between 1 and 4294967295"}},
+			config.Problem{Line: 10, Column: 51, Key: "sinks[0].mysql.statements_per_txn", Message: "must be at least 1"}},
 		{"bad policy", "    mysql: {host: h, user: u, on_error: skip}\n",
 			config.Problem{Line: 10, Column: 41, Key: "sinks[0].mysql.on_error", Message: "must be halt or record"}},
 		{"unknown key", "    mysql: {host: h, user: u, wrokers: 2}\n",

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/tributary-cdc/tributary/internal/dsn"
 )
 
 // Flavor is the server family of a source.
@@ -37,7 +38,7 @@ type Source struct {
 	DataSourceName string `yaml:"dsn" json:"-"`
 	// Host is the server address (without DataSourceName: required).
 	Host string `yaml:"host"`
-	// Port is the server port (default DefaultPort).
+	// Port is the server port (default dsn.DefaultPort).
 	Port uint16 `yaml:"port"`
 	// User is the replication user (required when Host is set).
 	User string `yaml:"user"`
@@ -71,13 +72,13 @@ func (s *Source) ensureDefaults() {
 		s.Flavor = FlavorAuto
 	}
 	if s.DataSourceName != "" && !s.fromDSN && !s.hasHostFields() {
-		if d, err := parseDSN(s.DataSourceName); err == nil {
-			s.Host, s.Port, s.User, s.Password = d.host, d.port, d.cfg.User, d.cfg.Passwd
-			s.base, s.fromDSN = d.cfg, true
+		if d, err := dsn.Parse(s.DataSourceName); err == nil {
+			s.Host, s.Port, s.User, s.Password = d.Host, d.Port, d.Config.User, d.Config.Passwd
+			s.base, s.fromDSN = d.Config, true
 		}
 	}
 	if s.Port == 0 && s.DataSourceName == "" {
-		s.Port = DefaultPort
+		s.Port = dsn.DefaultPort
 	}
 	if s.PasswordEnv != "" && s.Password == "" {
 		s.Password = os.Getenv(s.PasswordEnv)

@@ -6,7 +6,9 @@ import (
 	"net"
 	"os"
 	"regexp"
-	"time"
+
+	"github.com/tributary-cdc/tributary/internal/dsn"
+	"github.com/tributary-cdc/tributary/internal/problem"
 )
 
 // namePattern is what source and sink names must match: they end up in
@@ -25,31 +27,21 @@ func (c *Config) Validate() error {
 // check reports the semantic problems of c to p.
 func (c *Config) check(p *collector) {
 	if !validLevel(c.Log.Level) {
-		p.at("log.level", "must be one of debug, info, warn, error")
+		p.At("log.level", "must be one of debug, info, warn, error")
 	}
 	switch c.Log.Format {
 	case "", LogText, LogJSON:
 	default:
-		p.at("log.format", fmt.Sprintf("must be %s or %s", LogText, LogJSON))
+		p.At("log.format", fmt.Sprintf("must be %s or %s", LogText, LogJSON))
 	}
 	if c.Pebble.Dir == "" {
-		p.at("pebble.dir", "is required")
+		p.At("pebble.dir", "is required")
 	}
-	if n := c.Lookups.PoolSize; n < 0 || n > 256 {
-		p.at("lookups.pool_size", "must be between 1 and 256")
-	}
-	if t := c.Lookups.Timeout; t < 0 || (t > 0 && t < time.Millisecond) {
-		p.at("lookups.timeout", "must be at least 1ms")
-	}
-	if n := c.Lookups.Batch; n < 0 || n > 10000 {
-		p.at("lookups.batch", "must be between 1 and 10000")
-	}
-	if iv := c.Checkpoint.Interval; iv != 0 && (iv < MinCheckpointInterval || iv > MaxCheckpointInterval) {
-		p.at("checkpoint.interval", fmt.Sprintf("must be between %s and %s", MinCheckpointInterval, MaxCheckpointInterval))
-	}
+	c.Lookups.Check(problem.Under(p, "lookups"))
+	c.Checkpoint.Check(problem.Under(p, "checkpoint"))
 	if l := c.HTTP.Listen; l != "" {
 		if _, port, err := net.SplitHostPort(l); err != nil || port == "" {
-			p.at("http.listen", "must be host:port, for example 127.0.0.1:9107")
+			p.At("http.listen", "must be host:port, for example 127.0.0.1:9107")
 		}
 	}
 	c.checkSources(p)
@@ -69,7 +61,7 @@ func validLevel(l slog.Level) bool {
 // checkSources reports problems of each source and duplicates across them.
 func (c *Config) checkSources(p *collector) {
 	if len(c.Sources) == 0 {
-		p.at("sources", "at least one source is required")
+		p.At("sources", "at least one source is required")
 	}
 	names := map[string]int{}
 	ids := map[uint32]int{}
@@ -78,16 +70,16 @@ func (c *Config) checkSources(p *collector) {
 		key := fmt.Sprintf("sources[%d]", i)
 		checkName(p, key, s.Name, names, i)
 		if s.ServerID == 0 {
-			p.at(key+".server_id", "is required")
+			p.At(key+".server_id", "is required")
 		} else if j, dup := ids[s.ServerID]; dup {
-			p.at(key+".server_id", fmt.Sprintf("duplicate server_id %d (also sources[%d])", s.ServerID, j))
+			p.At(key+".server_id", fmt.Sprintf("duplicate server_id %d (also sources[%d])", s.ServerID, j))
 		} else {
 			ids[s.ServerID] = i
 		}
 		switch s.Flavor {
 		case "", FlavorAuto, FlavorMySQL, FlavorMariaDB:
 		default:
-			p.at(key+".flavor", fmt.Sprintf("must be one of %s, %s, %s", FlavorAuto, FlavorMySQL, FlavorMariaDB))
+			p.At(key+".flavor", fmt.Sprintf("must be one of %s, %s, %s", FlavorAuto, FlavorMySQL, FlavorMariaDB))
 		}
 		s.checkConnection(key, p)
 	}
@@ -98,11 +90,11 @@ func (c *Config) checkSources(p *collector) {
 func checkName(p *collector, key, name string, seen map[string]int, i int) {
 	switch j, dup := seen[name]; {
 	case name == "":
-		p.at(key+".name", "is required")
+		p.At(key+".name", "is required")
 	case !namePattern.MatchString(name):
-		p.at(key+".name", fmt.Sprintf("invalid name %q: must match [a-z0-9][a-z0-9_-]*", name))
+		p.At(key+".name", fmt.Sprintf("invalid name %q: must match [a-z0-9][a-z0-9_-]*", name))
 	case dup:
-		p.at(key+".name", fmt.Sprintf("duplicate name %q (also %s[%d])", name, parentKey(key), j))
+		p.At(key+".name", fmt.Sprintf("duplicate name %q (also %s[%d])", name, parentKey(key), j))
 	default:
 		seen[name] = i
 	}
@@ -112,12 +104,12 @@ func checkName(p *collector, key, name string, seen map[string]int, i int) {
 // a DSN alone or a host with its user.
 func (s *Source) checkConnection(key string, p *collector) {
 	if s.DataSourceName != "" {
-		if _, err := parseDSN(s.DataSourceName); err != nil {
-			p.at(key+".dsn", "invalid dsn: "+err.Error())
+		if _, err := dsn.Parse(s.DataSourceName); err != nil {
+			p.At(key+".dsn", "invalid dsn: "+err.Error())
 		}
 		if !s.fromDSN {
 			if s.Host != "" {
-				p.at(key+".host", "dsn and host are mutually exclusive")
+				p.At(key+".host", "dsn and host are mutually exclusive")
 			}
 			others := []struct {
 				field string
@@ -125,24 +117,24 @@ func (s *Source) checkConnection(key string, p *collector) {
 			}{{"port", s.Port != 0}, {"user", s.User != ""}, {"password_env", s.PasswordEnv != ""}}
 			for _, o := range others {
 				if o.set {
-					p.at(key+"."+o.field, "cannot be combined with dsn (set it inside the dsn)")
+					p.At(key+"."+o.field, "cannot be combined with dsn (set it inside the dsn)")
 				}
 			}
 		}
 		return
 	}
 	if s.Host == "" {
-		if !p.rejected(key+".dsn") && !p.rejected(key+".host") {
-			p.at(key, "either dsn or host is required")
+		if !p.Rejected(key+".dsn") && !p.Rejected(key+".host") {
+			p.At(key, "either dsn or host is required")
 		}
 		return
 	}
 	if s.User == "" {
-		p.at(key+".user", "is required when host is set")
+		p.At(key+".user", "is required when host is set")
 	}
 	if s.PasswordEnv != "" && s.Password == "" {
 		if _, set := os.LookupEnv(s.PasswordEnv); !set {
-			p.at(key+".password_env", fmt.Sprintf("environment variable %s is not set", s.PasswordEnv))
+			p.At(key+".password_env", fmt.Sprintf("environment variable %s is not set", s.PasswordEnv))
 		}
 	}
 }
@@ -150,7 +142,7 @@ func (s *Source) checkConnection(key string, p *collector) {
 // checkSinks reports problems of each sink and duplicate names.
 func (c *Config) checkSinks(p *collector) {
 	if len(c.Sinks) == 0 {
-		p.at("sinks", "at least one sink is required")
+		p.At("sinks", "at least one sink is required")
 	}
 	names := map[string]int{}
 	for i := range c.Sinks {

@@ -6,7 +6,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
 )
 
 // built is a valid configuration as code would build it.
@@ -14,7 +16,7 @@ func built() *config.Config {
 	return &config.Config{
 		Pebble:  config.Pebble{Dir: "/var/lib/tributary"},
 		Sources: []config.Source{{Name: "a", Host: "h", User: "u", ServerID: 1}},
-		Sinks:   []config.Sink{{Name: "s", Type: config.SinkJSONL, JSONL: &config.JSONLSink{Path: "-"}}},
+		Sinks:   []config.Sink{{Name: "s", Type: config.SinkJSONL, JSONL: &jsonl.Options{Path: "-"}}},
 	}
 }
 
@@ -75,7 +77,7 @@ func TestEnsureDefaults(t *testing.T) {
 	c.Sources = append(c.Sources, config.Source{Name: "b", ServerID: 2, DataSourceName: "repl:pw@tcp(db:3307)/"})
 	c.EnsureDefaults()
 	require.Equal(t, config.LogText, c.Log.Format)
-	require.Equal(t, config.DefaultCheckpointInterval, c.Checkpoint.Interval)
+	require.Equal(t, checkpoint.DefaultInterval, c.Checkpoint.Interval)
 	require.Equal(t, []sourceFields{
 		{"a", "h", 3306, "u", "", "", config.FlavorAuto, 1, false},
 		{"b", "db", 3307, "repl", "pw", "", config.FlavorAuto, 2, false},

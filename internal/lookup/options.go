@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/tributary-cdc/tributary/internal/dsn"
+	"github.com/tributary-cdc/tributary/internal/problem"
 )
 
 // Defaults of the zero Options fields.
@@ -18,23 +19,52 @@ const (
 	DefaultBatch    = 500
 )
 
-// Options configures a Resolver. Zero fields take their defaults.
+// Options configure a Resolver; their settings are also the lookups block
+// of the service configuration, declared, documented, defaulted and
+// checked here only. Zero fields take their defaults. Lookups go to each
+// source's own server (the writer the binlog is read from), never to a
+// lagging replica.
 type Options struct {
+	// PoolSize caps the open connections to each source, and the queries
+	// one call runs at once: default DefaultPoolSize, at most MaxPoolSize.
+	PoolSize int `yaml:"pool_size"`
+	// Timeout bounds each query; a query that times out is retried like a
+	// lost connection. Default DefaultTimeout, at least MinTimeout.
+	Timeout time.Duration `yaml:"timeout"`
+	// Batch caps the parameter sets of one query: default DefaultBatch, at
+	// most MaxBatch.
+	Batch int `yaml:"batch"`
+
 	// Sources maps a configured source name to the go-sql-driver/mysql DSN
 	// of its writer (tcp, user, password; no database needed). The session
 	// settings lookups need (UTC, utf8mb4, client-side interpolation)
 	// override what the DSN says about them.
-	Sources map[string]string
-	// PoolSize caps the open connections to each source, and the queries
-	// one call runs at once; default DefaultPoolSize.
-	PoolSize int
-	// Timeout bounds each query; default DefaultTimeout.
-	Timeout time.Duration
-	// Batch caps the parameter sets of one query; default DefaultBatch.
-	Batch int
+	Sources map[string]string `yaml:"-"`
 	// Log receives query traces and schema loads, never values or DSNs;
 	// default slog.Default().
-	Log *slog.Logger
+	Log *slog.Logger `yaml:"-"`
+}
+
+// Limits of the settings.
+const (
+	MaxPoolSize = 256
+	MinTimeout  = time.Millisecond
+	MaxBatch    = 10000
+)
+
+// Check reports every problem of the settings to r, by their keys in the
+// service configuration (lookups). Zero fields are accepted: they take
+// their defaults.
+func (o *Options) Check(r problem.Reporter) {
+	if n := o.PoolSize; n < 0 || n > MaxPoolSize {
+		r.At("pool_size", fmt.Sprintf("must be between 1 and %d", MaxPoolSize))
+	}
+	if t := o.Timeout; t < 0 || (t > 0 && t < MinTimeout) {
+		r.At("timeout", fmt.Sprintf("must be at least %s", MinTimeout))
+	}
+	if n := o.Batch; n < 0 || n > MaxBatch {
+		r.At("batch", fmt.Sprintf("must be between 1 and %d", MaxBatch))
+	}
 }
 
 // ensureDefaults fills zero fields.
@@ -57,14 +87,10 @@ func (o *Options) ensureDefaults() {
 // source's pool.
 func (o *Options) validate() (map[string]string, error) {
 	var errs []error
-	if o.PoolSize < 0 {
-		errs = append(errs, fmt.Errorf("lookup options: PoolSize %d is negative", o.PoolSize))
-	}
-	if o.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("lookup options: Timeout %s is negative", o.Timeout))
-	}
-	if o.Batch < 0 {
-		errs = append(errs, fmt.Errorf("lookup options: Batch %d is negative", o.Batch))
+	var settings problem.List
+	o.Check(&settings)
+	if err := settings.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("lookup options: %w", err))
 	}
 	dsns := make(map[string]string, len(o.Sources))
 	names := make([]string, 0, len(o.Sources))
@@ -77,12 +103,12 @@ func (o *Options) validate() (map[string]string, error) {
 			errs = append(errs, errors.New("lookup options: a source has an empty name"))
 			continue
 		}
-		dsn, err := poolDSN(o.Sources[name])
+		d, err := poolDSN(o.Sources[name])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("lookup options: DSN of source %s: %w", name, err))
 			continue
 		}
-		dsns[name] = dsn
+		dsns[name] = d
 	}
 	return dsns, errors.Join(errs...)
 }
@@ -91,10 +117,10 @@ func (o *Options) validate() (map[string]string, error) {
 // TIMESTAMPs read as the binlog decoder has them, utf8mb4 so text arrives
 // as UTF-8, text results (no time.Time parsing) and parameters
 // interpolated by the client, which saves a prepare round trip per query.
-func poolDSN(dsn string) (string, error) {
-	cfg, err := mysql.ParseDSN(dsn)
+func poolDSN(source string) (string, error) {
+	cfg, err := dsn.ParseAny(source)
 	if err != nil {
-		return "", dsnError(err)
+		return "", err
 	}
 	cfg.InterpolateParams = true
 	cfg.ParseTime = false
@@ -108,14 +134,4 @@ func poolDSN(dsn string) (string, error) {
 		return "", fmt.Errorf("setting the character set: %w", err)
 	}
 	return cfg.FormatDSN(), nil
-}
-
-// dsnError keeps the driver's fixed messages and replaces the others,
-// which may quote a part of the DSN that a misplaced separator cut from
-// the password.
-func dsnError(err error) error {
-	if msg, ok := strings.CutPrefix(err.Error(), "invalid DSN: "); ok {
-		return errors.New(msg)
-	}
-	return errors.New("not a go-sql-driver/mysql DSN (user:password@tcp(host:port)/)")
 }

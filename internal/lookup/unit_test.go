@@ -147,7 +147,8 @@ func TestNewValidates(t *testing.T) {
 		"a": "root:hunter2@tcp(127.0.0.1:3306)/", "b": "not a dsn hunter2", "": "root@tcp(x:1)/",
 	}})
 	require.Error(t, err)
-	for _, want := range []string{"PoolSize -1", "Timeout -1s", "Batch -2", "source b", "empty name"} {
+	for _, want := range []string{"pool_size: must be between 1 and 256", "timeout: must be at least 1ms",
+		"batch: must be between 1 and 10000", "source b", "empty name"} {
 		require.ErrorContains(t, err, want)
 	}
 	require.NotContains(t, err.Error(), "hunter2")

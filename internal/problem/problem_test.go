@@ -34,3 +34,17 @@ func TestSortAndCount(t *testing.T) {
 	require.Equal(t, "a:2:1: warning: 3\na:2:1: 4\na:2:5: 2\nb:1: 1", l.Error())
 	require.Equal(t, 3, l.Errors())
 }
+
+func TestUnderPrefixesKeys(t *testing.T) {
+	var l List
+	r := Under(Under(&l, "sinks[1]"), "kinesis")
+	r.At("region", "is required")
+	r.At("routes[0].stream", "is required")
+	r.At("", "either stream or routes is required")
+	Under(&l, "lookups").At("[2]", "odd")
+	require.Equal(t, "sinks[1].kinesis.region: is required\nsinks[1].kinesis.routes[0].stream: is required\n"+
+		"sinks[1].kinesis: either stream or routes is required\nlookups[2]: odd", l.Error())
+	require.False(t, r.Rejected("region"))
+	require.NoError(t, List(nil).Err())
+	require.Error(t, l.Err())
+}

@@ -22,10 +22,9 @@ func openResolver(cfg *config.Config, set *mapping.Set, logger *slog.Logger) (*l
 	for _, s := range cfg.Sources {
 		dsns[s.Name] = s.DSN("")
 	}
-	r, err := lookup.New(lookup.Options{
-		Sources: dsns, PoolSize: cfg.Lookups.PoolSize, Timeout: cfg.Lookups.Timeout,
-		Batch: cfg.Lookups.Batch, Log: logger.With("component", "lookup"),
-	})
+	opts := cfg.Lookups
+	opts.Sources, opts.Log = dsns, logger.With("component", "lookup")
+	r, err := lookup.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("opening lookup pools: %w", err)
 	}

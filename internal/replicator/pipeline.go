@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
 )
 
 // Reader streams one source's transactions in order.
@@ -70,7 +71,7 @@ func (p *Pipeline) init() {
 func (p *Pipeline) Run(ctx context.Context) error {
 	p.init()
 	if p.Interval <= 0 {
-		p.Interval = 500 * time.Millisecond
+		p.Interval = checkpoint.DefaultInterval
 	}
 	if p.Buffer <= 0 {
 		p.Buffer = 2

@@ -13,7 +13,6 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
-	"github.com/tributary-cdc/tributary/internal/dms"
 	"github.com/tributary-cdc/tributary/internal/httpapi"
 	"github.com/tributary-cdc/tributary/internal/lookup"
 	"github.com/tributary-cdc/tributary/internal/mapping"
@@ -200,37 +199,25 @@ func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store,
 	return sinks, nil
 }
 
+// openSink opens the sink sc configures. Each sink's settings come from the
+// configuration as they are; only what the service owns (the failed store,
+// the resolver, the logger) is added here.
 func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, resolver *lookup.Resolver, logger *slog.Logger) (Sink, error) {
 	switch sc.Type {
 	case config.SinkJSONL:
-		return jsonl.New(jsonl.Options{Path: sc.JSONL.Path, Logger: logger})
+		opts := *sc.JSONL
+		opts.Logger = logger
+		return jsonl.New(opts)
 	case config.SinkMySQL:
-		m := sc.MySQL
-		opts := mysqlsink.Options{
-			DSN: m.DSN(), Workers: int(m.Workers), RowsPerStatement: int(m.RowsPerStatement),
-			StatementsPerTxn: int(m.StatementsPerTxn), OnError: m.OnError, OnConflict: m.OnConflict,
-			Failed: store, Logger: logger,
-		}
+		opts := *sc.MySQL
+		opts.Failed, opts.Logger = store, logger
 		if resolver != nil {
 			opts.Resolver = resolver
 		}
 		return mysqlsink.New(ctx, opts)
 	case config.SinkKinesis:
-		k := sc.Kinesis
-		opts := kinesissink.Options{
-			Region: k.Region, Endpoint: k.Endpoint, Format: k.Format, Stream: k.Stream,
-			PartitionKey: k.PartitionKey, Aggregate: k.Aggregate, Oversize: k.Oversize, DropColumns: k.DropColumns,
-			FlushInterval: k.FlushInterval, MaxInFlight: int(k.MaxInFlight), MaxBufferedBytes: int64(k.MaxBufferedBytes),
-			DMS:    dms.Options{BeforeImage: k.DMS.BeforeImageEnabled()},
-			Failed: store, Logger: logger,
-		}
-		if k.DMS != nil {
-			opts.DMS.BeforeImageField, opts.DMS.TransactionDetails = k.DMS.BeforeImageField, k.DMS.TransactionDetails
-		}
-		for _, r := range k.Routes {
-			opts.Routes = append(opts.Routes, kinesissink.Route{Tables: r.Tables, Stream: r.Stream,
-				PartitionKey: r.PartitionKey, Aggregate: r.Aggregate, Oversize: r.Oversize, DropColumns: r.DropColumns})
-		}
+		opts := *sc.Kinesis
+		opts.Failed, opts.Logger = store, logger
 		return kinesissink.New(ctx, opts)
 	}
 	return nil, fmt.Errorf("unsupported sink type %q", sc.Type)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/envelope"
+	"github.com/tributary-cdc/tributary/internal/problem"
 )
 
 const (
@@ -30,11 +31,21 @@ var ErrClosed = errors.New("jsonl sink closed")
 type Options struct {
 	// Path is the file to append to, created with mode 0640 if missing, or
 	// "-" for Out.
-	Path string
+	// A relative path in the service configuration is resolved against
+	// the configuration file's folder.
+	Path string `yaml:"path"`
 	// Out receives the lines when Path is "-"; nil means os.Stdout.
-	Out io.Writer
+	Out io.Writer `yaml:"-"`
 	// Logger receives the sink's events; nil discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// Check reports every problem of the settings to r, by their keys in the
+// service configuration.
+func (o *Options) Check(r problem.Reporter) {
+	if o.Path == "" {
+		r.At("path", "is required")
+	}
 }
 
 // Sink writes every row change as one JSON line (see package envelope).

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
-	"github.com/tributary-cdc/tributary/internal/dms"
 	"github.com/tributary-cdc/tributary/internal/envelope"
 )
 
@@ -30,7 +29,7 @@ func wideTxn(op change.Op, id string, a, b, c int) *change.Txn {
 func shrinkTest(t *testing.T, format string, txn *change.Txn, drop []string) (envelope.Envelope, bool) {
 	t.Helper()
 	e := newEncoder(format)
-	r := compileRoutes(&Options{Stream: "s", PartitionKey: PartitionKeyPrimaryKey, Oversize: OversizeDropColumns, DropColumns: drop, DMS: dms.Options{BeforeImage: true}})[0]
+	r := compileRoutes(&Options{Stream: "s", PartitionKey: PartitionKeyPrimaryKey, Oversize: OversizeDropColumns, DropColumns: drop})[0]
 	full := e.appendRecord(nil, txn, 0, 0, r)
 	out, ok := e.shrink(nil, txn, 0, 0, r, 10, len(full))
 	if !ok {

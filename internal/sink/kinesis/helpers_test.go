@@ -15,7 +15,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tributary-cdc/tributary/internal/change"
-	"github.com/tributary-cdc/tributary/internal/dms"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
@@ -189,4 +188,4 @@ func flush(t *testing.T, s *Sink) {
 }
 
 // dmsDefaults are the dms options the config gives by default.
-func dmsDefaults() dms.Options { return dms.Options{BeforeImage: true} }
+func dmsDefaults() *DMSOptions { return &DMSOptions{} }

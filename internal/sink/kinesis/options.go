@@ -2,11 +2,7 @@ package kinesis
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"path"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,7 +10,6 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/dms"
-	"github.com/tributary-cdc/tributary/internal/keyexpr"
 )
 
 // Record formats.
@@ -59,6 +54,12 @@ const (
 	DefaultFlushInterval    = 100 * time.Millisecond
 	DefaultMaxInFlight      = 4
 	DefaultMaxBufferedBytes = 64 << 20
+
+	// MinFlushInterval and MaxFlushInterval bound Options.FlushInterval.
+	MinFlushInterval = time.Millisecond
+	MaxFlushInterval = time.Minute
+	// MaxInFlightLimit caps Options.MaxInFlight.
+	MaxInFlightLimit = 64
 )
 
 // FailedStore keeps changes that could not be sent.
@@ -77,81 +78,116 @@ type PutRecordsAPI interface {
 
 var _ PutRecordsAPI = (*kinesis.Client)(nil)
 
-// Options configure a Sink. Zero fields take their defaults. The fields
-// Stream to DropColumns form the default route: changes of tables that no
-// entry of Routes matches take it, and a route's empty fields inherit them.
+// Options configure a Sink; they are also the sink's block of the service
+// configuration (sinks[].kinesis), so each setting is declared, documented,
+// defaulted and checked here only. Zero fields take their defaults. The
+// fields Stream to DropColumns form the default route: changes of tables
+// that no entry of Routes matches take it, and a route's empty fields
+// inherit them.
 type Options struct {
-	// Region is the AWS region (required unless Client is set).
-	Region string
-	// Endpoint overrides the Kinesis endpoint (an emulator); empty means
-	// the region's.
-	Endpoint string
-	// Format is FormatNative (default) or FormatDMS.
-	Format string
-	// DMS tunes the dms layout. PartitionKeyType is set per route from its
-	// partition key.
-	DMS dms.Options
-	// Stream is the stream of changes that no route matches; when empty
-	// such changes are not sent.
-	Stream string
+	// Region is the AWS region of the streams (required unless Client is
+	// set). Credentials come from the default chain (environment, shared
+	// files, instance role) unless Credentials is set.
+	Region string `yaml:"region"`
+	// Endpoint overrides the Kinesis endpoint, for an emulator; empty
+	// means the region's.
+	Endpoint string `yaml:"endpoint"`
+	// Format of the records: FormatNative (default, the envelope of
+	// package envelope) or FormatDMS (the layout AWS DMS writes).
+	Format string `yaml:"format"`
+	// DMS tunes format dms (only allowed with it); nil means its defaults.
+	DMS *DMSOptions `yaml:"dms"`
+	// Stream receives the changes of tables no route matches; without it
+	// they are not sent. Either Stream or Routes is required.
+	Stream string `yaml:"stream"`
 	// PartitionKey is PartitionKeyPrimaryKey (default), PartitionKeyTable,
-	// PartitionKeyTransaction or PartitionKeyConstant followed by the key.
-	PartitionKey string
+	// PartitionKeyTransaction, PartitionKeyConstant followed by the key, or
+	// PartitionKeyExpression followed by an expr-lang expression over the
+	// row's columns and meta.source, meta.schema, meta.table, meta.op,
+	// meta.gtid.
+	PartitionKey string `yaml:"partition_key"`
 	// Aggregate packs consecutive records of one partition key into one
-	// Kinesis record as JSON lines.
-	Aggregate bool
-	// Oversize is OversizeFail (default) or OversizeDropColumns.
-	Oversize string
-	// DropColumns names the columns OversizeDropColumns replaces; empty
-	// means the largest values first, whichever columns they are in.
-	DropColumns []string
+	// Kinesis record as JSON lines; worth it with coarse partition keys.
+	Aggregate bool `yaml:"aggregate"`
+	// Oversize is what a record over MaxRecordBytes does: OversizeFail
+	// (default: it is recorded in the failed store) or OversizeDropColumns.
+	Oversize string `yaml:"oversize"`
+	// DropColumns names the columns OversizeDropColumns replaces by a
+	// marker; an empty non-nil list ([]) means the largest values first,
+	// whichever columns they are in.
+	DropColumns []string `yaml:"drop_columns"`
 	// Routes send tables elsewhere or differently; the first whose Tables
 	// pattern matches a change's table wins.
-	Routes []Route
+	Routes []Route `yaml:"routes"`
 	// FlushInterval is how long a record may wait for others to fill a
-	// call; default DefaultFlushInterval.
-	FlushInterval time.Duration
-	// MaxInFlight caps concurrent PutRecords calls; default
-	// DefaultMaxInFlight.
-	MaxInFlight int
+	// call: default DefaultFlushInterval, between MinFlushInterval and
+	// MaxFlushInterval.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// MaxInFlight caps concurrent PutRecords calls: default
+	// DefaultMaxInFlight, at most MaxInFlightLimit.
+	MaxInFlight int `yaml:"max_in_flight"`
 	// MaxBufferedBytes bounds unacknowledged data: Apply blocks while more
-	// is outstanding. Default DefaultMaxBufferedBytes.
-	MaxBufferedBytes int64
+	// is outstanding. Default DefaultMaxBufferedBytes, at least
+	// MaxRecordBytes.
+	MaxBufferedBytes int64 `yaml:"max_buffered_bytes"`
+
 	// Failed receives oversize changes; without it an oversize change
 	// stops the sink.
-	Failed FailedStore
+	Failed FailedStore `yaml:"-"`
 	// Logger receives retries and failures, never row values; nil discards.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
 
 	// Client, when set, is used as it is: Region, Endpoint, Credentials
 	// and ClientOptions are ignored. Its retries add to the sink's own.
-	Client PutRecordsAPI
+	Client PutRecordsAPI `yaml:"-"`
 	// Credentials replace the default credential chain.
-	Credentials aws.CredentialsProvider
+	Credentials aws.CredentialsProvider `yaml:"-"`
 	// ClientOptions are applied last to the client the sink builds (an
 	// HTTP client for tests, for example).
-	ClientOptions []func(*kinesis.Options)
+	ClientOptions []func(*kinesis.Options) `yaml:"-"`
 
 	// maxBackoff lowers the retry backoff's cap, for tests.
 	maxBackoff time.Duration
 }
 
+// DMSOptions tune the dms record format.
+type DMSOptions struct {
+	// BeforeImage adds the before image of updates (default true).
+	BeforeImage *bool `yaml:"before_image"`
+	// BeforeImageField names it (default dms.DefaultBeforeImageField).
+	BeforeImageField string `yaml:"before_image_field"`
+	// TransactionDetails adds transaction-record-id and commit-timestamp
+	// to the metadata.
+	TransactionDetails bool `yaml:"transaction_details"`
+}
+
+// encoder returns the dms layout's options; the partition key type is set
+// per route.
+func (d *DMSOptions) encoder() dms.Options {
+	if d == nil {
+		return dms.Options{BeforeImage: true}
+	}
+	return dms.Options{BeforeImage: d.BeforeImage == nil || *d.BeforeImage,
+		BeforeImageField: d.BeforeImageField, TransactionDetails: d.TransactionDetails}
+}
+
 // Route sends the changes of matching tables to a stream. Empty fields
 // take the value of the Options field of the same name.
 type Route struct {
-	// Tables is a path.Match pattern on "schema.table" ("shop.*").
-	Tables string
-	// Stream receives the changes.
-	Stream string
+	// Tables is a path.Match pattern on "schema.table" with * ? and [...]
+	// as in shell globs ("shop.*"); required.
+	Tables string `yaml:"tables"`
+	// Stream receives the changes (required when the sink has none).
+	Stream string `yaml:"stream"`
 	// PartitionKey is as Options.PartitionKey.
-	PartitionKey string
+	PartitionKey string `yaml:"partition_key"`
 	// Aggregate is as Options.Aggregate; nil inherits it.
-	Aggregate *bool
+	Aggregate *bool `yaml:"aggregate"`
 	// Oversize is as Options.Oversize.
-	Oversize string
+	Oversize string `yaml:"oversize"`
 	// DropColumns is as Options.DropColumns: nil inherits; an empty
 	// non-nil list means the largest values first.
-	DropColumns []string
+	DropColumns []string `yaml:"drop_columns"`
 }
 
 // ensureDefaults fills zero fields.
@@ -177,75 +213,4 @@ func (o *Options) ensureDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-}
-
-// validate reports every problem of o at once.
-func (o *Options) validate() error {
-	var errs []error
-	if o.Client == nil && o.Region == "" {
-		errs = append(errs, errors.New("Region is required"))
-	}
-	if o.Format != FormatNative && o.Format != FormatDMS {
-		errs = append(errs, fmt.Errorf("Format is %q, want %s or %s", o.Format, FormatNative, FormatDMS))
-	}
-	if o.Format == FormatDMS {
-		if err := o.DMS.Validate(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if o.Stream == "" && len(o.Routes) == 0 {
-		errs = append(errs, errors.New("Stream or Routes is required"))
-	}
-	errs = append(errs, checkPartitionKey("PartitionKey", o.PartitionKey))
-	errs = append(errs, checkOversize("Oversize", o.Oversize))
-	for i, r := range o.Routes {
-		name := fmt.Sprintf("Routes[%d]", i)
-		if r.Tables == "" {
-			errs = append(errs, fmt.Errorf("%s.Tables is required", name))
-		} else if _, err := path.Match(r.Tables, ""); err != nil {
-			errs = append(errs, fmt.Errorf("%s.Tables %q: %w", name, r.Tables, err))
-		}
-		if r.Stream == "" && o.Stream == "" {
-			errs = append(errs, fmt.Errorf("%s.Stream is required without Stream", name))
-		}
-		if r.PartitionKey != "" {
-			errs = append(errs, checkPartitionKey(name+".PartitionKey", r.PartitionKey))
-		}
-		if r.Oversize != "" {
-			errs = append(errs, checkOversize(name+".Oversize", r.Oversize))
-		}
-	}
-	if o.FlushInterval < 0 {
-		errs = append(errs, fmt.Errorf("FlushInterval is %s, want more than 0", o.FlushInterval))
-	}
-	if o.MaxInFlight < 0 {
-		errs = append(errs, fmt.Errorf("MaxInFlight is %d, want at least 1", o.MaxInFlight))
-	}
-	if o.MaxBufferedBytes < MaxRecordBytes {
-		errs = append(errs, fmt.Errorf("MaxBufferedBytes is %d, want at least %d", o.MaxBufferedBytes, MaxRecordBytes))
-	}
-	return errors.Join(errs...)
-}
-
-func checkPartitionKey(field, pk string) error {
-	switch {
-	case pk == PartitionKeyPrimaryKey, pk == PartitionKeyTable, pk == PartitionKeyTransaction:
-		return nil
-	case strings.HasPrefix(pk, PartitionKeyConstant) && len(pk) > len(PartitionKeyConstant):
-		return nil
-	case strings.HasPrefix(pk, PartitionKeyExpression):
-		if _, err := keyexpr.Compile(strings.TrimPrefix(pk, PartitionKeyExpression)); err != nil {
-			return fmt.Errorf("%s: compiling the expression: %w", field, err)
-		}
-		return nil
-	}
-	return fmt.Errorf("%s is %q, want %s, %s, %s, %sVALUE or %sEXPRESSION", field, pk,
-		PartitionKeyPrimaryKey, PartitionKeyTable, PartitionKeyTransaction, PartitionKeyConstant, PartitionKeyExpression)
-}
-
-func checkOversize(field, policy string) error {
-	if policy == OversizeFail || policy == OversizeDropColumns {
-		return nil
-	}
-	return fmt.Errorf("%s is %q, want %s or %s", field, policy, OversizeFail, OversizeDropColumns)
 }

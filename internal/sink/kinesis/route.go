@@ -37,7 +37,7 @@ func compileRoutes(o *Options) []*route {
 	out := make([]*route, 0, len(o.Routes)+1)
 	for _, r := range append(append([]Route(nil), o.Routes...), def) {
 		c := &route{tables: r.Tables, stream: r.Stream, aggregate: o.Aggregate, oversize: r.Oversize,
-			drop: r.DropColumns, dms: o.DMS}
+			drop: r.DropColumns, dms: o.DMS.encoder()}
 		if c.stream == "" {
 			c.stream = o.Stream
 		}

@@ -81,7 +81,7 @@ func TestRoutesInheritAndMatchInOrder(t *testing.T) {
 	routes := compileRoutes(o)
 	orders := matchRoute(routes, "shop.orders")
 	require.Equal(t, &route{tables: "shop.orders", stream: "orders", keyKind: PartitionKeyPrimaryKey, aggregate: true,
-		oversize: OversizeFail, drop: []string{"blob"}, dms: dms.Options{PartitionKeyType: dms.PartitionKeyPrimaryKey}}, orders)
+		oversize: OversizeFail, drop: []string{"blob"}, dms: dms.Options{BeforeImage: true, PartitionKeyType: dms.PartitionKeyPrimaryKey}}, orders)
 	other := matchRoute(routes, "shop.never")
 	require.Equal(t, "shop.*", other.tables, "the first match wins")
 	require.Equal(t, "main", other.stream)
@@ -102,18 +102,27 @@ func TestOptionsValidate(t *testing.T) {
 			{Tables: "b.*", Stream: "s", PartitionKey: "expression:(a"}}}
 	err := o.validate()
 	require.EqualError(t, err, strings.Join([]string{
-		"Region is required",
-		`Format is "xml", want native or dms`,
-		`PartitionKey is "constant:", want primary_key, table, transaction, constant:VALUE or expression:EXPRESSION`,
-		`Oversize is "truncate", want fail or drop_columns`,
-		`Routes[0].Tables "[": syntax error in pattern`,
-		"Routes[0].Stream is required without Stream",
-		`Routes[0].PartitionKey is "row", want primary_key, table, transaction, constant:VALUE or expression:EXPRESSION`,
-		"Routes[1].PartitionKey: compiling the expression: now() is not allowed: a replayed change must get the same key",
-		"Routes[2].PartitionKey: compiling the expression: unexpected token EOF at column 2",
-		"MaxBufferedBytes is 10, want at least 1048576",
+		"region: is required",
+		"format: must be native or dms",
+		"partition_key: must be primary_key, table, transaction, constant:VALUE or expression:EXPR",
+		"oversize: must be fail or drop_columns",
+		"routes[0].tables: invalid pattern: syntax error in pattern",
+		"routes[0].stream: is required when the sink has no stream",
+		"routes[0].partition_key: must be primary_key, table, transaction, constant:VALUE or expression:EXPR",
+		"routes[1].partition_key: expression: now() is not allowed: a replayed change must get the same key",
+		"routes[2].partition_key: expression: unexpected token EOF at column 2",
+		"max_buffered_bytes: must be at least 1048576 (1 MiB)",
 	}, "\n"))
 	o = Options{Region: "r"}
 	o.ensureDefaults()
-	require.EqualError(t, o.validate(), "Stream or Routes is required")
+	require.EqualError(t, o.validate(), "either stream or routes is required")
+}
+
+func TestDMSOptionsDefaultToTheBeforeImage(t *testing.T) {
+	no := false
+	require.True(t, (*DMSOptions)(nil).encoder().BeforeImage, "no dms block")
+	require.True(t, (&DMSOptions{}).encoder().BeforeImage, "before_image unset")
+	require.False(t, (&DMSOptions{BeforeImage: &no}).encoder().BeforeImage)
+	require.Equal(t, dms.Options{BeforeImage: true, BeforeImageField: "old", TransactionDetails: true},
+		(&DMSOptions{BeforeImageField: "old", TransactionDetails: true}).encoder())
 }

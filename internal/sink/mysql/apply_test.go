@@ -154,7 +154,7 @@ func TestClosedSinkRefusesWork(t *testing.T) {
 
 func TestNewRejectsBadOptions(t *testing.T) {
 	_, err := New(context.Background(), Options{Workers: -1, OnError: OnErrorRecord})
-	require.ErrorContains(t, err, "DSN is required")
-	require.ErrorContains(t, err, "Workers is -1")
-	require.ErrorContains(t, err, "Failed is required")
+	require.ErrorContains(t, err, "either dsn or host is required")
+	require.ErrorContains(t, err, "workers: must be between 1 and 256")
+	require.ErrorContains(t, err, "on_error: record needs a failed-changes store")
 }

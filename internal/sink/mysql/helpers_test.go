@@ -32,7 +32,7 @@ func startTarget(t testing.TB, ddl ...string) *target {
 // sink opens a sink on the target, closed when the test ends.
 func (tg *target) sink(t testing.TB, opts Options) *Sink {
 	t.Helper()
-	opts.DSN = tg.srv.DSN("root", "", "tgt")
+	opts.DataSourceName = tg.srv.DSN("root", "", "tgt")
 	s, err := New(context.Background(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })

@@ -2,12 +2,17 @@ package mysql
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
+	"strconv"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/dsn"
+	"github.com/tributary-cdc/tributary/internal/problem"
 )
 
 // Error policies.
@@ -49,42 +54,111 @@ type Resolver interface {
 	Resolve(ctx context.Context, ops []*change.TargetOp) error
 }
 
-// Options configures a Sink. Zero fields take their defaults.
+// Default settings and limits.
+const (
+	DefaultWorkers          = 4
+	DefaultRowsPerStatement = 500
+	DefaultStatementsPerTxn = 20
+	// MaxWorkers caps Options.Workers.
+	MaxWorkers = 256
+)
+
+// Options configure a Sink; they are also the sink's block of the service
+// configuration (sinks[].mysql), so each setting is declared, documented,
+// defaulted and checked here only. Zero fields take their defaults. The
+// target is reached either through DataSourceName or through Host, Port,
+// User, PasswordEnv and Database.
 type Options struct {
-	// DSN is the go-sql-driver DSN of the target (required). The session
-	// settings the sink needs override what it says about them.
-	DSN string
-	// Workers is the number of parallel appliers; default 4.
-	Workers int
-	// RowsPerStatement caps the rows of one multi-row statement; default 500.
-	RowsPerStatement int
+	// DataSourceName is a go-sql-driver/mysql DSN such as
+	// user:pass@tcp(host:port)/db; it excludes Host, Port, User,
+	// PasswordEnv and Database. The session settings the sink needs
+	// override what it says about them. It holds the password, so it is
+	// never printed.
+	DataSourceName string `yaml:"dsn" json:"-"`
+	// Host is the target address (without DataSourceName: required).
+	Host string `yaml:"host"`
+	// Port is the target port (default dsn.DefaultPort).
+	Port uint16 `yaml:"port"`
+	// User is the target user (required when Host is set).
+	User string `yaml:"user"`
+	// PasswordEnv names the environment variable holding the password
+	// (optional; an empty password when unset).
+	PasswordEnv string `yaml:"password_env"`
+	// Database is the default database of the connections (optional:
+	// target tables are schema-qualified).
+	Database string `yaml:"database"`
+	// Workers is the number of parallel appliers: default DefaultWorkers,
+	// at most MaxWorkers.
+	Workers int `yaml:"workers"`
+	// RowsPerStatement caps the rows of one multi-row statement; default
+	// DefaultRowsPerStatement.
+	RowsPerStatement int `yaml:"rows_per_statement"`
 	// StatementsPerTxn caps the statements of one target transaction;
-	// default 20.
-	StatementsPerTxn int
+	// default DefaultStatementsPerTxn.
+	StatementsPerTxn int `yaml:"statements_per_txn"`
 	// OnError is OnErrorHalt (default) or OnErrorRecord.
-	OnError string
-	// OnConflict is OnConflictReplace (default) or OnConflictFail.
-	OnConflict string
+	OnError string `yaml:"on_error"`
+	// OnConflict is what an upsert that collides with another row on a
+	// secondary unique key does: OnConflictReplace (default) deletes the
+	// other row, which is what a replay after a crash needs;
+	// OnConflictFail makes it a permanent error handled by OnError.
+	OnConflict string `yaml:"on_conflict"`
+
 	// Failed receives the failures under OnErrorRecord (required then).
-	Failed FailedStore
+	Failed FailedStore `yaml:"-"`
 	// Resolver reads the pending lookups of operations right before they
 	// are written (see resolve.go); required only when operations carry
 	// Pending lookups, which otherwise fail permanently.
-	Resolver Resolver
+	Resolver Resolver `yaml:"-"`
 	// Logger receives retries and failures, never row values; nil discards.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// DSN returns the go-sql-driver DSN of the target: DataSourceName as given,
+// or one built from the host fields with the password read from
+// PasswordEnv now.
+func (o *Options) DSN() string {
+	if o.DataSourceName != "" {
+		return o.DataSourceName
+	}
+	cfg := mysql.NewConfig()
+	port := o.Port
+	if port == 0 {
+		port = dsn.DefaultPort
+	}
+	cfg.User, cfg.Net = o.User, "tcp"
+	cfg.Addr = net.JoinHostPort(o.Host, strconv.Itoa(int(port)))
+	cfg.DBName = o.Database
+	if o.PasswordEnv != "" {
+		cfg.Passwd = os.Getenv(o.PasswordEnv)
+	}
+	return cfg.FormatDSN()
+}
+
+// String describes the target without its password.
+func (o Options) String() string {
+	if o.DataSourceName != "" {
+		return dsn.Describe(o.DataSourceName)
+	}
+	return fmt.Sprintf("%s@%s", o.User, net.JoinHostPort(o.Host, strconv.Itoa(int(o.Port))))
+}
+
+// GoString describes the target for %#v without its password.
+func (o Options) GoString() string {
+	return fmt.Sprintf("mysql.Options{Target:%q, PasswordEnv:%q, Database:%q, Workers:%d, RowsPerStatement:%d, StatementsPerTxn:%d, OnError:%q, OnConflict:%q}",
+		o.String(), o.PasswordEnv, o.Database, o.Workers, o.RowsPerStatement, o.StatementsPerTxn, o.OnError, o.OnConflict)
 }
 
 // ensureDefaults fills zero fields.
 func (o *Options) ensureDefaults() {
 	if o.Workers == 0 {
-		o.Workers = 4
+		o.Workers = DefaultWorkers
 	}
 	if o.RowsPerStatement == 0 {
-		o.RowsPerStatement = 500
+		o.RowsPerStatement = DefaultRowsPerStatement
 	}
 	if o.StatementsPerTxn == 0 {
-		o.StatementsPerTxn = 20
+		o.StatementsPerTxn = DefaultStatementsPerTxn
 	}
 	if o.OnError == "" {
 		o.OnError = OnErrorHalt
@@ -97,32 +171,65 @@ func (o *Options) ensureDefaults() {
 	}
 }
 
-// validate reports every problem of o at once.
-func (o *Options) validate() error {
-	var errs []error
-	if o.DSN == "" {
-		errs = append(errs, errors.New("DSN is required"))
+// Check reports every problem of the settings to r, by their keys in the
+// service configuration. Zero fields are accepted where they have a
+// default.
+func (o *Options) Check(r problem.Reporter) {
+	if o.DataSourceName != "" {
+		if _, err := dsn.Parse(o.DataSourceName); err != nil {
+			r.At("dsn", "invalid dsn: "+err.Error())
+		}
+		others := []struct {
+			field string
+			set   bool
+		}{{"host", o.Host != ""}, {"port", o.Port != 0}, {"user", o.User != ""},
+			{"password_env", o.PasswordEnv != ""}, {"database", o.Database != ""}}
+		for _, f := range others {
+			if f.set {
+				r.At(f.field, "cannot be combined with dsn (set it inside the dsn)")
+			}
+		}
+	} else {
+		switch {
+		case o.Host == "":
+			r.At("", "either dsn or host is required")
+		case o.User == "":
+			r.At("host", "user is required when host is set")
+		}
+		if o.PasswordEnv != "" {
+			if _, set := os.LookupEnv(o.PasswordEnv); !set {
+				r.At("password_env", fmt.Sprintf("environment variable %s is not set", o.PasswordEnv))
+			}
+		}
 	}
-	if o.Workers < 0 {
-		errs = append(errs, fmt.Errorf("Workers is %d, want at least 1", o.Workers))
+	if o.Workers < 0 || o.Workers > MaxWorkers {
+		r.At("workers", fmt.Sprintf("must be between 1 and %d", MaxWorkers))
 	}
 	if o.RowsPerStatement < 0 {
-		errs = append(errs, fmt.Errorf("RowsPerStatement is %d, want at least 1", o.RowsPerStatement))
+		r.At("rows_per_statement", "must be at least 1")
 	}
 	if o.StatementsPerTxn < 0 {
-		errs = append(errs, fmt.Errorf("StatementsPerTxn is %d, want at least 1", o.StatementsPerTxn))
+		r.At("statements_per_txn", "must be at least 1")
 	}
 	switch o.OnError {
-	case OnErrorHalt:
-	case OnErrorRecord:
-		if o.Failed == nil {
-			errs = append(errs, errors.New("Failed is required with OnError record"))
-		}
+	case "", OnErrorHalt, OnErrorRecord:
 	default:
-		errs = append(errs, fmt.Errorf("OnError is %q, want halt or record", o.OnError))
+		r.At("on_error", fmt.Sprintf("must be %s or %s", OnErrorHalt, OnErrorRecord))
 	}
-	if o.OnConflict != OnConflictReplace && o.OnConflict != OnConflictFail {
-		errs = append(errs, fmt.Errorf("OnConflict is %q, want replace or fail", o.OnConflict))
+	switch o.OnConflict {
+	case "", OnConflictReplace, OnConflictFail:
+	default:
+		r.At("on_conflict", fmt.Sprintf("must be %s or %s", OnConflictReplace, OnConflictFail))
 	}
-	return errors.Join(errs...)
+}
+
+// validate reports every problem of o at once, the settings' and those of
+// the dependencies they need.
+func (o *Options) validate() error {
+	var l problem.List
+	o.Check(&l)
+	if o.OnError == OnErrorRecord && o.Failed == nil {
+		l.At("on_error", "record needs a failed-changes store")
+	}
+	return l.Err()
 }

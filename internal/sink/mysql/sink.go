@@ -49,7 +49,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("configuring mysql sink: %w", err)
 	}
-	cfg, err := mysql.ParseDSN(opts.DSN)
+	cfg, err := mysql.ParseDSN(opts.DSN())
 	if err != nil {
 		return nil, fmt.Errorf("parsing mysql sink DSN: %w", err)
 	}
