@@ -24,32 +24,7 @@ const nsFailed = "failed"
 // one lock for every Store in the process costs nothing.
 var failedMu sync.Mutex
 
-// FailedChange is a target operation that a sink could not apply. It holds
-// row values so it can be re-run later; they must never be logged.
-type FailedChange struct {
-	// ID is assigned by RecordFailed; it is ignored when recording.
-	ID uint64
-	// Source names the source cluster, Position and GTID the transaction.
-	Source   string
-	Position change.Position
-	GTID     string
-	// Target is the target table, "schema.table".
-	Target string
-	// Op is the operation kind: "upsert", "delete", "update" or "reject" (a
-	// change whose key its source does not own).
-	Op string
-	// Key holds the target key values; Columns and Values what an upsert
-	// writes (nil for a delete).
-	Key     []change.Value
-	Columns []string
-	Values  []change.Value
-	// Error is the target's error text.
-	Error string
-	// At is when the failure was recorded.
-	At time.Time
-}
-
-// failedRecord is the stored form of a FailedChange: values carry their Go
+// failedRecord is the stored form of a change.FailedChange: values carry their Go
 // type, which plain JSON would lose (uint64, []byte, Decimal, ...).
 type failedRecord struct {
 	Source   string          `json:"source"`
@@ -77,7 +52,7 @@ func failedKey(id uint64) []byte {
 
 // RecordFailed stores fc durably (one synced commit) under a new id and
 // returns the id. fc.At defaults to now.
-func (s *Store) RecordFailed(fc FailedChange) (uint64, error) {
+func (s *Store) RecordFailed(fc change.FailedChange) (uint64, error) {
 	rec, err := encodeFailed(fc)
 	if err != nil {
 		return 0, err
@@ -127,7 +102,7 @@ func (s *Store) lastFailedIDLocked() (uint64, error) {
 }
 
 // FailedChanges returns every recorded failed change in id order.
-func (s *Store) FailedChanges() ([]FailedChange, error) {
+func (s *Store) FailedChanges() ([]change.FailedChange, error) {
 	if err := s.acquire(); err != nil {
 		return nil, err
 	}
@@ -137,7 +112,7 @@ func (s *Store) FailedChanges() ([]FailedChange, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing failed changes: %w", err)
 	}
-	var out []FailedChange
+	var out []change.FailedChange
 	for iter.First(); iter.Valid(); iter.Next() {
 		id, err := parseFailedKey(iter.Key())
 		if err != nil {
@@ -156,17 +131,17 @@ func (s *Store) FailedChanges() ([]FailedChange, error) {
 }
 
 // FailedChange returns the failed change with id, or ErrNotFound.
-func (s *Store) FailedChange(id uint64) (FailedChange, error) {
+func (s *Store) FailedChange(id uint64) (change.FailedChange, error) {
 	if err := s.acquire(); err != nil {
-		return FailedChange{}, err
+		return change.FailedChange{}, err
 	}
 	defer s.mu.RUnlock()
 	value, closer, err := s.db.Get(failedKey(id))
 	if errors.Is(err, pebble.ErrNotFound) {
-		return FailedChange{}, fmt.Errorf("failed change %d: %w", id, ErrNotFound)
+		return change.FailedChange{}, fmt.Errorf("failed change %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return FailedChange{}, fmt.Errorf("reading failed change %d: %w", id, err)
+		return change.FailedChange{}, fmt.Errorf("reading failed change %d: %w", id, err)
 	}
 	fc, err := decodeFailed(id, value)
 	return fc, errors.Join(err, closer.Close())
@@ -180,7 +155,7 @@ func parseFailedKey(key []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(key[len(prefix):]), nil
 }
 
-func encodeFailed(fc FailedChange) (failedRecord, error) {
+func encodeFailed(fc change.FailedChange) (failedRecord, error) {
 	key, err := encodeValues(fc.Key)
 	if err != nil {
 		return failedRecord{}, fmt.Errorf("encoding key of failed change: %w", err)
@@ -199,20 +174,20 @@ func encodeFailed(fc FailedChange) (failedRecord, error) {
 	}, nil
 }
 
-func decodeFailed(id uint64, value []byte) (FailedChange, error) {
+func decodeFailed(id uint64, value []byte) (change.FailedChange, error) {
 	var rec failedRecord
 	if err := json.Unmarshal(value, &rec); err != nil {
-		return FailedChange{}, fmt.Errorf("decoding failed change %d: %w", id, err)
+		return change.FailedChange{}, fmt.Errorf("decoding failed change %d: %w", id, err)
 	}
 	key, err := decodeValues(rec.Key)
 	if err != nil {
-		return FailedChange{}, fmt.Errorf("decoding key of failed change %d: %w", id, err)
+		return change.FailedChange{}, fmt.Errorf("decoding key of failed change %d: %w", id, err)
 	}
 	values, err := decodeValues(rec.Values)
 	if err != nil {
-		return FailedChange{}, fmt.Errorf("decoding values of failed change %d: %w", id, err)
+		return change.FailedChange{}, fmt.Errorf("decoding values of failed change %d: %w", id, err)
 	}
-	return FailedChange{
+	return change.FailedChange{
 		ID: id, Source: rec.Source, Position: rec.Position, GTID: rec.GTID, Target: rec.Target, Op: rec.Op,
 		Key: key, Columns: rec.Columns, Values: values, Error: rec.Error, At: rec.At,
 	}, nil

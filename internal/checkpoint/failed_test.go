@@ -16,9 +16,9 @@ func TestFailedChangesRoundTrip(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC)
 	cases := []struct {
 		name string
-		fc   FailedChange
+		fc   change.FailedChange
 	}{
-		{"upsert with every value type", FailedChange{
+		{"upsert with every value type", change.FailedChange{
 			Source: "a", GTID: "0-1-42", Target: "app.users", Op: "upsert", Error: "Error 1406",
 			Position: change.Position{Flavor: change.MariaDB, GTIDSet: "0-1-42", File: "mysql-bin.000003", Pos: 99},
 			Key:      []change.Value{uint64(18446744073709551615)},
@@ -28,7 +28,7 @@ func TestFailedChangesRoundTrip(t *testing.T) {
 				change.JSON(`{"a":[1,2]}`), nil, "", []byte{}},
 			At: at,
 		}},
-		{"delete", FailedChange{
+		{"delete", change.FailedChange{
 			Source: "b", Target: "app.orders", Op: "delete", Error: "Error 1452",
 			Key: []change.Value{int64(7), "x"}, At: at,
 		}},
@@ -49,7 +49,7 @@ func TestFailedChangesRoundTrip(t *testing.T) {
 	// Ids keep counting after a reopen, and the list is in id order.
 	require.NoError(t, s.Close())
 	s2 := openAt(t, dir)
-	id, err := s2.RecordFailed(FailedChange{Source: "c", Target: "t.t", Op: "delete", Key: []change.Value{int64(1)}})
+	id, err := s2.RecordFailed(change.FailedChange{Source: "c", Target: "t.t", Op: "delete", Key: []change.Value{int64(1)}})
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), id)
 	all, err := s2.FailedChanges()
@@ -67,7 +67,7 @@ func TestRecordFailedConcurrentIDsAreUnique(t *testing.T) {
 	ids := make(chan uint64, 40)
 	for range 40 {
 		wg.Go(func() {
-			id, err := s.RecordFailed(FailedChange{Source: "a", Target: "t.t", Op: "delete", Key: []change.Value{int64(1)}})
+			id, err := s.RecordFailed(change.FailedChange{Source: "a", Target: "t.t", Op: "delete", Key: []change.Value{int64(1)}})
 			if err == nil {
 				ids <- id
 			}
@@ -85,10 +85,10 @@ func TestRecordFailedConcurrentIDsAreUnique(t *testing.T) {
 
 func TestRecordFailedErrors(t *testing.T) {
 	s, _ := openTemp(t)
-	_, err := s.RecordFailed(FailedChange{Key: []change.Value{struct{}{}}})
+	_, err := s.RecordFailed(change.FailedChange{Key: []change.Value{struct{}{}}})
 	require.ErrorContains(t, err, "unsupported type")
 	require.NoError(t, s.Close())
-	_, err = s.RecordFailed(FailedChange{})
+	_, err = s.RecordFailed(change.FailedChange{})
 	require.True(t, errors.Is(err, ErrClosed))
 	_, err = s.FailedChanges()
 	require.ErrorIs(t, err, ErrClosed)

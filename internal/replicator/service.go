@@ -274,4 +274,7 @@ var (
 	_ Sink = (*kinesissink.Sink)(nil)
 
 	_ recordSink = (*kinesissink.Sink)(nil)
+
+	_ mysqlsink.FailedStore   = (*checkpoint.Store)(nil)
+	_ kinesissink.FailedStore = (*checkpoint.Store)(nil)
 )

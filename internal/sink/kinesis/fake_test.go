@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
-	"github.com/tributary-cdc/tributary/internal/checkpoint"
 )
 
 // fakeAPI stores records in memory and fails records and calls at random.
@@ -184,10 +183,10 @@ func TestApplyAfterClose(t *testing.T) {
 // memFailed is a FailedStore in memory.
 type memFailed struct {
 	mu  sync.Mutex
-	fcs []checkpoint.FailedChange
+	fcs []change.FailedChange
 }
 
-func (m *memFailed) RecordFailed(fc checkpoint.FailedChange) (uint64, error) {
+func (m *memFailed) RecordFailed(fc change.FailedChange) (uint64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.fcs = append(m.fcs, fc)

@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
-	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/dms"
 )
 
@@ -65,10 +65,8 @@ const (
 // FailedStore keeps changes that could not be sent.
 type FailedStore interface {
 	// RecordFailed stores fc durably and returns its id.
-	RecordFailed(fc checkpoint.FailedChange) (uint64, error)
+	RecordFailed(fc change.FailedChange) (uint64, error)
 }
-
-var _ FailedStore = (*checkpoint.Store)(nil)
 
 // PutRecordsAPI is the one Kinesis call the sink makes; *kinesis.Client
 // implements it.

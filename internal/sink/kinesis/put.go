@@ -12,8 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
-
-	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/change"
 )
 
 // Backoff bounds of retries, and the longest one call may take.
@@ -202,7 +201,7 @@ func (s *Sink) recordFailed(o origin, stream, msg string) error {
 		return fmt.Errorf("sending change of %s from %s to kinesis stream %s: %s (no failed store to record it in)",
 			o.table, o.source, stream, msg)
 	}
-	id, err := s.opts.Failed.RecordFailed(checkpoint.FailedChange{
+	id, err := s.opts.Failed.RecordFailed(change.FailedChange{
 		Source: o.source, Position: o.pos, GTID: o.gtid, Target: "kinesis:" + stream,
 		Op: o.op, Key: o.key, Error: msg,
 	})

@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/tributary-cdc/tributary/internal/change"
-	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/dsn"
 	"github.com/tributary-cdc/tributary/internal/problem"
 )
@@ -36,10 +35,8 @@ const (
 // FailedStore keeps operations that failed permanently.
 type FailedStore interface {
 	// RecordFailed stores fc durably and returns its id.
-	RecordFailed(fc checkpoint.FailedChange) (uint64, error)
+	RecordFailed(fc change.FailedChange) (uint64, error)
 }
-
-var _ FailedStore = (*checkpoint.Store)(nil)
 
 // Resolver completes operations whose Pending lookups must be read right
 // before they are written.

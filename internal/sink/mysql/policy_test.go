@@ -68,7 +68,7 @@ func TestRecordPermanentErrors(t *testing.T) {
 	failed, err := store.FailedChanges()
 	require.NoError(t, err)
 	require.Len(t, failed, 2)
-	bySeq := map[string]checkpoint.FailedChange{}
+	bySeq := map[string]change.FailedChange{}
 	for _, fc := range failed {
 		bySeq[fc.GTID] = fc
 		require.Equal(t, "src", fc.Source)

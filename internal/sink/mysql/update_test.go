@@ -100,7 +100,7 @@ func TestRejectIsRecordedAndSkipped(t *testing.T) {
 	failed, err := store.FailedChanges()
 	require.NoError(t, err)
 	require.Len(t, failed, 2)
-	byGTID := map[string]checkpoint.FailedChange{}
+	byGTID := map[string]change.FailedChange{}
 	for _, fc := range failed {
 		byGTID[fc.GTID] = fc
 		require.Equal(t, "src", fc.Source)

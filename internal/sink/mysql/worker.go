@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/tributary-cdc/tributary/internal/change"
-	"github.com/tributary-cdc/tributary/internal/checkpoint"
 )
 
 // worker applies the operations of its queue in order, in batches.
@@ -258,7 +257,7 @@ func (w *worker) fail(it *item, cause error) error {
 			"seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
 		return ae
 	}
-	id, err := w.s.opts.Failed.RecordFailed(checkpoint.FailedChange{
+	id, err := w.s.opts.Failed.RecordFailed(change.FailedChange{
 		Source: it.from.source, Position: it.from.pos, GTID: it.from.gtid,
 		Target: ae.Target, Op: ae.Op, Key: op.Key, Columns: op.Columns, Values: op.Values,
 		Error: ae.Err.Error(),

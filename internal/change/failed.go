@@ -1,0 +1,29 @@
+package change
+
+import "time"
+
+// FailedChange is a target operation that a sink could not apply. It holds
+// row values so it can be re-run later; they must never be logged.
+type FailedChange struct {
+	// ID is assigned by the store that records it; it is ignored when recording.
+	ID uint64
+	// Source names the source cluster, Position and GTID the transaction.
+	Source   string
+	Position Position
+	GTID     string
+	// Target is the target table, "schema.table".
+	Target string
+	// Op is the operation kind: "upsert", "delete", "update" or "reject" (a
+	// change whose key its source does not own).
+	Op string
+	// Key holds the target key values; Columns and Values what an upsert
+	// writes (nil for a delete).
+	Key     []Value
+	Columns []string
+	Values  []Value
+	// Error is the target's error text.
+	Error string
+	// At is when the failure was recorded.
+	At time.Time
+}
+
