@@ -26,4 +26,3 @@ type FailedChange struct {
 	// At is when the failure was recorded.
 	At time.Time
 }
-
