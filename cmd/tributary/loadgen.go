@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tributary-cdc/tributary/internal/demo"
-	"github.com/tributary-cdc/tributary/internal/loadgen"
+	"github.com/tributary-cdc/tributary/deploy/local/demo"
+	"github.com/tributary-cdc/tributary/deploy/local/loadgen"
 )
 
 func newLoadgenCmd() *cobra.Command {

@@ -150,7 +150,7 @@ fi
 
 echo "== target compared with the mapped sources"
 # Computed from the sources by plain queries, independently of the mapping
-# code (internal/expect).
+# code (deploy/local/expect).
 go run ./deploy/local/stack -dir "$LOCAL" verify || ok=1
 
 if [ "${KEEP:-0}" = 1 ]; then

@@ -19,8 +19,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/tributary-cdc/tributary/internal/demo"
-	"github.com/tributary-cdc/tributary/internal/expect"
+	"github.com/tributary-cdc/tributary/deploy/local/demo"
+	"github.com/tributary-cdc/tributary/deploy/local/expect"
 )
 
 const usage = `usage: stack [-dir DIR] [-n N] up|down|env|verify|stream|reset-stream

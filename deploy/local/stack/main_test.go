@@ -11,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/deploy/local/demo"
+	"github.com/tributary-cdc/tributary/deploy/local/expect"
 	"github.com/tributary-cdc/tributary/deploy/local/schema"
-	"github.com/tributary-cdc/tributary/internal/demo"
-	"github.com/tributary-cdc/tributary/internal/expect"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 	"github.com/tributary-cdc/tributary/migrations"
 )
