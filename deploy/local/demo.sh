@@ -120,7 +120,7 @@ if ! "$BIN" status --config "$LOCAL/tributary.yaml" --wait --timeout 30s >/dev/n
 fi
 
 echo "== load: $DURATION at $RATE transactions/s"
-"$BIN" loadgen --stack "$LOCAL" --duration "$DURATION" --rate "$RATE"
+go run ./deploy/local/stack -dir "$LOCAL" loadgen --duration "$DURATION" --rate "$RATE"
 
 echo "== waiting for Tributary to catch up with every source"
 "$BIN" status --config "$LOCAL/tributary.yaml" --wait --timeout 2m
