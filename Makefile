@@ -7,7 +7,7 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-kinesis deps-bench up down clean build test test-race bench demo
+.PHONY: all deps deps-mariadb deps-kinesis deps-bench up down clean build test test-race bench demo loadgen
 
 all: build
 
@@ -65,3 +65,13 @@ bench: deps deps-bench
 
 demo: deps
 	bash deploy/local/demo.sh
+
+# loadgen writes a mixed workload to the running stack's source clusters
+# (make up first) at RATE transactions per second (0 is as fast as
+# possible) until DURATION has passed or TRANSACTIONS have been written
+# (0 is no limit for either).
+DURATION     ?= 20s
+RATE         ?= 100
+TRANSACTIONS ?= 0
+loadgen:
+	$(STACK) loadgen --duration $(DURATION) --rate $(RATE) --transactions $(TRANSACTIONS)

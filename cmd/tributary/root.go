@@ -15,6 +15,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVarP(&configPath, "config", "c", "tributary.yaml", "service configuration file")
-	root.AddCommand(newRunCmd(), newConfigCmd(), newCheckpointCmd(), newStatusCmd(), newLoadgenCmd(), newMappingsCmd(), newMigrateCmd(), newFailedCmd())
+	root.AddCommand(newRunCmd(), newConfigCmd(), newCheckpointCmd(), newStatusCmd(), newMappingsCmd(), newMigrateCmd(), newFailedCmd())
 	return root
 }

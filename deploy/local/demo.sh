@@ -120,7 +120,7 @@ if ! "$BIN" status --config "$LOCAL/tributary.yaml" --wait --timeout 30s >/dev/n
 fi
 
 echo "== load: $DURATION at $RATE transactions/s"
-"$BIN" loadgen --stack "$LOCAL" --duration "$DURATION" --rate "$RATE"
+go run ./deploy/local/stack -dir "$LOCAL" loadgen --duration "$DURATION" --rate "$RATE"
 
 echo "== waiting for Tributary to catch up with every source"
 "$BIN" status --config "$LOCAL/tributary.yaml" --wait --timeout 2m
@@ -150,7 +150,7 @@ fi
 
 echo "== target compared with the mapped sources"
 # Computed from the sources by plain queries, independently of the mapping
-# code (internal/expect).
+# code (deploy/local/expect).
 go run ./deploy/local/stack -dir "$LOCAL" verify || ok=1
 
 if [ "${KEEP:-0}" = 1 ]; then

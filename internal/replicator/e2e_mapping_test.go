@@ -17,9 +17,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/deploy/local/expect"
+	"github.com/tributary-cdc/tributary/deploy/local/loadgen"
 	"github.com/tributary-cdc/tributary/deploy/local/schema"
-	"github.com/tributary-cdc/tributary/internal/expect"
-	"github.com/tributary-cdc/tributary/internal/loadgen"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 

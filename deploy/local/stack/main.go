@@ -1,6 +1,7 @@
 // Command stack starts, describes and stops the local MariaDB servers and
-// the Kinesis emulator of the demo stack, and checks the demo's target
-// against its sources: go run ./deploy/local/stack up|down|env|verify.
+// the Kinesis emulator of the demo stack, writes the demo's load to its
+// sources and checks the demo's target against them:
+// go run ./deploy/local/stack up|down|env|verify|loadgen.
 package main
 
 import (
@@ -19,11 +20,12 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/tributary-cdc/tributary/internal/demo"
-	"github.com/tributary-cdc/tributary/internal/expect"
+	"github.com/tributary-cdc/tributary/deploy/local/demo"
+	"github.com/tributary-cdc/tributary/deploy/local/expect"
 )
 
 const usage = `usage: stack [-dir DIR] [-n N] up|down|env|verify|stream|reset-stream
+       stack [-dir DIR] loadgen [-duration D] [-rate R] [-transactions N] ...
 
   up      start the servers and the Kinesis emulator that are not running,
           create the demo schemas, users and stream, write DIR/stack.env
@@ -34,6 +36,9 @@ const usage = `usage: stack [-dir DIR] [-n N] up|down|env|verify|stream|reset-st
   stream  read the demo stream back from the emulator, check each key's
           order, print the count and the first -n records
   reset-stream  delete and create again the demo stream, empty
+  loadgen write a mixed workload to the source clusters until -duration,
+          -transactions or SIGINT, then print what was written
+          (stack -dir DIR loadgen -h lists its flags)
 `
 
 func main() {
@@ -55,7 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	// Only loadgen takes flags after its name.
+	if fs.NArg() == 0 || fs.NArg() > 1 && fs.Arg(0) != "loadgen" {
 		fs.Usage()
 		return fmt.Errorf("want one command, got %d", fs.NArg())
 	}
@@ -83,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return printStream(ctx, *dir, *n, stdout)
 	case "reset-stream":
 		return demo.ResetDemoStream(ctx, *dir)
+	case "loadgen":
+		return runLoadgen(ctx, *dir, fs.Args()[1:], stdout, stderr, logger)
 	default:
 		fs.Usage()
 		return fmt.Errorf("unknown command %q", fs.Arg(0))

@@ -11,9 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/deploy/local/demo"
+	"github.com/tributary-cdc/tributary/deploy/local/expect"
 	"github.com/tributary-cdc/tributary/deploy/local/schema"
-	"github.com/tributary-cdc/tributary/internal/demo"
-	"github.com/tributary-cdc/tributary/internal/expect"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 	"github.com/tributary-cdc/tributary/migrations"
 )
@@ -41,6 +41,11 @@ func TestRun(t *testing.T) {
 		{name: "down without stack", args: []string{"-dir", t.TempDir(), "down"}},
 		{name: "verify without stack", args: []string{"-dir", t.TempDir(), "verify"}, wantErr: "make up"},
 		{name: "verify without DSNs", args: []string{"-dir", empty, "verify"}, wantErr: "connecting to jp-accounts: no DSN"},
+		{name: "flags after a command", args: []string{"-dir", dir, "env", "-n", "1"}, wantErr: "want one command"},
+		{name: "loadgen without stack", args: []string{"-dir", t.TempDir(), "loadgen"}, wantErr: "make up"},
+		{name: "loadgen unknown flag", args: []string{"-dir", dir, "loadgen", "--stack", dir}, wantErr: "not defined: -stack"},
+		{name: "loadgen argument", args: []string{"-dir", dir, "loadgen", "--rate", "5", "now"}, wantErr: "no arguments"},
+		{name: "loadgen without DSNs", args: []string{"-dir", empty, "loadgen", "--transactions", "1"}, wantErr: "source DSN is missing"},
 		{
 			name: "env",
 			args: []string{"-dir", dir, "env"},
@@ -123,6 +128,32 @@ func TestVerify(t *testing.T) {
 	require.ErrorIs(t, err, errDiffers)
 	require.Contains(t, stdout.String(), "global.members           0 rows  DIFFERS from the mapped sources (want 1 rows, got 0)\n"+
 		"    missing     1000000007\ta@x\tAiko\t\\N\t\\N\n")
+}
+
+// TestLoadgen runs the load against two servers standing in for the
+// stack's sources, as TestVerify does, and checks what it prints.
+func TestLoadgen(t *testing.T) {
+	one := testenv.StartT(t, testenv.Options{ServerID: 1})
+	two := testenv.StartT(t, testenv.Options{ServerID: 2})
+	one.Exec(t, schema.Statements(schema.Accounts)...)
+	one.Exec(t, schema.Statements(schema.Recipes)...)
+	two.Exec(t, schema.Statements(schema.Accounts)...)
+	dir := t.TempDir()
+	env := demo.Env{}
+	for _, s := range demo.Servers {
+		srv := one
+		if s.Name == "jp-accounts-2" {
+			srv = two
+		}
+		env[s.Prefix()+demo.SuffixRootDSN] = srv.DSN("root", "", "")
+	}
+	require.NoError(t, env.Write(filepath.Join(dir, demo.EnvFile)))
+
+	var stdout bytes.Buffer
+	args := []string{"-dir", dir, "loadgen", "--transactions", "30", "--rate", "0", "--seed", "7", "--workers", "1"}
+	require.NoError(t, run(t.Context(), args, &stdout, io.Discard))
+	require.Regexp(t, `^\d+ transactions committed in \S+ \(\S+/s\), \d+ retried, \d+ failed\n`, stdout.String())
+	require.Contains(t, stdout.String(), "accounts.users")
 }
 
 func TestCheckKeyOrder(t *testing.T) {

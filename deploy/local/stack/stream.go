@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/tributary-cdc/tributary/internal/demo"
+	"github.com/tributary-cdc/tributary/deploy/local/demo"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
