@@ -13,19 +13,11 @@ func loadMappings(cfg *config.Config) (*mapping.Set, error) {
 	if len(cfg.Mappings) == 0 {
 		return nil, nil
 	}
-	set, err := mapping.Load(cfg.Mappings, sourceNames(cfg))
+	set, err := mapping.Load(cfg.Mappings, cfg.SourceNames())
 	if err != nil {
 		return nil, fmt.Errorf("loading mappings:\n%w", err)
 	}
 	return set, nil
-}
-
-func sourceNames(cfg *config.Config) []string {
-	names := make([]string, len(cfg.Sources))
-	for i, s := range cfg.Sources {
-		names[i] = s.Name
-	}
-	return names
 }
 
 // CheckMappings validates files, or the mappings cfg names when files is
@@ -33,7 +25,7 @@ func sourceNames(cfg *config.Config) []string {
 func CheckMappings(cfg *config.Config, files []string, w io.Writer) error {
 	var names []string
 	if cfg != nil {
-		names = sourceNames(cfg)
+		names = cfg.SourceNames()
 		if len(files) == 0 {
 			files = cfg.Mappings
 		}
