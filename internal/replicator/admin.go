@@ -60,7 +60,7 @@ type CheckpointSpec struct {
 // SetCheckpoint replaces a source's position. It asks the source for its
 // flavor and identity, so the position is checked and bound to that server.
 func SetCheckpoint(ctx context.Context, cfg *config.Config, spec CheckpointSpec, logger *slog.Logger, w io.Writer) error {
-	readers := newReaders(cfg, nil, nil, logger)
+	readers := NewReaders(cfg, nil, nil, logger)
 	r, ok := readers[spec.Source]
 	if !ok {
 		return fmt.Errorf("no source named %q in %s", spec.Source, "the configuration")

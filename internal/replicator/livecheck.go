@@ -19,7 +19,7 @@ func CheckMappingsLive(ctx context.Context, cfg *config.Config, w io.Writer) (er
 	if len(cfg.Mappings) == 0 {
 		return fmt.Errorf("the configuration names no mapping files")
 	}
-	set, err := loadMappings(cfg)
+	set, err := LoadMappings(cfg)
 	if err != nil {
 		return err
 	}

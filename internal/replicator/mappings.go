@@ -8,18 +8,6 @@ import (
 	"github.com/tributary-cdc/tributary/internal/mapping"
 )
 
-// loadMappings compiles the mappings cfg names; nil when it names none.
-func loadMappings(cfg *config.Config) (*mapping.Set, error) {
-	if len(cfg.Mappings) == 0 {
-		return nil, nil
-	}
-	set, err := mapping.Load(cfg.Mappings, cfg.SourceNames())
-	if err != nil {
-		return nil, fmt.Errorf("loading mappings:\n%w", err)
-	}
-	return set, nil
-}
-
 // CheckMappings validates files, or the mappings cfg names when files is
 // empty; cfg may be nil when files are given.
 func CheckMappings(cfg *config.Config, files []string, w io.Writer) error {

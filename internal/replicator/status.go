@@ -37,7 +37,7 @@ type lag struct {
 func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, logger *slog.Logger, w io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, max(opts.Timeout, time.Second))
 	defer cancel()
-	readers := newReaders(cfg, nil, nil, logger)
+	readers := NewReaders(cfg, nil, nil, logger)
 	for {
 		lags, err := lags(ctx, cfg, readers)
 		if err != nil {
