@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tributary-cdc/tributary/internal/replicator"
+	"github.com/tributary-cdc/tributary/internal/admin"
 )
 
 func newCheckpointCmd() *cobra.Command {
@@ -19,10 +19,10 @@ func newCheckpointCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return replicator.ShowCheckpoints(cfg, cmd.OutOrStdout())
+			return admin.ShowCheckpoints(cfg, cmd.OutOrStdout())
 		},
 	})
-	var set replicator.CheckpointSpec
+	var set admin.CheckpointSpec
 	setCmd := &cobra.Command{
 		Use:   "set",
 		Short: "Set a source's position: --gtid SET, or --file NAME --pos N",
@@ -38,7 +38,7 @@ func newCheckpointCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return replicator.SetCheckpoint(cmd.Context(), cfg, set, logger, cmd.OutOrStdout())
+			return admin.SetCheckpoint(cmd.Context(), cfg, set, logger, cmd.OutOrStdout())
 		},
 	}
 	setCmd.Flags().StringVar(&set.Source, "source", "", "source name from the configuration")

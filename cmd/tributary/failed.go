@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tributary-cdc/tributary/internal/replicator"
+	"github.com/tributary-cdc/tributary/internal/admin"
 )
 
 func newFailedCmd() *cobra.Command {
@@ -19,7 +19,7 @@ func newFailedCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return replicator.ListFailed(cfg, cmd.OutOrStdout())
+			return admin.ListFailed(cfg, cmd.OutOrStdout())
 		},
 	}, &cobra.Command{
 		Use:   "show ID",
@@ -34,7 +34,7 @@ func newFailedCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return replicator.ShowFailed(cfg, id, cmd.OutOrStdout())
+			return admin.ShowFailed(cfg, id, cmd.OutOrStdout())
 		},
 	})
 	return cmd

@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tributary-cdc/tributary/internal/admin"
 	"github.com/tributary-cdc/tributary/internal/config"
-	"github.com/tributary-cdc/tributary/internal/replicator"
 )
 
 func newMappingsCmd() *cobra.Command {
@@ -29,7 +29,7 @@ func newMappingsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return replicator.CheckMappingsLive(cmd.Context(), cfg, cmd.OutOrStdout())
+				return admin.CheckMappingsLive(cmd.Context(), cfg, cmd.OutOrStdout())
 			}
 			cfg, err := config.Load(configPath)
 			if err != nil {
@@ -40,7 +40,7 @@ func newMappingsCmd() *cobra.Command {
 				}
 				cfg = nil
 			}
-			return replicator.CheckMappings(cfg, args, cmd.OutOrStdout())
+			return admin.CheckMappings(cfg, args, cmd.OutOrStdout())
 		},
 	}
 	check.Flags().BoolVar(&live, "live", false, "also check against the live source and target schemas (needs the configuration)")

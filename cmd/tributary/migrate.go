@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/tributary-cdc/tributary/internal/replicator"
+	"github.com/tributary-cdc/tributary/internal/admin"
 )
 
 func newMigrateCmd() *cobra.Command {
@@ -13,7 +13,7 @@ func newMigrateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return replicator.Migrate(cmd.Context(), cfg, status, logger, cmd.OutOrStdout())
+			return admin.Migrate(cmd.Context(), cfg, status, logger, cmd.OutOrStdout())
 		}
 	}
 	cmd := &cobra.Command{

@@ -5,11 +5,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tributary-cdc/tributary/internal/replicator"
+	"github.com/tributary-cdc/tributary/internal/admin"
 )
 
 func newStatusCmd() *cobra.Command {
-	var opts replicator.StatusOptions
+	var opts admin.StatusOptions
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Compare each source's checkpoint with its current position",
@@ -23,7 +23,7 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return replicator.PrintStatus(cmd.Context(), cfg, opts, logger, cmd.OutOrStdout())
+			return admin.PrintStatus(cmd.Context(), cfg, opts, logger, cmd.OutOrStdout())
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "wait until every source has caught up")

@@ -64,6 +64,15 @@ func (c *Config) EnsureDefaults() {
 	}
 }
 
+// SourceNames returns the names of the configured sources, in file order.
+func (c *Config) SourceNames() []string {
+	names := make([]string, len(c.Sources))
+	for i, s := range c.Sources {
+		names[i] = s.Name
+	}
+	return names
+}
+
 // levelNames are the accepted log.level values.
 var levelNames = map[string]slog.Level{
 	"debug": slog.LevelDebug,

@@ -11,11 +11,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/deploy/local/schema"
+	"github.com/tributary-cdc/tributary/internal/admin"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/livecheck"
 	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/migrate"
-	"github.com/tributary-cdc/tributary/internal/replicator"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
@@ -83,7 +83,7 @@ func TestDemo(t *testing.T) {
 	require.Empty(t, problems, problems.Error())
 
 	var out bytes.Buffer
-	require.NoError(t, replicator.CheckMappingsLive(ctx, d.config(t), &out))
+	require.NoError(t, admin.CheckMappingsLive(ctx, d.config(t), &out))
 	require.Equal(t, "3 target tables checked against live schemas: ok\n", out.String())
 
 	d.recipes.Exec(t, "DROP TABLE recipes.cooksnaps")
@@ -109,7 +109,7 @@ func TestDemo(t *testing.T) {
 	require.Equal(t, len(want), problems.Errors())
 
 	out.Reset()
-	err = replicator.CheckMappingsLive(ctx, d.config(t), &out)
+	err = admin.CheckMappingsLive(ctx, d.config(t), &out)
 	require.EqualError(t, err, "7 of 7 problems found against live schemas are errors")
 	require.Contains(t, out.String(), "/mappings/recipes.yaml:6:5: target table global.recipes has no primary key")
 }

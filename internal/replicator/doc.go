@@ -1,3 +1,4 @@
-// Package replicator wires readers, sinks and the checkpoint store into one
-// pipeline and owns its startup, checkpointing and shutdown.
+// Package replicator owns the running service: it wires readers, mappings,
+// sinks and the checkpoint store into one pipeline, tracks each source's
+// progress, and owns the service's startup, checkpointing and shutdown.
 package replicator

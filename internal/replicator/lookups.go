@@ -12,6 +12,18 @@ import (
 	"github.com/tributary-cdc/tributary/internal/mapping"
 )
 
+// LoadMappings compiles the mappings cfg names; nil when it names none.
+func LoadMappings(cfg *config.Config) (*mapping.Set, error) {
+	if len(cfg.Mappings) == 0 {
+		return nil, nil
+	}
+	set, err := mapping.Load(cfg.Mappings, cfg.SourceNames())
+	if err != nil {
+		return nil, fmt.Errorf("loading mappings:\n%w", err)
+	}
+	return set, nil
+}
+
 // openResolver opens the lookup pools when the mappings need them: one
 // bounded pool per configured source, each on the source's own server.
 func openResolver(cfg *config.Config, set *mapping.Set, logger *slog.Logger) (*lookup.Resolver, error) {

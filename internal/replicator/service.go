@@ -32,11 +32,11 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	defer store.Close()
 
-	set, err := loadMappings(cfg)
+	set, err := LoadMappings(cfg)
 	if err != nil {
 		return err
 	}
-	readers := newReaders(cfg, store, set, logger)
+	readers := NewReaders(cfg, store, set, logger)
 	if err := preflight(ctx, readers); err != nil {
 		return err
 	}
@@ -119,10 +119,10 @@ func openLocked(ctx context.Context, dir string, logger *slog.Logger) (*checkpoi
 	}
 }
 
-// newReaders builds one reader per source. store may be nil for commands
+// NewReaders builds one reader per source. store may be nil for commands
 // that only ask a source for its position; with mappings, rows of tables no
 // mapping names are skipped before they are decoded.
-func newReaders(cfg *config.Config, store *checkpoint.Store, set *mapping.Set, logger *slog.Logger) map[string]*source.Reader {
+func NewReaders(cfg *config.Config, store *checkpoint.Store, set *mapping.Set, logger *slog.Logger) map[string]*source.Reader {
 	var history source.SchemaHistory
 	if store != nil {
 		history = store

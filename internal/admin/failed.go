@@ -1,4 +1,4 @@
-package replicator
+package admin
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package replicator
+package admin
 
 import (
 	"fmt"
@@ -8,32 +8,12 @@ import (
 	"github.com/tributary-cdc/tributary/internal/mapping"
 )
 
-// loadMappings compiles the mappings cfg names; nil when it names none.
-func loadMappings(cfg *config.Config) (*mapping.Set, error) {
-	if len(cfg.Mappings) == 0 {
-		return nil, nil
-	}
-	set, err := mapping.Load(cfg.Mappings, sourceNames(cfg))
-	if err != nil {
-		return nil, fmt.Errorf("loading mappings:\n%w", err)
-	}
-	return set, nil
-}
-
-func sourceNames(cfg *config.Config) []string {
-	names := make([]string, len(cfg.Sources))
-	for i, s := range cfg.Sources {
-		names[i] = s.Name
-	}
-	return names
-}
-
 // CheckMappings validates files, or the mappings cfg names when files is
 // empty; cfg may be nil when files are given.
 func CheckMappings(cfg *config.Config, files []string, w io.Writer) error {
 	var names []string
 	if cfg != nil {
-		names = sourceNames(cfg)
+		names = cfg.SourceNames()
 		if len(files) == 0 {
 			files = cfg.Mappings
 		}

@@ -1,8 +1,7 @@
-package replicator
+package admin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/replicator"
 	"github.com/tributary-cdc/tributary/internal/source"
 )
 
@@ -60,7 +60,7 @@ type CheckpointSpec struct {
 // SetCheckpoint replaces a source's position. It asks the source for its
 // flavor and identity, so the position is checked and bound to that server.
 func SetCheckpoint(ctx context.Context, cfg *config.Config, spec CheckpointSpec, logger *slog.Logger, w io.Writer) error {
-	readers := newReaders(cfg, nil, nil, logger)
+	readers := replicator.NewReaders(cfg, nil, nil, logger)
 	r, ok := readers[spec.Source]
 	if !ok {
 		return fmt.Errorf("no source named %q in %s", spec.Source, "the configuration")
@@ -110,6 +110,3 @@ func serverIdentity(p change.Position) string {
 	}
 	return "-"
 }
-
-// errNotCaughtUp is returned by PrintStatus --wait on timeout.
-var errNotCaughtUp = errors.New("not every source has caught up")

@@ -1,8 +1,9 @@
-package replicator
+package admin
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/replicator"
 	"github.com/tributary-cdc/tributary/internal/source"
 )
 
@@ -23,6 +25,9 @@ type StatusOptions struct {
 	// Timeout bounds Wait.
 	Timeout time.Duration
 }
+
+// errNotCaughtUp is returned by PrintStatus --wait on timeout.
+var errNotCaughtUp = errors.New("not every source has caught up")
 
 // lag is one source's checkpoint against its current position.
 type lag struct {
@@ -37,7 +42,7 @@ type lag struct {
 func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, logger *slog.Logger, w io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, max(opts.Timeout, time.Second))
 	defer cancel()
-	readers := newReaders(cfg, nil, nil, logger)
+	readers := replicator.NewReaders(cfg, nil, nil, logger)
 	for {
 		lags, err := lags(ctx, cfg, readers)
 		if err != nil {
@@ -118,7 +123,7 @@ func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Pos
 	return store.Positions()
 }
 
-func fetchStatus(ctx context.Context, addr string) ([]Status, error) {
+func fetchStatus(ctx context.Context, addr string) ([]replicator.Status, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
 	if err != nil {
 		return nil, err
@@ -131,7 +136,7 @@ func fetchStatus(ctx context.Context, addr string) ([]Status, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET /status: %s", resp.Status)
 	}
-	var st []Status
+	var st []replicator.Status
 	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
 		return nil, fmt.Errorf("decoding /status: %w", err)
 	}

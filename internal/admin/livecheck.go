@@ -1,4 +1,4 @@
-package replicator
+package admin
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/livecheck"
+	"github.com/tributary-cdc/tributary/internal/replicator"
 )
 
 // CheckMappingsLive checks the mappings cfg names offline, then against
@@ -19,7 +20,7 @@ func CheckMappingsLive(ctx context.Context, cfg *config.Config, w io.Writer) (er
 	if len(cfg.Mappings) == 0 {
 		return fmt.Errorf("the configuration names no mapping files")
 	}
-	set, err := loadMappings(cfg)
+	set, err := replicator.LoadMappings(cfg)
 	if err != nil {
 		return err
 	}

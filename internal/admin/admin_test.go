@@ -1,0 +1,108 @@
+package admin
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/config"
+)
+
+// storeConfig is a configuration whose Pebble store is in dir.
+func storeConfig(dir string) *config.Config {
+	return &config.Config{Pebble: config.Pebble{Dir: dir}}
+}
+
+func TestStoreCommandsReadAStoppedService(t *testing.T) {
+	dir := t.TempDir()
+	store, err := checkpoint.Open(dir, nil)
+	require.NoError(t, err)
+	require.NoError(t, store.SavePositions(map[string]change.Position{
+		"beta":  {Flavor: change.MySQL, GTIDSet: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5", ServerUUID: "3e11fa47-71ca-11e1-9e33-c80aa9429562"},
+		"alpha": {Flavor: change.MariaDB, File: "mysql-bin.000003", Pos: 1234, ServerID: 7},
+	}))
+	_, err = store.RecordFailed(checkpoint.FailedChange{
+		Source: "alpha", Position: change.Position{File: "mysql-bin.000003", Pos: 900}, Target: "global.t", Op: "upsert",
+		Key: []change.Value{int64(1)}, Columns: []string{"id", "amount"}, Values: []change.Value{int64(1), change.Decimal("1.50")},
+		Error: "duplicate", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+	})
+	require.NoError(t, err)
+	require.NoError(t, store.Close())
+	cfg := storeConfig(dir)
+
+	var out bytes.Buffer
+	require.NoError(t, ShowCheckpoints(cfg, &out))
+	require.Equal(t, ""+
+		"SOURCE  FLAVOR   GTID SET                                  FILE              POS   SERVER\n"+
+		"alpha   mariadb  -                                         mysql-bin.000003  1234  server_id=7\n"+
+		"beta    mysql    3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5  -                 0     3e11fa47-71ca-11e1-9e33-c80aa9429562\n",
+		out.String())
+
+	out.Reset()
+	require.NoError(t, ListFailed(cfg, &out))
+	require.Equal(t, ""+
+		"ID  AT                    SOURCE  POSITION              TARGET    OP      ERROR\n"+
+		"1   2026-01-02T03:04:05Z  alpha   mysql-bin.000003:900  global.t  upsert  duplicate\n"+
+		"1 failed changes\n",
+		out.String())
+
+	out.Reset()
+	require.NoError(t, ShowFailed(cfg, 1, &out))
+	require.Contains(t, out.String(), `"amount": "1.50"`)
+	require.Contains(t, out.String(), `"target": "global.t"`)
+}
+
+func TestStoreCommandsRefuseARunningService(t *testing.T) {
+	dir := t.TempDir()
+	store, err := checkpoint.Open(dir, nil)
+	require.NoError(t, err)
+	defer store.Close()
+	err = ShowCheckpoints(storeConfig(dir), &bytes.Buffer{})
+	require.ErrorContains(t, err, "is tributary running? stop it first")
+	require.ErrorIs(t, err, checkpoint.ErrLocked)
+}
+
+func TestReached(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		cp, cur change.Position
+		want    bool
+	}{
+		{"no checkpoint", change.Position{}, change.Position{File: "b.000001", Pos: 4}, false},
+		{"gtid behind", change.Position{GTIDSet: "0-1-5"}, change.Position{Flavor: change.MariaDB, GTIDSet: "0-1-6"}, false},
+		{"gtid caught up", change.Position{GTIDSet: "0-1-6"}, change.Position{Flavor: change.MariaDB, GTIDSet: "0-1-6"}, true},
+		{"file behind", change.Position{File: "b.000001", Pos: 900}, change.Position{File: "b.000002", Pos: 4}, false},
+		{"file caught up", change.Position{File: "b.000002", Pos: 4}, change.Position{File: "b.000002", Pos: 4}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := reached(c.cp, c.cur)
+			require.NoError(t, err)
+			require.Equal(t, c.want, got)
+		})
+	}
+}
+
+func TestCheckMappings(t *testing.T) {
+	err := CheckMappings(nil, nil, &bytes.Buffer{})
+	require.EqualError(t, err, "no mapping files given and the configuration names none")
+
+	file := filepath.Join(t.TempDir(), "m.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`target: global.a
+key: [id]
+sources:
+  - {source: alpha, table: shop.a, columns: {id: id}}
+`), 0o600))
+	var out bytes.Buffer
+	require.NoError(t, CheckMappings(nil, []string{file}, &out))
+	require.Equal(t, "1 target tables mapped: ok\n", out.String())
+
+	cfg := &config.Config{Sources: []config.Source{{Name: "beta"}}, Mappings: []string{file}}
+	err = CheckMappings(cfg, nil, &bytes.Buffer{})
+	require.ErrorContains(t, err, `sources[0].source: "alpha" matches no configured source`)
+}
