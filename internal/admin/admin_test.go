@@ -27,7 +27,7 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 		"beta":  {Flavor: change.MySQL, GTIDSet: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5", ServerUUID: "3e11fa47-71ca-11e1-9e33-c80aa9429562"},
 		"alpha": {Flavor: change.MariaDB, File: "mysql-bin.000003", Pos: 1234, ServerID: 7},
 	}))
-	_, err = store.RecordFailed(checkpoint.FailedChange{
+	_, err = store.RecordFailed(change.FailedChange{
 		Source: "alpha", Position: change.Position{File: "mysql-bin.000003", Pos: 900}, Target: "global.t", Op: "upsert",
 		Key: []change.Value{int64(1)}, Columns: []string{"id", "amount"}, Values: []change.Value{int64(1), change.Decimal("1.50")},
 		Error: "duplicate", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
