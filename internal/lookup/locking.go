@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // locking is how a source's queries take their shared locks (see
@@ -71,7 +74,7 @@ func versionNumbers(v string) (major, minor int) {
 // MySQL's ER_LOCK_NOWAIT, MariaDB's ER_LOCK_WAIT_TIMEOUT.
 func busy(err error) bool {
 	var me *mysql.MySQLError
-	return errors.As(err, &me) && (me.Number == 3572 || me.Number == 1205)
+	return errors.As(err, &me) && (me.Number == mysqlerr.ERLockNowait || me.Number == gomysql.ER_LOCK_WAIT_TIMEOUT)
 }
 
 // locking returns the clauses of source, whose pool is db, asking its

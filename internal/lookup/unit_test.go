@@ -142,6 +142,13 @@ func TestLockingFor(t *testing.T) {
 	}
 }
 
+func TestBusy(t *testing.T) {
+	require.True(t, busy(&mysql.MySQLError{Number: 3572}))                      // MySQL's ER_LOCK_NOWAIT
+	require.True(t, busy(fmt.Errorf("x: %w", &mysql.MySQLError{Number: 1205}))) // MariaDB's lock wait timeout
+	require.False(t, busy(&mysql.MySQLError{Number: 1213}))
+	require.False(t, busy(context.DeadlineExceeded))
+}
+
 func TestNewValidates(t *testing.T) {
 	_, err := New(Options{PoolSize: -1, Timeout: -time.Second, Batch: -2, Sources: map[string]string{
 		"a": "root:hunter2@tcp(127.0.0.1:3306)/", "b": "not a dsn hunter2", "": "root@tcp(x:1)/",

@@ -3,7 +3,7 @@ package mapping
 import (
 	"fmt"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // decoder turns YAML nodes into specs, reporting every shape problem.

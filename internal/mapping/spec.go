@@ -1,6 +1,6 @@
 package mapping
 
-import "gopkg.in/yaml.v3"
+import "go.yaml.in/yaml/v3"
 
 // scalar is a YAML scalar value with where it is.
 type scalar struct {

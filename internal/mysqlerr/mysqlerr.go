@@ -11,24 +11,50 @@ import (
 	"net"
 	"syscall"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-sql-driver/mysql"
+)
+
+// Error codes that go-mysql's mysql package does not name: its list stops
+// at MySQL 5.6's last server error (ER_ERROR_LAST, 1863) and leaves out
+// the client library's errors and MariaDB's own.
+const (
+	// ERConnectionKilled is MariaDB's ER_CONNECTION_KILLED: the connection
+	// was killed (KILL, or the server is shutting down).
+	ERConnectionKilled = 1927
+	// ERSessionWasKilled is MySQL's ER_SESSION_WAS_KILLED (5.7 and later).
+	ERSessionWasKilled = 3169
+	// ERLockNowait is MySQL's ER_LOCK_NOWAIT (8.0 and later): a NOWAIT
+	// query would have had to wait for a lock.
+	ERLockNowait = 3572
+	// ERSlaveSameID is MariaDB's ER_SLAVE_SAME_ID: another replica is
+	// registered with the same server id.
+	ERSlaveSameID = 4052
+	// CRServerGoneError and CRServerLost are the client library's
+	// CR_SERVER_GONE_ERROR and CR_SERVER_LOST; proxies pass them on as
+	// server errors.
+	CRServerGoneError = 2006
+	CRServerLost      = 2013
 )
 
 // transientCodes are server errors that go away on their own: connection
 // limits, shutdowns, network errors, lock waits and deadlocks, a read-only
 // server during failover, killed queries and lost connections.
 var transientCodes = map[uint16]bool{
-	1040: true,                                     // ER_CON_COUNT_ERROR: too many connections
-	1053: true,                                     // ER_SERVER_SHUTDOWN
-	1158: true, 1159: true, 1160: true, 1161: true, // network read/write errors and timeouts
-	1205: true, // ER_LOCK_WAIT_TIMEOUT
-	1213: true, // ER_LOCK_DEADLOCK
-	1290: true, // ER_OPTION_PREVENTS_STATEMENT (--read-only)
-	1317: true, // ER_QUERY_INTERRUPTED
-	1836: true, // ER_READ_ONLY_MODE
-	1927: true, // ER_CONNECTION_KILLED (MariaDB)
-	2006: true, // CR_SERVER_GONE_ERROR
-	2013: true, // CR_SERVER_LOST
+	gomysql.ER_CON_COUNT_ERROR:           true,
+	gomysql.ER_SERVER_SHUTDOWN:           true,
+	gomysql.ER_NET_READ_ERROR:            true,
+	gomysql.ER_NET_READ_INTERRUPTED:      true,
+	gomysql.ER_NET_ERROR_ON_WRITE:        true,
+	gomysql.ER_NET_WRITE_INTERRUPTED:     true,
+	gomysql.ER_LOCK_WAIT_TIMEOUT:         true,
+	gomysql.ER_LOCK_DEADLOCK:             true,
+	gomysql.ER_OPTION_PREVENTS_STATEMENT: true, // --read-only
+	gomysql.ER_QUERY_INTERRUPTED:         true,
+	gomysql.ER_READ_ONLY_MODE:            true,
+	ERConnectionKilled:                   true,
+	CRServerGoneError:                    true,
+	CRServerLost:                         true,
 }
 
 // TransientCode reports whether err carries a server error code that

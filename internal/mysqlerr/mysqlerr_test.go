@@ -32,3 +32,16 @@ func TestClassify(t *testing.T) {
 		require.Equal(t, tt.lost, ConnectionLost(tt.err), "%v", tt.err)
 	}
 }
+
+// TestTransientCodes pins the transient codes by number, so that naming
+// them cannot change which ones they are.
+func TestTransientCodes(t *testing.T) {
+	want := []uint16{1040, 1053, 1158, 1159, 1160, 1161, 1205, 1213, 1290, 1317, 1836, 1927, 2006, 2013}
+	var got []uint16
+	for code := range uint16(10000) {
+		if transient, _ := TransientCode(&mysql.MySQLError{Number: code}); transient {
+			got = append(got, code)
+		}
+	}
+	require.Equal(t, want, got)
+}

@@ -8,28 +8,20 @@ import (
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 	driver "github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // Errors callers branch on.
 var (
 	// ErrPositionPurged reports that the start position is no longer in the
-	// source's binary logs (server error 1236).
+	// source's binary logs (ER_MASTER_FATAL_ERROR_READING_BINLOG).
 	ErrPositionPurged = errors.New("the checkpointed position is no longer on the source; " +
 		"run a backfill (tributary backfill) or set a new position with tributary checkpoint set")
 	// ErrServerChanged reports a file/pos resume on a server other than the
 	// one the position was taken on, without GTIDs to translate it.
 	ErrServerChanged = errors.New("the checkpointed file/pos belongs to a different server and the position has no GTID set; " +
 		"set a new position with tributary checkpoint set and run a backfill")
-)
-
-// Server errors the stream maps.
-const (
-	// errMasterFatal is ER_MASTER_FATAL_ERROR_READING_BINLOG, sent when
-	// the dump cannot start at the requested position (and by MySQL when
-	// another replica registers with the same server id).
-	errMasterFatal = 1236
-	// errSlaveSameID is MariaDB's ER_SLAVE_SAME_ID.
-	errSlaveSameID = 4052
 )
 
 // permanentError marks a failure that a reconnect cannot cure.
@@ -50,20 +42,20 @@ func permanent(err error) error {
 // may succeed: shutdown, killed or aborted connections, too many
 // connections, lock waits and deadlocks, and lost connections.
 var transientServerErrors = map[uint16]bool{
-	1040: true, // too many connections
-	1053: true, // server shutdown in progress
-	1152: true, // aborted connection
-	1158: true, // network read error
-	1159: true, // network read timeout
-	1160: true, // network write error
-	1161: true, // network write timeout
-	1205: true, // lock wait timeout
-	1213: true, // deadlock
-	1317: true, // query interrupted
-	1927: true, // connection killed (MariaDB)
-	2006: true, // server has gone away
-	2013: true, // lost connection during query
-	3169: true, // session killed (MySQL)
+	gomysql.ER_CON_COUNT_ERROR:       true,
+	gomysql.ER_SERVER_SHUTDOWN:       true,
+	gomysql.ER_ABORTING_CONNECTION:   true,
+	gomysql.ER_NET_READ_ERROR:        true,
+	gomysql.ER_NET_READ_INTERRUPTED:  true,
+	gomysql.ER_NET_ERROR_ON_WRITE:    true,
+	gomysql.ER_NET_WRITE_INTERRUPTED: true,
+	gomysql.ER_LOCK_WAIT_TIMEOUT:     true,
+	gomysql.ER_LOCK_DEADLOCK:         true,
+	gomysql.ER_QUERY_INTERRUPTED:     true,
+	mysqlerr.ERConnectionKilled:      true,
+	mysqlerr.CRServerGoneError:       true,
+	mysqlerr.CRServerLost:            true,
+	mysqlerr.ERSessionWasKilled:      true,
 }
 
 // isPermanent reports whether Run should stop on err instead of
@@ -95,17 +87,21 @@ func serverErrorCode(err error) (uint16, bool) {
 	return 0, false
 }
 
-// classifyStreamError maps errors read from the binlog stream: 1236 becomes
-// ErrPositionPurged, malformed events lose the raw bytes go-mysql puts into
+// classifyStreamError maps errors read from the binlog stream. The server
+// sends ER_MASTER_FATAL_ERROR_READING_BINLOG when the dump cannot start at
+// the requested position, which becomes ErrPositionPurged, and MySQL also
+// when another replica registers with the same server id (MariaDB sends
+// ER_SLAVE_SAME_ID). Malformed events lose the raw bytes go-mysql puts into
 // their message (they may hold row values).
 func classifyStreamError(err error) error {
 	var me *gomysql.MyError
 	if errors.As(err, &me) {
 		switch {
-		case me.Code == errSlaveSameID || (me.Code == errMasterFatal && strings.Contains(me.Message, "same server_uuid/server_id")):
+		case me.Code == mysqlerr.ERSlaveSameID ||
+			(me.Code == gomysql.ER_MASTER_FATAL_ERROR_READING_BINLOG && strings.Contains(me.Message, "same server_uuid/server_id")):
 			return permanent(fmt.Errorf("another replica registered with this reader's server id; "+
 				"give every reader a server id unique among the source's replicas: %w", err))
-		case me.Code == errMasterFatal:
+		case me.Code == gomysql.ER_MASTER_FATAL_ERROR_READING_BINLOG:
 			return fmt.Errorf("%w (server said: %s)", ErrPositionPurged, me.Message)
 		}
 	}

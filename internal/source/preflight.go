@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
@@ -148,7 +150,8 @@ func (r *Reader) checkPrivileges(ctx context.Context, db *sql.DB, srv server, p 
 		statusPriv = "BINLOG MONITOR"
 	}
 	if _, err := binlogStatus(ctx, db, srv.Flavor); err != nil {
-		if code, ok := serverErrorCode(err); ok && (code == 1227 || code == 1045 || code == 1044) {
+		if code, ok := serverErrorCode(err); ok && (code == gomysql.ER_SPECIFIC_ACCESS_DENIED_ERROR ||
+			code == gomysql.ER_ACCESS_DENIED_ERROR || code == gomysql.ER_DBACCESS_DENIED_ERROR) {
 			p.fail("user %q may not read the binary log status (%v). %s", user, err, grantHint(statusPriv))
 		} else if !errors.As(err, new(*permanentError)) {
 			return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -127,7 +128,7 @@ func binlogStatus(ctx context.Context, db *sql.DB, flavor string) (map[string]st
 	for _, q := range queries {
 		var row map[string]string
 		row, err = queryRow(ctx, db, q)
-		if code, ok := serverErrorCode(err); ok && code == 1064 {
+		if code, ok := serverErrorCode(err); ok && code == gomysql.ER_PARSE_ERROR {
 			continue // syntax unknown to this version: try the older one
 		}
 		if err != nil {

@@ -3,7 +3,10 @@ package loadgen
 import (
 	"errors"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // Kinds of failed attempts counted in Stats.Errors.
@@ -12,15 +15,6 @@ const (
 	kindLockWait   = "lock wait timeout"
 	kindDuplicate  = "duplicate key"
 	kindConnection = "connection"
-)
-
-// Server error numbers the workload expects now and then.
-const (
-	erDupEntry        = 1062
-	erLockWaitTimeout = 1205
-	erLockDeadlock    = 1213
-	erServerShutdown  = 1053
-	erConnKilled      = 1927
 )
 
 // classify tells what kind of failure err is and whether it is transient.
@@ -33,13 +27,13 @@ func classify(err error) (kind string, transient bool) {
 		return kindConnection, true
 	}
 	switch me.Number {
-	case erLockDeadlock:
+	case gomysql.ER_LOCK_DEADLOCK:
 		return kindDeadlock, true
-	case erLockWaitTimeout:
+	case gomysql.ER_LOCK_WAIT_TIMEOUT:
 		return kindLockWait, true
-	case erDupEntry:
+	case gomysql.ER_DUP_ENTRY:
 		return kindDuplicate, true
-	case erServerShutdown, erConnKilled:
+	case gomysql.ER_SERVER_SHUTDOWN, mysqlerr.ERConnectionKilled:
 		return kindConnection, true
 	}
 	return "", false

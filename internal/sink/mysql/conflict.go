@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
@@ -87,7 +89,7 @@ func conflictDelete(op *change.TargetOp, cols []string) (string, []any, bool) {
 // deletes the colliding rows (see conflict.go) and applies the operation
 // again. It reports whether that succeeded; a new error replaces cause.
 func (w *worker) retryAfterConflict(ctx context.Context, it *item, q string, args []any, cause error) (bool, error) {
-	if it.op.Kind != change.Upsert || errorCode(cause) != 1062 || w.s.opts.OnConflict == OnConflictFail {
+	if it.op.Kind != change.Upsert || errorCode(cause) != gomysql.ER_DUP_ENTRY || w.s.opts.OnConflict == OnConflictFail {
 		return false, nil
 	}
 	var deleted int64

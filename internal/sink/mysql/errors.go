@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -136,14 +137,14 @@ func errorCode(err error) uint16 {
 }
 
 // errSecondaryDuplicate replaces the error of upsertSQL's key guard.
-var errSecondaryDuplicate = &mysql.MySQLError{Number: 1062, SQLState: [5]byte{'2', '3', '0', '0', '0'},
+var errSecondaryDuplicate = &mysql.MySQLError{Number: gomysql.ER_DUP_ENTRY, SQLState: [5]byte{'2', '3', '0', '0', '0'},
 	Message: "Duplicate entry on a unique key held by a row with another primary key"}
 
 // keyGuardError returns errSecondaryDuplicate when err is the NULL that
 // upsertSQL's key guard assigns to op's first key column, else err.
 func keyGuardError(op *change.TargetOp, err error) error {
 	var me *mysql.MySQLError
-	if op.Kind != change.Upsert || op.Key[0] == nil || !errors.As(err, &me) || me.Number != 1048 ||
+	if op.Kind != change.Upsert || op.Key[0] == nil || !errors.As(err, &me) || me.Number != gomysql.ER_BAD_NULL_ERROR ||
 		!strings.Contains(me.Message, "'"+op.Target.Key[0]+"'") {
 		return err
 	}
