@@ -75,6 +75,10 @@ type Txn struct {
 	Seq uint64
 	// Part is the index of this part within the transaction.
 	Part int
+	// FirstRow is the index of Changes[0] within the transaction: the
+	// number of changes its earlier parts carried. Change sinks number a
+	// transaction's rows by it.
+	FirstRow int
 	// Last is set on the final part of the transaction.
 	Last bool
 	// GTID identifies the transaction in the source's syntax ("0-1-42" on

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -21,7 +22,15 @@ type Reader interface {
 	Run(ctx context.Context, start change.Position, out chan<- *change.Txn) error
 }
 
-// Sink takes transactions and makes them durable.
+// Sink takes transaction parts and makes them durable. Sinks come in two
+// kinds, by what they read of a part:
+//
+//   - change sinks (jsonl, Kinesis) take the source changes, Txn.Changes,
+//     with both images, as the reader decoded them;
+//   - table sinks (MySQL) take the target operations the mappings derived,
+//     Txn.Ops.
+//
+// The pipeline maps a part only when a table sink will read it.
 type Sink interface {
 	// Apply hands over one transaction part; it may return before the part
 	// is durable.
@@ -44,8 +53,11 @@ type Pipeline struct {
 	// Readers by source name, each started at Start[name].
 	Readers map[string]Reader
 	Start   map[string]change.Position
-	Sinks   []Sink
-	Store   PositionStore
+	// ChangeSinks take every part's source changes; TableSinks its
+	// mapped operations.
+	ChangeSinks []Sink
+	TableSinks  []Sink
+	Store       PositionStore
 	// Interval between checkpoints; positions applied in between are
 	// coalesced into one synced write.
 	Interval time.Duration
@@ -53,17 +65,22 @@ type Pipeline struct {
 	Buffer int
 	Logger *slog.Logger
 	// Map, when set, derives each part's target operations (txn.Ops)
-	// before the sinks see it.
+	// before the sinks see it; only table sinks read them, so without
+	// one it is not called.
 	Map func(context.Context, *change.Txn) error
 	// OnApplied, when set, is called after every part is applied (metrics).
 	OnApplied func(*change.Txn)
 
 	once sync.Once
 	prog *progress
+	all  []Sink // change sinks, then table sinks
 }
 
 func (p *Pipeline) init() {
-	p.once.Do(func() { p.prog = newProgress(p.Start) })
+	p.once.Do(func() {
+		p.prog = newProgress(p.Start)
+		p.all = slices.Concat(p.ChangeSinks, p.TableSinks)
+	})
 }
 
 // Run streams until ctx ends or a part fails, then flushes the sinks and
@@ -117,12 +134,12 @@ func (p *Pipeline) apply(ctx context.Context, ch <-chan *change.Txn) error {
 				return nil
 			}
 		}
-		if p.Map != nil {
+		if p.Map != nil && len(p.TableSinks) > 0 {
 			if err := p.Map(ctx, txn); err != nil {
 				return fmt.Errorf("mapping transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
 			}
 		}
-		for _, s := range p.Sinks {
+		for _, s := range p.all {
 			if err := s.Apply(ctx, txn); err != nil {
 				return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
 			}
@@ -156,7 +173,7 @@ func (p *Pipeline) checkpoint(ctx context.Context) error {
 	if len(pos) == 0 {
 		return nil
 	}
-	for _, s := range p.Sinks {
+	for _, s := range p.all {
 		if err := s.Flush(ctx); err != nil {
 			p.prog.saved(pos, err)
 			return fmt.Errorf("flushing sink before checkpoint: %w", err)

@@ -74,7 +74,7 @@ func runPipeline(t *testing.T, parts []*change.Txn, sink *flakySink) (*checkpoin
 	r := &scriptedReader{parts: parts, sent: make(chan struct{})}
 	p := &Pipeline{
 		Readers: map[string]Reader{"a": r}, Start: map[string]change.Position{"a": pos(4)},
-		Sinks: []Sink{sink}, Store: store, Interval: 10 * time.Millisecond,
+		ChangeSinks: []Sink{sink}, Store: store, Interval: 10 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ctx, cancel := context.WithCancel(t.Context())

@@ -63,10 +63,18 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		}, func() float64 { return float64(resolver.Queries()) }))
 	}
 	registerSinkMetrics(m, cfg, sinks)
+	var changeSinks, tableSinks []Sink
+	for i, s := range sinks {
+		if cfg.Sinks[i].Type == config.SinkMySQL {
+			tableSinks = append(tableSinks, s)
+		} else {
+			changeSinks = append(changeSinks, s)
+		}
+	}
 	p := &Pipeline{
-		Readers:   make(map[string]Reader, len(readers)),
-		Start:     start,
-		Sinks:     sinks,
+		Readers:     make(map[string]Reader, len(readers)),
+		Start:       start,
+		ChangeSinks: changeSinks, TableSinks: tableSinks,
 		Store:     countingStore{store, m},
 		Interval:  cfg.Checkpoint.Interval,
 		Logger:    logger,
@@ -79,7 +87,21 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		p.Readers[name] = r
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return p.Run(gctx) })
+	// The sinks' background work outlives the stream: the pipeline flushes
+	// them for its last checkpoint after its context ends. So they run on
+	// the group's context less its cancellation, ended once the pipeline
+	// has returned.
+	sinkCtx, stopSinks := context.WithCancel(context.WithoutCancel(gctx))
+	defer stopSinks()
+	for _, s := range sinks {
+		if r, ok := s.(runner); ok {
+			g.Go(func() error { return r.Run(sinkCtx) })
+		}
+	}
+	g.Go(func() error {
+		defer stopSinks()
+		return p.Run(gctx)
+	})
 	if cfg.HTTP.Listen != "" {
 		srv := &httpapi.Server{Addr: cfg.HTTP.Listen, Gatherer: m.Registry, Logger: logger,
 			Status: func() any { return p.Status() }}
@@ -223,6 +245,12 @@ func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, reso
 	return nil, fmt.Errorf("unsupported sink type %q", sc.Type)
 }
 
+// runner is a sink with background work of its own (workers, calls in
+// flight); Apply and Flush need it running.
+type runner interface {
+	Run(ctx context.Context) error
+}
+
 // recordSink is a sink that sends records and counts them (Kinesis).
 type recordSink interface {
 	Sent() uint64
@@ -274,6 +302,8 @@ var (
 	_ Sink = (*kinesissink.Sink)(nil)
 
 	_ recordSink = (*kinesissink.Sink)(nil)
+	_ runner     = (*mysqlsink.Sink)(nil)
+	_ runner     = (*kinesissink.Sink)(nil)
 
 	_ mysqlsink.FailedStore   = (*checkpoint.Store)(nil)
 	_ kinesissink.FailedStore = (*checkpoint.Store)(nil)

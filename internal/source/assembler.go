@@ -53,8 +53,10 @@ type openTxn struct {
 	begin      change.Position
 	commitTime time.Time
 	part       int
-	changes    []change.RowChange
-	bytes      int
+	// emitted counts the changes of the parts already sent.
+	emitted int
+	changes []change.RowChange
+	bytes   int
 }
 
 // newAssembler starts at pos (file and offset) with the executed GTID set
@@ -226,8 +228,10 @@ func (a *assembler) ensureOpen(start uint32, ts time.Time) {
 func (a *assembler) add(c change.RowChange, size int, emit emitFunc) error {
 	t := a.cur
 	if len(t.changes) > 0 && (len(t.changes) >= a.maxChanges || t.bytes+size > a.maxBytes) {
-		part := &change.Txn{Part: t.part, GTID: t.gtid, CommitTime: t.commitTime, Begin: t.begin, Changes: t.changes}
+		part := &change.Txn{Part: t.part, FirstRow: t.emitted, GTID: t.gtid, CommitTime: t.commitTime,
+			Begin: t.begin, Changes: t.changes}
 		t.part++
+		t.emitted += len(t.changes)
 		t.changes, t.bytes = make([]change.RowChange, 0, len(t.changes)), 0
 		if err := emit(part); err != nil {
 			return err
@@ -251,7 +255,7 @@ func (a *assembler) close(emit emitFunc) error {
 	}
 	end := a.pos
 	end.GTIDSet = a.setText
-	return emit(&change.Txn{Part: t.part, Last: true, GTID: t.gtid, CommitTime: t.commitTime,
+	return emit(&change.Txn{Part: t.part, FirstRow: t.emitted, Last: true, GTID: t.gtid, CommitTime: t.commitTime,
 		Begin: t.begin, End: end, Changes: t.changes})
 }
 

@@ -229,6 +229,7 @@ func TestAssembleWithoutGTIDs(t *testing.T) {
 		require.Empty(t, txn.GTID)
 		require.Empty(t, txn.End.GTIDSet)
 		require.Len(t, txn.Changes, 1)
+		require.Zero(t, txn.FirstRow, "each transaction numbers its rows from 0")
 	}
 	require.Equal(t, change.Position{Flavor: change.MySQL, File: "mysql-bin.000004", Pos: end, ServerID: 1}, txns[1].End)
 }
@@ -259,6 +260,7 @@ func TestAssembleParts(t *testing.T) {
 			id := int64(1)
 			for i, txn := range txns {
 				require.Equal(t, i, txn.Part)
+				require.Equal(t, int(id-1), txn.FirstRow, "rows of the earlier parts")
 				require.Equal(t, i == len(txns)-1, txn.Last)
 				require.Equal(t, "0-1-2", txn.GTID)
 				require.Len(t, txn.Changes, tt.sizes[i])

@@ -78,7 +78,7 @@ func (s *Sink) Close() error {
 			}
 		}
 	}
-	s.mu.line, s.mu.rows = nil, nil
+	s.mu.line = nil
 	if s.file != nil {
 		if cerr := s.file.Close(); cerr != nil {
 			err = errors.Join(err, fmt.Errorf("closing %s: %w", s.name, cerr))

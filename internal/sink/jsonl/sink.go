@@ -68,9 +68,6 @@ type Sink struct {
 		sync.Mutex
 		w    *bufio.Writer
 		line []byte
-		// rows counts the changes already written of each source's
-		// current transaction, for the row index across parts.
-		rows map[string]txnRows
 		// dirty is set when lines were written since the last fsync.
 		dirty  bool
 		closed bool
@@ -78,12 +75,6 @@ type Sink struct {
 		// refuses further work, as the output's state is unknown.
 		err error
 	}
-}
-
-// txnRows is how many changes of transaction seq were written.
-type txnRows struct {
-	seq uint64
-	n   int
 }
 
 // New opens the output named by opts.Path.
@@ -112,7 +103,6 @@ func New(opts Options) (*Sink, error) {
 		w = f
 	}
 	s.mu.w = bufio.NewWriterSize(w, bufferSize)
-	s.mu.rows = make(map[string]txnRows)
 	s.logger.Info("jsonl sink opened", "path", s.name)
 	return s, nil
 }
@@ -135,11 +125,10 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 	if err := s.usableLocked(); err != nil {
 		return err
 	}
-	first := s.firstRowLocked(txn)
 	for i := range txn.Changes {
 		s.mu.dirty = true
 		var err error
-		if s.mu.line, err = envelope.Write(s.mu.w, s.mu.line, txn, i, first+i); err != nil {
+		if s.mu.line, err = envelope.Write(s.mu.w, s.mu.line, txn, i, txn.FirstRow+i); err != nil {
 			s.mu.err = fmt.Errorf("writing to %s: %w", s.name, err)
 			return s.mu.err
 		}
@@ -147,22 +136,7 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 	if cap(s.mu.line) > maxKeptLine {
 		s.mu.line = nil
 	}
-	if txn.Last {
-		delete(s.mu.rows, txn.Source)
-	} else {
-		s.mu.rows[txn.Source] = txnRows{seq: txn.Seq, n: first + len(txn.Changes)}
-	}
 	return nil
-}
-
-// firstRowLocked returns the row index of txn's first change: the number of
-// changes written by the earlier parts of the same transaction.
-func (s *Sink) firstRowLocked(txn *change.Txn) int {
-	r, ok := s.mu.rows[txn.Source]
-	if !ok || r.seq != txn.Seq || txn.Part == 0 {
-		return 0
-	}
-	return r.n
 }
 
 // usableLocked returns why the sink cannot take more work, or nil.

@@ -345,19 +345,13 @@ type kinesisRecord struct {
 }
 
 // encodeAll returns the records a sink with opts sends for txns, one per
-// change, encoded by the sink's own functions (the row index counting
-// across parts as startPart does).
+// change, encoded by the sink's own functions.
 func encodeAll(opts Options, txns []*change.Txn) []kinesisRecord {
 	opts.ensureDefaults()
 	routes, enc := compileRoutes(&opts), newEncoder(opts.Format)
-	rows := map[string]txnRows{}
 	var out []kinesisRecord
 	for _, txn := range txns {
-		first := 0
-		if r, ok := rows[txn.Source]; ok && r.seq == txn.Seq && txn.Part > 0 {
-			first = r.n
-		}
-		rows[txn.Source] = txnRows{seq: txn.Seq, n: first + len(txn.Changes)}
+		first := txn.FirstRow
 		for i := range txn.Changes {
 			r := matchRoute(routes, txn.Changes[i].Table.QualifiedName())
 			out = append(out, kinesisRecord{pk: r.partitionKey(txn, i), data: enc.appendRecord(nil, txn, i, first+i, r)})

@@ -96,8 +96,7 @@ func fakeSink(t *testing.T, api PutRecordsAPI, opts Options) *Sink {
 	}
 	s, err := New(t.Context(), opts)
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
-	return s
+	return running(t, s)
 }
 
 func TestFakeOrderUnderFaults(t *testing.T) {

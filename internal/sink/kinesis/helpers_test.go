@@ -66,7 +66,17 @@ func (e *emulator) open(t testing.TB, opts Options, rt http.RoundTripper) *Sink 
 	})
 	s, err := New(t.Context(), opts)
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return running(t, s)
+}
+
+// running runs s until the test ends, then closes it.
+func running(t testing.TB, s *Sink) *Sink {
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	t.Cleanup(func() {
+		require.NoError(t, s.Close())
+		require.NoError(t, <-done)
+	})
 	return s
 }
 
@@ -134,7 +144,7 @@ func workload(seed uint64, changes, keys int) ([]*change.Txn, []applied) {
 		row := 0
 		for p := 0; p < parts; p++ {
 			txn := &change.Txn{
-				Source: "src", Seq: seq, Part: p, Last: p == parts-1, GTID: "0-1-" + itoa(int64(seq)),
+				Source: "src", Seq: seq, Part: p, FirstRow: row, Last: p == parts-1, GTID: "0-1-" + itoa(int64(seq)),
 				CommitTime: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 				Begin:      change.Position{File: "mysql-bin.000001", Pos: pos},
 				End:        change.Position{File: "mysql-bin.000001", Pos: pos + 999},

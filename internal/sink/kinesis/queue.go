@@ -95,8 +95,8 @@ func (s *Sink) streamLocked(name string) *streamQueue {
 	if st == nil {
 		st = &streamQueue{name: name, keys: map[string]*keyQueue{}}
 		s.mu.streams[name] = st
-		s.wg.Add(1)
-		go s.loadShards(s.ctx, st)
+		s.mu.unpaced = append(s.mu.unpaced, st)
+		s.signal()
 	}
 	return st
 }

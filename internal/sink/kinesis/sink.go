@@ -35,10 +35,7 @@ type Sink struct {
 	sent, retried, failed atomic.Uint64
 
 	wake chan struct{}
-	// ctx ends when the sink closes; stop ends it.
-	ctx  context.Context
-	stop context.CancelFunc
-	wg   sync.WaitGroup // the dispatcher and the calls in flight
+	wg   sync.WaitGroup // the dispatcher, the calls in flight and the shard map readers
 	once sync.Once
 
 	mu struct {
@@ -60,22 +57,20 @@ type Sink struct {
 		// After a call fails as a whole, no call starts before pauseUntil.
 		callFailures int
 		pauseUntil   time.Time
-		// rows counts the changes of each source's current transaction
-		// in earlier parts, for the row index across parts.
-		rows   map[string]txnRows
-		err    error
-		closed bool
+		// unpaced lists the streams whose shard map Run has yet to read.
+		unpaced []*streamQueue
+		// stopRun ends Run; set while it runs.
+		stopRun context.CancelFunc
+		err     error
+		closed  bool
 	}
 }
 
-// txnRows is how many changes of transaction seq were applied.
-type txnRows struct {
-	seq uint64
-	n   int
-}
+// ErrStopped is returned by Apply and Flush once Run has returned.
+var ErrStopped = errors.New("kinesis sink stopped")
 
-// New checks opts, builds the Kinesis client (unless opts.Client is set)
-// and starts sending.
+// New checks opts and builds the Kinesis client (unless opts.Client is
+// set); Run sends.
 func New(ctx context.Context, opts Options) (*Sink, error) {
 	opts.ensureDefaults()
 	if err := opts.validate(); err != nil {
@@ -94,10 +89,6 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	s.mu.streams = map[string]*streamQueue{}
 	s.mu.done = map[uint64]struct{}{}
 	s.mu.progress = make(chan struct{})
-	s.mu.rows = map[string]txnRows{}
-	s.ctx, s.stop = context.WithCancel(context.Background())
-	s.wg.Add(1)
-	go s.run(s.ctx)
 	s.log.Info("kinesis sink opened", "stream", opts.Stream, "routes", len(opts.Routes), "format", opts.Format)
 	return s, nil
 }
@@ -134,10 +125,10 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 			return fmt.Errorf("change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
 		}
 	}
-	first, err := s.startPart(txn)
-	if err != nil {
+	if err := s.usable(); err != nil {
 		return err
 	}
+	first := txn.FirstRow
 	var scratch []byte
 	for i := range txn.Changes {
 		r := s.route(txn.Changes[i].Table)
@@ -198,24 +189,11 @@ func originOf(txn *change.Txn, i int, image bool) origin {
 	return o
 }
 
-// startPart returns the row index of txn's first change: the number of
-// changes applied by the earlier parts of the same transaction.
-func (s *Sink) startPart(txn *change.Txn) (int, error) {
+// usable returns why the sink cannot take more work, or nil.
+func (s *Sink) usable() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.usableLocked(); err != nil {
-		return 0, err
-	}
-	first := 0
-	if r, ok := s.mu.rows[txn.Source]; ok && r.seq == txn.Seq && txn.Part > 0 {
-		first = r.n
-	}
-	if txn.Last {
-		delete(s.mu.rows, txn.Source)
-	} else {
-		s.mu.rows[txn.Source] = txnRows{seq: txn.Seq, n: first + len(txn.Changes)}
-	}
-	return first, nil
+	return s.usableLocked()
 }
 
 // route returns the route of table, caching it.
@@ -297,8 +275,10 @@ func (s *Sink) Close() error {
 		s.mu.closed = true
 		pending := s.mu.nextID - s.mu.acked - uint64(len(s.mu.done))
 		s.broadcastLocked()
+		if s.mu.stopRun != nil {
+			s.mu.stopRun()
+		}
 		s.mu.Unlock()
-		s.stop()
 		s.wg.Wait()
 		s.closeIdle()
 		if pending > 0 {
@@ -308,13 +288,50 @@ func (s *Sink) Close() error {
 	return nil
 }
 
-// run starts calls whenever one is due and allowed, until ctx ends.
+// Run sends what Apply queues, starting calls whenever one is due and
+// allowed, until ctx ends or the sink is closed; Apply and Flush need it
+// running. The calls in flight end with it: records they carried are not
+// acknowledged, so the checkpoint has not passed them. Failures reach the
+// caller through Apply and Flush, so Run returns nil.
+func (s *Sink) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.mu.Lock()
+	switch {
+	case s.mu.closed:
+		s.mu.Unlock()
+		return nil
+	case s.mu.stopRun != nil:
+		s.mu.Unlock()
+		return errors.New("kinesis sink: Run called twice")
+	}
+	s.mu.stopRun = cancel
+	s.wg.Add(1)
+	s.mu.Unlock()
+	s.run(ctx)
+	s.wg.Wait()
+	s.mu.Lock()
+	if s.mu.err == nil {
+		s.mu.err = ErrStopped
+	}
+	s.broadcastLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// run starts calls whenever one is due and allowed, and reads the shard
+// maps of new streams, until ctx ends.
 func (s *Sink) run(ctx context.Context) {
 	defer s.wg.Done()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
+		for _, st := range s.mu.unpaced {
+			s.wg.Add(1)
+			go s.loadShards(ctx, st)
+		}
+		s.mu.unpaced = nil
 		now := time.Now()
 		s.promoteLocked(now)
 		for b := s.nextBatchLocked(now); b != nil; b = s.nextBatchLocked(now) {

@@ -158,3 +158,20 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	require.ErrorContains(t, err, "workers: must be between 1 and 256")
 	require.ErrorContains(t, err, "on_error: record needs a failed-changes store")
 }
+
+func TestRunStopsOnItsContext(t *testing.T) {
+	tg := startTarget(t, "CREATE TABLE tgt.kv (id BIGINT PRIMARY KEY, v TEXT)")
+	s, err := New(context.Background(), Options{DataSourceName: tg.srv.DSN("root", "", "tgt"), Workers: 2})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	require.NoError(t, s.Apply(ctx, txn(1, upsert(table("kv", "id"), []string{"id", "v"}, int64(1), "a"))))
+	require.NoError(t, s.Flush(ctx))
+	cancel()
+	require.NoError(t, <-done)
+	require.ErrorIs(t, s.Flush(context.Background()), ErrStopped, "a stopped sink fails fast")
+	require.ErrorIs(t, s.Apply(context.Background(), txn(2, upsert(table("kv", "id"), []string{"id", "v"}, int64(2), "b"))), ErrStopped)
+	require.Equal(t, []string{"1|a"}, tg.dump(t, "SELECT id, v FROM tgt.kv"))
+}

@@ -29,13 +29,18 @@ func startTarget(t testing.TB, ddl ...string) *target {
 	return &target{srv: srv, db: srv.DB(t, "tgt")}
 }
 
-// sink opens a sink on the target, closed when the test ends.
+// sink opens a sink on the target and runs it, closed when the test ends.
 func (tg *target) sink(t testing.TB, opts Options) *Sink {
 	t.Helper()
 	opts.DataSourceName = tg.srv.DSN("root", "", "tgt")
 	s, err := New(context.Background(), opts)
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	done := make(chan error, 1)
+	go func() { done <- s.Run(context.Background()) }()
+	t.Cleanup(func() {
+		require.NoError(t, s.Close())
+		require.NoError(t, <-done)
+	})
 	return s
 }
 

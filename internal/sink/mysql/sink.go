@@ -34,11 +34,15 @@ type Sink struct {
 	// conflicts counts rows deleted because they collided on a unique key.
 	conflicts atomic.Int64
 	halt      atomic.Pointer[error]
-	stop      context.CancelFunc
 	closed    chan struct{}
-	wg        sync.WaitGroup
-	once      sync.Once
+	// running is set by Run; stopped is closed when Run returns.
+	running atomic.Bool
+	stopped chan struct{}
+	once    sync.Once
 }
+
+// ErrStopped is returned by Apply and Flush once Run has returned.
+var ErrStopped = errors.New("mysql sink stopped")
 
 // New connects to the target and starts the workers. Every connection pins
 // time_zone '+00:00' (TIMESTAMP values arrive in UTC), sessionSQLMode and
@@ -71,19 +75,35 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	if err := db.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("connecting to mysql sink target %s: %w", cfg.Addr, err), db.Close())
 	}
-	wctx, stop := context.WithCancel(context.Background())
-	s := &Sink{db: db, opts: opts, log: opts.Logger, stop: stop, closed: make(chan struct{})}
+	s := &Sink{db: db, opts: opts, log: opts.Logger, closed: make(chan struct{}), stopped: make(chan struct{})}
 	s.keys = newKeyCache(db, s.log)
 	for i := range opts.Workers {
-		w := newWorker(i, s)
-		s.workers = append(s.workers, w)
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			w.run(wctx)
-		}()
+		s.workers = append(s.workers, newWorker(i, s))
 	}
 	return s, nil
+}
+
+// Run applies what Apply queues, one goroutine per worker, until ctx ends
+// or the sink is closed; Apply and Flush need it running. Permanent errors
+// reach the caller through Apply and Flush, so Run returns nil.
+func (s *Sink) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("mysql sink: Run called twice")
+	}
+	defer close(s.stopped)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, w := range s.workers {
+		wg.Go(func() { w.run(ctx) })
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.closed:
+		cancel()
+	}
+	wg.Wait()
+	return nil
 }
 
 // Apply queues the operations of txn. It returns once they are queued, not
@@ -116,6 +136,8 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 			return ctx.Err()
 		case <-s.closed:
 			return ErrClosed
+		case <-s.stopped:
+			return ErrStopped
 		}
 	}
 	return nil
@@ -137,6 +159,8 @@ func (s *Sink) Flush(ctx context.Context) error {
 			return ctx.Err()
 		case <-s.closed:
 			return ErrClosed
+		case <-s.stopped:
+			return ErrStopped
 		}
 	}
 	var errs []error
@@ -150,6 +174,8 @@ func (s *Sink) Flush(ctx context.Context) error {
 			return ctx.Err()
 		case <-s.closed:
 			return ErrClosed
+		case <-s.stopped:
+			return ErrStopped
 		}
 	}
 	if len(errs) > 0 {
@@ -161,14 +187,16 @@ func (s *Sink) Flush(ctx context.Context) error {
 // Failed returns the number of operations recorded as failed since New.
 func (s *Sink) Failed() uint64 { return s.failed.Load() }
 
-// Close stops the workers, dropping what is queued but not flushed, and
-// closes the connections. Calling it again returns nil.
+// Close stops the workers, dropping what is queued but not flushed, waits
+// for Run to return and closes the connections. Calling it again returns
+// nil.
 func (s *Sink) Close() error {
 	var err error
 	s.once.Do(func() {
 		close(s.closed)
-		s.stop()
-		s.wg.Wait()
+		if s.running.Load() {
+			<-s.stopped
+		}
 		if cerr := s.db.Close(); cerr != nil {
 			err = fmt.Errorf("closing mysql sink: %w", cerr)
 		}
@@ -177,7 +205,7 @@ func (s *Sink) Close() error {
 }
 
 // haltErr returns the permanent error that halted the sink, ErrClosed
-// after Close, or nil.
+// after Close, ErrStopped after Run returned, or nil.
 func (s *Sink) haltErr() error {
 	if p := s.halt.Load(); p != nil {
 		return *p
@@ -185,6 +213,8 @@ func (s *Sink) haltErr() error {
 	select {
 	case <-s.closed:
 		return ErrClosed
+	case <-s.stopped:
+		return ErrStopped
 	default:
 		return nil
 	}
