@@ -13,10 +13,11 @@ import (
 )
 
 // Backoff is the delay rule of one retry loop: the ceiling of the pause
-// after attempt n is Min doubled n-1 times, capped at Max.
+// after attempt n is Min doubled n-1 times, capped at Max. Max caps every
+// pause, even below Min (tests use that to shorten a loop's pauses).
 //
-// Min must be positive for the loop to pause at all: the zero Backoff never
-// waits. A Max below Min is taken as Min.
+// Both must be positive for the loop to pause at all: the zero Backoff
+// never waits.
 type Backoff struct {
 	Min, Max time.Duration
 }
@@ -25,19 +26,18 @@ type Backoff struct {
 // 1; lower counts are taken as 1): min(Max, Min·2^(attempt-1)). It does
 // not overflow, however large attempt is.
 func (b Backoff) Ceiling(attempt int) time.Duration {
-	if b.Min <= 0 {
+	if b.Min <= 0 || b.Max <= 0 {
 		return 0
 	}
-	limit := max(b.Max, b.Min)
-	d := b.Min
-	for i := 1; i < attempt && d < limit; i++ {
-		if d > limit/2 {
-			d = limit
+	d := min(b.Min, b.Max)
+	for i := 1; i < attempt && d < b.Max; i++ {
+		if d > b.Max/2 {
+			d = b.Max
 		} else {
 			d *= 2
 		}
 	}
-	return min(d, limit)
+	return d
 }
 
 // Delay returns the pause after the given attempt (from 1): a duration

@@ -28,8 +28,9 @@ func TestCeiling(t *testing.T) {
 		{"stays capped", b, 1000, 2 * time.Second},
 		{"huge attempt", b, math.MaxInt, 2 * time.Second},
 		{"cap not a power of two of Min", Backoff{Min: 3, Max: 10}, 3, 10},
-		{"Max below Min is Min", Backoff{Min: time.Second, Max: time.Millisecond}, 5, time.Second},
-		{"no Max is Min", Backoff{Min: time.Second}, 5, time.Second},
+		{"Max below Min caps Min", Backoff{Min: time.Second, Max: time.Millisecond}, 1, time.Millisecond},
+		{"Max below Min caps later attempts", Backoff{Min: time.Second, Max: time.Millisecond}, 5, time.Millisecond},
+		{"no Max never waits", Backoff{Min: time.Second}, 5, 0},
 		{"largest cap", Backoff{Min: 1, Max: math.MaxInt64}, math.MaxInt, math.MaxInt64},
 		{"largest Min", Backoff{Min: math.MaxInt64, Max: math.MaxInt64}, 70, math.MaxInt64},
 		{"just below the largest cap", Backoff{Min: 1, Max: math.MaxInt64}, 63, 1 << 62},
@@ -52,13 +53,14 @@ func TestDelayWithinBounds(t *testing.T) {
 		{"binlog reader", Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second}},
 		{"lookup busy rows", Backoff{Min: time.Millisecond, Max: 64 * time.Millisecond}},
 		{"one nanosecond", Backoff{Min: 1, Max: 1}},
+		{"cap below Min", Backoff{Min: 50 * time.Millisecond, Max: 5 * time.Millisecond}},
 		{"largest", Backoff{Min: 1, Max: math.MaxInt64}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for attempt := -1; attempt < 200; attempt++ {
 				ceiling := tt.b.Ceiling(attempt)
-				require.LessOrEqual(t, ceiling, max(tt.b.Max, tt.b.Min), "attempt %d", attempt)
+				require.LessOrEqual(t, ceiling, tt.b.Max, "attempt %d", attempt)
 				for range 50 {
 					d := tt.b.Delay(attempt)
 					require.Greater(t, d, time.Duration(0), "attempt %d", attempt)
@@ -68,7 +70,7 @@ func TestDelayWithinBounds(t *testing.T) {
 			for _, attempt := range []int{1 << 20, math.MaxInt32, math.MaxInt - 1, math.MaxInt} {
 				d := tt.b.Delay(attempt)
 				require.Greater(t, d, time.Duration(0), "attempt %d", attempt)
-				require.LessOrEqual(t, d, max(tt.b.Max, tt.b.Min), "attempt %d", attempt)
+				require.LessOrEqual(t, d, tt.b.Max, "attempt %d", attempt)
 			}
 		})
 	}
