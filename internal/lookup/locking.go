@@ -13,6 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
+	"github.com/tributary-cdc/tributary/internal/retry"
 )
 
 // locking is how a source's queries take their shared locks (see
@@ -33,12 +34,13 @@ type locking struct {
 	wait string
 }
 
-// Quick retries of a busy query before it waits: pauses of 1, 2, 4 … 64
-// ms, about a quarter of a second in all.
-const (
-	busyRetries  = 7
-	firstBusyGap = time.Millisecond
-)
+// busyRetries is the number of quick retries of a busy query before it
+// waits; busyBackoff the pauses before them: random, below 1, 2, 4 … 64 ms,
+// about 64 ms in all on average, so queries refused together do not come
+// back together.
+const busyRetries = 7
+
+var busyBackoff = retry.Backoff{Min: time.Millisecond, Max: 64 * time.Millisecond}
 
 // lockingFor chooses the clauses by the server's version: MariaDB 10.3 and
 // later take LOCK IN SHARE MODE NOWAIT, MySQL 8.0 and later FOR SHARE

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/retry"
 )
 
 // quote returns name as a backtick-quoted identifier.
@@ -119,33 +120,35 @@ func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
 	qctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	start := time.Now()
-	gap := firstBusyGap
-	for attempt := 0; ; attempt++ {
+	var waited bool // the last query waited for its locks
+	var last error  // the last query's error
+	refused := func(err error) bool { return !waited && busy(err) }
+	err := retry.Do(qctx, busyBackoff, func(attempt int) error {
 		lock := s.lock.nowait
-		if lock == "" || attempt == busyRetries {
+		if lock == "" || attempt > busyRetries {
 			lock = s.lock.wait
 		}
+		waited = lock == s.lock.wait
 		query, args := s.sql(idx, lock)
 		r.queries.Add(1)
 		n, err := s.read(qctx, query, args)
 		if err == nil {
 			r.log.Debug("lookup query", "lookup", s.name, "source", s.table.source, "table", s.qualified(),
-				"sets", len(idx), "rows", n, "attempts", attempt+1, "elapsed", time.Since(start))
+				"sets", len(idx), "rows", n, "attempts", attempt, "elapsed", time.Since(start))
 			return nil
 		}
-		if lock == s.lock.wait || !busy(err) {
-			return r.timeoutError(ctx, qctx, err)
+		if refused(err) {
+			for _, i := range idx { // rows read before the refusal
+				s.rows[i] = nil
+			}
 		}
-		for _, i := range idx { // rows read before the refusal
-			s.rows[i] = nil
-		}
-		select {
-		case <-qctx.Done():
-			return r.timeoutError(ctx, qctx, err)
-		case <-time.After(gap):
-		}
-		gap *= 2
+		last = err
+		return err
+	}, refused, nil)
+	if err == nil {
+		return nil
 	}
+	return r.timeoutError(ctx, qctx, last)
 }
 
 // read runs query and stores the rows in s.rows by their set index; it

@@ -10,6 +10,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/lookup"
 	"github.com/tributary-cdc/tributary/internal/mapping"
+	"github.com/tributary-cdc/tributary/internal/retry"
 )
 
 // LoadMappings compiles the mappings cfg names; nil when it names none.
@@ -44,7 +45,8 @@ func openResolver(cfg *config.Config, set *mapping.Set, logger *slog.Logger) (*l
 }
 
 // Backoff between attempts to expand re-derivations after a transient
-// source error.
+// source error: a random pause up to expandRetryMin doubled per attempt,
+// capped at expandRetryMax.
 var (
 	expandRetryMin = 50 * time.Millisecond
 	expandRetryMax = 2 * time.Second
@@ -61,23 +63,15 @@ func mapper(set *mapping.Set, r *lookup.Resolver, logger *slog.Logger) func(cont
 		if r == nil {
 			return nil
 		}
-		wait := expandRetryMin
-		for attempt := 1; ; attempt++ {
-			err := r.Expand(ctx, txn)
-			if err == nil {
-				return nil
-			}
-			if !lookup.IsTransient(err) || ctx.Err() != nil {
-				return fmt.Errorf("finding the target rows to re-derive: %w", err)
-			}
-			logger.Warn("retrying re-derivation after transient source error", "source", txn.Source,
-				"seq", txn.Seq, "attempt", attempt, "error", err, "backoff", wait)
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(wait):
-			}
-			wait = min(2*wait, expandRetryMax)
+		b := retry.Backoff{Min: expandRetryMin, Max: expandRetryMax}
+		err := retry.Do(ctx, b, func(int) error { return r.Expand(ctx, txn) }, lookup.IsTransient,
+			func(attempt int, wait time.Duration, err error) {
+				logger.Warn("retrying re-derivation after transient source error", "source", txn.Source,
+					"seq", txn.Seq, "attempt", attempt, "error", err, "backoff", wait)
+			})
+		if err != nil {
+			return fmt.Errorf("finding the target rows to re-derive: %w", err)
 		}
+		return nil
 	}
 }

@@ -3,18 +3,16 @@ package source
 import (
 	"context"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/retry"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
 )
 
-// Reconnect backoff bounds.
-const (
-	minBackoff = 100 * time.Millisecond
-	maxBackoff = 10 * time.Second
-)
+// reconnectBackoff is the pause before reconnecting: a random duration up
+// to 100 ms doubled per failed attempt, capped at 10 s.
+var reconnectBackoff = retry.Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second}
 
 // Reader streams the binary log of one source cluster as transactions.
 type Reader struct {
@@ -37,11 +35,12 @@ func New(opts Options) *Reader {
 // malformed event or one it cannot decode.
 //
 // On connection loss Run reconnects with capped exponential backoff and
-// resumes at the End of the last complete transaction. Parts of a
-// transaction interrupted by a reconnect are sent again from Part 0 with
-// the same Seq; consumers treat a repeated part as an idempotent overwrite
-// of the earlier one. Seq increases by one per transaction and restarts at
-// 1 in every Run.
+// full jitter (starting again from the shortest pause once a transaction
+// has come through) and resumes at the End of the last complete
+// transaction. Parts of a transaction interrupted by a reconnect are sent
+// again from Part 0 with the same Seq; consumers treat a repeated part as
+// an idempotent overwrite of the earlier one. Seq increases by one per
+// transaction and restarts at 1 in every Run.
 func (r *Reader) Run(ctx context.Context, start change.Position, out chan<- *change.Txn) error {
 	if err := r.opts.validate(); err != nil {
 		return err
@@ -60,7 +59,6 @@ func (r *Reader) Run(ctx context.Context, start change.Position, out chan<- *cha
 			},
 		},
 	}
-	delay := minBackoff
 	for attempt := 1; ; attempt++ {
 		before := st.em.completed
 		err := r.stream(ctx, db, st)
@@ -71,17 +69,14 @@ func (r *Reader) Run(ctx context.Context, start change.Position, out chan<- *cha
 			return err
 		}
 		if st.em.completed > before {
-			delay, attempt = minBackoff, 1
+			attempt = 1
 		}
-		wait := jitter(delay)
+		wait := reconnectBackoff.Delay(attempt)
 		r.log.Warn("binlog stream interrupted; reconnecting", "error", err, "attempt", attempt,
 			"retry_in", wait, "resume", st.em.resume.String())
-		select {
-		case <-ctx.Done():
+		if retry.Wait(ctx, wait) != nil {
 			return nil
-		case <-time.After(wait):
 		}
-		delay = min(2*delay, maxBackoff)
 	}
 }
 
@@ -92,9 +87,4 @@ type runState struct {
 	// seeded is set once schema history holds every included table at the
 	// start position (only needed without full row metadata).
 	seeded bool
-}
-
-// jitter returns a random duration in [d/2, d].
-func jitter(d time.Duration) time.Duration {
-	return d/2 + rand.N(d/2+1)
 }

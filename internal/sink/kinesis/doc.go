@@ -38,12 +38,13 @@
 // record of a key is unacknowledged (in a call, or waiting to be retried
 // after Kinesis refused it), no later record of that key is sent; records
 // of other keys go on. PutRecords may accept a call yet fail some of its
-// records: only those are retried, with jittered exponential backoff from
-// 50 ms to 5 s, forever. A call that fails as a whole (throttling, a server
-// error, a lost connection) is retried the same way. Errors that retrying
-// cannot fix, such as a missing stream, missing permissions or a request
-// Kinesis calls invalid, stop the sink: Apply and Flush then return a
-// *StreamError naming the stream.
+// records: only those are retried, forever, with exponential backoff and
+// full jitter (a random pause below a ceiling that starts at 50 ms and
+// doubles per attempt up to 5 s). A call that fails as a whole
+// (throttling, a server error, a lost connection) is retried the same way.
+// Errors that retrying cannot fix, such as a missing stream, missing
+// permissions or a request Kinesis calls invalid, stop the sink: Apply and
+// Flush then return a *StreamError naming the stream.
 //
 // Flush returns once every record queued before it is acknowledged, so the
 // checkpoint never passes a record Kinesis does not have. Delivery is at

@@ -286,12 +286,25 @@ func TestPermanentCodes(t *testing.T) {
 }
 
 func TestBackoffBounds(t *testing.T) {
-	s := &Sink{}
-	for attempt := 1; attempt < 70; attempt++ {
-		d := s.backoff(attempt)
-		require.GreaterOrEqual(t, d, minBackoff/2)
-		require.LessOrEqual(t, d, maxBackoff)
+	for _, tt := range []struct {
+		name     string
+		opts     Options
+		min, max time.Duration // ceilings of the first and of late attempts
+	}{
+		{"default", Options{}, minBackoff, maxBackoff},
+		{"test cap", Options{maxBackoff: time.Second}, minBackoff, time.Second},
+		{"test cap below the start", Options{maxBackoff: 5 * time.Millisecond}, 5 * time.Millisecond, 5 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Sink{opts: tt.opts}
+			for attempt := 1; attempt < 70; attempt++ {
+				d := s.backoff(attempt)
+				require.Greater(t, d, time.Duration(0))
+				require.LessOrEqual(t, d, tt.max)
+			}
+			for range 20 {
+				require.LessOrEqual(t, s.backoff(1), tt.min)
+			}
+		})
 	}
-	require.LessOrEqual(t, s.backoff(1), minBackoff)
-	require.GreaterOrEqual(t, s.backoff(30), maxBackoff/2)
 }

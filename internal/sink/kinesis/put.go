@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -12,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/retry"
 )
 
 // Backoff bounds of retries, and the longest one call may take.
@@ -81,19 +82,16 @@ func classify(err error) (callFault, string, string) {
 	return faultPermanent, code, msg
 }
 
-// backoff returns a jittered delay for the given attempt (from 1): between
-// half and all of minBackoff doubled per attempt, capped at maxBackoff (or
-// the cap tests set).
+// backoff returns the pause after the given attempt (from 1) of a call or
+// a key: a random duration up to minBackoff doubled per attempt, capped at
+// maxBackoff (or the cap tests set), so keys throttled together do not
+// come back together.
 func (s *Sink) backoff(attempt int) time.Duration {
 	limit := maxBackoff
 	if s.opts.maxBackoff > 0 {
 		limit = s.opts.maxBackoff
 	}
-	d := limit
-	if attempt <= 10 {
-		d = min(minBackoff<<(attempt-1), limit)
-	}
-	return d/2 + rand.N(d/2+1)
+	return retry.Backoff{Min: minBackoff, Max: limit}.Delay(attempt)
 }
 
 // put makes one PutRecords call and settles its records.

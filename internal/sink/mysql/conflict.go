@@ -93,7 +93,7 @@ func (w *worker) retryAfterConflict(ctx context.Context, it *item, q string, arg
 		return false, nil
 	}
 	var deleted int64
-	err := retry(ctx, w.log, "resolving unique key conflict", func() error {
+	err := retryTransient(ctx, w.log, "resolving unique key conflict", func() error {
 		n, err := w.resolveConflict(ctx, &it.op)
 		deleted += n
 		if err != nil {

@@ -106,7 +106,7 @@ func (c *keyCache) serial(ctx context.Context, t *change.TargetTable) (bool, err
 		return serial, nil
 	}
 	var keys map[string][]string
-	err := retry(ctx, c.log, "reading unique keys of "+t.QualifiedName(), func() error {
+	err := retryTransient(ctx, c.log, "reading unique keys of "+t.QualifiedName(), func() error {
 		var err error
 		keys, err = c.uniqueKeys(ctx, t)
 		return err

@@ -142,7 +142,7 @@ func (w *worker) apply(ctx context.Context) error {
 // applyRun applies stmts, consecutive statements of the batch, as one
 // target transaction, or operation by operation after a permanent error.
 func (w *worker) applyRun(ctx context.Context, stmts []stmt) error {
-	err := retry(ctx, w.log, "applying batch", func() error { return w.exec(ctx, stmts) })
+	err := retryTransient(ctx, w.log, "applying batch", func() error { return w.exec(ctx, stmts) })
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (w *worker) applyEach(ctx context.Context, items []item) error {
 		it := &items[i]
 		var q string
 		var args []any
-		err := retry(ctx, w.log, "applying operation", func() error {
+		err := retryTransient(ctx, w.log, "applying operation", func() error {
 			if _, err := w.resolve(ctx, items[i:i+1]); err != nil {
 				return err
 			}
