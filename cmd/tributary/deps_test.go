@@ -16,18 +16,7 @@ import (
 // deploy/, listing the packages that do.
 func TestBinaryHoldsOnlyTheProduct(t *testing.T) {
 	root, module := moduleRoot(t)
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	cmd := exec.CommandContext(t.Context(), goBin, "list", "-deps", "./cmd/tributary")
-	cmd.Dir = root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -deps ./cmd/tributary: %v\n%s", err, stderr.String())
-	}
+	out := goList(t, root, "-deps", "./cmd/tributary")
 	deploy := module + "/deploy"
 	var offenders []string
 	for pkg := range strings.FieldsSeq(string(out)) {
@@ -40,6 +29,25 @@ func TestBinaryHoldsOnlyTheProduct(t *testing.T) {
 		t.Errorf("./cmd/tributary depends on test or development packages (see go list -deps ./cmd/tributary):\n  %s",
 			strings.Join(offenders, "\n  "))
 	}
+}
+
+// goList runs go list with args in the module root and returns its
+// standard output, failing the test with go's own message when it fails.
+func goList(t *testing.T, root string, args ...string) []byte {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.CommandContext(t.Context(), goBin, append([]string{"list"}, args...)...)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return out
 }
 
 // moduleRoot returns the folder holding go.mod, found upward from the
