@@ -57,10 +57,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	}
 	m := metrics.New()
 	if resolver != nil {
-		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "tributary_lookup_queries_total",
-			Help: "Queries sent to sources to complete or re-derive target rows.",
-		}, func() float64 { return float64(resolver.Queries()) }))
+		m.Registry.MustRegister(resolver.Collectors()...)
 	}
 	registerSinkMetrics(m, cfg, sinks)
 	var changeSinks, tableSinks []Sink
@@ -251,33 +248,17 @@ type runner interface {
 	Run(ctx context.Context) error
 }
 
-// recordSink is a sink that sends records and counts them (Kinesis).
-type recordSink interface {
-	Sent() uint64
-	Retried() uint64
-	Failed() uint64
+// collecting is a sink that exports metrics of its own.
+type collecting interface {
+	Collectors(name string) []prometheus.Collector
 }
 
-// registerSinkMetrics exports the counters of record sinks, labelled by
-// sink name; sinks are in cfg.Sinks order.
+// registerSinkMetrics exports the metrics of the sinks that have some,
+// labelled by sink name; sinks are in cfg.Sinks order.
 func registerSinkMetrics(m *metrics.Metrics, cfg *config.Config, sinks []Sink) {
 	for i, s := range sinks {
-		rs, ok := s.(recordSink)
-		if !ok {
-			continue
-		}
-		labels := prometheus.Labels{"sink": cfg.Sinks[i].Name}
-		for _, c := range []struct {
-			name, help string
-			read       func() uint64
-		}{
-			{"tributary_kinesis_records_sent_total", "Row changes Kinesis acknowledged.", rs.Sent},
-			{"tributary_kinesis_records_retried_total", "Kinesis records sent again after Kinesis refused them or a call failed.", rs.Retried},
-			{"tributary_kinesis_records_failed_total", "Changes not sent (oversize) and recorded in the failed store.", rs.Failed},
-		} {
-			m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: c.name, Help: c.help, ConstLabels: labels,
-			}, func() float64 { return float64(c.read()) }))
+		if c, ok := s.(collecting); ok {
+			m.Registry.MustRegister(c.Collectors(cfg.Sinks[i].Name)...)
 		}
 	}
 }
@@ -301,7 +282,7 @@ var (
 	_ Sink = (*mysqlsink.Sink)(nil)
 	_ Sink = (*kinesissink.Sink)(nil)
 
-	_ recordSink = (*kinesissink.Sink)(nil)
+	_ collecting = (*kinesissink.Sink)(nil)
 	_ runner     = (*mysqlsink.Sink)(nil)
 	_ runner     = (*kinesissink.Sink)(nil)
 
