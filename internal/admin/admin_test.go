@@ -12,6 +12,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/source"
 )
 
 // storeConfig is a configuration whose Pebble store is in dir.
@@ -102,7 +103,7 @@ sources:
 	require.NoError(t, CheckMappings(nil, []string{file}, &out))
 	require.Equal(t, "1 target tables mapped: ok\n", out.String())
 
-	cfg := &config.Config{Sources: []config.Source{{Name: "beta"}}, Mappings: []string{file}}
+	cfg := &config.Config{Sources: []source.Options{{Name: "beta"}}, Mappings: []string{file}}
 	err = CheckMappings(cfg, nil, &bytes.Buffer{})
 	require.ErrorContains(t, err, `sources[0].source: "alpha" matches no configured source`)
 }

@@ -6,8 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/tributary-cdc/tributary/internal/config"
+	srcpkg "github.com/tributary-cdc/tributary/internal/source"
 )
 
 // sourceFields is the comparable part of a Source.
@@ -16,12 +15,12 @@ type sourceFields struct {
 	Port                 uint16
 	User, Password       string
 	PasswordEnv          string
-	Flavor               config.Flavor
+	Flavor               string
 	ServerID             uint32
 	AllowPartialRowImage bool
 }
 
-func fieldsOf(sources []config.Source) []sourceFields {
+func fieldsOf(sources []srcpkg.Options) []sourceFields {
 	out := make([]sourceFields, len(sources))
 	for i, s := range sources {
 		out[i] = sourceFields{s.Name, s.Host, s.Port, s.User, s.Password, s.PasswordEnv, s.Flavor, s.ServerID, s.AllowPartialRowImage}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/lookup"
+	"github.com/tributary-cdc/tributary/internal/source"
 )
 
 // Config is the service configuration. A zero field means its default;
@@ -17,7 +18,7 @@ type Config struct {
 	// Checkpoint controls how applied positions are persisted.
 	Checkpoint checkpoint.Settings `yaml:"checkpoint"`
 	// Sources are the clusters whose binlogs are read, one reader each.
-	Sources []Source `yaml:"sources"`
+	Sources []source.Options `yaml:"sources"`
 	// Sinks receive the changes read from the sources.
 	Sinks []Sink `yaml:"sinks"`
 	// Mappings lists mapping files or directories of them (*.yaml, *.yml);
@@ -60,7 +61,7 @@ func (c *Config) EnsureDefaults() {
 	}
 	c.Checkpoint.EnsureDefaults()
 	for i := range c.Sources {
-		c.Sources[i].ensureDefaults()
+		c.Sources[i].EnsureDefaults()
 	}
 }
 

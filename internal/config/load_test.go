@@ -11,8 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
+	srcpkg "github.com/tributary-cdc/tributary/internal/source"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/invalid.golden")
@@ -35,8 +37,8 @@ func TestLoadValid(t *testing.T) {
 	require.Equal(t, "mappings", filepath.Base(cfg.Mappings[0]))
 	require.Equal(t, "/etc/tributary/extra.yaml", cfg.Mappings[1])
 	require.Equal(t, []sourceFields{
-		{"jp-accounts", "127.0.0.1", 3307, "repl", "s3cr3t", "", config.FlavorMariaDB, 4001, false},
-		{"eu_orders", "db.internal", 3308, "tributary", "0rders", "TRIBUTARY_TEST_ORDERS_PW", config.FlavorAuto, 4294967295, true},
+		{"jp-accounts", "127.0.0.1", 3307, "repl", "s3cr3t", "", change.MariaDB, 4001, false},
+		{"eu_orders", "db.internal", 3308, "tributary", "0rders", "TRIBUTARY_TEST_ORDERS_PW", srcpkg.FlavorAuto, 4294967295, true},
 	}, fieldsOf(cfg.Sources))
 	require.Equal(t, []config.Sink{
 		{Name: "changes", Type: config.SinkJSONL, JSONL: &jsonl.Options{Path: filepath.Join(dir, "out", "changes.jsonl")}},

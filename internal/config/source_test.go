@@ -12,7 +12,9 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/config"
+	srcpkg "github.com/tributary-cdc/tributary/internal/source"
 )
 
 // awkward is a password with every character that DSN syntax gives a
@@ -31,33 +33,33 @@ func TestSourceResolution(t *testing.T) {
 		{
 			name:   "dsn with password from the environment",
 			source: `{name: a, server_id: 1, dsn: "repl:${TRIBUTARY_TEST_PW}@tcp(db.internal:3307)/"}`,
-			want:   sourceFields{"a", "db.internal", 3307, "repl", awkward, "", config.FlavorAuto, 1, false},
+			want:   sourceFields{"a", "db.internal", 3307, "repl", awkward, "", srcpkg.FlavorAuto, 1, false},
 		},
 		{
 			name:    "dsn with literal special characters",
 			source:  `{name: a, server_id: 1, dsn: "repl:p@ss:w/rd?(x)$$y@tcp(127.0.0.1:3306)/?tls=skip-verify&timeout=3s"}`,
-			want:    sourceFields{"a", "127.0.0.1", 3306, "repl", "p@ss:w/rd?(x)$y", "", config.FlavorAuto, 1, false},
+			want:    sourceFields{"a", "127.0.0.1", 3306, "repl", "p@ss:w/rd?(x)$y", "", srcpkg.FlavorAuto, 1, false},
 			wantTLS: "skip-verify", wantTime: 3 * time.Second,
 		},
 		{
 			name:   "dsn without port",
 			source: `{name: a, server_id: 1, dsn: "repl@tcp(db)/"}`,
-			want:   sourceFields{"a", "db", 3306, "repl", "", "", config.FlavorAuto, 1, false},
+			want:   sourceFields{"a", "db", 3306, "repl", "", "", srcpkg.FlavorAuto, 1, false},
 		},
 		{
 			name:   "dsn with IPv6 address",
 			source: `{name: a, server_id: 1, dsn: "repl:x@tcp([::1]:3310)/"}`,
-			want:   sourceFields{"a", "::1", 3310, "repl", "x", "", config.FlavorAuto, 1, false},
+			want:   sourceFields{"a", "::1", 3310, "repl", "x", "", srcpkg.FlavorAuto, 1, false},
 		},
 		{
 			name:   "host with password_env",
 			source: `{name: a, server_id: 1, host: db, user: repl, password_env: TRIBUTARY_TEST_PW, flavor: mysql}`,
-			want:   sourceFields{"a", "db", 3306, "repl", awkward, "TRIBUTARY_TEST_PW", config.FlavorMySQL, 1, false},
+			want:   sourceFields{"a", "db", 3306, "repl", awkward, "TRIBUTARY_TEST_PW", change.MySQL, 1, false},
 		},
 		{
 			name:   "host without password",
 			source: `{name: a, server_id: 1, host: db, port: 3399, user: repl}`,
-			want:   sourceFields{"a", "db", 3399, "repl", "", "", config.FlavorAuto, 1, false},
+			want:   sourceFields{"a", "db", 3399, "repl", "", "", srcpkg.FlavorAuto, 1, false},
 		},
 	}
 	for _, tt := range tests {

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"regexp"
 
-	"github.com/tributary-cdc/tributary/internal/dsn"
 	"github.com/tributary-cdc/tributary/internal/problem"
 )
 
@@ -69,19 +67,12 @@ func (c *Config) checkSources(p *collector) {
 		s := &c.Sources[i]
 		key := fmt.Sprintf("sources[%d]", i)
 		checkName(p, key, s.Name, names, i)
-		if s.ServerID == 0 {
-			p.At(key+".server_id", "is required")
-		} else if j, dup := ids[s.ServerID]; dup {
+		if j, dup := ids[s.ServerID]; dup && s.ServerID != 0 {
 			p.At(key+".server_id", fmt.Sprintf("duplicate server_id %d (also sources[%d])", s.ServerID, j))
-		} else {
+		} else if s.ServerID != 0 {
 			ids[s.ServerID] = i
 		}
-		switch s.Flavor {
-		case "", FlavorAuto, FlavorMySQL, FlavorMariaDB:
-		default:
-			p.At(key+".flavor", fmt.Sprintf("must be one of %s, %s, %s", FlavorAuto, FlavorMySQL, FlavorMariaDB))
-		}
-		s.checkConnection(key, p)
+		s.Check(problem.Under(p, key))
 	}
 }
 
@@ -97,45 +88,6 @@ func checkName(p *collector, key, name string, seen map[string]int, i int) {
 		p.At(key+".name", fmt.Sprintf("duplicate name %q (also %s[%d])", name, parentKey(key), j))
 	default:
 		seen[name] = i
-	}
-}
-
-// checkConnection reports problems with how the source is reached: either
-// a DSN alone or a host with its user.
-func (s *Source) checkConnection(key string, p *collector) {
-	if s.DataSourceName != "" {
-		if _, err := dsn.Parse(s.DataSourceName); err != nil {
-			p.At(key+".dsn", "invalid dsn: "+err.Error())
-		}
-		if !s.fromDSN {
-			if s.Host != "" {
-				p.At(key+".host", "dsn and host are mutually exclusive")
-			}
-			others := []struct {
-				field string
-				set   bool
-			}{{"port", s.Port != 0}, {"user", s.User != ""}, {"password_env", s.PasswordEnv != ""}}
-			for _, o := range others {
-				if o.set {
-					p.At(key+"."+o.field, "cannot be combined with dsn (set it inside the dsn)")
-				}
-			}
-		}
-		return
-	}
-	if s.Host == "" {
-		if !p.Rejected(key+".dsn") && !p.Rejected(key+".host") {
-			p.At(key, "either dsn or host is required")
-		}
-		return
-	}
-	if s.User == "" {
-		p.At(key+".user", "is required when host is set")
-	}
-	if s.PasswordEnv != "" && s.Password == "" {
-		if _, set := os.LookupEnv(s.PasswordEnv); !set {
-			p.At(key+".password_env", fmt.Sprintf("environment variable %s is not set", s.PasswordEnv))
-		}
 	}
 }
 

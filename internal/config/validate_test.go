@@ -9,13 +9,14 @@ import (
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
+	srcpkg "github.com/tributary-cdc/tributary/internal/source"
 )
 
 // built is a valid configuration as code would build it.
 func built() *config.Config {
 	return &config.Config{
 		Pebble:  config.Pebble{Dir: "/var/lib/tributary"},
-		Sources: []config.Source{{Name: "a", Host: "h", User: "u", ServerID: 1}},
+		Sources: []srcpkg.Options{{Name: "a", Host: "h", User: "u", ServerID: 1}},
 		Sinks:   []config.Sink{{Name: "s", Type: config.SinkJSONL, JSONL: &jsonl.Options{Path: "-"}}},
 	}
 }
@@ -38,10 +39,10 @@ func TestValidateBuiltInCode(t *testing.T) {
 			c.Sources[0].User = ""
 		}, "sources[0].host: dsn and host are mutually exclusive"},
 		{"dsn alone", func(c *config.Config) {
-			c.Sources[0] = config.Source{Name: "a", ServerID: 1, DataSourceName: "u:p@tcp(h:1)/"}
+			c.Sources[0] = srcpkg.Options{Name: "a", ServerID: 1, DataSourceName: "u:p@tcp(h:1)/"}
 		}, ""},
 		{"bad dsn", func(c *config.Config) {
-			c.Sources[0] = config.Source{Name: "a", ServerID: 1, DataSourceName: "u:secret@tcp(h:1/"}
+			c.Sources[0] = srcpkg.Options{Name: "a", ServerID: 1, DataSourceName: "u:secret@tcp(h:1/"}
 		}, "sources[0].dsn: invalid dsn: network address not terminated (missing closing brace)"},
 		{"duplicates", func(c *config.Config) {
 			c.Sources = append(c.Sources, c.Sources[0])
@@ -74,13 +75,13 @@ func TestValidateBuiltInCode(t *testing.T) {
 
 func TestEnsureDefaults(t *testing.T) {
 	c := built()
-	c.Sources = append(c.Sources, config.Source{Name: "b", ServerID: 2, DataSourceName: "repl:pw@tcp(db:3307)/"})
+	c.Sources = append(c.Sources, srcpkg.Options{Name: "b", ServerID: 2, DataSourceName: "repl:pw@tcp(db:3307)/"})
 	c.EnsureDefaults()
 	require.Equal(t, config.LogText, c.Log.Format)
 	require.Equal(t, checkpoint.DefaultInterval, c.Checkpoint.Interval)
 	require.Equal(t, []sourceFields{
-		{"a", "h", 3306, "u", "", "", config.FlavorAuto, 1, false},
-		{"b", "db", 3307, "repl", "pw", "", config.FlavorAuto, 2, false},
+		{"a", "h", 3306, "u", "", "", srcpkg.FlavorAuto, 1, false},
+		{"b", "db", 3307, "repl", "pw", "", srcpkg.FlavorAuto, 2, false},
 	}, fieldsOf(c.Sources))
 	c.EnsureDefaults()
 	require.Equal(t, "db", c.Sources[1].Host, "idempotent")

@@ -147,17 +147,13 @@ func NewReaders(cfg *config.Config, store *checkpoint.Store, set *mapping.Set, l
 		history = store
 	}
 	readers := make(map[string]*source.Reader, len(cfg.Sources))
-	for _, s := range cfg.Sources {
-		var include func(schema, table string) bool
+	for _, opts := range cfg.Sources {
 		if set != nil {
-			name := s.Name
-			include = func(schema, table string) bool { return set.Includes(name, schema, table) }
+			name := opts.Name
+			opts.Include = func(schema, table string) bool { return set.Includes(name, schema, table) }
 		}
-		readers[s.Name] = source.New(source.Options{
-			Name: s.Name, Host: s.Host, Port: s.Port, User: s.User, Password: s.Password,
-			Flavor: string(s.Flavor), ServerID: s.ServerID, AllowPartialRowImage: s.AllowPartialRowImage,
-			History: history, Include: include, Logger: logger,
-		})
+		opts.History, opts.Logger = history, logger
+		readers[opts.Name] = source.New(opts)
 	}
 	return readers
 }

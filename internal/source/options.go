@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
@@ -30,40 +31,68 @@ type SchemaHistory interface {
 	Schema(source string, ordinal uint64, schema, table string) (*change.Table, error)
 }
 
-// Options configure a Reader. Zero fields take their defaults.
+// Options configure a Reader; their settings are also one entry of the
+// service configuration's sources list, declared, documented, defaulted
+// and checked here only (settings.go). Zero fields take their defaults. The
+// server is reached either through DataSourceName or through Host, Port,
+// User and PasswordEnv; after EnsureDefaults, Host, Port, User and
+// Password hold the resolved values in both cases.
 type Options struct {
-	// Name is the source's configured name; it tags every Txn and log line.
-	Name string
-	// Host and Port address the source server.
-	Host string
-	Port uint16
-	// User and Password authenticate the replication user. The password is
-	// never logged.
-	User, Password string
-	// Flavor is change.MySQL or change.MariaDB; "" (or "auto") detects it
-	// from VERSION().
-	Flavor string
-	// ServerID is the replica server id the reader registers with; it must
-	// be non-zero and unique among the source's replicas.
-	ServerID uint32
-	// AllowPartialRowImage accepts binlog_row_image MINIMAL or NOBLOB. Rows
-	// then lack the columns the server left out (they read as NULL).
-	AllowPartialRowImage bool
+	// Name identifies the source in positions, metrics and logs; it tags
+	// every Txn and log line (required, unique, [a-z0-9][a-z0-9_-]*).
+	Name string `yaml:"name"`
+	// DataSourceName is a go-sql-driver/mysql DSN such as
+	// user:pass@tcp(host:port)/; it excludes Host, Port, User and
+	// PasswordEnv. Its parameters (tls, timeouts) are kept for the
+	// queries sent to the source. It holds the password, so it is never
+	// printed.
+	DataSourceName string `yaml:"dsn" json:"-"`
+	// Host is the server address (without DataSourceName: required).
+	Host string `yaml:"host"`
+	// Port is the server port (default dsn.DefaultPort).
+	Port uint16 `yaml:"port"`
+	// User is the replication user (required when Host is set).
+	User string `yaml:"user"`
+	// PasswordEnv names the environment variable holding the password
+	// (optional; an empty password when unset).
+	PasswordEnv string `yaml:"password_env"`
+	// Flavor is FlavorAuto (the default: detected from VERSION() when the
+	// reader connects), change.MySQL (MySQL, Aurora MySQL) or
+	// change.MariaDB.
+	Flavor string `yaml:"flavor"`
+	// ServerID is the replica server id the reader registers with
+	// (required, unique among the source's replicas and across sources).
+	ServerID uint32 `yaml:"server_id"`
+	// AllowPartialRowImage accepts binlog_row_image MINIMAL or NOBLOB,
+	// which the reader refuses by default. Rows then lack the columns the
+	// server left out (they read as NULL).
+	AllowPartialRowImage bool `yaml:"allow_partial_row_image"`
+
+	// Password is resolved from DataSourceName or PasswordEnv; it never
+	// comes from the file directly and is never printed or logged.
+	Password string `yaml:"-" json:"-"`
+
+	// base keeps the parameters of DataSourceName (tls, timeouts) for DSN.
+	base *mysql.Config
+	// fromDSN records that Host, Port, User and Password were resolved
+	// from DataSourceName rather than set beside it.
+	fromDSN bool
+
 	// History records and serves table descriptions across DDL. Without
 	// it only binlog_row_metadata=FULL works.
-	History SchemaHistory
+	History SchemaHistory `yaml:"-" json:"-"`
 	// Include selects tables; nil includes all. Rows of excluded tables are
 	// skipped before their values are decoded. It is called from the
 	// binlog connection's goroutine and must be safe for concurrent use.
-	Include func(schema, table string) bool
+	Include func(schema, table string) bool `yaml:"-" json:"-"`
 	// MaxPartChanges bounds the changes in one Txn part (default 1000).
-	MaxPartChanges int
+	MaxPartChanges int `yaml:"-"`
 	// MaxPartBytes bounds the approximate value bytes in one Txn part
 	// (default 8 MiB); a single larger row gets a part of its own.
-	MaxPartBytes int
+	MaxPartBytes int `yaml:"-"`
 	// Logger receives the reader's and go-mysql's messages; nil uses
 	// slog.Default().
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-" json:"-"`
 }
 
 // withDefaults returns o with defaults filled in.
@@ -77,7 +106,7 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if o.Flavor == "auto" {
+	if o.Flavor == FlavorAuto {
 		o.Flavor = ""
 	}
 	return o

@@ -1,0 +1,153 @@
+package source
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/dsn"
+	"github.com/tributary-cdc/tributary/internal/problem"
+)
+
+// FlavorAuto detects the flavor from VERSION() when the reader connects.
+const FlavorAuto = "auto"
+
+// Check reports every problem of one source's settings to r, by their keys
+// in the service configuration. What spans sources (unique names and
+// server ids) the configuration checks.
+func (s *Options) Check(r problem.Reporter) {
+	if s.ServerID == 0 {
+		r.At("server_id", "is required")
+	}
+	switch s.Flavor {
+	case "", FlavorAuto, change.MySQL, change.MariaDB:
+	default:
+		r.At("flavor", fmt.Sprintf("must be one of %s, %s, %s", FlavorAuto, change.MySQL, change.MariaDB))
+	}
+	s.checkConnection(r)
+}
+
+// EnsureDefaults fills Flavor and Port and resolves the connection fields.
+// It is safe to call more than once.
+// An invalid DataSourceName is left for Validate to report.
+func (s *Options) EnsureDefaults() {
+	if s.Flavor == "" {
+		s.Flavor = FlavorAuto
+	}
+	if s.DataSourceName != "" && !s.fromDSN && !s.hasHostFields() {
+		if d, err := dsn.Parse(s.DataSourceName); err == nil {
+			s.Host, s.Port, s.User, s.Password = d.Host, d.Port, d.Config.User, d.Config.Passwd
+			s.base, s.fromDSN = d.Config, true
+		}
+	}
+	if s.Port == 0 && s.DataSourceName == "" {
+		s.Port = dsn.DefaultPort
+	}
+	if s.PasswordEnv != "" && s.Password == "" {
+		s.Password = os.Getenv(s.PasswordEnv)
+	}
+}
+
+// hasHostFields reports whether any field that excludes DataSourceName is set.
+func (s *Options) hasHostFields() bool {
+	return s.Host != "" || s.Port != 0 || s.User != "" || s.PasswordEnv != ""
+}
+
+// String describes the source without its password.
+func (s Options) String() string {
+	return fmt.Sprintf("%s (%s@%s)", s.Name, s.User, net.JoinHostPort(s.Host, strconv.Itoa(int(s.Port))))
+}
+
+// GoString describes the source for %#v without its password.
+func (s Options) GoString() string {
+	return fmt.Sprintf("source.Options{Name:%q, Host:%q, Port:%d, User:%q, PasswordEnv:%q, Flavor:%q, ServerID:%d, AllowPartialRowImage:%t}",
+		s.Name, s.Host, s.Port, s.User, s.PasswordEnv, s.Flavor, s.ServerID, s.AllowPartialRowImage)
+}
+
+// LogValue logs the source's identity and address, never its password or DSN.
+func (s Options) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("name", s.Name),
+		slog.String("host", s.Host),
+		slog.Int("port", int(s.Port)),
+		slog.String("user", s.User),
+		slog.String("flavor", s.Flavor),
+		slog.Uint64("server_id", uint64(s.ServerID)),
+	}
+	if s.PasswordEnv != "" {
+		attrs = append(attrs, slog.String("password_env", s.PasswordEnv))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// DSN returns a go-sql-driver/mysql DSN for database on this source with the
+// session settings the pipeline relies on: no time parsing, interpolated
+// parameters, UTC session time zone and location, utf8mb4. Parameters given
+// in DataSourceName (tls, timeouts) are kept.
+func (s Options) DSN(database string) string {
+	cfg := mysql.NewConfig()
+	if s.base != nil {
+		cfg = s.base.Clone()
+	}
+	port := s.Port
+	if port == 0 {
+		port = dsn.DefaultPort
+	}
+	cfg.User, cfg.Passwd = s.User, s.Password
+	cfg.Net, cfg.Addr = "tcp", net.JoinHostPort(s.Host, strconv.Itoa(int(port)))
+	cfg.DBName = database
+	cfg.ParseTime = false
+	cfg.InterpolateParams = true
+	cfg.Loc = time.UTC // the driver's default: FormatDSN writes loc only when it differs
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	_ = cfg.Apply(mysql.Charset("utf8mb4", "")) // Charset never fails
+	return cfg.FormatDSN()
+}
+
+// checkConnection reports problems with how the source is reached: either
+// a DSN alone or a host with its user.
+func (s *Options) checkConnection(p problem.Reporter) {
+	if s.DataSourceName != "" {
+		if _, err := dsn.Parse(s.DataSourceName); err != nil {
+			p.At("dsn", "invalid dsn: "+err.Error())
+		}
+		if !s.fromDSN {
+			if s.Host != "" {
+				p.At("host", "dsn and host are mutually exclusive")
+			}
+			others := []struct {
+				field string
+				set   bool
+			}{{"port", s.Port != 0}, {"user", s.User != ""}, {"password_env", s.PasswordEnv != ""}}
+			for _, o := range others {
+				if o.set {
+					p.At(o.field, "cannot be combined with dsn (set it inside the dsn)")
+				}
+			}
+		}
+		return
+	}
+	if s.Host == "" {
+		if !p.Rejected("dsn") && !p.Rejected("host") {
+			p.At("", "either dsn or host is required")
+		}
+		return
+	}
+	if s.User == "" {
+		p.At("user", "is required when host is set")
+	}
+	if s.PasswordEnv != "" && s.Password == "" {
+		if _, set := os.LookupEnv(s.PasswordEnv); !set {
+			p.At("password_env", fmt.Sprintf("environment variable %s is not set", s.PasswordEnv))
+		}
+	}
+}
