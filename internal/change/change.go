@@ -90,6 +90,11 @@ type Txn struct {
 	// position after its commit event. End is only meaningful when Last is set.
 	Begin, End Position
 	Changes    []RowChange
+	// DDL lists the table statements of the transaction that could make a
+	// target diverge (a DDL statement is a transaction of its own). The
+	// mapping stage applies each mapping's DDL policy to them; change
+	// sinks send a control record for each.
+	DDL []DDL
 	// Ops are the target operations derived from Changes by the mappings,
 	// in source order; empty until a mapping stage fills them.
 	Ops []TargetOp

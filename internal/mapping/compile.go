@@ -92,6 +92,7 @@ func (c *compiler) mapping(m *mappingSpec) {
 	for _, k := range m.key {
 		t.table.Key = append(t.table.Key, k.value)
 	}
+	t.ddl = c.ddlPolicy(m)
 	switch {
 	case m.srcPos == nil:
 		c.add(file, m.pos, "", "sources: is required")

@@ -102,6 +102,7 @@ func (d *decoder) mapping(n *yaml.Node, path string) *mappingSpec {
 	m := &mappingSpec{file: d.file, pos: at(n), failed: map[string]bool{}}
 	d.fields(n, path, m.failed, map[string]func(*yaml.Node){
 		"target": func(v *yaml.Node) { m.target = d.str(v, join(path, "target")) },
+		"ddl":    func(v *yaml.Node) { m.ddl = d.str(v, join(path, "ddl")) },
 		"key": func(v *yaml.Node) {
 			p := at(v)
 			m.keyPos = &p

@@ -42,6 +42,8 @@ type target struct {
 	lookups []*lookupDef
 	// pairs caches driverFor by source name.
 	pairs sync.Map
+	// ddl is the mapping's DDL policy.
+	ddl DDLPolicy
 }
 
 // contributor is one compiled source entry of a mapping.

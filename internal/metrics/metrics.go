@@ -17,6 +17,9 @@ type Metrics struct {
 	Transactions *prometheus.CounterVec
 	CommitLag    *prometheus.GaugeVec
 	Checkpoints  prometheus.Counter
+	// DDL counts the table statements mappings met and went past, by
+	// source, table, kind and policy.
+	DDL *prometheus.CounterVec
 }
 
 // New creates and registers the collectors, plus the Go and process ones.
@@ -39,8 +42,12 @@ func New() *Metrics {
 			Name: "tributary_checkpoints_total",
 			Help: "Synced checkpoint writes.",
 		}),
+		DDL: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_ddl_events_total",
+			Help: "Table statements (truncate, drop, rename, alter of read columns) that mappings met and went past, by policy.",
+		}, []string{"source", "table", "kind", "policy"}),
 	}
-	m.Registry.MustRegister(m.Changes, m.Transactions, m.CommitLag, m.Checkpoints,
+	m.Registry.MustRegister(m.Changes, m.Transactions, m.CommitLag, m.Checkpoints, m.DDL,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

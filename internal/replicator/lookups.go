@@ -52,11 +52,27 @@ var (
 	expandRetryMax = 2 * time.Second
 )
 
-// mapper derives a part's target operations and, with a resolver, turns
-// its re-derivations into the updates of the rows they reach, retrying
-// while the source's errors are transient.
-func mapper(set *mapping.Set, r *lookup.Resolver, logger *slog.Logger) func(context.Context, *change.Txn) error {
+// mapper applies the mappings' DDL policies to a part's table statements,
+// derives its target operations and, with a resolver, turns its
+// re-derivations into the updates of the rows they reach, retrying while
+// the source's errors are transient. onDDL, when set, hears of every
+// statement a mapping went past.
+func mapper(set *mapping.Set, r *lookup.Resolver, logger *slog.Logger, onDDL func(source string, n mapping.DDLNotice)) func(context.Context, *change.Txn) error {
 	return func(ctx context.Context, txn *change.Txn) error {
+		if len(txn.DDL) > 0 {
+			notices, err := set.CheckDDL(txn)
+			for _, n := range notices {
+				logger.Warn("going past a table statement that can make the target diverge (ddl: ignore)",
+					"source", txn.Source, "gtid", txn.GTID, "kind", n.Event.Kind, "table", n.Event.QualifiedName(),
+					"target", n.Target, "mapping", fmt.Sprintf("%s:%d", n.File, n.Line))
+				if onDDL != nil {
+					onDDL(txn.Source, n)
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if err := set.Apply(txn); err != nil {
 			return err
 		}

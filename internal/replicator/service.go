@@ -78,7 +78,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		OnApplied: m.Applied,
 	}
 	if set != nil {
-		p.Map = mapper(set, resolver, logger)
+		p.Map = mapper(set, resolver, logger, func(source string, n mapping.DDLNotice) {
+			m.DDL.WithLabelValues(source, n.Event.QualifiedName(), string(n.Event.Kind), string(n.Policy)).Inc()
+		})
 	}
 	for name, r := range readers {
 		p.Readers[name] = r

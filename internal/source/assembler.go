@@ -55,6 +55,9 @@ type openTxn struct {
 	part       int
 	// emitted counts the changes of the parts already sent.
 	emitted int
+	// ddl lists the transaction's table statements that mappings must
+	// hear of; they go with its last part.
+	ddl     []change.DDL
 	changes []change.RowChange
 	bytes   int
 }
@@ -179,8 +182,10 @@ func (a *assembler) query(ctx context.Context, e *replication.QueryEvent, start 
 	// Any other statement in a row-based binlog is DDL or administration;
 	// table ids may change, so every decoder is rebuilt.
 	a.tables.reset()
+	var events []change.DDL
 	if d, ok := parseDDL(q, string(e.Schema)); ok {
-		if err := a.tables.applyDDL(ctx, d, a.pos); err != nil {
+		var err error
+		if events, err = a.tables.applyDDL(ctx, d, a.pos); err != nil {
 			return err
 		}
 	} else if t, ok := parseDML(q, string(e.Schema)); ok && t.Schema != "mysql" && a.tables.included(t) {
@@ -188,9 +193,11 @@ func (a *assembler) query(ctx context.Context, e *replication.QueryEvent, start 
 			"make every session log with binlog_format=ROW, then backfill the table", t.Schema, t.Name, a.pos.File, start))
 	}
 	if a.cur != nil && (a.cur.explicit || a.cur.grouped) {
+		a.cur.ddl = append(a.cur.ddl, events...)
 		return nil
 	}
 	a.ensureOpen(start, ts)
+	a.cur.ddl = append(a.cur.ddl, events...)
 	return a.close(emit)
 }
 
@@ -256,7 +263,7 @@ func (a *assembler) close(emit emitFunc) error {
 	end := a.pos
 	end.GTIDSet = a.setText
 	return emit(&change.Txn{Part: t.part, FirstRow: t.emitted, Last: true, GTID: t.gtid, CommitTime: t.commitTime,
-		Begin: t.begin, End: end, Changes: t.changes})
+		Begin: t.begin, End: end, Changes: t.changes, DDL: t.ddl})
 }
 
 // gtidTime is the commit time of a MySQL transaction: the immediate commit

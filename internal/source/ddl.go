@@ -13,11 +13,19 @@ type ddl struct {
 	Describe []tableRef
 	// Dropped lists tables that no longer exist under that name.
 	Dropped []tableRef
+	// Truncated lists tables emptied by TRUNCATE.
+	Truncated []tableRef
+	// Renamed pairs each renamed table with its new name; both are in
+	// Dropped and Describe as well.
+	Renamed []renamed
 }
+
+// renamed is one table moved by RENAME TABLE or ALTER TABLE ... RENAME.
+type renamed struct{ From, To tableRef }
 
 // parseDDL recognises CREATE, ALTER, DROP, RENAME and TRUNCATE TABLE in
 // query, resolving unqualified names against defaultSchema. ok is false for
-// every other statement. TRUNCATE is recognised but changes no description.
+// every other statement. TRUNCATE changes no description.
 // Temporary tables are ignored: they never reach a row-based binlog.
 func parseDDL(query, defaultSchema string) (d ddl, ok bool) {
 	p := &ddlParser{toks: tokenize(query), schema: defaultSchema}
@@ -32,8 +40,8 @@ func parseDDL(query, defaultSchema string) (d ddl, ok bool) {
 		return p.rename()
 	case p.word("TRUNCATE"):
 		p.word("TABLE")
-		_, ok := p.name()
-		return ddl{}, ok
+		t, ok := p.name()
+		return ddl{Truncated: []tableRef{t}}, ok
 	}
 	return ddl{}, false
 }
@@ -93,7 +101,7 @@ func (p *ddlParser) alter() (ddl, bool) {
 				p.word("AS")
 			}
 			if u, ok := p.name(); ok {
-				return ddl{Describe: []tableRef{u}, Dropped: []tableRef{t}}, true
+				return ddl{Describe: []tableRef{u}, Dropped: []tableRef{t}, Renamed: []renamed{{t, u}}}, true
 			}
 			return ddl{Describe: []tableRef{t}}, true
 		}
@@ -142,6 +150,7 @@ func (p *ddlParser) rename() (ddl, bool) {
 		}
 		d.Dropped = append(d.Dropped, from)
 		d.Describe = append(d.Describe, to)
+		d.Renamed = append(d.Renamed, renamed{from, to})
 		if !p.punct(",") {
 			break
 		}

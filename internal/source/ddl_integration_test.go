@@ -1,6 +1,7 @@
 package source
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -124,4 +125,52 @@ func TestDDLHistory(t *testing.T) {
 	require.Len(t, keep, 1)
 	require.Nil(t, keep[0].Table)
 	require.Empty(t, versions("skipped"), "excluded tables have no history")
+}
+
+// TestDDLEventsReachTheStream checks that the statements that can make a
+// target diverge arrive as Txn.DDL for included tables, the same when read
+// again from the start, and not for excluded ones.
+func TestDDLEventsReachTheStream(t *testing.T) {
+	t.Parallel()
+	s := startMariaDB(t)
+	s.Exec(t, "CREATE TABLE db.t (id INT PRIMARY KEY, a VARCHAR(10), b INT)",
+		"CREATE TABLE db.gone (id INT PRIMARY KEY)", "CREATE TABLE db.old (id INT PRIMARY KEY)",
+		"CREATE TABLE db.other (id INT PRIMARY KEY)")
+	opts := testOptions(s)
+	opts.History = openHistory(t)
+	opts.Include = func(schema, table string) bool { return table != "other" }
+	start := positionOf(t, s)
+	// The reader runs before the statements, as in service: it records
+	// the tables' descriptions when it starts.
+	first := run(t, New(opts), start, 64)
+	s.Exec(t, "INSERT INTO db.t VALUES (1, '7', 1)")
+	first.nextWithChanges(t)
+	s.Exec(t, "ALTER TABLE db.t ADD COLUMN c INT", // adds: no event
+		"ALTER TABLE db.t MODIFY a VARCHAR(20)", // a wider type loses nothing
+		"ALTER TABLE db.t DROP COLUMN b, MODIFY a INT",
+		"TRUNCATE db.t", "DROP TABLE db.gone", "RENAME TABLE db.old TO db.renamed",
+		"TRUNCATE db.other", "INSERT INTO db.t VALUES (2, 2, 3)")
+
+	want := []change.DDL{
+		{Kind: change.DDLAlter, Schema: "db", Table: "t", Columns: []string{"a", "b"}},
+		{Kind: change.DDLTruncate, Schema: "db", Table: "t"},
+		{Kind: change.DDLDrop, Schema: "db", Table: "gone"},
+		{Kind: change.DDLRename, Schema: "db", Table: "old", NewSchema: "db", NewTable: "renamed"},
+	}
+	// collect reads up to the transaction of the last insert.
+	collect := func(rr *running) []change.DDL {
+		var got []change.DDL
+		for {
+			txn := rr.next(t)
+			got = append(got, txn.DDL...)
+			if len(txn.Changes) > 0 && fmt.Sprint(txn.Changes[0].After[0]) == "2" {
+				return got
+			}
+		}
+	}
+	require.Equal(t, want, collect(first))
+	first.stop(t)
+	again := run(t, New(opts), start, 64)
+	again.nextWithChanges(t)
+	require.Equal(t, want, collect(again), "read again after a restart")
 }

@@ -57,6 +57,12 @@ func TestEmitter(t *testing.T) {
 			wantSeq: []uint64{1, 2}, wantEnd: []uint32{5, 20}, resume: 30, heldLeft: true,
 		},
 		{
+			name: "a table statement is sent at once, not held",
+			steps: []step{{0, empty(10)}, {0, &change.Txn{Last: true, End: pos(20),
+				DDL: []change.DDL{{Kind: change.DDLTruncate, Schema: "db", Table: "t"}}}}},
+			wantSeq: []uint64{1}, wantEnd: []uint32{20}, resume: 20,
+		},
+		{
 			name:    "parts share a Seq and drop a held one",
 			steps:   []step{{0, empty(10)}, {0, part(0)}, {2 * time.Second, part(1)}, {0, &change.Txn{Part: 2, Last: true, End: pos(40)}}},
 			wantSeq: []uint64{1, 1, 1}, wantEnd: []uint32{40}, resume: 40,

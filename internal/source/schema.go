@@ -158,19 +158,41 @@ func (s *schemaTracker) loadTable(ctx context.Context, schema, table string) (*c
 	return t, err
 }
 
-// applyDDL forgets cached decoders and records the tables d changed in
-// history at the ordinal of at, the DDL's end. A description comes from the
-// table as it is now; if history already holds a version recorded exactly
-// at that ordinal (the DDL is being read again), that version is kept,
-// because the table may have changed again since.
-func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position) error {
+// applyDDL records in history the tables that d created, changed, renamed
+// or dropped, and returns the events of d that could make a target
+// diverge: truncates, drops and renames of included tables, and alters
+// that dropped or retyped their columns. The events are the same when
+// the statement is read again after a restart.
+func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position) ([]change.DDL, error) {
 	s.reset()
+	var events []change.DDL
+	for _, t := range d.Truncated {
+		if s.included(t) {
+			t = s.fold1(t)
+			events = append(events, change.DDL{Kind: change.DDLTruncate, Schema: t.Schema, Table: t.Name})
+		}
+	}
+	moved := map[tableRef]bool{}
+	for _, r := range d.Renamed {
+		moved[r.From], moved[r.To] = true, true
+		if s.included(r.From) || s.included(r.To) {
+			from, to := s.fold1(r.From), s.fold1(r.To)
+			events = append(events, change.DDL{Kind: change.DDLRename, Schema: from.Schema, Table: from.Name,
+				NewSchema: to.Schema, NewTable: to.Name})
+		}
+	}
+	for _, t := range d.Dropped {
+		if !moved[t] && s.included(t) {
+			t = s.fold1(t)
+			events = append(events, change.DDL{Kind: change.DDLDrop, Schema: t.Schema, Table: t.Name})
+		}
+	}
 	if s.history == nil {
-		return nil
+		return events, nil
 	}
 	ord, err := at.Ordinal()
 	if err != nil {
-		return permanent(err)
+		return nil, permanent(err)
 	}
 	for _, t := range d.Dropped {
 		if !s.included(t) {
@@ -178,7 +200,7 @@ func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position)
 		}
 		t = s.fold1(t)
 		if err := s.history.PutSchema(s.source, ord, t.Schema, t.Name, nil); err != nil {
-			return permanent(fmt.Errorf("recording drop of %s.%s: %w", t.Schema, t.Name, err))
+			return nil, permanent(fmt.Errorf("recording drop of %s.%s: %w", t.Schema, t.Name, err))
 		}
 	}
 	for _, t := range d.Describe {
@@ -186,23 +208,50 @@ func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position)
 			continue
 		}
 		t = s.fold1(t)
+		var before *change.Table
+		if ord > 0 {
+			before, _ = s.history.Schema(s.source, ord-1, t.Schema, t.Name)
+		}
+		var desc *change.Table
 		if s.recordedAt(t, ord) {
-			continue
+			desc, _ = s.history.Schema(s.source, ord, t.Schema, t.Name)
+		} else {
+			desc, err = s.loadTable(ctx, t.Schema, t.Name)
+			if errors.Is(err, decode.ErrNoTable) {
+				// Dropped since; the DROP, when read, records that.
+				s.log.Warn("table changed by DDL no longer exists; not recorded", "table", t.Schema+"."+t.Name)
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("describing %s.%s after DDL: %w", t.Schema, t.Name, err)
+			}
+			if err := s.history.PutSchema(s.source, ord, t.Schema, t.Name, desc); err != nil {
+				return nil, permanent(fmt.Errorf("recording schema of %s.%s: %w", t.Schema, t.Name, err))
+			}
 		}
-		desc, err := s.loadTable(ctx, t.Schema, t.Name)
-		if errors.Is(err, decode.ErrNoTable) {
-			// Dropped since; the DROP, when read, records that.
-			s.log.Warn("table changed by DDL no longer exists; not recorded", "table", t.Schema+"."+t.Name)
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("describing %s.%s after DDL: %w", t.Schema, t.Name, err)
-		}
-		if err := s.history.PutSchema(s.source, ord, t.Schema, t.Name, desc); err != nil {
-			return permanent(fmt.Errorf("recording schema of %s.%s: %w", t.Schema, t.Name, err))
+		if cols := lostColumns(before, desc); !moved[t] && len(cols) > 0 {
+			events = append(events, change.DDL{Kind: change.DDLAlter, Schema: t.Schema, Table: t.Name, Columns: cols})
 		}
 	}
-	return nil
+	return events, nil
+}
+
+// lostColumns returns the columns of before that after no longer has, or
+// holds as another kind of value or in another character set: the values
+// a target copied from them would no longer match. Widening a type
+// (varchar(100) to varchar(255), int to bigint) loses nothing.
+func lostColumns(before, after *change.Table) []string {
+	if before == nil || after == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range before.Columns {
+		i := after.ColumnIndex(c.Name)
+		if i < 0 || after.Columns[i].Kind != c.Kind || after.Columns[i].Charset != c.Charset {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // recordedAt reports whether history holds a version of t recorded exactly

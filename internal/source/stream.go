@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -106,7 +105,10 @@ func (r *Reader) prepare(ctx context.Context, db *sql.DB, st *runState) (server,
 		return srv, start, nil, err
 	}
 	st.tables.flavor, st.tables.fold = srv.Flavor, vars["lower_case_table_names"] == "1"
-	if !st.seeded && r.opts.History != nil && !strings.EqualFold(vars["binlog_row_metadata"], "FULL") {
+	// Seeded history also gives a later ALTER the description it changed,
+	// to tell whether it dropped or retyped columns a mapping reads; so
+	// it is seeded whatever the metadata.
+	if !st.seeded && r.opts.History != nil {
 		if err := st.tables.seed(ctx, db, start); err != nil {
 			return srv, start, nil, err
 		}
