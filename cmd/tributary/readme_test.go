@@ -1,0 +1,65 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/mapping"
+)
+
+// readmeBlock is one ```yaml block of the README, with its first line.
+type readmeBlock struct {
+	line int
+	text string
+}
+
+// yamlBlocks returns the README's YAML examples.
+func yamlBlocks(t *testing.T) []readmeBlock {
+	t.Helper()
+	root, _ := moduleRoot(t)
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	var out []readmeBlock
+	var cur *readmeBlock
+	for i, line := range strings.Split(string(data), "\n") {
+		switch {
+		case cur == nil && strings.TrimSpace(line) == "```yaml":
+			cur = &readmeBlock{line: i + 2}
+		case cur != nil && strings.TrimSpace(line) == "```":
+			out = append(out, *cur)
+			cur = nil
+		case cur != nil:
+			cur.text += line + "\n"
+		}
+	}
+	require.NotEmpty(t, out, "the README has YAML examples")
+	return out
+}
+
+// TestReadmeExamplesAreAccepted runs every YAML example of the README
+// through the check its kind gets: service configurations and sink blocks
+// through config check, mappings through the mapping loader, so that an
+// example a user copies works.
+func TestReadmeExamplesAreAccepted(t *testing.T) {
+	for _, env := range []string{"JP_ACCOUNTS_PASSWORD", "RECIPES_PW", "TARGET_PASSWORD"} {
+		t.Setenv(env, "example")
+	}
+	const service = "pebble: {dir: p}\nsources: [{name: a, host: h, user: u, server_id: 1}]\nsinks:\n"
+	for _, b := range yamlBlocks(t) {
+		var err error
+		switch {
+		case strings.HasPrefix(b.text, "target:"):
+			_, err = mapping.Parse("README.md", []byte(b.text), nil)
+		case strings.HasPrefix(b.text, "  - name:"):
+			_, err = config.Parse("README.md", []byte(service+b.text))
+		default:
+			_, err = config.Parse("README.md", []byte(b.text))
+		}
+		require.NoError(t, err, "the README's YAML example at line %d", b.line)
+	}
+}
