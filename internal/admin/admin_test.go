@@ -13,6 +13,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/source"
+	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
 // storeConfig is a configuration whose Pebble store is in dir.
@@ -106,4 +107,27 @@ sources:
 	cfg := &config.Config{Sources: []source.Options{{Name: "beta"}}, Mappings: []string{file}}
 	err = CheckMappings(cfg, nil, &bytes.Buffer{})
 	require.ErrorContains(t, err, `sources[0].source: "alpha" matches no configured source`)
+}
+
+// status reads the store of a stopped service even when the configuration
+// names an HTTP address, which then answers nothing.
+func TestStatusCheckpointsOfAStoppedServiceWithHTTP(t *testing.T) {
+	dir := t.TempDir()
+	store, err := checkpoint.Open(dir, nil)
+	require.NoError(t, err)
+	want := map[string]change.Position{"alpha": {Flavor: change.MariaDB, GTIDSet: "0-1-5"}}
+	require.NoError(t, store.SavePositions(want))
+	require.NoError(t, store.Close())
+
+	cfg := storeConfig(dir)
+	cfg.HTTP.Listen = testenv.FreeAddr(t)
+	got, err := checkpoints(t.Context(), cfg)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+
+	held, err := checkpoint.Open(dir, nil)
+	require.NoError(t, err)
+	defer held.Close()
+	_, err = checkpoints(t.Context(), cfg)
+	require.ErrorContains(t, err, "asking tributary at "+cfg.HTTP.Listen, "a running service that does not answer says so")
 }

@@ -102,22 +102,24 @@ func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Re
 }
 
 // checkpoints asks the running service when it serves HTTP, else reads the
-// store, which is only possible while the service is stopped.
+// store, which is only possible while the service is stopped: a service
+// that does not answer may be stopped, and then its store tells.
 func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Position, error) {
+	var asked error
 	if cfg.HTTP.Listen != "" {
 		st, err := fetchStatus(ctx, cfg.HTTP.Listen)
-		if err != nil {
-			return nil, fmt.Errorf("asking tributary at %s (is it running?): %w", cfg.HTTP.Listen, err)
+		if err == nil {
+			out := make(map[string]change.Position, len(st))
+			for _, s := range st {
+				out[s.Source] = s.Checkpoint
+			}
+			return out, nil
 		}
-		out := make(map[string]change.Position, len(st))
-		for _, s := range st {
-			out[s.Source] = s.Checkpoint
-		}
-		return out, nil
+		asked = fmt.Errorf("asking tributary at %s: %w", cfg.HTTP.Listen, err)
 	}
 	store, err := openStore(cfg)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(asked, err)
 	}
 	defer store.Close()
 	return store.Positions()
