@@ -13,15 +13,16 @@ import (
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
-// shardMappings exercises globs, all_columns, expressions, missing tables
-// and keys; the line numbers matter to the test.
+// shardMappings exercises globs (their keys read the source and the
+// table, so that shards cannot collide), all_columns, expressions, missing
+// tables and keys; the line numbers matter to the test.
 const shardMappings = `target: global.orders
 key: [id]
 sources:
   - source: shard-*
     table: shop.orders_*
     columns:
-      id: id
+      id: "meta.source + ':' + meta.table + ':' + string(id)"
       amount: amount
       code: code
       note: upper(note)
@@ -51,7 +52,7 @@ sources:
   - source: shard-2
     table: nothing.*
     columns:
-      id: id
+      id: "meta.table + ':' + string(id)"
 `
 
 func TestCheckShards(t *testing.T) {
@@ -71,9 +72,9 @@ func TestCheckShards(t *testing.T) {
 	)
 	target.Exec(t,
 		"CREATE DATABASE global CHARACTER SET utf8mb4",
-		"CREATE TABLE global.orders (id BIGINT UNSIGNED PRIMARY KEY, amount DECIMAL(8,2), code VARCHAR(100), note VARCHAR(5), qty INT UNSIGNED)",
+		"CREATE TABLE global.orders (id VARCHAR(100) PRIMARY KEY, amount DECIMAL(8,2), code VARCHAR(100), note VARCHAR(5), qty INT UNSIGNED)",
 		"CREATE TABLE global.customers (id BIGINT UNSIGNED PRIMARY KEY, name VARCHAR(50))",
-		"CREATE TABLE global.keyed (id BIGINT UNSIGNED, region INT, PRIMARY KEY (id, region))",
+		"CREATE TABLE global.keyed (id VARCHAR(100), region INT, PRIMARY KEY (id, region))",
 	)
 	file := filepath.Join(t.TempDir(), "shop.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(shardMappings), 0o600))

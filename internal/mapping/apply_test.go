@@ -240,17 +240,17 @@ func quote(s string) string {
 func TestApplyAllColumns(t *testing.T) {
 	s := mustParse(t, `
 target: global.users
-key: [id]
+key: [origin, id]
 sources:
   - source: "jp-*"
-    table: "accounts.u*"
+    table: "accounts.users"
     all_columns: true
     exclude: [avatar, score]
     columns: {origin: meta.source, name: upper(name)}
 `)
 	txn := txnOf(change.RowChange{Table: usersTable, Op: change.Insert, After: user(1, "a@x", "live")})
 	require.NoError(t, s.Apply(txn))
-	require.Equal(t, []op{{change.Upsert, []change.Value{uint64(1)},
+	require.Equal(t, []op{{change.Upsert, []change.Value{"jp-accounts", uint64(1)},
 		[]string{"origin", "name", "id", "email", "status"},
 		[]change.Value{"jp-accounts", "NAME", uint64(1), "a@x", "live"}, 0}}, view(txn.Ops))
 }

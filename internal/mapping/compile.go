@@ -120,6 +120,7 @@ func (c *compiler) mapping(m *mappingSpec) {
 		}
 	}
 	ok = c.ownership(t, m, driving, known) && ok
+	ok = c.collisions(t, m, driving) && ok
 	if len(t.drivers) > 0 {
 		ok = c.joins(t, m) && ok
 		ok = c.vias(t, m) && ok
@@ -133,8 +134,7 @@ func (c *compiler) mapping(m *mappingSpec) {
 }
 
 // drivers decides which sources are driving and reports a mapping
-// without one, or with several of which one lacks owns:; known is false
-// when none is driving.
+// without one; known is false when none is driving.
 func (c *compiler) drivers(m *mappingSpec) (driving []bool, known bool) {
 	out := make([]bool, len(m.sources))
 	n := 0
@@ -146,11 +146,6 @@ func (c *compiler) drivers(m *mappingSpec) (driving []bool, known bool) {
 	}
 	if n == 0 {
 		c.add(m.file, *m.srcPos, "sources", "no driving source: set driving: true on at least one")
-	}
-	for i, s := range m.sources {
-		if n > 1 && out[i] && s.owns == nil && !s.failed["owns"] {
-			c.add(m.file, s.drivingPos, s.path+".driving", "several driving sources: each needs owns: (a condition on the target key saying which keys it writes) so that their keys cannot collide")
-		}
 	}
 	return out, n > 0
 }
@@ -217,12 +212,19 @@ func (c *compiler) ownership(t *target, m *mappingSpec, driving []bool, known bo
 	return ok
 }
 
-// shards reports whether a and b read the same table pattern from
-// different sources: shards of one table, whose columns they may share.
+// shards reports whether a and b may write the same columns: two driving
+// entries, whose keys are kept apart (see collide.go), or entries reading
+// the same table pattern from different sources, shards of one table.
 func shards(a, b *sourceSpec) bool {
-	return a != nil && b != nil && a.table != nil && b.table != nil && a.source != nil && b.source != nil &&
-		a.table.value == b.table.value && a.source.value != b.source.value &&
-		(a.driving != nil && *a.driving) == (b.driving != nil && *b.driving)
+	if a == nil || b == nil {
+		return false
+	}
+	aDriving, bDriving := a.driving != nil && *a.driving, b.driving != nil && *b.driving
+	if aDriving && bDriving {
+		return true
+	}
+	return a.table != nil && b.table != nil && a.source != nil && b.source != nil &&
+		a.table.value == b.table.value && a.source.value != b.source.value && aDriving == bDriving
 }
 
 // drivingKey reports target key columns that the driving source s does not

@@ -61,11 +61,19 @@
 //
 // # Transform
 //
-// A driving contributor decides whether the target row exists. A target may
-// have several (shards of one table on several clusters, or *_NN tables);
-// each then declares owns:, a condition over the target key. A write whose
-// key fails its own condition, or passes another driving source's, becomes
-// a change.Reject carrying ErrNotOwned, which the sink hands to its error
+// A driving contributor decides whether the target row exists. Its rows
+// may come from several places (shards of one table on several clusters,
+// or *_NN tables), and rows from two places must never write the same
+// target key. So a driving entry whose source or table is a pattern must
+// read in its target key what the pattern leaves open: meta.source for a
+// source pattern, meta.schema and meta.table for a table pattern (e.g.
+// id: "meta.source + ':' + string(id)", or a key column set to
+// meta.source). A target with several driving entries needs, on each,
+// owns: (a condition over the target key) or a key that reads a part of
+// where its rows come from in which it differs from every other entry.
+// Load refuses any other mapping (see collide.go). A write whose key fails
+// its own owns: condition, or passes another driving source's, becomes a
+// change.Reject carrying ErrNotOwned, which the sink hands to its error
 // policy: never a silent overwrite.
 // Insert gives
 // an Upsert of all its columns when the filter matches; Delete removes the
@@ -103,9 +111,9 @@
 // seen before it, in the row's write order, so the target converges.
 //
 // Contributors and lookups of one target own disjoint columns, except that
-// entries reading the same table from different sources (shards, when the
-// target has several driving sources) share theirs; the target key belongs
-// to the driving contributors. all_columns is allowed only for a target with a
+// driving entries, and entries reading the same table from different
+// sources (shards, when the target has several driving sources), share
+// theirs; the target key belongs to the driving contributors. all_columns is allowed only for a target with a
 // single contributor, as its columns are known only at run time.
 //
 // Not done yet: typed compilation against a known source schema.

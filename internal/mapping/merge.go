@@ -51,6 +51,7 @@ func (c *compiler) joins(t *target, m *mappingSpec) bool {
 			drivingCols = append(drivingCols, j.driving)
 		}
 		for _, d := range t.drivers {
+			ok = c.joinedMeta(m, ct, d) && ok
 			for _, k := range t.table.Key {
 				for _, r := range d.keyProgram(k).refs {
 					if !slices.ContainsFunc(ct.join, func(j joinPair) bool { return j.driving == r }) {
@@ -180,6 +181,9 @@ func (c *contributor) joinedKey(im *image, d *contributor) ([]change.Value, erro
 	}
 	dm := *im.m
 	dm.Schema, dm.Table = d.schemaPat, d.tablePat
+	if src := literal(d.sourcePat); src != "" {
+		dm.Source = src // the driving row's source, which a key may read
+	}
 	return (&image{c: d, b: b, row: row, m: &dm}).key()
 }
 
@@ -273,10 +277,12 @@ func (d *contributor) pending(im *image, source string, cols []string, vals []ch
 var ErrNotOwned = errors.New("target key owned by another source")
 
 // guard turns the operations from start on into Rejects where their key is
-// not d's to write. Targets with a single driving source and no owns: are
-// not checked.
+// not d's to write. A driving source without owns: is not checked: the
+// mapping loaded only because its key reads where its rows come from (see
+// collide.go), which no other driving source's keys hold, and another's
+// owns: condition could not even be evaluated over such a key.
 func (t *target) guard(ops []change.TargetOp, start int, d *contributor, source string) ([]change.TargetOp, error) {
-	if d == nil || (d.owns == nil && len(t.drivers) < 2) {
+	if d == nil || d.owns == nil {
 		return ops, nil
 	}
 	for i := start; i < len(ops); i++ {

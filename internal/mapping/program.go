@@ -61,6 +61,9 @@ type program struct {
 	vm       *vm.Program
 	// refs lists the source columns the expression names, sorted.
 	refs []string
+	// meta lists the metadata fields the expression reads (source,
+	// schema ...), sorted.
+	meta []string
 }
 
 // exprError is a compile error with its offset inside the expression.
@@ -98,6 +101,9 @@ func compile(src string, null, boolean bool) (*program, error) {
 		return nil, &exprError{msg: "now() is not allowed: a replay must compute the same value (use meta.commit_time)"}
 	}
 	p.refs = refs
+	if usesMeta {
+		p.meta = metaFields(&node)
+	}
 	switch n := node.(type) {
 	case *ast.IdentifierNode:
 		if n.Value != metaName {
