@@ -101,5 +101,8 @@ func (c *Config) checkSinks(p *collector) {
 		key := fmt.Sprintf("sinks[%d]", i)
 		checkName(p, key, c.Sinks[i].Name, names, i)
 		c.Sinks[i].check(key, p)
+		if c.Sinks[i].Type == SinkMySQL && len(c.Mappings) == 0 {
+			p.At(key+".type", "a mysql sink writes the rows mappings derive, and mappings: lists none: it would write nothing")
+		}
 	}
 }

@@ -93,3 +93,11 @@ func TestLogHandler(t *testing.T) {
 		require.Equal(t, l.Level == -4, h.Enabled(t.Context(), -4))
 	}
 }
+
+func TestMySQLSinkWithoutMappingsIsRefused(t *testing.T) {
+	doc := "pebble: {dir: p}\n" + source + "sinks:\n  - name: target\n    type: mysql\n    mysql: {dsn: 'u:p@tcp(h:3306)/'}\n"
+	_, err := config.Parse("t.yaml", []byte(doc))
+	require.ErrorContains(t, err, "t.yaml:9:11: sinks[0].type: a mysql sink writes the rows mappings derive, and mappings: lists none")
+	_, err = config.Parse("t.yaml", []byte("mappings: [m]\n"+doc))
+	require.NoError(t, err)
+}

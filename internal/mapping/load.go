@@ -77,6 +77,9 @@ func expand(p string) ([]string, error) {
 			files = append(files, filepath.Join(p, e.Name()))
 		}
 	}
+	if len(files) == 0 {
+		return nil, errors.New("the folder holds no mapping file (*.yaml, *.yml): nothing would be written")
+	}
 	sort.Strings(files)
 	return files, nil
 }

@@ -113,3 +113,9 @@ func TestDemoMappings(t *testing.T) {
 		"global.cooksnaps": {"id", "recipe_id", "user_id", "comment"},
 	}, written)
 }
+
+func TestLoadRefusesAnEmptyFolder(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Load([]string{dir}, nil)
+	require.ErrorContains(t, err, dir+": the folder holds no mapping file (*.yaml, *.yml): nothing would be written")
+}
