@@ -58,7 +58,8 @@ type CheckpointSpec struct {
 }
 
 // SetCheckpoint replaces a source's position. It asks the source for its
-// flavor and identity, so the position is checked and bound to that server.
+// flavor and identity, so the position is checked and bound to that
+// server, and refuses a position the server cannot stream from.
 func SetCheckpoint(ctx context.Context, cfg *config.Config, spec CheckpointSpec, logger *slog.Logger, w io.Writer) error {
 	readers := replicator.NewReaders(cfg, nil, nil, logger)
 	r, ok := readers[spec.Source]
@@ -81,6 +82,9 @@ func SetCheckpoint(ctx context.Context, cfg *config.Config, spec CheckpointSpec,
 		if _, err := pos.Ordinal(); err != nil {
 			return fmt.Errorf("checking --file: %w", err)
 		}
+	}
+	if err := r.Reachable(ctx, pos); err != nil {
+		return fmt.Errorf("refusing the position for %s: %w", spec.Source, err)
 	}
 	store, err := openStore(cfg)
 	if err != nil {

@@ -1,0 +1,30 @@
+package admin
+
+import (
+	"bytes"
+	"log/slog"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/source"
+	"github.com/tributary-cdc/tributary/internal/testenv"
+)
+
+// checkpoint set refuses positions the server cannot stream from.
+func TestSetCheckpointRefusesUnreachablePositions(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1, GTIDDomain: 0})
+	srv.Exec(t, "CREATE DATABASE db", "CREATE TABLE db.t (id INT PRIMARY KEY)", "INSERT INTO db.t VALUES (1)")
+	cfg := storeConfig(t.TempDir())
+	cfg.Sources = []source.Options{{Name: "a", Host: "127.0.0.1", Port: uint16(srv.Port), User: "root", ServerID: 77}}
+	set := func(spec CheckpointSpec) error {
+		spec.Source = "a"
+		var out bytes.Buffer
+		return SetCheckpoint(t.Context(), cfg, spec, slog.New(slog.DiscardHandler), &out)
+	}
+	require.ErrorContains(t, set(CheckpointSpec{GTIDSet: "0-1-999999"}), "GTID set 0-1-999999 is ahead of the server")
+	require.ErrorContains(t, set(CheckpointSpec{File: "mysql-bin.999999", Pos: 4}), "the server has no binary log mysql-bin.999999")
+	require.ErrorContains(t, set(CheckpointSpec{File: "mysql-bin.000001", Pos: 1 << 30}), "is past the end of mysql-bin.000001")
+	require.NoError(t, set(CheckpointSpec{GTIDSet: "0-1-1"}))
+	require.NoError(t, set(CheckpointSpec{File: "mysql-bin.000001", Pos: 4}))
+}

@@ -1,0 +1,105 @@
+package source
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// binlogFile is one row of SHOW BINARY LOGS.
+type binlogFile struct {
+	Name string
+	Size uint64
+}
+
+// Reachable reports why the server cannot serve the stream from pos, or
+// nil: a GTID set the server has not executed yet, a binlog file it does
+// not have (never written, or purged), an offset past the end of the file.
+func (r *Reader) Reachable(ctx context.Context, pos change.Position) error {
+	db, err := r.openDB()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	srv, err := r.identify(ctx, db)
+	if err != nil {
+		return err
+	}
+	cur, err := currentPosition(ctx, db, srv)
+	if err != nil {
+		return err
+	}
+	logs, err := binaryLogs(ctx, db)
+	if err != nil {
+		return err
+	}
+	return reachable(pos, cur, logs)
+}
+
+// reachable is Reachable on what the server said: its current position
+// and its binlog files.
+func reachable(pos, cur change.Position, logs []binlogFile) error {
+	if pos.GTIDSet != "" {
+		want, err := ParseGTIDSet(cur.Flavor, pos.GTIDSet)
+		if err != nil {
+			return fmt.Errorf("parsing GTID set %s: %w", pos.GTIDSet, err)
+		}
+		have, err := ParseGTIDSet(cur.Flavor, cur.GTIDSet)
+		if err != nil {
+			return fmt.Errorf("parsing the server's GTID set %s: %w", cur.GTIDSet, err)
+		}
+		if !have.Contain(want) {
+			return fmt.Errorf("GTID set %s is ahead of the server, which has executed %s", pos.GTIDSet, cur.GTIDSet)
+		}
+		return nil
+	}
+	for _, f := range logs {
+		if f.Name != pos.File {
+			continue
+		}
+		if uint64(pos.Pos) > f.Size {
+			return fmt.Errorf("offset %d is past the end of %s (%d bytes)", pos.Pos, f.Name, f.Size)
+		}
+		return nil
+	}
+	if len(logs) == 0 {
+		return fmt.Errorf("the server lists no binary logs, so %s cannot be read", pos.File)
+	}
+	return fmt.Errorf("the server has no binary log %s (it has %s to %s)", pos.File, logs[0].Name, logs[len(logs)-1].Name)
+}
+
+// binaryLogs runs SHOW BINARY LOGS.
+func binaryLogs(ctx context.Context, db *sql.DB) ([]binlogFile, error) {
+	rows, err := db.QueryContext(ctx, "SHOW BINARY LOGS")
+	if err != nil {
+		return nil, fmt.Errorf("listing binary logs: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("listing binary logs: %w", err)
+	}
+	var out []binlogFile
+	for rows.Next() {
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("listing binary logs: %w", err)
+		}
+		size, err := strconv.ParseUint(string(vals[1]), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("listing binary logs: size %q of %s: %w", vals[1], vals[0], err)
+		}
+		out = append(out, binlogFile{Name: string(vals[0]), Size: size})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing binary logs: %w", err)
+	}
+	return out, nil
+}
