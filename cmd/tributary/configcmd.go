@@ -16,7 +16,7 @@ func newConfigCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := config.Load(configPath); err != nil {
-				return err
+				return checked(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", configPath)
 			return nil

@@ -29,7 +29,7 @@ func newMappingsCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				return admin.CheckMappingsLive(cmd.Context(), cfg, cmd.OutOrStdout())
+				return checked(admin.CheckMappingsLive(cmd.Context(), cfg, cmd.OutOrStdout()))
 			}
 			cfg, err := config.Load(configPath)
 			if err != nil {
@@ -40,7 +40,7 @@ func newMappingsCmd() *cobra.Command {
 				}
 				cfg = nil
 			}
-			return admin.CheckMappings(cfg, args, cmd.OutOrStdout())
+			return checked(admin.CheckMappings(cfg, args, cmd.OutOrStdout()))
 		},
 	}
 	check.Flags().BoolVar(&live, "live", false, "also check against the live source and target schemas (needs the configuration)")

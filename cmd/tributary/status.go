@@ -23,7 +23,7 @@ func newStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return admin.PrintStatus(cmd.Context(), cfg, opts, logger, cmd.OutOrStdout())
+			return checked(admin.PrintStatus(cmd.Context(), cfg, opts, logger, cmd.OutOrStdout()))
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Wait, "wait", false, "wait until every source has caught up")

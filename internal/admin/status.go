@@ -26,8 +26,13 @@ type StatusOptions struct {
 	Timeout time.Duration
 }
 
+// ErrFound marks the errors of a check that ran and found what it looks
+// for: problems, differences, sources behind. Commands exit 1 on them and
+// 2 on any other error.
+var ErrFound = errors.New("found")
+
 // errNotCaughtUp is returned by PrintStatus --wait on timeout.
-var errNotCaughtUp = errors.New("not every source has caught up")
+var errNotCaughtUp = fmt.Errorf("not every source has caught up (%w)", ErrFound)
 
 // lag is one source's checkpoint against its current position.
 type lag struct {
