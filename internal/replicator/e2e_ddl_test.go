@@ -1,9 +1,6 @@
 package replicator_test
 
 import (
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -41,17 +38,9 @@ func TestTruncateHaltsThenIgnoreGoesOn(t *testing.T) {
 		dump(t, d.target.DB(t, ""), "SELECT id, comment FROM global.cooksnaps ORDER BY id"))
 
 	// The operator accepts the divergence for this mapping.
-	_, file, _, _ := runtime.Caller(0)
-	repo := filepath.Join(filepath.Dir(file), "..", "..", "mappings")
-	mine := filepath.Join(d.dir, "mappings")
-	require.NoError(t, os.CopyFS(mine, os.DirFS(repo)))
-	path := filepath.Join(mine, "cooksnaps.yaml")
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "key: [id]\n", "key: [id]\nddl: ignore\n", 1)), 0o600))
-	cfg, err := os.ReadFile(d.cfg)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(d.cfg, []byte(strings.Replace(string(cfg), repo, mine, 1)), 0o600))
+	d.useMappings(t, "cooksnaps.yaml", func(s string) string {
+		return strings.Replace(s, "key: [id]\n", "key: [id]\nddl: ignore\n", 1)
+	})
 
 	cmd, stderr = d.run(t)
 	d.waitCaughtUp(t, "1m")

@@ -40,6 +40,9 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err := preflight(ctx, readers); err != nil {
 		return err
 	}
+	if err := checkMappingsLive(ctx, cfg, set, logger); err != nil {
+		return err
+	}
 	start, err := startPositions(ctx, store, readers, logger)
 	if err != nil {
 		return err
@@ -117,6 +120,27 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 		logger.Info("stopped cleanly")
 	}
 	return err
+}
+
+// checkMappingsLive checks the mappings against the live schemas before
+// anything streams: a column that does not exist would otherwise stop the
+// stream at the first row that needs it, maybe hours later. Errors refuse
+// the start, every one listed; warnings are logged.
+func checkMappingsLive(ctx context.Context, cfg *config.Config, set *mapping.Set, logger *slog.Logger) error {
+	if set == nil {
+		return nil
+	}
+	problems, _, err := CheckLive(ctx, cfg, set)
+	if err != nil {
+		return err
+	}
+	if problems.Errors() > 0 {
+		return fmt.Errorf("the mappings do not fit the live schemas (tributary mappings check --live lists the same):\n%w", problems)
+	}
+	for _, p := range problems {
+		logger.Warn("mapping may lose data", "problem", p.String())
+	}
+	return nil
 }
 
 // openLocked opens the store, waiting up to ten seconds while an offline
