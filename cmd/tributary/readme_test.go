@@ -12,10 +12,11 @@ import (
 	"github.com/tributary-cdc/tributary/internal/mapping"
 )
 
-// readmeBlock is one ```yaml block of the README, with its first line.
+// readmeBlock is one ```yaml block of the README, with its first line and
+// the README's path (relative paths in it are the repository's).
 type readmeBlock struct {
-	line int
-	text string
+	line       int
+	text, path string
 }
 
 // yamlBlocks returns the README's YAML examples.
@@ -29,7 +30,7 @@ func yamlBlocks(t *testing.T) []readmeBlock {
 	for i, line := range strings.Split(string(data), "\n") {
 		switch {
 		case cur == nil && strings.TrimSpace(line) == "```yaml":
-			cur = &readmeBlock{line: i + 2}
+			cur = &readmeBlock{line: i + 2, path: filepath.Join(root, "README.md")}
 		case cur != nil && strings.TrimSpace(line) == "```":
 			out = append(out, *cur)
 			cur = nil
@@ -56,9 +57,9 @@ func TestReadmeExamplesAreAccepted(t *testing.T) {
 		case strings.HasPrefix(b.text, "target:"):
 			_, err = mapping.Parse("README.md", []byte(b.text), nil)
 		case strings.HasPrefix(b.text, "  - name:"):
-			_, err = config.Parse("README.md", []byte(service+b.text))
+			_, err = config.Parse(b.path, []byte(service+b.text))
 		default:
-			_, err = config.Parse("README.md", []byte(b.text))
+			_, err = config.Parse(b.path, []byte(b.text))
 		}
 		require.NoError(t, err, "the README's YAML example at line %d", b.line)
 	}

@@ -12,7 +12,7 @@ import (
 
 func TestMySQLSinkParses(t *testing.T) {
 	t.Setenv("TRIBUTARY_TEST_TARGET_PW", "s3cret")
-	doc := "pebble: {dir: p}\nmappings: [m]\n" + source +
+	doc := "pebble: {dir: p}\nmappings: [.]\n" + source +
 		"sinks:\n" +
 		"  - name: target\n" +
 		"    type: mysql\n" +

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"regexp"
 
 	"github.com/tributary-cdc/tributary/internal/problem"
@@ -44,6 +46,30 @@ func (c *Config) check(p *collector) {
 	}
 	c.checkSources(p)
 	c.checkSinks(p)
+	c.checkPaths(p)
+}
+
+// checkPaths reports paths of the wrong kind: a Pebble folder that is a
+// file, a mappings path that does not exist, a jsonl output that is a
+// folder.
+func (c *Config) checkPaths(p *collector) {
+	if info, err := os.Stat(c.Pebble.Dir); c.Pebble.Dir != "" && err == nil && !info.IsDir() {
+		p.At("pebble.dir", c.Pebble.Dir+" is a file, not a folder")
+	}
+	for i, m := range c.Mappings {
+		if _, err := os.Stat(m); errors.Is(err, os.ErrNotExist) {
+			p.At(fmt.Sprintf("mappings[%d]", i), m+" does not exist")
+		}
+	}
+	for i, s := range c.Sinks {
+		if s.JSONL == nil || s.JSONL.Path == "" || s.JSONL.Path == "-" {
+			continue
+		}
+		key := fmt.Sprintf("sinks[%d].jsonl.path", i)
+		if info, err := os.Stat(s.JSONL.Path); err == nil && info.IsDir() {
+			p.At(key, s.JSONL.Path+" is a folder; name a file")
+		}
+	}
 }
 
 // validLevel reports whether l is one of the named levels.

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -98,6 +100,23 @@ func TestMySQLSinkWithoutMappingsIsRefused(t *testing.T) {
 	doc := "pebble: {dir: p}\n" + source + "sinks:\n  - name: target\n    type: mysql\n    mysql: {dsn: 'u:p@tcp(h:3306)/'}\n"
 	_, err := config.Parse("t.yaml", []byte(doc))
 	require.ErrorContains(t, err, "t.yaml:9:11: sinks[0].type: a mysql sink writes the rows mappings derive, and mappings: lists none")
-	_, err = config.Parse("t.yaml", []byte("mappings: [m]\n"+doc))
+	_, err = config.Parse("t.yaml", []byte("mappings: [.]\n"+doc))
 	require.NoError(t, err)
+}
+
+func TestPathsOfTheWrongKind(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	doc := "pebble: {dir: file}\nmappings: [missing]\n" + source +
+		"sinks:\n  - {name: a, type: jsonl, jsonl: {path: .}}\n"
+	_, err := config.Parse(filepath.Join(dir, "t.yaml"), []byte(doc))
+	require.Error(t, err)
+	for _, want := range []string{
+		"pebble.dir: " + file + " is a file, not a folder",
+		"mappings[0]: " + filepath.Join(dir, "missing") + " does not exist",
+		"sinks[0].jsonl.path: " + dir + " is a folder; name a file",
+	} {
+		require.ErrorContains(t, err, want)
+	}
 }
