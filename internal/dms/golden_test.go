@@ -4,11 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -18,20 +15,11 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
-// sampleLines returns the lines of the reference DMS records, which live in
-// the shared folder beside the repository checkout, not in testdata: they
-// are the reference other tools check against too.
+// sampleLines returns the lines of the reference DMS records: records AWS
+// DMS wrote to Kinesis, kept in testdata.
 func sampleLines(t *testing.T) [][]byte {
 	t.Helper()
-	_, file, _, ok := runtime.Caller(0)
-	require.True(t, ok, "locating the test file")
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	path := filepath.Join(root, "..", "shared", "samples", "dms-kinesis-records.jsonl")
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("reference DMS sample %s is missing: the tests expect the shared folder "+
-			"checked out beside the repository (../shared relative to the module root)", path)
-	}
+	data, err := os.ReadFile(filepath.Join("testdata", "dms-kinesis-records.jsonl"))
 	require.NoError(t, err)
 	var lines [][]byte
 	sc := bufio.NewScanner(bytes.NewReader(data))
