@@ -32,7 +32,8 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 	_, err = store.RecordFailed(change.FailedChange{
 		Source: "alpha", Position: change.Position{File: "mysql-bin.000003", Pos: 900}, Target: "global.t", Op: "upsert",
 		Key: []change.Value{int64(1)}, Columns: []string{"id", "amount"}, Values: []change.Value{int64(1), change.Decimal("1.50")},
-		Error: "duplicate", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Error: "Error 1644 (45000): refused 1.50", Summary: "error 1644 (45000): message withheld",
+		At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 	})
 	require.NoError(t, err)
 	require.NoError(t, store.Close())
@@ -50,7 +51,7 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 	require.NoError(t, ListFailed(cfg, &out))
 	require.Equal(t, ""+
 		"ID  AT                    SOURCE  POSITION              TARGET    OP      ERROR\n"+
-		"1   2026-01-02T03:04:05Z  alpha   mysql-bin.000003:900  global.t  upsert  duplicate\n"+
+		"1   2026-01-02T03:04:05Z  alpha   mysql-bin.000003:900  global.t  upsert  error 1644 (45000): message withheld\n"+
 		"1 failed changes\n",
 		out.String())
 
@@ -58,6 +59,7 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 	require.NoError(t, ShowFailed(cfg, 1, &out))
 	require.Contains(t, out.String(), `"amount": "1.50"`)
 	require.Contains(t, out.String(), `"target": "global.t"`)
+	require.Contains(t, out.String(), `"error": "Error 1644 (45000): refused 1.50"`)
 }
 
 func TestStoreCommandsRefuseARunningService(t *testing.T) {

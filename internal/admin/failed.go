@@ -11,7 +11,9 @@ import (
 	"github.com/tributary-cdc/tributary/internal/config"
 )
 
-// ListFailed prints one line per recorded failed target operation.
+// ListFailed prints one line per recorded failed target operation, with
+// the error's summary where the sink gave one: the whole error may quote
+// row values, which only ShowFailed prints.
 func ListFailed(cfg *config.Config, w io.Writer) error {
 	store, err := openStore(cfg)
 	if err != nil {
@@ -25,8 +27,12 @@ func ListFailed(cfg *config.Config, w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tAT\tSOURCE\tPOSITION\tTARGET\tOP\tERROR")
 	for _, fc := range failed {
+		text := fc.Error
+		if fc.Summary != "" {
+			text = fc.Summary
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", fc.ID, fc.At.UTC().Format(time.RFC3339), fc.Source,
-			positionText(fc.Position, fc.GTID), fc.Target, fc.Op, fc.Error)
+			positionText(fc.Position, fc.GTID), fc.Target, fc.Op, text)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -21,8 +21,12 @@ type FailedChange struct {
 	Key     []Value
 	Columns []string
 	Values  []Value
-	// Error is the target's error text.
+	// Error is the target's error text, whole: the server's message may
+	// quote row values.
 	Error string
+	// Summary, when set, is Error as logs give it, without the messages
+	// that may quote row values; listings show it instead of Error.
+	Summary string
 	// At is when the failure was recorded.
 	At time.Time
 }

@@ -36,6 +36,7 @@ type failedRecord struct {
 	Columns  []string        `json:"columns,omitempty"`
 	Values   []typedValue    `json:"values,omitempty"`
 	Error    string          `json:"error"`
+	Summary  string          `json:"summary,omitempty"`
 	At       time.Time       `json:"at"`
 }
 
@@ -170,7 +171,7 @@ func encodeFailed(fc change.FailedChange) (failedRecord, error) {
 	}
 	return failedRecord{
 		Source: fc.Source, Position: fc.Position, GTID: fc.GTID, Target: fc.Target, Op: fc.Op,
-		Key: key, Columns: fc.Columns, Values: values, Error: fc.Error, At: at.UTC(),
+		Key: key, Columns: fc.Columns, Values: values, Error: fc.Error, Summary: fc.Summary, At: at.UTC(),
 	}, nil
 }
 
@@ -189,7 +190,7 @@ func decodeFailed(id uint64, value []byte) (change.FailedChange, error) {
 	}
 	return change.FailedChange{
 		ID: id, Source: rec.Source, Position: rec.Position, GTID: rec.GTID, Target: rec.Target, Op: rec.Op,
-		Key: key, Columns: rec.Columns, Values: values, Error: rec.Error, At: rec.At,
+		Key: key, Columns: rec.Columns, Values: values, Error: rec.Error, Summary: rec.Summary, At: rec.At,
 	}, nil
 }
 

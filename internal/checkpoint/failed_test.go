@@ -20,6 +20,7 @@ func TestFailedChangesRoundTrip(t *testing.T) {
 	}{
 		{"upsert with every value type", change.FailedChange{
 			Source: "a", GTID: "0-1-42", Target: "app.users", Op: "upsert", Error: "Error 1406",
+			Summary:  "error 1406 (22001): message withheld",
 			Position: change.Position{Flavor: change.MariaDB, GTIDSet: "0-1-42", File: "mysql-bin.000003", Pos: 99},
 			Key:      []change.Value{uint64(18446744073709551615)},
 			Columns:  []string{"id", "i", "f", "d", "s", "b", "dec", "t", "j", "n", "empty", "eb"},

@@ -49,6 +49,8 @@ type Store struct {
 
 // Open opens the store in dir, creating dir if it is missing. The store is
 // exclusive: while it is open, another Open of dir fails with ErrLocked.
+// It holds row values (the failed-changes records), so dir is made 0700 and
+// every file in it 0600, whatever the umask and whoever made dir.
 func Open(dir string, opts *Options) (*Store, error) {
 	var logger *slog.Logger
 	if opts != nil {
@@ -57,10 +59,17 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return nil, fmt.Errorf("creating checkpoint directory: %w", err)
 	}
-	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	// Restricted before Pebble writes anything, so no file of the store is
+	// ever reachable by others, even for the moment between its creation
+	// and privateFS's chmod.
+	if err := os.Chmod(dir, dirMode); err != nil {
+		return nil, fmt.Errorf("restricting checkpoint directory %s to its owner: %w", dir, err)
+	}
+	fsys := privateFS{vfs.Default}
+	lock, err := pebble.LockDirectory(dir, fsys)
 	if err != nil {
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) {
@@ -68,7 +77,13 @@ func Open(dir string, opts *Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("%w: %s: %w", ErrLocked, dir, err)
 	}
+	// Files of a store written with wider modes are narrowed once it is
+	// ours: the lock keeps another process from creating files meanwhile.
+	if err := makePrivate(dir); err != nil {
+		return nil, errors.Join(err, lock.Close())
+	}
 	db, err := pebble.Open(dir, &pebble.Options{
+		FS:     fsys,
 		Logger: pebbleLogger{logger},
 		Lock:   lock,
 	})

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/retry"
 )
 
@@ -88,8 +89,15 @@ func selectExpr(name string, kind change.Kind) string {
 
 // find prepares the searches and runs their queries, at most PoolSize at
 // once, filling each search's rows. what says what the rows are for, in
-// errors.
+// errors. Its errors are redacted (mysqlerr.Redact): a source's message
+// that may quote a row value, the parameters of the query included, gives
+// its code instead, whoever logs it.
 func (r *Resolver) find(ctx context.Context, searches []*search, what string) error {
+	return mysqlerr.Redact(r.findAll(ctx, searches, what))
+}
+
+// findAll does find's work.
+func (r *Resolver) findAll(ctx context.Context, searches []*search, what string) error {
 	for _, s := range searches {
 		if err := s.prepare(ctx, r); err != nil {
 			return err

@@ -1,6 +1,7 @@
 // Package mysqlerr classifies errors of MySQL-compatible servers and of the
-// connections to them, for every caller that retries: the target writer
-// and the lookups against the sources.
+// connections to them, for every caller that retries (the target writer
+// and the lookups against the sources), and withholds the messages that
+// may quote row values from what is logged.
 package mysqlerr
 
 import (

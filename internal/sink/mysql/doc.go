@@ -20,4 +20,9 @@
 // an operation owns, UPDATE of an existing row by key, DELETE by key; never
 // REPLACE), so a batch whose commit is lost or whose source transaction is
 // replayed converges to the same target state.
+//
+// The target's messages can quote row values (a duplicate key, a trigger's
+// SIGNAL, a statement with its values interpolated), so logs and returned
+// errors give them redacted (mysqlerr.Redact); the failed-changes store
+// alone keeps them whole.
 package mysql

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
@@ -26,8 +25,10 @@ var (
 )
 
 // ApplyError describes an operation that failed permanently. It names where
-// the operation comes from but holds no row values; errors.Is(err,
-// ErrPermanent) holds.
+// the operation comes from but its text holds no row values: the target's
+// messages that may quote them are withheld (mysqlerr.Redact), and kept
+// whole in the failed-changes store only. errors.Is(err, ErrPermanent)
+// holds.
 type ApplyError struct {
 	// Target is the target table, "schema.table".
 	Target string
@@ -40,7 +41,9 @@ type ApplyError struct {
 	Seq      uint64
 	GTID     string
 	Position change.Position
-	// Err is the target's error with any quoted row values removed.
+	// Err is the target's error, redacted: its text gives the code and
+	// SQLSTATE of a server error whose message may quote row values, not
+	// the message.
 	Err error
 }
 
@@ -109,24 +112,6 @@ func lookupTransient(ctx context.Context, err error) bool {
 	return mysqlerr.ConnectionLost(err)
 }
 
-// quotedValue matches the quoted value in messages such as "Duplicate entry
-// '...' for key" and "Incorrect integer value: '...' for column".
-var quotedValue = regexp.MustCompile(`(?s)(entry |value: )'.*' for `)
-
-// redact returns err with the row values the server quotes in its message
-// replaced, so the error may be logged and returned.
-func redact(err error) error {
-	var me *mysql.MySQLError
-	if !errors.As(err, &me) {
-		return err
-	}
-	msg := quotedValue.ReplaceAllString(me.Message, "$1'?' for ")
-	if msg == me.Message {
-		return err
-	}
-	return &mysql.MySQLError{Number: me.Number, SQLState: me.SQLState, Message: msg}
-}
-
 // errorCode returns the server error number of err, or 0.
 func errorCode(err error) uint16 {
 	var me *mysql.MySQLError
@@ -136,9 +121,14 @@ func errorCode(err error) uint16 {
 	return 0
 }
 
-// errSecondaryDuplicate replaces the error of upsertSQL's key guard.
-var errSecondaryDuplicate = &mysql.MySQLError{Number: gomysql.ER_DUP_ENTRY, SQLState: [5]byte{'2', '3', '0', '0', '0'},
-	Message: "Duplicate entry on a unique key held by a row with another primary key"}
+// errSecondaryDuplicate replaces the error of upsertSQL's key guard. Its
+// message is the sink's own and quotes nothing, so it is logged although
+// the server's messages for its code are withheld.
+var errSecondaryDuplicate = func() error {
+	me := &mysql.MySQLError{Number: gomysql.ER_DUP_ENTRY, SQLState: [5]byte{'2', '3', '0', '0', '0'},
+		Message: "Duplicate entry on a unique key held by a row with another primary key"}
+	return mysqlerr.NewRedacted(me, me.Error())
+}()
 
 // keyGuardError returns errSecondaryDuplicate when err is the NULL that
 // upsertSQL's key guard assigns to op's first key column, else err.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/retry"
 )
 
@@ -24,6 +25,6 @@ func retryTransient(ctx context.Context, log *slog.Logger, what string, fn func(
 	return retry.Do(ctx, b, func(int) error { return fn() }, isTransient,
 		func(attempt int, wait time.Duration, err error) {
 			log.Warn("retrying after transient target error", "doing", what, "attempt", attempt,
-				"code", errorCode(err), "error", redact(err), "backoff", wait)
+				"code", errorCode(err), "error", mysqlerr.Redact(err), "backoff", wait)
 		})
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // route returns the worker of op: by table and key, or by table alone for a
@@ -112,7 +113,7 @@ func (c *keyCache) serial(ctx context.Context, t *change.TargetTable) (bool, err
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("reading unique keys of %s: %w", t.QualifiedName(), err)
+		return false, mysqlerr.Redact(fmt.Errorf("reading unique keys of %s: %w", t.QualifiedName(), err))
 	}
 	for _, cols := range keys {
 		if !slices.EqualFunc(cols, t.Key, strings.EqualFold) {

@@ -210,9 +210,14 @@ func (s *Sink) haltErr() error {
 	if p := s.halt.Load(); p != nil {
 		return *p
 	}
+	// Close stops Run too: closed is asked first, so a closed sink says so
+	// rather than whichever of the two a select would pick.
 	select {
 	case <-s.closed:
 		return ErrClosed
+	default:
+	}
+	select {
 	case <-s.stopped:
 		return ErrStopped
 	default:

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // worker applies the operations of its queue in order, in batches.
@@ -148,7 +149,7 @@ func (w *worker) applyRun(ctx context.Context, stmts []stmt) error {
 	}
 	items := w.b.items[stmts[0].start:stmts[len(stmts)-1].end]
 	w.log.Warn("applying batch operation by operation after permanent error",
-		"ops", len(items), "code", errorCode(err), "error", redact(err))
+		"ops", len(items), "targets", targets(items), "code", errorCode(err), "error", mysqlerr.Redact(err))
 	return w.applyEach(ctx, items)
 }
 
@@ -244,13 +245,17 @@ func (w *worker) applyEach(ctx context.Context, items []item) error {
 }
 
 // fail handles an operation that failed permanently with cause. It returns
-// the error that halts the sink, or nil when the failure was recorded.
+// the error that halts the sink, or nil when the failure was recorded. The
+// target's message may quote row values (a duplicate key, a trigger's
+// SIGNAL): logs and the returned error give its code, SQLSTATE and the
+// target table instead, and only the failed-changes store, which holds
+// the row anyway, keeps it whole.
 func (w *worker) fail(it *item, cause error) error {
 	op := &it.op
 	ae := &ApplyError{
 		Target: op.Target.QualifiedName(), Op: op.Kind.String(),
 		Source: it.from.source, Seq: it.from.seq, GTID: it.from.gtid, Position: it.from.pos,
-		Err: redact(cause),
+		Err: mysqlerr.Redact(cause),
 	}
 	if w.s.opts.OnError != OnErrorRecord {
 		w.log.Error("halting on permanent target error", "target", ae.Target, "source", ae.Source,
@@ -260,13 +265,24 @@ func (w *worker) fail(it *item, cause error) error {
 	id, err := w.s.opts.Failed.RecordFailed(change.FailedChange{
 		Source: it.from.source, Position: it.from.pos, GTID: it.from.gtid,
 		Target: ae.Target, Op: ae.Op, Key: op.Key, Columns: op.Columns, Values: op.Values,
-		Error: ae.Err.Error(),
+		Error: mysqlerr.Unredacted(cause), Summary: ae.Err.Error(),
 	})
 	if err != nil {
 		return errors.Join(fmt.Errorf("recording failed operation on %s: %w", ae.Target, err), ae)
 	}
 	w.s.failed.Add(1)
-	w.log.Warn("recorded permanently failing operation", "id", id, "target", ae.Target,
-		"source", ae.Source, "seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
+	w.log.Warn("recorded permanently failing operation; the failed-changes store has its full error", "id", id,
+		"target", ae.Target, "source", ae.Source, "seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
 	return nil
+}
+
+// targets returns the target tables of items, each once, in order.
+func targets(items []item) []string {
+	var out []string
+	for i := range items {
+		if name := items[i].op.Target.QualifiedName(); !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
