@@ -40,9 +40,16 @@ type Change struct {
 	Table  string `json:"table"`
 	// Op is "insert", "update" or "delete".
 	Op string `json:"op"`
+	// KeyChange is set on the two records of an update that changed the
+	// row's key: "delete-old" on a delete of the old key, "insert-new" on
+	// an insert of the new key. Each is sent under its own key, so it is
+	// applied as the delete or insert it is; the field only tells them
+	// apart from other changes (see ID).
+	KeyChange string `json:"key_change"`
 	// Key holds the primary key columns of the after image (the before
-	// image of a delete), or every column when the table has none. A
-	// key-changing update carries its new key; the old one is in Before.
+	// image of a delete), or every column when the table has none. An
+	// update never changes it: the sink sends an update that changes the
+	// key as a delete and an insert.
 	Key map[string]any `json:"key"`
 	// Before is the row before the change; absent for inserts.
 	Before map[string]any `json:"before"`
@@ -63,16 +70,21 @@ type Change struct {
 	Row int `json:"row"`
 }
 
-// ID names the change: a change delivered again carries the same source,
+// ID names the record: a change delivered again carries the same source,
 // transaction and row index. The GTID names the transaction where there is
 // one, since it survives a failover to a replica and a binlog position does
-// not.
+// not. The two records of a key-changing update share their row index and
+// differ by KeyChange.
 func (c *Change) ID() string {
 	txn := c.GTID
 	if txn == "" {
 		txn = c.Binlog.File + ":" + strconv.FormatUint(uint64(c.Binlog.Pos), 10)
 	}
-	return c.Source + "/" + txn + "/" + strconv.Itoa(c.Row)
+	id := c.Source + "/" + txn + "/" + strconv.Itoa(c.Row)
+	if c.KeyChange != "" {
+		id += "/" + c.KeyChange
+	}
+	return id
 }
 
 // dmsMetadata is the part of a "dms" format record this example reads; the
@@ -183,16 +195,22 @@ func decodeLine(raw []byte) (line, error) {
 	default:
 		return line{}, fmt.Errorf("unknown op %q", l.Op)
 	}
+	switch {
+	case l.KeyChange == "", l.KeyChange == "delete-old" && l.Op == "delete", l.KeyChange == "insert-new" && l.Op == "insert":
+	default:
+		return line{}, fmt.Errorf("key_change %q on op %q", l.KeyChange, l.Op)
+	}
 	return l, nil
 }
 
 // logChange is the default apply: it logs the change so the example runs as
 // it is. A real consumer writes here: an upsert of After by Key for inserts
-// and updates (deleting the row at Before's key first when an update changed
-// the key), a delete by Key for deletes, in one write with the change's
-// position so a repeat is recognised. It logs where the change comes from,
-// never row values, keys included: a table without a primary key has the
-// whole row as its key.
+// and updates, a delete by Key for deletes, in one write with the change's
+// position so a repeat is recognised. Key is the only row a change touches,
+// also for the two records of a key-changing update, so applying each
+// shard in order converges whatever the order between shards. It logs
+// where the change comes from, never row values, keys included: a table
+// without a primary key has the whole row as its key.
 func (c *consumer) logChange(_ context.Context, ch *Change) error {
 	c.log.Info("change", "op", ch.Op, "table", ch.Schema+"."+ch.Table, "key_columns", len(ch.Key), "change", ch.ID())
 	return nil

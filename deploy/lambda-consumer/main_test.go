@@ -59,6 +59,25 @@ func lines(t *change.Txn) [][]byte {
 	return out
 }
 
+// halves returns the two native records the sink sends for the
+// key-changing update t.Changes[i]: the delete of the old key, then the
+// insert of the new one, both numbered i.
+func halves(t *change.Txn, i int) [2][]byte {
+	var out [2][]byte
+	for j, k := range []envelope.KeyChange{envelope.DeleteOld, envelope.InsertNew} {
+		one := *t
+		one.Changes = []change.RowChange{k.Half(&t.Changes[i])}
+		out[j] = envelope.AppendKeyChange(nil, &one, 0, i, k)
+	}
+	return out
+}
+
+func update(from, to int64) change.RowChange {
+	return change.RowChange{Table: orders, Op: change.Update,
+		Before: change.Row{from, change.Decimal("9.50"), "secret note"},
+		After:  change.Row{to, change.Decimal("9.50"), "secret note"}, Changed: []int{0}}
+}
+
 // record is one Kinesis record holding the lines, aggregated when there are
 // several.
 func record(seq string, lines ...[]byte) events.KinesisEventRecord {
@@ -73,6 +92,9 @@ func TestHandle(t *testing.T) {
 	one := lines(txn("0-1-10", 100, insert(1), insert(2), insert(3), insert(4)))
 	dmsRecord := dms.Append(nil, txn("0-1-11", 200, insert(5)), 0, 0, dms.Options{})
 	noGTID := func(pos uint32) []byte { return lines(txn("", pos, insert(1)))[0] }
+	moved := halves(txn("0-1-12", 300, update(1, 2)), 0)
+	updateWithKeyChange := bytes.Replace(lines(txn("0-1-13", 400, update(1, 1)))[0],
+		[]byte(`"op":"update"`), []byte(`"op":"update","key_change":"insert-new"`), 1)
 	tests := []struct {
 		name         string
 		records      []events.KinesisEventRecord
@@ -123,6 +145,14 @@ func TestHandle(t *testing.T) {
 		{name: "without GTIDs the binlog position tells changes apart",
 			records:   []events.KinesisEventRecord{record("s1", noGTID(100)), record("s2", noGTID(300)), record("s3", noGTID(100))},
 			wantCalls: []string{"insert 1", "insert 1"}},
+		{name: "both records of a key-changing update are applied, not taken for repeats",
+			records: []events.KinesisEventRecord{record("s1", moved[0]), record("s2", moved[1]),
+				record("s3", moved[0])},
+			wantCalls: []string{"delete 1", "insert 2"}},
+		{name: "key_change on an update is malformed",
+			records:      []events.KinesisEventRecord{record("s1", one[0]), record("s2", updateWithKeyChange)},
+			wantCalls:    []string{"insert 1"},
+			wantFailures: []string{"s2"}},
 		{name: "dms record is logged, not applied",
 			records:   []events.KinesisEventRecord{record("s1", one[0]), record("s2", dmsRecord), record("s3", one[1])},
 			wantCalls: []string{"insert 1", "insert 2"}},
@@ -224,6 +254,7 @@ func TestDecodeMatchesEnvelope(t *testing.T) {
 		require.Equal(t, want.Schema, ch.Schema)
 		require.Equal(t, want.Table, ch.Table)
 		require.Equal(t, want.Op, ch.Op)
+		require.Equal(t, want.KeyChange, ch.KeyChange)
 		require.Equal(t, map[string]any(want.Key), ch.Key)
 		require.Equal(t, map[string]any(want.Before), ch.Before)
 		require.Equal(t, map[string]any(want.After), ch.After)
@@ -236,4 +267,40 @@ func TestDecodeMatchesEnvelope(t *testing.T) {
 	}
 	require.NoError(t, sc.Err())
 	require.Positive(t, n)
+}
+
+// TestKeyChangeConverges applies the records of two shards, each in order,
+// in every interleaving: the key-changing update of id 1 to 2 went as a
+// delete under key 1 and an insert under key 2, so the re-insert of id 1
+// after it can never be undone, and the rows end as in the source.
+func TestKeyChangeConverges(t *testing.T) {
+	first := lines(txn("0-1-1", 100, insert(1)))[0]
+	moved := halves(txn("0-1-2", 200, update(1, 2)), 0)
+	again := lines(txn("0-1-3", 300, insert(1)))[0]
+	// Partition key 1's shard and partition key 2's shard.
+	shardA := []events.KinesisEventRecord{record("a1", first), record("a2", moved[0]), record("a3", again)}
+	shardB := []events.KinesisEventRecord{record("b1", moved[1])}
+
+	// Every merge of the two shards that keeps each one's order: which of
+	// the four positions shardB's record takes.
+	for at := 0; at <= len(shardA); at++ {
+		rows := map[string]bool{}
+		c := &consumer{log: quiet(), apply: func(_ context.Context, ch *Change) error {
+			id := ch.Key["id"].(json.Number).String()
+			if ch.Op == "delete" {
+				delete(rows, id)
+			} else {
+				rows[id] = true
+			}
+			return nil
+		}}
+		// One invocation per record, as Lambda may deliver the shards.
+		merged := append(append(append([]events.KinesisEventRecord(nil), shardA[:at]...), shardB...), shardA[at:]...)
+		for _, rec := range merged {
+			resp, err := c.handle(t.Context(), events.KinesisEvent{Records: []events.KinesisEventRecord{rec}})
+			require.NoError(t, err)
+			require.Empty(t, resp.BatchItemFailures)
+		}
+		require.Equal(t, map[string]bool{"1": true, "2": true}, rows, "shard B's record at %d", at)
+	}
 }

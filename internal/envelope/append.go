@@ -15,12 +15,13 @@ import (
 // in primary key order, so the same change always encodes to the same bytes.
 // The change must pass Check; otherwise Append may panic.
 func Append(dst []byte, txn *change.Txn, i int, row int) []byte {
-	return appendEnvelope(dst, txn, i, row, nil)
+	return appendEnvelope(dst, txn, i, row, WholeChange, nil)
 }
 
-// appendEnvelope is Append; with a non-nil s, big image values are written
+// appendEnvelope is Append, marked as the k half of a key-changing update
+// unless k is WholeChange; with a non-nil s, big image values are written
 // through s instead of appended.
-func appendEnvelope(dst []byte, txn *change.Txn, i int, row int, s *stream) []byte {
+func appendEnvelope(dst []byte, txn *change.Txn, i int, row int, k KeyChange, s *stream) []byte {
 	c := &txn.Changes[i]
 	t := c.Table
 	dst = append(dst, `{"source":`...)
@@ -31,6 +32,10 @@ func appendEnvelope(dst []byte, txn *change.Txn, i int, row int, s *stream) []by
 	dst = appendString(dst, t.Name)
 	dst = append(dst, `,"op":"`...)
 	dst = append(dst, c.Op.String()...)
+	if k != WholeChange {
+		dst = append(dst, `","key_change":"`...)
+		dst = append(dst, k.String()...)
+	}
 	dst = append(dst, `","key":`...)
 	dst = appendKey(dst, c)
 	if c.Op != change.Insert {

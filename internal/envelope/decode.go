@@ -18,6 +18,10 @@ type Envelope struct {
 	Table  string `json:"table"`
 	// Op is "insert", "update" or "delete".
 	Op string `json:"op"`
+	// KeyChange is "delete-old" or "insert-new" on the two records of an
+	// update that moved its row to another partition key (see KeyChange);
+	// empty otherwise.
+	KeyChange string `json:"key_change,omitempty"`
 	// Key holds the primary key columns of the identifying image, or every
 	// column when the table has no primary key.
 	Key Image `json:"key"`
@@ -67,6 +71,12 @@ func Decode(line []byte) (Envelope, error) {
 	case "insert", "update", "delete":
 	default:
 		return Envelope{}, fmt.Errorf("decoding envelope: unknown op %q", e.Op)
+	}
+	switch {
+	case e.KeyChange == "":
+	case e.KeyChange == DeleteOld.String() && e.Op == "delete", e.KeyChange == InsertNew.String() && e.Op == "insert":
+	default:
+		return Envelope{}, fmt.Errorf("decoding envelope: key_change %q on op %q", e.KeyChange, e.Op)
 	}
 	return e, nil
 }

@@ -82,6 +82,20 @@ var compositeKey = &change.Table{
 
 var commitTime = time.Date(2026, 11, 22, 3, 56, 48, 123456789, time.UTC)
 
+// appendHalves appends the two envelopes of the split key-changing update
+// txn.Changes[i], a newline between them, as a sink sends them.
+func appendHalves(dst []byte, txn *change.Txn, i, row int) []byte {
+	for j, k := range []KeyChange{DeleteOld, InsertNew} {
+		one := *txn
+		one.Changes = []change.RowChange{k.Half(&txn.Changes[i])}
+		if j > 0 {
+			dst = append(dst, '\n')
+		}
+		dst = AppendKeyChange(dst, &one, 0, row, k)
+	}
+	return dst
+}
+
 // goldenTxns returns the transactions whose envelopes are in
 // testdata/golden.jsonl, one line per change, rows counted across parts.
 func goldenTxns() []*change.Txn {

@@ -23,7 +23,7 @@ const chunk = 48 << 10
 // stays bounded whatever the size of a row's LOBs.
 func Write(w io.Writer, buf []byte, txn *change.Txn, i int, row int) ([]byte, error) {
 	s := &stream{w: w}
-	buf = appendEnvelope(buf[:0], txn, i, row, s)
+	buf = appendEnvelope(buf[:0], txn, i, row, WholeChange, s)
 	buf = append(buf, '\n')
 	s.write(buf)
 	return buf[:0], s.err

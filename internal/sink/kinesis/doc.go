@@ -4,7 +4,9 @@
 // # Records
 //
 // Every row change becomes one Kinesis record: its envelope (package
-// envelope, format "native") or its DMS record (package dms, format "dms").
+// envelope, format "native") or its DMS record (package dms, format "dms"),
+// except an update that changes its partition key, which becomes two (see
+// Key-changing updates).
 // A route, chosen by the first pattern matching "schema.table", names the
 // stream and how the record is keyed, aggregated and handled when too big.
 // A table no route matches goes to the sink's Stream; without one its
@@ -15,8 +17,7 @@
 //   - primary_key (default): the schema, table and primary key values of the
 //     change's identifying image (the after image, the before image of a
 //     delete), as ["shop","orders",42]. A table without a primary key uses
-//     the hash (below) of all the image's values. A key-changing update is
-//     keyed by its new key, as the envelope's "key" is.
+//     the hash (below) of all the image's values.
 //   - table: "schema.table".
 //   - transaction: "source/GTID", or "source/file:pos" of the transaction's
 //     first event without GTIDs, so replays get the same key.
@@ -31,6 +32,27 @@
 //
 // An empty key or one longer than 256 bytes is replaced by "sha256:" and
 // the lower-case hex SHA-256 of its UTF-8 bytes.
+//
+// # Key-changing updates
+//
+// An update whose before image keys differently from its after image (with
+// primary_key: one that changes the primary key, or any value of a table
+// without one; with expression: whose expression, evaluated on each image
+// with meta.op "update", gives two values) is sent as two records: a
+// delete of the before image keyed by the old key, then an insert of the
+// after image keyed by the new key. Table, transaction and constant keys
+// never split. So every key's records describe its row alone and in order:
+// with one record under the new key, a consumer reading shards
+// independently could apply the update after a later re-insert of the old
+// key and delete it.
+//
+// Both records carry the update's row index; the envelope marks them with
+// "key_change": "delete-old" and "insert-new" (package envelope), the dms
+// format only by their operations, delete and insert. The update counts in
+// Sent once both are acknowledged; Flush waits for both like any records.
+// Each is checked for size on its own: with oversize "fail" one may be
+// recorded in the failed store (as a delete of the old key or an insert of
+// the new one) while the other is sent.
 //
 // # Order and delivery
 //
@@ -82,8 +104,9 @@
 // A bigger record is never truncated silently. With oversize "fail" (the
 // default) the change is recorded in the failed store (target
 // "kinesis:<stream>", the operation, the key the envelope's "key" holds and
-// "record of N bytes exceeds Kinesis's 1 MiB"), counted by Failed, and not
-// sent; later changes go on. With "drop_columns" the values of the listed
+// "record of N bytes exceeds Kinesis's 1 MiB", followed for a record of a
+// key-changing update by which of the two it is), counted by Failed, and
+// not sent; later changes go on. With "drop_columns" the values of the listed
 // columns, or without a list the largest values first until the record
 // fits, are replaced in the before and after images by the marker
 //

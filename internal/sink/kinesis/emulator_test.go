@@ -80,6 +80,8 @@ func TestEmulator(t *testing.T) {
 			f.calls.Load(), f.failedRecords.Load(), f.throttled.Load(), s.Retried())
 	})
 
+	t.Run("key-changing updates keep each key's order", func(t *testing.T) { testKeyChanges(t, e) })
+
 	t.Run("oversize", func(t *testing.T) {
 		store, err := checkpoint.Open(filepath.Join(t.TempDir(), "store"), nil)
 		require.NoError(t, err)

@@ -9,11 +9,11 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
-// exprKey evaluates r's expression on txn.Changes[i]. The result is the key
-// as text: numbers in decimal, NULL as the empty key.
-func (r *route) exprKey(txn *change.Txn, i int) (string, error) {
+// exprKey evaluates r's expression on txn.Changes[i] identified by row, one
+// of its images. The result is the key as text: numbers in decimal, NULL as
+// the empty key.
+func (r *route) exprKey(txn *change.Txn, i int, row change.Row) (string, error) {
 	c := &txn.Changes[i]
-	row := c.Image()
 	env := make(map[string]any, len(c.Table.Columns)+1)
 	for j, col := range c.Table.Columns {
 		if j < len(row) {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/envelope"
 	"github.com/tributary-cdc/tributary/internal/retry"
 )
 
@@ -131,7 +132,7 @@ func (s *Sink) put(ctx context.Context, b *batch) {
 	for i, r := range out.Records {
 		e := b.entries[i]
 		if r.ErrorCode == nil {
-			s.sent.Add(uint64(e.n))
+			s.sent.Add(sentLocked(e.q.recs[:e.n]))
 			s.ackLocked(e.q, e.n)
 			continue
 		}
@@ -186,6 +187,9 @@ func (s *Sink) callFailedLocked(b *batch, err error, now time.Time) {
 func (s *Sink) refusedLocked(q *keyQueue, code string) {
 	r := q.recs[0]
 	msg := fmt.Sprintf("record of %d bytes refused by Kinesis as too large (%s)", r.size, code)
+	if r.pair != nil {
+		r.pair.failed = true
+	}
 	if err := s.recordFailed(r.origin, q.stream.name, msg); err != nil {
 		s.haltLocked(err)
 		return
@@ -193,8 +197,12 @@ func (s *Sink) refusedLocked(q *keyQueue, code string) {
 	s.ackLocked(q, 1)
 }
 
-// recordFailed stores a change that cannot be sent in the failed store.
+// recordFailed stores a change that cannot be sent in the failed store;
+// msg says why, and which half of a split update the record is.
 func (s *Sink) recordFailed(o origin, stream, msg string) error {
+	if o.half != envelope.WholeChange {
+		msg += " (the " + o.half.String() + " record of an update that changed its partition key)"
+	}
 	if s.opts.Failed == nil {
 		return fmt.Errorf("sending change of %s from %s to kinesis stream %s: %s (no failed store to record it in)",
 			o.table, o.source, stream, msg)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/envelope"
 )
 
 // record is one change's data, waiting for Kinesis to acknowledge it.
@@ -20,13 +21,19 @@ type record struct {
 	solo   bool
 	queued time.Time
 	origin origin
+	// pair is shared with the other record of a split update; nil for a
+	// whole change.
+	pair *pair
 }
 
-// origin says which change a record holds, for the failed store.
+// origin says which change a record holds, for the failed store: for a
+// half of a split update, op and key are the half's (a delete of the old
+// key, an insert of the new one).
 type origin struct {
 	source, gtid, table, op string
 	pos                     change.Position
 	key                     []change.Value
+	half                    envelope.KeyChange
 }
 
 // keyState is where the head record of a partition key is.

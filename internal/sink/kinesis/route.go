@@ -86,15 +86,72 @@ func matchRoute(routes []*route, table string) *route {
 // key returns the partition key of txn.Changes[i] on r; only an
 // expression can fail.
 func (r *route) key(txn *change.Txn, i int) (string, error) {
-	if r.keyKind != PartitionKeyExpression {
-		return r.partitionKey(txn, i), nil
+	return r.imageKey(txn, i, txn.Changes[i].Image())
+}
+
+// oldKey returns the partition key of the before image of the update
+// txn.Changes[i] when it differs from key, the after image's: the update
+// then goes as two records, a delete keyed by the old key and an insert
+// keyed by the new one. It returns "" for every other change: those of
+// other operations, of table, transaction and constant keys (one key for
+// both images), and updates whose images key alike.
+func (r *route) oldKey(txn *change.Txn, i int, key string) (string, error) {
+	c := &txn.Changes[i]
+	if c.Op != change.Update {
+		return "", nil
 	}
-	key, err := r.exprKey(txn, i)
+	switch r.keyKind {
+	case PartitionKeyTable, PartitionKeyTransaction, PartitionKeyConstant:
+		return "", nil
+	case PartitionKeyPrimaryKey:
+		if !keyChanged(c) {
+			return "", nil
+		}
+	}
+	old, err := r.imageKey(txn, i, c.Before)
+	if err != nil || old == key {
+		return "", err
+	}
+	return old, nil
+}
+
+// keyChanged reports whether the update c changed its primary key, or,
+// for a table without one, any value: its partition key hashes them all.
+func keyChanged(c *change.RowChange) bool {
+	if len(c.Table.PrimaryKey) == 0 {
+		for j := range c.Before {
+			if !change.Equal(c.Before[j], c.After[j]) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, col := range c.Table.PrimaryKey {
+		if !change.Equal(c.Before[col], c.After[col]) {
+			return true
+		}
+	}
+	return false
+}
+
+// imageKey returns the partition key on r of txn.Changes[i] identified by
+// row, one of its images.
+func (r *route) imageKey(txn *change.Txn, i int, row change.Row) (string, error) {
+	if r.keyKind != PartitionKeyExpression {
+		return r.partitionKeyOf(txn, i, row), nil
+	}
+	key, err := r.exprKey(txn, i, row)
 	return fitKey(key), err
 }
 
 // partitionKey returns the partition key of txn.Changes[i] on r, whose key
 // is not an expression.
+func (r *route) partitionKey(txn *change.Txn, i int) string {
+	return r.partitionKeyOf(txn, i, txn.Changes[i].Image())
+}
+
+// partitionKeyOf returns the partition key of txn.Changes[i] identified by
+// row, one of its images, on r, whose key is not an expression.
 //
 // primary_key is the quoted schema and table and the key values of the
 // identifying image, as a JSON-like array ["shop","orders",42]; a table
@@ -102,7 +159,7 @@ func (r *route) key(txn *change.Txn, i int) (string, error) {
 // "schema.table"; transaction is "source/GTID", or "source/file:pos" of the
 // transaction's start without GTIDs. A key longer than MaxPartitionKeyBytes
 // becomes hashKey of it.
-func (r *route) partitionKey(txn *change.Txn, i int) string {
+func (r *route) partitionKeyOf(txn *change.Txn, i int, row change.Row) string {
 	c := &txn.Changes[i]
 	var key string
 	switch r.keyKind {
@@ -117,7 +174,6 @@ func (r *route) partitionKey(txn *change.Txn, i int) string {
 	case PartitionKeyConstant:
 		key = r.constant
 	default:
-		row := c.Image()
 		b := make([]byte, 0, 64)
 		b = append(b, '[')
 		b = strconv.AppendQuote(b, c.Table.Schema)

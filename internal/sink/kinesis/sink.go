@@ -93,16 +93,19 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	return s, nil
 }
 
-// Sent returns the number of changes Kinesis acknowledged since New.
+// Sent returns the number of changes Kinesis acknowledged since New; an
+// update sent as two records counts once both are.
 func (s *Sink) Sent() uint64 { return s.sent.Load() }
 
 // Retried returns the number of Kinesis records sent again after a failure.
 func (s *Sink) Retried() uint64 { return s.retried.Load() }
 
-// Failed returns the number of changes recorded in the failed store.
+// Failed returns the number of records recorded in the failed store: one
+// per change, one per record of an update sent as two.
 func (s *Sink) Failed() uint64 { return s.failed.Load() }
 
-// Apply queues one record per row change of txn. It returns before Kinesis
+// Apply queues one record per row change of txn, two for an update that
+// changes its partition key (see split.go). It returns before Kinesis
 // acknowledged them, and blocks while more than MaxBufferedBytes are
 // unacknowledged. It is safe for concurrent use.
 func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
@@ -110,8 +113,10 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		return err
 	}
 	// Check the whole part and key it first, so a malformed change or a
-	// failing key expression queues nothing.
+	// failing key expression queues nothing. oldKeys[i] is set for an
+	// update that goes as two records.
 	keys := make([]string, len(txn.Changes))
+	var oldKeys map[int]string
 	for i := range txn.Changes {
 		if err := envelope.Check(&txn.Changes[i]); err != nil {
 			return fmt.Errorf("encoding change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
@@ -124,60 +129,102 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		if keys[i], err = r.key(txn, i); err != nil {
 			return fmt.Errorf("change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
 		}
+		old, err := r.oldKey(txn, i, keys[i])
+		if err != nil {
+			return fmt.Errorf("change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
+		}
+		if old != "" {
+			if oldKeys == nil {
+				oldKeys = map[int]string{}
+			}
+			oldKeys[i] = old
+		}
 	}
 	if err := s.usable(); err != nil {
 		return err
 	}
-	first := txn.FirstRow
 	var scratch []byte
 	for i := range txn.Changes {
 		r := s.route(txn.Changes[i].Table)
 		if r.stream == "" {
 			continue
 		}
-		pk := keys[i]
-		scratch = s.enc.appendRecord(scratch[:0], txn, i, first+i, r)
-		data := scratch
-		if len(data)+len(pk) > MaxRecordBytes {
-			var fits bool
-			if r.oversize == OversizeDropColumns {
-				data, fits = s.enc.shrink(nil, txn, i, first+i, r, len(pk), len(data))
+		row := txn.FirstRow + i
+		old, split := oldKeys[i]
+		if !split {
+			var err error
+			if scratch, err = s.queue(ctx, r, txn, i, row, keys[i], envelope.WholeChange, nil, scratch); err != nil {
+				return err
 			}
-			if !fits {
-				msg := fmt.Sprintf("record of %d bytes exceeds Kinesis's 1 MiB", len(scratch)+len(pk))
-				if err := s.recordFailed(originOf(txn, i, true), r.stream, msg); err != nil {
-					s.mu.Lock()
-					s.haltLocked(err)
-					s.mu.Unlock()
-					return err
-				}
-				scratch = nil
-				continue
+			continue
+		}
+		// Both halves carry the update's row index: together they are
+		// the change that index names.
+		p := &pair{}
+		for _, k := range halves {
+			pk := keys[i]
+			if k == envelope.DeleteOld {
+				pk = old
 			}
-			s.log.Warn("sending oversize change with column values replaced by markers",
-				"table", txn.Changes[i].Table.QualifiedName(), "stream", r.stream, "source", txn.Source,
-				"bytes", len(scratch)+len(pk), "sent_bytes", len(data)+len(pk))
-		}
-		rec := &record{data: bytes.Clone(data), size: len(data) + len(pk), aggregate: r.aggregate,
-			origin: originOf(txn, i, false)}
-		if cap(scratch) > maxKeptScratch {
-			scratch = nil
-		}
-		if err := s.enqueue(ctx, r.stream, pk, rec); err != nil {
-			return err
+			var err error
+			if scratch, err = s.queue(ctx, r, halfTxn(txn, i, k), 0, row, pk, k, p, scratch); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// originOf describes txn.Changes[i] for the failed store: the key is what
-// the envelope's key holds, the whole image without a primary key. A
-// queued record keeps its origin until acknowledged, so there it takes
-// only primary key values (image false): a row of a table without one may
-// be large.
-func originOf(txn *change.Txn, i int, image bool) origin {
+// queue encodes txn.Changes[i] as one record keyed pk and queues it, or
+// records it in the failed store when it does not fit. row is its index in
+// the whole transaction; for a half k of a split update, txn holds only
+// the half and p is shared with the other half. It returns scratch for
+// reuse.
+func (s *Sink) queue(ctx context.Context, r *route, txn *change.Txn, i, row int, pk string,
+	k envelope.KeyChange, p *pair, scratch []byte) ([]byte, error) {
+	scratch = s.enc.appendRecord(scratch[:0], txn, i, row, r, k)
+	data := scratch
+	if len(data)+len(pk) > MaxRecordBytes {
+		var fits bool
+		if r.oversize == OversizeDropColumns {
+			data, fits = s.enc.shrink(nil, txn, i, row, r, k, len(pk), len(data))
+		}
+		if !fits {
+			msg := fmt.Sprintf("record of %d bytes exceeds Kinesis's 1 MiB", len(scratch)+len(pk))
+			if p != nil {
+				s.mu.Lock()
+				p.failed = true
+				s.mu.Unlock()
+			}
+			if err := s.recordFailed(originOf(txn, i, k, true), r.stream, msg); err != nil {
+				s.mu.Lock()
+				s.haltLocked(err)
+				s.mu.Unlock()
+				return nil, err
+			}
+			return nil, nil
+		}
+		s.log.Warn("sending oversize change with column values replaced by markers",
+			"table", txn.Changes[i].Table.QualifiedName(), "stream", r.stream, "source", txn.Source,
+			"key_change", k.String(), "bytes", len(scratch)+len(pk), "sent_bytes", len(data)+len(pk))
+	}
+	rec := &record{data: bytes.Clone(data), size: len(data) + len(pk), aggregate: r.aggregate,
+		origin: originOf(txn, i, k, false), pair: p}
+	if cap(scratch) > maxKeptScratch {
+		scratch = nil
+	}
+	return scratch, s.enqueue(ctx, r.stream, pk, rec)
+}
+
+// originOf describes txn.Changes[i], the k half of a split update unless k
+// is WholeChange, for the failed store: the key is what the envelope's key
+// holds, the whole image without a primary key. A queued record keeps its
+// origin until acknowledged, so there it takes only primary key values
+// (image false): a row of a table without one may be large.
+func originOf(txn *change.Txn, i int, k envelope.KeyChange, image bool) origin {
 	c := &txn.Changes[i]
-	o := origin{source: txn.Source, gtid: txn.GTID, table: c.Table.QualifiedName(), op: c.Op.String(), pos: txn.Begin}
+	o := origin{source: txn.Source, gtid: txn.GTID, table: c.Table.QualifiedName(), op: c.Op.String(), pos: txn.Begin,
+		half: k}
 	if txn.Last {
 		o.pos = txn.End
 	}
