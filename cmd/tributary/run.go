@@ -12,7 +12,8 @@ import (
 )
 
 func newRunCmd() *cobra.Command {
-	return &cobra.Command{
+	var initStore bool
+	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Stream every source into the sinks until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
@@ -22,9 +23,12 @@ func newRunCmd() *cobra.Command {
 				return err
 			}
 			setMemoryLimit(logger)
-			return replicator.Run(cmd.Context(), cfg, logger)
+			return replicator.Run(cmd.Context(), cfg, replicator.Options{Init: initStore}, logger)
 		},
 	}
+	cmd.Flags().BoolVar(&initStore, "init", false,
+		"start every source that has no checkpoint and no start: setting at its current position (a new store)")
+	return cmd
 }
 
 // loadConfig loads --config and builds the logger it describes.

@@ -25,8 +25,8 @@ go run ./deploy/local/stack -dir "$LOCAL" up
 go build -o "$BIN" ./cmd/tributary
 eval "$(go run ./deploy/local/stack -dir "$LOCAL" env)"
 
-# A fresh run: empty demo tables and no checkpoint, so Tributary starts at
-# the current positions and everything in the sources is written during
+# A fresh run: empty demo tables and a new store, which run --init starts
+# at the current positions, so everything in the sources is written during
 # the run (backfill of existing rows is not built yet).
 rm -rf "$LOCAL/pebble" "$LOCAL/changes.jsonl"
 sql() { mariadb -h127.0.0.1 -P"$1" -uroot -N -B -e "$2"; }
@@ -102,7 +102,7 @@ YAML
 "$BIN" migrate --config "$LOCAL/tributary.yaml"
 "$BIN" mappings check --live --config "$LOCAL/tributary.yaml"
 sql "$TARGET_PORT" "TRUNCATE global.members; TRUNCATE global.recipes; TRUNCATE global.cooksnaps"
-"$BIN" run --config "$LOCAL/tributary.yaml" 2>"$LOCAL/tributary.log" &
+"$BIN" run --init --config "$LOCAL/tributary.yaml" 2>"$LOCAL/tributary.log" &
 TRIBUTARY_PID=$!
 stop_tributary() {
   if kill -0 "$TRIBUTARY_PID" 2>/dev/null; then

@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,8 +19,11 @@ import (
 // openStore opens the Pebble store for an offline command.
 func openStore(cfg *config.Config) (*checkpoint.Store, error) {
 	store, err := checkpoint.Open(cfg.Pebble.Dir, nil)
-	if err != nil {
+	if errors.Is(err, checkpoint.ErrLocked) {
 		return nil, fmt.Errorf("opening pebble store %s (is tributary running? stop it first): %w", cfg.Pebble.Dir, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening pebble store %s: %w", cfg.Pebble.Dir, err)
 	}
 	return store, nil
 }
@@ -58,8 +62,10 @@ type CheckpointSpec struct {
 }
 
 // SetCheckpoint replaces a source's position. It asks the source for its
-// flavor and identity, so the position is checked and bound to that
-// server, and refuses a position the server cannot stream from.
+// flavor and identity, so the position is checked (refused when the server
+// cannot stream from it) and bound to that server: the store records the
+// server as the source's, which is also how a source is moved to a new
+// server (after a failover) deliberately.
 func SetCheckpoint(ctx context.Context, cfg *config.Config, spec CheckpointSpec, logger *slog.Logger, w io.Writer) error {
 	readers := replicator.NewReaders(cfg, nil, nil, logger)
 	r, ok := readers[spec.Source]
@@ -91,7 +97,8 @@ func SetCheckpoint(ctx context.Context, cfg *config.Config, spec CheckpointSpec,
 		return err
 	}
 	defer store.Close()
-	if err := store.SavePositions(map[string]change.Position{spec.Source: pos}); err != nil {
+	if _, err := store.Bind(map[string]checkpoint.Server{spec.Source: checkpoint.ServerOf(cur)},
+		map[string]change.Position{spec.Source: pos}); err != nil {
 		return fmt.Errorf("saving position: %w", err)
 	}
 	fmt.Fprintf(w, "%s: %s\n", spec.Source, pos)

@@ -145,6 +145,7 @@ sources:
     port: %d
     user: root
     server_id: 9001
+    start: current
 sinks:
   - name: out
     type: jsonl

@@ -5,6 +5,8 @@
 // numbers. Names therefore cannot contain NUL, and no name is ever a prefix of
 // another one's key: source "a" and source "a/b" stay apart. Values are JSON.
 //
+//	meta/store_id\x00                                  -> the store's random id, a JSON string
+//	server/<source>\x00                               -> Server: the server the source's positions belong to
 //	pos/<source>\x00                                  -> change.Position
 //	schema/<source>\x00<schema>\x00<table>\x00<ordinal> -> {"table": change.Table or null}
 package checkpoint

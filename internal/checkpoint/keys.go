@@ -10,6 +10,8 @@ import (
 const (
 	nsPosition = "pos"
 	nsSchema   = "schema"
+	nsMeta     = "meta"
+	nsServer   = "server"
 )
 
 // ordinalLen is the width of a big-endian ordinal at the end of a key.
@@ -51,6 +53,10 @@ func prefixEnd(prefix []byte) []byte {
 }
 
 func positionKey(source string) []byte { return keyPrefix(nsPosition, source) }
+
+func storeIDKey() []byte { return keyPrefix(nsMeta, "store_id") }
+
+func serverKey(source string) []byte { return keyPrefix(nsServer, source) }
 
 // parsePositionKey returns the source name of a position key.
 func parsePositionKey(key []byte) (string, error) {

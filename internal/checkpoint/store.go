@@ -25,6 +25,12 @@ var (
 	// ErrLocked reports that another Store, in this process or another one,
 	// holds the directory open.
 	ErrLocked = errors.New("checkpoint: store is in use by another process or Store")
+	// ErrNotAStore reports a directory that holds files but no store:
+	// Open never creates a store over them.
+	ErrNotAStore = errors.New("checkpoint: the directory holds files but no Pebble store")
+	// ErrCorrupt reports a store file that fails its checksums or cannot be
+	// read as what it should be.
+	ErrCorrupt = errors.New("checkpoint: store is corrupt")
 )
 
 // Options configures a Store. The zero value is ready to use.
@@ -47,10 +53,15 @@ type Store struct {
 	}
 }
 
-// Open opens the store in dir, creating dir if it is missing. The store is
-// exclusive: while it is open, another Open of dir fails with ErrLocked.
-// It holds row values (the failed-changes records), so dir is made 0700 and
-// every file in it 0600, whatever the umask and whoever made dir.
+// Open opens the store in dir, creating dir and a new store in it if dir
+// is missing or empty. A directory with files but no store (a missing
+// marker.manifest file, or foreign files) fails with ErrNotAStore rather
+// than being initialised over: its checkpoints would silently be lost.
+// Open reads every key once, so a damaged file fails with ErrCorrupt
+// naming it here rather than later. The store is exclusive: while it is
+// open, another Open of dir fails with ErrLocked. It holds row values (the
+// failed-changes records), so dir is made 0700 and every file in it 0600,
+// whatever the umask and whoever made dir.
 func Open(dir string, opts *Options) (*Store, error) {
 	var logger *slog.Logger
 	if opts != nil {
@@ -77,22 +88,33 @@ func Open(dir string, opts *Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("%w: %s: %w", ErrLocked, dir, err)
 	}
+	exists, err := checkExisting(dir)
+	if err != nil {
+		return nil, errors.Join(err, lock.Close())
+	}
 	// Files of a store written with wider modes are narrowed once it is
 	// ours: the lock keeps another process from creating files meanwhile.
 	if err := makePrivate(dir); err != nil {
 		return nil, errors.Join(err, lock.Close())
 	}
+	damage := &corruption{log: logger}
 	db, err := pebble.Open(dir, &pebble.Options{
-		FS:     fsys,
-		Logger: pebbleLogger{logger},
-		Lock:   lock,
+		FS:               fsys,
+		Logger:           pebbleLogger{logger},
+		Lock:             lock,
+		ErrorIfNotExists: exists,
+		EventListener:    &pebble.EventListener{DataCorruption: damage.report},
 	})
 	if err != nil {
 		return nil, errors.Join(
-			fmt.Errorf("opening checkpoint store %s: %w", dir, err),
+			damage.wrap(dir, fmt.Errorf("opening checkpoint store %s: %w", dir, err)),
 			lock.Close())
 	}
-	return &Store{db: db, lock: lock}, nil
+	s := &Store{db: db, lock: lock}
+	if err := s.verify(); err != nil {
+		return nil, errors.Join(damage.wrap(dir, err), s.Close())
+	}
+	return s, nil
 }
 
 // Close closes the store and releases its directory. Every write was synced

@@ -21,9 +21,17 @@ import (
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
-// writeConfig writes a tributary.yaml streaming servers into a jsonl file
-// and returns its path and the output path.
+// writeConfig writes a tributary.yaml streaming servers into a jsonl file,
+// each starting at its current position when it has no checkpoint, and
+// returns its path and the output path.
 func writeConfig(t *testing.T, dir string, servers map[string]*testenv.Server) (string, string) {
+	t.Helper()
+	return writeStartConfig(t, dir, servers, "current")
+}
+
+// writeStartConfig is writeConfig with the sources' start setting; ""
+// leaves it out.
+func writeStartConfig(t *testing.T, dir string, servers map[string]*testenv.Server, start string) (string, string) {
 	t.Helper()
 	out := filepath.Join(dir, "changes.jsonl")
 	addr := testenv.FreeAddr(t)
@@ -33,6 +41,9 @@ func writeConfig(t *testing.T, dir string, servers map[string]*testenv.Server) (
 	for name, s := range servers {
 		id++
 		fmt.Fprintf(&b, "  - name: %s\n    host: 127.0.0.1\n    port: %d\n    user: root\n    server_id: %d\n", name, s.Port, id)
+		if start != "" {
+			fmt.Fprintf(&b, "    start: %q\n", start)
+		}
 	}
 	fmt.Fprintf(&b, "sinks:\n  - name: out\n    type: jsonl\n    jsonl:\n      path: %s\n", out)
 	path := filepath.Join(dir, "tributary.yaml")
@@ -146,12 +157,15 @@ func ids(t *testing.T, envs []envelope.Envelope, table string) map[int64]int {
 // afterwards are after it.
 func waitStreaming(t *testing.T, cfg *config.Config) {
 	t.Helper()
-	waitFor(t, 30*time.Second, "the service to listen", func() bool {
-		resp, err := http.Get("http://" + cfg.HTTP.Listen + "/healthz")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitFor(t, 30*time.Second, "the service to listen", func() bool { return healthy(cfg) })
+}
+
+// healthy reports whether the service answers on its HTTP endpoint.
+func healthy(cfg *config.Config) bool {
+	resp, err := http.Get("http://" + cfg.HTTP.Listen + "/healthz")
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }

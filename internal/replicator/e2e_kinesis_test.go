@@ -148,6 +148,7 @@ sources:
     port: %d
     user: root
     server_id: 5001
+    start: current
 sinks:
   - name: stream
     type: kinesis

@@ -63,16 +63,19 @@ sources:
     port: %d
     user: root
     server_id: 9001
+    start: current
   - name: jp-accounts-2
     host: 127.0.0.1
     port: %d
     user: root
     server_id: 9003
+    start: current
   - name: jp-recipes
     host: 127.0.0.1
     port: %d
     user: root
     server_id: 9002
+    start: current
 sinks:
   - name: target
     type: mysql

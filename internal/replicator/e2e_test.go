@@ -36,7 +36,7 @@ func TestTwoSourcesStopAndResume(t *testing.T) {
 	run := func(inserted int, rows func()) {
 		ctx, cancel := context.WithCancel(t.Context())
 		errc := make(chan error, 1)
-		go func() { errc <- replicator.Run(ctx, cfg, logger) }()
+		go func() { errc <- replicator.Run(ctx, cfg, replicator.Options{}, logger) }()
 		waitStreaming(t, cfg)
 		rows()
 		waitFor(t, 30*time.Second, "rows in the output", func() bool {

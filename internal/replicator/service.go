@@ -23,9 +23,17 @@ import (
 	"github.com/tributary-cdc/tributary/internal/source"
 )
 
+// Options are the choices of one run made on the command line.
+type Options struct {
+	// Init starts every source that has neither a checkpoint nor a start
+	// setting at its current position. Without it such a source is
+	// refused: an empty store must never be taken for a first start.
+	Init bool
+}
+
 // Run runs the service described by cfg until ctx ends: it checks every
 // source, streams them all into the sinks and checkpoints as it goes.
-func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
+func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Logger) error {
 	store, err := openLocked(ctx, cfg.Pebble.Dir, logger)
 	if err != nil {
 		return err
@@ -43,7 +51,7 @@ func Run(ctx context.Context, cfg *config.Config, logger *slog.Logger) error {
 	if err := checkMappingsLive(ctx, cfg, set, logger); err != nil {
 		return err
 	}
-	start, err := startPositions(ctx, store, readers, logger)
+	start, err := startPositions(ctx, store, cfg, readers, opts.Init, logger)
 	if err != nil {
 		return err
 	}
@@ -193,36 +201,6 @@ func preflight(ctx context.Context, readers map[string]*source.Reader) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// startPositions loads each source's checkpoint. A source without one
-// starts at its current position, which is saved before streaming begins:
-// a crash before the first checkpoint must not skip what came in between.
-func startPositions(ctx context.Context, store *checkpoint.Store, readers map[string]*source.Reader, logger *slog.Logger) (map[string]change.Position, error) {
-	start := make(map[string]change.Position, len(readers))
-	fresh := make(map[string]change.Position)
-	for name, r := range readers {
-		pos, err := store.Position(name)
-		switch {
-		case err == nil:
-			logger.Info("resuming from checkpoint", "source", name, "position", pos.String())
-		case errors.Is(err, checkpoint.ErrNotFound):
-			if pos, err = r.CurrentPosition(ctx); err != nil {
-				return nil, fmt.Errorf("reading current position of %s: %w", name, err)
-			}
-			logger.Info("no checkpoint: starting at the current position", "source", name, "position", pos.String())
-			fresh[name] = pos
-		default:
-			return nil, fmt.Errorf("loading checkpoint of %s: %w", name, err)
-		}
-		start[name] = pos
-	}
-	if len(fresh) > 0 {
-		if err := store.SavePositions(fresh); err != nil {
-			return nil, fmt.Errorf("saving start positions: %w", err)
-		}
-	}
-	return start, nil
 }
 
 func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store, resolver *lookup.Resolver, logger *slog.Logger) ([]Sink, error) {

@@ -67,6 +67,12 @@ type Options struct {
 	// which the reader refuses by default. Rows then lack the columns the
 	// server left out (they read as NULL).
 	AllowPartialRowImage bool `yaml:"allow_partial_row_image"`
+	// Start says where the source starts when the store holds no
+	// checkpoint for it: StartCurrent, StartEarliest or StartGTIDPrefix
+	// followed by a GTID set. Empty refuses to start without a checkpoint
+	// (unless the service is told to, see replicator.Options.Init). A
+	// checkpoint, once saved, always wins.
+	Start string `yaml:"start"`
 
 	// Password is resolved from DataSourceName or PasswordEnv; it never
 	// comes from the file directly and is never printed or logged.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -30,7 +31,37 @@ func (s *Options) Check(r problem.Reporter) {
 	default:
 		r.At("flavor", fmt.Sprintf("must be one of %s, %s, %s", FlavorAuto, change.MySQL, change.MariaDB))
 	}
+	s.checkStart(r)
 	s.checkConnection(r)
+}
+
+// checkStart reports a start setting that is none of the known ones, or a
+// GTID set that no flavor the source may have can parse.
+func (s *Options) checkStart(r problem.Reporter) {
+	switch {
+	case s.Start == "", s.Start == StartCurrent, s.Start == StartEarliest:
+	case strings.HasPrefix(s.Start, StartGTIDPrefix):
+		set := strings.TrimPrefix(s.Start, StartGTIDPrefix)
+		if strings.TrimSpace(set) == "" {
+			r.At("start", "gtid: needs a GTID set, for example gtid:0-1-100 (MariaDB) or gtid:3e11fa47-71ca-11e1-9e33-c80aa9429562:1-100 (MySQL)")
+			return
+		}
+		flavors := []string{change.MySQL, change.MariaDB}
+		if s.Flavor == change.MySQL || s.Flavor == change.MariaDB {
+			flavors = []string{s.Flavor}
+		}
+		var errs []string
+		for _, f := range flavors {
+			_, err := ParseGTIDSet(f, set)
+			if err == nil {
+				return
+			}
+			errs = append(errs, err.Error())
+		}
+		r.At("start", "invalid GTID set: "+strings.Join(errs, "; "))
+	default:
+		r.At("start", fmt.Sprintf("must be %s, %s or %sSET (a GTID set)", StartCurrent, StartEarliest, StartGTIDPrefix))
+	}
 }
 
 // EnsureDefaults fills Flavor and Port and resolves the connection fields.
@@ -66,8 +97,8 @@ func (s Options) String() string {
 
 // GoString describes the source for %#v without its password.
 func (s Options) GoString() string {
-	return fmt.Sprintf("source.Options{Name:%q, Host:%q, Port:%d, User:%q, PasswordEnv:%q, Flavor:%q, ServerID:%d, AllowPartialRowImage:%t}",
-		s.Name, s.Host, s.Port, s.User, s.PasswordEnv, s.Flavor, s.ServerID, s.AllowPartialRowImage)
+	return fmt.Sprintf("source.Options{Name:%q, Host:%q, Port:%d, User:%q, PasswordEnv:%q, Flavor:%q, ServerID:%d, AllowPartialRowImage:%t, Start:%q}",
+		s.Name, s.Host, s.Port, s.User, s.PasswordEnv, s.Flavor, s.ServerID, s.AllowPartialRowImage, s.Start)
 }
 
 // LogValue logs the source's identity and address, never its password or DSN.
