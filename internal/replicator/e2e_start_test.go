@@ -3,11 +3,13 @@ package replicator_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,6 +246,44 @@ func TestStartRefusesAnotherServer(t *testing.T) {
 		waitFor(t, 30*time.Second, "row 7", func() bool { return ids(t, readEnvelopes(t, out), "t")[7] == 1 })
 	})
 
+	t.Run("failover", func(t *testing.T) {
+		// A promoted replica has executed the transactions the checkpoint
+		// names, from their origin: its binlog state holds a's GTIDs.
+		// The service resumes on it and records it.
+		c := testenv.StartT(t, testenv.Options{ServerID: 3})
+		c.Exec(t, schemaSQL)
+		store, err := checkpoint.Open(cfg.Pebble.Dir, nil)
+		require.NoError(t, err)
+		cp, err := store.Position("alpha")
+		require.NoError(t, err)
+		require.NoError(t, store.Close())
+		ctx := t.Context()
+		conn, err := c.DB(t, "").Conn(ctx)
+		require.NoError(t, err)
+		for _, g := range strings.Split(cp.GTIDSet, ",") {
+			f := strings.Split(g, "-")
+			_, err = conn.ExecContext(ctx, fmt.Sprintf("SET SESSION gtid_domain_id=%s, server_id=%s, gtid_seq_no=%s", f[0], f[1], f[2]))
+			require.NoError(t, err)
+			_, err = conn.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS app.replayed (id INT PRIMARY KEY)")
+			require.NoError(t, err)
+		}
+		require.NoError(t, conn.Close())
+
+		cfgPath, out := writeStartConfig(t, dir, map[string]*testenv.Server{"alpha": c}, "")
+		promoted, err := config.Load(cfgPath)
+		require.NoError(t, err)
+		runWhile(t, promoted, replicator.Options{}, func() {
+			c.Exec(t, "INSERT INTO app.t VALUES (8, 'c')")
+			waitFor(t, 30*time.Second, "row 8", func() bool { return ids(t, readEnvelopes(t, out), "t")[8] == 1 })
+		})
+		store, err = checkpoint.Open(cfg.Pebble.Dir, nil)
+		require.NoError(t, err)
+		defer store.Close()
+		server, err := store.Server("alpha")
+		require.NoError(t, err)
+		require.Equal(t, checkpoint.Server{Flavor: change.MariaDB, ID: 3}, server)
+	})
+
 	t.Run("older store", func(t *testing.T) {
 		var gtid string
 		require.NoError(t, a.DB(t, "").QueryRow("SELECT @@gtid_binlog_pos").Scan(&gtid))
@@ -257,8 +297,14 @@ func TestStartRefusesAnotherServer(t *testing.T) {
 				older.Pebble.Dir = t.TempDir()
 				store, err := checkpoint.Open(older.Pebble.Dir, nil)
 				require.NoError(t, err)
+				set := gtid
+				if !tt.ok {
+					// Another server's history: transactions from
+					// server 2, which a never executed.
+					set = "0-2-1"
+				}
 				require.NoError(t, store.SavePositions(map[string]change.Position{
-					"alpha": {Flavor: change.MariaDB, GTIDSet: gtid, ServerID: tt.serverID},
+					"alpha": {Flavor: change.MariaDB, GTIDSet: set, ServerID: tt.serverID},
 				}))
 				require.NoError(t, store.Close())
 				if !tt.ok {

@@ -51,8 +51,18 @@ func startPositions(ctx context.Context, store *checkpoint.Store, cfg *config.Co
 			recorded = checkpoint.ServerOf(pos)
 		}
 		if !recorded.IsZero() && !recorded.Same(server) {
-			errs = append(errs, serverChanged(cfg.Pebble.Dir, opts, recorded, server, pos, hasCheckpoint))
-			continue
+			ok, err := failedOver(ctx, r, pos, hasCheckpoint)
+			if err != nil {
+				return nil, fmt.Errorf("comparing the history of %s's new server with its checkpoint: %w", name, err)
+			}
+			if !ok {
+				errs = append(errs, serverChanged(cfg.Pebble.Dir, opts, recorded, server, pos, hasCheckpoint))
+				continue
+			}
+			logger.Warn("the source's server changed and has executed every transaction up to the checkpoint: "+
+				"resuming on it, as after a failover", "source", name, "was", recorded.String(), "now", server.String(),
+				"position", pos.String())
+			servers[name], stored = server, true
 		}
 		if hasCheckpoint {
 			if !stored {
@@ -97,6 +107,18 @@ func startPositions(ctx context.Context, store *checkpoint.Store, cfg *config.Co
 	}
 	logger.Info("checkpoint store", "dir", cfg.Pebble.Dir, "id", id)
 	return start, nil
+}
+
+// failedOver reports whether the source's new server carries on the
+// history the checkpoint was read from: a GTID checkpoint whose every
+// transaction the server has executed from the same origins, as a replica
+// promoted by a failover (Aurora's, or a MariaDB or MySQL replica) has.
+// Positions by file and offset belong to one server and never carry over.
+func failedOver(ctx context.Context, r *source.Reader, pos change.Position, hasCheckpoint bool) (bool, error) {
+	if !hasCheckpoint || pos.GTIDSet == "" {
+		return false, nil
+	}
+	return r.HasExecuted(ctx, pos.GTIDSet)
 }
 
 // noStart is the refusal of sources that have no checkpoint and no start

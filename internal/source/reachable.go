@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 )
@@ -102,4 +103,73 @@ func binaryLogs(ctx context.Context, db *sql.DB) ([]binlogFile, error) {
 		return nil, fmt.Errorf("listing binary logs: %w", err)
 	}
 	return out, nil
+}
+
+// HasExecuted reports whether the server has executed every transaction of
+// the GTID set, knowing where each came from: on MySQL its executed set
+// contains the set (GTIDs name their origin server's UUID); on MariaDB its
+// binlog state holds, for every domain and origin server of the set, a
+// transaction at least as far (sequence numbers alone would match any
+// server of the same domain). A server that passes has the checkpoint's
+// history, as a replica promoted after a failover does.
+func (r *Reader) HasExecuted(ctx context.Context, set string) (bool, error) {
+	db, err := r.openDB()
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	srv, err := r.identify(ctx, db)
+	if err != nil {
+		return false, err
+	}
+	if srv.Flavor == change.MySQL {
+		cur, err := currentPosition(ctx, db, srv)
+		if err != nil {
+			return false, err
+		}
+		return reachable(change.Position{GTIDSet: set}, cur, nil) == nil, nil
+	}
+	var state string
+	if err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_binlog_state").Scan(&state); err != nil {
+		return false, fmt.Errorf("reading gtid_binlog_state: %w", err)
+	}
+	return mariadbStateHas(state, set)
+}
+
+// mariadbStateHas reports whether the binlog state (domain-server-seq
+// entries, one per domain and server) covers every GTID of set.
+func mariadbStateHas(state, set string) (bool, error) {
+	type origin struct{ domain, server string }
+	last := map[origin]uint64{}
+	for _, e := range strings.Split(state, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		f := strings.Split(e, "-")
+		if len(f) != 3 {
+			return false, fmt.Errorf("reading gtid_binlog_state: entry %q is not domain-server-sequence", e)
+		}
+		n, err := strconv.ParseUint(f[2], 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("reading gtid_binlog_state: entry %q: %w", e, err)
+		}
+		last[origin{f[0], f[1]}] = n
+	}
+	for _, g := range strings.Split(set, ",") {
+		if g = strings.TrimSpace(g); g == "" {
+			continue
+		}
+		f := strings.Split(g, "-")
+		if len(f) != 3 {
+			return false, fmt.Errorf("GTID %q is not domain-server-sequence", g)
+		}
+		n, err := strconv.ParseUint(f[2], 10, 64)
+		if err != nil {
+			return false, fmt.Errorf("GTID %q: %w", g, err)
+		}
+		if have, ok := last[origin{f[0], f[1]}]; !ok || have < n {
+			return false, nil
+		}
+	}
+	return true, nil
 }

@@ -39,3 +39,25 @@ func TestReachable(t *testing.T) {
 	require.NoError(t, reachable(change.Position{GTIDSet: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-3"}, mysql, nil))
 	require.ErrorContains(t, reachable(change.Position{GTIDSet: "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-9"}, mysql, nil), "ahead")
 }
+
+func TestMariadbStateHas(t *testing.T) {
+	tests := []struct {
+		state, set string
+		want       bool
+	}{
+		{"0-1-100", "0-1-90", true},
+		{"0-1-100,0-2-150", "0-1-100", true},
+		{"0-2-150", "0-1-100", false}, // same domain, another origin: not this history
+		{"0-1-99", "0-1-100", false},
+		{"0-1-100,1-1-5", "0-1-100,1-1-5", true},
+		{"0-1-100", "0-1-100,1-1-5", false},
+		{"", "0-1-1", false},
+	}
+	for _, tt := range tests {
+		got, err := mariadbStateHas(tt.state, tt.set)
+		require.NoError(t, err)
+		require.Equal(t, tt.want, got, "%s has %s", tt.state, tt.set)
+	}
+	_, err := mariadbStateHas("0-1", "0-1-1")
+	require.Error(t, err)
+}
