@@ -116,6 +116,10 @@ var quotedValue = regexp.MustCompile(`(?s)(entry |value: )'.*' for `)
 // redact returns err with the row values the server quotes in its message
 // replaced, so the error may be logged and returned.
 func redact(err error) error {
+	var ce *conflictError
+	if errors.As(err, &ce) {
+		return err // its cause is redacted already, its other row kept apart
+	}
 	var me *mysql.MySQLError
 	if !errors.As(err, &me) {
 		return err
