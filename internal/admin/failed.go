@@ -61,12 +61,20 @@ func ShowFailed(cfg *config.Config, id uint64, w io.Writer) error {
 	for i, v := range fc.Key {
 		key[i] = printable(v)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{
+	out := map[string]any{
 		"id": fc.ID, "at": fc.At.UTC(), "source": fc.Source, "position": fc.Position, "gtid": fc.GTID,
 		"target": fc.Target, "op": fc.Op, "key": key, "values": values, "error": fc.Error,
-	})
+	}
+	if fc.ConflictKey != nil {
+		other := make([]any, len(fc.ConflictKey))
+		for i, v := range fc.ConflictKey {
+			other[i] = printable(v)
+		}
+		out["conflict_key"] = other
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 func positionText(p change.Position, gtid string) string {

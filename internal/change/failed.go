@@ -13,14 +13,18 @@ type FailedChange struct {
 	GTID     string
 	// Target is the target table, "schema.table".
 	Target string
-	// Op is the operation kind: "upsert", "delete", "update" or "reject" (a
-	// change whose key its source does not own).
+	// Op is the operation kind: "upsert", "delete", "update", "reject" (a
+	// change whose key its source does not own) or "conflict" (an upsert
+	// that collided on a unique key with another row, which was kept).
 	Op string
 	// Key holds the target key values; Columns and Values what an upsert
 	// writes (nil for a delete).
 	Key     []Value
 	Columns []string
 	Values  []Value
+	// ConflictKey is, for a "conflict", the target key of the row the
+	// upsert collided with, when the sink could read it; else nil.
+	ConflictKey []Value
 	// Error is the target's error text, whole: the server's message may
 	// quote row values.
 	Error string

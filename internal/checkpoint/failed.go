@@ -35,9 +35,11 @@ type failedRecord struct {
 	Key      []typedValue    `json:"key"`
 	Columns  []string        `json:"columns,omitempty"`
 	Values   []typedValue    `json:"values,omitempty"`
-	Error    string          `json:"error"`
-	Summary  string          `json:"summary,omitempty"`
-	At       time.Time       `json:"at"`
+	// ConflictKey is change.FailedChange.ConflictKey.
+	ConflictKey []typedValue `json:"conflict_key,omitempty"`
+	Error       string       `json:"error"`
+	Summary     string       `json:"summary,omitempty"`
+	At          time.Time    `json:"at"`
 }
 
 // typedValue is one change.Value: T names its Go type, V holds it as text
@@ -165,13 +167,17 @@ func encodeFailed(fc change.FailedChange) (failedRecord, error) {
 	if err != nil {
 		return failedRecord{}, fmt.Errorf("encoding values of failed change: %w", err)
 	}
+	other, err := encodeValues(fc.ConflictKey)
+	if err != nil {
+		return failedRecord{}, fmt.Errorf("encoding conflict key of failed change: %w", err)
+	}
 	at := fc.At
 	if at.IsZero() {
 		at = time.Now()
 	}
 	return failedRecord{
 		Source: fc.Source, Position: fc.Position, GTID: fc.GTID, Target: fc.Target, Op: fc.Op,
-		Key: key, Columns: fc.Columns, Values: values, Error: fc.Error, Summary: fc.Summary, At: at.UTC(),
+		Key: key, Columns: fc.Columns, Values: values, ConflictKey: other, Error: fc.Error, Summary: fc.Summary, At: at.UTC(),
 	}, nil
 }
 
@@ -188,9 +194,13 @@ func decodeFailed(id uint64, value []byte) (change.FailedChange, error) {
 	if err != nil {
 		return change.FailedChange{}, fmt.Errorf("decoding values of failed change %d: %w", id, err)
 	}
+	other, err := decodeValues(rec.ConflictKey)
+	if err != nil {
+		return change.FailedChange{}, fmt.Errorf("decoding conflict key of failed change %d: %w", id, err)
+	}
 	return change.FailedChange{
 		ID: id, Source: rec.Source, Position: rec.Position, GTID: rec.GTID, Target: rec.Target, Op: rec.Op,
-		Key: key, Columns: rec.Columns, Values: values, Error: rec.Error, Summary: rec.Summary, At: rec.At,
+		Key: key, Columns: rec.Columns, Values: values, ConflictKey: other, Error: rec.Error, Summary: rec.Summary, At: rec.At,
 	}, nil
 }
 

@@ -33,6 +33,11 @@ func TestFailedChangesRoundTrip(t *testing.T) {
 			Source: "b", Target: "app.orders", Op: "delete", Error: "Error 1452",
 			Key: []change.Value{int64(7), "x"}, At: at,
 		}},
+		{"conflict with the other row's key", change.FailedChange{
+			Source: "a", Target: "app.users", Op: "conflict", Error: "unique key conflict",
+			Key: []change.Value{int64(1000000001)}, Columns: []string{"id", "email"},
+			Values: []change.Value{int64(1000000001), "A@X"}, ConflictKey: []change.Value{int64(1)}, At: at,
+		}},
 	}
 	for i, c := range cases {
 		id, err := s.RecordFailed(c.fc)
@@ -52,10 +57,10 @@ func TestFailedChangesRoundTrip(t *testing.T) {
 	s2 := openAt(t, dir)
 	id, err := s2.RecordFailed(change.FailedChange{Source: "c", Target: "t.t", Op: "delete", Key: []change.Value{int64(1)}})
 	require.NoError(t, err)
-	require.Equal(t, uint64(3), id)
+	require.Equal(t, uint64(4), id)
 	all, err := s2.FailedChanges()
 	require.NoError(t, err)
-	require.Len(t, all, 3)
+	require.Len(t, all, 4)
 	for i, fc := range all {
 		require.Equal(t, uint64(i+1), fc.ID)
 	}

@@ -59,10 +59,13 @@ func storeIDKey() []byte { return keyPrefix(nsMeta, "store_id") }
 func serverKey(source string) []byte { return keyPrefix(nsServer, source) }
 
 // parsePositionKey returns the source name of a position key.
-func parsePositionKey(key []byte) (string, error) {
-	rest, ok := strings.CutPrefix(string(key), nsPosition+"/")
+func parsePositionKey(key []byte) (string, error) { return parseNameKey(nsPosition, key) }
+
+// parseNameKey returns the one name of a key of namespace ns.
+func parseNameKey(ns string, key []byte) (string, error) {
+	rest, ok := strings.CutPrefix(string(key), ns+"/")
 	if !ok || !strings.HasSuffix(rest, "\x00") || strings.Count(rest, "\x00") != 1 {
-		return "", fmt.Errorf("checkpoint: malformed position key %q", key)
+		return "", fmt.Errorf("checkpoint: malformed %s key %q", ns, key)
 	}
 	return rest[:len(rest)-1], nil
 }

@@ -62,7 +62,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	if resolver != nil {
 		defer resolver.Close()
 	}
-	sinks, err := openSinks(ctx, cfg, store, resolver, logger)
+	replay, err := newReplayWindows(store, start, logger)
+	if err != nil {
+		return err
+	}
+	sinks, err := openSinks(ctx, cfg, store, resolver, replay, logger)
 	if err != nil {
 		return err
 	}
@@ -203,10 +207,10 @@ func preflight(ctx context.Context, readers map[string]*source.Reader) error {
 	return errors.Join(errs...)
 }
 
-func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store, resolver *lookup.Resolver, logger *slog.Logger) ([]Sink, error) {
+func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store, resolver *lookup.Resolver, replay *replayWindows, logger *slog.Logger) ([]Sink, error) {
 	var sinks []Sink
 	for _, sc := range cfg.Sinks {
-		s, err := openSink(ctx, sc, store, resolver, logger.With("sink", sc.Name))
+		s, err := openSink(ctx, sc, store, resolver, replay, logger.With("sink", sc.Name))
 		if err != nil {
 			for _, open := range sinks {
 				_ = open.Close()
@@ -220,8 +224,8 @@ func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store,
 
 // openSink opens the sink sc configures. Each sink's settings come from the
 // configuration as they are; only what the service owns (the failed store,
-// the resolver, the logger) is added here.
-func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, resolver *lookup.Resolver, logger *slog.Logger) (Sink, error) {
+// the resolver, the replay window, the logger) is added here.
+func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, resolver *lookup.Resolver, replay *replayWindows, logger *slog.Logger) (Sink, error) {
 	switch sc.Type {
 	case config.SinkJSONL:
 		opts := *sc.JSONL
@@ -229,7 +233,7 @@ func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, reso
 		return jsonl.New(opts)
 	case config.SinkMySQL:
 		opts := *sc.MySQL
-		opts.Failed, opts.Logger = store, logger
+		opts.Failed, opts.Replay, opts.Logger = store, replay, logger
 		if resolver != nil {
 			opts.Resolver = resolver
 		}
@@ -283,6 +287,7 @@ var (
 	_ Sink = (*kinesissink.Sink)(nil)
 
 	_ collecting = (*kinesissink.Sink)(nil)
+	_ collecting = (*mysqlsink.Sink)(nil)
 	_ runner     = (*mysqlsink.Sink)(nil)
 	_ runner     = (*kinesissink.Sink)(nil)
 

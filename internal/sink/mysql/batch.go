@@ -19,6 +19,13 @@ type origin struct {
 	// pos is the part's end position when it is the last part, else the
 	// transaction's begin position.
 	pos change.Position
+	// begin is the transaction's begin position.
+	begin change.Position
+}
+
+// txn names the source transaction of o.
+func (o *origin) txn() SourceTxn {
+	return SourceTxn{Source: o.source, Seq: o.seq, GTID: o.gtid, Begin: o.begin}
 }
 
 // item is one entry of a worker's queue: an operation, or a flush barrier

@@ -139,7 +139,7 @@ func reject(t *change.TargetTable, key change.Value, err error) change.TargetOp 
 // decides what shares a batch and a statement.
 func applyBatch(ctx context.Context, s *Sink, x *change.Txn) error {
 	w := newWorker(len(s.workers), s)
-	from := &origin{source: x.Source, seq: x.Seq, gtid: x.GTID, pos: x.End}
+	from := &origin{source: x.Source, seq: x.Seq, gtid: x.GTID, pos: x.End, begin: x.Begin}
 	for i := range x.Ops {
 		if err := checkOp(&x.Ops[i]); err != nil {
 			return err

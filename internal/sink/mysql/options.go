@@ -23,12 +23,19 @@ const (
 	OnErrorRecord = "record"
 )
 
-// Conflict policies for upserts that collide on a secondary unique key.
+// Conflict policies for upserts that collide on a secondary unique key
+// with a row under another primary key (see conflict.go).
 const (
+	// OnConflictReplay deletes the colliding rows and applies the upsert
+	// again when the upsert's transaction is inside its source's replay
+	// window after a restart (Options.Replay); anywhere else the collision
+	// is a permanent error handled by OnError.
+	OnConflictReplay = "replay"
 	// OnConflictReplace deletes the colliding rows and applies the upsert
-	// (see conflict.go for why that is right during a replay).
+	// again wherever the collision happens.
 	OnConflictReplace = "replace"
-	// OnConflictFail treats the collision as a permanent error.
+	// OnConflictFail never deletes: every collision, in the replay window
+	// too, is a permanent error handled by OnError.
 	OnConflictFail = "fail"
 )
 
@@ -96,9 +103,10 @@ type Options struct {
 	// OnError is OnErrorHalt (default) or OnErrorRecord.
 	OnError string `yaml:"on_error"`
 	// OnConflict is what an upsert that collides with another row on a
-	// secondary unique key does: OnConflictReplace (default) deletes the
-	// other row, which is what a replay after a crash needs;
-	// OnConflictFail makes it a permanent error handled by OnError.
+	// secondary unique key does: OnConflictReplay (default) deletes the
+	// other row inside the replay window after a restart and is a
+	// permanent error handled by OnError anywhere else; OnConflictReplace
+	// always deletes it; OnConflictFail never does.
 	OnConflict string `yaml:"on_conflict"`
 
 	// Failed receives the failures under OnErrorRecord (required then).
@@ -107,6 +115,10 @@ type Options struct {
 	// are written (see resolve.go); required only when operations carry
 	// Pending lookups, which otherwise fail permanently.
 	Resolver Resolver `yaml:"-"`
+	// Replay is the replay window after a restart, kept by the service;
+	// without it no transaction is inside it, so under OnConflictReplay
+	// every collision is a permanent error.
+	Replay ReplayWindow `yaml:"-"`
 	// Logger receives retries and failures, never row values; nil discards.
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -161,7 +173,7 @@ func (o *Options) ensureDefaults() {
 		o.OnError = OnErrorHalt
 	}
 	if o.OnConflict == "" {
-		o.OnConflict = OnConflictReplace
+		o.OnConflict = OnConflictReplay
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -214,9 +226,9 @@ func (o *Options) Check(r problem.Reporter) {
 		r.At("on_error", fmt.Sprintf("must be %s or %s", OnErrorHalt, OnErrorRecord))
 	}
 	switch o.OnConflict {
-	case "", OnConflictReplace, OnConflictFail:
+	case "", OnConflictReplay, OnConflictReplace, OnConflictFail:
 	default:
-		r.At("on_conflict", fmt.Sprintf("must be %s or %s", OnConflictReplace, OnConflictFail))
+		r.At("on_conflict", fmt.Sprintf("must be %s, %s or %s", OnConflictReplay, OnConflictReplace, OnConflictFail))
 	}
 }
 

@@ -73,7 +73,6 @@ func TestRecordPermanentErrors(t *testing.T) {
 		bySeq[fc.GTID] = fc
 		require.Equal(t, "src", fc.Source)
 		require.Equal(t, "tgt.users", fc.Target)
-		require.Equal(t, "upsert", fc.Op)
 		require.False(t, fc.At.IsZero())
 	}
 	long := bySeq["0-1-2"]
@@ -82,27 +81,10 @@ func TestRecordPermanentErrors(t *testing.T) {
 	require.Equal(t, []change.Value{int64(3), "much-too-long-secret", "c@x"}, long.Values)
 	require.Equal(t, uint32(250), long.Position.Pos)
 	require.Contains(t, long.Error, "1406")
+	require.Equal(t, "upsert", long.Op)
 	dup := bySeq["0-1-3"]
+	require.Equal(t, "conflict", dup.Op)
+	require.Equal(t, []change.Value{int64(1)}, dup.ConflictKey)
 	require.Contains(t, dup.Error, "1062")
 	require.False(t, strings.Contains(dup.Error, "a@x"), dup.Error)
-}
-
-// A unique value held by a row from later in the source's history (a
-// replay after a crash) is taken over: the colliding row is deleted, and
-// the rest of the replay re-creates it.
-func TestReplayConflictReplacesCollidingRow(t *testing.T) {
-	tg := startTarget(t, usersDDL)
-	users := table("users", "id")
-	s := tg.sink(t, Options{Workers: 2})
-	cols := []string{"id", "name", "email"}
-	// The target already holds the state after the source moved a@x from
-	// user 1 to user 2 (the crash came after that was applied).
-	applyAll(t, s, txn(1, upsert(users, cols, int64(1), "one", "z@x"), upsert(users, cols, int64(2), "two", "a@x")))
-	// The replay starts before the move: user 1 still has a@x.
-	applyAll(t, s, txn(2, upsert(users, cols, int64(1), "one", "a@x")))
-	require.Equal(t, []string{"1|one|a@x"}, tg.dump(t, "SELECT * FROM users ORDER BY id"))
-	// ... and reaches the move again: the target converges.
-	applyAll(t, s, txn(3, upsert(users, cols, int64(1), "one", "z@x"), upsert(users, cols, int64(2), "two", "a@x")))
-	require.Equal(t, []string{"1|one|z@x", "2|two|a@x"}, tg.dump(t, "SELECT * FROM users ORDER BY id"))
-	require.Equal(t, uint64(0), s.Failed())
 }

@@ -30,11 +30,12 @@ type Sink struct {
 	log     *slog.Logger
 	workers []*worker
 	keys    *keyCache
-	failed  atomic.Uint64
-	// conflicts counts rows deleted because they collided on a unique key.
-	conflicts atomic.Int64
-	halt      atomic.Pointer[error]
-	closed    chan struct{}
+	// failed counts the operations recorded as failed, conflicts the
+	// unresolved unique key collisions, resolved the rows deleted because
+	// an upsert collided with them; each by target table.
+	failed, conflicts, resolved tableCounts
+	halt                        atomic.Pointer[error]
+	closed                      chan struct{}
 	// running is set by Run; stopped is closed when Run returns.
 	running atomic.Bool
 	stopped chan struct{}
@@ -117,7 +118,7 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 	if len(txn.Ops) == 0 {
 		return nil
 	}
-	from := &origin{source: txn.Source, seq: txn.Seq, gtid: txn.GTID, pos: txn.Begin}
+	from := &origin{source: txn.Source, seq: txn.Seq, gtid: txn.GTID, pos: txn.Begin, begin: txn.Begin}
 	if txn.Last {
 		from.pos = txn.End
 	}
@@ -185,7 +186,16 @@ func (s *Sink) Flush(ctx context.Context) error {
 }
 
 // Failed returns the number of operations recorded as failed since New.
-func (s *Sink) Failed() uint64 { return s.failed.Load() }
+func (s *Sink) Failed() uint64 { return s.failed.total() }
+
+// Conflicts returns the number of upserts since New that collided on a
+// unique key with another row and were handed to the error policy.
+func (s *Sink) Conflicts() uint64 { return s.conflicts.total() }
+
+// Resolved returns the number of rows deleted since New because an upsert
+// collided with them on a unique key (in the replay window, or anywhere
+// under OnConflictReplace).
+func (s *Sink) Resolved() uint64 { return s.resolved.total() }
 
 // Close stops the workers, dropping what is queued but not flushed, waits
 // for Run to return and closes the connections. Calling it again returns

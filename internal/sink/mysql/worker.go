@@ -143,6 +143,10 @@ func (w *worker) apply(ctx context.Context) error {
 // applyRun applies stmts, consecutive statements of the batch, as one
 // target transaction, or operation by operation after a permanent error.
 func (w *worker) applyRun(ctx context.Context, stmts []stmt) error {
+	if err := w.handing(w.b.items[stmts[0].start:stmts[len(stmts)-1].end]); err != nil {
+		w.s.setHalt(err)
+		return err
+	}
 	err := retryTransient(ctx, w.log, "applying batch", func() error { return w.exec(ctx, stmts) })
 	if err == nil || ctx.Err() != nil {
 		return err
@@ -230,10 +234,16 @@ func (w *worker) applyEach(ctx context.Context, items []item) error {
 		}
 		if q != "" { // the lookups are resolved: the target refused the statement
 			err = keyGuardError(&it.op, err)
-			if resolved, rerr := w.retryAfterConflict(ctx, it, q, args, err); rerr != nil {
-				err = rerr
-			} else if resolved {
-				continue
+			if isCollision(&it.op, err) {
+				resolved, cerr, fatal := w.collide(ctx, it, q, args, err)
+				switch {
+				case fatal != nil:
+					w.s.setHalt(fatal)
+					return fatal
+				case resolved:
+					continue
+				}
+				err = cerr
 			}
 		}
 		if err := w.fail(it, err); err != nil {
@@ -262,17 +272,22 @@ func (w *worker) fail(it *item, cause error) error {
 			"seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
 		return ae
 	}
-	id, err := w.s.opts.Failed.RecordFailed(change.FailedChange{
+	fc := change.FailedChange{
 		Source: it.from.source, Position: it.from.pos, GTID: it.from.gtid,
 		Target: ae.Target, Op: ae.Op, Key: op.Key, Columns: op.Columns, Values: op.Values,
 		Error: mysqlerr.Unredacted(cause), Summary: ae.Err.Error(),
-	})
+	}
+	var ce *conflictError
+	if errors.As(cause, &ce) {
+		fc.Op, fc.ConflictKey = "conflict", ce.other
+	}
+	id, err := w.s.opts.Failed.RecordFailed(fc)
 	if err != nil {
 		return errors.Join(fmt.Errorf("recording failed operation on %s: %w", ae.Target, err), ae)
 	}
-	w.s.failed.Add(1)
+	w.s.failed.add(ae.Target, 1)
 	w.log.Warn("recorded permanently failing operation; the failed-changes store has its full error", "id", id,
-		"target", ae.Target, "source", ae.Source, "seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
+		"target", ae.Target, "op", fc.Op, "source", ae.Source, "seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
 	return nil
 }
 
