@@ -32,7 +32,7 @@ func CheckMappingsLive(ctx context.Context, cfg *config.Config, w io.Writer) err
 		fmt.Fprintln(w, "no sink of type mysql: target tables not checked")
 	}
 	if n := problems.Errors(); n > 0 {
-		return fmt.Errorf("%d of %d problems found against live schemas are errors: %w", n, len(problems), ErrFound)
+		return &found{fmt.Sprintf("%d of %d problems found against live schemas are errors", n, len(problems))}
 	}
 	fmt.Fprintf(w, "%d target tables checked against live schemas: ok", len(set.Targets()))
 	if len(problems) > 0 {

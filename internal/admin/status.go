@@ -27,12 +27,18 @@ type StatusOptions struct {
 }
 
 // ErrFound marks the errors of a check that ran and found what it looks
-// for: problems, differences, sources behind. Commands exit 1 on them and
-// 2 on any other error.
+// for: problems, differences, sources behind (errors.Is). Commands exit 1
+// on them and 2 on any other error.
 var ErrFound = errors.New("found")
 
+// found is an error whose text is msg and that is ErrFound.
+type found struct{ msg string }
+
+func (f *found) Error() string        { return f.msg }
+func (f *found) Is(target error) bool { return target == ErrFound }
+
 // errNotCaughtUp is returned by PrintStatus --wait on timeout.
-var errNotCaughtUp = fmt.Errorf("not every source has caught up (%w)", ErrFound)
+var errNotCaughtUp error = &found{"not every source has caught up"}
 
 // lag is one source's checkpoint against its current position.
 type lag struct {
