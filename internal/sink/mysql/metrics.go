@@ -19,6 +19,8 @@ func (s *Sink) Collectors(name string) []prometheus.Collector {
 			"Operations the target refused permanently, recorded in the failed store (on_error: record).", &s.failed),
 		counter("tributary_mysql_conflicts_total",
 			"Upserts that collided on a unique key with a row under another primary key and were handed to on_error.", &s.conflicts),
+		counter("tributary_mysql_rejected_total",
+			"Changes whose target key their source does not own (a shard merge's owns:), handed to on_error, never written.", &s.rejected),
 		counter("tributary_mysql_replay_resolutions_total",
 			"Rows deleted because an upsert collided with them on a unique key inside the replay window after a restart (anywhere under on_conflict: replace).", &s.resolved),
 	}

@@ -33,9 +33,9 @@ type Sink struct {
 	// failed counts the operations recorded as failed, conflicts the
 	// unresolved unique key collisions, resolved the rows deleted because
 	// an upsert collided with them; each by target table.
-	failed, conflicts, resolved tableCounts
-	halt                        atomic.Pointer[error]
-	closed                      chan struct{}
+	failed, conflicts, resolved, rejected tableCounts
+	halt                                  atomic.Pointer[error]
+	closed                                chan struct{}
 	// running is set by Run; stopped is closed when Run returns.
 	running atomic.Bool
 	stopped chan struct{}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -97,6 +100,13 @@ func TestRejectIsRecordedAndSkipped(t *testing.T) {
 
 	require.Equal(t, []string{"1|one", "3|three", "4|four", "5|five", "7|seven"}, tg.dump(t, "SELECT * FROM kv ORDER BY id"))
 	require.Equal(t, uint64(2), s.Failed())
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.Collectors("target")...)
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP tributary_mysql_rejected_total Changes whose target key their source does not own (a shard merge's owns:), handed to on_error, never written.
+# TYPE tributary_mysql_rejected_total counter
+tributary_mysql_rejected_total{sink="target",target="tgt.kv"} 2
+`), "tributary_mysql_rejected_total"))
 	failed, err := store.FailedChanges()
 	require.NoError(t, err)
 	require.Len(t, failed, 2)

@@ -267,6 +267,9 @@ func (w *worker) fail(it *item, cause error) error {
 		Source: it.from.source, Seq: it.from.seq, GTID: it.from.gtid, Position: it.from.pos,
 		Err: mysqlerr.Redact(cause),
 	}
+	if op.Kind == change.Reject {
+		w.s.rejected.add(ae.Target, 1)
+	}
 	if w.s.opts.OnError != OnErrorRecord {
 		w.log.Error("halting on permanent target error", "target", ae.Target, "source", ae.Source,
 			"seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
