@@ -20,24 +20,17 @@ type binlogFile struct {
 // nil: a GTID set the server has not executed yet, a binlog file it does
 // not have (never written, or purged), an offset past the end of the file.
 func (r *Reader) Reachable(ctx context.Context, pos change.Position) error {
-	db, err := r.openDB()
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	srv, err := r.identify(ctx, db)
-	if err != nil {
-		return err
-	}
-	cur, err := currentPosition(ctx, db, srv)
-	if err != nil {
-		return err
-	}
-	logs, err := binaryLogs(ctx, db)
-	if err != nil {
-		return err
-	}
-	return reachable(pos, cur, logs)
+	return r.onServer(ctx, func(db *sql.DB, srv server) error {
+		cur, err := currentPosition(ctx, db, srv)
+		if err != nil {
+			return err
+		}
+		logs, err := binaryLogs(ctx, db)
+		if err != nil {
+			return err
+		}
+		return reachable(pos, cur, logs)
+	})
 }
 
 // reachable is Reachable on what the server said: its current position
@@ -112,28 +105,24 @@ func binaryLogs(ctx context.Context, db *sql.DB) ([]binlogFile, error) {
 // transaction at least as far (sequence numbers alone would match any
 // server of the same domain). A server that passes has the checkpoint's
 // history, as a replica promoted after a failover does.
-func (r *Reader) HasExecuted(ctx context.Context, set string) (bool, error) {
-	db, err := r.openDB()
-	if err != nil {
-		return false, err
-	}
-	defer db.Close()
-	srv, err := r.identify(ctx, db)
-	if err != nil {
-		return false, err
-	}
-	if srv.Flavor == change.MySQL {
-		cur, err := currentPosition(ctx, db, srv)
-		if err != nil {
-			return false, err
+func (r *Reader) HasExecuted(ctx context.Context, set string) (has bool, err error) {
+	err = r.onServer(ctx, func(db *sql.DB, srv server) error {
+		if srv.Flavor == change.MySQL {
+			cur, err := currentPosition(ctx, db, srv)
+			if err != nil {
+				return err
+			}
+			has = reachable(change.Position{GTIDSet: set}, cur, nil) == nil
+			return nil
 		}
-		return reachable(change.Position{GTIDSet: set}, cur, nil) == nil, nil
-	}
-	var state string
-	if err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_binlog_state").Scan(&state); err != nil {
-		return false, fmt.Errorf("reading gtid_binlog_state: %w", err)
-	}
-	return mariadbStateHas(state, set)
+		var state string
+		if err := db.QueryRowContext(ctx, "SELECT @@GLOBAL.gtid_binlog_state").Scan(&state); err != nil {
+			return fmt.Errorf("reading gtid_binlog_state: %w", err)
+		}
+		has, err = mariadbStateHas(state, set)
+		return err
+	})
+	return has, err
 }
 
 // mariadbStateHas reports whether the binlog state (domain-server-seq

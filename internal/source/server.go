@@ -75,17 +75,27 @@ func (r *Reader) identify(ctx context.Context, db *sql.DB) (server, error) {
 // MariaDB gives the GTID position of that very file/offset (falling back
 // to @@gtid_binlog_pos); MySQL gives Executed_Gtid_Set from SHOW BINARY LOG
 // STATUS (8.2 and later) or SHOW MASTER STATUS.
-func (r *Reader) CurrentPosition(ctx context.Context) (change.Position, error) {
+func (r *Reader) CurrentPosition(ctx context.Context) (pos change.Position, err error) {
+	err = r.onServer(ctx, func(db *sql.DB, srv server) error {
+		pos, err = currentPosition(ctx, db, srv)
+		return err
+	})
+	return pos, err
+}
+
+// onServer runs fn on a metadata connection to the source, with the
+// server's identity; the connection is closed afterwards.
+func (r *Reader) onServer(ctx context.Context, fn func(db *sql.DB, srv server) error) error {
 	db, err := r.openDB()
 	if err != nil {
-		return change.Position{}, err
+		return err
 	}
 	defer db.Close()
 	srv, err := r.identify(ctx, db)
 	if err != nil {
-		return change.Position{}, err
+		return err
 	}
-	return currentPosition(ctx, db, srv)
+	return fn(db, srv)
 }
 
 func currentPosition(ctx context.Context, db *sql.DB, srv server) (change.Position, error) {

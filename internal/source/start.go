@@ -29,42 +29,38 @@ const (
 // StartPosition resolves a start setting against the source: its current
 // position, its earliest one, or the given GTID set in the server's
 // flavor. The position carries the server's identity.
-func (r *Reader) StartPosition(ctx context.Context, start string) (change.Position, error) {
-	db, err := r.openDB()
-	if err != nil {
-		return change.Position{}, err
-	}
-	defer db.Close()
-	srv, err := r.identify(ctx, db)
-	if err != nil {
-		return change.Position{}, err
-	}
-	switch {
-	case start == StartCurrent:
-		return currentPosition(ctx, db, srv)
-	case start == StartEarliest:
-		return earliestPosition(ctx, db, srv)
-	case strings.HasPrefix(start, StartGTIDPrefix):
-		set, err := ParseGTIDSet(srv.Flavor, strings.TrimPrefix(start, StartGTIDPrefix))
-		if err != nil {
-			return change.Position{}, fmt.Errorf("resolving start %q: %w", start, err)
+func (r *Reader) StartPosition(ctx context.Context, start string) (pos change.Position, err error) {
+	err = r.onServer(ctx, func(db *sql.DB, srv server) error {
+		switch {
+		case start == StartCurrent:
+			pos, err = currentPosition(ctx, db, srv)
+		case start == StartEarliest:
+			pos, err = earliestPosition(ctx, db, srv)
+		case strings.HasPrefix(start, StartGTIDPrefix):
+			set, perr := ParseGTIDSet(srv.Flavor, strings.TrimPrefix(start, StartGTIDPrefix))
+			if perr != nil {
+				return fmt.Errorf("resolving start %q: %w", start, perr)
+			}
+			pos = change.Position{Flavor: srv.Flavor, GTIDSet: set.String(), ServerID: srv.ID, ServerUUID: srv.UUID}
+		default:
+			return fmt.Errorf("resolving start %q: must be %s, %s or %sSET", start, StartCurrent, StartEarliest, StartGTIDPrefix)
 		}
-		return change.Position{Flavor: srv.Flavor, GTIDSet: set.String(), ServerID: srv.ID, ServerUUID: srv.UUID}, nil
-	}
-	return change.Position{}, fmt.Errorf("resolving start %q: must be %s, %s or %sSET", start, StartCurrent, StartEarliest, StartGTIDPrefix)
+		return err
+	})
+	return pos, err
 }
 
 // earliestPosition is the start of the oldest binary log on the server.
 func earliestPosition(ctx context.Context, db *sql.DB, srv server) (change.Position, error) {
 	p := change.Position{Flavor: srv.Flavor, ServerID: srv.ID, ServerUUID: srv.UUID, Pos: 4}
-	row, err := queryRow(ctx, db, "SHOW BINARY LOGS")
+	logs, err := binaryLogs(ctx, db)
 	if err != nil {
-		return p, fmt.Errorf("listing binary logs: %w", err)
+		return p, err
 	}
-	if row == nil || row["Log_name"] == "" {
+	if len(logs) == 0 {
 		return p, permanent(errors.New("listing binary logs: none (is log_bin enabled?)"))
 	}
-	p.File = row["Log_name"]
+	p.File = logs[0].Name
 	if srv.Flavor == change.MariaDB {
 		gtid, known, err := binlogGTIDPos(ctx, db, p.File, p.Pos)
 		if err != nil {
