@@ -50,6 +50,7 @@ http:
   listen: $HTTP
 mappings:
   - ../mappings
+migrations: ../migrations
 sources:
   - name: jp-accounts
     host: 127.0.0.1

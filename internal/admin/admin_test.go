@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -132,4 +133,12 @@ func TestStatusCheckpointsOfAStoppedServiceWithHTTP(t *testing.T) {
 	defer held.Close()
 	_, err = checkpoints(t.Context(), cfg)
 	require.ErrorContains(t, err, "asking tributary at "+cfg.HTTP.Listen, "a running service that does not answer says so")
+}
+
+// migrate never creates tables of its own: without a migrations folder in
+// the configuration it refuses before connecting.
+func TestMigrateNeedsTheTargetsMigrations(t *testing.T) {
+	cfg := storeConfig(t.TempDir())
+	err := Migrate(t.Context(), cfg, false, nil, io.Discard)
+	require.ErrorContains(t, err, "the configuration names no migrations folder")
 }

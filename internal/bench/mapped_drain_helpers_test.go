@@ -19,6 +19,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/migrate"
 	"github.com/tributary-cdc/tributary/internal/replicator"
 	"github.com/tributary-cdc/tributary/internal/testenv"
+	"github.com/tributary-cdc/tributary/migrations"
 )
 
 // benchSource is one configured source of a mapped drain and the binlog
@@ -48,7 +49,7 @@ const drainTimeout = 10 * time.Minute
 func migratedTarget(tb testing.TB, serverID int) *testenv.Server {
 	dst := testenv.StartT(tb, testenv.Options{ServerID: serverID, GTIDDomain: serverID})
 	require.NoError(tb, schema.Apply(tb.Context(), dst.DB(tb, ""), schema.Target))
-	require.NoError(tb, migrate.Up(tb.Context(), dst.DB(tb, "global"), nil))
+	require.NoError(tb, migrate.Up(tb.Context(), dst.DB(tb, "global"), migrations.FS, nil))
 	return dst
 }
 

@@ -25,6 +25,11 @@ type Config struct {
 	// relative paths are resolved against the file's directory. Without
 	// mappings every table is streamed as it is and table sinks get nothing.
 	Mappings []string `yaml:"mappings"`
+	// Migrations names the folder of the target's schema migrations (goose
+	// SQL files, NNNNN_description.sql) that tributary migrate applies to
+	// the first mysql sink's database; relative to the file's directory.
+	// Without it migrate refuses: Tributary creates no tables of its own.
+	Migrations string `yaml:"migrations"`
 	// HTTP serves health, status and metrics.
 	HTTP HTTP `yaml:"http"`
 	// Lookups tunes the queries that complete target rows from the

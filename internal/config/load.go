@@ -132,6 +132,7 @@ func syntaxProblem(file string, err error) Problem {
 // resolvePaths makes relative file paths relative to dir.
 func (c *Config) resolvePaths(dir string) {
 	c.Pebble.Dir = resolvePath(dir, c.Pebble.Dir)
+	c.Migrations = resolvePath(dir, c.Migrations)
 	for i, m := range c.Mappings {
 		c.Mappings[i] = resolvePath(dir, m)
 	}

@@ -56,6 +56,9 @@ func (c *Config) checkPaths(p *collector) {
 	if info, err := os.Stat(c.Pebble.Dir); c.Pebble.Dir != "" && err == nil && !info.IsDir() {
 		p.At("pebble.dir", c.Pebble.Dir+" is a file, not a folder")
 	}
+	if info, err := os.Stat(c.Migrations); c.Migrations != "" && (err != nil || !info.IsDir()) {
+		p.At("migrations", c.Migrations+" is not a folder")
+	}
 	for i, m := range c.Mappings {
 		if _, err := os.Stat(m); errors.Is(err, os.ErrNotExist) {
 			p.At(fmt.Sprintf("mappings[%d]", i), m+" does not exist")

@@ -17,6 +17,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/migrate"
 	"github.com/tributary-cdc/tributary/internal/testenv"
+	"github.com/tributary-cdc/tributary/migrations"
 )
 
 // demoDir holds the demo mappings.
@@ -40,7 +41,7 @@ func startDemo(t *testing.T) *demo {
 	require.NoError(t, schema.Apply(ctx, d.accounts2.DB(t, ""), schema.Accounts))
 	require.NoError(t, schema.Apply(ctx, d.recipes.DB(t, ""), schema.Recipes))
 	d.target.Exec(t, "CREATE DATABASE global")
-	require.NoError(t, migrate.Up(ctx, d.target.DB(t, "global"), nil))
+	require.NoError(t, migrate.Up(ctx, d.target.DB(t, "global"), migrations.FS, nil))
 	return d
 }
 

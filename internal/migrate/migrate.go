@@ -5,26 +5,26 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path"
 
 	"github.com/pressly/goose/v3"
-
-	"github.com/tributary-cdc/tributary/migrations"
 )
 
 // TableName is the goose version table, created in the database the
 // connection's DSN names (the tables themselves are schema-qualified).
 const TableName = "tributary_migrations"
 
-// Up applies every pending migration in version order. A nil logger
+// Up applies every pending migration of the migrations folder (goose SQL
+// files named NNNNN_description.sql at its root) in version order. A nil logger
 // discards the progress lines. Migrations hold DDL, which MySQL commits
 // statement by statement, so a failure can leave one migration half applied.
-func Up(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
+func Up(ctx context.Context, db *sql.DB, migrations fs.FS, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p, err := newProvider(db)
+	p, err := newProvider(db, migrations)
 	if err != nil {
 		return err
 	}
@@ -44,15 +44,15 @@ func Up(ctx context.Context, db *sql.DB, logger *slog.Logger) error {
 	return nil
 }
 
-// newProvider builds a goose provider over the embedded migrations that
+// newProvider builds a goose provider over the migrations that
 // records versions in TableName and takes no Go migrations from goose's
 // global registry.
-func newProvider(db *sql.DB) (*goose.Provider, error) {
+func newProvider(db *sql.DB, migrations fs.FS) (*goose.Provider, error) {
 	store, err := newStore()
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectCustom, db, migrations.FS,
+	p, err := goose.NewProvider(goose.DialectCustom, db, migrations,
 		goose.WithStore(store), goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return nil, fmt.Errorf("loading migrations: %w", err)

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tributary-cdc/tributary/internal/testenv"
+	"github.com/tributary-cdc/tributary/migrations"
 )
 
 func TestMain(m *testing.M) {
@@ -33,17 +34,17 @@ func TestUpStatus(t *testing.T) {
 	ctx := t.Context()
 
 	var before bytes.Buffer
-	require.NoError(t, Status(ctx, db, &before))
+	require.NoError(t, Status(ctx, db, migrations.FS, &before))
 	require.Regexp(t, `(?m)^1\s+00001_global_schema\.sql\s+pending$`, before.String())
 
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	require.NoError(t, Up(ctx, db, logger))
+	require.NoError(t, Up(ctx, db, migrations.FS, logger))
 	require.Contains(t, logs.String(), `msg="applied migration" version=1 name=00001_global_schema.sql`)
 	require.Contains(t, logs.String(), "version=1 applied=1")
 
 	logs.Reset()
-	require.NoError(t, Up(ctx, db, logger), "second Up")
+	require.NoError(t, Up(ctx, db, migrations.FS, logger), "second Up")
 	require.NotContains(t, logs.String(), "applied migration")
 	require.Contains(t, logs.String(), "version=1 applied=0")
 	var rows int
@@ -51,7 +52,7 @@ func TestUpStatus(t *testing.T) {
 	require.Equal(t, 1, rows)
 
 	var after bytes.Buffer
-	require.NoError(t, Status(ctx, db, &after))
+	require.NoError(t, Status(ctx, db, migrations.FS, &after))
 	lines := strings.Split(strings.TrimSpace(after.String()), "\n")
 	require.Len(t, lines, 2, after.String())
 	require.Regexp(t, `^VERSION\s+NAME\s+APPLIED AT$`, lines[0])
@@ -61,12 +62,12 @@ func TestUpStatus(t *testing.T) {
 	require.NoError(t, err)
 	require.WithinDuration(t, time.Now().UTC(), at, time.Minute)
 
-	require.NoError(t, Up(ctx, db, nil), "nil logger")
+	require.NoError(t, Up(ctx, db, migrations.FS, nil), "nil logger")
 }
 
 func TestSchema(t *testing.T) {
 	db := target(t)
-	require.NoError(t, Up(t.Context(), db, nil))
+	require.NoError(t, Up(t.Context(), db, migrations.FS, nil))
 
 	type column struct{ table, name, typ, nullable, key string }
 	want := []column{

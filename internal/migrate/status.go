@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"text/tabwriter"
 	"time"
@@ -14,8 +15,8 @@ import (
 
 // Status writes one line per known migration to w: its version, file name,
 // and the UTC time it was applied or "pending".
-func Status(ctx context.Context, db *sql.DB, w io.Writer) error {
-	p, err := newProvider(db)
+func Status(ctx context.Context, db *sql.DB, migrations fs.FS, w io.Writer) error {
+	p, err := newProvider(db, migrations)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,7 @@ http:
   listen: %s
 mappings:
   - %s
+migrations: %s
 sources:
   - name: jp-accounts
     host: 127.0.0.1
@@ -81,7 +82,7 @@ sinks:
     type: mysql
     mysql:
       dsn: "%s"
-`, filepath.Join(d.dir, "pebble"), testenv.FreeAddr(t), mappings, d.accounts.Port, d.accounts2.Port, d.recipes.Port, d.target.DSN("root", "", "global"))
+`, filepath.Join(d.dir, "pebble"), testenv.FreeAddr(t), mappings, filepath.Join(filepath.Dir(mappings), "migrations"), d.accounts.Port, d.accounts2.Port, d.recipes.Port, d.target.DSN("root", "", "global"))
 	d.cfg = filepath.Join(d.dir, "tributary.yaml")
 	require.NoError(t, os.WriteFile(d.cfg, []byte(b.String()), 0o600))
 	bin, err := testenv.BuildTributary()
