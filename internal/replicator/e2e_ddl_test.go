@@ -114,7 +114,7 @@ func TestTruncateOfAContributorClearsItsColumns(t *testing.T) {
 	d.waitCaughtUp(t, "1m")
 	require.Equal(t, []string{`"7"|"u7@example.com"|"Seven"|NULL|NULL|`}, d.member(t, 7), "cleared, the rest kept")
 	require.Equal(t, []string{`"8"|"u8@example.com"|"Eight"|"new bio 8"|"fr"|`}, d.member(t, 8), "written after the truncate")
-	require.Equal(t, []string{`"1"`}, dump(t, d.target.DB(t, ""), "SELECT COUNT(*) FROM global.members WHERE bio IS NOT NULL"))
+	require.Equal(t, []string{`"1"|`}, dump(t, d.target.DB(t, ""), "SELECT COUNT(*) FROM global.members WHERE bio IS NOT NULL"))
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), "%s", stderr)
