@@ -2,7 +2,8 @@
 // stream that Tributary's Kinesis sink writes: it applies the row changes of
 // a batch in order and reports the first record that fails as a partial
 // batch response, so Lambda retries from that record and per-key order
-// holds.
+// holds. Of the control records that stand for table statements it
+// applies TRUNCATE and logs the others.
 //
 // It imports nothing from Tributary so that it can be copied on its own.
 package main
@@ -38,8 +39,16 @@ type Change struct {
 	// Schema and Table name the source table.
 	Schema string `json:"schema"`
 	Table  string `json:"table"`
-	// Op is "insert", "update" or "delete".
+	// Op is "insert", "update" or "delete", or "ddl" on a control record:
+	// a table statement, which DDL says.
 	Op string `json:"op"`
+	// DDL is, on a control record, what the statement did to the table:
+	// "truncate", "drop", "rename" (to NewSchema.NewTable) or "alter"
+	// (Columns were dropped or retyped).
+	DDL       string   `json:"ddl"`
+	NewSchema string   `json:"new_schema"`
+	NewTable  string   `json:"new_table"`
+	Columns   []string `json:"columns"`
 	// KeyChange is set on the two records of an update that changed the
 	// row's key: "delete-old" on a delete of the old key, "insert-new" on
 	// an insert of the new key. Each is sent under its own key, so it is
@@ -66,7 +75,8 @@ type Change struct {
 		File string `json:"file"`
 		Pos  uint32 `json:"pos"`
 	} `json:"binlog"`
-	// Row is the index of the change within its transaction.
+	// Row is the index of the change within its transaction; control
+	// records are numbered after the transaction's row changes.
 	Row int `json:"row"`
 }
 
@@ -90,10 +100,12 @@ func (c *Change) ID() string {
 // dmsMetadata is the part of a "dms" format record this example reads; the
 // row itself is under "data".
 type dmsMetadata struct {
-	Operation     string `json:"operation"`
-	SchemaName    string `json:"schema-name"`
-	TableName     string `json:"table-name"`
-	TransactionID uint64 `json:"transaction-id"`
+	Timestamp     time.Time `json:"timestamp"`
+	RecordType    string    `json:"record-type"`
+	Operation     string    `json:"operation"`
+	SchemaName    string    `json:"schema-name"`
+	TableName     string    `json:"table-name"`
+	TransactionID uint64    `json:"transaction-id"`
 }
 
 // line is one decoded line: a DMS record when Metadata is set (the native
@@ -109,6 +121,10 @@ type consumer struct {
 	// apply applies one change; nil means logChange. It must return an
 	// error rather than skip a change it could not apply.
 	apply func(ctx context.Context, c *Change) error
+	// truncate applies the control record of a TRUNCATE of c's table; nil
+	// means logTruncate. In the dms format c holds the table, the op
+	// "ddl", DDL "truncate" and the commit time.
+	truncate func(ctx context.Context, c *Change) error
 }
 
 // handle applies the records of a batch in order. At the first record that
@@ -141,9 +157,12 @@ func (c *consumer) handle(ctx context.Context, ev events.KinesisEvent) (events.K
 // aggregated record holds several lines separated by '\n' (no trailing
 // newline); others hold one.
 func (c *consumer) handleRecord(ctx context.Context, data []byte, seen map[string]bool) error {
-	apply := c.apply
+	apply, truncate := c.apply, c.truncate
 	if apply == nil {
 		apply = c.logChange
+	}
+	if truncate == nil {
+		truncate = c.logTruncate
 	}
 	for i, raw := range bytes.Split(data, []byte{'\n'}) {
 		if err := ctx.Err(); err != nil {
@@ -154,14 +173,28 @@ func (c *consumer) handleRecord(ctx context.Context, data []byte, seen map[strin
 			return fmt.Errorf("decoding line %d: %w", i, err)
 		}
 		if m := l.Metadata; m != nil {
+			if m.RecordType == "control" && m.Operation == "truncate-table" {
+				ch := &Change{Schema: m.SchemaName, Table: m.TableName, Op: "ddl", DDL: "truncate", CommitTime: m.Timestamp}
+				if err := truncate(ctx, ch); err != nil {
+					return fmt.Errorf("truncating %s.%s (line %d): %w", ch.Schema, ch.Table, i, err)
+				}
+				continue
+			}
 			// The "dms" format: a real consumer reads the row from "data".
-			c.log.Info("dms record", "op", m.Operation, "table", m.SchemaName+"."+m.TableName,
-				"transaction_id", m.TransactionID)
+			c.log.Info("dms record", "record_type", m.RecordType, "op", m.Operation,
+				"table", m.SchemaName+"."+m.TableName, "transaction_id", m.TransactionID)
 			continue
 		}
 		id := l.ID()
 		if seen[id] {
 			c.log.Debug("skipping repeated change", "change", id)
+			continue
+		}
+		if l.Op == "ddl" {
+			if err := c.control(ctx, &l.Change, truncate); err != nil {
+				return fmt.Errorf("applying %s of %s.%s (line %d): %w", l.DDL, l.Schema, l.Table, i, err)
+			}
+			seen[id] = true
 			continue
 		}
 		if err := apply(ctx, &l.Change); err != nil {
@@ -192,6 +225,16 @@ func decodeLine(raw []byte) (line, error) {
 	}
 	switch l.Op {
 	case "insert", "update", "delete":
+		if l.DDL != "" {
+			return line{}, fmt.Errorf("ddl %q on op %q", l.DDL, l.Op)
+		}
+	case "ddl":
+		switch l.DDL {
+		case "truncate", "drop", "rename", "alter":
+		default:
+			return line{}, fmt.Errorf("unknown ddl %q", l.DDL)
+		}
+		return l, nil
 	default:
 		return line{}, fmt.Errorf("unknown op %q", l.Op)
 	}
@@ -213,5 +256,33 @@ func decodeLine(raw []byte) (line, error) {
 // without a primary key has the whole row as its key.
 func (c *consumer) logChange(_ context.Context, ch *Change) error {
 	c.log.Info("change", "op", ch.Op, "table", ch.Schema+"."+ch.Table, "key_columns", len(ch.Key), "change", ch.ID())
+	return nil
+}
+
+// control handles the control record of a table statement: a TRUNCATE is
+// applied, the other statements are logged and passed over. A DROP or a
+// RENAME leaves the copy's rows where they are: whether to drop them, keep
+// them or follow the new name is the consumer's call, and an ALTER that
+// dropped or retyped columns needs its schema changed by hand.
+func (c *consumer) control(ctx context.Context, ch *Change, truncate func(context.Context, *Change) error) error {
+	if ch.DDL == "truncate" {
+		return truncate(ctx, ch)
+	}
+	c.log.Warn("ignoring table statement", "ddl", ch.DDL, "table", ch.Schema+"."+ch.Table,
+		"new_table", ch.NewSchema+"."+ch.NewTable, "columns", ch.Columns, "change", ch.ID())
+	return nil
+}
+
+// logTruncate is the default truncate: it logs. A real consumer deletes
+// here every row of the source's table whose last applied change comes
+// before this record, leaving a tombstone at the record's position, in
+// one write. The sink sends the record to every shard, after each shard's
+// records that precede the statement and before those that follow it: so
+// rows the other shards already wrote after the statement (a later
+// position) stay, and a row another shard still has to write from before
+// the statement is removed when that shard reaches its own copy, or
+// skipped because the tombstone is newer.
+func (c *consumer) logTruncate(_ context.Context, ch *Change) error {
+	c.log.Info("truncate", "table", ch.Schema+"."+ch.Table, "source", ch.Source, "change", ch.ID())
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -303,4 +305,162 @@ func TestKeyChangeConverges(t *testing.T) {
 		}
 		require.Equal(t, map[string]bool{"1": true, "2": true}, rows, "shard B's record at %d", at)
 	}
+}
+
+// statementTxn is a transaction holding the table statement d alone.
+func statementTxn(gtid string, pos uint32, d change.DDL) *change.Txn {
+	t := txn(gtid, pos)
+	t.DDL = []change.DDL{d}
+	return t
+}
+
+func TestControlRecords(t *testing.T) {
+	trunc := statementTxn("0-1-20", 500, change.DDL{Kind: change.DDLTruncate, Schema: "shop", Table: "orders"})
+	truncate := envelope.AppendDDL(nil, trunc, 0, 0)
+	drop := envelope.AppendDDL(nil, statementTxn("0-1-21", 600, change.DDL{Kind: change.DDLDrop, Schema: "shop", Table: "orders"}), 0, 0)
+	alter := envelope.AppendDDL(nil, statementTxn("0-1-22", 700,
+		change.DDL{Kind: change.DDLAlter, Schema: "shop", Table: "orders", Columns: []string{"note"}}), 0, 0)
+	dmsTruncate := dms.AppendControl(nil, trunc, 0, 0, dms.Options{})
+	dmsDrop := dms.AppendControl(nil, statementTxn("0-1-21", 600, change.DDL{Kind: change.DDLDrop, Schema: "shop", Table: "orders"}), 0, 0, dms.Options{})
+	one := lines(txn("0-1-10", 100, insert(1), insert(2)))
+	tests := []struct {
+		name         string
+		records      []events.KinesisEventRecord
+		fail         bool // the truncate fails
+		wantCalls    []string
+		wantFailures []string
+	}{
+		{name: "a truncate is applied in order with the rows",
+			records:   []events.KinesisEventRecord{record("s1", one[0]), record("s2", truncate), record("s3", one[1])},
+			wantCalls: []string{"insert 1", "truncate shop.orders", "insert 2"}},
+		{name: "other statements are passed over",
+			records:   []events.KinesisEventRecord{record("s1", drop), record("s2", alter, one[0])},
+			wantCalls: []string{"insert 1"}},
+		{name: "a repeated truncate is applied once",
+			records:   []events.KinesisEventRecord{record("s1", truncate), record("s2", truncate)},
+			wantCalls: []string{"truncate shop.orders"}},
+		{name: "a failed truncate stops the batch", fail: true,
+			records:      []events.KinesisEventRecord{record("s1", one[0]), record("s2", truncate), record("s3", one[1])},
+			wantCalls:    []string{"insert 1", "truncate shop.orders"},
+			wantFailures: []string{"s2"}},
+		{name: "dms truncate-table is applied, other control records logged",
+			records:   []events.KinesisEventRecord{record("s1", dmsDrop), record("s2", dmsTruncate)},
+			wantCalls: []string{"truncate shop.orders"}},
+		{name: "unknown statement is malformed",
+			records: []events.KinesisEventRecord{record("s1", bytes.Replace(drop, []byte(`"ddl":"drop"`),
+				[]byte(`"ddl":"create"`), 1))},
+			wantFailures: []string{"s1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls []string
+			c := &consumer{log: quiet(),
+				apply: func(_ context.Context, ch *Change) error {
+					calls = append(calls, ch.Op+" "+ch.Key["id"].(json.Number).String())
+					return nil
+				},
+				truncate: func(_ context.Context, ch *Change) error {
+					require.Equal(t, "ddl", ch.Op)
+					require.Equal(t, "truncate", ch.DDL)
+					require.True(t, trunc.CommitTime.Equal(ch.CommitTime))
+					calls = append(calls, "truncate "+ch.Schema+"."+ch.Table)
+					if tt.fail {
+						return errors.New("target unavailable")
+					}
+					return nil
+				}}
+			resp, err := c.handle(t.Context(), events.KinesisEvent{Records: tt.records})
+			require.NoError(t, err)
+			var failures []string
+			for _, f := range resp.BatchItemFailures {
+				failures = append(failures, f.ItemIdentifier)
+			}
+			require.Equal(t, tt.wantFailures, failures)
+			require.Equal(t, tt.wantCalls, calls)
+		})
+	}
+}
+
+// TestDecodeControlMatchesEnvelope checks the example's Change against
+// the envelope package's decoder on the control records' golden file.
+func TestDecodeControlMatchesEnvelope(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "internal", "envelope", "testdata", "golden-ddl.jsonl"))
+	require.NoError(t, err)
+	n := 0
+	for _, raw := range bytes.Split(bytes.TrimSpace(data), []byte{'\n'}) {
+		n++
+		want, err := envelope.Decode(raw)
+		require.NoError(t, err)
+		got, err := decodeLine(raw)
+		require.NoError(t, err, "line %d", n)
+		ch := got.Change
+		require.Equal(t, []string{want.Source, want.Schema, want.Table, want.Op, want.DDL, want.NewSchema, want.NewTable},
+			[]string{ch.Source, ch.Schema, ch.Table, ch.Op, ch.DDL, ch.NewSchema, ch.NewTable})
+		require.Equal(t, want.Columns, ch.Columns)
+		require.Equal(t, want.Row, ch.Row)
+	}
+	require.Equal(t, 4, n)
+}
+
+// TestTruncateOnEveryShardConverges applies two shards' records, each in
+// order, in every interleaving, with a consumer that truncates as
+// logTruncate says: rows whose last change precedes the statement go. The
+// sink sent the truncate to both shards; the rows end as in the source
+// whichever shard is read first.
+func TestTruncateOnEveryShardConverges(t *testing.T) {
+	trunc := envelope.AppendDDL(nil, statementTxn("0-1-3", 300, change.DDL{Kind: change.DDLTruncate, Schema: "shop", Table: "orders"}), 0, 0)
+	shardA := []events.KinesisEventRecord{record("a1", lines(txn("0-1-1", 100, insert(1)))[0]), record("a2", trunc),
+		record("a3", lines(txn("0-1-5", 500, insert(3)))[0])}
+	shardB := []events.KinesisEventRecord{record("b1", lines(txn("0-1-2", 200, insert(2)))[0]), record("b2", trunc),
+		record("b3", lines(txn("0-1-4", 400, insert(4)))[0])}
+	// seq reads the sequence number of a MariaDB GTID "0-1-n".
+	seq := func(ch *Change) int {
+		n, err := strconv.Atoi(ch.GTID[len("0-1-"):])
+		require.NoError(t, err)
+		return n
+	}
+	for a := 0; a <= len(shardA); a++ {
+		for b := 0; b <= len(shardB); b++ {
+			// Shard A's first a records, then shard B's first b, then
+			// the rest of A, then the rest of B.
+			merged := slices.Concat(shardA[:a], shardB[:b], shardA[a:], shardB[b:])
+			rows := map[string]int{} // id: position of its last change; < 0: a tombstone
+			c := &consumer{log: quiet(),
+				apply: func(_ context.Context, ch *Change) error {
+					id := ch.Key["id"].(json.Number).String()
+					if last, ok := rows[id]; ok && abs(last) >= seq(ch) {
+						return nil // at or before what the row holds
+					}
+					rows[id] = seq(ch)
+					return nil
+				},
+				truncate: func(_ context.Context, ch *Change) error {
+					for id, last := range rows {
+						if last > 0 && last < seq(ch) {
+							rows[id] = -seq(ch)
+						}
+					}
+					return nil
+				}}
+			for _, rec := range merged {
+				resp, err := c.handle(t.Context(), events.KinesisEvent{Records: []events.KinesisEventRecord{rec}})
+				require.NoError(t, err)
+				require.Empty(t, resp.BatchItemFailures)
+			}
+			live := map[string]bool{}
+			for id, last := range rows {
+				if last > 0 {
+					live[id] = true
+				}
+			}
+			require.Equal(t, map[string]bool{"3": true, "4": true}, live, "%d of shard A first, then %d of B", a, b)
+		}
+	}
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

@@ -3,7 +3,7 @@ package change
 // TargetOpKind is the kind of a write to a target table.
 type TargetOpKind uint8
 
-// The target operations. Both are idempotent: replaying them converges.
+// The target operations. All are idempotent: replaying them converges.
 const (
 	// Upsert inserts the row or updates the columns it names.
 	Upsert TargetOpKind = iota + 1
@@ -21,6 +21,16 @@ const (
 	// Reject is a change that must not be applied, for the reason in Err
 	// (a key owned by another source); sinks hand it to their error policy.
 	Reject
+	// TruncateTarget deletes every row of Target. It has no Key: a table
+	// statement (TRUNCATE, DROP, RENAME) removed every row of the single
+	// driving table of a mapping under ddl: propagate. Sinks apply it as a
+	// barrier: after every operation before it, before any after it.
+	TruncateTarget
+	// ClearColumns sets Columns to Values in every row of Target. It has
+	// no Key: a table statement removed every row of a table that fills
+	// those columns (a non-driving source, a lookup) under ddl: propagate.
+	// Sinks apply it as a barrier, like TruncateTarget.
+	ClearColumns
 )
 
 // String returns the kind's lower-case name.
@@ -36,6 +46,10 @@ func (k TargetOpKind) String() string {
 		return "rederive"
 	case Reject:
 		return "reject"
+	case TruncateTarget:
+		return "truncate"
+	case ClearColumns:
+		return "clear"
 	}
 	return "unknown"
 }
@@ -73,7 +87,8 @@ type TargetOp struct {
 	Pending []Pending
 	// Err says why a Reject must not be applied.
 	Err error
-	// Change is the index in Txn.Changes of the change it derives from.
+	// Change is the index in Txn.Changes of the change it derives from;
+	// -1 for the operations a table statement (Txn.DDL) derives.
 	Change int
 }
 
@@ -129,3 +144,8 @@ type Via struct {
 	// columns, which equal the lookup's parameters.
 	Cond []string
 }
+
+// Barrier reports whether k reaches every row of its target, so that a
+// sink must apply it after every operation before it and before any
+// after it: TruncateTarget and ClearColumns.
+func (k TargetOpKind) Barrier() bool { return k == TruncateTarget || k == ClearColumns }

@@ -15,4 +15,9 @@
 //
 // Unlike DMS, LOB columns are written in full (DMS caps them at 1 MB on
 // Kinesis) and are kept in the before image (DMS leaves them out).
+//
+// A table statement that can make a consumer's copy diverge (TRUNCATE,
+// DROP, RENAME, an ALTER that drops or retypes columns) is a control
+// record, {["control":{...},]"metadata":{... "record-type":"control" ...}},
+// as DMS writes for table changes (see AppendControl).
 package dms

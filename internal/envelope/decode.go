@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/tributary-cdc/tributary/internal/change"
 )
 
 // Envelope is a decoded envelope, for consumers and tests.
@@ -16,8 +18,17 @@ type Envelope struct {
 	// Schema and Table name the source table.
 	Schema string `json:"schema"`
 	Table  string `json:"table"`
-	// Op is "insert", "update" or "delete".
+	// Op is "insert", "update" or "delete", or OpDDL ("ddl") on a control
+	// record: a table statement, described by DDL and the fields after it.
 	Op string `json:"op"`
+	// DDL is, on a control record, what the statement did to the table:
+	// "truncate", "drop", "rename" or "alter" (change.DDLKind).
+	DDL string `json:"ddl,omitempty"`
+	// NewSchema and NewTable name the table after a rename.
+	NewSchema string `json:"new_schema,omitempty"`
+	NewTable  string `json:"new_table,omitempty"`
+	// Columns lists, for an alter, the columns dropped or retyped.
+	Columns []string `json:"columns,omitempty"`
 	// KeyChange is "delete-old" or "insert-new" on the two records of an
 	// update that moved its row to another partition key (see KeyChange);
 	// empty otherwise.
@@ -38,7 +49,8 @@ type Envelope struct {
 	GTID string `json:"gtid,omitempty"`
 	// Binlog is where the transaction begins in the source's binary log.
 	Binlog Binlog `json:"binlog"`
-	// Row is the index of the change within its transaction.
+	// Row is the index of the change within its transaction; a control
+	// record is numbered after the transaction's row changes.
 	Row int `json:"row"`
 }
 
@@ -69,6 +81,14 @@ func Decode(line []byte) (Envelope, error) {
 	}
 	switch e.Op {
 	case "insert", "update", "delete":
+		if e.DDL != "" || e.NewSchema != "" || e.NewTable != "" || e.Columns != nil {
+			return Envelope{}, fmt.Errorf("decoding envelope: table statement fields on op %q", e.Op)
+		}
+	case OpDDL:
+		if err := checkControl(&e); err != nil {
+			return Envelope{}, fmt.Errorf("decoding envelope: %w", err)
+		}
+		return e, nil
 	default:
 		return Envelope{}, fmt.Errorf("decoding envelope: unknown op %q", e.Op)
 	}
@@ -79,4 +99,27 @@ func Decode(line []byte) (Envelope, error) {
 		return Envelope{}, fmt.Errorf("decoding envelope: key_change %q on op %q", e.KeyChange, e.Op)
 	}
 	return e, nil
+}
+
+// checkControl reports what a control record lacks or has too much of.
+func checkControl(e *Envelope) error {
+	switch change.DDLKind(e.DDL) {
+	case change.DDLTruncate, change.DDLDrop, change.DDLAlter:
+	case change.DDLRename:
+		if e.NewSchema == "" || e.NewTable == "" {
+			return errors.New("rename record without new_schema and new_table")
+		}
+	default:
+		return fmt.Errorf("unknown ddl %q", e.DDL)
+	}
+	if e.DDL != string(change.DDLRename) && (e.NewSchema != "" || e.NewTable != "") {
+		return fmt.Errorf("new_schema or new_table on a %s record", e.DDL)
+	}
+	if e.DDL != string(change.DDLAlter) && e.Columns != nil {
+		return fmt.Errorf("columns on a %s record", e.DDL)
+	}
+	if e.KeyChange != "" || e.Key != nil || e.Before != nil || e.After != nil || e.Changed != nil {
+		return errors.New("row fields on a ddl record")
+	}
+	return nil
 }

@@ -121,6 +121,7 @@ func (c *compiler) mapping(m *mappingSpec) {
 	}
 	ok = c.ownership(t, m, driving, known) && ok
 	ok = c.collisions(t, m, driving) && ok
+	ok = c.propagation(t, m) && ok
 	if len(t.drivers) > 0 {
 		ok = c.joins(t, m) && ok
 		ok = c.vias(t, m) && ok

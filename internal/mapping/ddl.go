@@ -18,6 +18,11 @@ const (
 	DDLHalt DDLPolicy = "halt"
 	// DDLIgnore goes on; the statement is logged and counted.
 	DDLIgnore DDLPolicy = "ignore"
+	// DDLPropagate carries a TRUNCATE, DROP or RENAME (out of the mapped
+	// name) of a table the mapping reads over to the target: it removes
+	// what that table fed, as the entry's delete: policy removes what one
+	// of its rows fed (see propagate.go). An ALTER halts.
+	DDLPropagate DDLPolicy = "propagate"
 )
 
 // ddlPolicy returns the mapping's policy, reporting an unknown one.
@@ -26,10 +31,10 @@ func (c *compiler) ddlPolicy(m *mappingSpec) DDLPolicy {
 		return DDLHalt
 	}
 	switch p := DDLPolicy(m.ddl.value); p {
-	case DDLHalt, DDLIgnore:
+	case DDLHalt, DDLIgnore, DDLPropagate:
 		return p
 	}
-	c.add(m.file, m.ddl.pos, "ddl", "must be %s or %s (got %q)", DDLHalt, DDLIgnore, m.ddl.value)
+	c.add(m.file, m.ddl.pos, "ddl", "must be %s, %s or %s (got %q)", DDLHalt, DDLIgnore, DDLPropagate, m.ddl.value)
 	return DDLHalt
 }
 
@@ -42,6 +47,9 @@ type DDLNotice struct {
 	File   string
 	Line   int
 	Policy DDLPolicy
+	// Ops are, under DDLPropagate, the target operations that carry the
+	// statement over (none when the entry's delete: policy is ignore).
+	Ops []change.TargetOp
 }
 
 // DDLError stops the stream before a statement that a mapping with policy
@@ -66,9 +74,12 @@ func (e *DDLError) Error() string {
 	if e.GTID != "" {
 		fmt.Fprintf(&b, " at GTID %s", e.GTID)
 	}
-	fmt.Fprintf(&b, " would make %s diverge, and its mapping (%s:%d) has ddl: halt. "+
-		"Stopped before the statement. To go on, make the target match and either set ddl: ignore in the mapping, "+
-		"or skip the statement with tributary checkpoint set --source %s %s", e.Target, e.File, e.Line, e.Source, skipFlags(e.Next))
+	fmt.Fprintf(&b, " would make %s diverge, and its mapping (%s:%d) has ddl: %s", e.Target, e.File, e.Line, e.Policy)
+	if e.Policy == DDLPropagate {
+		b.WriteString(", which carries TRUNCATE, DROP and RENAME over to the target but not ALTER")
+	}
+	fmt.Fprintf(&b, ". Stopped before the statement. To go on, make the target match and either set ddl: ignore in the mapping, "+
+		"or skip the statement with tributary checkpoint set --source %s %s", e.Source, skipFlags(e.Next))
 	return b.String()
 }
 
@@ -82,9 +93,12 @@ func skipFlags(p change.Position) string {
 
 // CheckDDL applies the DDL policies of the mappings that read the tables
 // txn.DDL changed. It returns what each such mapping met, and a *DDLError
-// for the first statement a mapping with policy halt reads; an alter only
-// counts for the mappings that read one of its columns. A rename counts
-// for the mappings that read the table under its old name.
+// for the first statement a mapping with policy halt reads (or an alter
+// one with policy propagate reads); an alter only counts for the mappings
+// that read one of its columns. A rename counts for the mappings that read
+// the table under its old name. Under propagate a notice carries the
+// target operations that carry the statement over, for the caller to
+// append to txn.Ops.
 func (s *Set) CheckDDL(txn *change.Txn) ([]DDLNotice, error) {
 	var notices []DDLNotice
 	for _, ev := range txn.DDL {
@@ -93,8 +107,11 @@ func (s *Set) CheckDDL(txn *change.Txn) ([]DDLNotice, error) {
 				continue
 			}
 			n := DDLNotice{Event: ev, Target: c.target.table.QualifiedName(), File: c.file, Line: c.pos.line, Policy: c.target.ddl}
-			if n.Policy == DDLHalt {
+			if halts(n) {
 				return notices, &DDLError{DDLNotice: n, Source: txn.Source, GTID: txn.GTID, Next: txn.End}
+			}
+			if n.Policy == DDLPropagate {
+				n.Ops = c.propagate()
 			}
 			notices = append(notices, n)
 		}
@@ -105,13 +122,22 @@ func (s *Set) CheckDDL(txn *change.Txn) ([]DDLNotice, error) {
 				continue
 			}
 			n := DDLNotice{Event: ev, Target: l.target.table.QualifiedName(), File: l.file, Line: l.pos.line, Policy: l.target.ddl}
-			if n.Policy == DDLHalt {
+			if halts(n) {
 				return notices, &DDLError{DDLNotice: n, Source: txn.Source, GTID: txn.GTID, Next: txn.End}
+			}
+			if n.Policy == DDLPropagate {
+				n.Ops = l.propagate()
 			}
 			notices = append(notices, n)
 		}
 	}
 	return notices, nil
+}
+
+// halts reports whether the statement of n stops the stream: under halt,
+// and under propagate for an alter, which it cannot carry over.
+func halts(n DDLNotice) bool {
+	return n.Policy == DDLHalt || (n.Policy == DDLPropagate && n.Event.Kind == change.DDLAlter)
 }
 
 // readsAny reports whether the contributor reads one of cols.

@@ -68,5 +68,5 @@ func TestCheckDDL(t *testing.T) {
 
 func TestDDLPolicyIsChecked(t *testing.T) {
 	_, err := Parse("m.yaml", []byte(fmt.Sprintf(ddlMappings, "ddl: propagate-later")), nil)
-	require.ErrorContains(t, err, `m.yaml:4:6: ddl: must be halt or ignore (got "propagate-later")`)
+	require.ErrorContains(t, err, `m.yaml:4:6: ddl: must be halt, ignore or propagate (got "propagate-later")`)
 }

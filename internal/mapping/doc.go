@@ -10,6 +10,7 @@
 //
 //	target: global.members        # schema.table of the target
 //	key: [id]                     # target primary key columns
+//	ddl: halt                     # table statements: halt | ignore | propagate (see ddl.go, propagate.go)
 //	sources:                      # contributors; at least one is driving
 //	  - source: jp-accounts       # configured source name, glob allowed
 //	    table: accounts.users     # schema.table, globs allowed ("shop.orders_*")

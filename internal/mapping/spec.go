@@ -29,7 +29,7 @@ type mappingSpec struct {
 	sources []*sourceSpec
 	srcPos  *pos
 	lookups []*lookupSpec
-	// ddl is the DDL policy: halt (default) or ignore.
+	// ddl is the DDL policy: halt (default), ignore or propagate.
 	ddl *scalar
 	// failed holds the keys whose values could not be decoded.
 	failed map[string]bool

@@ -265,3 +265,83 @@ func number(t *testing.T, v any) int64 {
 	require.NoError(t, err)
 	return i
 }
+
+// A TRUNCATE on the source reaches every shard of the table's stream as a
+// control record, after the records of the rows written before it and
+// before those written after it.
+func TestKinesisTruncateReachesEveryShard(t *testing.T) {
+	bin, err := testenv.BuildTributary()
+	require.NoError(t, err)
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	srv.Exec(t, "CREATE DATABASE app", "CREATE TABLE app.counters (id BIGINT PRIMARY KEY, n BIGINT NOT NULL, pad TEXT)")
+	k := testenv.StartKinesisT(t)
+	require.NoError(t, k.CreateStream(t.Context(), "cdc", 3))
+
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "tributary.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `pebble:
+  dir: %s
+checkpoint:
+  interval: 100ms
+http:
+  listen: %s
+sources:
+  - name: alpha
+    host: 127.0.0.1
+    port: %d
+    user: root
+    server_id: 5001
+    start: current
+sinks:
+  - name: stream
+    type: kinesis
+    kinesis:
+      region: us-east-1
+      endpoint: %s
+      stream: cdc
+`, filepath.Join(dir, "pebble"), testenv.FreeAddr(t), srv.Port, k.Endpoint), 0o600))
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	logs := &testenv.LogBuffer{}
+	cmd := exec.Command(bin, "run", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+	cmd.Stderr = logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	waitStreaming(t, cfg)
+
+	insert := func(from, to int) {
+		for id := from; id < to; id++ {
+			srv.Exec(t, fmt.Sprintf("INSERT INTO app.counters (id, n) VALUES (%d, 0)", id))
+		}
+	}
+	insert(0, 30)
+	srv.Exec(t, "TRUNCATE app.counters")
+	insert(100, 130)
+	out, err := exec.Command(bin, "status", "--config", cfgPath, "--wait", "--timeout", "1m").CombinedOutput()
+	require.NoError(t, err, "%s\nservice log:\n%s", out, logs)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "%s", logs)
+
+	recs, err := k.ReadStream(t.Context(), "cdc")
+	require.NoError(t, err)
+	truncated := map[string]bool{} // by shard
+	rows := 0
+	for _, r := range recs {
+		e, err := envelope.Decode(r.Data)
+		require.NoError(t, err, "%s", r.Data)
+		if e.Op == envelope.OpDDL {
+			require.Equal(t, "truncate", e.DDL)
+			require.Equal(t, "app.counters", e.Schema+"."+e.Table)
+			require.Equal(t, "app.counters", r.PartitionKey)
+			require.False(t, truncated[r.Shard], "one control record per shard")
+			truncated[r.Shard] = true
+			continue
+		}
+		rows++
+		require.Equal(t, truncated[r.Shard], number(t, e.Key["id"]) >= 100,
+			"shard %s: row %v against the truncate", r.Shard, e.Key["id"])
+	}
+	require.Len(t, truncated, 3, "a control record on every shard")
+	require.Equal(t, 60, rows)
+}

@@ -53,18 +53,23 @@ var (
 )
 
 // mapper applies the mappings' DDL policies to a part's table statements,
-// derives its target operations and, with a resolver, turns its
+// derives its target operations (those that carry statements over under
+// ddl: propagate after the rows') and, with a resolver, turns its
 // re-derivations into the updates of the rows they reach, retrying while
 // the source's errors are transient. onDDL, when set, hears of every
 // statement a mapping went past.
 func mapper(set *mapping.Set, r *lookup.Resolver, logger *slog.Logger, onDDL func(source string, n mapping.DDLNotice)) func(context.Context, *change.Txn) error {
 	return func(ctx context.Context, txn *change.Txn) error {
+		var ddlOps []change.TargetOp
 		if len(txn.DDL) > 0 {
 			notices, err := set.CheckDDL(txn)
 			for _, n := range notices {
-				logger.Warn("going past a table statement that can make the target diverge (ddl: ignore)",
-					"source", txn.Source, "gtid", txn.GTID, "kind", n.Event.Kind, "table", n.Event.QualifiedName(),
-					"target", n.Target, "mapping", fmt.Sprintf("%s:%d", n.File, n.Line))
+				msg := "going past a table statement that can make the target diverge (ddl: ignore)"
+				if n.Policy == mapping.DDLPropagate {
+					msg = "carrying a table statement over to the target (ddl: propagate)"
+				}
+				logger.Warn(msg, "source", txn.Source, "gtid", txn.GTID, "kind", n.Event.Kind, "table", n.Event.QualifiedName(),
+					"target", n.Target, "mapping", fmt.Sprintf("%s:%d", n.File, n.Line), "operations", len(n.Ops))
 				if onDDL != nil {
 					onDDL(txn.Source, n)
 				}
@@ -72,10 +77,14 @@ func mapper(set *mapping.Set, r *lookup.Resolver, logger *slog.Logger, onDDL fun
 			if err != nil {
 				return err
 			}
+			ddlOps = mapping.DDLOps(notices)
 		}
 		if err := set.Apply(txn); err != nil {
 			return err
 		}
+		// A statement is a transaction of its own: its operations follow
+		// the rows of the transaction, if any.
+		txn.Ops = append(txn.Ops, ddlOps...)
 		if r == nil {
 			return nil
 		}

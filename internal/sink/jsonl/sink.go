@@ -48,7 +48,8 @@ func (o *Options) Check(r problem.Reporter) {
 	}
 }
 
-// Sink writes every row change as one JSON line (see package envelope).
+// Sink writes every row change as one JSON line (see package envelope), and
+// every table statement of a transaction as a control record line.
 //
 // Delivery is at least once: after a restart the lines since the last
 // checkpoint are written again. Consumers can drop repeats by source, binlog
@@ -107,7 +108,8 @@ func New(opts Options) (*Sink, error) {
 	return s, nil
 }
 
-// Apply writes one line per row change of txn. It is safe for concurrent
+// Apply writes one line per row change of txn, then one control record per
+// table statement (envelope.AppendDDL). It is safe for concurrent
 // use: the lines of one part are never interleaved with other lines. Lines
 // may stay buffered until Flush.
 func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
@@ -120,6 +122,11 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 			return fmt.Errorf("encoding change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
 		}
 	}
+	for j := range txn.DDL {
+		if err := envelope.CheckDDL(&txn.DDL[j]); err != nil {
+			return fmt.Errorf("encoding table statement %d of transaction %d from %s: %w", j, txn.Seq, txn.Source, err)
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.usableLocked(); err != nil {
@@ -129,6 +136,14 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		s.mu.dirty = true
 		var err error
 		if s.mu.line, err = envelope.Write(s.mu.w, s.mu.line, txn, i, txn.FirstRow+i); err != nil {
+			s.mu.err = fmt.Errorf("writing to %s: %w", s.name, err)
+			return s.mu.err
+		}
+	}
+	for j := range txn.DDL {
+		s.mu.dirty = true
+		s.mu.line = append(envelope.AppendDDL(s.mu.line[:0], txn, j, envelope.DDLRow(txn, j)), '\n')
+		if _, err := s.mu.w.Write(s.mu.line); err != nil {
 			s.mu.err = fmt.Errorf("writing to %s: %w", s.name, err)
 			return s.mu.err
 		}

@@ -12,6 +12,21 @@
 // A table no route matches goes to the sink's Stream; without one its
 // changes are not sent (logged once per table).
 //
+// # Table statements
+//
+// A table statement of a routed table (TRUNCATE, DROP, RENAME, an ALTER
+// that drops or retypes columns) becomes a control record: the envelope's
+// "op":"ddl" record (format "native") or a "record-type":"control" record
+// (format "dms"), keyed "schema.table" whatever the route's partition key.
+// It is a barrier: the sink waits until every earlier record is
+// acknowledged, sends one copy to every open shard of the route's stream
+// (an explicit hash key per shard, from ListShards), and waits for those
+// before Apply returns. Each shard thus holds it after every record that
+// precedes the statement and before every record that follows. Without
+// the permission to list shards one copy goes by the "schema.table" key
+// alone, unordered relative to row records on other shards. Control
+// records do not count in Sent. See control.go.
+//
 // # Partition keys
 //
 //   - primary_key (default): the schema, table and primary key values of the

@@ -66,10 +66,25 @@ type bucket struct {
 	last           time.Time
 }
 
+// shardOfKey returns the index of the shard that holds q's records: by
+// their explicit hash key when they carry one, else by the partition key.
+func (m *shardMap) shardOfKey(q *keyQueue) int {
+	if q.hashKey != "" {
+		if h, ok := parseHashKey(q.hashKey); ok {
+			return m.shardOfHash(h)
+		}
+	}
+	return m.shardOf(q.pk)
+}
+
 // shardOf returns the index of the shard that holds pk.
 func (m *shardMap) shardOf(pk string) int {
 	sum := md5.Sum([]byte(pk))
-	h := hashKey128{binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:])}
+	return m.shardOfHash(hashKey128{binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:])})
+}
+
+// shardOfHash returns the index of the shard whose range holds h.
+func (m *shardMap) shardOfHash(h hashKey128) int {
 	// The last shard whose range starts at or below h.
 	i, _ := slices.BinarySearchFunc(m.starts, h, func(s, h hashKey128) int {
 		if h.less(s) {

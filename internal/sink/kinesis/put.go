@@ -104,6 +104,9 @@ func (s *Sink) put(ctx context.Context, b *batch) {
 	}
 	for i, e := range b.entries {
 		in.Records[i] = types.PutRecordsRequestEntry{Data: e.data, PartitionKey: aws.String(e.q.pk)}
+		if e.q.hashKey != "" {
+			in.Records[i].ExplicitHashKey = aws.String(e.q.hashKey)
+		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, callTimeout)
 	out, err := s.api.PutRecords(cctx, in)

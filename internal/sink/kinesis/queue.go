@@ -24,6 +24,12 @@ type record struct {
 	// pair is shared with the other record of a split update; nil for a
 	// whole change.
 	pair *pair
+	// control marks a copy of a table statement's control record; it is
+	// not a change, so Sent does not count it.
+	control bool
+	// hashKey, when set, is the explicit hash key that puts the record in
+	// one shard whatever its partition key (control records).
+	hashKey string
 }
 
 // origin says which change a record holds, for the failed store: for a
@@ -47,12 +53,15 @@ const (
 )
 
 // keyQueue holds the records of one partition key of one stream in Apply
-// order. Only its head is ever sent (with the records aggregated behind
+// order (of one partition key and explicit hash key, for the records that
+// carry one). Only its head is ever sent (with the records aggregated behind
 // it), and the next record only after Kinesis acknowledged the head: that
 // keeps the key's records in order in the stream whatever fails.
 type keyQueue struct {
 	stream   *streamQueue
 	pk       string
+	hashKey  string // the records' explicit hash key, if any
+	name     string // its name in its stream's keys: pk, and hashKey if any
 	recs     []*record
 	state    keyState
 	attempts int // consecutive failures of the head
@@ -111,10 +120,14 @@ func (s *Sink) streamLocked(name string) *streamQueue {
 // addLocked queues rec under partition key pk of stream.
 func (s *Sink) addLocked(stream, pk string, rec *record) {
 	st := s.streamLocked(stream)
-	q := st.keys[pk]
+	name := pk
+	if rec.hashKey != "" {
+		name = pk + "\x00" + rec.hashKey
+	}
+	q := st.keys[name]
 	if q == nil {
-		q = &keyQueue{stream: st, pk: pk}
-		st.keys[pk] = q
+		q = &keyQueue{stream: st, pk: pk, hashKey: rec.hashKey, name: name}
+		st.keys[name] = q
 	}
 	s.mu.nextID++
 	rec.id = s.mu.nextID
@@ -183,7 +196,7 @@ func (s *Sink) nextBatchLocked(now time.Time) *batch {
 		}
 		if m := st.shards; m != nil {
 			if q.shardsOf != m {
-				q.shard, q.shardsOf = m.shardOf(q.pk), m
+				q.shard, q.shardsOf = m.shardOfKey(q), m
 			}
 			if blocked[q.shard] {
 				rest = append(rest, q)
@@ -282,7 +295,7 @@ func (s *Sink) ackLocked(q *keyQueue, n int) {
 func (s *Sink) nextLocked(q *keyQueue) {
 	if len(q.recs) == 0 {
 		q.state, q.recs = keyIdle, nil
-		delete(q.stream.keys, q.pk)
+		delete(q.stream.keys, q.name)
 		return
 	}
 	s.readyLocked(q, q.recs[0].queued)

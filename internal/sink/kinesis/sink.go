@@ -105,7 +105,9 @@ func (s *Sink) Retried() uint64 { return s.retried.Load() }
 func (s *Sink) Failed() uint64 { return s.failed.Load() }
 
 // Apply queues one record per row change of txn, two for an update that
-// changes its partition key (see split.go). It returns before Kinesis
+// changes its partition key (see split.go), then sends a control record
+// for each table statement of txn to every shard as a barrier (see
+// control.go). It returns before Kinesis
 // acknowledged them, and blocks while more than MaxBufferedBytes are
 // unacknowledged. It is safe for concurrent use.
 func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
@@ -121,7 +123,7 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		if err := envelope.Check(&txn.Changes[i]); err != nil {
 			return fmt.Errorf("encoding change %d of transaction %d from %s: %w", i, txn.Seq, txn.Source, err)
 		}
-		r := s.route(txn.Changes[i].Table)
+		r := s.routeOf(txn.Changes[i].Table.QualifiedName())
 		if r.stream == "" {
 			continue
 		}
@@ -140,12 +142,17 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 			oldKeys[i] = old
 		}
 	}
+	for j := range txn.DDL {
+		if err := envelope.CheckDDL(&txn.DDL[j]); err != nil {
+			return fmt.Errorf("encoding table statement %d of transaction %d from %s: %w", j, txn.Seq, txn.Source, err)
+		}
+	}
 	if err := s.usable(); err != nil {
 		return err
 	}
 	var scratch []byte
 	for i := range txn.Changes {
-		r := s.route(txn.Changes[i].Table)
+		r := s.routeOf(txn.Changes[i].Table.QualifiedName())
 		if r.stream == "" {
 			continue
 		}
@@ -171,6 +178,9 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 				return err
 			}
 		}
+	}
+	if len(txn.DDL) > 0 {
+		return s.applyDDL(ctx, txn)
 	}
 	return nil
 }
@@ -243,9 +253,8 @@ func (s *Sink) usable() error {
 	return s.usableLocked()
 }
 
-// route returns the route of table, caching it.
-func (s *Sink) route(t *change.Table) *route {
-	name := t.QualifiedName()
+// routeOf returns the route of table name ("schema.table"), caching it.
+func (s *Sink) routeOf(name string) *route {
 	if r, ok := s.byTable.Load(name); ok {
 		return r.(*route)
 	}

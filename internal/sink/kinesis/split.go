@@ -41,6 +41,9 @@ func halfTxn(txn *change.Txn, i int, k envelope.KeyChange) *change.Txn {
 func sentLocked(recs []*record) uint64 {
 	var n uint64
 	for _, r := range recs {
+		if r.control {
+			continue
+		}
 		if r.pair == nil {
 			n++
 			continue

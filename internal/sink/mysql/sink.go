@@ -109,7 +109,9 @@ func (s *Sink) Run(ctx context.Context) error {
 
 // Apply queues the operations of txn. It returns once they are queued, not
 // applied; Flush waits for them. Operations of one target row keep the
-// order in which Apply received them. It blocks while the queues are full,
+// order in which Apply received them. A TruncateTarget or ClearColumns is
+// applied before Apply goes on, after every operation before it (see
+// barrier.go). It blocks while the queues are full,
 // so a large transaction is applied as its parts arrive.
 func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 	if err := s.haltErr(); err != nil {
@@ -126,6 +128,12 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		op := &txn.Ops[i]
 		if err := checkOp(op); err != nil {
 			return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
+		}
+		if op.Kind.Barrier() {
+			if err := s.applyBarrier(ctx, op, from); err != nil {
+				return err
+			}
+			continue
 		}
 		w, err := s.route(ctx, op)
 		if err != nil {
@@ -247,9 +255,13 @@ func checkOp(op *change.TargetOp) error {
 	switch {
 	case op.Target == nil || op.Target.Name == "" || len(op.Target.Key) == 0:
 		return errors.New("target operation without a target table and key")
-	case op.Kind < change.Upsert || op.Kind > change.Reject:
+	case op.Kind < change.Upsert || op.Kind > change.ClearColumns:
 		return fmt.Errorf("operation on %s has unknown kind %d", op.Target.QualifiedName(), op.Kind)
-	case op.Kind == change.Rederive:
+	case op.Kind == change.Rederive || op.Kind == change.TruncateTarget:
+		return nil
+	case op.Kind == change.ClearColumns && (len(op.Columns) == 0 || len(op.Columns) != len(op.Values)):
+		return fmt.Errorf("clear on %s has %d columns and %d values", op.Target.QualifiedName(), len(op.Columns), len(op.Values))
+	case op.Kind == change.ClearColumns:
 		return nil
 	case len(op.Key) != len(op.Target.Key):
 		return fmt.Errorf("operation on %s has %d key values for %d key columns", op.Target.QualifiedName(), len(op.Key), len(op.Target.Key))
