@@ -345,3 +345,28 @@ sinks:
 	require.Len(t, truncated, 3, "a control record on every shard")
 	require.Equal(t, 60, rows)
 }
+
+// run refuses to start when a Kinesis stream it routes to does not exist,
+// naming it, instead of failing at the first record.
+func TestRunRefusesAMissingKinesisStream(t *testing.T) {
+	bin, err := testenv.BuildTributary()
+	require.NoError(t, err)
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	k := testenv.StartKinesisT(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "tributary.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `pebble:
+  dir: %s
+sources:
+  - {name: alpha, host: 127.0.0.1, port: %d, user: root, server_id: 5001, start: current}
+sinks:
+  - name: stream
+    type: kinesis
+    kinesis: {region: us-east-1, endpoint: %s, stream: never-created}
+`, filepath.Join(dir, "pebble"), srv.Port, k.Endpoint), 0o600))
+	cmd := exec.Command(bin, "run", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "sink stream: kinesis stream never-created does not exist in region us-east-1")
+}

@@ -70,6 +70,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	if err != nil {
 		return err
 	}
+	if err := preflightSinks(ctx, cfg, sinks); err != nil {
+		return errors.Join(err, closeSinks(sinks))
+	}
 	m := metrics.New()
 	if resolver != nil {
 		m.Registry.MustRegister(resolver.Collectors()...)
@@ -122,12 +125,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		g.Go(func() error { return srv.Run(gctx) })
 	}
 	logger.Info("streaming", "sources", len(readers), "sinks", len(sinks))
-	err = g.Wait()
-	for _, s := range sinks {
-		if cerr := s.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("closing sink: %w", cerr))
-		}
-	}
+	err = errors.Join(g.Wait(), closeSinks(sinks))
 	if err == nil {
 		logger.Info("stopped cleanly")
 	}
@@ -246,6 +244,37 @@ func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, reso
 	return nil, fmt.Errorf("unsupported sink type %q", sc.Type)
 }
 
+// closeSinks closes every sink, joining their errors.
+func closeSinks(sinks []Sink) error {
+	var errs []error
+	for _, s := range sinks {
+		if err := s.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("closing sink: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// preflighter is a sink that can check, before anything streams, that its
+// destination can take what it will be sent (Kinesis: the streams exist).
+type preflighter interface {
+	Preflight(ctx context.Context) error
+}
+
+// preflightSinks checks every sink that can be checked and reports every
+// problem at once; sinks are in cfg.Sinks order.
+func preflightSinks(ctx context.Context, cfg *config.Config, sinks []Sink) error {
+	var errs []error
+	for i, s := range sinks {
+		if p, ok := s.(preflighter); ok {
+			if err := p.Preflight(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("sink %s: %w", cfg.Sinks[i].Name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // runner is a sink with background work of its own (workers, calls in
 // flight); Apply and Flush need it running.
 type runner interface {
@@ -286,10 +315,11 @@ var (
 	_ Sink = (*mysqlsink.Sink)(nil)
 	_ Sink = (*kinesissink.Sink)(nil)
 
-	_ collecting = (*kinesissink.Sink)(nil)
-	_ collecting = (*mysqlsink.Sink)(nil)
-	_ runner     = (*mysqlsink.Sink)(nil)
-	_ runner     = (*kinesissink.Sink)(nil)
+	_ collecting  = (*kinesissink.Sink)(nil)
+	_ preflighter = (*kinesissink.Sink)(nil)
+	_ collecting  = (*mysqlsink.Sink)(nil)
+	_ runner      = (*mysqlsink.Sink)(nil)
+	_ runner      = (*kinesissink.Sink)(nil)
 
 	_ mysqlsink.FailedStore   = (*checkpoint.Store)(nil)
 	_ kinesissink.FailedStore = (*checkpoint.Store)(nil)

@@ -284,3 +284,16 @@ func photoTxn(size int) *change.Txn {
 			{Table: photos, Op: change.Insert, After: row(3, 10)},
 		}}
 }
+
+func TestPreflightNamesMissingStreams(t *testing.T) {
+	e := startEmulator(t)
+	stream := e.stream(t, "present")
+	s := e.open(t, Options{Stream: stream, Routes: []Route{{Tables: "a.*", Stream: "nowhere"}, {Tables: "b.*", Stream: "nowhere-2"}}}, nil)
+	err := s.Preflight(t.Context())
+	require.ErrorContains(t, err, "kinesis stream nowhere does not exist in region us-east-1")
+	require.ErrorContains(t, err, "kinesis stream nowhere-2 does not exist")
+	require.NotContains(t, err.Error(), "stream "+stream+" ")
+
+	ok := e.open(t, Options{Stream: stream}, nil)
+	require.NoError(t, ok.Preflight(t.Context()))
+}
