@@ -151,23 +151,9 @@ func (p *Pipeline) apply(ctx context.Context, ch <-chan *change.Txn) error {
 	}
 }
 
-func (p *Pipeline) checkpointLoop(ctx context.Context) error {
-	t := time.NewTicker(p.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-			if err := p.checkpoint(ctx); err != nil {
-				return err
-			}
-		}
-	}
-}
-
 // checkpoint flushes every sink and then saves the positions that were
-// applied before the flush began: those are durable in every sink now.
+// applied before the flush began: those are durable in every sink now. It
+// makes the last checkpoint when the stream has stopped.
 func (p *Pipeline) checkpoint(ctx context.Context) error {
 	pos := p.prog.pending()
 	if len(pos) == 0 {
@@ -175,17 +161,10 @@ func (p *Pipeline) checkpoint(ctx context.Context) error {
 	}
 	for _, s := range p.all {
 		if err := s.Flush(ctx); err != nil {
-			p.prog.saved(pos, err)
 			return fmt.Errorf("flushing sink before checkpoint: %w", err)
 		}
 	}
-	err := p.Store.SavePositions(pos)
-	p.prog.saved(pos, err)
-	if err != nil {
-		return fmt.Errorf("saving checkpoint: %w", err)
-	}
-	p.Logger.Debug("checkpoint saved", "sources", len(pos))
-	return nil
+	return p.save(pos)
 }
 
 // Status returns every source's progress, sorted by source name.

@@ -132,3 +132,53 @@ func TestCheckpointsCoalesce(t *testing.T) {
 	require.Equal(t, pos(599), got)
 	require.Less(t, store.Syncs(), uint64(50), "checkpoints must coalesce, not sync per transaction")
 }
+
+// stuckSink makes one source's parts durable only once released.
+type stuckSink struct {
+	flakySink
+	stuck   string
+	release chan struct{}
+}
+
+func (s *stuckSink) FlushSource(ctx context.Context, source string) error {
+	if source == s.stuck {
+		select {
+		case <-s.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// One source whose parts wait in a sink holds back its own checkpoint
+// only: the other source's advances meanwhile.
+func TestStuckSourceHoldsBackOnlyItsCheckpoint(t *testing.T) {
+	store, err := checkpoint.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	a := &scriptedReader{parts: []*change.Txn{{Source: "a", Seq: 1, Last: true, End: pos(100)}}, sent: make(chan struct{})}
+	b := &scriptedReader{parts: []*change.Txn{{Source: "b", Seq: 1, Last: true, End: pos(200)}}, sent: make(chan struct{})}
+	sink := &stuckSink{stuck: "b", release: make(chan struct{})}
+	p := &Pipeline{
+		Readers: map[string]Reader{"a": a, "b": b}, Start: map[string]change.Position{"a": pos(4), "b": pos(4)},
+		TableSinks: []Sink{sink}, Store: store, Interval: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(ctx) }()
+	require.Eventually(t, func() bool {
+		got, err := store.Position("a")
+		return err == nil && got == pos(100)
+	}, 5*time.Second, 10*time.Millisecond, "a's checkpoint advances while b's parts wait")
+	_, err = store.Position("b")
+	require.ErrorIs(t, err, checkpoint.ErrNotFound, "b's is held back")
+	close(sink.release)
+	require.Eventually(t, func() bool {
+		got, err := store.Position("b")
+		return err == nil && got == pos(200)
+	}, 5*time.Second, 10*time.Millisecond)
+	cancel()
+	require.NoError(t, <-errc)
+}

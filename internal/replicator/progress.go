@@ -15,7 +15,6 @@ type progress struct {
 		sync.Mutex
 		applied map[string]sourceProgress
 		durable map[string]change.Position
-		dirty   bool
 	}
 }
 
@@ -51,7 +50,6 @@ func (p *progress) applied(txn *change.Txn) {
 		if !txn.CommitTime.IsZero() {
 			sp.CommitTime = txn.CommitTime
 		}
-		p.mu.dirty = true
 	}
 	p.mu.applied[txn.Source] = sp
 }
@@ -60,27 +58,26 @@ func (p *progress) applied(txn *change.Txn) {
 func (p *progress) pending() map[string]change.Position {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.mu.dirty {
-		return nil
-	}
-	out := make(map[string]change.Position)
+	var out map[string]change.Position
 	for name, sp := range p.mu.applied {
 		if sp.Position != p.mu.durable[name] && !sp.Position.IsZero() {
+			if out == nil {
+				out = make(map[string]change.Position)
+			}
 			out[name] = sp.Position
 		}
 	}
-	p.mu.dirty = false
 	return out
 }
 
-// saved records positions as durable. A failed save re-marks them pending.
+// saved records positions as durable; after a failed save they stay
+// pending.
 func (p *progress) saved(pos map[string]change.Position, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	if err != nil {
-		p.mu.dirty = true
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for name, ps := range pos {
 		p.mu.durable[name] = ps
 	}

@@ -30,6 +30,9 @@ type Sink struct {
 	log     *slog.Logger
 	workers []*worker
 	keys    *keyCache
+	// acks counts each source's operations queued and done, for
+	// FlushSource.
+	acks *sourceAcks
 	// failed counts the operations recorded as failed, conflicts the
 	// unresolved unique key collisions, resolved the rows deleted because
 	// an upsert collided with them; each by target table.
@@ -78,6 +81,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	}
 	s := &Sink{db: db, opts: opts, log: opts.Logger, closed: make(chan struct{}), stopped: make(chan struct{})}
 	s.keys = newKeyCache(db, s.log)
+	s.acks = newSourceAcks(opts.Workers)
 	for i := range opts.Workers {
 		s.workers = append(s.workers, newWorker(i, s))
 	}
@@ -139,13 +143,17 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		if err != nil {
 			return err
 		}
+		s.acks.queue(w, from.source)
 		select {
 		case s.workers[w].in <- item{op: *op, from: from}:
 		case <-ctx.Done():
+			s.acks.unqueue(w, from.source)
 			return ctx.Err()
 		case <-s.closed:
+			s.acks.unqueue(w, from.source)
 			return ErrClosed
 		case <-s.stopped:
+			s.acks.unqueue(w, from.source)
 			return ErrStopped
 		}
 	}

@@ -14,16 +14,33 @@ import (
 // worker applies the operations of its queue in order, in batches.
 type worker struct {
 	s   *Sink
+	id  int
 	log *slog.Logger
 	in  chan item
 	b   batch
 	// maxItems bounds the operations of one batch.
 	maxItems int
+	// bySource counts the batch's operations by source, reused.
+	bySource map[string]uint64
+}
+
+// countSources counts the batch's operations by source into bySource.
+func (w *worker) countSources() {
+	if w.bySource == nil {
+		w.bySource = map[string]uint64{}
+	}
+	clear(w.bySource)
+	for i := range w.b.items {
+		if from := w.b.items[i].from; from != nil {
+			w.bySource[from.source]++
+		}
+	}
 }
 
 func newWorker(id int, s *Sink) *worker {
 	return &worker{
 		s:   s,
+		id:  id,
 		log: s.log.With("worker", id),
 		in:  make(chan item, s.opts.RowsPerStatement*s.opts.StatementsPerTxn),
 		b:   batch{rowsPerStmt: s.opts.RowsPerStatement},
@@ -41,10 +58,14 @@ func (w *worker) run(ctx context.Context) {
 		}
 		var err error
 		if len(w.b.items) > 0 {
+			// Counted before compaction merges operations, as queued.
+			w.countSources()
 			if w.compactable(ctx) {
 				w.b.compact()
 			}
-			err = w.apply(ctx)
+			if err = w.apply(ctx); err == nil {
+				w.s.acks.finish(w.id, w.bySource)
+			}
 		} else {
 			err = w.s.haltErr()
 		}
