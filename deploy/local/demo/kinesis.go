@@ -25,10 +25,13 @@ const (
 // kinesisDir is the emulator's folder under the stack directory.
 const kinesisDir = "kinesis"
 
-// setKinesis records the emulator's keys.
+// setKinesis records the emulator's keys, and the credentials the AWS SDK
+// needs to talk to it (the emulator takes any), so that the demo's
+// configuration runs by hand after eval "$(stack env)".
 func (e Env) setKinesis(endpoint string, pid int) {
 	e[KeyKinesisEndpoint] = endpoint
 	e[KeyKinesisStream] = DemoStream
+	e["AWS_ACCESS_KEY_ID"], e["AWS_SECRET_ACCESS_KEY"], e["AWS_REGION"] = "demo", "demo", "us-east-1"
 	e[KeyKinesisPID] = ""
 	if pid > 0 {
 		e[KeyKinesisPID] = strconv.Itoa(pid)
