@@ -89,6 +89,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		ChangeSinks: changeSinks, TableSinks: tableSinks,
 		Store:     countingStore{store, m},
 		Interval:  cfg.Checkpoint.Interval,
+		StopGrace: cfg.Checkpoint.StopGrace,
 		Logger:    logger,
 		OnApplied: m.Applied,
 	}
@@ -129,9 +130,25 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		}
 	}
 	if err == nil {
-		logger.Info("stopped cleanly")
+		logStopped(logger, p.Interruptions())
 	}
 	return err
+}
+
+// logStopped says how the stream stopped: cleanly, so that a restart
+// repeats nothing, or inside transactions whose first parts a restart
+// sends again.
+func logStopped(logger *slog.Logger, cut []Interrupted) {
+	if len(cut) == 0 {
+		logger.Info("stopped cleanly; a restart repeats nothing")
+		return
+	}
+	sources := make([]string, len(cut))
+	for i, in := range cut {
+		sources[i] = in.Source
+	}
+	logger.Warn(fmt.Sprintf("stopped inside %s: a restart sends the parts already written again (at least once); checkpoint.stop_grace sets how long a stop waits",
+		plural(len(cut), "transaction", "transactions")), "sources", sources)
 }
 
 // checkMappingsLive checks the mappings against the live schemas before
@@ -294,3 +311,11 @@ var (
 	_ mysqlsink.FailedStore   = (*checkpoint.Store)(nil)
 	_ kinesissink.FailedStore = (*checkpoint.Store)(nil)
 )
+
+// plural returns n and the word for n things: "1 table", "2 tables".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
