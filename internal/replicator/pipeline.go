@@ -141,6 +141,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		err = nil
 	}
+	if errors.Is(err, checkpoint.ErrUnwritable) {
+		return err // a last checkpoint would fail the same way
+	}
 	// The stream has stopped; make what was applied durable so a restart
 	// does not replay it. A fresh context: the run's own is cancelled.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

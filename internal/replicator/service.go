@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
@@ -29,12 +30,16 @@ type Options struct {
 	// setting at its current position. Without it such a source is
 	// refused: an empty store must never be taken for a first start.
 	Init bool
+
+	// storeFS replaces the operating system's files under the store, for
+	// tests that inject disk faults.
+	storeFS vfs.FS
 }
 
 // Run runs the service described by cfg until ctx ends: it checks every
 // source, streams them all into the sinks and checkpoints as it goes.
 func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Logger) error {
-	store, err := openLocked(ctx, cfg.Pebble.Dir, logger)
+	store, err := openLocked(ctx, cfg.Pebble.Dir, &checkpoint.Options{Logger: logger, FS: opts.storeFS})
 	if err != nil {
 		return err
 	}
@@ -175,10 +180,10 @@ func checkMappingsLive(ctx context.Context, cfg *config.Config, set *mapping.Set
 // openLocked opens the store, waiting up to ten seconds while an offline
 // command (checkpoint show, status) holds it; a second service does not
 // release it, so that still fails.
-func openLocked(ctx context.Context, dir string, logger *slog.Logger) (*checkpoint.Store, error) {
+func openLocked(ctx context.Context, dir string, opts *checkpoint.Options) (*checkpoint.Store, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		store, err := checkpoint.Open(dir, &checkpoint.Options{Logger: logger})
+		store, err := checkpoint.Open(dir, opts)
 		if err == nil {
 			return store, nil
 		}
