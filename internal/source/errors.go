@@ -22,6 +22,10 @@ var (
 	// one the position was taken on, without GTIDs to translate it.
 	ErrServerChanged = errors.New("the checkpointed file/pos belongs to a different server and the position has no GTID set; " +
 		"set a new position with tributary checkpoint set and run a backfill")
+	// ErrKeyNotLogged reports a change whose partial row images
+	// (binlog_row_image MINIMAL or NOBLOB) hold a key column in neither
+	// image.
+	ErrKeyNotLogged = errors.New("a row change does not identify its row")
 )
 
 // permanentError marks a failure that a reconnect cannot cure.
