@@ -16,21 +16,21 @@ import (
 // Errors callers branch on.
 var (
 	// ErrNotFound reports that the store holds no such position or schema.
-	ErrNotFound = errors.New("checkpoint: not found")
+	ErrNotFound = errors.New("not in the checkpoint store")
 	// ErrDropped reports that a table's latest schema version at the requested
 	// ordinal is a drop marker; errors.Is(ErrDropped, ErrNotFound) holds.
 	ErrDropped = fmt.Errorf("%w: table dropped", ErrNotFound)
 	// ErrClosed reports a call on a Store after Close.
-	ErrClosed = errors.New("checkpoint: store closed")
+	ErrClosed = errors.New("the checkpoint store is closed")
 	// ErrLocked reports that another Store, in this process or another one,
 	// holds the directory open.
-	ErrLocked = errors.New("checkpoint: store is in use by another process or Store")
+	ErrLocked = errors.New("the checkpoint store is in use by another process")
 	// ErrNotAStore reports a directory that holds files but no store:
 	// Open never creates a store over them.
-	ErrNotAStore = errors.New("checkpoint: the directory holds files but no Pebble store")
+	ErrNotAStore = errors.New("the folder holds files but no checkpoint store")
 	// ErrCorrupt reports a store file that fails its checksums or cannot be
 	// read as what it should be.
-	ErrCorrupt = errors.New("checkpoint: store is corrupt")
+	ErrCorrupt = errors.New("the checkpoint store is corrupt")
 )
 
 // Options configures a Store. The zero value is ready to use.
@@ -95,7 +95,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		if errors.As(err, &pathErr) {
 			return nil, fmt.Errorf("locking checkpoint store %s: %w", dir, err)
 		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrLocked, dir, err)
+		return nil, fmt.Errorf("%w: %s (%w)", ErrLocked, dir, err)
 	}
 	exists, err := checkExisting(dir)
 	if err != nil {
