@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,8 @@ type health struct {
 	err atomic.Pointer[error]
 	// repeats counts the failures after the first, which are not logged.
 	repeats atomic.Uint64
+	// probing serialises probes: concurrent writes share the probe file.
+	probing sync.Mutex
 }
 
 // fail records err unless an earlier error is recorded, logs the first
@@ -79,6 +82,8 @@ func (h *health) probe() error {
 	if err := h.check(); err != nil {
 		return err
 	}
+	h.probing.Lock()
+	defer h.probing.Unlock()
 	name := h.fs.PathJoin(h.dir, probeName)
 	f, err := h.fs.Create(name, vfs.WriteCategoryUnspecified)
 	if err != nil {

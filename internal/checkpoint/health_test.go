@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 )
@@ -133,4 +134,26 @@ func TestWriteProbeLeavesNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 	openAt(t, empty)
+}
+
+// Writes from many goroutines at once (the checkpoint loop, the sink
+// workers' handed marks) each probe the folder without tripping over
+// another's probe file.
+func TestConcurrentWritesProbeApart(t *testing.T) {
+	s, _ := openTemp(t)
+	var g errgroup.Group
+	for w := range 8 {
+		g.Go(func() error {
+			for i := range 50 {
+				err := s.SavePositions(map[string]change.Position{
+					fmt.Sprint("s", w): {Flavor: change.MariaDB, GTIDSet: fmt.Sprintf("0-1-%d", i)}})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	require.NoError(t, g.Wait())
+	require.NoError(t, s.health.check())
 }
