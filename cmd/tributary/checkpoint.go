@@ -9,11 +9,18 @@ import (
 )
 
 func newCheckpointCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "checkpoint", Short: "Show or set source positions (with the service stopped)"}
+	show := "  tributary checkpoint show --config tributary.yaml"
+	set := "  # MariaDB: after transaction 0-1-1500 (MySQL: --gtid 3e11fa47-71ca-11e1-9e33-c80aa9429562:1-1500)\n" +
+		"  tributary checkpoint set --config tributary.yaml --source jp-accounts --gtid 0-1-1500\n" +
+		"  # by binlog file and offset\n" +
+		"  tributary checkpoint set --config tributary.yaml --source jp-accounts --file mysql-bin.000042 --pos 4"
+	cmd := &cobra.Command{Use: "checkpoint", Short: "Show or set source positions (with the service stopped)",
+		Example: show + "\n" + set}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "show",
-		Short: "Print every source's checkpointed position",
-		Args:  cobra.NoArgs,
+		Use:     "show",
+		Short:   "Print every source's checkpointed position",
+		Example: show,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := loadConfig()
 			if err != nil {
@@ -22,29 +29,30 @@ func newCheckpointCmd() *cobra.Command {
 			return admin.ShowCheckpoints(cfg, cmd.OutOrStdout())
 		},
 	})
-	var set admin.CheckpointSpec
+	var spec admin.CheckpointSpec
 	setCmd := &cobra.Command{
-		Use:   "set",
-		Short: "Set a source's position: --gtid SET, or --file NAME --pos N",
-		Args:  cobra.NoArgs,
+		Use:     "set",
+		Short:   "Set a source's position: --gtid SET, or --file NAME --pos N",
+		Example: set,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if set.Source == "" {
+			if spec.Source == "" {
 				return errors.New("--source is required")
 			}
-			if (set.GTIDSet == "") == (set.File == "") {
+			if (spec.GTIDSet == "") == (spec.File == "") {
 				return errors.New("give either --gtid or --file with --pos")
 			}
 			cfg, logger, err := loadConfig()
 			if err != nil {
 				return err
 			}
-			return admin.SetCheckpoint(cmd.Context(), cfg, set, logger, cmd.OutOrStdout())
+			return admin.SetCheckpoint(cmd.Context(), cfg, spec, logger, cmd.OutOrStdout())
 		},
 	}
-	setCmd.Flags().StringVar(&set.Source, "source", "", "source name from the configuration")
-	setCmd.Flags().StringVar(&set.GTIDSet, "gtid", "", "GTID set executed so far (MySQL uuid:1-5 or MariaDB 0-1-5 syntax)")
-	setCmd.Flags().StringVar(&set.File, "file", "", "binlog file name")
-	setCmd.Flags().Uint32Var(&set.Pos, "pos", 4, "binlog offset of the next event")
+	setCmd.Flags().StringVar(&spec.Source, "source", "", "source name from the configuration")
+	setCmd.Flags().StringVar(&spec.GTIDSet, "gtid", "", "GTID set executed so far (MySQL uuid:1-5 or MariaDB 0-1-5 syntax)")
+	setCmd.Flags().StringVar(&spec.File, "file", "", "binlog file name")
+	setCmd.Flags().Uint32Var(&spec.Pos, "pos", 4, "binlog offset of the next event")
 	cmd.AddCommand(setCmd)
 	return cmd
 }

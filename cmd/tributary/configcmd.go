@@ -9,11 +9,13 @@ import (
 )
 
 func newConfigCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "Work with the service configuration"}
+	example := "  tributary config check --config tributary.yaml"
+	cmd := &cobra.Command{Use: "config", Short: "Work with the service configuration", Example: example}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "check",
-		Short: "Validate the configuration file and list every problem",
-		Args:  cobra.NoArgs,
+		Use:     "check",
+		Short:   "Validate the configuration file and list every problem",
+		Example: example,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := config.Load(configPath); err != nil {
 				return checked(err)

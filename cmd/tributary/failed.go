@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -9,11 +10,16 @@ import (
 )
 
 func newFailedCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "failed", Short: "Read target operations that failed permanently (with the service stopped)"}
+	list := "  tributary failed list --config tributary.yaml"
+	show := "  # the operation with ID 7 in the list, its values included\n" +
+		"  tributary failed show 7 --config tributary.yaml"
+	cmd := &cobra.Command{Use: "failed", Short: "Read target operations that failed permanently (with the service stopped)",
+		Example: list + "\n" + show}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "list",
-		Short: "List the recorded failed operations",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List the recorded failed operations",
+		Example: list,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := loadConfig()
 			if err != nil {
@@ -22,13 +28,14 @@ func newFailedCmd() *cobra.Command {
 			return admin.ListFailed(cfg, cmd.OutOrStdout())
 		},
 	}, &cobra.Command{
-		Use:   "show ID",
-		Short: "Print one failed operation in full, values included",
-		Args:  cobra.ExactArgs(1),
+		Use:     "show ID",
+		Short:   "Print one failed operation in full, values included",
+		Example: show,
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseUint(args[0], 10, 64)
 			if err != nil {
-				return err
+				return fmt.Errorf("the ID of a failed change is a whole number, as tributary failed list prints it, not %q", args[0])
 			}
 			cfg, _, err := loadConfig()
 			if err != nil {

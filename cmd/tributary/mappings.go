@@ -11,7 +11,13 @@ import (
 )
 
 func newMappingsCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "mappings", Short: "Work with table mappings"}
+	example := "  # the mappings the configuration names\n" +
+		"  tributary mappings check --config tributary.yaml\n" +
+		"  # files on their own, without a configuration\n" +
+		"  tributary mappings check mappings/members.yaml mappings/recipes.yaml\n" +
+		"  # also against the live source and target schemas\n" +
+		"  tributary mappings check --live --config tributary.yaml"
+	cmd := &cobra.Command{Use: "mappings", Short: "Work with table mappings", Example: example}
 	var live bool
 	check := &cobra.Command{
 		Use:   "check [MAPPING_FILE ...]",
@@ -20,6 +26,7 @@ func newMappingsCmd() *cobra.Command {
 			"Source names are checked against the configuration when it can be read.\n" +
 			"With --live the mappings the configuration names are also checked against\n" +
 			"the schemas of its sources and of the target of its first mysql sink.",
+		Example: example,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if live {
 				if len(args) > 0 {

@@ -17,16 +17,18 @@ func newMigrateCmd() *cobra.Command {
 		}
 	}
 	cmd := &cobra.Command{
-		Use:   "migrate",
-		Short: "Apply the embedded target schema migrations to the mysql sink's database",
-		Args:  cobra.NoArgs,
-		RunE:  run(false),
+		Use:     "migrate",
+		Short:   "Apply the embedded target schema migrations to the mysql sink's database",
+		Example: "  tributary migrate --config tributary.yaml",
+		Args:    cobra.NoArgs,
+		RunE:    run(false),
 	}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "status",
-		Short: "List the target migrations and whether each is applied",
-		Args:  cobra.NoArgs,
-		RunE:  run(true),
+		Use:     "status",
+		Short:   "List the target migrations and whether each is applied",
+		Example: "  tributary migrate status --config tributary.yaml",
+		Args:    cobra.NoArgs,
+		RunE:    run(true),
 	})
 	return cmd
 }

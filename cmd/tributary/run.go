@@ -16,7 +16,15 @@ func newRunCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Stream every source into the sinks until SIGINT or SIGTERM",
-		Args:  cobra.NoArgs,
+		Long: "run checks the sources and the mappings, then streams every source into the\n" +
+			"sinks until SIGINT or SIGTERM. A stop lets a large transaction in flight end\n" +
+			"first, for up to checkpoint.stop_grace, flushes the sinks and checkpoints.",
+		Example: "  # stream until SIGINT or SIGTERM\n" +
+			"  tributary run --config tributary.yaml\n" +
+			"  # the first start of a new store: sources without a checkpoint or a start:\n" +
+			"  # setting begin at their current position\n" +
+			"  tributary run --config tributary.yaml --init",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, logger, err := loadConfig()
 			if err != nil {
@@ -37,7 +45,11 @@ func loadConfig() (*config.Config, *slog.Logger, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return cfg, slog.New(cfg.Log.Handler(os.Stderr)), nil
+	logger := slog.New(cfg.Log.Handler(os.Stderr))
+	if cfg.Log.Format == config.LogJSON {
+		errorLogger = logger
+	}
+	return cfg, logger, nil
 }
 
 // defaultMemoryLimit is the soft limit of the Go heap unless GOMEMLIMIT

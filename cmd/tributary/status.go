@@ -17,6 +17,9 @@ func newStatusCmd() *cobra.Command {
 			"(or from the Pebble store when the service is stopped) and each source's\n" +
 			"current binlog position, and prints whether it has caught up. With --wait it\n" +
 			"polls until every source has caught up or --timeout passes.",
+		Example: "  tributary status --config tributary.yaml\n" +
+			"  # in a script: exit 0 once every source has caught up, 1 after five minutes\n" +
+			"  tributary status --config tributary.yaml --wait --timeout 5m",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, logger, err := loadConfig()

@@ -7,7 +7,9 @@
 # writes to them, stop the load, wait until every source has caught up,
 # stop Tributary, print a summary, read the stream back and check that the
 # target holds exactly what the mappings make of the sources (stack
-# verify). KEEP=1 leaves the servers running.
+# verify). It says what it does before each slow step and ends with one
+# verdict line, "demo: PASS — ..." or "demo: FAIL — ..." (exit 1). KEEP=1
+# leaves the servers running.
 #
 #   DURATION  how long the load runs (default 20s)
 #   RATE      load transactions per second, 0 = as fast as possible (default 100)
@@ -20,21 +22,73 @@ RATE=${RATE:-100}
 HTTP=${HTTP:-127.0.0.1:9107}
 LOCAL=.local
 BIN=bin/tributary
+STACK=bin/stack
 
-go run ./deploy/local/stack -dir "$LOCAL" up
+# step says what the demo does next; a failure names the last one.
+STEP="starting"
+step() {
+  STEP="$*"
+  echo "== $*"
+}
+TRIBUTARY_PID=
+stop_tributary() {
+  if [ -n "$TRIBUTARY_PID" ] && kill -0 "$TRIBUTARY_PID" 2>/dev/null; then
+    kill -TERM "$TRIBUTARY_PID"
+    wait "$TRIBUTARY_PID"
+  fi
+}
+# Every way out ends with one verdict line: an error on the way is a FAIL
+# that names the step it happened in.
+VERDICT=
+on_exit() {
+  local rc=$? why=""
+  if [ -n "$TRIBUTARY_PID" ] && ! kill -0 "$TRIBUTARY_PID" 2>/dev/null; then
+    why=" ($(tail -n 1 "$LOCAL/tributary.log"))"
+  fi
+  stop_tributary || true
+  if [ -z "$VERDICT" ]; then
+    echo "demo: FAIL — $STEP failed (exit $rc)$why; Tributary's log is $LOCAL/tributary.log," \
+      "the servers are left running (go run ./deploy/local/stack -dir $LOCAL down stops them)"
+  fi
+}
+# caught_up waits up to $1 seconds for every source to catch up, and gives
+# up at once when Tributary has stopped.
+caught_up() {
+  local deadline=$((SECONDS + $1))
+  while kill -0 "$TRIBUTARY_PID" 2>/dev/null; do
+    if "$BIN" status --config "$LOCAL/tributary.yaml" --wait --timeout 5s >"$LOCAL/status.txt" 2>&1; then
+      cat "$LOCAL/status.txt"
+      return 0
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      cat "$LOCAL/status.txt"
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "Tributary stopped: $(tail -n 1 "$LOCAL/tributary.log")" >&2
+  return 1
+}
+trap on_exit EXIT
+
+step "building tributary and the stack tool (the first build takes a minute or two)"
 go build -o "$BIN" ./cmd/tributary
-eval "$(go run ./deploy/local/stack -dir "$LOCAL" env)"
+go build -o "$STACK" ./deploy/local/stack
+step "starting the four MariaDB servers and the Kinesis emulator (the first start initialises them)"
+"$STACK" -dir "$LOCAL" up
+eval "$("$STACK" -dir "$LOCAL" env)"
 
 # A fresh run: empty demo tables and a new store, which run --init starts
 # at the current positions, so everything in the sources is written during
 # the run (backfill of existing rows is not built yet).
+step "emptying the demo tables, the store and the stream"
 rm -rf "$LOCAL/pebble" "$LOCAL/changes.jsonl"
 sql() { mariadb -h127.0.0.1 -P"$1" -uroot -N -B -e "$2"; }
 for port in "$JP_ACCOUNTS_PORT" "$JP_ACCOUNTS_2_PORT"; do
   sql "$port" "TRUNCATE accounts.users; TRUNCATE accounts.user_profiles"
 done
 sql "$JP_RECIPES_PORT" "TRUNCATE recipes.recipes; TRUNCATE recipes.steps; TRUNCATE recipes.cooksnaps"
-go run ./deploy/local/stack -dir "$LOCAL" reset-stream
+"$STACK" -dir "$LOCAL" reset-stream
 # The emulator takes any credentials; the sink resolves them through the
 # default AWS chain like everywhere else.
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
@@ -98,65 +152,76 @@ sinks:
           stream: $KINESIS_STREAM
 YAML
 
+step "checking the configuration and the mappings, migrating the target"
 "$BIN" config check --config "$LOCAL/tributary.yaml"
 "$BIN" mappings check --config "$LOCAL/tributary.yaml"
 "$BIN" migrate --config "$LOCAL/tributary.yaml"
 "$BIN" mappings check --live --config "$LOCAL/tributary.yaml"
 sql "$TARGET_PORT" "TRUNCATE global.members; TRUNCATE global.recipes; TRUNCATE global.cooksnaps"
+
+step "starting Tributary (log: $LOCAL/tributary.log)"
 "$BIN" run --init --config "$LOCAL/tributary.yaml" 2>"$LOCAL/tributary.log" &
 TRIBUTARY_PID=$!
-stop_tributary() {
-  if kill -0 "$TRIBUTARY_PID" 2>/dev/null; then
-    kill -TERM "$TRIBUTARY_PID"
-    wait "$TRIBUTARY_PID"
-  fi
-}
-trap 'stop_tributary || true' EXIT
-
 # Tributary serves its status once every source's start position is saved;
 # nothing has been written since, so it is caught up at once.
-if ! "$BIN" status --config "$LOCAL/tributary.yaml" --wait --timeout 30s >/dev/null; then
-  cat "$LOCAL/tributary.log" >&2
-  exit 1
-fi
+caught_up 30 >/dev/null
 
-echo "== load: $DURATION at $RATE transactions/s"
-go run ./deploy/local/stack -dir "$LOCAL" loadgen --duration "$DURATION" --rate "$RATE"
+step "load: $DURATION at $RATE transactions/s"
+"$STACK" -dir "$LOCAL" loadgen --duration "$DURATION" --rate "$RATE"
 
-echo "== waiting for Tributary to catch up with every source"
-"$BIN" status --config "$LOCAL/tributary.yaml" --wait --timeout 2m
+step "waiting for Tributary to catch up with every source"
+caught_up 120
 
-echo "== stopping Tributary"
+step "stopping Tributary"
 stop_tributary
-trap - EXIT
+TRIBUTARY_PID=
 "$BIN" checkpoint show --config "$LOCAL/tributary.yaml"
 
-echo "== changes written to $LOCAL/changes.jsonl, by source, table and operation"
+step "changes written to $LOCAL/changes.jsonl, by source, table and operation"
 grep -o '"source":"[^"]*","schema":"[^"]*","table":"[^"]*","op":"[^"]*"' "$LOCAL/changes.jsonl" |
   sed -E 's/"source":"([^"]*)","schema":"([^"]*)","table":"([^"]*)","op":"([^"]*)"/\1 \2.\3 \4/' |
   sort | uniq -c | awk '{printf "  %8d  %-14s %-22s %s\n", $1, $2, $3, $4}'
 echo "  total: $(wc -l <"$LOCAL/changes.jsonl") changes"
 
-echo "== Kinesis stream $KINESIS_STREAM read back"
-ok=0
-go run ./deploy/local/stack -dir "$LOCAL" -n 3 stream || ok=1
+# Each comparison that fails adds what differs; the verdict lists them.
+failures=()
+
+step "reading the Kinesis stream $KINESIS_STREAM back"
+if ! "$STACK" -dir "$LOCAL" -n 3 stream 2>"$LOCAL/stream.err"; then
+  cat "$LOCAL/stream.err" >&2
+  failures+=("the stream read back wrong: $(tail -n 1 "$LOCAL/stream.err" | sed 's/^stack: //')")
+fi
 want=$(grep -c '"schema":"recipes","table":"cooksnaps"' "$LOCAL/changes.jsonl" || true)
-got=$(go run ./deploy/local/stack -dir "$LOCAL" -n 0 stream | awk '{print $1; exit}')
+got=$("$STACK" -dir "$LOCAL" -n 0 stream 2>/dev/null | awk '{print $1; exit}' || true)
 if [ "$got" = "$want" ]; then
   echo "  every one of the $want changes of recipes.cooksnaps is in the stream"
 else
-  echo "  the stream holds $got records, but $want changes of recipes.cooksnaps were written" >&2
-  ok=1
+  echo "  the stream holds ${got:-no} records, but $want changes of recipes.cooksnaps were written"
+  failures+=("the stream holds ${got:-no} records, want $want")
 fi
 
-echo "== target compared with the mapped sources"
+step "comparing the target with the mapped sources"
 # Computed from the sources by plain queries, independently of the mapping
 # code (deploy/local/expect).
-go run ./deploy/local/stack -dir "$LOCAL" verify || ok=1
+if ! "$STACK" -dir "$LOCAL" verify | tee "$LOCAL/verify.txt"; then
+  last=$(tail -n 1 "$LOCAL/verify.txt")
+  case "$last" in
+  "verify: FAIL — "*) failures+=("${last#verify: FAIL — }") ;;
+  *) failures+=("the target could not be compared (see above)") ;;
+  esac
+fi
 
 if [ "${KEEP:-0}" = 1 ]; then
   echo "== KEEP=1: servers left running; see $LOCAL/stack.env, make down stops them"
 else
-  go run ./deploy/local/stack -dir "$LOCAL" down
+  step "stopping the servers"
+  "$STACK" -dir "$LOCAL" down
 fi
-exit "$ok"
+if [ "${#failures[@]}" -eq 0 ]; then
+  VERDICT="demo: PASS — every comparison equal (the target tables and the Kinesis stream)"
+  echo "$VERDICT"
+  exit 0
+fi
+VERDICT="demo: FAIL — $(IFS=';'; echo "${failures[*]}" | sed 's/;/; /g')"
+echo "$VERDICT"
+exit 1

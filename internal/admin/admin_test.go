@@ -53,7 +53,7 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 	require.Equal(t, ""+
 		"ID  AT                    SOURCE  POSITION              TARGET    OP      ERROR\n"+
 		"1   2026-01-02T03:04:05Z  alpha   mysql-bin.000003:900  global.t  upsert  error 1644 (45000): message withheld\n"+
-		"1 failed changes\n",
+		"1 failed change\n",
 		out.String())
 
 	out.Reset()
@@ -61,6 +61,9 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 	require.Contains(t, out.String(), `"amount": "1.50"`)
 	require.Contains(t, out.String(), `"target": "global.t"`)
 	require.Contains(t, out.String(), `"error": "Error 1644 (45000): refused 1.50"`)
+
+	err = ShowFailed(cfg, 99, &out)
+	require.EqualError(t, err, "no failed change with id 99 (tributary failed list shows the recorded ones)")
 }
 
 func TestStoreCommandsRefuseARunningService(t *testing.T) {
@@ -69,7 +72,8 @@ func TestStoreCommandsRefuseARunningService(t *testing.T) {
 	require.NoError(t, err)
 	defer store.Close()
 	err = ShowCheckpoints(storeConfig(dir), &bytes.Buffer{})
-	require.ErrorContains(t, err, "is tributary running? stop it first")
+	require.ErrorContains(t, err, "the checkpoint store is in use by another process: "+dir)
+	require.ErrorContains(t, err, "stop the running service first")
 	require.ErrorIs(t, err, checkpoint.ErrLocked)
 }
 
@@ -105,7 +109,7 @@ sources:
 `), 0o600))
 	var out bytes.Buffer
 	require.NoError(t, CheckMappings(nil, []string{file}, &out))
-	require.Equal(t, "1 target tables mapped: ok\n", out.String())
+	require.Equal(t, "1 target table mapped: ok\n", out.String())
 
 	cfg := &config.Config{Sources: []source.Options{{Name: "beta"}}, Mappings: []string{file}}
 	err = CheckMappings(cfg, nil, &bytes.Buffer{})

@@ -20,7 +20,7 @@ import (
 func openStore(cfg *config.Config) (*checkpoint.Store, error) {
 	store, err := checkpoint.Open(cfg.Pebble.Dir, nil)
 	if errors.Is(err, checkpoint.ErrLocked) {
-		return nil, fmt.Errorf("opening pebble store %s (is tributary running? stop it first): %w", cfg.Pebble.Dir, err)
+		return nil, fmt.Errorf("%w; stop the running service first (the store takes one process at a time)", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening pebble store %s: %w", cfg.Pebble.Dir, err)

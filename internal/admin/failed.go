@@ -2,12 +2,14 @@ package admin
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
 )
 
@@ -37,7 +39,7 @@ func ListFailed(cfg *config.Config, w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d failed changes\n", len(failed))
+	fmt.Fprintln(w, plural(len(failed), "failed change", "failed changes"))
 	return nil
 }
 
@@ -50,6 +52,9 @@ func ShowFailed(cfg *config.Config, id uint64, w io.Writer) error {
 	}
 	defer store.Close()
 	fc, err := store.FailedChange(id)
+	if errors.Is(err, checkpoint.ErrNotFound) {
+		return fmt.Errorf("no failed change with id %d (tributary failed list shows the recorded ones)", id)
+	}
 	if err != nil {
 		return fmt.Errorf("reading failed change %d: %w", id, err)
 	}

@@ -32,11 +32,12 @@ func CheckMappingsLive(ctx context.Context, cfg *config.Config, w io.Writer) err
 		fmt.Fprintln(w, "no sink of type mysql: target tables not checked")
 	}
 	if n := problems.Errors(); n > 0 {
-		return &found{fmt.Sprintf("%d of %d problems found against live schemas are errors", n, len(problems))}
+		return found("found %s and %s against the live schemas", plural(n, "error", "errors"),
+			plural(len(problems)-n, "warning", "warnings"))
 	}
-	fmt.Fprintf(w, "%d target tables checked against live schemas: ok", len(set.Targets()))
+	fmt.Fprintf(w, "%s checked against the live schemas: ok", plural(len(set.Targets()), "target table", "target tables"))
 	if len(problems) > 0 {
-		fmt.Fprintf(w, " (%d warnings)", len(problems))
+		fmt.Fprintf(w, " (%s)", plural(len(problems), "warning", "warnings"))
 	}
 	fmt.Fprintln(w)
 	return nil

@@ -25,6 +25,6 @@ func CheckMappings(cfg *config.Config, files []string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d target tables mapped: ok\n", len(set.Targets()))
+	fmt.Fprintf(w, "%s mapped: ok\n", plural(len(set.Targets()), "target table", "target tables"))
 	return nil
 }

@@ -31,14 +31,28 @@ type StatusOptions struct {
 // on them and 2 on any other error.
 var ErrFound = errors.New("found")
 
-// found is an error whose text is msg and that is ErrFound.
-type found struct{ msg string }
-
-func (f *found) Error() string        { return f.msg }
-func (f *found) Is(target error) bool { return target == ErrFound }
-
 // errNotCaughtUp is returned by PrintStatus --wait on timeout.
-var errNotCaughtUp error = &found{"not every source has caught up"}
+var errNotCaughtUp = found("not every source has caught up")
+
+// finding is an error of a check that found what it looks for: it is
+// ErrFound, and its text is its message alone.
+type finding struct{ msg string }
+
+func (f *finding) Error() string        { return f.msg }
+func (f *finding) Is(target error) bool { return target == ErrFound }
+
+// found returns a finding with the formatted message.
+func found(format string, args ...any) error {
+	return &finding{fmt.Sprintf(format, args...)}
+}
+
+// plural returns n and the word for n things: "1 table", "2 tables".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
 
 // lag is one source's checkpoint against its current position.
 type lag struct {

@@ -1,6 +1,9 @@
 package change
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Op is the kind of a row change.
 type Op uint8
@@ -41,6 +44,12 @@ type RowChange struct {
 	// Changed lists the indexes of columns whose value differs between Before
 	// and After (Update only); for Insert and Delete it is nil, meaning all.
 	Changed []int
+	// BeforeOmitted and AfterOmitted list, in column order, the columns
+	// the server left out of Before and After: partial row images
+	// (binlog_row_image MINIMAL or NOBLOB) hold only the columns that
+	// identify the row, or that changed. Those read as nil in the image.
+	// Both are nil with full images.
+	BeforeOmitted, AfterOmitted []int
 }
 
 // Image returns the row that identifies the change: After for inserts and
@@ -52,7 +61,64 @@ func (c *RowChange) Image() Row {
 	return c.After
 }
 
-// Key returns the primary key values of row, in primary key order.
+// Identity returns the image that identifies the changed row, Image(),
+// with every column it lacks taken from the other image where that one
+// holds it. With partial row images an update's after image lacks the
+// columns the update left alone, its key among them unless the key
+// changed; the before image holds the key, and being unchanged, its values
+// there are the row's after the update too. Without a missing column it
+// returns Image() itself, else a completed copy.
+func (c *RowChange) Identity() Row {
+	row := c.Image()
+	if c.Op != Update || len(c.AfterOmitted) == 0 {
+		return row
+	}
+	var out Row
+	for _, col := range c.AfterOmitted {
+		if col >= len(c.Before) || slices.Contains(c.BeforeOmitted, col) {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(row)
+		}
+		out[col] = c.Before[col]
+	}
+	if out == nil {
+		return row
+	}
+	return out
+}
+
+// MissingKey returns the key columns the change lacks to say which row it
+// changed, nil when it lacks none; only partial row images can lack one.
+// With a primary key those are the key columns that neither image holds.
+// A table without one is identified by all its values: by the after image
+// of an insert, by the before image of an update or a delete, which must
+// then hold every column, so the columns it lacks are returned.
+func (c *RowChange) MissingKey() []int {
+	if len(c.BeforeOmitted) == 0 && len(c.AfterOmitted) == 0 {
+		return nil
+	}
+	if len(c.Table.PrimaryKey) == 0 {
+		if c.Op == Insert {
+			return slices.Clone(c.AfterOmitted)
+		}
+		return slices.Clone(c.BeforeOmitted)
+	}
+	held := func(row Row, omitted []int, col int) bool {
+		return row != nil && col < len(row) && !slices.Contains(omitted, col)
+	}
+	var missing []int
+	for _, col := range c.Table.PrimaryKey {
+		if !held(c.Before, c.BeforeOmitted, col) && !held(c.After, c.AfterOmitted, col) {
+			missing = append(missing, col)
+		}
+	}
+	return missing
+}
+
+// Key returns the primary key values of row, in primary key order; row is
+// usually Identity().
 func (c *RowChange) Key(row Row) []Value {
 	key := make([]Value, len(c.Table.PrimaryKey))
 	for i, col := range c.Table.PrimaryKey {

@@ -52,7 +52,7 @@ func (s *Store) SaveHandedMarks(m map[string]Handed) error {
 		}
 	}
 	if err := s.commitLocked(b); err != nil {
-		return fmt.Errorf("saving handed marks of %d sources: %w", len(m), err)
+		return fmt.Errorf("saving the handed marks of %s: %w", sources(len(m)), err)
 	}
 	return nil
 }

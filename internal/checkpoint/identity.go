@@ -119,7 +119,7 @@ func (s *Store) Bind(servers map[string]Server, positions map[string]change.Posi
 		}
 	}
 	if err := s.commitLocked(b); err != nil {
-		return "", fmt.Errorf("binding store to %d sources: %w", len(servers), err)
+		return "", fmt.Errorf("binding the store to %s: %w", sources(len(servers)), err)
 	}
 	return id, nil
 }

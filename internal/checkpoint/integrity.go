@@ -14,9 +14,9 @@ import (
 )
 
 // ignoredEntries may be in an empty store directory: Pebble's lock file
-// (Open takes the lock before looking) and the folder a fresh file system
-// has at its root.
-var ignoredEntries = []string{"LOCK", "lost+found"}
+// (Open takes the lock before looking), the folder a fresh file system
+// has at its root, and the write probe a crash left behind.
+var ignoredEntries = []string{"LOCK", "lost+found", probeName}
 
 // checkExisting reports whether dir holds a store. A directory without one
 // must be empty: files without a store are a store that lost its

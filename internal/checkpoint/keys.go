@@ -92,3 +92,11 @@ func parseSchemaKey(source string, key []byte) (TableRef, uint64, error) {
 	ordinal := binary.BigEndian.Uint64([]byte(rest[len(rest)-ordinalLen:]))
 	return TableRef{Schema: names[0], Table: names[1]}, ordinal, nil
 }
+
+// sources returns "1 source" or "n sources", for messages.
+func sources(n int) string {
+	if n == 1 {
+		return "1 source"
+	}
+	return fmt.Sprintf("%d sources", n)
+}

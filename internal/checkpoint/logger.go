@@ -10,7 +10,10 @@ import (
 
 // pebbleLogger sends Pebble's messages to slog. Pebble's routine messages
 // (WAL replay, compactions) go to Debug, its errors to Error.
-type pebbleLogger struct{ l *slog.Logger }
+type pebbleLogger struct {
+	l *slog.Logger
+	h *health
+}
 
 var _ pebble.Logger = pebbleLogger{}
 
@@ -24,11 +27,14 @@ func (p pebbleLogger) Errorf(format string, args ...any) {
 	p.log(slog.LevelError, format, args)
 }
 
-// Fatalf logs at Error level and panics: Pebble calls it on corruption and
-// broken invariants and relies on it never returning.
+// Fatalf records the error as the store's, so that every later write
+// fails with it, and panics with a fatalError: Pebble calls it on a failed
+// write to its log, on corruption and on broken invariants, and relies on
+// it never returning. The store recovers the panic where it called into
+// Pebble (commitLocked); in Pebble's own goroutines it ends the process.
 func (p pebbleLogger) Fatalf(format string, args ...any) {
-	p.log(slog.LevelError, format, args)
-	panic(fmt.Sprintf("checkpoint: pebble: "+format, args...))
+	err := fmt.Errorf(format, args...)
+	panic(fatalError{p.h.fail(err)})
 }
 
 func (p pebbleLogger) log(level slog.Level, format string, args []any) {

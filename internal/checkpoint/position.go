@@ -90,7 +90,7 @@ func (s *Store) SavePositions(p map[string]change.Position) error {
 		}
 	}
 	if err := s.commitLocked(b); err != nil {
-		return fmt.Errorf("saving positions of %d sources: %w", len(p), err)
+		return fmt.Errorf("saving the positions of %s: %w", sources(len(p)), err)
 	}
 	return nil
 }

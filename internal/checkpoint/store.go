@@ -16,35 +16,40 @@ import (
 // Errors callers branch on.
 var (
 	// ErrNotFound reports that the store holds no such position or schema.
-	ErrNotFound = errors.New("checkpoint: not found")
+	ErrNotFound = errors.New("not in the checkpoint store")
 	// ErrDropped reports that a table's latest schema version at the requested
 	// ordinal is a drop marker; errors.Is(ErrDropped, ErrNotFound) holds.
 	ErrDropped = fmt.Errorf("%w: table dropped", ErrNotFound)
 	// ErrClosed reports a call on a Store after Close.
-	ErrClosed = errors.New("checkpoint: store closed")
+	ErrClosed = errors.New("the checkpoint store is closed")
 	// ErrLocked reports that another Store, in this process or another one,
 	// holds the directory open.
-	ErrLocked = errors.New("checkpoint: store is in use by another process or Store")
+	ErrLocked = errors.New("the checkpoint store is in use by another process")
 	// ErrNotAStore reports a directory that holds files but no store:
 	// Open never creates a store over them.
-	ErrNotAStore = errors.New("checkpoint: the directory holds files but no Pebble store")
+	ErrNotAStore = errors.New("the folder holds files but no checkpoint store")
 	// ErrCorrupt reports a store file that fails its checksums or cannot be
 	// read as what it should be.
-	ErrCorrupt = errors.New("checkpoint: store is corrupt")
+	ErrCorrupt = errors.New("the checkpoint store is corrupt")
 )
 
 // Options configures a Store. The zero value is ready to use.
 type Options struct {
 	// Logger receives Pebble's own messages; nil discards them.
 	Logger *slog.Logger
+	// FS replaces the operating system's files, for tests that inject the
+	// faults a real disk cannot be made to have on demand; nil means
+	// vfs.Default.
+	FS vfs.FS
 }
 
 // Store is an open checkpoint store. Its methods are safe for concurrent use.
 type Store struct {
-	db    *pebble.DB
-	lock  *pebble.Lock
-	syncs atomic.Uint64
-	mu    struct {
+	db     *pebble.DB
+	lock   *pebble.Lock
+	health *health
+	syncs  atomic.Uint64
+	mu     struct {
 		// RWMutex is held for reading by every operation and for writing by
 		// Close, so Close waits for operations in flight and later ones get
 		// ErrClosed instead of Pebble's panic.
@@ -64,8 +69,12 @@ type Store struct {
 // whatever the umask and whoever made dir.
 func Open(dir string, opts *Options) (*Store, error) {
 	var logger *slog.Logger
+	base := vfs.Default
 	if opts != nil {
 		logger = opts.Logger
+		if opts.FS != nil {
+			base = opts.FS
+		}
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -79,14 +88,14 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if err := os.Chmod(dir, dirMode); err != nil {
 		return nil, fmt.Errorf("restricting checkpoint directory %s to its owner: %w", dir, err)
 	}
-	fsys := privateFS{vfs.Default}
+	fsys := privateFS{base}
 	lock, err := pebble.LockDirectory(dir, fsys)
 	if err != nil {
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) {
 			return nil, fmt.Errorf("locking checkpoint store %s: %w", dir, err)
 		}
-		return nil, fmt.Errorf("%w: %s: %w", ErrLocked, dir, err)
+		return nil, fmt.Errorf("%w: %s (%w)", ErrLocked, dir, err)
 	}
 	exists, err := checkExisting(dir)
 	if err != nil {
@@ -98,19 +107,23 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, errors.Join(err, lock.Close())
 	}
 	damage := &corruption{log: logger}
+	h := &health{dir: dir, fs: fsys, log: logger}
 	db, err := pebble.Open(dir, &pebble.Options{
 		FS:               fsys,
-		Logger:           pebbleLogger{logger},
+		Logger:           pebbleLogger{logger, h},
 		Lock:             lock,
 		ErrorIfNotExists: exists,
-		EventListener:    &pebble.EventListener{DataCorruption: damage.report},
+		EventListener: &pebble.EventListener{
+			DataCorruption:  damage.report,
+			BackgroundError: h.backgroundError,
+		},
 	})
 	if err != nil {
 		return nil, errors.Join(
 			damage.wrap(dir, fmt.Errorf("opening checkpoint store %s: %w", dir, err)),
 			lock.Close())
 	}
-	s := &Store{db: db, lock: lock}
+	s := &Store{db: db, lock: lock, health: h}
 	if err := s.verify(); err != nil {
 		return nil, errors.Join(damage.wrap(dir, err), s.Close())
 	}
@@ -152,8 +165,23 @@ func (s *Store) acquire() error {
 	return nil
 }
 
-// commitLocked commits b durably and closes it.
-func (s *Store) commitLocked(b *pebble.Batch) error {
+// commitLocked commits b durably and closes it. Once a write of the store
+// has failed, in Pebble's goroutines or here, it fails at once with that
+// error (ErrUnwritable): a commit could wait forever for a flush that
+// cannot happen.
+func (s *Store) commitLocked(b *pebble.Batch) (err error) {
+	if err := s.health.probe(); err != nil {
+		return errors.Join(err, b.Close())
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			f, ok := r.(fatalError)
+			if !ok {
+				panic(r)
+			}
+			err = f.err // the batch is Pebble's now; it is not closed
+		}
+	}()
 	if err := b.Commit(pebble.Sync); err != nil {
 		return errors.Join(err, b.Close())
 	}

@@ -102,6 +102,8 @@ func TestParseProblems(t *testing.T) {
 			config.Problem{Line: 8, Column: 24, Key: "checkpoint.interval", Message: "must be between 10ms and 1m0s"}},
 		{"duration too long", source + "checkpoint: {interval: 2m}\n",
 			config.Problem{Line: 8, Column: 24, Key: "checkpoint.interval", Message: "must be between 10ms and 1m0s"}},
+		{"stop grace too long", source + "checkpoint: {stop_grace: 2h}\n",
+			config.Problem{Line: 8, Column: 26, Key: "checkpoint.stop_grace", Message: "must be between 1ms and 1h0m0s"}},
 		{"negative duration", source + "checkpoint: {interval: -1s}\n",
 			config.Problem{Line: 8, Column: 24, Key: "checkpoint.interval", Message: "must be between 10ms and 1m0s"}},
 		{"invalid log level", source + "log: {level: trace}\n",

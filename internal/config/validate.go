@@ -102,7 +102,21 @@ func (c *Config) checkSources(p *collector) {
 			ids[s.ServerID] = i
 		}
 		s.Check(problem.Under(p, key))
+		if s.AllowPartialRowImage && c.hasSink(SinkMySQL) {
+			p.At(key+".allow_partial_row_image", "cannot be used with a mysql sink: an update's partial after image lacks "+
+				"the columns the update left alone, which the target would receive as NULL; set binlog_row_image=FULL on the source")
+		}
 	}
+}
+
+// hasSink reports whether a sink of type t is configured.
+func (c *Config) hasSink(t SinkType) bool {
+	for _, s := range c.Sinks {
+		if s.Type == t {
+			return true
+		}
+	}
+	return false
 }
 
 // checkName reports a missing, malformed or repeated name of the i-th

@@ -104,6 +104,17 @@ func TestMySQLSinkWithoutMappingsIsRefused(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// Partial row images would write NULL into the target columns an update
+// left alone: a mysql sink refuses them, change sinks take them.
+func TestPartialRowImagesOnlyForChangeSinks(t *testing.T) {
+	partial := source + "    allow_partial_row_image: true\n"
+	mysql := "mappings: [.]\npebble: {dir: p}\n" + partial + "sinks:\n  - {name: target, type: mysql, mysql: {dsn: 'u:p@tcp(h:3306)/'}}\n"
+	_, err := config.Parse("t.yaml", []byte(mysql))
+	require.ErrorContains(t, err, "t.yaml:8:30: sources[0].allow_partial_row_image: cannot be used with a mysql sink")
+	_, err = config.Parse("t.yaml", []byte(head+partial))
+	require.NoError(t, err)
+}
+
 func TestPathsOfTheWrongKind(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")

@@ -62,7 +62,9 @@ func (o Options) Validate() error {
 // transaction, counting across parts, as for envelope.Append; it is written
 // as "transaction-record-id" with TransactionDetails.
 //
-// "data" holds the after image, or the before image for a delete; columns
+// "data" holds the after image, or the before image for a delete, with the
+// columns a partial after image lacks taken from the before image (its
+// key, when the update left it alone; see change.RowChange.Identity); columns
 // come in table order, so the same change always encodes to the same bytes.
 // The change must pass envelope.Check and opts should pass Validate;
 // otherwise Append may panic or write an unusable record.
@@ -70,7 +72,7 @@ func Append(dst []byte, txn *change.Txn, i, row int, opts Options) []byte {
 	c := &txn.Changes[i]
 	t := c.Table
 	dst = append(dst, `{"data":`...)
-	dst = appendImage(dst, t, c.Image())
+	dst = appendImage(dst, t, c.Identity())
 	if opts.BeforeImage && c.Op == change.Update {
 		field := opts.BeforeImageField
 		if field == "" {

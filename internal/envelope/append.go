@@ -78,7 +78,7 @@ func appendEnvelope(dst []byte, txn *change.Txn, i int, row int, k KeyChange, s 
 // appendKey appends the primary key of the identifying image, in primary key
 // order, or every column in table order when the table has no primary key.
 func appendKey(dst []byte, c *change.RowChange) []byte {
-	row := c.Image()
+	row := c.Identity()
 	if len(c.Table.PrimaryKey) == 0 {
 		return appendImage(dst, c.Table, row, nil)
 	}

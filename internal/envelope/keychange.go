@@ -31,12 +31,14 @@ func (k KeyChange) String() string {
 
 // Half returns the change that the k half of the update c stands for: a
 // delete of c's before image (DeleteOld) or an insert of its after image
-// (InsertNew). The images are shared with c, not copied.
+// (InsertNew). The images are shared with c, not copied; the insert's after
+// image is c's Identity, so with partial row images it holds the key
+// columns the update left alone.
 func (k KeyChange) Half(c *change.RowChange) change.RowChange {
 	if k == DeleteOld {
 		return change.RowChange{Table: c.Table, Op: change.Delete, Before: c.Before}
 	}
-	return change.RowChange{Table: c.Table, Op: change.Insert, After: c.After}
+	return change.RowChange{Table: c.Table, Op: change.Insert, After: c.Identity()}
 }
 
 // AppendKeyChange is Append for one half of a split key-changing update:

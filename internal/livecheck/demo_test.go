@@ -85,7 +85,7 @@ func TestDemo(t *testing.T) {
 
 	var out bytes.Buffer
 	require.NoError(t, admin.CheckMappingsLive(ctx, d.config(t), &out))
-	require.Equal(t, "3 target tables checked against live schemas: ok\n", out.String())
+	require.Equal(t, "3 target tables checked against the live schemas: ok\n", out.String())
 
 	d.recipes.Exec(t, "DROP TABLE recipes.cooksnaps")
 	d.accounts.Exec(t, "ALTER TABLE accounts.users DROP COLUMN name")
@@ -111,7 +111,7 @@ func TestDemo(t *testing.T) {
 
 	out.Reset()
 	err = admin.CheckMappingsLive(ctx, d.config(t), &out)
-	require.EqualError(t, err, "7 of 7 problems found against live schemas are errors")
+	require.EqualError(t, err, "found 7 errors and 0 warnings against the live schemas")
 	require.Contains(t, out.String(), "/mappings/recipes.yaml:6:5: target table global.recipes has no primary key")
 }
 

@@ -29,8 +29,9 @@ type flushed struct {
 // flushes the sinks for each source that applied something and is not
 // being flushed already, and saves the positions whose flush completed in
 // one synced write. A source whose parts wait (a stuck lookup, a locked
-// row) holds back its own checkpoint only.
-func (p *Pipeline) checkpointLoop(ctx context.Context) error {
+// row) holds back its own checkpoint only. It returns when ctx ends or stop
+// is closed; Run writes the last checkpoint.
+func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) error {
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
 	results := make(chan flushed)
@@ -42,6 +43,8 @@ func (p *Pipeline) checkpointLoop(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-stop:
+			return nil
 		case r := <-results:
 			delete(inflight, r.source)
 			if r.err != nil {

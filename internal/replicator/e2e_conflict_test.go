@@ -79,7 +79,7 @@ func TestUniqueKeyConflictRecorded(t *testing.T) {
 	require.NoError(t, err, out)
 	require.Contains(t, out, "conflict")
 	require.Contains(t, out, "global.members")
-	require.Contains(t, out, "1 failed changes")
+	require.Contains(t, out, "1 failed change\n")
 	out, err = d.tributary(t, "failed", "show", "1")
 	require.NoError(t, err, out)
 	require.Regexp(t, `"key": \[\s*1000000001\s*\]`, out)

@@ -162,7 +162,7 @@ func TestStartOnlyWhenTold(t *testing.T) {
 			err := cmd.Run()
 			var exit *exec.ExitError
 			require.ErrorAs(t, err, &exit, "%v: %s", args, stderr.String())
-			require.Equal(t, 2, exit.ExitCode(), "an error, not a finding: %v: %s", args, stderr.String())
+			require.Equal(t, 2, exit.ExitCode(), "%v: %s", args, stderr.String())
 			require.Contains(t, stderr.String(), "store is corrupt: "+tables[0], "%v", args)
 			require.NotContains(t, stderr.String(), "panic", "%v", args)
 			require.NotContains(t, stderr.String(), "goroutine", "%v", args)

@@ -120,7 +120,7 @@ func TestRecordAndContinue(t *testing.T) {
 	out, err := d.tributary(t, "failed", "list")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "global.cooksnaps")
-	require.Contains(t, out, "1 failed changes")
+	require.Contains(t, out, "1 failed change\n")
 	out, err = d.tributary(t, "failed", "show", "1")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "far too long", "show prints the values for the operator")

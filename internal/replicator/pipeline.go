@@ -70,10 +70,14 @@ type Pipeline struct {
 	Map func(context.Context, *change.Txn) error
 	// OnApplied, when set, is called after every part is applied (metrics).
 	OnApplied func(*change.Txn)
+	// StopGrace is how long a stop request waits for the transactions in
+	// flight to end (default checkpoint.DefaultStopGrace).
+	StopGrace time.Duration
 
-	once sync.Once
-	prog *progress
-	all  []Sink // change sinks, then table sinks
+	once  sync.Once
+	prog  *progress
+	stops stopState
+	all   []Sink // change sinks, then table sinks
 }
 
 func (p *Pipeline) init() {
@@ -85,6 +89,15 @@ func (p *Pipeline) init() {
 
 // Run streams until ctx ends or a part fails, then flushes the sinks and
 // writes a last checkpoint. It returns nil after a clean shutdown.
+//
+// The end of ctx is a request to stop. A source between transactions
+// stops at once; a source in the middle of a large transaction, streamed
+// in parts, goes on until its last part is handed to the sinks, for up to
+// StopGrace, so that its position can be checkpointed and a restart
+// repeats nothing. When the grace period ends first, the stream stops
+// inside the transaction (logged as a warning, listed by Interruptions):
+// a restart sends its first parts again. An error stops every source at
+// once.
 func (p *Pipeline) Run(ctx context.Context) error {
 	p.init()
 	if p.Interval <= 0 {
@@ -93,23 +106,43 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if p.Buffer <= 0 {
 		p.Buffer = 2
 	}
-	g, gctx := errgroup.WithContext(ctx)
+	if p.StopGrace <= 0 {
+		p.StopGrace = checkpoint.DefaultStopGrace
+	}
+	// hard ends the stream at once: on an error (through the group) or
+	// when the grace period after a stop request is over.
+	hard, abort := context.WithCancel(context.WithoutCancel(ctx))
+	defer abort()
+	stop, done := ctx.Done(), make(chan struct{})
+	go afterGrace(stop, done, p.StopGrace, func() {
+		p.stops.graceOver.Store(true)
+		abort()
+	})
+	g, gctx := errgroup.WithContext(hard)
 	for name, r := range p.Readers {
 		ch := make(chan *change.Txn, p.Buffer)
+		rctx, stopReader := context.WithCancel(gctx)
 		g.Go(func() error {
-			err := r.Run(gctx, p.Start[name], ch)
+			err := r.Run(rctx, p.Start[name], ch)
 			close(ch)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				return fmt.Errorf("reading source %s: %w", name, err)
 			}
 			return nil
 		})
-		g.Go(func() error { return p.apply(gctx, ch) })
+		g.Go(func() error {
+			defer stopReader()
+			return p.apply(gctx, stop, ch)
+		})
 	}
-	g.Go(func() error { return p.checkpointLoop(gctx) })
+	g.Go(func() error { return p.checkpointLoop(gctx, stop) })
 	err := g.Wait()
+	close(done)
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		err = nil
+	}
+	if errors.Is(err, checkpoint.ErrUnwritable) {
+		return err // a last checkpoint would fail the same way
 	}
 	// The stream has stopped; make what was applied durable so a restart
 	// does not replay it. A fresh context: the run's own is cancelled.
@@ -121,24 +154,56 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return err
 }
 
-// apply hands every part from ch to every sink in order.
-func (p *Pipeline) apply(ctx context.Context, ch <-chan *change.Txn) error {
+// Interruptions lists the transactions the last stop cut short, when its
+// grace period ended before they did.
+func (p *Pipeline) Interruptions() []Interrupted {
+	return p.stops.list()
+}
+
+// apply hands every part from ch to every sink in order, until ctx ends or
+// stop is closed at a transaction boundary.
+func (p *Pipeline) apply(ctx context.Context, stop <-chan struct{}, ch <-chan *change.Txn) error {
+	// open is the last part handed over of a transaction whose last part
+	// has not been: stopping now would cut it.
+	var open *change.Txn
+	defer func() {
+		if open != nil && p.stops.graceOver.Load() {
+			p.stops.interrupted(open, p.Logger, p.StopGrace)
+		}
+	}()
+	draining := false
 	for {
 		var txn *change.Txn
 		var ok bool
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-stop:
+			if open == nil {
+				return nil
+			}
+			if !draining {
+				draining = true
+				p.Logger.Info("stopping after the transaction in flight", "source", open.Source,
+					"gtid", open.GTID, "begin", open.Begin.String(), "parts_sent", open.Part+1, "stop_grace", p.StopGrace)
+			}
+			stop = nil // closed: wait for the transaction's last part
+			continue
 		case txn, ok = <-ch:
 			if !ok {
 				return nil
 			}
+		}
+		if open == nil && closed(stop) {
+			return nil // between transactions: nothing of txn was handed over
 		}
 		if p.Map != nil && len(p.TableSinks) > 0 {
 			if err := p.Map(ctx, txn); err != nil {
 				return fmt.Errorf("mapping transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
 			}
 		}
+		// From here a sink may hold the part, whole or in pieces.
+		open = txn
 		for _, s := range p.all {
 			if err := s.Apply(ctx, txn); err != nil {
 				return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
@@ -147,6 +212,12 @@ func (p *Pipeline) apply(ctx context.Context, ch <-chan *change.Txn) error {
 		p.prog.applied(txn)
 		if p.OnApplied != nil {
 			p.OnApplied(txn)
+		}
+		if txn.Last {
+			open = nil
+			if draining {
+				return nil
+			}
 		}
 	}
 }

@@ -75,7 +75,8 @@ func runPipeline(t *testing.T, parts []*change.Txn, sink *flakySink) (*checkpoin
 	p := &Pipeline{
 		Readers: map[string]Reader{"a": r}, Start: map[string]change.Position{"a": pos(4)},
 		ChangeSinks: []Sink{sink}, Store: store, Interval: 10 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		StopGrace: 50 * time.Millisecond,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
@@ -131,6 +132,113 @@ func TestCheckpointsCoalesce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pos(599), got)
 	require.Less(t, store.Syncs(), uint64(50), "checkpoints must coalesce, not sync per transaction")
+}
+
+// fedReader sends the parts the test hands it, one at a time, until
+// cancelled.
+type fedReader struct{ parts chan *change.Txn }
+
+func (r *fedReader) Run(ctx context.Context, _ change.Position, out chan<- *change.Txn) error {
+	for {
+		select {
+		case p := <-r.parts:
+			select {
+			case out <- p:
+			case <-ctx.Done():
+				return nil
+			}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// A stop in the middle of a transaction streamed in parts waits for its
+// last part, up to the grace period: then its position is checkpointed
+// and a restart repeats nothing. When the grace period ends first, the
+// stop is clean but says which transaction it cut.
+func TestStopWaitsForTransactionInFlight(t *testing.T) {
+	tests := []struct {
+		name     string
+		grace    time.Duration
+		lastPart bool // the reader sends the last part after the stop
+		want     change.Position
+		cut      []Interrupted
+	}{
+		{"last part within the grace period", 10 * time.Second, true, pos(300), nil},
+		{"grace period over", 50 * time.Millisecond, false, pos(100),
+			[]Interrupted{{Source: "a", GTID: "0-1-2", Begin: pos(100), Parts: 2, Changes: 3}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, err := checkpoint.Open(t.TempDir(), nil)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = store.Close() })
+			r := &fedReader{parts: make(chan *change.Txn)}
+			sink := &flakySink{}
+			p := &Pipeline{
+				Readers: map[string]Reader{"a": r}, Start: map[string]change.Position{"a": pos(4)},
+				ChangeSinks: []Sink{sink}, Store: store, Interval: time.Minute, StopGrace: tt.grace,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			errc := make(chan error, 1)
+			go func() { errc <- p.Run(ctx) }()
+			row := change.RowChange{Op: change.Insert}
+			r.parts <- &change.Txn{Source: "a", Seq: 1, Last: true, End: pos(100)}
+			r.parts <- &change.Txn{Source: "a", Seq: 2, GTID: "0-1-2", Begin: pos(100), Changes: []change.RowChange{row, row}}
+			r.parts <- &change.Txn{Source: "a", Seq: 2, GTID: "0-1-2", Begin: pos(100), Part: 1, FirstRow: 2, Changes: []change.RowChange{row}}
+			require.Eventually(t, func() bool { sink.mu.Lock(); defer sink.mu.Unlock(); return len(sink.applied) == 3 },
+				5*time.Second, time.Millisecond)
+			cancel()
+			if tt.lastPart {
+				time.Sleep(50 * time.Millisecond)
+				r.parts <- &change.Txn{Source: "a", Seq: 2, GTID: "0-1-2", Begin: pos(100), Part: 2, FirstRow: 3, Last: true, End: pos(300)}
+			}
+			select {
+			case err := <-errc:
+				require.NoError(t, err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the pipeline did not stop")
+			}
+			got, err := store.Position("a")
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+			require.Equal(t, tt.cut, p.Interruptions())
+		})
+	}
+}
+
+// A stop between transactions does not wait for the grace period, nor
+// start the transaction whose first part is already queued.
+func TestStopBetweenTransactionsIsImmediate(t *testing.T) {
+	store, err := checkpoint.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	r := &fedReader{parts: make(chan *change.Txn, 2)}
+	sink := &flakySink{}
+	p := &Pipeline{
+		Readers: map[string]Reader{"a": r}, Start: map[string]change.Position{"a": pos(4)},
+		ChangeSinks: []Sink{sink}, Store: store, Interval: time.Minute, StopGrace: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(ctx) }()
+	r.parts <- &change.Txn{Source: "a", Seq: 1, Last: true, End: pos(100)}
+	require.Eventually(t, func() bool { sink.mu.Lock(); defer sink.mu.Unlock(); return len(sink.applied) == 1 },
+		5*time.Second, time.Millisecond)
+	cancel()
+	select {
+	case err := <-errc:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a stop between transactions waited")
+	}
+	got, err := store.Position("a")
+	require.NoError(t, err)
+	require.Equal(t, pos(100), got)
+	require.Empty(t, p.Interruptions())
 }
 
 // stuckSink makes one source's parts durable only once released.

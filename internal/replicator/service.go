@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
@@ -29,12 +30,16 @@ type Options struct {
 	// setting at its current position. Without it such a source is
 	// refused: an empty store must never be taken for a first start.
 	Init bool
+
+	// storeFS replaces the operating system's files under the store, for
+	// tests that inject disk faults.
+	storeFS vfs.FS
 }
 
 // Run runs the service described by cfg until ctx ends: it checks every
 // source, streams them all into the sinks and checkpoints as it goes.
 func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Logger) error {
-	store, err := openLocked(ctx, cfg.Pebble.Dir, logger)
+	store, err := openLocked(ctx, cfg.Pebble.Dir, &checkpoint.Options{Logger: logger, FS: opts.storeFS})
 	if err != nil {
 		return err
 	}
@@ -92,6 +97,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		ChangeSinks: changeSinks, TableSinks: tableSinks,
 		Store:     countingStore{store, m},
 		Interval:  cfg.Checkpoint.Interval,
+		StopGrace: cfg.Checkpoint.StopGrace,
 		Logger:    logger,
 		OnApplied: m.Applied,
 	}
@@ -127,9 +133,25 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	logger.Info("streaming", "sources", len(readers), "sinks", len(sinks))
 	err = errors.Join(g.Wait(), closeSinks(sinks))
 	if err == nil {
-		logger.Info("stopped cleanly")
+		logStopped(logger, p.Interruptions())
 	}
 	return err
+}
+
+// logStopped says how the stream stopped: cleanly, so that a restart
+// repeats nothing, or inside transactions whose first parts a restart
+// sends again.
+func logStopped(logger *slog.Logger, cut []Interrupted) {
+	if len(cut) == 0 {
+		logger.Info("stopped cleanly; a restart repeats nothing")
+		return
+	}
+	sources := make([]string, len(cut))
+	for i, in := range cut {
+		sources[i] = in.Source
+	}
+	logger.Warn(fmt.Sprintf("stopped inside %s: a restart sends the parts already written again (at least once); checkpoint.stop_grace sets how long a stop waits",
+		plural(len(cut), "transaction", "transactions")), "sources", sources)
 }
 
 // checkMappingsLive checks the mappings against the live schemas before
@@ -156,10 +178,10 @@ func checkMappingsLive(ctx context.Context, cfg *config.Config, set *mapping.Set
 // openLocked opens the store, waiting up to ten seconds while an offline
 // command (checkpoint show, status) holds it; a second service does not
 // release it, so that still fails.
-func openLocked(ctx context.Context, dir string, logger *slog.Logger) (*checkpoint.Store, error) {
+func openLocked(ctx context.Context, dir string, opts *checkpoint.Options) (*checkpoint.Store, error) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		store, err := checkpoint.Open(dir, &checkpoint.Options{Logger: logger})
+		store, err := checkpoint.Open(dir, opts)
 		if err == nil {
 			return store, nil
 		}
@@ -324,3 +346,11 @@ var (
 	_ mysqlsink.FailedStore   = (*checkpoint.Store)(nil)
 	_ kinesissink.FailedStore = (*checkpoint.Store)(nil)
 )
+
+// plural returns n and the word for n things: "1 table", "2 tables".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

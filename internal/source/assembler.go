@@ -160,7 +160,7 @@ func (a *assembler) handle(ctx context.Context, ev *replication.BinlogEvent, sta
 			return a.close(emit)
 		case replication.INCIDENT_EVENT:
 			return permanent(fmt.Errorf("incident event at %s:%d: the source reports that changes may be missing "+
-				"from its binary log; run a backfill", a.pos.File, start))
+				"from its binary log; compare the sinks with the source, then set a position past it with tributary checkpoint set", a.pos.File, start))
 		}
 	}
 	return nil

@@ -17,11 +17,16 @@ var (
 	// ErrPositionPurged reports that the start position is no longer in the
 	// source's binary logs (ER_MASTER_FATAL_ERROR_READING_BINLOG).
 	ErrPositionPurged = errors.New("the checkpointed position is no longer on the source; " +
-		"run a backfill (tributary backfill) or set a new position with tributary checkpoint set")
+		"set a new position with tributary checkpoint set (the changes in between are not streamed: " +
+		"copy them to the sinks by other means, backfill is not built yet)")
 	// ErrServerChanged reports a file/pos resume on a server other than the
 	// one the position was taken on, without GTIDs to translate it.
 	ErrServerChanged = errors.New("the checkpointed file/pos belongs to a different server and the position has no GTID set; " +
-		"set a new position with tributary checkpoint set and run a backfill")
+		"set a new position on the new server with tributary checkpoint set (the changes in between are not streamed)")
+	// ErrKeyNotLogged reports a change whose partial row images
+	// (binlog_row_image MINIMAL or NOBLOB) hold a key column in neither
+	// image.
+	ErrKeyNotLogged = errors.New("a row change does not identify its row")
 )
 
 // permanentError marks a failure that a reconnect cannot cure.

@@ -80,7 +80,8 @@ func (r *Reader) preflightResult(p preflight) error {
 	for i, f := range p.failures {
 		items[i] = fmt.Errorf("- %w", f)
 	}
-	return fmt.Errorf("preflight of source %q found %d problem(s):\n%w", r.opts.Name, len(p.failures), errors.Join(items...))
+	return fmt.Errorf("preflight of source %q found %d %s:\n%w", r.opts.Name, len(p.failures),
+		plural(len(p.failures), "problem", "problems"), errors.Join(items...))
 }
 
 const auroraReboot = "then reboot the writer instance"

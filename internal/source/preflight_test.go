@@ -32,7 +32,7 @@ func TestPreflight(t *testing.T) {
 			name: "format and row image both reported",
 			args: []string{"--binlog-format=MIXED", "--binlog-row-image=MINIMAL"},
 			wantFail: []string{
-				"2 problem(s)", "binlog_format is MIXED", "binlog_row_image is MINIMAL", "before images would be incomplete",
+				"2 problems", "binlog_format is MIXED", "binlog_row_image is MINIMAL", "before images would be incomplete",
 				"set binlog_format=ROW in the DB cluster parameter group", "set binlog_row_image=FULL in the DB cluster parameter group",
 			},
 		},
@@ -48,7 +48,7 @@ func TestPreflight(t *testing.T) {
 		{
 			name: "missing privileges", user: &user{"weak", "GRANT USAGE ON *.* TO weak@'%'"},
 			wantFail: []string{
-				"3 problem(s)", `user "weak" lacks REPLICATION SLAVE`, "GRANT REPLICATION SLAVE ON *.* TO 'weak'@'%'",
+				"3 problems", `user "weak" lacks REPLICATION SLAVE`, "GRANT REPLICATION SLAVE ON *.* TO 'weak'@'%'",
 				"may not read the binary log status", "GRANT BINLOG MONITOR ON *.*", `user "weak" lacks SELECT`, "master user",
 			},
 		},

@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/go-mysql-org/go-mysql/replication"
 
@@ -48,16 +49,20 @@ func rowChanges(op change.Op, ev *replication.RowsEvent, dec *decode.Decoder, ad
 		c := change.RowChange{Table: table, Op: op}
 		switch op {
 		case change.Insert:
-			c.After = row
+			c.After, c.AfterOmitted = row, skipped(ev, i)
 		case change.Delete:
-			c.Before = row
+			c.Before, c.BeforeOmitted = row, skipped(ev, i)
 		case change.Update:
 			after, err := dec.Row(ev.Rows[i+1])
 			if err != nil {
 				return permanent(fmt.Errorf("decoding update row of %s: %w", table.QualifiedName(), err))
 			}
 			c.Before, c.After = row, after
-			c.Changed = changed(row, after, skipped(ev, i), skipped(ev, i+1))
+			c.BeforeOmitted, c.AfterOmitted = skipped(ev, i), skipped(ev, i+1)
+			c.Changed = changed(row, after, c.BeforeOmitted, c.AfterOmitted)
+		}
+		if missing := c.MissingKey(); missing != nil {
+			return permanent(keyless(&c, missing))
 		}
 		if err := add(c, changeOverhead+rowSize(c.Before)+rowSize(c.After)); err != nil {
 			return err
@@ -66,12 +71,47 @@ func rowChanges(op change.Op, ev *replication.RowsEvent, dec *decode.Decoder, ad
 	return nil
 }
 
-// skipped returns the columns left out of row image i (partial images).
+// skipped returns the columns left out of row image i (partial images),
+// nil when it holds every column.
 func skipped(ev *replication.RowsEvent, i int) []int {
-	if i < len(ev.SkippedColumns) {
+	if i < len(ev.SkippedColumns) && len(ev.SkippedColumns[i]) > 0 {
 		return ev.SkippedColumns[i]
 	}
 	return nil
+}
+
+// keyless describes a change whose partial row images lack the key
+// columns missing (see change.RowChange.MissingKey): nothing downstream
+// could say which row it changed.
+func keyless(c *change.RowChange, missing []int) error {
+	names := make([]string, len(missing))
+	for i, col := range missing {
+		names[i] = c.Table.Columns[col].Name
+	}
+	article := "an"
+	if c.Op == change.Delete {
+		article = "a"
+	}
+	what := fmt.Sprintf("holds primary key %s %s in neither row image", plural(len(names), "column", "columns"), strings.Join(names, ", "))
+	if len(c.Table.PrimaryKey) == 0 {
+		image := "before"
+		if c.Op == change.Insert {
+			image = "after"
+		}
+		what = fmt.Sprintf("leaves %s %s out of its %s image, and the table has no primary key, so all its columns are its key",
+			plural(len(names), "column", "columns"), strings.Join(names, ", "), image)
+	}
+	return fmt.Errorf("%w: %s %s of %s %s (binlog_row_image MINIMAL or NOBLOB logs only the columns the server needs "+
+		"to find the row and those the statement set), so it cannot say which row it changed; give the table a primary key "+
+		"that statements set, or set binlog_row_image=FULL on the source", ErrKeyNotLogged, article, c.Op, c.Table.QualifiedName(), what)
+}
+
+// plural returns the word for n things, without n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // changed lists the columns an update changed: those in the after image

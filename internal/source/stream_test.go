@@ -179,7 +179,7 @@ func TestPurgedPosition(t *testing.T) {
 	for _, from := range []change.Position{start, fileOnly} {
 		err := run(t, New(testOptions(s)), from, 16).waitErr(t)
 		require.ErrorIs(t, err, ErrPositionPurged)
-		require.Contains(t, err.Error(), "tributary backfill")
+		require.Contains(t, err.Error(), "tributary checkpoint set")
 		require.Contains(t, err.Error(), "server said")
 	}
 }

@@ -140,10 +140,42 @@ func verify(ctx context.Context, envPath string, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	if !printDiffs(stdout, diffs) {
+	equal := printDiffs(stdout, diffs)
+	fmt.Fprintln(stdout, verdict(diffs))
+	if !equal {
 		return errDiffers
 	}
 	return nil
+}
+
+// verdict is the line verify ends with: PASS, or FAIL and what differs.
+func verdict(diffs []expect.Diff) string {
+	var differ []string
+	for _, d := range diffs {
+		switch {
+		case d.Equal():
+		case d.Want == d.Got:
+			differ = append(differ, fmt.Sprintf("%s differs (%s, values differ)", d.Table, rows(d.Got)))
+		default:
+			differ = append(differ, fmt.Sprintf("%s differs (want %s, got %d)", d.Table, rows(d.Want), d.Got))
+		}
+	}
+	if len(differ) > 0 {
+		return "verify: FAIL — " + strings.Join(differ, "; ")
+	}
+	tables := "every target table"
+	if len(diffs) == 1 {
+		tables = "the target table"
+	}
+	return fmt.Sprintf("verify: PASS — %s equal to the mapped sources", tables)
+}
+
+// rows returns "1 row" or "n rows".
+func rows(n int) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
 }
 
 // openUTC opens dsn with the sessions' time zone set to UTC.
@@ -176,8 +208,8 @@ func printDiffs(w io.Writer, diffs []expect.Diff) bool {
 			continue
 		}
 		equal = false
-		fmt.Fprintf(w, "  %-18s %7d rows  DIFFERS from the mapped sources (want %d rows, got %d)\n",
-			d.Table, d.Got, d.Want, d.Got)
+		fmt.Fprintf(w, "  %-18s %7d rows  DIFFERS from the mapped sources (want %s, got %d)\n",
+			d.Table, d.Got, rows(d.Want), d.Got)
 		for _, r := range d.Missing {
 			fmt.Fprintf(w, "    missing     %s\n", r)
 		}

@@ -92,6 +92,22 @@ func TestPrintDiffs(t *testing.T) {
 	require.True(t, printDiffs(io.Discard, []expect.Diff{{Table: "global.members"}}))
 }
 
+func TestVerdict(t *testing.T) {
+	tests := []struct {
+		diffs []expect.Diff
+		want  string
+	}{
+		{[]expect.Diff{{Table: "global.members", Want: 3, Got: 3}, {Table: "global.recipes"}},
+			"verify: PASS — every target table equal to the mapped sources"},
+		{[]expect.Diff{{Table: "global.members", Want: 3, Got: 3, Missing: []string{"x"}, Unexpected: []string{"y"}},
+			{Table: "global.recipes", Want: 1, Got: 0, Missing: []string{"z"}}},
+			"verify: FAIL — global.members differs (3 rows, values differ); global.recipes differs (want 1 row, got 0)"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, verdict(tt.diffs))
+	}
+}
+
 // TestVerify runs verify against two servers standing in for the stack's
 // four: the second account shard needs its own, the other schemas share one.
 func TestVerify(t *testing.T) {
@@ -120,14 +136,17 @@ func TestVerify(t *testing.T) {
 	require.NoError(t, run(t.Context(), []string{"-dir", dir, "verify"}, &stdout, io.Discard))
 	require.Equal(t, "  global.members           0 rows  equal to the mapped sources\n"+
 		"  global.recipes           0 rows  equal to the mapped sources\n"+
-		"  global.cooksnaps         0 rows  equal to the mapped sources\n", stdout.String())
+		"  global.cooksnaps         0 rows  equal to the mapped sources\n"+
+		"verify: PASS — every target table equal to the mapped sources\n", stdout.String())
 
 	two.Exec(t, "INSERT INTO accounts.users (id, email, name, created_at) VALUES (7, 'a@x', 'Aiko', NOW())")
 	stdout.Reset()
 	err = run(t.Context(), []string{"-dir", dir, "verify"}, &stdout, io.Discard)
 	require.ErrorIs(t, err, errDiffers)
-	require.Contains(t, stdout.String(), "global.members           0 rows  DIFFERS from the mapped sources (want 1 rows, got 0)\n"+
+	require.Contains(t, stdout.String(), "global.members           0 rows  DIFFERS from the mapped sources (want 1 row, got 0)\n"+
 		"    missing     1000000007\ta@x\tAiko\t\\N\t\\N\n")
+	require.True(t, strings.HasSuffix(stdout.String(), "\nverify: FAIL — global.members differs (want 1 row, got 0)\n"),
+		"one verdict line ends the output:\n%s", stdout.String())
 }
 
 // TestLoadgen runs the load against two servers standing in for the

@@ -86,7 +86,7 @@ func matchRoute(routes []*route, table string) *route {
 // key returns the partition key of txn.Changes[i] on r; only an
 // expression can fail.
 func (r *route) key(txn *change.Txn, i int) (string, error) {
-	return r.imageKey(txn, i, txn.Changes[i].Image())
+	return r.imageKey(txn, i, txn.Changes[i].Identity())
 }
 
 // oldKey returns the partition key of the before image of the update
@@ -117,17 +117,19 @@ func (r *route) oldKey(txn *change.Txn, i int, key string) (string, error) {
 
 // keyChanged reports whether the update c changed its primary key, or,
 // for a table without one, any value: its partition key hashes them all.
+// A column a partial after image lacks is one the update left alone.
 func keyChanged(c *change.RowChange) bool {
+	after := c.Identity()
 	if len(c.Table.PrimaryKey) == 0 {
 		for j := range c.Before {
-			if !change.Equal(c.Before[j], c.After[j]) {
+			if !change.Equal(c.Before[j], after[j]) {
 				return true
 			}
 		}
 		return false
 	}
 	for _, col := range c.Table.PrimaryKey {
-		if !change.Equal(c.Before[col], c.After[col]) {
+		if !change.Equal(c.Before[col], after[col]) {
 			return true
 		}
 	}
@@ -147,7 +149,7 @@ func (r *route) imageKey(txn *change.Txn, i int, row change.Row) (string, error)
 // partitionKey returns the partition key of txn.Changes[i] on r, whose key
 // is not an expression.
 func (r *route) partitionKey(txn *change.Txn, i int) string {
-	return r.partitionKeyOf(txn, i, txn.Changes[i].Image())
+	return r.partitionKeyOf(txn, i, txn.Changes[i].Identity())
 }
 
 // partitionKeyOf returns the partition key of txn.Changes[i] identified by

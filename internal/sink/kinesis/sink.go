@@ -239,9 +239,9 @@ func originOf(txn *change.Txn, i int, k envelope.KeyChange, image bool) origin {
 		o.pos = txn.End
 	}
 	if len(c.Table.PrimaryKey) > 0 {
-		o.key = c.Key(c.Image())
+		o.key = c.Key(c.Identity())
 	} else if image {
-		o.key = c.Image()
+		o.key = c.Identity()
 	}
 	return o
 }
