@@ -22,7 +22,7 @@ func newCheckpointCmd() *cobra.Command {
 		Example: show,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, err := loadConfig()
+			cfg, _, err := loadOfflineConfig()
 			if err != nil {
 				return err
 			}

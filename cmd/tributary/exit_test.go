@@ -34,3 +34,20 @@ func TestExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// checkpoint show and failed list read the store only: they run without
+// the passwords the configuration names.
+func TestOfflineCommandsNeedNoPasswords(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "tributary.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`pebble: {dir: store}
+sources: [{name: a, host: h, user: u, password_env: TRIBUTARY_TEST_NEVER_SET, server_id: 1}]
+sinks: [{name: out, type: jsonl, jsonl: {path: out.jsonl}}]
+`), 0o600))
+	_, err := execute(t, "checkpoint", "show", "--config", cfg)
+	require.NoError(t, err)
+	_, err = execute(t, "failed", "list", "--config", cfg)
+	require.NoError(t, err)
+	_, err = execute(t, "config", "check", "--config", cfg)
+	require.ErrorContains(t, err, "environment variable TRIBUTARY_TEST_NEVER_SET is not set", "commands that connect still need it")
+}

@@ -21,7 +21,7 @@ func newFailedCmd() *cobra.Command {
 		Example: list,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, _, err := loadConfig()
+			cfg, _, err := loadOfflineConfig()
 			if err != nil {
 				return err
 			}
@@ -37,7 +37,7 @@ func newFailedCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("the ID of a failed change is a whole number, as tributary failed list prints it, not %q", args[0])
 			}
-			cfg, _, err := loadConfig()
+			cfg, _, err := loadOfflineConfig()
 			if err != nil {
 				return err
 			}

@@ -41,7 +41,17 @@ func newRunCmd() *cobra.Command {
 
 // loadConfig loads --config and builds the logger it describes.
 func loadConfig() (*config.Config, *slog.Logger, error) {
-	cfg, err := config.Load(configPath)
+	return loadConfigWith(config.Load)
+}
+
+// loadOfflineConfig loads the configuration for a command that reads the
+// store only: the sources' and the target's passwords are not needed.
+func loadOfflineConfig() (*config.Config, *slog.Logger, error) {
+	return loadConfigWith(config.LoadOffline)
+}
+
+func loadConfigWith(load func(string) (*config.Config, error)) (*config.Config, *slog.Logger, error) {
+	cfg, err := load(configPath)
 	if err != nil {
 		return nil, nil, err
 	}

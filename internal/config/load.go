@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,6 +20,17 @@ import (
 // paths inside it are resolved against its directory. Problems with the
 // content come back as Problems, all at once.
 func Load(path string) (*Config, error) {
+	return load(path, false)
+}
+
+// LoadOffline is Load for commands that read the store or the files only
+// and connect to no server: an unset password_env variable is not a
+// problem for them, so an operator can run them without the secrets.
+func LoadOffline(path string) (*Config, error) {
+	return load(path, true)
+}
+
+func load(path string, offline bool) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
@@ -27,19 +39,20 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolving config directory: %w", err)
 	}
-	return parse(path, dir, data)
+	return parse(path, dir, data, offline)
 }
 
 // Parse checks and defaults a configuration read from a file called name;
 // relative paths inside it are resolved against name's directory. Problems
 // come back as Problems, all at once.
 func Parse(name string, data []byte) (*Config, error) {
-	return parse(name, filepath.Dir(name), data)
+	return parse(name, filepath.Dir(name), data, false)
 }
 
 // parse decodes, checks and defaults data read from the file called name;
-// dir is the base of relative paths.
-func parse(name, dir string, data []byte) (*Config, error) {
+// dir is the base of relative paths. offline drops the problems of unset
+// password_env variables.
+func parse(name, dir string, data []byte, offline bool) (*Config, error) {
 	c := &Config{file: name, where: map[string]position{"": {1, 1}}}
 	p := newCollector(name, c.where)
 	root, err := document(data)
@@ -52,6 +65,11 @@ func parse(name, dir string, data []byte) (*Config, error) {
 	}
 	c.resolvePaths(dir)
 	c.check(p)
+	if offline {
+		p.list = slices.DeleteFunc(p.list, func(pr Problem) bool {
+			return strings.HasSuffix(pr.Key, ".password_env") && strings.HasSuffix(pr.Message, " is not set")
+		})
+	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}

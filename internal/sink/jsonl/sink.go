@@ -84,7 +84,7 @@ func New(opts Options) (*Sink, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Sink{logger: logger.With("sink", "jsonl")}
+	s := &Sink{logger: logger.With("sink_type", "jsonl")}
 	var w io.Writer
 	switch opts.Path {
 	case "":

@@ -3,12 +3,14 @@ package kinesis
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/smithy-go/logging"
 )
 
 // newClient builds the Kinesis client of o and returns it with a function
@@ -21,6 +23,7 @@ func newClient(ctx context.Context, o *Options) (PutRecordsAPI, func(), error) {
 	loads := []func(*config.LoadOptions) error{
 		config.WithRegion(o.Region),
 		config.WithRetryer(func() aws.Retryer { return aws.NopRetryer{} }),
+		config.WithLogger(sdkLogger{o.Logger}),
 	}
 	if o.Credentials != nil {
 		loads = append(loads, config.WithCredentialsProvider(o.Credentials))
@@ -52,4 +55,17 @@ func newClient(ctx context.Context, o *Options) (PutRecordsAPI, func(), error) {
 		}
 	}}
 	return kinesis.NewFromConfig(cfg, append(optFns, o.ClientOptions...)...), tr.CloseIdleConnections, nil
+}
+
+// sdkLogger hands the AWS SDK's own messages (deprecations, checksum
+// warnings) to the service's logger, in its format, rather than to
+// standard error.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	level := slog.LevelDebug
+	if c == logging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "aws-sdk")
 }

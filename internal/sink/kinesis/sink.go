@@ -76,7 +76,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("configuring kinesis sink: %w", err)
 	}
-	s := &Sink{opts: opts, log: opts.Logger.With("sink", "kinesis"), api: opts.Client,
+	s := &Sink{opts: opts, log: opts.Logger.With("sink_type", "kinesis"), api: opts.Client,
 		enc: newEncoder(opts.Format), routes: compileRoutes(&opts), closeIdle: func() {},
 		wake: make(chan struct{}, 1)}
 	if s.api == nil {
