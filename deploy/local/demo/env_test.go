@@ -117,3 +117,14 @@ func TestWriterDSNs(t *testing.T) {
 	require.Equal(t, []string{"root@tcp(127.0.0.1:4000)/", "root@tcp(127.0.0.1:4002)/"}, accounts)
 	require.Equal(t, "root@tcp(127.0.0.1:4001)/", recipes)
 }
+
+// The env file carries what the AWS SDK needs to reach the emulator, so
+// the demo's configuration runs by hand after eval "$(stack env)".
+func TestEnvCarriesTheEmulatorsCredentials(t *testing.T) {
+	e := Env{}
+	e.setKinesis("http://127.0.0.1:4567", 0)
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", KeyKinesisEndpoint} {
+		require.NotEmpty(t, e[k], k)
+	}
+	require.Contains(t, e.Shell(), "export AWS_ACCESS_KEY_ID=")
+}
