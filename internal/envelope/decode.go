@@ -16,7 +16,8 @@ type Envelope struct {
 	// Schema and Table name the source table.
 	Schema string `json:"schema"`
 	Table  string `json:"table"`
-	// Op is "insert", "update" or "delete".
+	// Op is "insert", "update", "delete" or "read" (a row a backfill
+	// copied from its table: After only, applied like an insert).
 	Op string `json:"op"`
 	// KeyChange is "delete-old" or "insert-new" on the two records of an
 	// update that moved its row to another partition key (see KeyChange);
@@ -25,7 +26,7 @@ type Envelope struct {
 	// Key holds the primary key columns of the identifying image, or every
 	// column when the table has no primary key.
 	Key Image `json:"key"`
-	// Before is the row before the change; nil for inserts.
+	// Before is the row before the change; nil for inserts and reads.
 	Before Image `json:"before,omitempty"`
 	// After is the row after the change; nil for deletes.
 	After Image `json:"after,omitempty"`
@@ -68,7 +69,7 @@ func Decode(line []byte) (Envelope, error) {
 		return Envelope{}, errors.New("decoding envelope: data after the object")
 	}
 	switch e.Op {
-	case "insert", "update", "delete":
+	case "insert", "update", "delete", "read":
 	default:
 		return Envelope{}, fmt.Errorf("decoding envelope: unknown op %q", e.Op)
 	}
