@@ -104,6 +104,12 @@ type Txn struct {
 	// mapping stage applies each mapping's DDL policy to them; change
 	// sinks send a control record for each.
 	DDL []DDL
+	// Altered names ("schema.table") every table a DDL statement of the
+	// transaction created, altered, renamed, dropped or truncated, among
+	// the tables the reader includes: also the statements DDL leaves out
+	// because no target can diverge by them (an added column). A backfill
+	// reads a chunk again when its table is among them.
+	Altered []string
 	// Ops are the target operations derived from Changes by the mappings,
 	// in source order; empty until a mapping stage fills them.
 	Ops []TargetOp
