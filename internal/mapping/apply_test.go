@@ -350,3 +350,18 @@ func TestRequirements(t *testing.T) {
 	require.Equal(t, []string{"bio", "locale"}, rs[1].Written)
 	require.False(t, rs[1].Driving)
 }
+
+func TestFeeds(t *testing.T) {
+	s := mustParse(t, merged+`
+lookups:
+  - source: jp-accounts
+    table: accounts.names
+    match: {id: id}
+    columns: {name: name}
+`)
+	require.Equal(t, []Feed{{Target: "global.members", File: "m.yaml"}}, s.Feeds("jp-accounts", "accounts", "users"))
+	require.Equal(t, []Feed{{Target: "global.members", File: "m.yaml"}}, s.Feeds("jp-accounts", "accounts", "user_profiles"))
+	require.Empty(t, s.Feeds("jp-accounts", "accounts", "names"), "a looked-up table is not copied")
+	require.True(t, s.Includes("jp-accounts", "accounts", "names"))
+	require.Empty(t, s.Feeds("jp-other", "accounts", "users"))
+}

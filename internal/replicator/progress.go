@@ -5,7 +5,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tributary-cdc/tributary/internal/backfill"
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
 )
 
 // progress tracks, per source, the end of the last transaction that every
@@ -15,9 +17,17 @@ type progress struct {
 		sync.Mutex
 		applied map[string]sourceProgress
 		durable map[string]change.Position
+		// cursors are the backfill cursors of applied parts not saved
+		// yet, the latest per table.
+		cursors map[cursorKey]checkpoint.Cursor
 		dirty   bool
 	}
 }
+
+// cursorKey names a backfilled table.
+type cursorKey struct{ source, schema, table string }
+
+func keyOf(c *checkpoint.Cursor) cursorKey { return cursorKey{c.Source, c.Schema, c.Table} }
 
 // sourceProgress is what the status endpoint shows of one source.
 type sourceProgress struct {
@@ -31,18 +41,23 @@ func newProgress(start map[string]change.Position) *progress {
 	p := &progress{}
 	p.mu.applied = make(map[string]sourceProgress, len(start))
 	p.mu.durable = maps.Clone(start)
+	p.mu.cursors = map[cursorKey]checkpoint.Cursor{}
 	for name, pos := range start {
 		p.mu.applied[name] = sourceProgress{Position: pos}
 	}
 	return p
 }
 
-// applied records that every sink accepted txn. Only the final part of a
-// transaction moves the position: a checkpoint inside a transaction would
-// resume mid-way through it.
-func (p *progress) applied(txn *change.Txn) {
+// applied records that every sink accepted txn, and the backfill cursors
+// it carried. Only the final part of a transaction moves the position: a
+// checkpoint inside a transaction would resume mid-way through it.
+func (p *progress) applied(txn *change.Txn, cursors []checkpoint.Cursor) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for _, c := range cursors {
+		p.mu.cursors[keyOf(&c)] = c
+		p.mu.dirty = true
+	}
 	sp := p.mu.applied[txn.Source]
 	sp.Changes += uint64(len(txn.Changes))
 	if txn.Last {
@@ -56,12 +71,13 @@ func (p *progress) applied(txn *change.Txn) {
 	p.mu.applied[txn.Source] = sp
 }
 
-// pending returns the applied positions that are not durable yet, or nil.
-func (p *progress) pending() map[string]change.Position {
+// pending returns the applied positions that are not durable yet and the
+// cursors their parts carried, or nothing.
+func (p *progress) pending() (map[string]change.Position, []checkpoint.Cursor) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.mu.dirty {
-		return nil
+		return nil, nil
 	}
 	out := make(map[string]change.Position)
 	for name, sp := range p.mu.applied {
@@ -69,15 +85,26 @@ func (p *progress) pending() map[string]change.Position {
 			out[name] = sp.Position
 		}
 	}
+	var cursors []checkpoint.Cursor
+	for _, c := range p.mu.cursors {
+		cursors = append(cursors, c)
+	}
+	clear(p.mu.cursors)
 	p.mu.dirty = false
-	return out
+	return out, cursors
 }
 
-// saved records positions as durable. A failed save re-marks them pending.
-func (p *progress) saved(pos map[string]change.Position, err error) {
+// saved records positions as durable. A failed save re-marks them pending,
+// with the cursors that no later part has replaced.
+func (p *progress) saved(pos map[string]change.Position, cursors []checkpoint.Cursor, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
+		for _, c := range cursors {
+			if _, newer := p.mu.cursors[keyOf(&c)]; !newer {
+				p.mu.cursors[keyOf(&c)] = c
+			}
+		}
 		p.mu.dirty = true
 		return
 	}
@@ -94,6 +121,8 @@ type Status struct {
 	CommitTime   time.Time       `json:"last_commit_time"`
 	Transactions uint64          `json:"transactions"`
 	Changes      uint64          `json:"changes"`
+	// Backfill lists the source's backfilled tables and their progress.
+	Backfill []backfill.TableStatus `json:"backfill,omitempty"`
 }
 
 func (p *progress) status() []Status {
