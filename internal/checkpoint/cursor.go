@@ -71,12 +71,23 @@ func checkCursor(c *Cursor) error {
 	return nil
 }
 
-// setCursors adds the cursors to b.
-func setCursors(b *pebble.Batch, cs []Cursor) error {
+// setCursors adds the cursors to b, except those that a cursor of a later
+// request of the same table has replaced: a chunk of an earlier request
+// that was still under way when the table was requested again may reach
+// a checkpoint after the new request's cursor was saved.
+func (s *Store) setCursors(b *pebble.Batch, cs []Cursor) error {
 	for i := range cs {
 		c := &cs[i]
 		if err := checkCursor(c); err != nil {
 			return err
+		}
+		var stored cursorRecord
+		err := s.getJSON(cursorKey(c.Source, c.Schema, c.Table), &stored)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("reading backfill cursor of %s on %s: %w", c.QualifiedName(), c.Source, err)
+		}
+		if err == nil && stored.Requested.After(c.Requested) {
+			continue
 		}
 		after, err := encodeValues(c.After)
 		if err != nil {
@@ -102,8 +113,9 @@ func (s *Store) SaveCursors(cs []Cursor) error {
 
 // SaveCheckpoint writes positions and backfill cursors in one synced
 // commit: a cursor saved with the position past the transaction that
-// carried its chunk is durable exactly when that position is. Empty
-// arguments write nothing.
+// carried its chunk is durable exactly when that position is. A cursor
+// older (by Requested) than the one stored for its table is left out.
+// Empty arguments write nothing.
 func (s *Store) SaveCheckpoint(p map[string]change.Position, cs []Cursor) error {
 	if len(p) == 0 && len(cs) == 0 {
 		return nil
@@ -112,11 +124,17 @@ func (s *Store) SaveCheckpoint(p map[string]change.Position, cs []Cursor) error 
 		return err
 	}
 	defer s.mu.RUnlock()
+	if len(cs) > 0 {
+		// Cursors are compared with the stored ones before they are
+		// written; one writer at a time keeps that comparison true.
+		s.cursorMu.Lock()
+		defer s.cursorMu.Unlock()
+	}
 	b := s.db.NewBatch()
 	if err := setPositions(b, p); err != nil {
 		return errors.Join(err, b.Close())
 	}
-	if err := setCursors(b, cs); err != nil {
+	if err := s.setCursors(b, cs); err != nil {
 		return errors.Join(err, b.Close())
 	}
 	if err := s.commitLocked(b); err != nil {

@@ -61,3 +61,27 @@ func TestSaveCheckpointRejectsBadCursorsAtomically(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, got)
 }
+
+// A cursor of an earlier request never replaces the cursor of a later one.
+func TestCursorOfAnEarlierRequestIsLeftOut(t *testing.T) {
+	s, _ := openTemp(t)
+	first := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	old := Cursor{Source: "a", Schema: "s", Table: "t", Key: []string{"id"}, After: []change.Value{int64(900)},
+		Chunks: 9, Rows: 900, Requested: first}
+	fresh := Cursor{Source: "a", Schema: "s", Table: "t", Key: []string{"id"}, Where: "id < 10", Requested: first.Add(time.Second)}
+	require.NoError(t, s.SaveCursors([]Cursor{fresh}))
+	require.NoError(t, s.SaveCheckpoint(map[string]change.Position{"a": {File: "f.1", Pos: 7}}, []Cursor{old}))
+	got, err := s.Cursors()
+	require.NoError(t, err)
+	require.Equal(t, []Cursor{fresh}, got)
+	pos, err := s.Position("a")
+	require.NoError(t, err)
+	require.Equal(t, uint32(7), pos.Pos, "the position is saved all the same")
+
+	next := fresh
+	next.After, next.Chunks, next.Rows = []change.Value{int64(9)}, 1, 9
+	require.NoError(t, s.SaveCheckpoint(nil, []Cursor{next}))
+	got, err = s.Cursors()
+	require.NoError(t, err)
+	require.Equal(t, []Cursor{next}, got, "the same request moves on")
+}
