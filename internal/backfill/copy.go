@@ -53,6 +53,11 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 			plan = p
 		}
 		o, err := b.chunkOnce(ctx, plan, cur)
+		if err != nil && b.redescribed(ctx, plan) {
+			// The table changed under the plan (a column the query
+			// names was dropped): plan again rather than fail.
+			o, err = outcome{redo: "the table's columns changed: " + mysqlerr.Redact(err).Error()}, nil
+		}
 		if err != nil {
 			if err := b.pause(ctx, name, gen, &attempt, err); err != nil {
 				return err
@@ -167,6 +172,16 @@ func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.C
 				plan.Table.QualifiedName(), "chunk", n, "waited", time.Since(start).Round(time.Second))
 		}
 	}
+}
+
+// redescribed reports whether the table's columns are no longer those of
+// plan.
+func (b *Backfiller) redescribed(ctx context.Context, plan *Plan) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	now, err := b.describe(ctx, plan.Table)
+	return err == nil && !reflect.DeepEqual(now.Columns, plan.Table.Columns)
 }
 
 // startedAt returns when this run began copying the table.
