@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -121,6 +123,20 @@ func TestBackfillDemoThroughKill(t *testing.T) {
 	stop()
 	require.NoError(t, <-loadErr)
 	out, err := d.tributary(t, "status", "--wait", "--timeout", "3m")
+	require.NoError(t, err, "%s\n%s", out, stderr.String())
+
+	// Copying again what is there already changes nothing: by target
+	// table and by mapping file.
+	_, file, _, _ := runtime.Caller(0)
+	cooksnaps := filepath.Join(filepath.Dir(file), "..", "..", "mappings", "cooksnaps.yaml")
+	out, err = d.tributary(t, "backfill", "--mapping", "global.members", "--mapping", cooksnaps)
+	require.NoError(t, err, "%s", out)
+	for _, want := range []string{`jp-accounts\s+accounts.user_profiles\s+user_id`, `jp-accounts\s+accounts.users\s+id`,
+		`jp-accounts-2\s+accounts.users`, `jp-recipes\s+recipes.cooksnaps\s+id`, `started for 5 table`} {
+		require.Regexp(t, want, out)
+	}
+	require.NotContains(t, out, "recipes.recipes")
+	out, err = d.tributary(t, "status", "--wait", "--timeout", "3m")
 	require.NoError(t, err, "%s\n%s", out, stderr.String())
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait())

@@ -367,3 +367,87 @@ func TestBackfillCommand(t *testing.T) {
 	require.Contains(t, got, "no running tributary answers at "+cfg.HTTP.Listen)
 	require.Contains(t, got, "backfill: initial")
 }
+
+// TestBackfillAcrossDDL adds and drops a column of the table being
+// backfilled again and again: a chunk whose watermarks a statement on its
+// table came between is read again, so every copied row has the columns
+// the table had where the row went into the stream, and the rows end as
+// the source's.
+func TestBackfillAcrossDDL(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	preload(t, srv, 10000)
+	dir := t.TempDir()
+	cfgPath, out := writeBackfillConfig(t, dir, srv, "")
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+
+	type ddl struct {
+		seq   uint64
+		added bool
+	}
+	var ddls []ddl
+	db := srv.DB(t, "")
+	runWhile(t, cfg, replicator.Options{}, func() {
+		conn, err := db.Conn(t.Context())
+		require.NoError(t, err)
+		defer conn.Close()
+		done := func() bool {
+			for _, s := range fetchStatus(cfg) {
+				for _, b := range s.Backfill {
+					if b.Table == "app.t" {
+						return b.Done
+					}
+				}
+			}
+			return false
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for i := 0; !done() || len(ddls) < 2; i++ {
+			require.True(t, time.Now().Before(deadline), "the backfill did not end (or the service stopped)")
+			stmt := "ALTER TABLE app.t ADD COLUMN extra INT NOT NULL DEFAULT 7"
+			if i%2 == 1 {
+				stmt = "ALTER TABLE app.t DROP COLUMN extra"
+			}
+			_, err := conn.ExecContext(t.Context(), stmt)
+			require.NoError(t, err)
+			var gtid string
+			require.NoError(t, conn.QueryRowContext(t.Context(), "SELECT @@last_gtid").Scan(&gtid))
+			ddls = append(ddls, ddl{seq: gtidSeq(t, gtid), added: i%2 == 0})
+			time.Sleep(5 * time.Millisecond)
+		}
+		if ddls[len(ddls)-1].added {
+			_, err := conn.ExecContext(t.Context(), "ALTER TABLE app.t DROP COLUMN extra")
+			require.NoError(t, err)
+		}
+		waitCaughtUp(t, cfgPath)
+	})
+
+	envs := normalize(readEnvelopes(t, out))
+	with, without := 0, 0
+	for _, e := range envs {
+		if e.Table != "t" || e.Op != "read" {
+			continue
+		}
+		seq := gtidSeq(t, e.GTID)
+		added := false
+		for _, d := range ddls {
+			if d.seq < seq {
+				added = d.added
+			}
+		}
+		_, has := e.After["extra"]
+		require.Equal(t, added, has, "row %v copied in transaction %s, after the statements %v", e.Key, e.GTID, ddls)
+		if has {
+			with++
+		} else {
+			without++
+		}
+	}
+	require.Positive(t, with+without)
+	for i := range envs {
+		delete(envs[i].Before, "extra")
+		delete(envs[i].After, "extra")
+	}
+	require.Equal(t, sourceState(t, db, "app.t", "id"), replayState(t, envs, "t", "id"))
+	t.Logf("%d statements; rows copied with the column %d, without %d", len(ddls), with, without)
+}
