@@ -162,7 +162,7 @@ func (a *assembler) handle(ctx context.Context, ev *replication.BinlogEvent, sta
 			return a.close(emit)
 		case replication.INCIDENT_EVENT:
 			return permanent(fmt.Errorf("incident event at %s:%d: the source reports that changes may be missing "+
-				"from its binary log; run a backfill", a.pos.File, start))
+				"from its binary log; copy its tables again with tributary backfill", a.pos.File, start))
 		}
 	}
 	return nil
