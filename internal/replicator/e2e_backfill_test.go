@@ -451,3 +451,36 @@ func TestBackfillAcrossDDL(t *testing.T) {
 	require.Equal(t, sourceState(t, db, "app.t", "id"), replayState(t, envs, "t", "id"))
 	t.Logf("%d statements; rows copied with the column %d, without %d", len(ddls), with, without)
 }
+
+// TestBackfillPrivileges runs the initial backfill as a user with the
+// README's privileges only: replication, SELECT, and CREATE, INSERT and
+// UPDATE on tributary.*; without the last, the start is refused with the
+// privileges it needs.
+func TestBackfillPrivileges(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	srv.Exec(t, "CREATE DATABASE app", "CREATE TABLE app.t (id BIGINT PRIMARY KEY, v TEXT)",
+		"INSERT INTO app.t VALUES (1, 'one'), (2, 'two')",
+		"CREATE USER 'tb'@'127.0.0.1' IDENTIFIED BY 'pw'",
+		"GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO 'tb'@'127.0.0.1'")
+	t.Setenv("TB_PW", "pw")
+	dir := t.TempDir()
+	cfgPath, out := writeBackfillConfig(t, dir, srv, "")
+	raw, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(raw), "user: root", "user: tb\n    password_env: TB_PW", 1)), 0o600))
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+
+	err = refused(t, cfg, replicator.Options{})
+	require.ErrorContains(t, err, "the source user needs CREATE, INSERT and UPDATE on tributary.*")
+
+	srv.Exec(t, "GRANT CREATE, INSERT, UPDATE ON `tributary`.* TO 'tb'@'127.0.0.1'")
+	runWhile(t, cfg, replicator.Options{}, func() { waitCaughtUp(t, cfgPath) })
+	reads := 0
+	for _, e := range readEnvelopes(t, out) {
+		if e.Op == "read" {
+			reads++
+		}
+	}
+	require.Equal(t, 2, reads)
+}
