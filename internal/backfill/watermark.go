@@ -36,8 +36,19 @@ const createWatermarks = "CREATE TABLE IF NOT EXISTS `" + WatermarkSchema + "`.`
 const writeWatermarkSQL = "INSERT INTO `" + WatermarkSchema + "`.`" + WatermarkTable + "` (id, chunk, kind, at) " +
 	"VALUES (?, ?, ?, NOW(6)) ON DUPLICATE KEY UPDATE chunk = VALUES(chunk), kind = VALUES(kind), at = VALUES(at)"
 
-// createWatermarkTable creates the watermark table if it is missing.
+// createWatermarkTable creates the watermark table if it is missing. One
+// made beforehand (by an administrator) is used as it is, so the source
+// user then needs only INSERT and UPDATE on it.
 func createWatermarkTable(ctx context.Context, db *sql.DB) error {
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+		WatermarkSchema, WatermarkTable).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("looking for table %s.%s: %w", WatermarkSchema, WatermarkTable, err)
+	}
+	if n > 0 {
+		return nil
+	}
 	if _, err := db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS `"+WatermarkSchema+"`"); err != nil {
 		return fmt.Errorf("creating database %s for the backfill watermarks (the source user needs CREATE, INSERT "+
 			"and UPDATE on %s.*): %w", WatermarkSchema, WatermarkSchema, err)
