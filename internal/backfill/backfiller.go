@@ -191,8 +191,8 @@ func (b *Backfiller) Start(ctx context.Context, cursors []checkpoint.Cursor) err
 	if len(cursors) == 0 {
 		return nil
 	}
-	if err := createWatermarkTable(ctx, b.db); err != nil {
-		return fmt.Errorf("source %s: %w", b.opts.Source, err)
+	if err := b.EnsureWatermarkTable(ctx); err != nil {
+		return err
 	}
 	if err := b.opts.Store.SaveCursors(cursors); err != nil {
 		return fmt.Errorf("saving the backfill cursors of source %s: %w", b.opts.Source, err)
@@ -303,13 +303,6 @@ func (b *Backfiller) failed(name string, gen uint64, err error) {
 	if j := b.mu.jobs[name]; j != nil && j.gen == gen {
 		j.err = err.Error()
 	}
-}
-
-// cancelAll drops the window in flight.
-func (m *Merger) cancelAll() {
-	m.mu.Lock()
-	m.mu.w = nil
-	m.mu.Unlock()
 }
 
 // describe loads the table's description again, to tell whether it

@@ -115,6 +115,13 @@ func (m *Merger) cancel(w *window) {
 	}
 }
 
+// cancelAll drops the window in flight, if any.
+func (m *Merger) cancelAll() {
+	m.mu.Lock()
+	m.mu.w = nil
+	m.mu.Unlock()
+}
+
 // Intercept runs on every part of the source in stream order. It strips
 // the watermark rows (they never reach a sink), records the keys of the
 // window's table that changes touch while the window is open and, at the
@@ -253,6 +260,13 @@ func (m *Merger) close(w *window, txn *change.Txn) ([]change.RowChange, []checkp
 		}
 		reads = append(reads, change.RowChange{Table: w.plan.Table, Op: change.Read, After: row})
 	}
+	// The cursor after the chunk goes back with txn, the transaction that
+	// now carries its rows, to be saved in the checkpoint that covers txn.
+	// That is why it is safe: the cursor is durable exactly when txn is
+	// durable in every sink, so a restart either resumes after txn with
+	// this cursor, or before txn with an earlier one and copies this
+	// chunk again (an upsert of rows read again later, harmless); it can
+	// never resume past a chunk whose rows were lost.
 	cursor := w.cursor
 	cursor.Rows += uint64(len(reads))
 	w.result <- outcome{cursor: cursor, kept: len(reads), dropped: len(w.rows) - len(reads)}
