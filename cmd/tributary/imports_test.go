@@ -78,6 +78,13 @@ var importRules = []importRule{
 		why:    "the Pebble store keeps positions and schema history for whoever runs it",
 	},
 	{
+		pkgs: []string{"internal/backfill"},
+		forbid: []string{
+			"internal/sink/...", "internal/config", "internal/mapping", "internal/replicator", "internal/admin",
+		},
+		why: "the backfill reads sources and merges rows into a source's stream; where the rows go, which tables the mappings name and how it is configured are the service's",
+	},
+	{
 		pkgs:   []string{"internal/lookup"},
 		forbid: []string{"internal/sink/...", "internal/checkpoint", "internal/config", "internal/replicator", "internal/admin"},
 		why:    "lookups query the sources and answer the pipeline; they neither write nor store",

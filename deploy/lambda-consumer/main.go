@@ -39,8 +39,9 @@ type Change struct {
 	// Schema and Table name the source table.
 	Schema string `json:"schema"`
 	Table  string `json:"table"`
-	// Op is "insert", "update" or "delete", or "ddl" on a control record:
-	// a table statement, which DDL says.
+	// Op is "insert", "update", "delete" or "read" (a row Tributary's
+	// backfill copied from its table: After only, written like an insert),
+	// or "ddl" on a control record: a table statement, which DDL says.
 	Op string `json:"op"`
 	// DDL is, on a control record, what the statement did to the table:
 	// "truncate", "drop", "rename" (to NewSchema.NewTable) or "alter"
@@ -60,7 +61,7 @@ type Change struct {
 	// update never changes it: the sink sends an update that changes the
 	// key as a delete and an insert.
 	Key map[string]any `json:"key"`
-	// Before is the row before the change; absent for inserts.
+	// Before is the row before the change; absent for inserts and reads.
 	Before map[string]any `json:"before"`
 	// After is the row after the change; absent for deletes.
 	After map[string]any `json:"after"`
@@ -180,8 +181,10 @@ func (c *consumer) handleRecord(ctx context.Context, data []byte, seen map[strin
 				}
 				continue
 			}
-			// The "dms" format: a real consumer reads the row from "data".
-			c.log.Info("dms record", "record_type", m.RecordType, "op", m.Operation,
+			// The "dms" format: a real consumer reads the row from "data"
+			// and writes it as write says.
+			w, _ := write(m.Operation)
+			c.log.Info("dms record", "record_type", m.RecordType, "op", m.Operation, "write", w,
 				"table", m.SchemaName+"."+m.TableName, "transaction_id", m.TransactionID)
 			continue
 		}
@@ -223,20 +226,19 @@ func decodeLine(raw []byte) (line, error) {
 		}
 		return l, nil
 	}
-	switch l.Op {
-	case "insert", "update", "delete":
-		if l.DDL != "" {
-			return line{}, fmt.Errorf("ddl %q on op %q", l.DDL, l.Op)
-		}
-	case "ddl":
+	if l.Op == "ddl" {
 		switch l.DDL {
 		case "truncate", "drop", "rename", "alter":
 		default:
 			return line{}, fmt.Errorf("unknown ddl %q", l.DDL)
 		}
 		return l, nil
-	default:
-		return line{}, fmt.Errorf("unknown op %q", l.Op)
+	}
+	if l.DDL != "" {
+		return line{}, fmt.Errorf("ddl %q on op %q", l.DDL, l.Op)
+	}
+	if _, err := write(l.Op); err != nil {
+		return line{}, err
 	}
 	switch {
 	case l.KeyChange == "", l.KeyChange == "delete-old" && l.Op == "delete", l.KeyChange == "insert-new" && l.Op == "insert":
@@ -246,16 +248,43 @@ func decodeLine(raw []byte) (line, error) {
 	return l, nil
 }
 
+// The two writes a change makes to the row its key names.
+const (
+	writeUpsert = "upsert"
+	writeDelete = "delete"
+)
+
+// write returns what a change with operation op does to its row: inserts,
+// updates and the rows a backfill copied (native "read", DMS's full load
+// "load") upsert it, deletes delete it. A backfilled row can arrive after
+// changes to other rows and, when a backfill is re-run, again for a row
+// that is already there: as an upsert it converges either way. DMS's
+// control records (create-table and the like) write no row and are not
+// handled here.
+func write(op string) (string, error) {
+	switch op {
+	case "insert", "update", "read", "load":
+		return writeUpsert, nil
+	case "delete":
+		return writeDelete, nil
+	}
+	return "", fmt.Errorf("unknown op %q", op)
+}
+
 // logChange is the default apply: it logs the change so the example runs as
-// it is. A real consumer writes here: an upsert of After by Key for inserts
-// and updates, a delete by Key for deletes, in one write with the change's
+// it is. A real consumer writes here (see write): an upsert of After by
+// Key for inserts, updates and reads, a delete by Key for deletes, in one write with the change's
 // position so a repeat is recognised. Key is the only row a change touches,
 // also for the two records of a key-changing update, so applying each
 // shard in order converges whatever the order between shards. It logs
 // where the change comes from, never row values, keys included: a table
 // without a primary key has the whole row as its key.
 func (c *consumer) logChange(_ context.Context, ch *Change) error {
-	c.log.Info("change", "op", ch.Op, "table", ch.Schema+"."+ch.Table, "key_columns", len(ch.Key), "change", ch.ID())
+	w, err := write(ch.Op)
+	if err != nil {
+		return err
+	}
+	c.log.Info("change", "op", ch.Op, "write", w, "table", ch.Schema+"."+ch.Table, "key_columns", len(ch.Key), "change", ch.ID())
 	return nil
 }
 

@@ -74,6 +74,13 @@ func halves(t *change.Txn, i int) [2][]byte {
 	return out
 }
 
+// read is row id as a backfill copied it.
+func read(id int64) change.RowChange {
+	c := insert(id)
+	c.Op = change.Read
+	return c
+}
+
 func update(from, to int64) change.RowChange {
 	return change.RowChange{Table: orders, Op: change.Update,
 		Before: change.Row{from, change.Decimal("9.50"), "secret note"},
@@ -155,6 +162,9 @@ func TestHandle(t *testing.T) {
 			records:      []events.KinesisEventRecord{record("s1", one[0]), record("s2", updateWithKeyChange)},
 			wantCalls:    []string{"insert 1"},
 			wantFailures: []string{"s2"}},
+		{name: "backfilled rows are applied",
+			records:   []events.KinesisEventRecord{record("s1", lines(txn("0-1-14", 500, read(8), read(9)))...)},
+			wantCalls: []string{"read 8", "read 9"}},
 		{name: "dms record is logged, not applied",
 			records:   []events.KinesisEventRecord{record("s1", one[0]), record("s2", dmsRecord), record("s3", one[1])},
 			wantCalls: []string{"insert 1", "insert 2"}},
@@ -195,6 +205,58 @@ func TestHandleCancelled(t *testing.T) {
 	require.Equal(t, []events.KinesisBatchItemFailure{{ItemIdentifier: "s1"}}, resp.BatchItemFailures)
 }
 
+func TestWrite(t *testing.T) {
+	tests := []struct{ op, want string }{
+		{"insert", writeUpsert}, {"update", writeUpsert}, {"read", writeUpsert}, {"load", writeUpsert},
+		{"delete", writeDelete}, {"upsert", ""}, {"", ""},
+	}
+	for _, tt := range tests {
+		got, err := write(tt.op)
+		require.Equal(t, tt.want, got, tt.op)
+		require.Equal(t, tt.want == "", err != nil, tt.op)
+	}
+}
+
+// TestBackfilledRowsConverge applies a backfill's rows like inserts: a
+// row copied again after a change to it was applied (a re-run backfill)
+// leaves the row as the copy has it, and a copied row that a later delete
+// removes stays removed.
+func TestBackfilledRowsConverge(t *testing.T) {
+	rows := map[string]string{}
+	c := &consumer{log: quiet(), apply: func(_ context.Context, ch *Change) error {
+		w, err := write(ch.Op)
+		if err != nil {
+			return err
+		}
+		id := ch.Key["id"].(json.Number).String()
+		if w == writeDelete {
+			delete(rows, id)
+		} else {
+			rows[id] = ch.After["note"].(string)
+		}
+		return nil
+	}}
+	del := change.RowChange{Table: orders, Op: change.Delete, Before: insert(2).After}
+	recs := []events.KinesisEventRecord{
+		record("s1", lines(txn("0-1-1", 100, read(1), read(2)))...),
+		record("s2", lines(txn("0-1-2", 200, insert(3), del))...),
+		record("s3", lines(txn("0-1-3", 300, read(1), read(3)))...),
+	}
+	resp, err := c.handle(t.Context(), events.KinesisEvent{Records: recs})
+	require.NoError(t, err)
+	require.Empty(t, resp.BatchItemFailures)
+	require.Equal(t, map[string]string{"1": "secret note", "3": "secret note"}, rows)
+
+	// The dms format's full load records are accepted too.
+	load := dms.Append(nil, txn("0-1-4", 400, read(4)), 0, 0, dms.Options{})
+	require.Contains(t, string(load), `"operation":"load"`)
+	l, err := decodeLine(load)
+	require.NoError(t, err)
+	w, err := write(l.Metadata.Operation)
+	require.NoError(t, err)
+	require.Equal(t, writeUpsert, w)
+}
+
 // TestInvokeJSON invokes the handler as lambda.Start does, with the event
 // JSON Lambda sends (data in base64) and the response JSON Lambda reads.
 func TestInvokeJSON(t *testing.T) {
@@ -228,7 +290,7 @@ func TestDefaultApplyLogsNoValues(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, resp.BatchItemFailures)
 	out := buf.String()
-	require.Contains(t, out, `"op":"insert","table":"shop.orders","key_columns":1,"change":"eu/0-1-10/0"`)
+	require.Contains(t, out, `"op":"insert","write":"upsert","table":"shop.orders","key_columns":1,"change":"eu/0-1-10/0"`)
 	require.NotContains(t, out, `"id":7`)
 	require.NotContains(t, out, "secret note")
 	require.NotContains(t, out, "9.50")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/internal/backfill"
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
@@ -124,18 +125,23 @@ func TestStatusCheckpointsOfAStoppedServiceWithHTTP(t *testing.T) {
 	require.NoError(t, err)
 	want := map[string]change.Position{"alpha": {Flavor: change.MariaDB, GTIDSet: "0-1-5"}}
 	require.NoError(t, store.SavePositions(want))
+	require.NoError(t, store.SaveCursors([]checkpoint.Cursor{
+		{Source: "alpha", Schema: "s", Table: "t", Key: []string{"id"}, Chunks: 2, Rows: 1500},
+	}))
 	require.NoError(t, store.Close())
 
 	cfg := storeConfig(dir)
 	cfg.HTTP.Listen = testenv.FreeAddr(t)
-	got, err := checkpoints(t.Context(), cfg)
+	got, fills, err := checkpoints(t.Context(), cfg)
 	require.NoError(t, err)
 	require.Equal(t, want, got)
+	require.Equal(t, map[string][]backfill.TableStatus{"alpha": {{Table: "s.t", Key: []string{"id"}, Chunks: 2, Rows: 1500}}}, fills,
+		"a backfill under way is read from the store too")
 
 	held, err := checkpoint.Open(dir, nil)
 	require.NoError(t, err)
 	defer held.Close()
-	_, err = checkpoints(t.Context(), cfg)
+	_, _, err = checkpoints(t.Context(), cfg)
 	require.ErrorContains(t, err, "asking tributary at "+cfg.HTTP.Listen, "a running service that does not answer says so")
 }
 

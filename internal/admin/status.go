@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tributary-cdc/tributary/internal/backfill"
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/replicator"
@@ -59,7 +60,10 @@ type lag struct {
 	Source     string
 	Checkpoint change.Position
 	Current    change.Position
-	CaughtUp   bool
+	// CaughtUp is set once the checkpoint has reached the current
+	// position and no backfill of the source is under way.
+	CaughtUp bool
+	Backfill []backfill.TableStatus
 }
 
 // PrintStatus prints, per source, the checkpoint, the current position and
@@ -105,7 +109,7 @@ func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, lo
 }
 
 func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Reader) ([]lag, error) {
-	cps, err := checkpoints(ctx, cfg)
+	cps, fills, err := checkpoints(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +124,10 @@ func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Re
 		if err != nil {
 			return nil, fmt.Errorf("comparing positions of %s: %w", name, err)
 		}
-		out = append(out, lag{Source: name, Checkpoint: cp, Current: cur, CaughtUp: ok})
+		for _, b := range fills[name] {
+			ok = ok && b.Done
+		}
+		out = append(out, lag{Source: name, Checkpoint: cp, Current: cur, CaughtUp: ok, Backfill: fills[name]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Source < out[j].Source })
 	return out, nil
@@ -128,26 +135,41 @@ func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Re
 
 // checkpoints asks the running service when it serves HTTP, else reads the
 // store, which is only possible while the service is stopped: a service
-// that does not answer may be stopped, and then its store tells.
-func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Position, error) {
+// that does not answer may be stopped, and then its store tells. It
+// returns the positions and the backfills by source.
+func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Position, map[string][]backfill.TableStatus, error) {
 	var asked error
+	fills := map[string][]backfill.TableStatus{}
 	if cfg.HTTP.Listen != "" {
 		st, err := fetchStatus(ctx, cfg.HTTP.Listen)
 		if err == nil {
 			out := make(map[string]change.Position, len(st))
 			for _, s := range st {
 				out[s.Source] = s.Checkpoint
+				fills[s.Source] = s.Backfill
 			}
-			return out, nil
+			return out, fills, nil
 		}
 		asked = fmt.Errorf("asking tributary at %s: %w", cfg.HTTP.Listen, err)
 	}
 	store, err := openStore(cfg)
 	if err != nil {
-		return nil, errors.Join(asked, err)
+		return nil, nil, errors.Join(asked, err)
 	}
 	defer store.Close()
-	return store.Positions()
+	pos, err := store.Positions()
+	if err != nil {
+		return nil, nil, err
+	}
+	cursors, err := store.Cursors()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range cursors {
+		fills[c.Source] = append(fills[c.Source], backfill.TableStatus{Table: c.QualifiedName(), Key: c.Key,
+			Where: c.Where, Chunks: c.Chunks, Rows: c.Rows, Done: c.Done, Requested: c.Requested})
+	}
+	return pos, fills, nil
 }
 
 func fetchStatus(ctx context.Context, addr string) ([]replicator.Status, error) {
@@ -202,6 +224,31 @@ func printLags(w io.Writer, lags []lag) {
 	fmt.Fprintln(tw, "SOURCE\tCAUGHT UP\tCHECKPOINT\tCURRENT")
 	for _, l := range lags {
 		fmt.Fprintf(tw, "%s\t%v\t%s\t%s\n", l.Source, l.CaughtUp, l.Checkpoint, l.Current)
+	}
+	_ = tw.Flush()
+	printBackfills(w, lags)
+}
+
+// printBackfills lists every backfilled table with its progress, if any.
+func printBackfills(w io.Writer, lags []lag) {
+	any := false
+	for _, l := range lags {
+		any = any || len(l.Backfill) > 0
+	}
+	if !any {
+		return
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tBACKFILL TABLE\tDONE\tCHUNKS\tROWS\tERROR")
+	for _, l := range lags {
+		for _, b := range l.Backfill {
+			table := b.Table
+			if b.Where != "" {
+				table += " where " + b.Where
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\t%s\n", l.Source, table, b.Done, b.Chunks, b.Rows, b.Error)
+		}
 	}
 	_ = tw.Flush()
 }

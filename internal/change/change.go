@@ -13,9 +13,13 @@ const (
 	Insert Op = iota + 1
 	Update
 	Delete
+	// Read is a row as a backfill read it from its table: the row exists
+	// with the After image at that point of the source's stream. It has no
+	// before image; applying it is an upsert, like an insert's.
+	Read
 )
 
-// String returns "insert", "update" or "delete".
+// String returns "insert", "update", "delete" or "read".
 func (o Op) String() string {
 	switch o {
 	case Insert:
@@ -24,6 +28,8 @@ func (o Op) String() string {
 		return "update"
 	case Delete:
 		return "delete"
+	case Read:
+		return "read"
 	}
 	return "unknown"
 }
@@ -32,14 +38,17 @@ func (o Op) String() string {
 // See value.go for the Go type each column kind decodes to.
 type Row []Value
 
-// RowChange is one row inserted, updated or deleted in a source table.
+// RowChange is one row inserted, updated or deleted in a source table, or
+// one row a backfill read from it.
 type RowChange struct {
 	// Table describes the columns as they were at the change's binlog position.
 	Table *Table
 	Op    Op
-	// Before is the row image before the change (Update, Delete); nil for Insert.
+	// Before is the row image before the change (Update, Delete); nil for
+	// Insert and Read.
 	Before Row
-	// After is the row image after the change (Insert, Update); nil for Delete.
+	// After is the row image after the change (Insert, Update, Read); nil
+	// for Delete.
 	After Row
 	// Changed lists the indexes of columns whose value differs between Before
 	// and After (Update only); for Insert and Delete it is nil, meaning all.
@@ -52,8 +61,8 @@ type RowChange struct {
 	BeforeOmitted, AfterOmitted []int
 }
 
-// Image returns the row that identifies the change: After for inserts and
-// updates, Before for deletes.
+// Image returns the row that identifies the change: After for inserts,
+// updates and reads, Before for deletes.
 func (c *RowChange) Image() Row {
 	if c.Op == Delete {
 		return c.Before
@@ -161,6 +170,12 @@ type Txn struct {
 	// mapping stage applies each mapping's DDL policy to them; change
 	// sinks send a control record for each.
 	DDL []DDL
+	// Altered names ("schema.table") every table a DDL statement of the
+	// transaction created, altered, renamed, dropped or truncated, among
+	// the tables the reader includes: also the statements DDL leaves out
+	// because no target can diverge by them (an added column). A backfill
+	// reads a chunk again when its table is among them.
+	Altered []string
 	// Ops are the target operations derived from Changes by the mappings,
 	// in source order; empty until a mapping stage fills them.
 	Ops []TargetOp

@@ -1,4 +1,4 @@
-// Package checkpoint owns Tributary's on-disk state: a Pebble store of source positions, handed marks, failed changes and table schema history.
+// Package checkpoint owns Tributary's on-disk state: a Pebble store of source positions, handed marks, backfill cursors, failed changes and table schema history.
 //
 // Keys start with a namespace and a slash ("pos/", "schema/"), followed by
 // names that each end in a NUL byte, followed by fixed-width big-endian
@@ -9,6 +9,7 @@
 //	server/<source>\x00                               -> Server: the server the source's positions belong to
 //	pos/<source>\x00                                  -> change.Position
 //	handed/<source>\x00                               -> Handed
+//	backfill/<source>\x00<schema>\x00<table>\x00       -> Cursor of a table's backfill
 //	failed/<id>                                       -> a failed change
 //	schema/<source>\x00<schema>\x00<table>\x00<ordinal> -> {"table": change.Table or null}
 package checkpoint

@@ -69,28 +69,22 @@ func (s *Store) Positions() (map[string]change.Position, error) {
 // commit, so checkpoints of several sources cost one fsync. An empty p writes
 // nothing.
 func (s *Store) SavePositions(p map[string]change.Position) error {
-	if len(p) == 0 {
-		return nil
-	}
-	if err := s.acquire(); err != nil {
-		return err
-	}
-	defer s.mu.RUnlock()
-	b := s.db.NewBatch()
+	return s.SaveCheckpoint(p, nil)
+}
+
+// setPositions adds the positions to b.
+func setPositions(b *pebble.Batch, p map[string]change.Position) error {
 	for source, pos := range p {
 		if err := checkName("source", source); err != nil {
-			return errors.Join(err, b.Close())
+			return err
 		}
 		value, err := json.Marshal(pos)
 		if err != nil {
-			return errors.Join(fmt.Errorf("encoding position of source %s: %w", source, err), b.Close())
+			return fmt.Errorf("encoding position of source %s: %w", source, err)
 		}
 		if err := b.Set(positionKey(source), value, nil); err != nil {
-			return errors.Join(fmt.Errorf("batching position of source %s: %w", source, err), b.Close())
+			return fmt.Errorf("batching position of source %s: %w", source, err)
 		}
-	}
-	if err := s.commitLocked(b); err != nil {
-		return fmt.Errorf("saving the positions of %s: %w", sources(len(p)), err)
 	}
 	return nil
 }

@@ -49,7 +49,9 @@ type Store struct {
 	lock   *pebble.Lock
 	health *health
 	syncs  atomic.Uint64
-	mu     struct {
+	// cursorMu serialises the writes of backfill cursors.
+	cursorMu sync.Mutex
+	mu       struct {
 		// RWMutex is held for reading by every operation and for writing by
 		// Close, so Close waits for operations in flight and later ones get
 		// ErrClosed instead of Pebble's panic.

@@ -64,7 +64,10 @@ func (o Options) Validate() error {
 //
 // "data" holds the after image, or the before image for a delete, with the
 // columns a partial after image lacks taken from the before image (its
-// key, when the update left it alone; see change.RowChange.Identity); columns
+// key, when the update left it alone; see change.RowChange.Identity); a
+// row a backfill read (change.Read) is written as DMS writes its full
+// load, with operation "load" and the after image as data, and keeps the
+// "transaction-id" of the transaction it was merged into; columns
 // come in table order, so the same change always encodes to the same bytes.
 // The change must pass envelope.Check and opts should pass Validate;
 // otherwise Append may panic or write an unusable record.
@@ -86,7 +89,7 @@ func Append(dst []byte, txn *change.Txn, i, row int, opts Options) []byte {
 	dst = append(dst, `,"metadata":{"timestamp":`...)
 	dst = appendTime(dst, txn.CommitTime)
 	dst = append(dst, `,"record-type":"data","operation":"`...)
-	dst = append(dst, c.Op.String()...)
+	dst = append(dst, operation(c.Op)...)
 	dst = append(dst, `","partition-key-type":`...)
 	if opts.PartitionKeyType == "" {
 		dst = append(dst, `"`+PartitionKeyPrimaryKey+`"`...)
@@ -106,6 +109,15 @@ func Append(dst []byte, txn *change.Txn, i, row int, opts Options) []byte {
 		dst = appendTime(dst, txn.CommitTime)
 	}
 	return append(dst, '}', '}')
+}
+
+// operation names op as DMS does: a row a backfill read is DMS's full
+// load record, "load"; the others keep their names.
+func operation(op change.Op) string {
+	if op == change.Read {
+		return "load"
+	}
+	return op.String()
 }
 
 // appendImage appends row as an object of column name to value.

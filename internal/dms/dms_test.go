@@ -10,6 +10,15 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
+// read returns txn with its first change turned into a backfilled row.
+func read(txn *change.Txn) *change.Txn {
+	out := *txn
+	c := txn.Changes[0]
+	c.Op, c.Before = change.Read, nil
+	out.Changes = []change.RowChange{c}
+	return &out
+}
+
 func TestAppendOptions(t *testing.T) {
 	txns := sampleTxns()
 	insert, update, del := txns[0], txns[1], txns[2]
@@ -42,6 +51,11 @@ func TestAppendOptions(t *testing.T) {
 			name: "delete writes the before image as data", txn: del, opts: Options{BeforeImage: true},
 			top:      []string{"data", "metadata"},
 			contains: []string{`"data":{"id":101,"recipe_id":10,"user_id":2,"comment":"yum, again"}`, `"operation":"delete"`},
+		},
+		{
+			name: "a backfilled row is a full load record", txn: read(insert), opts: Options{BeforeImage: true},
+			top:      []string{"data", "metadata"},
+			contains: []string{`"data":{"id":101,"recipe_id":10,"user_id":2,"comment":"yum"}`, `"record-type":"data","operation":"load"`},
 		},
 		{
 			name: "schema-table partition key type", txn: insert, opts: Options{PartitionKeyType: PartitionKeySchemaTable},

@@ -38,7 +38,7 @@ func appendEnvelope(dst []byte, txn *change.Txn, i int, row int, k KeyChange, s 
 	}
 	dst = append(dst, `","key":`...)
 	dst = appendKey(dst, c)
-	if c.Op != change.Insert {
+	if c.Op == change.Update || c.Op == change.Delete {
 		dst = append(dst, `,"before":`...)
 		dst = appendImage(dst, t, c.Before, s)
 	}

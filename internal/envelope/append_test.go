@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/change"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.jsonl")
@@ -124,4 +126,23 @@ func TestAppendAgreesWithEncodingJSON(t *testing.T) {
 	gotEnv, err := Decode(Append(nil, txn, 0, 0))
 	require.NoError(t, err)
 	require.Equal(t, wantEnv, gotEnv)
+}
+
+// A row a backfill read carries its after image only and no changed
+// columns, like an insert, under its own op.
+func TestAppendRead(t *testing.T) {
+	txn := goldenTxns()[0]
+	read := txn.Changes[0]
+	read.Op = change.Read
+	txn.Changes = []change.RowChange{read}
+	line := Append(nil, txn, 0, 7)
+	e, err := Decode(line)
+	require.NoError(t, err)
+	require.Equal(t, "read", e.Op)
+	require.Nil(t, e.Before)
+	require.NotNil(t, e.After)
+	require.Nil(t, e.Changed)
+	require.Equal(t, Image{"id": json.Number("42")}, e.Key)
+	require.Equal(t, 7, e.Row)
+	require.NotContains(t, string(line), `"before"`)
 }

@@ -20,11 +20,11 @@ func Check(c *change.RowChange) error {
 	t := c.Table
 	n := len(t.Columns)
 	switch c.Op {
-	case change.Insert, change.Update, change.Delete:
+	case change.Insert, change.Update, change.Delete, change.Read:
 	default:
 		return fmt.Errorf("%w: %s: unknown operation %d", ErrInvalid, t.QualifiedName(), c.Op)
 	}
-	if c.Op != change.Insert && len(c.Before) != n {
+	if (c.Op == change.Update || c.Op == change.Delete) && len(c.Before) != n {
 		return fmt.Errorf("%w: %s %s: before image has %d values for %d columns",
 			ErrInvalid, c.Op, t.QualifiedName(), len(c.Before), n)
 	}

@@ -24,6 +24,8 @@ func TestCheck(t *testing.T) {
 		{"insert", change.RowChange{Table: table, Op: change.Insert, After: row}, ""},
 		{"update", change.RowChange{Table: table, Op: change.Update, Before: row, After: row, Changed: []int{1}}, ""},
 		{"delete", change.RowChange{Table: table, Op: change.Delete, Before: row}, ""},
+		{"read", change.RowChange{Table: table, Op: change.Read, After: row}, ""},
+		{"read without after", change.RowChange{Table: table, Op: change.Read}, "after image has 0 values for 2 columns"},
 		{"no table", change.RowChange{Op: change.Insert, After: row}, "no table"},
 		{"unknown op", change.RowChange{Table: table, After: row}, "unknown operation 0"},
 		{"insert without after", change.RowChange{Table: table, Op: change.Insert}, "after image has 0 values for 2 columns"},

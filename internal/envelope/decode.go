@@ -18,8 +18,10 @@ type Envelope struct {
 	// Schema and Table name the source table.
 	Schema string `json:"schema"`
 	Table  string `json:"table"`
-	// Op is "insert", "update" or "delete", or OpDDL ("ddl") on a control
-	// record: a table statement, described by DDL and the fields after it.
+	// Op is "insert", "update", "delete", "read" (a row a backfill copied
+	// from its table: After only, applied like an insert), or OpDDL ("ddl")
+	// on a control record: a table statement, described by DDL and the
+	// fields after it.
 	Op string `json:"op"`
 	// DDL is, on a control record, what the statement did to the table:
 	// "truncate", "drop", "rename" or "alter" (change.DDLKind).
@@ -36,7 +38,7 @@ type Envelope struct {
 	// Key holds the primary key columns of the identifying image, or every
 	// column when the table has no primary key.
 	Key Image `json:"key"`
-	// Before is the row before the change; nil for inserts.
+	// Before is the row before the change; nil for inserts and reads.
 	Before Image `json:"before,omitempty"`
 	// After is the row after the change; nil for deletes.
 	After Image `json:"after,omitempty"`
@@ -80,7 +82,7 @@ func Decode(line []byte) (Envelope, error) {
 		return Envelope{}, errors.New("decoding envelope: data after the object")
 	}
 	switch e.Op {
-	case "insert", "update", "delete":
+	case "insert", "update", "delete", "read":
 		if e.DDL != "" || e.NewSchema != "" || e.NewTable != "" || e.Columns != nil {
 			return Envelope{}, fmt.Errorf("decoding envelope: table statement fields on op %q", e.Op)
 		}

@@ -16,7 +16,29 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Server exposes /healthz, /status, /metrics and /debug/pprof.
+// BackfillRequest is the body of POST /backfill: which tables to copy.
+type BackfillRequest struct {
+	// Sources names the sources; empty means every source.
+	Sources []string `json:"sources,omitempty"`
+	// Mappings restricts the tables to those feeding these mappings, each
+	// a mapping file's path or a target table ("schema.table"); empty
+	// means every table a mapping copies.
+	Mappings []string `json:"mappings,omitempty"`
+	// Where is an SQL predicate that restricts the rows copied.
+	Where string `json:"where,omitempty"`
+}
+
+// BadRequest marks err as a refusal of the request itself (an unknown
+// source, a table that cannot be copied): the client gets 400 and err's
+// message, unchanged.
+func BadRequest(err error) error { return &badRequest{err} }
+
+type badRequest struct{ err error }
+
+func (e *badRequest) Error() string { return e.err.Error() }
+func (e *badRequest) Unwrap() error { return e.err }
+
+// Server exposes /healthz, /status, /backfill, /metrics and /debug/pprof.
 type Server struct {
 	// Addr is the listen address, for example "127.0.0.1:9107".
 	Addr string
@@ -24,7 +46,10 @@ type Server struct {
 	Gatherer prometheus.Gatherer
 	// Status returns the value rendered as JSON at /status.
 	Status func() any
-	Logger *slog.Logger
+	// Backfill, when set, serves POST /backfill: it starts the backfill
+	// the request asks for and returns what it started, rendered as JSON.
+	Backfill func(context.Context, BackfillRequest) (any, error)
+	Logger   *slog.Logger
 	// Ready, when set,, receives the bound address once listening.
 	Ready func(net.Addr)
 }
@@ -41,6 +66,9 @@ func (s *Server) Run(ctx context.Context) error {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(s.Status())
 	})
+	if s.Backfill != nil {
+		mux.HandleFunc("POST /backfill", s.backfill)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
 	// Profiles for diagnosing throughput on a live service; the endpoint
 	// is meant for loopback or an internal network only.
@@ -72,4 +100,35 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("serving http: %w", err)
 	}
 	return nil
+}
+
+// backfill serves POST /backfill. Errors come back as {"error": "..."}:
+// 400 for a request the service refuses, 500 for a failure.
+func (s *Server) backfill(w http.ResponseWriter, r *http.Request) {
+	var req BackfillRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "decoding the request: " + err.Error()})
+		return
+	}
+	out, err := s.Backfill(r.Context(), req)
+	var bad *badRequest
+	switch {
+	case errors.As(err, &bad):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	case err != nil:
+		s.Logger.Error("starting a backfill", "error", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+	default:
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }

@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +43,56 @@ func TestEndpoints(t *testing.T) {
 	require.JSONEq(t, `["alpha"]`, get("/status"))
 	require.Contains(t, get("/metrics"), "tributary_test_total 3")
 	require.Contains(t, get("/debug/pprof/"), "goroutine")
+	cancel()
+	require.NoError(t, <-done)
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func TestBackfillEndpoint(t *testing.T) {
+	addr := make(chan net.Addr, 1)
+	var got BackfillRequest
+	s := &Server{Addr: "127.0.0.1:0", Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
+		Status: func() any { return nil }, Ready: func(a net.Addr) { addr <- a },
+		Backfill: func(_ context.Context, req BackfillRequest) (any, error) {
+			got = req
+			switch req.Where {
+			case "refused":
+				return nil, BadRequest(fmt.Errorf("table t: %w", errors.New("no usable key")))
+			case "broken":
+				return nil, errors.New("source down")
+			}
+			return []string{"s.t"}, nil
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	base := "http://" + (<-addr).String()
+	post := func(body string) (int, string) {
+		resp, err := http.Post(base+"/backfill", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		out, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(out)
+	}
+	code, body := post(`{"sources":["a"],"mappings":["global.t"],"where":"id > 1"}`)
+	require.Equal(t, http.StatusOK, code)
+	require.JSONEq(t, `["s.t"]`, body)
+	require.Equal(t, BackfillRequest{Sources: []string{"a"}, Mappings: []string{"global.t"}, Where: "id > 1"}, got)
+
+	code, body = post(`{"where":"refused"}`)
+	require.Equal(t, http.StatusBadRequest, code)
+	require.JSONEq(t, `{"error":"table t: no usable key"}`, body)
+	code, body = post(`{"where":"broken"}`)
+	require.Equal(t, http.StatusInternalServerError, code)
+	require.JSONEq(t, `{"error":"source down"}`, body)
+	code, _ = post(`{"tables":["x"]}`)
+	require.Equal(t, http.StatusBadRequest, code, "unknown fields are refused")
+
+	resp, err := http.Get(base + "/backfill")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	cancel()
 	require.NoError(t, <-done)
 	http.DefaultClient.CloseIdleConnections()

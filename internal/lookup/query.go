@@ -14,6 +14,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/retry"
+	"github.com/tributary-cdc/tributary/internal/source/decode"
 )
 
 // quote returns name as a backtick-quoted identifier.
@@ -78,13 +79,9 @@ func (s *search) sql(idx []int, lock string) (string, []any) {
 	return b.String(), args
 }
 
-// selectExpr reads a column. A FLOAT is read as its exact DOUBLE: the
-// server prints FLOAT with six significant digits only.
+// selectExpr reads a column of t (see decode.SelectColumn).
 func selectExpr(name string, kind change.Kind) string {
-	if kind == change.KindFloat {
-		return "t." + quote(name) + " + 0e0"
-	}
-	return "t." + quote(name)
+	return decode.SelectColumn("t."+quote(name), kind)
 }
 
 // find prepares the searches and runs their queries, at most PoolSize at

@@ -82,7 +82,10 @@ func (c *contributor) apply(ops []change.TargetOp, i int, ch *change.RowChange, 
 		return ops, err
 	}
 	switch ch.Op {
-	case change.Insert:
+	case change.Insert, change.Read:
+		// A row a backfill read is written as an insert is: an upsert of
+		// the columns the entry owns (a contributor's UpdateRow into a
+		// row that exists).
 		after, err := c.image(b, ch.After, m, d, "after")
 		if err != nil {
 			return ops, err

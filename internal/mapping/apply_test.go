@@ -121,6 +121,9 @@ func TestApply(t *testing.T) {
 	del := func(r change.Row) change.RowChange {
 		return change.RowChange{Table: usersTable, Op: change.Delete, Before: r}
 	}
+	read := func(r change.Row) change.RowChange {
+		return change.RowChange{Table: usersTable, Op: change.Read, After: r}
+	}
 	upd := func(b, a change.Row) change.RowChange {
 		return change.RowChange{Table: usersTable, Op: change.Update, Before: b, After: a}
 	}
@@ -137,6 +140,8 @@ func TestApply(t *testing.T) {
 	}{
 		{"insert matching", filtered, []change.RowChange{ins(user(1, "a@x", "live"))}, []op{up(1, "a@x", 0)}},
 		{"insert filtered out", filtered, []change.RowChange{ins(user(1, "a@x", "draft"))}, []op{}},
+		{"read matching", filtered, []change.RowChange{read(user(1, "a@x", "live"))}, []op{up(1, "a@x", 0)}},
+		{"read filtered out", filtered, []change.RowChange{read(user(1, "a@x", "draft"))}, []op{}},
 		{"delete matching", filtered, []change.RowChange{del(user(1, "a@x", "live"))}, []op{rm(1, 0)}},
 		{"delete filtered out", filtered, []change.RowChange{del(user(1, "a@x", "draft"))}, []op{}},
 		{"update both match", filtered, []change.RowChange{upd(user(1, "a@x", "live"), user(1, "b@x", "live"))}, []op{up(1, "b@x", 0)}},
@@ -161,6 +166,9 @@ func TestApply(t *testing.T) {
 			[]op{{change.Upsert, []change.Value{uint64(2)}, []string{"id"}, []change.Value{uint64(2)}, 0}}},
 		{"merge: profile insert updates an existing row", merged,
 			[]change.RowChange{{Table: profilesTable, Op: change.Insert, After: change.Row{uint64(1), "hi", "ja"}}},
+			[]op{{change.UpdateRow, []change.Value{uint64(1)}, []string{"bio", "locale"}, []change.Value{"hi", "JA"}, 0}}},
+		{"merge: a profile read fills the owned columns only", merged,
+			[]change.RowChange{{Table: profilesTable, Op: change.Read, After: change.Row{uint64(1), "hi", "ja"}}},
 			[]op{{change.UpdateRow, []change.Value{uint64(1)}, []string{"bio", "locale"}, []change.Value{"hi", "JA"}, 0}}},
 		{"merge: profile delete clears owned columns", merged,
 			[]change.RowChange{{Table: profilesTable, Op: change.Delete, Before: change.Row{uint64(1), "hi", "ja"}}},
@@ -341,4 +349,19 @@ func TestRequirements(t *testing.T) {
 	require.Equal(t, []string{"bio", "locale", "user_id"}, rs[1].Columns)
 	require.Equal(t, []string{"bio", "locale"}, rs[1].Written)
 	require.False(t, rs[1].Driving)
+}
+
+func TestFeeds(t *testing.T) {
+	s := mustParse(t, merged+`
+lookups:
+  - source: jp-accounts
+    table: accounts.names
+    match: {id: id}
+    columns: {name: name}
+`)
+	require.Equal(t, []Feed{{Target: "global.members", File: "m.yaml"}}, s.Feeds("jp-accounts", "accounts", "users"))
+	require.Equal(t, []Feed{{Target: "global.members", File: "m.yaml"}}, s.Feeds("jp-accounts", "accounts", "user_profiles"))
+	require.Empty(t, s.Feeds("jp-accounts", "accounts", "names"), "a looked-up table is not copied")
+	require.True(t, s.Includes("jp-accounts", "accounts", "names"))
+	require.Empty(t, s.Feeds("jp-other", "accounts", "users"))
 }

@@ -76,8 +76,9 @@
 // its own owns: condition, or passes another driving source's, becomes a
 // change.Reject carrying ErrNotOwned, which the sink hands to its error
 // policy: never a silent overwrite.
-// Insert gives
-// an Upsert of all its columns when the filter matches; Delete removes the
+// Insert (and
+// Read, a row a backfill copied) gives an Upsert of all its columns when
+// the filter matches; Delete removes the
 // row per the delete policy when the old row matched. An Update whose old
 // and new rows both match gives an Upsert, preceded by a removal of the old
 // key when the target key changed; a row that stops matching is removed, one

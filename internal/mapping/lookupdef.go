@@ -191,7 +191,7 @@ func (l *lookupDef) apply(ops []change.TargetOp, i int, ch *change.RowChange) ([
 	}
 	var images []change.Row
 	switch ch.Op {
-	case change.Insert:
+	case change.Insert, change.Read:
 		images = []change.Row{ch.After}
 	case change.Delete:
 		images = []change.Row{ch.Before}

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"path"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -179,4 +180,34 @@ func (s *Set) NeedsLookups() bool {
 		}
 	}
 	return false
+}
+
+// Feed is a mapping that a source table feeds through a driving or
+// contributing entry.
+type Feed struct {
+	// Target is the target table, "schema.table"; File the mapping file.
+	Target, File string
+}
+
+// Feeds returns the mappings whose driving or contributing entries read
+// source's schema.table, in load order: the tables a backfill copies.
+// Lookups are left out: they are read whenever a row is written.
+func (s *Set) Feeds(source, schema, table string) []Feed {
+	var out []Feed
+	for _, c := range s.match(source, schema, table) {
+		f := Feed{Target: c.target.table.QualifiedName(), File: c.target.file}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Mappings returns every mapping's target and file, in load order.
+func (s *Set) Mappings() []Feed {
+	out := make([]Feed, len(s.targets))
+	for i, t := range s.targets {
+		out[i] = Feed{Target: t.table.QualifiedName(), File: t.file}
+	}
+	return out
 }

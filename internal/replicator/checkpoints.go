@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
 )
 
 // SourceFlusher is a sink that can make one source's parts durable without
@@ -18,11 +19,14 @@ type SourceFlusher interface {
 	FlushSource(ctx context.Context, source string) error
 }
 
-// flushed is the outcome of flushing the sinks for one source's position.
+// flushed is the outcome of flushing the sinks for one source's position
+// and the backfill cursors its parts carried.
 type flushed struct {
-	source string
-	pos    change.Position
-	err    error
+	source  string
+	pos     change.Position
+	hasPos  bool
+	cursors []checkpoint.Cursor
+	err     error
 }
 
 // checkpointLoop checkpoints each source on its own: every interval it
@@ -37,6 +41,7 @@ func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) err
 	results := make(chan flushed)
 	inflight := map[string]bool{}
 	ready := map[string]change.Position{}
+	var readyCursors []checkpoint.Cursor
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -48,24 +53,31 @@ func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) err
 		case r := <-results:
 			delete(inflight, r.source)
 			if r.err != nil {
+				p.prog.saved(nil, r.cursors, r.err)
 				return fmt.Errorf("flushing sinks before checkpointing source %s: %w", r.source, r.err)
 			}
-			ready[r.source] = r.pos
+			if r.hasPos {
+				ready[r.source] = r.pos
+			}
+			readyCursors = append(readyCursors, r.cursors...)
 		case <-t.C:
-			if err := p.save(ready); err != nil {
+			if err := p.save(ready, readyCursors); err != nil {
 				return err
 			}
 			clear(ready)
-			for source, pos := range p.prog.pending() {
+			readyCursors = nil
+			for _, source := range p.prog.sources() {
 				if inflight[source] {
 					continue
 				}
 				inflight[source] = true
+				pos, hasPos, cursors := p.prog.take(source)
 				wg.Go(func() {
 					err := p.flushSource(ctx, source)
 					select {
-					case results <- flushed{source, pos, err}:
+					case results <- flushed{source, pos, hasPos, cursors, err}:
 					case <-ctx.Done():
+						p.prog.saved(nil, cursors, ctx.Err())
 					}
 				})
 			}
@@ -89,13 +101,14 @@ func (p *Pipeline) flushSource(ctx context.Context, source string) error {
 	return nil
 }
 
-// save writes the positions in one synced batch and records them durable.
-func (p *Pipeline) save(pos map[string]change.Position) error {
-	if len(pos) == 0 {
+// save writes the positions and backfill cursors in one synced batch and
+// records them durable.
+func (p *Pipeline) save(pos map[string]change.Position, cursors []checkpoint.Cursor) error {
+	if len(pos) == 0 && len(cursors) == 0 {
 		return nil
 	}
-	err := p.Store.SavePositions(pos)
-	p.prog.saved(pos, err)
+	err := p.Store.SaveCheckpoint(pos, cursors)
+	p.prog.saved(pos, cursors, err)
 	if err != nil {
 		return fmt.Errorf("saving checkpoint: %w", err)
 	}

@@ -43,9 +43,17 @@ type Sink interface {
 
 // PositionStore keeps checkpoints durably.
 type PositionStore interface {
-	// SavePositions writes all positions in one synced batch.
-	SavePositions(map[string]change.Position) error
+	// SaveCheckpoint writes all positions and backfill cursors in one
+	// synced batch.
+	SaveCheckpoint(map[string]change.Position, []checkpoint.Cursor) error
 }
+
+// Interceptor sees every part of one source, in stream order, before the
+// mappings and the sinks, and may change it (the backfill merges the rows
+// it copies into the stream so). The cursors it returns are saved with the
+// first checkpoint that covers the part, so they are durable exactly when
+// the part is.
+type Interceptor func(context.Context, *change.Txn) ([]checkpoint.Cursor, error)
 
 // Pipeline moves transactions from readers to sinks and checkpoints the
 // positions the sinks have made durable.
@@ -64,6 +72,9 @@ type Pipeline struct {
 	// Buffer is the number of transaction parts queued per source.
 	Buffer int
 	Logger *slog.Logger
+	// Intercept holds, by source name, the stage each of the source's
+	// parts goes through first.
+	Intercept map[string]Interceptor
 	// Map, when set, derives each part's target operations (txn.Ops)
 	// before the sinks see it; only table sinks read them, so without
 	// one it is not called.
@@ -197,6 +208,13 @@ func (p *Pipeline) apply(ctx context.Context, stop <-chan struct{}, ch <-chan *c
 		if open == nil && closed(stop) {
 			return nil // between transactions: nothing of txn was handed over
 		}
+		var cursors []checkpoint.Cursor
+		if f := p.Intercept[txn.Source]; f != nil {
+			var err error
+			if cursors, err = f(ctx, txn); err != nil {
+				return fmt.Errorf("merging backfill rows into transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
+			}
+		}
 		if p.Map != nil && len(p.TableSinks) > 0 {
 			if err := p.Map(ctx, txn); err != nil {
 				return fmt.Errorf("mapping transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
@@ -209,7 +227,7 @@ func (p *Pipeline) apply(ctx context.Context, stop <-chan struct{}, ch <-chan *c
 				return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
 			}
 		}
-		p.prog.applied(txn)
+		p.prog.applied(txn, cursors)
 		if p.OnApplied != nil {
 			p.OnApplied(txn)
 		}
@@ -223,19 +241,21 @@ func (p *Pipeline) apply(ctx context.Context, stop <-chan struct{}, ch <-chan *c
 }
 
 // checkpoint flushes every sink and then saves the positions that were
-// applied before the flush began: those are durable in every sink now. It
-// makes the last checkpoint when the stream has stopped.
+// applied before the flush began, with the backfill cursors their parts
+// carried: those are durable in every sink now. It makes the last
+// checkpoint when the stream has stopped.
 func (p *Pipeline) checkpoint(ctx context.Context) error {
-	pos := p.prog.pending()
-	if len(pos) == 0 {
+	pos, cursors := p.prog.pending()
+	if len(pos) == 0 && len(cursors) == 0 {
 		return nil
 	}
 	for _, s := range p.all {
 		if err := s.Flush(ctx); err != nil {
+			p.prog.saved(pos, cursors, err)
 			return fmt.Errorf("flushing sink before checkpoint: %w", err)
 		}
 	}
-	return p.save(pos)
+	return p.save(pos, cursors)
 }
 
 // Status returns every source's progress, sorted by source name.

@@ -68,6 +68,11 @@ func pos(n uint32) change.Position {
 
 func runPipeline(t *testing.T, parts []*change.Txn, sink *flakySink) (*checkpoint.Store, error) {
 	t.Helper()
+	return runIntercepted(t, parts, sink, nil)
+}
+
+func runIntercepted(t *testing.T, parts []*change.Txn, sink *flakySink, intercept Interceptor) (*checkpoint.Store, error) {
+	t.Helper()
 	store, err := checkpoint.Open(t.TempDir(), nil)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = store.Close() })
@@ -75,8 +80,10 @@ func runPipeline(t *testing.T, parts []*change.Txn, sink *flakySink) (*checkpoin
 	p := &Pipeline{
 		Readers: map[string]Reader{"a": r}, Start: map[string]change.Position{"a": pos(4)},
 		ChangeSinks: []Sink{sink}, Store: store, Interval: 10 * time.Millisecond,
-		StopGrace: 50 * time.Millisecond,
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if intercept != nil {
+		p.Intercept = map[string]Interceptor{"a": intercept}
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
@@ -132,6 +139,46 @@ func TestCheckpointsCoalesce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, pos(599), got)
 	require.Less(t, store.Syncs(), uint64(50), "checkpoints must coalesce, not sync per transaction")
+}
+
+// The cursors an interceptor returns for a part are saved with the
+// checkpoint that covers the part, never before its sinks flushed it.
+func TestInterceptedCursorsGoWithTheCheckpoint(t *testing.T) {
+	cursor := func(rows uint64) checkpoint.Cursor {
+		return checkpoint.Cursor{Source: "a", Schema: "s", Table: "t", Key: []string{"id"},
+			After: []change.Value{int64(rows)}, Chunks: rows / 10, Rows: rows}
+	}
+	intercept := func(_ context.Context, txn *change.Txn) ([]checkpoint.Cursor, error) {
+		txn.Changes = append(txn.Changes, change.RowChange{Op: change.Read})
+		if txn.Seq == 2 || txn.Seq == 3 {
+			return []checkpoint.Cursor{cursor(txn.Seq * 10)}, nil
+		}
+		return nil, nil
+	}
+	parts := []*change.Txn{
+		{Source: "a", Seq: 1, Last: true, End: pos(100)},
+		{Source: "a", Seq: 2, Last: true, End: pos(200)},
+		{Source: "a", Seq: 3, Last: true, End: pos(300)},
+	}
+	sink := &flakySink{}
+	store, err := runIntercepted(t, parts, sink, intercept)
+	require.NoError(t, err)
+	got, err := store.Cursors()
+	require.NoError(t, err)
+	require.Equal(t, []checkpoint.Cursor{cursor(30)}, got)
+	p, err := store.Position("a")
+	require.NoError(t, err)
+	require.Equal(t, pos(300), p)
+	for _, txn := range sink.applied {
+		require.Len(t, txn.Changes, 1, "the sinks see the intercepted parts")
+	}
+
+	// A sink that cannot flush keeps the cursor unsaved, as the position.
+	store, err = runIntercepted(t, parts[:2], &flakySink{fail: true}, intercept)
+	require.ErrorContains(t, err, "disk full")
+	got, err = store.Cursors()
+	require.NoError(t, err)
+	require.Empty(t, got)
 }
 
 // fedReader sends the parts the test hands it, one at a time, until

@@ -2,10 +2,13 @@ package replicator
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/tributary-cdc/tributary/internal/backfill"
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
 )
 
 // progress tracks, per source, the end of the last transaction that every
@@ -15,8 +18,16 @@ type progress struct {
 		sync.Mutex
 		applied map[string]sourceProgress
 		durable map[string]change.Position
+		// cursors are the backfill cursors of applied parts not saved
+		// yet, the latest per table.
+		cursors map[cursorKey]checkpoint.Cursor
 	}
 }
+
+// cursorKey names a backfilled table.
+type cursorKey struct{ source, schema, table string }
+
+func keyOf(c *checkpoint.Cursor) cursorKey { return cursorKey{c.Source, c.Schema, c.Table} }
 
 // sourceProgress is what the status endpoint shows of one source.
 type sourceProgress struct {
@@ -30,18 +41,22 @@ func newProgress(start map[string]change.Position) *progress {
 	p := &progress{}
 	p.mu.applied = make(map[string]sourceProgress, len(start))
 	p.mu.durable = maps.Clone(start)
+	p.mu.cursors = map[cursorKey]checkpoint.Cursor{}
 	for name, pos := range start {
 		p.mu.applied[name] = sourceProgress{Position: pos}
 	}
 	return p
 }
 
-// applied records that every sink accepted txn. Only the final part of a
-// transaction moves the position: a checkpoint inside a transaction would
-// resume mid-way through it.
-func (p *progress) applied(txn *change.Txn) {
+// applied records that every sink accepted txn, and the backfill cursors
+// it carried. Only the final part of a transaction moves the position: a
+// checkpoint inside a transaction would resume mid-way through it.
+func (p *progress) applied(txn *change.Txn, cursors []checkpoint.Cursor) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for _, c := range cursors {
+		p.mu.cursors[keyOf(&c)] = c
+	}
 	sp := p.mu.applied[txn.Source]
 	sp.Changes += uint64(len(txn.Changes))
 	if txn.Last {
@@ -54,30 +69,80 @@ func (p *progress) applied(txn *change.Txn) {
 	p.mu.applied[txn.Source] = sp
 }
 
-// pending returns the applied positions that are not durable yet, or nil.
-func (p *progress) pending() map[string]change.Position {
+// pending returns the applied positions that are not durable yet and the
+// cursors their parts carried, of every source, or nothing.
+func (p *progress) pending() (map[string]change.Position, []checkpoint.Cursor) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out map[string]change.Position
-	for name, sp := range p.mu.applied {
-		if sp.Position != p.mu.durable[name] && !sp.Position.IsZero() {
+	for name := range p.mu.applied {
+		if pos, ok := p.pendingLocked(name); ok {
 			if out == nil {
 				out = make(map[string]change.Position)
 			}
-			out[name] = sp.Position
+			out[name] = pos
+		}
+	}
+	var cursors []checkpoint.Cursor
+	for k, c := range p.mu.cursors {
+		cursors = append(cursors, c)
+		delete(p.mu.cursors, k)
+	}
+	return out, cursors
+}
+
+// sources lists the sources with a position or a cursor to save.
+func (p *progress) sources() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for name := range p.mu.applied {
+		if _, ok := p.pendingLocked(name); ok {
+			out = append(out, name)
+		}
+	}
+	for k := range p.mu.cursors {
+		if !slices.Contains(out, k.source) {
+			out = append(out, k.source)
 		}
 	}
 	return out
 }
 
-// saved records positions as durable; after a failed save they stay
-// pending.
-func (p *progress) saved(pos map[string]change.Position, err error) {
-	if err != nil {
-		return
-	}
+// take returns, at one instant, source's applied position when it is not
+// durable yet (ok) and the cursors its parts carried, which it takes out:
+// a flush that begins now covers exactly those.
+func (p *progress) take(source string) (pos change.Position, ok bool, cursors []checkpoint.Cursor) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	pos, ok = p.pendingLocked(source)
+	for k, c := range p.mu.cursors {
+		if k.source == source {
+			cursors = append(cursors, c)
+			delete(p.mu.cursors, k)
+		}
+	}
+	return pos, ok, cursors
+}
+
+func (p *progress) pendingLocked(source string) (change.Position, bool) {
+	sp := p.mu.applied[source]
+	return sp.Position, sp.Position != p.mu.durable[source] && !sp.Position.IsZero()
+}
+
+// saved records positions as durable. A failed save puts the cursors back,
+// those no later part has replaced; the positions stay pending.
+func (p *progress) saved(pos map[string]change.Position, cursors []checkpoint.Cursor, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err != nil {
+		for _, c := range cursors {
+			if _, newer := p.mu.cursors[keyOf(&c)]; !newer {
+				p.mu.cursors[keyOf(&c)] = c
+			}
+		}
+		return
+	}
 	for name, ps := range pos {
 		p.mu.durable[name] = ps
 	}
@@ -91,6 +156,8 @@ type Status struct {
 	CommitTime   time.Time       `json:"last_commit_time"`
 	Transactions uint64          `json:"transactions"`
 	Changes      uint64          `json:"changes"`
+	// Backfill lists the source's backfilled tables and their progress.
+	Backfill []backfill.TableStatus `json:"backfill,omitempty"`
 }
 
 func (p *progress) status() []Status {

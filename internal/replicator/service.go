@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/tributary-cdc/tributary/internal/backfill"
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
@@ -56,8 +57,16 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	if err := checkMappingsLive(ctx, cfg, set, logger); err != nil {
 		return err
 	}
-	start, err := startPositions(ctx, store, cfg, readers, opts.Init, logger)
+	bfs, err := openBackfills(cfg, set, store, logger)
 	if err != nil {
+		return err
+	}
+	defer bfs.Close()
+	start, err := startPositions(ctx, store, cfg, readers, opts.Init, bfs.initial, logger)
+	if err != nil {
+		return err
+	}
+	if err := bfs.resume(ctx); err != nil {
 		return err
 	}
 	resolver, err := openResolver(cfg, set, logger)
@@ -93,6 +102,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	}
 	p := &Pipeline{
 		Readers:     make(map[string]Reader, len(readers)),
+		Intercept:   make(map[string]Interceptor, len(readers)),
 		Start:       start,
 		ChangeSinks: changeSinks, TableSinks: tableSinks,
 		Store:     countingStore{store, m},
@@ -108,6 +118,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	}
 	for name, r := range readers {
 		p.Readers[name] = r
+		p.Intercept[name] = bfs.by[name].Intercept
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	// The sinks' background work outlives the stream: the pipeline flushes
@@ -125,9 +136,19 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		defer stopSinks()
 		return p.Run(gctx)
 	})
+	for _, b := range bfs.by {
+		g.Go(func() error { return b.Run(gctx) })
+	}
 	if cfg.HTTP.Listen != "" {
 		srv := &httpapi.Server{Addr: cfg.HTTP.Listen, Gatherer: m.Registry, Logger: logger,
-			Status: func() any { return p.Status() }}
+			Status: func() any {
+				st := p.Status()
+				for i := range st {
+					st[i].Backfill = bfs.status(st[i].Source)
+				}
+				return st
+			},
+			Backfill: bfs.request}
 		g.Go(func() error { return srv.Run(gctx) })
 	}
 	logger.Info("streaming", "sources", len(readers), "sinks", len(sinks))
@@ -198,7 +219,8 @@ func openLocked(ctx context.Context, dir string, opts *checkpoint.Options) (*che
 
 // NewReaders builds one reader per source. store may be nil for commands
 // that only ask a source for its position; with mappings, rows of tables no
-// mapping names are skipped before they are decoded.
+// mapping names are skipped before they are decoded, except the backfill
+// watermarks'.
 func NewReaders(cfg *config.Config, store *checkpoint.Store, set *mapping.Set, logger *slog.Logger) map[string]*source.Reader {
 	var history source.SchemaHistory
 	if store != nil {
@@ -207,8 +229,12 @@ func NewReaders(cfg *config.Config, store *checkpoint.Store, set *mapping.Set, l
 	readers := make(map[string]*source.Reader, len(cfg.Sources))
 	for _, opts := range cfg.Sources {
 		if set != nil {
+			// The watermark table's rows are read whatever the mappings
+			// name: the backfill merger needs them, and strips them.
 			name := opts.Name
-			opts.Include = func(schema, table string) bool { return set.Includes(name, schema, table) }
+			opts.Include = func(schema, table string) bool {
+				return set.Includes(name, schema, table) || backfill.IsWatermark(schema, table)
+			}
 		}
 		opts.History, opts.Logger = history, logger
 		readers[opts.Name] = source.New(opts)
@@ -324,8 +350,8 @@ type countingStore struct {
 	m *metrics.Metrics
 }
 
-func (c countingStore) SavePositions(p map[string]change.Position) error {
-	err := c.Store.SavePositions(p)
+func (c countingStore) SaveCheckpoint(p map[string]change.Position, cs []checkpoint.Cursor) error {
+	err := c.Store.SaveCheckpoint(p, cs)
 	if err == nil {
 		c.m.Checkpoints.Inc()
 	}

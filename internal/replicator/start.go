@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -22,7 +24,11 @@ import (
 // before streaming begins: a crash before the first checkpoint must not
 // skip what came in between. A store that has checkpoints but no recorded
 // servers (written before stores recorded them) gets them recorded.
-func startPositions(ctx context.Context, store *checkpoint.Store, cfg *config.Config, readers map[string]*source.Reader, init bool, logger *slog.Logger) (map[string]change.Position, error) {
+// backfill: initial is a start setting too (the current position unless
+// start: says otherwise); beforeBind, when set, hears of the sources that
+// start afresh before their positions are saved.
+func startPositions(ctx context.Context, store *checkpoint.Store, cfg *config.Config, readers map[string]*source.Reader,
+	init bool, beforeBind func(context.Context, []string) error, logger *slog.Logger) (map[string]change.Position, error) {
 	start := make(map[string]change.Position, len(readers))
 	servers := make(map[string]checkpoint.Server)
 	fresh := make(map[string]change.Position)
@@ -74,7 +80,7 @@ func startPositions(ctx context.Context, store *checkpoint.Store, cfg *config.Co
 			continue
 		}
 		how := opts.Start
-		if how == "" && init {
+		if how == "" && (init || opts.Backfill == source.BackfillInitial) {
 			how = source.StartCurrent
 		}
 		if how == "" {
@@ -95,6 +101,12 @@ func startPositions(ctx context.Context, store *checkpoint.Store, cfg *config.Co
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if beforeBind != nil && len(fresh) > 0 {
+		names := slices.Sorted(maps.Keys(fresh))
+		if err := beforeBind(ctx, names); err != nil {
+			return nil, err
+		}
 	}
 	if len(servers) > 0 || len(fresh) > 0 {
 		if _, err := store.Bind(servers, fresh); err != nil {
@@ -128,7 +140,7 @@ func noStart(dir string, names []string) error {
 		"A new store, or one that was emptied, replaced or lost its checkpoints, is never taken for a first start: "+
 		"that would silently skip (or repeat) changes. To start deliberately, either set start: on each such source "+
 		"in the configuration (%s: its current binlog position; %s: the oldest binary log still on the server; "+
-		"%sSET: after the given GTID set), or run `tributary run --init` once, which starts every source without a "+
+		"%sSET: after the given GTID set; backfill: initial also starts it at its current position and copies the rows its mapped tables hold), or run `tributary run --init` once, which starts every source without a "+
 		"checkpoint at its current position. To resume where a lost store left off, set the position first with "+
 		"`tributary checkpoint set --source NAME --gtid SET`",
 		strings.Join(names, ", "), dir, source.StartCurrent, source.StartEarliest, source.StartGTIDPrefix)

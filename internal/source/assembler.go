@@ -57,7 +57,9 @@ type openTxn struct {
 	emitted int
 	// ddl lists the transaction's table statements that mappings must
 	// hear of; they go with its last part.
-	ddl     []change.DDL
+	ddl []change.DDL
+	// altered names the included tables its DDL statements touched.
+	altered []string
 	changes []change.RowChange
 	bytes   int
 }
@@ -160,7 +162,7 @@ func (a *assembler) handle(ctx context.Context, ev *replication.BinlogEvent, sta
 			return a.close(emit)
 		case replication.INCIDENT_EVENT:
 			return permanent(fmt.Errorf("incident event at %s:%d: the source reports that changes may be missing "+
-				"from its binary log; compare the sinks with the source, then set a position past it with tributary checkpoint set", a.pos.File, start))
+				"from its binary log; copy its tables again with tributary backfill", a.pos.File, start))
 		}
 	}
 	return nil
@@ -183,21 +185,25 @@ func (a *assembler) query(ctx context.Context, e *replication.QueryEvent, start 
 	// table ids may change, so every decoder is rebuilt.
 	a.tables.reset()
 	var events []change.DDL
+	var altered []string
 	if d, ok := parseDDL(q, string(e.Schema)); ok {
 		var err error
 		if events, err = a.tables.applyDDL(ctx, d, a.pos); err != nil {
 			return err
 		}
+		altered = a.tables.touched(d)
 	} else if t, ok := parseDML(q, string(e.Schema)); ok && t.Schema != "mysql" && a.tables.included(t) {
 		return permanent(fmt.Errorf("statement-based change to %s.%s at %s:%d: its rows are not in the binlog; "+
 			"make every session log with binlog_format=ROW, then backfill the table", t.Schema, t.Name, a.pos.File, start))
 	}
 	if a.cur != nil && (a.cur.explicit || a.cur.grouped) {
 		a.cur.ddl = append(a.cur.ddl, events...)
+		a.cur.altered = append(a.cur.altered, altered...)
 		return nil
 	}
 	a.ensureOpen(start, ts)
 	a.cur.ddl = append(a.cur.ddl, events...)
+	a.cur.altered = append(a.cur.altered, altered...)
 	return a.close(emit)
 }
 
@@ -263,7 +269,7 @@ func (a *assembler) close(emit emitFunc) error {
 	end := a.pos
 	end.GTIDSet = a.setText
 	return emit(&change.Txn{Part: t.part, FirstRow: t.emitted, Last: true, GTID: t.gtid, CommitTime: t.commitTime,
-		Begin: t.begin, End: end, Changes: t.changes, DDL: t.ddl})
+		Begin: t.begin, End: end, Changes: t.changes, DDL: t.ddl, Altered: t.altered})
 }
 
 // gtidTime is the commit time of a MySQL transaction: the immediate commit

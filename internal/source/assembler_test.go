@@ -207,6 +207,8 @@ func TestAssembleMariaDB(t *testing.T) {
 	require.Equal(t, "0-1-10", txns[0].Begin.GTIDSet)
 	require.Len(t, txns[0].Changes, 1)
 	require.Empty(t, txns[1].Changes)
+	require.Equal(t, []string{"db.u"}, txns[1].Altered, "a statement that creates a table alters it")
+	require.Empty(t, txns[0].Altered)
 	require.Equal(t, []int{2}, txns[2].Changes[0].Changed)
 	require.Equal(t, commitEnd, txns[2].End.Pos)
 	require.Equal(t, "mysql-bin.000001", txns[2].End.File)

@@ -13,8 +13,8 @@ const idleFlush = time.Second
 
 // emitter numbers the transactions of one Run and sends their parts.
 //
-// Transactions without included changes (nor DDL of included tables) are
-// held back rather than sent:
+// Transactions without included changes (nor DDL of included tables, of
+// any kind) are held back rather than sent:
 // each one held replaces the previous, a transaction with changes drops
 // it (its own End supersedes), and one still held idleFlush after the
 // last send is sent then. So an idle-for-us source costs about one empty
@@ -48,7 +48,7 @@ func (e *emitter) emit(ctx context.Context, t *change.Txn) error {
 	if t.Last {
 		e.completed++
 		e.resume = t.End
-		if t.Part == 0 && len(t.Changes) == 0 && len(t.DDL) == 0 {
+		if t.Part == 0 && len(t.Changes) == 0 && len(t.DDL) == 0 && len(t.Altered) == 0 {
 			e.held = t
 			if e.now().Sub(e.lastSent) >= idleFlush {
 				return e.flush(ctx)

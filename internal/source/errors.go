@@ -16,13 +16,17 @@ import (
 var (
 	// ErrPositionPurged reports that the start position is no longer in the
 	// source's binary logs (ER_MASTER_FATAL_ERROR_READING_BINLOG).
-	ErrPositionPurged = errors.New("the checkpointed position is no longer on the source; " +
-		"set a new position with tributary checkpoint set (the changes in between are not streamed: " +
-		"copy them to the sinks by other means, backfill is not built yet)")
+	ErrPositionPurged = errors.New("the checkpointed position is no longer on the source: its binary logs " +
+		"were purged, so the changes since then cannot be streamed. To recover, move the source to its current " +
+		"position and copy its tables again: either `tributary checkpoint set --source NAME --gtid SET` with the " +
+		"source's current GTID set (service stopped), then start the service and run `tributary backfill --source NAME`; " +
+		"or start the source afresh (a new pebble.dir) with start: current and backfill: initial. A backfill copies the " +
+		"rows that exist; target rows whose source rows were deleted meanwhile stay")
 	// ErrServerChanged reports a file/pos resume on a server other than the
 	// one the position was taken on, without GTIDs to translate it.
 	ErrServerChanged = errors.New("the checkpointed file/pos belongs to a different server and the position has no GTID set; " +
-		"set a new position on the new server with tributary checkpoint set (the changes in between are not streamed)")
+		"set a new position on this server with `tributary checkpoint set --source NAME --file F --pos N` (service " +
+		"stopped), then start the service and run `tributary backfill --source NAME` to copy what may have been missed")
 	// ErrKeyNotLogged reports a change whose partial row images
 	// (binlog_row_image MINIMAL or NOBLOB) hold a key column in neither
 	// image.

@@ -73,6 +73,15 @@ type Options struct {
 	// (unless the service is told to, see replicator.Options.Init). A
 	// checkpoint, once saved, always wins.
 	Start string `yaml:"start"`
+	// Backfill is BackfillNever (the default) or BackfillInitial: on the
+	// source's first start (no checkpoint) copy the rows its mapped tables
+	// already hold, then keep streaming. It is itself a deliberate start:
+	// without Start the source starts at its current position.
+	Backfill string `yaml:"backfill"`
+	// BackfillChunkRows is the number of rows a backfill reads per chunk
+	// (default 1000, at most MaxBackfillChunkRows); a chunk is held in
+	// memory until it is merged into the stream.
+	BackfillChunkRows int `yaml:"backfill_chunk_rows"`
 
 	// Password is resolved from DataSourceName or PasswordEnv; it never
 	// comes from the file directly and is never printed or logged.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
@@ -234,6 +235,24 @@ func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position)
 		}
 	}
 	return events, nil
+}
+
+// touched returns "schema.table" of every included table d created,
+// altered, renamed, dropped or truncated, each once.
+func (s *schemaTracker) touched(d ddl) []string {
+	var out []string
+	for _, refs := range [][]tableRef{d.Describe, d.Dropped, d.Truncated} {
+		for _, t := range refs {
+			if !s.included(t) {
+				continue
+			}
+			t = s.fold1(t)
+			if name := t.Schema + "." + t.Name; !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	return out
 }
 
 // lostColumns returns the columns of before that after no longer has, or

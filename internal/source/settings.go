@@ -32,6 +32,14 @@ func (s *Options) Check(r problem.Reporter) {
 		r.At("flavor", fmt.Sprintf("must be one of %s, %s, %s", FlavorAuto, change.MySQL, change.MariaDB))
 	}
 	s.checkStart(r)
+	switch s.Backfill {
+	case "", BackfillNever, BackfillInitial:
+	default:
+		r.At("backfill", fmt.Sprintf("must be %s or %s", BackfillInitial, BackfillNever))
+	}
+	if n := s.BackfillChunkRows; n < 0 || n > MaxBackfillChunkRows {
+		r.At("backfill_chunk_rows", fmt.Sprintf("must be between 1 and %d", MaxBackfillChunkRows))
+	}
 	s.checkConnection(r)
 }
 
@@ -97,8 +105,8 @@ func (s Options) String() string {
 
 // GoString describes the source for %#v without its password.
 func (s Options) GoString() string {
-	return fmt.Sprintf("source.Options{Name:%q, Host:%q, Port:%d, User:%q, PasswordEnv:%q, Flavor:%q, ServerID:%d, AllowPartialRowImage:%t, Start:%q}",
-		s.Name, s.Host, s.Port, s.User, s.PasswordEnv, s.Flavor, s.ServerID, s.AllowPartialRowImage, s.Start)
+	return fmt.Sprintf("source.Options{Name:%q, Host:%q, Port:%d, User:%q, PasswordEnv:%q, Flavor:%q, ServerID:%d, AllowPartialRowImage:%t, Start:%q, Backfill:%q}",
+		s.Name, s.Host, s.Port, s.User, s.PasswordEnv, s.Flavor, s.ServerID, s.AllowPartialRowImage, s.Start, s.Backfill)
 }
 
 // LogValue logs the source's identity and address, never its password or DSN.

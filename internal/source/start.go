@@ -26,6 +26,19 @@ const (
 	StartGTIDPrefix = "gtid:"
 )
 
+// Backfill settings (Options.Backfill).
+const (
+	// BackfillNever copies no existing rows on a first start (the
+	// default); `tributary backfill` still can, any time.
+	BackfillNever = "never"
+	// BackfillInitial copies the rows of the source's mapped tables on
+	// its first start, while it streams.
+	BackfillInitial = "initial"
+)
+
+// MaxBackfillChunkRows caps Options.BackfillChunkRows.
+const MaxBackfillChunkRows = 100000
+
 // StartPosition resolves a start setting against the source: its current
 // position, its earliest one, or the given GTID set in the server's
 // flavor. The position carries the server's identity.

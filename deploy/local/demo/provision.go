@@ -12,10 +12,12 @@ import (
 const tributaryUser = "'tributary'@'127.0.0.1'"
 
 // Privileges of the tributary user: on sources, what reading the binlog and
-// copying rows needs; on the target, everything in the global schema.
+// copying rows needs, and writing the backfill watermarks in its own
+// schema; on the target, everything in the global schema.
 const (
-	sourceGrant = "GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO " + tributaryUser
-	targetGrant = "GRANT ALL PRIVILEGES ON `global`.* TO " + tributaryUser
+	sourceGrant    = "GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO " + tributaryUser
+	watermarkGrant = "GRANT CREATE, INSERT, UPDATE ON `tributary`.* TO " + tributaryUser
+	targetGrant    = "GRANT ALL PRIVILEGES ON `global`.* TO " + tributaryUser
 )
 
 // provision creates the server's demo schema and the tributary user with
@@ -30,16 +32,18 @@ func provision(ctx context.Context, s Server, rootDSN, password string) error {
 	if err := schema.Apply(ctx, db, s.Schema()); err != nil {
 		return fmt.Errorf("creating schema on %s: %w", s.Name, err)
 	}
-	grant := sourceGrant
+	grants := []string{sourceGrant, watermarkGrant}
 	if s.Role == RoleTarget {
-		grant = targetGrant
+		grants = []string{targetGrant}
 	}
 	// The password is checked by validPassword, so it is safe in a literal;
 	// statements are not quoted in errors since they hold it.
 	steps := []struct{ what, stmt string }{
 		{"creating user", "CREATE USER IF NOT EXISTS " + tributaryUser + " IDENTIFIED BY '" + password + "'"},
 		{"setting password", "ALTER USER " + tributaryUser + " IDENTIFIED BY '" + password + "'"},
-		{"granting privileges", grant},
+	}
+	for _, g := range grants {
+		steps = append(steps, struct{ what, stmt string }{"granting privileges", g})
 	}
 	for _, st := range steps {
 		if _, err := db.ExecContext(ctx, st.stmt); err != nil {

@@ -1,0 +1,312 @@
+package backfill
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/source/decode"
+)
+
+// Defaults of the zero Options fields.
+const (
+	DefaultChunkRows   = 1000
+	DefaultLogInterval = 10 * time.Second
+)
+
+// CursorStore saves cursors durably: the fresh cursors of a request,
+// before its copy begins, so that a stop resumes it.
+type CursorStore interface {
+	SaveCursors([]checkpoint.Cursor) error
+}
+
+// Options configure the Backfiller of one source.
+type Options struct {
+	// Source is the source's configured name.
+	Source string
+	// DSN reaches the source's writer (go-sql-driver/mysql, with the
+	// session settings of source.Options.DSN); it writes the watermarks
+	// and reads the chunks.
+	DSN string
+	// ChunkRows is the number of rows read per chunk (default
+	// DefaultChunkRows). A chunk is held in memory until its high
+	// watermark comes through the stream.
+	ChunkRows int
+	// Store saves the cursors of new requests.
+	Store CursorStore
+	// LogInterval is how often progress is logged (default
+	// DefaultLogInterval).
+	LogInterval time.Duration
+	Logger      *slog.Logger
+}
+
+// Backfiller copies the tables requested of one source, one table and one
+// chunk at a time, through the source's Merger. It is safe for concurrent
+// use; Run does the copying.
+type Backfiller struct {
+	opts   Options
+	log    *slog.Logger
+	merger *Merger
+	db     *sql.DB
+	// run names this run's watermarks: a restart replays watermarks of
+	// an earlier run from its checkpoint, which must not be taken for
+	// this run's.
+	run string
+	// wake tells Run of a new request.
+	wake chan struct{}
+	// chunk numbers the chunks of this run.
+	chunk uint64
+
+	mu struct {
+		sync.Mutex
+		jobs map[string]*job // by schema.table
+	}
+}
+
+// job is one table's backfill.
+type job struct {
+	cursor checkpoint.Cursor
+	// gen counts the requests of the table; a copy under way starts
+	// again from the new cursor when it changes.
+	gen uint64
+	// err is the last error copying it, cleared by progress.
+	err string
+	// started is when this run began copying it.
+	started time.Time
+}
+
+// New returns the Backfiller of a source; it connects when it first needs
+// the source.
+func New(opts Options) (*Backfiller, error) {
+	if opts.ChunkRows <= 0 {
+		opts.ChunkRows = DefaultChunkRows
+	}
+	if opts.LogInterval <= 0 {
+		opts.LogInterval = DefaultLogInterval
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	db, err := sql.Open("mysql", opts.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("opening the backfill connection of source %s: %w", opts.Source, err)
+	}
+	db.SetMaxOpenConns(2)
+	db.SetMaxIdleConns(2)
+	var id [12]byte
+	_, _ = rand.Read(id[:]) // never fails
+	log := opts.Logger.With("source", opts.Source, "component", "backfill")
+	b := &Backfiller{opts: opts, log: log, merger: NewMerger(opts.Source, log), db: db,
+		run: hex.EncodeToString(id[:]), wake: make(chan struct{}, 1)}
+	b.mu.jobs = map[string]*job{}
+	return b, nil
+}
+
+// Close closes the connection to the source.
+func (b *Backfiller) Close() error { return b.db.Close() }
+
+// Intercept is the source's stream stage (see Merger.Intercept).
+func (b *Backfiller) Intercept(ctx context.Context, txn *change.Txn) ([]checkpoint.Cursor, error) {
+	return b.merger.Intercept(ctx, txn)
+}
+
+// Resume takes the cursors the store holds for the source: tables not
+// done are copied on from them, done ones are shown in Status.
+func (b *Backfiller) Resume(cursors []checkpoint.Cursor) {
+	b.mu.Lock()
+	for _, c := range cursors {
+		if c.Source != b.opts.Source {
+			continue
+		}
+		b.mu.jobs[c.QualifiedName()] = &job{cursor: c}
+		if !c.Done {
+			b.log.Info("resuming backfill", "table", c.QualifiedName(), "chunks", c.Chunks, "rows", c.Rows)
+		}
+	}
+	b.mu.Unlock()
+	b.poke()
+}
+
+// TableRef names a table of the source.
+type TableRef struct{ Schema, Table string }
+
+// QualifiedName returns "schema.table".
+func (t TableRef) QualifiedName() string { return t.Schema + "." + t.Table }
+
+// Prepare checks that each table can be copied (it exists, has a usable
+// key, and where is a predicate the server accepts on it) and returns a
+// fresh cursor for each, without saving or starting anything. It reports
+// every refused table at once.
+func (b *Backfiller) Prepare(ctx context.Context, tables []TableRef, where string) ([]checkpoint.Cursor, error) {
+	if err := CheckWhere(where); err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	var out []checkpoint.Cursor
+	var errs []error
+	for _, t := range tables {
+		p, err := NewPlan(ctx, b.db, t.Schema, t.Table, where)
+		if err == nil && where != "" {
+			err = b.tryWhere(ctx, p)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("source %s, table %s: %w", b.opts.Source, t.QualifiedName(), err))
+			continue
+		}
+		out = append(out, checkpoint.Cursor{Source: b.opts.Source, Schema: t.Schema, Table: t.Table,
+			Key: p.KeyNames(), Where: p.Where, Requested: now})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// tryWhere runs the first chunk query without rows, so a predicate the
+// server cannot read is refused now rather than when the copy reaches it.
+func (b *Backfiller) tryWhere(ctx context.Context, p *Plan) error {
+	query, args := p.ChunkSQL(nil, 0)
+	rows, err := b.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%w: the server refuses %q on %s: %w", ErrBadWhere, p.Where, p.Table.QualifiedName(), err)
+	}
+	return rows.Close()
+}
+
+// Start makes the watermark table if needed, saves the fresh cursors
+// durably and queues them; a table already being copied starts again from
+// its new cursor.
+func (b *Backfiller) Start(ctx context.Context, cursors []checkpoint.Cursor) error {
+	if len(cursors) == 0 {
+		return nil
+	}
+	if err := b.EnsureWatermarkTable(ctx); err != nil {
+		return err
+	}
+	if err := b.opts.Store.SaveCursors(cursors); err != nil {
+		return fmt.Errorf("saving the backfill cursors of source %s: %w", b.opts.Source, err)
+	}
+	b.mu.Lock()
+	for _, c := range cursors {
+		j := b.mu.jobs[c.QualifiedName()]
+		if j == nil {
+			j = &job{}
+			b.mu.jobs[c.QualifiedName()] = j
+		}
+		j.cursor, j.err, j.started = c, "", time.Time{}
+		j.gen++
+		b.log.Info("backfill requested", "table", c.QualifiedName(), "key", c.Key, "where", c.Where != "")
+	}
+	b.mu.Unlock()
+	b.poke()
+	return nil
+}
+
+// EnsureWatermarkTable creates the watermark table if it is missing.
+func (b *Backfiller) EnsureWatermarkTable(ctx context.Context) error {
+	if err := createWatermarkTable(ctx, b.db); err != nil {
+		return fmt.Errorf("source %s: %w", b.opts.Source, err)
+	}
+	return nil
+}
+
+func (b *Backfiller) poke() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next returns the first table, by name, that is not done, and its
+// request generation.
+func (b *Backfiller) next() (checkpoint.Cursor, uint64, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	names := make([]string, 0, len(b.mu.jobs))
+	for name, j := range b.mu.jobs {
+		if !j.cursor.Done {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return checkpoint.Cursor{}, 0, false
+	}
+	slices.Sort(names)
+	j := b.mu.jobs[names[0]]
+	if j.started.IsZero() {
+		j.started = time.Now()
+	}
+	return j.cursor, j.gen, true
+}
+
+// Run copies the queued tables, one at a time, until ctx ends. A table
+// that fails is retried after a pause; an error that retrying cannot
+// cure (the table lost its key, the predicate no longer reads) stops Run.
+func (b *Backfiller) Run(ctx context.Context) error {
+	defer b.merger.cancelAll()
+	for {
+		c, gen, ok := b.next()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-b.wake:
+				continue
+			}
+		}
+		if err := b.copyTable(ctx, c, gen); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("backfilling %s on source %s: %w", c.QualifiedName(), b.opts.Source, err)
+		}
+	}
+}
+
+// current returns the table's cursor and whether the request c came from
+// is still the table's latest.
+func (b *Backfiller) current(name string, gen uint64) (checkpoint.Cursor, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	j := b.mu.jobs[name]
+	if j == nil || j.gen != gen {
+		return checkpoint.Cursor{}, false
+	}
+	return j.cursor, true
+}
+
+// advance records the cursor after a chunk, unless the table was
+// requested again meanwhile.
+func (b *Backfiller) advance(c checkpoint.Cursor, gen uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if j := b.mu.jobs[c.QualifiedName()]; j != nil && j.gen == gen {
+		j.cursor, j.err = c, ""
+	}
+}
+
+// failed records a retried error for Status.
+func (b *Backfiller) failed(name string, gen uint64, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if j := b.mu.jobs[name]; j != nil && j.gen == gen {
+		j.err = err.Error()
+	}
+}
+
+// describe loads the table's description again, to tell whether it
+// changed while a chunk was read.
+func (b *Backfiller) describe(ctx context.Context, t *change.Table) (*change.Table, error) {
+	return decode.LoadTable(ctx, b.db, t.Schema, t.Name)
+}

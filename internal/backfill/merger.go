@@ -1,0 +1,274 @@
+package backfill
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+)
+
+// Merger merges one source's backfill chunks into the source's ordered
+// stream. Its Intercept sees every part of the source in stream order,
+// before the mappings; the source's Backfiller has at most one chunk in
+// flight, its window.
+//
+// Why a chunk merged at its high watermark is right: the chunk is read
+// after its low watermark committed and before its high watermark was
+// written, as one consistent read, so it shows every row as of some point
+// R between the two in the binlog. For a row of the chunk, either no
+// binlog change between the watermarks touched it, and then the row held
+// the read image from the low watermark through the high one, so
+// emitting it at the high watermark is emitting its state there; or one
+// did, and then the row is dropped: the stream carries that change, with
+// its full image, at its own place, and whatever the read saw of the row
+// is older than or equal to the last such change. A dropped row is never
+// lost: its changes after R are in the stream after R, and if all of them
+// came before R the read reflects the last one, which the stream applied
+// before the high watermark anyway. Keys are compared by their exact
+// bytes: a binlog image and a read of one row hold the same stored value,
+// whatever the collation (two keys that a case-insensitive collation
+// makes equal are one row, and both spellings are in the images).
+type Merger struct {
+	source string
+	log    *slog.Logger
+	mu     struct {
+		sync.Mutex
+		w *window
+	}
+}
+
+// NewMerger returns the merger of source.
+func NewMerger(source string, log *slog.Logger) *Merger {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Merger{source: source, log: log}
+}
+
+// window is the chunk in flight: expected since its low watermark was
+// about to be written, open once it came through the stream.
+type window struct {
+	id    string
+	chunk uint64
+	plan  *Plan
+	keys  []string
+	// idx caches the key's column indexes per binlog description.
+	idx map[*change.Table][]int
+	// open is set by the low watermark.
+	open bool
+	// changed holds the encoded keys the stream touched while open.
+	changed map[string]struct{}
+	// redo says why the chunk must be read again, "" if it need not.
+	redo string
+	// rows, delivered before the high watermark is written, and the
+	// cursor after them.
+	rows      []change.Row
+	delivered bool
+	cursor    checkpoint.Cursor
+	// result receives the window's outcome once.
+	result chan outcome
+}
+
+// outcome is what became of a chunk.
+type outcome struct {
+	// cursor is the table's cursor after the chunk, with Rows counting
+	// the rows handed on.
+	cursor checkpoint.Cursor
+	// kept and dropped count the chunk's rows handed on and left to the
+	// stream.
+	kept, dropped int
+	// redo, when set, says why nothing was handed on and the chunk must
+	// be read again.
+	redo string
+}
+
+// expect makes a chunk the one in flight, before its low watermark is
+// written; a window still in flight is dropped.
+func (m *Merger) expect(id string, chunk uint64, plan *Plan) *window {
+	w := &window{id: id, chunk: chunk, plan: plan, keys: plan.KeyNames(),
+		idx: map[*change.Table][]int{}, changed: map[string]struct{}{}, result: make(chan outcome, 1)}
+	m.mu.Lock()
+	m.mu.w = w
+	m.mu.Unlock()
+	return w
+}
+
+// deliver hands the chunk's rows and the cursor after them to w, before
+// its high watermark is written.
+func (m *Merger) deliver(w *window, rows []change.Row, cursor checkpoint.Cursor) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w.rows, w.cursor, w.delivered = rows, cursor, true
+}
+
+// cancel drops w if it is still in flight: its watermarks, should they
+// still come through, are then ignored.
+func (m *Merger) cancel(w *window) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mu.w == w {
+		m.mu.w = nil
+	}
+}
+
+// cancelAll drops the window in flight, if any.
+func (m *Merger) cancelAll() {
+	m.mu.Lock()
+	m.mu.w = nil
+	m.mu.Unlock()
+}
+
+// Intercept runs on every part of the source in stream order. It strips
+// the watermark rows (they never reach a sink), records the keys of the
+// window's table that changes touch while the window is open and, at the
+// window's high watermark, inserts the chunk's remaining rows where the
+// watermark was, as change.Read rows. It returns the cursors to save with
+// the checkpoint that covers txn: the chunk's, when txn carried it.
+func (m *Merger) Intercept(_ context.Context, txn *change.Txn) ([]checkpoint.Cursor, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.mu.w
+	if w == nil && !hasWatermark(txn) {
+		return nil, nil
+	}
+	if w != nil && w.open {
+		w.ddl(txn)
+	}
+	kept := txn.Changes[:0]
+	var reads []change.RowChange
+	at := -1
+	var cursors []checkpoint.Cursor
+	for i := range txn.Changes {
+		c := &txn.Changes[i]
+		if c.Table != nil && IsWatermark(c.Table.Schema, c.Table.Name) {
+			mark, ok := parseWatermark(c)
+			if ok && w != nil && mark.id == w.id && mark.chunk == w.chunk {
+				switch mark.kind {
+				case lowMark:
+					w.open = true
+				case highMark:
+					at = len(kept)
+					reads, cursors = m.close(w, txn)
+					w = nil
+				}
+			}
+			continue
+		}
+		if w != nil && w.open {
+			w.record(c)
+		}
+		kept = append(kept, *c)
+	}
+	clear(txn.Changes[len(kept):]) // release what was stripped
+	txn.Changes = kept
+	if at >= 0 && len(reads) > 0 {
+		txn.Changes = slices.Insert(txn.Changes, at, reads...)
+	}
+	return cursors, nil
+}
+
+// hasWatermark reports whether txn holds a row of the watermark table.
+func hasWatermark(txn *change.Txn) bool {
+	for i := range txn.Changes {
+		if t := txn.Changes[i].Table; t != nil && IsWatermark(t.Schema, t.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// ddl marks the window for a redo when txn's statements touched its
+// table: the rows read may no longer be the table's columns, or its rows
+// at all (TRUNCATE, DROP, RENAME).
+func (w *window) ddl(txn *change.Txn) {
+	name := w.plan.Table.QualifiedName()
+	for _, d := range txn.DDL {
+		if d.QualifiedName() == name || d.NewSchema+"."+d.NewTable == name {
+			w.redo = fmt.Sprintf("a %s of the table came through the stream between the watermarks", d.Kind)
+			return
+		}
+	}
+	if slices.Contains(txn.Altered, name) {
+		w.redo = "a statement changed the table's definition between the watermarks"
+	}
+}
+
+// record adds the keys of c's images when c is a change of the window's
+// table.
+func (w *window) record(c *change.RowChange) {
+	t := c.Table
+	if t == nil || t.Schema != w.plan.Table.Schema || t.Name != w.plan.Table.Name {
+		return
+	}
+	idx, ok := w.idx[t]
+	if !ok {
+		idx = make([]int, len(w.keys))
+		for i, name := range w.keys {
+			if idx[i] = t.ColumnIndex(name); idx[i] < 0 {
+				idx = nil
+				break
+			}
+		}
+		w.idx[t] = idx
+	}
+	if idx == nil {
+		w.redo = "a change came through the stream without the key's columns"
+		return
+	}
+	for _, row := range []change.Row{c.Before, c.After} {
+		if row == nil || len(row) != len(t.Columns) {
+			continue
+		}
+		vals := make([]change.Value, len(idx))
+		for i, col := range idx {
+			vals[i] = row[col]
+		}
+		w.changed[string(appendKey(nil, vals))] = struct{}{}
+	}
+}
+
+// close ends the window at its high watermark in txn: the rows the stream
+// did not touch become Read changes, the rest are dropped, and the
+// outcome goes to the Backfiller. It returns the reads and the cursor to
+// save with txn's checkpoint; none when the chunk must be read again.
+func (m *Merger) close(w *window, txn *change.Txn) ([]change.RowChange, []checkpoint.Cursor) {
+	m.mu.w = nil
+	redo := w.redo
+	switch {
+	case redo != "":
+	case !w.open:
+		redo = "the high watermark came through the stream before the low one"
+	case !w.delivered:
+		redo = "the high watermark came through the stream before the chunk was read"
+	case !txn.Last:
+		redo = "the high watermark came through the stream inside a larger transaction"
+	}
+	if redo != "" {
+		w.result <- outcome{redo: redo}
+		return nil, nil
+	}
+	reads := make([]change.RowChange, 0, len(w.rows))
+	var key []byte
+	for _, row := range w.rows {
+		key = appendKey(key[:0], w.plan.KeyOf(row))
+		if _, touched := w.changed[string(key)]; touched {
+			continue
+		}
+		reads = append(reads, change.RowChange{Table: w.plan.Table, Op: change.Read, After: row})
+	}
+	// The cursor after the chunk goes back with txn, the transaction that
+	// now carries its rows, to be saved in the checkpoint that covers txn.
+	// That is why it is safe: the cursor is durable exactly when txn is
+	// durable in every sink, so a restart either resumes after txn with
+	// this cursor, or before txn with an earlier one and copies this
+	// chunk again (an upsert of rows read again later, harmless); it can
+	// never resume past a chunk whose rows were lost.
+	cursor := w.cursor
+	cursor.Rows += uint64(len(reads))
+	w.result <- outcome{cursor: cursor, kept: len(reads), dropped: len(w.rows) - len(reads)}
+	return reads, []checkpoint.Cursor{cursor}
+}
