@@ -18,7 +18,7 @@ func newBackfillCmd() *cobra.Command {
 			"before anything starts; progress shows in tributary status.",
 		Example: "  tributary backfill --config tributary.yaml\n" +
 			"  tributary backfill --config tributary.yaml --source jp-recipes --mapping global.cooksnaps\n" +
-			"  tributary backfill --config tributary.yaml --mapping mappings/members.yaml --where id>=1000",
+			"  tributary backfill --config tributary.yaml --mapping mappings/members.yaml --where 'id >= 1000'",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := loadConfig()

@@ -28,7 +28,7 @@ func TestEveryCommandHasValidExamples(t *testing.T) {
 			if line == "" || strings.HasPrefix(line, "#") {
 				continue
 			}
-			words := strings.Fields(line)
+			words := shellWords(line)
 			require.Equal(t, "tributary", words[0], "%s: example %q", cmd.CommandPath(), line)
 			root := newRoot()
 			found, rest, err := root.Find(words[1:])
@@ -103,4 +103,31 @@ func captureStderr(t *testing.T, f func()) string {
 	_, err = buf.ReadFrom(r)
 	require.NoError(t, err)
 	return buf.String()
+}
+
+// shellWords splits an example command line as a shell would, for the
+// single quotes examples use: 'id >= 1000' is one word.
+func shellWords(line string) []string {
+	var words []string
+	var b strings.Builder
+	quoted, inWord := false, false
+	for _, r := range line {
+		switch {
+		case r == '\'':
+			quoted, inWord = !quoted, true
+		case r == ' ' && !quoted:
+			if inWord {
+				words = append(words, b.String())
+				b.Reset()
+			}
+			inWord = false
+		default:
+			b.WriteRune(r)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, b.String())
+	}
+	return words
 }
