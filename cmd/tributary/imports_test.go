@@ -44,6 +44,12 @@ var importRules = []importRule{
 		why:    "a leaf the stages share; depending on another package of the module would tie the stages together through it",
 	},
 	{
+		pkgs:   []string{"internal/sqlparam"},
+		forbid: []string{"internal/..."},
+		allow:  []string{"internal/change"},
+		why:    "the SQL form of change values, shared by the lookups and the backfill: it knows values, nothing else",
+	},
+	{
 		pkgs:   []string{"internal/config"},
 		forbid: []string{"internal/replicator", "internal/admin", "internal/mapping"},
 		why:    "the settings compose the stages' settings types (sources, sinks, lookups, checkpoints); they must not pull in the service, the offline commands or the mappings",

@@ -1,50 +1,16 @@
 package backfill
 
-import (
-	"encoding/binary"
-	"math"
+import "github.com/tributary-cdc/tributary/internal/change"
 
-	"github.com/tributary-cdc/tributary/internal/change"
-)
-
-// appendKey appends an unambiguous encoding of key values: per value a
-// type tag, then 8 bytes for numbers or a length and the bytes for text,
-// so two keys encode alike only when every value has the same type and
-// the same bytes. Values are compared exactly, as the server stored them:
-// a binlog image and a read of the same row give the same bytes, also
-// under a case-insensitive collation (see Merger).
+// appendKey appends the encoding of key values (change.AppendKey). Values
+// are compared exactly, as the server stored them: a binlog image and a
+// read of the same row give the same bytes, also under a case-insensitive
+// collation (see Merger). Decoded values always have a column value's
+// type; anything else encodes as a marker that matches only itself.
 func appendKey(dst []byte, vals []change.Value) []byte {
-	for _, v := range vals {
-		switch v := v.(type) {
-		case nil:
-			dst = append(dst, 'n')
-		case int64:
-			dst = binary.BigEndian.AppendUint64(append(dst, 'i'), uint64(v))
-		case uint64:
-			dst = binary.BigEndian.AppendUint64(append(dst, 'u'), v)
-		case float32:
-			dst = binary.BigEndian.AppendUint32(append(dst, 'f'), math.Float32bits(v))
-		case float64:
-			dst = binary.BigEndian.AppendUint64(append(dst, 'd'), math.Float64bits(v))
-		case string:
-			dst = appendText(dst, 's', v)
-		case change.Decimal:
-			dst = appendText(dst, 'D', string(v))
-		case change.Temporal:
-			dst = appendText(dst, 'T', string(v))
-		case change.JSON:
-			dst = appendText(dst, 'J', string(v))
-		case []byte:
-			dst = appendText(dst, 'b', string(v))
-		default:
-			dst = append(dst, '?')
-		}
+	out, err := change.AppendKey(dst, vals)
+	if err != nil {
+		return append(dst, '?')
 	}
-	return dst
-}
-
-// appendText appends a tag, the length of s and s.
-func appendText(dst []byte, tag byte, s string) []byte {
-	dst = binary.AppendUvarint(append(dst, tag), uint64(len(s)))
-	return append(dst, s...)
+	return out
 }

@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
+	"github.com/tributary-cdc/tributary/internal/sqlparam"
 )
 
 // Plan is how one table is read in chunks: its description, the key the
@@ -113,7 +113,7 @@ func (p *Plan) ChunkSQL(after []change.Value, limit int) (string, []any) {
 				if j == i {
 					op = " > "
 				}
-				text, arg := placeholder(after[j])
+				text, arg := sqlparam.Placeholder(after[j])
 				and = append(and, quote(p.Table.Columns[p.Key[j]].Name)+op+text)
 				if arg != nil {
 					args = append(args, arg)
@@ -144,31 +144,6 @@ func (p *Plan) ChunkSQL(after []change.Value, limit int) (string, []any) {
 	b.WriteString(" LIMIT ")
 	b.WriteString(strconv.Itoa(limit))
 	return b.String(), args
-}
-
-// decimalLiteral matches the server's text form of a DECIMAL.
-var decimalLiteral = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
-
-// placeholder returns the SQL that stands for key value v and the argument
-// it takes, if any. A DECIMAL is written as a numeric literal (after
-// checking it is nothing but digits): the driver would send it as a
-// string, which the server compares with the column as a DOUBLE. A FLOAT
-// is sent as its exact double, which is how the server compares it.
-func placeholder(v change.Value) (string, any) {
-	switch v := v.(type) {
-	case change.Decimal:
-		if decimalLiteral.MatchString(string(v)) {
-			return string(v), nil
-		}
-		return "?", string(v)
-	case change.Temporal:
-		return "?", string(v)
-	case change.JSON:
-		return "?", string(v)
-	case float32:
-		return "?", float64(v)
-	}
-	return "?", v
 }
 
 // Read runs the chunk query on db and returns its rows, each with a value

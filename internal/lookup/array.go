@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/sqlparam"
 )
 
 // jsonArray returns the first value of every row as a JSON array, in row
@@ -46,7 +47,7 @@ func appendJSON(dst []byte, v change.Value) ([]byte, error) {
 	case float64:
 		return appendFloat(dst, v, 64)
 	case change.Decimal:
-		if !decimalLiteral.MatchString(string(v)) {
+		if !sqlparam.PlainDecimal(v) {
 			return nil, errors.New("a DECIMAL value is not plain digits")
 		}
 		return append(dst, v...), nil

@@ -58,9 +58,9 @@ func (r *Resolver) Expand(ctx context.Context, txn *change.Txn) error {
 		}
 		p := op.Pending[0]
 		for _, key := range rf.s.rows[rf.set] {
-			id, err := appendKey(nil, key)
+			id, err := change.AppendKey(nil, key)
 			if err == nil {
-				id, err = appendKey(id, p.Params)
+				id, err = change.AppendKey(id, p.Params)
 			}
 			if err != nil {
 				return permanentf("lookup %s: re-derived key: %w", p.Lookup.Name, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/retry"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
+	"github.com/tributary-cdc/tributary/internal/sqlparam"
 )
 
 // quote returns name as a backtick-quoted identifier.
@@ -44,7 +45,7 @@ func (s *search) sql(idx []int, lock string) (string, []any) {
 			b.WriteString(" AS i")
 		}
 		for m, v := range s.sets[i] {
-			text, arg := placeholder(v)
+			text, arg := sqlparam.Placeholder(v)
 			b.WriteString(", ")
 			b.WriteString(text)
 			if arg != nil {

@@ -43,7 +43,7 @@ func (s *search) add(params []change.Value) (int, error) {
 		return 0, permanentf("lookup %s: %d parameters for %d match columns of %s",
 			s.name, len(params), len(s.match), s.qualified())
 	}
-	key, err := appendKey(nil, params)
+	key, err := change.AppendKey(nil, params)
 	if err != nil {
 		return 0, permanentf("lookup %s: parameter of %s: %w", s.name, s.qualified(), err)
 	}

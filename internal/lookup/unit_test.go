@@ -50,13 +50,13 @@ func TestAppendKeyIsUnambiguous(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for i, set := range sets {
-		k, err := appendKey(nil, set)
+		k, err := change.AppendKey(nil, set)
 		require.NoError(t, err)
 		j, dup := seen[string(k)]
 		require.False(t, dup, "sets %d and %d share a key", i, j)
 		seen[string(k)] = i
 	}
-	_, err := appendKey(nil, []change.Value{1})
+	_, err := change.AppendKey(nil, []change.Value{1})
 	require.Error(t, err)
 }
 
