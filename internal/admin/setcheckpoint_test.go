@@ -2,8 +2,10 @@ package admin
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -27,4 +29,24 @@ func TestSetCheckpointRefusesUnreachablePositions(t *testing.T) {
 	require.ErrorContains(t, set(CheckpointSpec{File: "mysql-bin.000001", Pos: 1 << 30}), "is past the end of mysql-bin.000001")
 	require.NoError(t, set(CheckpointSpec{GTIDSet: "0-1-1"}))
 	require.NoError(t, set(CheckpointSpec{File: "mysql-bin.000001", Pos: 4}))
+}
+
+// status --wait-gtid waits for a source's checkpoint to hold a GTID set,
+// whatever the server has executed since: the cutover gate.
+func TestStatusWaitsForAGTIDSet(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1, GTIDDomain: 0})
+	srv.Exec(t, "CREATE DATABASE db", "CREATE TABLE db.t (id INT PRIMARY KEY)", "INSERT INTO db.t VALUES (1)")
+	cfg := storeConfig(t.TempDir())
+	cfg.Sources = []source.Options{{Name: "a", Host: "127.0.0.1", Port: uint16(srv.Port), User: "root", ServerID: 77}}
+	quiet := slog.New(slog.DiscardHandler)
+	require.NoError(t, SetCheckpoint(t.Context(), cfg, CheckpointSpec{Source: "a", GTIDSet: "0-1-2"}, quiet, io.Discard))
+
+	var out bytes.Buffer
+	opts := StatusOptions{Wait: true, Timeout: time.Second, Gates: map[string]string{"a": "0-1-2"}}
+	require.NoError(t, PrintStatus(t.Context(), cfg, opts, quiet, &out), "the checkpoint holds the set")
+	opts.Gates["a"] = "0-1-3"
+	err := PrintStatus(t.Context(), cfg, opts, quiet, &out)
+	require.ErrorIs(t, err, ErrFound, "not there yet: a finding, exit 1")
+	opts.Gates = map[string]string{"nope": "0-1-1"}
+	require.ErrorContains(t, PrintStatus(t.Context(), cfg, opts, quiet, &out), "--wait-gtid names nope, which is not a configured source")
 }

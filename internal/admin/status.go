@@ -25,6 +25,11 @@ type StatusOptions struct {
 	Wait bool
 	// Timeout bounds Wait.
 	Timeout time.Duration
+	// Gates, by source, are GTID sets to wait for instead of the current
+	// positions: the cutover gate. Only the sources named are shown and
+	// waited for; each is there once its checkpoint, which every sink has
+	// made durable, contains its set.
+	Gates map[string]string
 }
 
 // ErrFound marks the errors of a check that ran and found what it looks
@@ -73,7 +78,7 @@ func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, lo
 	defer cancel()
 	readers := replicator.NewReaders(cfg, nil, nil, logger)
 	for {
-		lags, err := lags(ctx, cfg, readers)
+		lags, err := lags(ctx, cfg, readers, opts.Gates)
 		if err != nil {
 			// While waiting, a service that is still starting (store
 			// locked, endpoint not up yet) or a source restarting is
@@ -108,16 +113,30 @@ func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, lo
 	}
 }
 
-func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Reader) ([]lag, error) {
+// lags compares each source's checkpoint with its current position, or,
+// for the sources gates names, with the GTID set given there.
+func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Reader, gates map[string]string) ([]lag, error) {
+	for name := range gates {
+		if readers[name] == nil {
+			return nil, fmt.Errorf("--wait-gtid names %s, which is not a configured source", name)
+		}
+	}
 	cps, fills, err := checkpoints(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	var out []lag
 	for name, r := range readers {
+		gate, gated := gates[name]
+		if len(gates) > 0 && !gated {
+			continue
+		}
 		cur, err := r.CurrentPosition(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("reading current position of %s: %w", name, err)
+		}
+		if gated {
+			cur = change.Position{Flavor: cur.Flavor, GTIDSet: gate}
 		}
 		cp := cps[name]
 		ok, err := reached(cp, cur)
