@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -18,6 +19,9 @@ type SourceFlusher interface {
 	// before the call is durable.
 	FlushSource(ctx context.Context, source string) error
 }
+
+// errNotSaved marks cursors handed back unsaved.
+var errNotSaved = errors.New("not saved")
 
 // flushed is the outcome of flushing the sinks for one source's position
 // and the backfill cursors its parts carried.
@@ -38,12 +42,26 @@ type flushed struct {
 func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) error {
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
-	results := make(chan flushed)
+	// One slot per source, and a source has at most one flush in flight:
+	// a flush that ends after the loop has returned never blocks.
+	results := make(chan flushed, len(p.Readers))
 	inflight := map[string]bool{}
 	ready := map[string]change.Position{}
 	var readyCursors []checkpoint.Cursor
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		// Flushes still in flight end on their own; the cursors they took
+		// go back, for the last checkpoint Run writes.
+		wg.Wait()
+		for {
+			select {
+			case r := <-results:
+				p.prog.saved(nil, r.cursors, errNotSaved)
+			default:
+				return
+			}
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():

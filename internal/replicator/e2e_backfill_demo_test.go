@@ -78,10 +78,11 @@ func TestBackfillDemoThroughKill(t *testing.T) {
 			}
 			return chunks >= 8*kill && pending > 0
 		})
-		// Several checkpoint intervals: on a busy machine a flush under
-		// the load takes a while, and its checkpoint is written at the
-		// next tick.
-		time.Sleep(1500 * time.Millisecond)
+		// A checkpoint interval or more, longer at each try: on a busy
+		// machine a flush under the load takes a while, and its
+		// checkpoint is written at the next tick; too long and the
+		// backfill ends first.
+		time.Sleep(time.Duration(300*kill) * time.Millisecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
 
