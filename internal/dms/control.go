@@ -1,8 +1,6 @@
 package dms
 
 import (
-	"strconv"
-
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
@@ -75,13 +73,5 @@ func AppendControl(dst []byte, txn *change.Txn, j, row int, opts Options) []byte
 	dst = appendString(dst, d.Schema)
 	dst = append(dst, `,"table-name":`...)
 	dst = appendString(dst, d.Table)
-	dst = append(dst, `,"transaction-id":`...)
-	dst = strconv.AppendUint(dst, TransactionID(txn), 10)
-	if opts.TransactionDetails {
-		dst = append(dst, `,"transaction-record-id":`...)
-		dst = strconv.AppendInt(dst, int64(row), 10)
-		dst = append(dst, `,"commit-timestamp":`...)
-		dst = appendTime(dst, txn.CommitTime)
-	}
-	return append(dst, '}', '}')
+	return appendTransaction(dst, txn, row, opts)
 }

@@ -100,6 +100,12 @@ func Append(dst []byte, txn *change.Txn, i, row int, opts Options) []byte {
 	dst = appendString(dst, t.Schema)
 	dst = append(dst, `,"table-name":`...)
 	dst = appendString(dst, t.Name)
+	return appendTransaction(dst, txn, row, opts)
+}
+
+// appendTransaction appends the metadata fields every record ends with,
+// those of its transaction, and closes the metadata and the record.
+func appendTransaction(dst []byte, txn *change.Txn, row int, opts Options) []byte {
 	dst = append(dst, `,"transaction-id":`...)
 	dst = strconv.AppendUint(dst, TransactionID(txn), 10)
 	if opts.TransactionDetails {

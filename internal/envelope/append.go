@@ -60,6 +60,12 @@ func appendEnvelope(dst []byte, txn *change.Txn, i int, row int, k KeyChange, s 
 		}
 		dst = append(dst, ']')
 	}
+	return appendOrigin(dst, txn, row)
+}
+
+// appendOrigin appends the fields every record ends with: where its
+// transaction comes from and its row index within it, and closes it.
+func appendOrigin(dst []byte, txn *change.Txn, row int) []byte {
 	dst = append(dst, `,"commit_time":`...)
 	dst = appendTime(dst, txn.CommitTime)
 	if txn.GTID != "" {

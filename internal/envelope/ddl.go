@@ -2,7 +2,6 @@ package envelope
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 )
@@ -67,17 +66,5 @@ func AppendDDL(dst []byte, txn *change.Txn, j, row int) []byte {
 		}
 		dst = append(dst, ']')
 	}
-	dst = append(dst, `,"commit_time":`...)
-	dst = appendTime(dst, txn.CommitTime)
-	if txn.GTID != "" {
-		dst = append(dst, `,"gtid":`...)
-		dst = appendString(dst, txn.GTID)
-	}
-	dst = append(dst, `,"binlog":{"file":`...)
-	dst = appendString(dst, txn.Begin.File)
-	dst = append(dst, `,"pos":`...)
-	dst = strconv.AppendUint(dst, uint64(txn.Begin.Pos), 10)
-	dst = append(dst, `},"row":`...)
-	dst = strconv.AppendInt(dst, int64(row), 10)
-	return append(dst, '}')
+	return appendOrigin(dst, txn, row)
 }
