@@ -135,7 +135,7 @@ func TestStatusCheckpointsOfAStoppedServiceWithHTTP(t *testing.T) {
 	got, fills, err := checkpoints(t.Context(), cfg)
 	require.NoError(t, err)
 	require.Equal(t, want, got)
-	require.Equal(t, map[string][]backfill.TableStatus{"alpha": {{Table: "s.t", Key: []string{"id"}, Chunks: 2, Rows: 1500}}}, fills,
+	require.Equal(t, map[string][]backfill.TableStatus{"alpha": {{Table: "s.t", Key: []string{"id"}, Chunks: 2, Rows: 1500, CheckpointChunks: 2, CheckpointRows: 1500}}}, fills,
 		"a backfill under way is read from the store too")
 
 	held, err := checkpoint.Open(dir, nil)

@@ -186,7 +186,8 @@ func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Pos
 	}
 	for _, c := range cursors {
 		fills[c.Source] = append(fills[c.Source], backfill.TableStatus{Table: c.QualifiedName(), Key: c.Key,
-			Where: c.Where, Chunks: c.Chunks, Rows: c.Rows, Done: c.Done, Requested: c.Requested})
+			Where: c.Where, Chunks: c.Chunks, Rows: c.Rows, Done: c.Done, Requested: c.Requested,
+			CheckpointChunks: c.Chunks, CheckpointRows: c.Rows})
 	}
 	return pos, fills, nil
 }

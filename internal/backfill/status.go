@@ -17,6 +17,10 @@ type TableStatus struct {
 	Chunks uint64 `json:"chunks"`
 	Rows   uint64 `json:"rows"`
 	Done   bool   `json:"done"`
+	// CheckpointChunks and CheckpointRows are the counts of the cursor
+	// last saved with a checkpoint: where a restart resumes the copy.
+	CheckpointChunks uint64 `json:"checkpoint_chunks"`
+	CheckpointRows   uint64 `json:"checkpoint_rows"`
 	// Error is the last error of a chunk being retried.
 	Error     string    `json:"error,omitempty"`
 	Requested time.Time `json:"requested"`

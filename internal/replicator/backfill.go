@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tributary-cdc/tributary/internal/backfill"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
@@ -25,12 +26,20 @@ type backfills struct {
 	set   *mapping.Set
 	store *checkpoint.Store
 	log   *slog.Logger
+
+	mu struct {
+		sync.Mutex
+		// saved holds the cursor of each table as last made durable,
+		// by source and table: what a restart would resume from.
+		saved map[[2]string]checkpoint.Cursor
+	}
 }
 
 // openBackfills makes a Backfiller for every source; they connect when
 // they first need their source.
 func openBackfills(cfg *config.Config, set *mapping.Set, store *checkpoint.Store, logger *slog.Logger) (*backfills, error) {
 	bs := &backfills{by: make(map[string]*backfill.Backfiller, len(cfg.Sources)), cfg: cfg, set: set, store: store, log: logger}
+	bs.mu.saved = map[[2]string]checkpoint.Cursor{}
 	for _, s := range cfg.Sources {
 		b, err := backfill.New(backfill.Options{Source: s.Name, DSN: s.DSN(""), ChunkRows: s.BackfillChunkRows,
 			Store: store, Logger: logger})
@@ -124,6 +133,7 @@ func (bs *backfills) resume(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading backfill cursors: %w", err)
 	}
+	bs.saved(cursors)
 	var errs []error
 	for name, b := range bs.by {
 		mine := slices.DeleteFunc(slices.Clone(cursors), func(c checkpoint.Cursor) bool { return c.Source != name })
@@ -191,6 +201,7 @@ func (bs *backfills) request(ctx context.Context, req httpapi.BackfillRequest) (
 		if err := bs.by[name].Start(ctx, plans[name]); err != nil {
 			return nil, err
 		}
+		bs.saved(plans[name])
 	}
 	return out, nil
 }
@@ -234,10 +245,34 @@ func (bs *backfills) checkMappings(names []string) error {
 	return nil
 }
 
-// status returns the backfill progress of source.
-func (bs *backfills) status(source string) []backfill.TableStatus {
-	if b := bs.by[source]; b != nil {
-		return b.Status()
+// saved records cursors made durable, unless a later request of the
+// same table replaced them (as the store does).
+func (bs *backfills) saved(cursors []checkpoint.Cursor) {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	for _, c := range cursors {
+		k := [2]string{c.Source, c.QualifiedName()}
+		if old, ok := bs.mu.saved[k]; !ok || !c.Requested.Before(old.Requested) {
+			bs.mu.saved[k] = c
+		}
 	}
-	return nil
+}
+
+// status returns the backfill progress of source, with the counts of
+// each table's last durable cursor.
+func (bs *backfills) status(source string) []backfill.TableStatus {
+	b := bs.by[source]
+	if b == nil {
+		return nil
+	}
+	st := b.Status()
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	for i := range st {
+		c, ok := bs.mu.saved[[2]string{source, st[i].Table}]
+		if ok && c.Requested.Equal(st[i].Requested) {
+			st[i].CheckpointChunks, st[i].CheckpointRows = c.Chunks, c.Rows
+		}
+	}
+	return st
 }

@@ -24,7 +24,14 @@ func (d *demoCluster) run(t *testing.T) (*exec.Cmd, *testenv.LogBuffer) {
 	cmd := exec.Command(bin, "run", "--config", d.cfg)
 	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			lines := strings.Split(stderr.String(), "\n")
+			t.Logf("the last lines of tributary's log:\n%s", strings.Join(lines[max(0, len(lines)-150):], "\n"))
+		}
+	})
 	d.stderr = stderr
 	return cmd, stderr
 }

@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		Intercept:   make(map[string]Interceptor, len(readers)),
 		Start:       start,
 		ChangeSinks: changeSinks, TableSinks: tableSinks,
-		Store:     countingStore{store, m},
+		Store:     countingStore{store, m, bfs},
 		Interval:  cfg.Checkpoint.Interval,
 		StopGrace: cfg.Checkpoint.StopGrace,
 		Logger:    logger,
@@ -344,16 +344,19 @@ func registerSinkMetrics(m *metrics.Metrics, cfg *config.Config, sinks []Sink) {
 	}
 }
 
-// countingStore counts synced checkpoint writes in the metrics.
+// countingStore counts synced checkpoint writes in the metrics and tells
+// the backfills which cursors became durable.
 type countingStore struct {
 	*checkpoint.Store
-	m *metrics.Metrics
+	m   *metrics.Metrics
+	bfs *backfills
 }
 
 func (c countingStore) SaveCheckpoint(p map[string]change.Position, cs []checkpoint.Cursor) error {
 	err := c.Store.SaveCheckpoint(p, cs)
 	if err == nil {
 		c.m.Checkpoints.Inc()
+		c.bfs.saved(cs)
 	}
 	return err
 }
