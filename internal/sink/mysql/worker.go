@@ -162,21 +162,63 @@ func (w *worker) apply(ctx context.Context) error {
 }
 
 // applyRun applies stmts, consecutive statements of the batch, as one
-// target transaction, or operation by operation after a permanent error.
+// target transaction; after a permanent error, see applyStmts.
 func (w *worker) applyRun(ctx context.Context, stmts []stmt) error {
 	if err := w.handing(w.b.items[stmts[0].start:stmts[len(stmts)-1].end]); err != nil {
 		w.s.setHalt(err)
 		return err
 	}
+	return w.applyStmts(ctx, stmts)
+}
+
+// applyStmts applies stmts as one target transaction, retried while the
+// target's errors are transient. After a permanent error in one statement,
+// the statements before it are applied again as one transaction, that one
+// operation by operation, to find and handle the failing operations, and
+// the statements after it as one transaction again: a collision in a
+// replay costs one statement's round trips, not the whole batch's. An
+// error that no statement owns (the commit) sends the whole run operation
+// by operation.
+func (w *worker) applyStmts(ctx context.Context, stmts []stmt) error {
 	err := retryTransient(ctx, w.log, "applying batch", func() error { return w.exec(ctx, stmts) })
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
-	items := w.b.items[stmts[0].start:stmts[len(stmts)-1].end]
-	w.log.Warn("applying batch operation by operation after permanent error",
-		"ops", len(items), "targets", targets(items), "code", errorCode(err), "error", mysqlerr.Redact(err))
-	return w.applyEach(ctx, items)
+	var se *stmtError
+	if !errors.As(err, &se) || len(stmts) == 1 {
+		items := w.b.items[stmts[0].start:stmts[len(stmts)-1].end]
+		w.log.Warn("applying operation by operation after permanent error",
+			"ops", len(items), "targets", targets(items), "code", errorCode(err), "error", mysqlerr.Redact(err))
+		return w.applyEach(ctx, items)
+	}
+	k := se.index
+	if k > 0 {
+		if err := w.applyStmts(ctx, stmts[:k]); err != nil {
+			return err
+		}
+	}
+	st := stmts[k]
+	items := w.b.items[st.start:st.end]
+	w.log.Warn("applying one statement operation by operation after permanent error",
+		"ops", len(items), "run_ops", stmts[len(stmts)-1].end-stmts[0].start, "targets", targets(items),
+		"code", errorCode(err), "error", mysqlerr.Redact(err))
+	if err := w.applyEach(ctx, items); err != nil {
+		return err
+	}
+	if k+1 < len(stmts) {
+		return w.applyStmts(ctx, stmts[k+1:])
+	}
+	return nil
 }
+
+// stmtError is the error of the statement at index of a run.
+type stmtError struct {
+	index int
+	err   error
+}
+
+func (e *stmtError) Error() string { return e.err.Error() }
+func (e *stmtError) Unwrap() error { return e.err }
 
 // exec resolves the pending lookups of stmts' operations, then runs the
 // statements in one transaction; a single statement runs on its own
@@ -203,21 +245,23 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 		if q == "" {
 			return nil
 		}
-		_, err := db.ExecContext(ctx, q, args...)
-		return err
+		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+			return &stmtError{0, err}
+		}
+		return nil
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning target transaction: %w", err)
 	}
-	for _, st := range stmts {
+	for i, st := range stmts {
 		q, args := w.b.sql(st)
 		if q == "" {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			_ = tx.Rollback() // the error to report is err; the server rolls back anyway
-			return fmt.Errorf("applying %d operations to %s: %w", st.end-st.start, w.b.items[st.start].op.Target.QualifiedName(), err)
+			return &stmtError{i, fmt.Errorf("applying %d operations to %s: %w", st.end-st.start, w.b.items[st.start].op.Target.QualifiedName(), err)}
 		}
 	}
 	if err := tx.Commit(); err != nil {
