@@ -23,44 +23,53 @@ type SourceFlusher interface {
 // errNotSaved marks cursors handed back unsaved.
 var errNotSaved = errors.New("not saved")
 
-// flushed is the outcome of flushing the sinks for one source's position
-// and the backfill cursors its parts carried.
-type flushed struct {
+// maxFlushesInFlight bounds the flushes waiting for one source's sinks.
+const maxFlushesInFlight = 16
+
+// flush is one flush of the sinks for a source: the position applied when
+// it began and the backfill cursors its parts carried, durable once it is
+// done.
+type flush struct {
 	source  string
 	pos     change.Position
 	hasPos  bool
 	cursors []checkpoint.Cursor
+	done    bool
 	err     error
 }
 
 // checkpointLoop checkpoints each source on its own: every interval it
-// flushes the sinks for each source that applied something and is not
-// being flushed already, and saves the positions whose flush completed in
-// one synced write. A source whose parts wait (a stuck lookup, a locked
-// row) holds back its own checkpoint only. It returns when ctx ends or stop
-// is closed; Run writes the last checkpoint.
+// begins a flush of the sinks for each source that applied something
+// since its last one, and saves in one synced write the positions whose
+// flushes completed. A source's flushes overlap (up to
+// maxFlushesInFlight), each waiting only for what was applied before it
+// began, and are taken in the order they began: behind a deep queue the
+// checkpoint follows the sinks' progress instead of waiting for the queue
+// to empty. A source whose parts wait (a stuck lookup, a locked row)
+// holds back its own checkpoint only. It returns when ctx ends or stop is
+// closed; Run writes the last checkpoint.
 func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) error {
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
-	// One slot per source, and a source has at most one flush in flight:
-	// a flush that ends after the loop has returned never blocks.
-	results := make(chan flushed, len(p.Readers))
-	inflight := map[string]bool{}
+	// A slot for every flush that can be in flight: a flush that ends
+	// after the loop has returned never blocks.
+	results := make(chan *flush, len(p.Readers)*maxFlushesInFlight)
+	pending := map[string][]*flush{} // by source, in the order begun
 	ready := map[string]change.Position{}
 	var readyCursors []checkpoint.Cursor
+	var saved time.Time // when save last wrote or had nothing to write
 	var wg sync.WaitGroup
 	defer func() {
-		// Flushes still in flight end on their own; the cursors they took
-		// go back, for the last checkpoint Run writes.
+		// Flushes still in flight end on their own; the cursors that
+		// were taken and not saved go back, newest first, for the last
+		// checkpoint Run writes.
 		wg.Wait()
-		for {
-			select {
-			case r := <-results:
-				p.prog.saved(nil, r.cursors, errNotSaved)
-			default:
-				return
+		for _, fs := range pending {
+			for i := len(fs) - 1; i >= 0; i-- {
+				p.prog.saved(nil, fs[i].cursors, errNotSaved)
 			}
 		}
+		p.prog.saved(nil, readyCursors, errNotSaved)
 	}()
 	for {
 		select {
@@ -68,35 +77,52 @@ func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) err
 			return ctx.Err()
 		case <-stop:
 			return nil
-		case r := <-results:
-			delete(inflight, r.source)
-			if r.err != nil {
-				p.prog.saved(nil, r.cursors, r.err)
-				return fmt.Errorf("flushing sinks before checkpointing source %s: %w", r.source, r.err)
+		case f := <-results:
+			if f.err != nil {
+				return fmt.Errorf("flushing sinks before checkpointing source %s: %w", f.source, f.err)
 			}
-			if r.hasPos {
-				ready[r.source] = r.pos
+			f.done = true
+			fs := pending[f.source]
+			for len(fs) > 0 && fs[0].done {
+				if fs[0].hasPos {
+					ready[f.source] = fs[0].pos
+				}
+				readyCursors = append(readyCursors, fs[0].cursors...)
+				fs = fs[1:]
 			}
-			readyCursors = append(readyCursors, r.cursors...)
+			pending[f.source] = fs
+			// Saved at once when the last save is an interval old:
+			// a checkpoint soon after a start or after a slow flush.
+			if time.Since(saved) >= p.Interval {
+				if err := p.save(ready, readyCursors); err != nil {
+					readyCursors = nil // save put them back
+					return err
+				}
+				saved = time.Now()
+				clear(ready)
+				readyCursors = nil
+			}
 		case <-t.C:
 			if err := p.save(ready, readyCursors); err != nil {
+				readyCursors = nil // save put them back
 				return err
 			}
+			saved = time.Now()
 			clear(ready)
 			readyCursors = nil
 			for _, source := range p.prog.sources() {
-				if inflight[source] {
+				if len(pending[source]) >= maxFlushesInFlight {
 					continue
 				}
-				inflight[source] = true
-				pos, hasPos, cursors := p.prog.take(source)
+				f := &flush{source: source}
+				f.pos, f.hasPos, f.cursors = p.prog.take(source)
+				if fs := pending[source]; len(fs) > 0 && len(f.cursors) == 0 && fs[len(fs)-1].pos == f.pos {
+					continue // nothing applied since the last flush began
+				}
+				pending[source] = append(pending[source], f)
 				wg.Go(func() {
-					err := p.flushSource(ctx, source)
-					select {
-					case results <- flushed{source, pos, hasPos, cursors, err}:
-					case <-ctx.Done():
-						p.prog.saved(nil, cursors, ctx.Err())
-					}
+					f.err = p.flushSource(ctx, source)
+					results <- f
 				})
 			}
 		}
