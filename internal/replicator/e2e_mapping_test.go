@@ -20,6 +20,9 @@ import (
 	"github.com/tributary-cdc/tributary/deploy/local/expect"
 	"github.com/tributary-cdc/tributary/deploy/local/loadgen"
 	"github.com/tributary-cdc/tributary/deploy/local/schema"
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
@@ -153,11 +156,17 @@ func dump(t *testing.T, db *sql.DB, q string) []string {
 
 // TestMappedTargetConvergesThroughKills runs the demo mappings into a
 // MariaDB target under a randomized workload, kills the service with
-// SIGKILL twenty times (some mid-batch), and checks that the drained
-// target equals the mapping applied to the sources.
+// SIGKILL fifty times (some mid-batch, some while a replay resolves
+// collisions on the target's case-insensitive unique e-mail key), and
+// checks that each source's checkpoint advanced in most runs, whatever the
+// others do, and that the drained target equals the mapping applied to the
+// sources.
 func TestMappedTargetConvergesThroughKills(t *testing.T) {
+	const kills = 50
 	d := startDemoCluster(t)
 	bin, err := testenv.BuildTributary()
+	require.NoError(t, err)
+	cfg, err := config.Load(d.cfg)
 	require.NoError(t, err)
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "run", "--config", d.cfg)
@@ -170,14 +179,33 @@ func TestMappedTargetConvergesThroughKills(t *testing.T) {
 	loadErr := make(chan error, 1)
 	go func() { loadErr <- d.load(ctx, 7, 0) }()
 	rng := rand.New(rand.NewPCG(3, 4))
-	for range 20 {
-		time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
+	last := map[string]change.Position{}
+	advanced := map[string]int{}
+	for range kills {
+		// Killed 1 to 2.5 s after it started streaming.
+		waitFor(t, time.Minute, "the service to answer", func() bool { return fetchStatus(cfg) != nil })
+		time.Sleep(time.Duration(1000+rng.IntN(1500)) * time.Millisecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
+		store, err := checkpoint.Open(cfg.Pebble.Dir, nil)
+		require.NoError(t, err)
+		pos, err := store.Positions()
+		require.NoError(t, err)
+		require.NoError(t, store.Close())
+		for name, p := range pos {
+			if p != last[name] {
+				advanced[name]++
+			}
+			last[name] = p
+		}
 		cmd = start()
 	}
 	stop()
 	require.NoError(t, <-loadErr)
+	t.Logf("runs in which each source's checkpoint advanced, of %d: %v", kills, advanced)
+	for _, name := range cfg.SourceNames() {
+		require.Greater(t, advanced[name], kills/2, "source %s's checkpoint advanced in too few runs", name)
+	}
 	out, err := exec.Command(bin, "status", "--config", d.cfg, "--wait", "--timeout", "3m").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
