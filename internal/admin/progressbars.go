@@ -3,6 +3,7 @@ package admin
 import (
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/vbauerster/mpb/v8"
@@ -32,10 +33,17 @@ type tableBar struct {
 	rows uint64
 	at   time.Time
 	done bool
+
+	// rate is the smoothed rows per second, read by the decorators
+	// while the bar is drawn; negative before two snapshots.
+	mu   sync.Mutex
+	rate float64
 }
 
-// ewmaAge is how many snapshots the rate and the time left average over.
-const ewmaAge = 10
+// smoothing is the weight of the latest snapshot's rate in the moving
+// average: the rate follows a change of pace within a few polls without
+// jumping at every chunk.
+const smoothing = 0.3
 
 // newProgressBars starts the bars of tables on w; width is the bars'
 // width when w is not a terminal. tty makes mpb treat w as a terminal
@@ -52,18 +60,21 @@ func newProgressBars(w io.Writer, tables []tableRef, width int, tty bool) *progr
 		if _, dup := pb.bars[t]; dup {
 			continue
 		}
-		bar := pb.p.AddBar(0,
+		tb := &tableBar{rate: -1}
+		tb.bar = pb.p.AddBar(0,
 			mpb.PrependDecorators(
 				decor.Name(t.Source, decor.WCSyncSpaceR),
 				decor.Name(t.Table, decor.WCSyncSpaceR),
 			),
 			mpb.AppendDecorators(
 				decor.Any(rowsText, decor.WCSyncSpace),
-				decor.OnComplete(decor.EwmaSpeed(nil, "%.0f rows/s", ewmaAge, decor.WCSyncSpace), ""),
-				decor.OnComplete(decor.EwmaETA(decor.ET_STYLE_GO, ewmaAge, decor.WCSyncSpace), "done"),
+				decor.OnComplete(decor.Any(func(decor.Statistics) string { return rateText(tb.smoothedRate()) }, decor.WCSyncSpace), ""),
+				decor.OnComplete(decor.Any(func(s decor.Statistics) string {
+					return etaText(s.Current, s.Total, tb.smoothedRate())
+				}, decor.WCSyncSpace), "done"),
 			),
 		)
-		pb.bars[t] = &tableBar{bar: bar}
+		pb.bars[t] = tb
 		pb.order = append(pb.order, t)
 	}
 	return pb
@@ -79,6 +90,46 @@ func rowsText(s decor.Statistics) string {
 		return fmt.Sprintf("%d rows", s.Current)
 	}
 	return fmt.Sprintf("%d / %d rows %s", s.Current, s.Total, percentText(uint64(s.Current), uint64(s.Total), false))
+}
+
+// smoothedRate returns the bar's rows per second, negative when unknown.
+func (tb *tableBar) smoothedRate() float64 {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	return tb.rate
+}
+
+// observe takes the rows of a snapshot taken at now into the rate.
+func (tb *tableBar) observe(rows uint64, now time.Time) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if !tb.at.IsZero() && now.After(tb.at) && rows >= tb.rows {
+		inst := float64(rows-tb.rows) / now.Sub(tb.at).Seconds()
+		if tb.rate < 0 {
+			tb.rate = inst
+		} else {
+			tb.rate = smoothing*inst + (1-smoothing)*tb.rate
+		}
+	}
+	tb.rows, tb.at = rows, now
+}
+
+// rateText shows a rate, "- rows/s" before it is known.
+func rateText(rate float64) string {
+	if rate < 0 {
+		return "- rows/s"
+	}
+	return fmt.Sprintf("%.0f rows/s", rate)
+}
+
+// etaText is the time left at rate for the rows between current and
+// total, "ETA -" while either is unknown or nothing moves.
+func etaText(current, total int64, rate float64) string {
+	if rate <= 0 || total <= 0 {
+		return "ETA -"
+	}
+	left := time.Duration(float64(max(total-current, 0)) / rate * float64(time.Second))
+	return "ETA " + left.Round(time.Second).String()
 }
 
 // percentText is rows against estimate as a whole percent; below 100%
@@ -112,13 +163,13 @@ func (pb *progressBars) Update(snapshot map[string][]backfill.TableStatus, now t
 			continue
 		}
 		all = false
-		tb.bar.SetTotal(int64(max(st.Estimate, st.Rows)), false)
-		if !tb.at.IsZero() {
-			tb.bar.EwmaSetCurrent(int64(st.Rows), now.Sub(tb.at))
-		} else {
-			tb.bar.SetCurrent(int64(st.Rows))
+		tb.observe(st.Rows, now)
+		if st.Estimate > 0 {
+			// An estimate that fell short grows with the rows; none
+			// leaves the total unknown (0).
+			tb.bar.SetTotal(int64(max(st.Estimate, st.Rows)), false)
 		}
-		tb.rows, tb.at = st.Rows, now
+		tb.bar.SetCurrent(int64(st.Rows))
 	}
 	if !all {
 		// Once every bar is done, the last one's completion draws

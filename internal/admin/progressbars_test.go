@@ -31,13 +31,15 @@ func TestProgressBarsFollowSnapshots(t *testing.T) {
 	}{
 		{snap(backfill.TableStatus{Rows: 0, Estimate: 4000}, backfill.TableStatus{Rows: 0, Estimate: 500},
 			backfill.TableStatus{Rows: 0}), false,
-			[]string{"alpha", "app.orders", "0 / 4000 rows 0%", "0 / 500 rows 0%", "shop.items", "0 rows"}},
+			[]string{"alpha", "app.orders", "0 / 4000 rows 0%", "- rows/s", "ETA -", "0 / 500 rows 0%", "shop.items", "0 rows"}},
 		{snap(backfill.TableStatus{Rows: 1000, Estimate: 4000}, backfill.TableStatus{Rows: 500, Estimate: 500},
 			backfill.TableStatus{Rows: 300}), false,
-			[]string{"1000 / 4000 rows 25%", "500 / 500 rows 99%", "300 rows", "rows/s"}},
+			[]string{"1000 / 4000 rows 25%", "1000 rows/s", "ETA 3s", "500 / 500 rows 99%", "500 rows/s", "ETA 0s",
+				"300 rows", "300 rows/s", "ETA -"}},
 		{snap(backfill.TableStatus{Rows: 2000, Estimate: 4000}, backfill.TableStatus{Rows: 520, Estimate: 500, Done: true},
 			backfill.TableStatus{Rows: 600}), false,
-			[]string{"2000 / 4000 rows 50%", "520 rows 100%", "done"}},
+			// 0.3 of this second's 1000 rows/s and 0.7 of the last rate.
+			[]string{"2000 / 4000 rows 50%", "1000 rows/s", "ETA 2s", "520 rows 100%", "done", "300 rows/s"}},
 		{snap(backfill.TableStatus{Rows: 4100, Estimate: 4000, Done: true}, backfill.TableStatus{Rows: 520, Estimate: 500, Done: true},
 			backfill.TableStatus{Rows: 900, Done: true}), true,
 			[]string{"4100 rows 100%", "900 rows 100%"}},
@@ -73,6 +75,22 @@ func TestProgressBarsStopEarly(t *testing.T) {
 	out.Reset()
 	pb.Stop()
 	require.Contains(t, ansi.ReplaceAllString(out.String(), ""), "10 / 40 rows 25%")
+}
+
+func TestRateAndETA(t *testing.T) {
+	tb := &tableBar{rate: -1}
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	tb.observe(0, at)
+	require.Equal(t, "- rows/s", rateText(tb.smoothedRate()))
+	require.Equal(t, "ETA -", etaText(0, 100, tb.smoothedRate()))
+	tb.observe(100, at.Add(2*time.Second))
+	require.Equal(t, "50 rows/s", rateText(tb.smoothedRate()))
+	tb.observe(300, at.Add(3*time.Second))
+	require.InDelta(t, 0.3*200+0.7*50, tb.smoothedRate(), 1e-9)
+	require.Equal(t, "ETA 1m15s", etaText(300, 7800, 100))
+	require.Equal(t, "ETA 0s", etaText(120, 100, 100))
+	require.Equal(t, "ETA -", etaText(0, 100, 0))
+	require.Equal(t, "ETA -", etaText(0, 0, 10))
 }
 
 func TestPercentText(t *testing.T) {
