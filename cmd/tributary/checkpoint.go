@@ -14,8 +14,11 @@ func newCheckpointCmd() *cobra.Command {
 		"  tributary checkpoint set --config tributary.yaml --source jp-accounts --gtid 0-1-1500\n" +
 		"  # by binlog file and offset\n" +
 		"  tributary checkpoint set --config tributary.yaml --source jp-accounts --file mysql-bin.000042 --pos 4"
-	cmd := &cobra.Command{Use: "checkpoint", Short: "Show or set source positions (with the service stopped)",
-		Example: show + "\n" + set}
+	reset := "  # after the checkpoint was purged from the server's binary logs: go on from the current\n" +
+		"  # position and copy the source's tables on the next start\n" +
+		"  tributary checkpoint reset --config tributary.yaml --source jp-accounts --backfill"
+	cmd := &cobra.Command{Use: "checkpoint", Short: "Show, set or reset source positions (with the service stopped)",
+		Example: show + "\n" + set + "\n" + reset}
 	cmd.AddCommand(&cobra.Command{
 		Use:     "show",
 		Short:   "Print every source's checkpointed position",
@@ -54,5 +57,34 @@ func newCheckpointCmd() *cobra.Command {
 	setCmd.Flags().StringVar(&spec.File, "file", "", "binlog file name")
 	setCmd.Flags().Uint32Var(&spec.Pos, "pos", 4, "binlog offset of the next event")
 	cmd.AddCommand(setCmd)
+	cmd.AddCommand(newCheckpointResetCmd(reset))
+	return cmd
+}
+
+func newCheckpointResetCmd(example string) *cobra.Command {
+	var spec admin.ResetSpec
+	cmd := &cobra.Command{
+		Use:   "reset",
+		Short: "Move a source to its current position; with --backfill, copy its tables on the next start",
+		Long: "reset sets a source's checkpoint to its server's current position, which is how a source whose\n" +
+			"checkpoint was purged from the server's binary logs goes on. With --backfill it also saves a fresh\n" +
+			"backfill of every table the source feeds (those backfill: initial would copy), checked first, so\n" +
+			"the next tributary run streams from the current position and copies those tables meanwhile: the\n" +
+			"full load and change capture restart of one source. Run it with the service stopped.",
+		Example: example,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if spec.Source == "" {
+				return errors.New("--source is required")
+			}
+			cfg, logger, err := loadConfig()
+			if err != nil {
+				return err
+			}
+			return admin.ResetCheckpoint(cmd.Context(), cfg, spec, logger, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&spec.Source, "source", "", "source name from the configuration")
+	cmd.Flags().BoolVar(&spec.Backfill, "backfill", false, "also copy the source's tables on the next start")
 	return cmd
 }

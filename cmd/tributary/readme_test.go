@@ -64,3 +64,53 @@ func TestReadmeExamplesAreAccepted(t *testing.T) {
 		require.NoError(t, err, "the README's YAML example at line %d", b.line)
 	}
 }
+
+// runbookCommands returns the tributary command lines of the README's
+// migration runbook: those of its sh blocks and its inline code.
+func runbookCommands(t *testing.T) []string {
+	t.Helper()
+	root, _ := moduleRoot(t)
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(data), "\n## Zero-downtime migration runbook\n")
+	require.True(t, ok, "the README has a migration runbook")
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	var out []string
+	inSh := false
+	for _, line := range strings.Split(section, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "```sh":
+			inSh = true
+		case strings.HasPrefix(line, "```"):
+			inSh = false
+		case inSh && strings.HasPrefix(line, "tributary "):
+			out = append(out, line)
+		case !inSh:
+			for _, span := range strings.Split(line, "`")[1:] {
+				if strings.HasPrefix(span, "tributary ") {
+					out = append(out, span)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Every tributary command the runbook names exists, with the flags it is
+// given: a runbook whose step fails is worse than none.
+func TestRunbookCommandsExist(t *testing.T) {
+	lines := runbookCommands(t)
+	require.GreaterOrEqual(t, len(lines), 8, "%q", lines)
+	for _, line := range lines {
+		words := shellWords(line)
+		found, rest, err := newRoot().Find(words[1:])
+		require.NoError(t, err, "runbook command %q", line)
+		require.NotEqual(t, "tributary", found.Name(), "runbook command %q names no subcommand", line)
+		require.NoError(t, found.ParseFlags(rest), "runbook command %q", line)
+		require.NoError(t, found.ValidateArgs(found.Flags().Args()), "runbook command %q", line)
+		require.True(t, found.Runnable(), "runbook command %q names a command that does nothing", line)
+	}
+}

@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # End-to-end demo on the local stack: start the servers and the Kinesis
-# emulator, empty the demo tables and stream, migrate the target, stream
-# every source cluster through the mappings into the target database (and
-# every change into a JSON lines file, and every change of
-# recipes.cooksnaps into the Kinesis stream) while the load generator
-# writes to them, stop the load, wait until every source has caught up,
+# emulator, empty the demo tables and stream, pre-load the sources with
+# the load generator, migrate the target, start Tributary with backfill:
+# initial, which copies the pre-loaded rows while it streams every source
+# cluster through the mappings into the target database (and every change
+# into a JSON lines file, and every change of recipes.cooksnaps into the
+# Kinesis stream) and the load generator keeps writing to them, stop the
+# load, wait until every source has caught up and every backfill is done,
 # stop Tributary, print a summary, read the stream back and check that the
-# target holds exactly what the mappings make of the sources (stack
-# verify). It says what it does before each slow step and ends with one
+# target holds exactly what the mappings make of the sources, pre-loaded
+# and streamed rows alike (stack verify). It says what it does before each slow step and ends with one
 # verdict line, "demo: PASS — ..." or "demo: FAIL — ..." (exit 1). KEEP=1
 # leaves the servers running.
 #
 #   DURATION  how long the load runs (default 20s)
 #   RATE      load transactions per second, 0 = as fast as possible (default 100)
+#   PRELOAD   transactions written before Tributary starts (default 3000)
 #   HTTP      Tributary's status and metrics address (default 127.0.0.1:9107)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION=${DURATION:-20s}
 RATE=${RATE:-100}
+PRELOAD=${PRELOAD:-3000}
 HTTP=${HTTP:-127.0.0.1:9107}
 LOCAL=.local
 BIN=bin/tributary
@@ -31,6 +35,7 @@ step() {
   echo "== $*"
 }
 TRIBUTARY_PID=
+LOAD_PID=
 stop_tributary() {
   if [ -n "$TRIBUTARY_PID" ] && kill -0 "$TRIBUTARY_PID" 2>/dev/null; then
     kill -TERM "$TRIBUTARY_PID"
@@ -44,6 +49,9 @@ on_exit() {
   local rc=$? why=""
   if [ -n "$TRIBUTARY_PID" ] && ! kill -0 "$TRIBUTARY_PID" 2>/dev/null; then
     why=" ($(tail -n 1 "$LOCAL/tributary.log"))"
+  fi
+  if [ -n "$LOAD_PID" ]; then
+    kill -INT "$LOAD_PID" 2>/dev/null || true
   fi
   stop_tributary || true
   if [ -z "$VERDICT" ]; then
@@ -69,6 +77,23 @@ caught_up() {
   echo "Tributary stopped: $(tail -n 1 "$LOCAL/tributary.log")" >&2
   return 1
 }
+# serving waits up to $1 seconds for Tributary's HTTP address to accept
+# connections, and gives up at once when Tributary has stopped.
+serving() {
+  local deadline=$((SECONDS + $1))
+  while kill -0 "$TRIBUTARY_PID" 2>/dev/null; do
+    if (exec 3<>"/dev/tcp/${HTTP%:*}/${HTTP##*:}") 2>/dev/null; then
+      return 0
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "Tributary does not answer at $HTTP after $1 s" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "Tributary stopped: $(tail -n 1 "$LOCAL/tributary.log")" >&2
+  return 1
+}
 trap on_exit EXIT
 
 step "building tributary and the stack tool (the first build takes a minute or two)"
@@ -78,9 +103,9 @@ step "starting the four MariaDB servers and the Kinesis emulator (the first star
 "$STACK" -dir "$LOCAL" up
 eval "$("$STACK" -dir "$LOCAL" env)"
 
-# A fresh run: empty demo tables and a new store, which run --init starts
-# at the current positions, so everything in the sources is written during
-# the run (backfill of existing rows is not built yet).
+# A fresh run: empty demo tables and a new store; the sources are then
+# pre-loaded, and backfill: initial starts each source at its current
+# position and copies the rows its mapped tables hold.
 step "emptying the demo tables, the store and the stream"
 rm -rf "$LOCAL/pebble" "$LOCAL/changes.jsonl"
 sql() { mariadb -h127.0.0.1 -P"$1" -uroot -N -B -e "$2"; }
@@ -89,6 +114,14 @@ for port in "$JP_ACCOUNTS_PORT" "$JP_ACCOUNTS_2_PORT"; do
 done
 sql "$JP_RECIPES_PORT" "TRUNCATE recipes.recipes; TRUNCATE recipes.steps; TRUNCATE recipes.cooksnaps"
 "$STACK" -dir "$LOCAL" reset-stream
+step "pre-loading the sources: $PRELOAD transactions before Tributary starts"
+"$STACK" -dir "$LOCAL" loadgen --transactions "$PRELOAD" --rate 0 --seed 2 2>"$LOCAL/preload.log"
+rows_in() {
+  sql "$1" "SELECT (SELECT COUNT(*) FROM accounts.users) + (SELECT COUNT(*) FROM accounts.user_profiles)"
+}
+PRELOADED=$(($(rows_in "$JP_ACCOUNTS_PORT") + $(rows_in "$JP_ACCOUNTS_2_PORT") + $(sql "$JP_RECIPES_PORT" \
+  "SELECT (SELECT COUNT(*) FROM recipes.recipes) + (SELECT COUNT(*) FROM recipes.steps) + (SELECT COUNT(*) FROM recipes.cooksnaps)")))
+echo "  the source tables hold $PRELOADED rows"
 # The emulator takes any credentials; the sink resolves them through the
 # default AWS chain like everywhere else.
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
@@ -112,18 +145,24 @@ sources:
     user: tributary
     password_env: TRIBUTARY_PASSWORD
     server_id: 9001
+    backfill: initial
+    backfill_chunk_rows: 100
   - name: jp-accounts-2
     host: 127.0.0.1
     port: $JP_ACCOUNTS_2_PORT
     user: tributary
     password_env: TRIBUTARY_PASSWORD
     server_id: 9003
+    backfill: initial
+    backfill_chunk_rows: 100
   - name: jp-recipes
     host: 127.0.0.1
     port: $JP_RECIPES_PORT
     user: tributary
     password_env: TRIBUTARY_PASSWORD
     server_id: 9002
+    backfill: initial
+    backfill_chunk_rows: 100
 sinks:
   - name: changes
     type: jsonl
@@ -159,18 +198,24 @@ step "checking the configuration and the mappings, migrating the target"
 "$BIN" mappings check --live --config "$LOCAL/tributary.yaml"
 sql "$TARGET_PORT" "TRUNCATE global.members; TRUNCATE global.recipes; TRUNCATE global.cooksnaps"
 
-step "starting Tributary (log: $LOCAL/tributary.log)"
-"$BIN" run --init --config "$LOCAL/tributary.yaml" 2>"$LOCAL/tributary.log" &
+step "starting Tributary with backfill: initial (log: $LOCAL/tributary.log)"
+"$BIN" run --config "$LOCAL/tributary.yaml" 2>"$LOCAL/tributary.log" &
 TRIBUTARY_PID=$!
-# Tributary serves its status once every source's start position is saved;
-# nothing has been written since, so it is caught up at once.
-caught_up 30 >/dev/null
+# Tributary serves its status once every source's start position and
+# backfill cursors are saved; the copy runs from then on.
+serving 60
 
-step "load: $DURATION at $RATE transactions/s"
-"$STACK" -dir "$LOCAL" loadgen --duration "$DURATION" --rate "$RATE"
+step "load: $DURATION at $RATE transactions/s while the backfill copies the pre-loaded rows"
+"$STACK" -dir "$LOCAL" loadgen --duration "$DURATION" --rate "$RATE" >"$LOCAL/load.txt" &
+LOAD_PID=$!
+sleep 2
+"$BIN" status --config "$LOCAL/tributary.yaml" | sed 's/^/  /'
+wait "$LOAD_PID"
+LOAD_PID=
+cat "$LOCAL/load.txt"
 
-step "waiting for Tributary to catch up with every source"
-caught_up 120
+step "waiting for Tributary to finish the backfill and catch up with every source"
+caught_up 180
 
 step "stopping Tributary"
 stop_tributary
@@ -209,6 +254,14 @@ if ! "$STACK" -dir "$LOCAL" verify | tee "$LOCAL/verify.txt"; then
   "verify: FAIL — "*) failures+=("${last#verify: FAIL — }") ;;
   *) failures+=("the target could not be compared (see above)") ;;
   esac
+fi
+
+# The target was compared whole: the pre-loaded rows reach it through the
+# backfill only, as read changes, the load's through the stream.
+reads=$(grep -c '"op":"read"' "$LOCAL/changes.jsonl" || true)
+echo "  the target holds both: $reads rows copied by the backfill, $(($(wc -l <"$LOCAL/changes.jsonl") - reads)) changes streamed"
+if [ "$reads" -eq 0 ] && [ "$PRELOADED" -gt 0 ]; then
+  failures+=("the backfill copied none of the $PRELOADED pre-loaded rows")
 fi
 
 if [ "${KEEP:-0}" = 1 ]; then

@@ -28,6 +28,13 @@ type BackfillOptions struct {
 	Mappings []string
 	// Where is an SQL predicate that restricts the rows copied.
 	Where string
+	// Follow draws the progress of the tables started, polling /status,
+	// until every one is done; the end of the context stops following,
+	// not the backfill.
+	Follow bool
+	// TTY says that the output is a terminal: the bars are redrawn in
+	// place, and polled more often.
+	TTY bool
 }
 
 // errNoService is the answer when no service listens: the backfill is
@@ -64,42 +71,76 @@ func Backfill(ctx context.Context, cfg *config.Config, opts BackfillOptions, w i
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+cfg.HTTP.Listen+"/backfill", bytes.NewReader(body))
+	started, err := postBackfill(ctx, cfg.HTTP.Listen, body)
 	if err != nil {
 		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tTABLE\tKEY\tESTIMATED ROWS")
+	tables := make([]tableRef, 0, len(started))
+	for _, s := range started {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Source, s.Table, strings.Join(s.Key, ","), estimateText(s.Estimate))
+		tables = append(tables, tableRef{Source: s.Source, Table: s.Table})
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "backfill started for %d table(s)", len(started))
+	if !opts.Follow {
+		fmt.Fprintln(w, "; follow it with tributary status")
+		return nil
+	}
+	fmt.Fprintln(w)
+	every := followEvery
+	if !opts.TTY {
+		every = followEveryPlain
+	}
+	return followBackfill(ctx, cfg.HTTP.Listen, tables, w, opts.TTY, every)
+}
+
+// startedTable is one table the service started, as POST /backfill
+// answers.
+type startedTable struct {
+	Source, Table, Where string
+	Key                  []string
+	Estimate             uint64
+}
+
+// postBackfill sends the request to the service and returns the tables
+// it started.
+func postBackfill(ctx context.Context, addr string, body []byte) ([]startedTable, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/backfill", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
 	hreq.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(hreq)
 	if err != nil {
-		return errNoService(cfg.HTTP.Listen, err)
+		return nil, errNoService(addr, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return fmt.Errorf("reading the service's answer: %w", err)
+		return nil, fmt.Errorf("reading the service's answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error string }
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("the service refused the backfill: %s", e.Error)
+			return nil, fmt.Errorf("the service refused the backfill: %s", e.Error)
 		}
-		return fmt.Errorf("POST /backfill: %s", resp.Status)
+		return nil, fmt.Errorf("POST /backfill: %s", resp.Status)
 	}
-	var started []struct {
-		Source, Table, Where string
-		Key                  []string
-	}
+	var started []startedTable
 	if err := json.Unmarshal(data, &started); err != nil {
-		return fmt.Errorf("decoding the service's answer: %w", err)
+		return nil, fmt.Errorf("decoding the service's answer: %w", err)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tTABLE\tKEY")
-	for _, s := range started {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Source, s.Table, strings.Join(s.Key, ","))
+	return started, nil
+}
+
+// estimateText shows an estimate, "-" when unknown.
+func estimateText(n uint64) string {
+	if n == 0 {
+		return "-"
 	}
-	_ = tw.Flush()
-	fmt.Fprintf(w, "backfill started for %d table(s); follow it with tributary status\n", len(started))
-	return nil
+	return fmt.Sprint(n)
 }

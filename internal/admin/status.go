@@ -186,7 +186,7 @@ func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Pos
 	}
 	for _, c := range cursors {
 		fills[c.Source] = append(fills[c.Source], backfill.TableStatus{Table: c.QualifiedName(), Key: c.Key,
-			Where: c.Where, Chunks: c.Chunks, Rows: c.Rows, Done: c.Done, Requested: c.Requested,
+			Where: c.Where, Chunks: c.Chunks, Rows: c.Rows, Done: c.Done, Estimate: c.Estimate, Requested: c.Requested,
 			CheckpointChunks: c.Chunks, CheckpointRows: c.Rows})
 	}
 	return pos, fills, nil
@@ -260,14 +260,15 @@ func printBackfills(w io.Writer, lags []lag) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tBACKFILL TABLE\tDONE\tCHUNKS\tROWS\tERROR")
+	fmt.Fprintln(tw, "SOURCE\tBACKFILL TABLE\tDONE\tCHUNKS\tROWS\tESTIMATED\tPERCENT\tERROR")
 	for _, l := range lags {
 		for _, b := range l.Backfill {
 			table := b.Table
 			if b.Where != "" {
 				table += " where " + b.Where
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\t%s\n", l.Source, table, b.Done, b.Chunks, b.Rows, b.Error)
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%d\t%d\t%s\t%s\t%s\n", l.Source, table, b.Done, b.Chunks, b.Rows,
+				estimateText(b.Estimate), percentText(b.Rows, b.Estimate, b.Done), b.Error)
 		}
 	}
 	_ = tw.Flush()

@@ -165,7 +165,7 @@ func (b *Backfiller) Prepare(ctx context.Context, tables []TableRef, where strin
 			continue
 		}
 		out = append(out, checkpoint.Cursor{Source: b.opts.Source, Schema: t.Schema, Table: t.Table,
-			Key: p.KeyNames(), Where: p.Where, Requested: now})
+			Key: p.KeyNames(), Where: p.Where, Estimate: estimate(ctx, b.db, p), Requested: now})
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

@@ -21,6 +21,9 @@ type TableStatus struct {
 	// last saved with a checkpoint: where a restart resumes the copy.
 	CheckpointChunks uint64 `json:"checkpoint_chunks"`
 	CheckpointRows   uint64 `json:"checkpoint_rows"`
+	// Estimate is the number of rows expected when the backfill was
+	// requested, 0 when unknown (see checkpoint.Cursor.Estimate).
+	Estimate uint64 `json:"estimate,omitempty"`
 	// Error is the last error of a chunk being retried.
 	Error     string    `json:"error,omitempty"`
 	Requested time.Time `json:"requested"`
@@ -36,7 +39,7 @@ func (b *Backfiller) Status() []TableStatus {
 	for name, j := range b.mu.jobs {
 		c := j.cursor
 		out = append(out, TableStatus{Table: name, Key: c.Key, Where: c.Where, Chunks: c.Chunks, Rows: c.Rows,
-			Done: c.Done, Error: j.err, Requested: c.Requested})
+			Done: c.Done, Estimate: c.Estimate, Error: j.err, Requested: c.Requested})
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].Table < out[k].Table })
 	return out

@@ -16,7 +16,7 @@ func TestCursorRoundTrip(t *testing.T) {
 		{Source: "a", Schema: "shop", Table: "orders", Key: []string{"id"}, Requested: at},
 		{Source: "a", Schema: "shop", Table: "order_items", Key: []string{"order", "name"},
 			After: []change.Value{uint64(18446744073709551615), "Straße"}, Where: "status = 'x'",
-			Chunks: 12, Rows: 12000, Requested: at},
+			Chunks: 12, Rows: 12000, Estimate: 30500, Requested: at},
 		{Source: "b", Schema: "s", Table: "t", Key: []string{"k"}, After: []change.Value{[]byte{0, 1, 0}},
 			Chunks: 1, Rows: 3, Done: true, Requested: at},
 	}

@@ -154,6 +154,8 @@ type started struct {
 	Table  string   `json:"table"`
 	Key    []string `json:"key"`
 	Where  string   `json:"where,omitempty"`
+	// Estimate is the rows expected, 0 when unknown.
+	Estimate uint64 `json:"estimate,omitempty"`
 }
 
 // request starts the backfill req asks for: every table it selects is
@@ -190,7 +192,7 @@ func (bs *backfills) request(ctx context.Context, req httpapi.BackfillRequest) (
 	out := []started{}
 	for _, name := range sources {
 		for _, c := range plans[name] {
-			out = append(out, started{Source: name, Table: c.QualifiedName(), Key: c.Key, Where: c.Where})
+			out = append(out, started{Source: name, Table: c.QualifiedName(), Key: c.Key, Where: c.Where, Estimate: c.Estimate})
 		}
 	}
 	if len(out) == 0 {

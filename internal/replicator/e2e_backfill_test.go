@@ -351,14 +351,20 @@ func TestBackfillCommand(t *testing.T) {
 		require.Contains(t, got, "--mapping needs mappings")
 
 		srv.Exec(t, "DROP TABLE app.c", "DROP TABLE app.u", "DROP TABLE app.empty")
-		got, err = backfill("--source", "alpha", "--where", "id <= 100")
+		_, err = backfill("--detach", "--follow")
+		require.ErrorContains(t, err, "exit status 2")
+		// --follow polls /status until the table is done, drawing its
+		// bar with the rows counted before the copy began.
+		got, err = backfill("--source", "alpha", "--where", "id <= 100", "--follow")
 		require.NoError(t, err, "%s", got)
-		require.Contains(t, got, "app.t")
-		require.Contains(t, got, "backfill started for 1 table(s)")
+		require.Regexp(t, `alpha\s+app.t\s+id\s+100\n`, got)
+		require.Contains(t, got, "backfill started for 1 table(s)\n")
+		require.Regexp(t, `alpha app.t .*\]\s+100 rows 100%\s+done`, got)
+		require.Contains(t, got, "backfill done for 1 table(s)")
 		waitCaughtUp(t, cfgPath)
 		st, err := exec.Command(bin, "status", "--config", cfgPath).CombinedOutput()
 		require.NoError(t, err)
-		require.Regexp(t, `alpha\s+app.t where id <= 100\s+true\s+2\s+100`, string(st))
+		require.Regexp(t, `alpha\s+app.t where id <= 100\s+true\s+2\s+100\s+100\s+100%`, string(st))
 	})
 	reads := 0
 	for _, e := range readEnvelopes(t, out) {

@@ -18,10 +18,10 @@ var (
 	// source's binary logs (ER_MASTER_FATAL_ERROR_READING_BINLOG).
 	ErrPositionPurged = errors.New("the checkpointed position is no longer on the source: its binary logs " +
 		"were purged, so the changes since then cannot be streamed. To recover, move the source to its current " +
-		"position and copy its tables again: either `tributary checkpoint set --source NAME --gtid SET` with the " +
-		"source's current GTID set (service stopped), then start the service and run `tributary backfill --source NAME`; " +
-		"or start the source afresh (a new pebble.dir) with start: current and backfill: initial. A backfill copies the " +
-		"rows that exist; target rows whose source rows were deleted meanwhile stay")
+		"position and copy its tables again, in one command with the service stopped: " +
+		"`tributary checkpoint reset --source NAME --backfill`, then start the service (tributary run), which " +
+		"streams from there and copies the tables meanwhile. A backfill copies the rows that exist; target rows " +
+		"whose source rows were deleted meanwhile stay")
 	// ErrServerChanged reports a file/pos resume on a server other than the
 	// one the position was taken on, without GTIDs to translate it.
 	ErrServerChanged = errors.New("the checkpointed file/pos belongs to a different server and the position has no GTID set; " +

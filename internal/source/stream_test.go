@@ -179,8 +179,7 @@ func TestPurgedPosition(t *testing.T) {
 	for _, from := range []change.Position{start, fileOnly} {
 		err := run(t, New(testOptions(s)), from, 16).waitErr(t)
 		require.ErrorIs(t, err, ErrPositionPurged)
-		for _, want := range []string{"tributary checkpoint set --source NAME --gtid SET", "tributary backfill --source NAME",
-			"start: current and backfill: initial", "server said"} {
+		for _, want := range []string{"tributary checkpoint reset --source NAME --backfill", "server said"} {
 			require.Contains(t, err.Error(), want)
 		}
 	}
