@@ -3,6 +3,8 @@ package replicator_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
@@ -134,26 +137,57 @@ func TestRecordAndContinue(t *testing.T) {
 }
 
 // A target that is down for 30 s mid-stream costs lag, not data: the
-// service keeps running and converges when the target is back.
+// service keeps running and converges when the target is back. While the
+// target or a source is down, /readyz says which; /healthz stays ok.
 func TestTargetOutage(t *testing.T) {
 	d := startDemoCluster(t)
+	cfg, err := config.Load(d.cfg)
+	require.NoError(t, err)
 	cmd, _ := d.run(t)
 	d.waitCaughtUp(t, "1m")
+	waitFor(t, 30*time.Second, "ready", func() bool { code, _ := probe(cfg, "/readyz"); return code == http.StatusOK })
 	ctx, stop := context.WithCancel(t.Context())
 	loadErr := make(chan error, 1)
 	go func() { loadErr <- d.load(ctx, 11, 0) }()
 	time.Sleep(2 * time.Second)
 	require.NoError(t, d.target.Stop())
+	waitFor(t, 20*time.Second, "not ready while the target is down", func() bool {
+		code, body := probe(cfg, "/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "sink target: reaching the target")
+	})
+	code, _ := probe(cfg, "/healthz")
+	require.Equal(t, http.StatusOK, code)
 	time.Sleep(30 * time.Second)
 	require.NoError(t, d.target.Restart(t.Context()))
 	time.Sleep(2 * time.Second)
 	stop()
 	require.NoError(t, <-loadErr)
 	d.waitCaughtUp(t, "3m")
+
+	require.NoError(t, d.recipes.Stop())
+	waitFor(t, 20*time.Second, "not ready while a source is down", func() bool {
+		code, body := probe(cfg, "/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "source jp-recipes: not streaming") &&
+			!strings.Contains(body, "jp-accounts")
+	})
+	require.NoError(t, d.recipes.Restart(t.Context()))
+	waitFor(t, time.Minute, "ready again", func() bool { code, _ := probe(cfg, "/readyz"); return code == http.StatusOK })
 	require.Nil(t, cmd.ProcessState, "the service must not exit during the outage")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait())
 	d.requireConverged(t)
+}
+
+// probe GETs path from the running service: its status code and body, 0
+// while it does not answer.
+func probe(cfg *config.Config, path string) (int, string) {
+	resp, err := http.Get("http://" + cfg.HTTP.Listen + path)
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // gtidPosition returns the server's current GTID position.

@@ -148,7 +148,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 				}
 				return st
 			},
-			Backfill: bfs.request}
+			Backfill:  bfs.request,
+			Readiness: readiness(cfg, readers, sinks),
+			PProf:     cfg.HTTP.PProf}
 		g.Go(func() error { return srv.Run(gctx) })
 	}
 	logger.Info("streaming", "sources", len(readers), "sinks", len(sinks))
@@ -382,4 +384,26 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// readiness returns the check behind /readyz: every source has its binlog
+// connection open and every sink that can tell is writable.
+func readiness(cfg *config.Config, readers map[string]*source.Reader, sinks []Sink) func(context.Context) error {
+	type ready interface{ Ready(context.Context) error }
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, name := range cfg.SourceNames() {
+			if !readers[name].Streaming() {
+				errs = append(errs, fmt.Errorf("source %s: not streaming (connecting, or reconnecting after an error: see the log)", name))
+			}
+		}
+		for i, s := range sinks {
+			if r, ok := s.(ready); ok {
+				if err := r.Ready(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("sink %s: %w", cfg.Sinks[i].Name, err))
+				}
+			}
+		}
+		return errors.Join(errs...)
+	}
 }

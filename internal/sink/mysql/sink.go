@@ -13,6 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // sessionSQLMode makes the target store values exactly as they were read:
@@ -308,4 +309,16 @@ func hasKeyColumns(op *change.TargetOp) bool {
 		}
 	}
 	return true
+}
+
+// Ready returns nil when the sink can write: it has not halted and the
+// target answers a ping within ctx.
+func (s *Sink) Ready(ctx context.Context) error {
+	if err := s.haltErr(); err != nil {
+		return err
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		return mysqlerr.Redact(fmt.Errorf("reaching the target: %w", err))
+	}
+	return nil
 }
