@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -157,12 +158,16 @@ func TestTargetOutage(t *testing.T) {
 	})
 	code, _ := probe(cfg, "/healthz")
 	require.Equal(t, http.StatusOK, code)
-	time.Sleep(30 * time.Second)
+	// The lag rises while the target is down, on every source the load
+	// writes to.
+	waitFor(t, 45*time.Second, "the lag to rise", func() bool { return lagOf(t, cfg, "jp-recipes") > 10 })
+	time.Sleep(15 * time.Second)
 	require.NoError(t, d.target.Restart(t.Context()))
 	time.Sleep(2 * time.Second)
 	stop()
 	require.NoError(t, <-loadErr)
 	d.waitCaughtUp(t, "3m")
+	waitFor(t, time.Minute, "the lag to fall to 0", func() bool { return lagOf(t, cfg, "jp-recipes") == 0 })
 
 	require.NoError(t, d.recipes.Stop())
 	waitFor(t, 20*time.Second, "not ready while a source is down", func() bool {
@@ -196,4 +201,22 @@ func gtidPosition(t *testing.T, s *testenv.Server) string {
 	var pos string
 	require.NoError(t, s.DB(t, "").QueryRow("SELECT @@gtid_binlog_pos").Scan(&pos))
 	return pos
+}
+
+// lagOf returns a source's tributary_apply_lag_seconds, -1 while the
+// service does not answer.
+func lagOf(t *testing.T, cfg *config.Config, source string) float64 {
+	code, body := probe(cfg, "/metrics")
+	if code != http.StatusOK {
+		return -1
+	}
+	prefix := `tributary_apply_lag_seconds{source="` + source + `"} `
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err)
+			return f
+		}
+	}
+	return -1
 }

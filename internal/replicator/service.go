@@ -139,6 +139,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	for _, b := range bfs.by {
 		g.Go(func() error { return b.Run(gctx) })
 	}
+	lag := newLagTracker(readers, p.Status, logger)
+	m.RegisterLag(lag.Lags)
+	g.Go(func() error { return lag.Run(gctx) })
 	if cfg.HTTP.Listen != "" {
 		srv := &httpapi.Server{Addr: cfg.HTTP.Listen, Gatherer: m.Registry, Logger: logger,
 			Status: func() any {
