@@ -3,6 +3,7 @@ package httpapi
 
 import (
 	"context"
+	_ "embed" // the status page
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
+
+// statusPage is the page served at /: it renders /status and refreshes
+// itself, with no dependency but the browser.
+//
+//go:embed status.html
+var statusPage []byte
 
 // BackfillRequest is the body of POST /backfill: which tables to copy.
 type BackfillRequest struct {
@@ -38,8 +45,8 @@ type badRequest struct{ err error }
 func (e *badRequest) Error() string { return e.err.Error() }
 func (e *badRequest) Unwrap() error { return e.err }
 
-// Server exposes /healthz, /readyz, /status, /backfill, /metrics and, when
-// asked, /debug/pprof.
+// Server exposes a status page at /, /healthz, /readyz, /status,
+// /backfill, /metrics and, when asked, /debug/pprof.
 type Server struct {
 	// Addr is the listen address, for example "127.0.0.1:9107".
 	Addr string
@@ -76,6 +83,10 @@ func (s *Server) Run(ctx context.Context) error {
 		mux.HandleFunc("POST /backfill", s.backfill)
 	}
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(statusPage)
+	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
 	if s.PProf {
 		// Profiles for diagnosing throughput on a live service; the

@@ -172,8 +172,16 @@ func TestTargetOutage(t *testing.T) {
 	require.NoError(t, d.recipes.Stop())
 	waitFor(t, 20*time.Second, "not ready while a source is down", func() bool {
 		code, body := probe(cfg, "/readyz")
-		return code == http.StatusServiceUnavailable && strings.Contains(body, "source jp-recipes: not streaming") &&
-			!strings.Contains(body, "jp-accounts")
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "source jp-recipes: not streaming") ||
+			strings.Contains(body, "jp-accounts") {
+			return false
+		}
+		for _, s := range fetchStatus(cfg) {
+			if s.Streaming != (s.Source != "jp-recipes") {
+				return false
+			}
+		}
+		return true
 	})
 	require.NoError(t, d.recipes.Restart(t.Context()))
 	waitFor(t, time.Minute, "ready again", func() bool { code, _ := probe(cfg, "/readyz"); return code == http.StatusOK })

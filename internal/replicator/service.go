@@ -146,8 +146,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		srv := &httpapi.Server{Addr: cfg.HTTP.Listen, Gatherer: m.Registry, Logger: logger,
 			Status: func() any {
 				st := p.Status()
+				lags := lag.Lags()
 				for i := range st {
 					st[i].Backfill = bfs.status(st[i].Source)
+					st[i].Streaming = readers[st[i].Source].Streaming()
+					st[i].LagSeconds = lags[st[i].Source]
 				}
 				return st
 			},
