@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -31,6 +32,10 @@ type Options struct {
 	// setting at its current position. Without it such a source is
 	// refused: an empty store must never be taken for a first start.
 	Init bool
+	// Reload, when set, asks for the mapping files to be loaded again
+	// (SIGHUP): they replace the running ones only when they load, fit
+	// the live schemas and read and write the same tables.
+	Reload <-chan struct{}
 
 	// storeFS replaces the operating system's files under the store, for
 	// tests that inject disk faults.
@@ -111,8 +116,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		Logger:    logger,
 		OnApplied: m.Applied,
 	}
+	var current atomic.Pointer[mapping.Set]
+	current.Store(set)
 	if set != nil {
-		p.Map = mapper(set, resolver, logger, func(source string, n mapping.DDLNotice) {
+		p.Map = mapper(current.Load, resolver, logger, func(source string, n mapping.DDLNotice) {
 			m.DDL.WithLabelValues(source, n.Event.QualifiedName(), string(n.Event.Kind), string(n.Policy)).Inc()
 		})
 	}
@@ -138,6 +145,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	})
 	for _, b := range bfs.by {
 		g.Go(func() error { return b.Run(gctx) })
+	}
+	if opts.Reload != nil {
+		g.Go(func() error { return reloadLoop(gctx, opts.Reload, cfg, &current, logger) })
 	}
 	lag := newLagTracker(readers, p.Status, logger)
 	m.RegisterLag(lag.Lags)
