@@ -38,8 +38,10 @@ type Sink struct {
 	// unresolved unique key collisions, resolved the rows deleted because
 	// an upsert collided with them; each by target table.
 	failed, conflicts, resolved, rejected tableCounts
-	halt                                  atomic.Pointer[error]
-	closed                                chan struct{}
+	// retries counts the retries after transient target errors.
+	retries atomic.Uint64
+	halt    atomic.Pointer[error]
+	closed  chan struct{}
 	// running is set by Run; stopped is closed when Run returns.
 	running atomic.Bool
 	stopped chan struct{}
@@ -70,6 +72,16 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	cfg.Collation = "utf8mb4_general_ci"
 	cfg.InterpolateParams = true
 	cfg.Logger = driverLogger{opts.Logger}
+	// A target that stops answering (a hung server, a dropped network
+	// path) fails the statement after Timeout instead of holding a worker
+	// forever: the retry is logged and counted. A DSN's own readTimeout
+	// or writeTimeout wins.
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = opts.Timeout
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = opts.Timeout
+	}
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configuring mysql sink connector: %w", err)
@@ -81,7 +93,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 		return nil, errors.Join(fmt.Errorf("connecting to mysql sink target %s: %w", cfg.Addr, err), db.Close())
 	}
 	s := &Sink{db: db, opts: opts, log: opts.Logger, closed: make(chan struct{}), stopped: make(chan struct{})}
-	s.keys = newKeyCache(db, s.log)
+	s.keys = newKeyCache(db, s.log, &s.retries)
 	s.acks = newSourceAcks(opts.Workers)
 	for i := range opts.Workers {
 		s.workers = append(s.workers, newWorker(i, s))

@@ -180,7 +180,7 @@ func (w *worker) applyRun(ctx context.Context, stmts []stmt) error {
 // error that no statement owns (the commit) sends the whole run operation
 // by operation.
 func (w *worker) applyStmts(ctx context.Context, stmts []stmt) error {
-	err := retryTransient(ctx, w.log, "applying batch", func() error { return w.exec(ctx, stmts) })
+	err := retryTransient(ctx, w.log, &w.s.retries, "applying batch", func() error { return w.exec(ctx, stmts) })
 	if err == nil || ctx.Err() != nil {
 		return err
 	}
@@ -279,7 +279,7 @@ func (w *worker) applyEach(ctx context.Context, items []item) error {
 		it := &items[i]
 		var q string
 		var args []any
-		err := retryTransient(ctx, w.log, "applying operation", func() error {
+		err := retryTransient(ctx, w.log, &w.s.retries, "applying operation", func() error {
 			if _, err := w.resolve(ctx, items[i:i+1]); err != nil {
 				return err
 			}
