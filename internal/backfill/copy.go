@@ -29,6 +29,8 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 	var plan *Plan
 	attempt := 0
 	lastLog := time.Now()
+	size := newChunkSizer(b.opts.ChunkRows, b.opts.ChunkRowsMax, b.opts.ChunkTime)
+	size.limit(b.opts.MaxRowsPerSecond)
 	for {
 		cur, ok := b.current(name, gen)
 		if !ok || cur.Done {
@@ -52,7 +54,7 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 			}
 			plan = p
 		}
-		o, err := b.chunkOnce(ctx, plan, cur)
+		o, err := b.chunkOnce(ctx, plan, cur, size)
 		if err != nil && b.redescribed(ctx, plan) {
 			// The table changed under the plan (a column the query
 			// names was dropped): plan again rather than fail.
@@ -72,6 +74,8 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 			continue
 		}
 		b.advance(o.cursor, gen)
+		b.metrics.chunks.WithLabelValues(name).Inc()
+		b.metrics.rows.WithLabelValues(name).Add(float64(o.kept))
 		if o.cursor.Done {
 			b.log.Info("backfilled table", "table", name, "rows", o.cursor.Rows, "chunks", o.cursor.Chunks,
 				"elapsed", time.Since(b.startedAt(name)).Round(time.Millisecond))
@@ -79,7 +83,8 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 		}
 		if time.Since(lastLog) >= b.opts.LogInterval {
 			lastLog = time.Now()
-			b.log.Info("backfill progress", "table", name, "rows", o.cursor.Rows, "chunks", o.cursor.Chunks)
+			b.log.Info("backfill progress", "table", name, "rows", o.cursor.Rows, "chunks", o.cursor.Chunks,
+				"chunk_rows", size.rows)
 		}
 	}
 }
@@ -118,11 +123,14 @@ func retryable(err error) bool {
 	return true
 }
 
-// chunkOnce copies the chunk after cur: low watermark, read, high
-// watermark, then waits for the merger's outcome.
-func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.Cursor) (outcome, error) {
-	b.chunk++
-	n := b.chunk
+// chunkOnce copies the chunk after cur, of the size size holds: once the
+// throttle lets it, low watermark, read, high watermark, then waits for
+// the merger's outcome. The read's time adapts the size.
+func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.Cursor, size *chunkSizer) (outcome, error) {
+	if err := b.throttle.before(ctx); err != nil {
+		return outcome{}, err
+	}
+	n := b.chunk.Add(1)
 	w := b.merger.expect(b.run, n, plan)
 	handed := false
 	defer func() {
@@ -133,10 +141,14 @@ func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.C
 	if err := writeWatermark(ctx, b.db, b.run, n, lowMark); err != nil {
 		return outcome{}, err
 	}
-	rows, err := plan.Read(ctx, b.db, cur.After, b.opts.ChunkRows)
+	limit := size.rows
+	start := time.Now()
+	rows, err := plan.Read(ctx, b.db, cur.After, limit)
 	if err != nil {
 		return outcome{}, err
 	}
+	size.observe(len(rows), time.Since(start))
+	b.throttle.after(start, len(rows))
 	// A statement that changed the table after it was described but
 	// before the read would go unnoticed between the watermarks.
 	now, err := b.describe(ctx, plan.Table)
@@ -148,7 +160,7 @@ func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.C
 	}
 	next := cur
 	next.Chunks++
-	next.Done = len(rows) < b.opts.ChunkRows
+	next.Done = len(rows) < limit
 	if len(rows) > 0 {
 		next.After = plan.KeyOf(rows[len(rows)-1])
 	}
@@ -159,7 +171,7 @@ func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.C
 	handed = true
 	t := time.NewTicker(waitLog)
 	defer t.Stop()
-	start := time.Now()
+	handedAt := time.Now()
 	for {
 		select {
 		case o := <-w.result:
@@ -169,7 +181,7 @@ func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.C
 			return outcome{}, ctx.Err()
 		case <-t.C:
 			b.log.Warn("waiting for a chunk's high watermark to come through the stream", "table",
-				plan.Table.QualifiedName(), "chunk", n, "waited", time.Since(start).Round(time.Second))
+				plan.Table.QualifiedName(), "chunk", n, "waited", time.Since(handedAt).Round(time.Second))
 		}
 	}
 }

@@ -228,3 +228,48 @@ func TestMergerInsertsReadsWhereTheWatermarkWas(t *testing.T) {
 	}
 	require.Equal(t, []string{"insert other", "read people", "read people", "insert other"}, got)
 }
+
+// Windows of two tables open at once, interleaved: each drops only the
+// keys its own table's changes touched while it was open, and each high
+// watermark returns its own chunk's cursor.
+func TestMergerInterleavedWindows(t *testing.T) {
+	pp, err := newPlan(people, index{name: "PRIMARY", columns: []string{"team", "n"}}, "")
+	require.NoError(t, err)
+	po, err := newPlan(other, index{name: "PRIMARY", columns: []string{"team", "n"}}, "")
+	require.NoError(t, err)
+	m := NewMerger("s", nil)
+	intercept := func(txn *change.Txn) []checkpoint.Cursor {
+		t.Helper()
+		cs, err := m.Intercept(t.Context(), txn)
+		require.NoError(t, err)
+		return cs
+	}
+	wp := m.expect("run", 1, pp)
+	wo := m.expect("run", 2, po)
+	intercept(mark("run", 1, lowMark))
+	// a/1 of people changes while only people's window is open; b/1 of
+	// other too, before other's window opens: neither drops other's.
+	intercept(txnOf(upd(binlogPeople, person("a", 1), person("a", 1)), ins(other, person("b", 1))))
+	intercept(mark("run", 2, lowMark))
+	// a/2 of other changes while both are open: only other's drops it.
+	intercept(txnOf(del(other, person("a", 2))))
+	m.deliver(wp, []change.Row{person("a", 1), person("a", 2)}, checkpoint.Cursor{Table: "people", Chunks: 1})
+	m.deliver(wo, []change.Row{person("a", 2), person("b", 1)}, checkpoint.Cursor{Table: "other", Chunks: 1})
+	highP := mark("run", 1, highMark)
+	cs := intercept(highP)
+	require.Len(t, cs, 1)
+	require.Equal(t, "people", cs[0].Table)
+	require.Equal(t, []string{"a/2"}, readKeys(t, highP))
+	// people's window is closed: a change of people's a/2 now is the
+	// stream's own, and other's window still records other's keys.
+	intercept(txnOf(upd(other, person("b", 1), person("b", 1))))
+	highO := mark("run", 2, highMark)
+	cs = intercept(highO)
+	require.Len(t, cs, 1)
+	require.Equal(t, "other", cs[0].Table)
+	for _, c := range highO.Changes {
+		t.Fatalf("other's chunk handed on %v: every row was touched", c.After)
+	}
+	require.Equal(t, 1, (<-wp.result).dropped)
+	require.Equal(t, 2, (<-wo.result).dropped)
+}
