@@ -79,22 +79,22 @@ type Options struct {
 	// already hold, then keep streaming. It is itself a deliberate start:
 	// without Start the source starts at its current position.
 	Backfill string `yaml:"backfill"`
-	// BackfillChunkRows is the number of rows a backfill reads per chunk
-	// (default 1000, at most MaxBackfillChunkRows); a chunk is held in
-	// memory until it is merged into the stream.
+	// BackfillChunkRows is the number of rows of a table's first backfill
+	// chunk (default 1000, at most MaxBackfillChunkRows); later chunks
+	// adapt to BackfillChunkTime.
 	BackfillChunkRows int `yaml:"backfill_chunk_rows"`
 	// BackfillChunkRowsMax bounds the chunk size the backfill adapts
-	// towards BackfillChunkTime (default DefaultBackfillChunkRowsMax, at
-	// most MaxBackfillChunkRows); equal to BackfillChunkRows it fixes the
-	// size.
+	// towards BackfillChunkTime (default 20,000, at most
+	// MaxBackfillChunkRows); equal to BackfillChunkRows it fixes the
+	// size. A chunk is held in memory until merged.
 	BackfillChunkRowsMax int `yaml:"backfill_chunk_rows_max"`
 	// BackfillChunkTime is how long reading one chunk should take
-	// (default DefaultBackfillChunkTime): the chunk size grows or shrinks
-	// between the bounds towards it.
+	// (default 500ms): the chunk size grows or shrinks between 100 rows
+	// and BackfillChunkRowsMax towards it.
 	BackfillChunkTime time.Duration `yaml:"backfill_chunk_time"`
 	// BackfillWorkers is how many tables of the source are copied at
-	// once (default DefaultBackfillWorkers, at most MaxBackfillWorkers);
-	// each table is copied chunk after chunk.
+	// once (default 2, at most MaxBackfillWorkers); each table is copied
+	// chunk after chunk.
 	BackfillWorkers int `yaml:"backfill_workers"`
 	// BackfillMaxRowsPerSecond caps the rows the source's backfill reads
 	// per second, over all its workers (0, the default, is no cap).

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 )
@@ -37,21 +36,12 @@ const (
 	BackfillInitial = "initial"
 )
 
-// Bounds and defaults of the backfill settings.
+// Bounds of the backfill settings; their defaults are the backfill
+// package's.
 const (
 	// MaxBackfillChunkRows caps Options.BackfillChunkRows and
 	// BackfillChunkRowsMax.
 	MaxBackfillChunkRows = 100000
-	// DefaultBackfillChunkRowsMax is the default BackfillChunkRowsMax: a
-	// chunk is held in memory until merged, and 20,000 rows of a few
-	// hundred bytes each are a few MiB per worker.
-	DefaultBackfillChunkRowsMax = 20000
-	// DefaultBackfillChunkTime is the default BackfillChunkTime.
-	DefaultBackfillChunkTime = 500 * time.Millisecond
-	// DefaultBackfillWorkers is the default BackfillWorkers: two tables
-	// at once keep the sink busy while one chunk is read, without doubling
-	// the read load on the source more than once.
-	DefaultBackfillWorkers = 2
 	// MaxBackfillWorkers caps BackfillWorkers.
 	MaxBackfillWorkers = 16
 )
