@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,13 +236,32 @@ func TestBackfillIntoJSONL(t *testing.T) {
 		// Every table at once, in chunks of 97 to 300 rows: three windows
 		// open together while the churn writes.
 		{"three workers", "    backfill_workers: 3\n    backfill_chunk_rows_max: 300\n    backfill_chunk_time: 10ms\n"},
+		// 3,800 rows at 1,500 rows/s take a couple of seconds of waits;
+		// the threads limit, far above an idle server's, never pauses.
+		{"throttled", "    backfill_max_rows_per_second: 1500\n    backfill_max_threads_running: 500\n"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { testBackfillIntoJSONL(t, tt.extra) })
+		t.Run(tt.name, func(t *testing.T) {
+			metrics := testBackfillIntoJSONL(t, tt.extra)
+			rate := regexp.MustCompile(`tributary_backfill_throttled_seconds_total\{reason="rate",source="alpha"\} (\S+)`).
+				FindStringSubmatch(metrics)
+			if !strings.Contains(tt.extra, "max_rows_per_second") {
+				require.Nil(t, rate, "throttled without a cap")
+				return
+			}
+			require.NotNil(t, rate, "no rate wait counted")
+			waited, err := strconv.ParseFloat(rate[1], 64)
+			require.NoError(t, err)
+			require.Greater(t, waited, 0.5)
+			require.NotContains(t, metrics, `reason="threads_running"`)
+		})
 	}
 }
 
-func testBackfillIntoJSONL(t *testing.T, extra string) {
+// testBackfillIntoJSONL copies the preloaded tables under churn with the
+// extra source settings, checks the output against the source and returns
+// the service's metrics at the end.
+func testBackfillIntoJSONL(t *testing.T, extra string) string {
 	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
 	preload(t, srv, 3000)
 	dir := t.TempDir()
@@ -289,6 +310,7 @@ func testBackfillIntoJSONL(t *testing.T, extra string) {
 	require.Contains(t, metrics, `tributary_backfill_tables_pending{source="alpha"} 0`)
 	require.Regexp(t, `tributary_backfill_chunks_total\{source="alpha",table="app.t"\} [1-9]`, metrics)
 	t.Logf("%d lines, reads by table %v", len(envs), reads)
+	return metrics
 }
 
 // scrapeAddr returns /metrics of the service listening on addr.
