@@ -36,6 +36,19 @@ func fetchStatus(cfg *config.Config) []replicator.Status {
 	return st
 }
 
+// gtidSeqs sums the sequence numbers of a MariaDB GTID set, which grows
+// with the position of one source.
+func gtidSeqs(set string) uint64 {
+	var sum uint64
+	for _, gtid := range strings.Split(set, ",") {
+		if i := strings.LastIndexByte(gtid, '-'); i >= 0 {
+			n, _ := strconv.ParseUint(strings.TrimSpace(gtid[i+1:]), 10, 64)
+			sum += n
+		}
+	}
+	return sum
+}
+
 // TestBackfillDemoThroughKill pre-loads the demo's sources, starts the
 // service on them with backfill: initial while the demo workload keeps
 // writing (updates, deletes, key changes, profiles before users), kills it
@@ -69,23 +82,37 @@ func TestBackfillDemoThroughKill(t *testing.T) {
 	for kill := 1; copied == 0; kill++ {
 		require.LessOrEqual(t, kill, 8, "no kill left a durable chunk")
 		cmd, _ := d.run(t)
+		// The applied position, when some chunks had been merged, of each
+		// source that had merged some.
+		applied := map[string]uint64{}
 		waitFor(t, 2*time.Minute, "a backfill under way", func() bool {
 			chunks, pending := 0, 0
+			clear(applied)
 			for _, s := range fetchStatus(cfg) {
 				for _, b := range s.Backfill {
 					chunks += int(b.Chunks)
 					if !b.Done {
 						pending++
 					}
+					if b.Chunks > 0 {
+						applied[s.Source] = gtidSeqs(s.Applied.GTIDSet)
+					}
 				}
 			}
 			return chunks >= 8*kill && pending > 0
 		})
-		// A checkpoint interval or more, longer at each try: on a busy
-		// machine a flush under the load takes a while, and its
-		// checkpoint is written at the next tick; too long and the
-		// backfill ends first.
-		time.Sleep(time.Duration(300*kill) * time.Millisecond)
+		// Then until a checkpoint covers what was applied then, and with
+		// it the cursors of those chunks: on a busy machine a flush under
+		// the load takes a while. Too long and the backfill ends first.
+		waitFor(t, 30*time.Second, "a checkpoint with chunks in it", func() bool {
+			for _, s := range fetchStatus(cfg) {
+				if seq, ok := applied[s.Source]; ok && gtidSeqs(s.Checkpoint.GTIDSet) >= seq {
+					return true
+				}
+			}
+			return false
+		})
+		time.Sleep(time.Duration(100*kill) * time.Millisecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
 
