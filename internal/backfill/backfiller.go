@@ -75,17 +75,18 @@ type Options struct {
 }
 
 // Backfiller copies the tables requested of one source through the
-// source's Merger: up to Options.Workers tables at once, each chunk after
-// chunk. It is safe for concurrent use; Run does the copying.
+// source's Merger: up to Options.Workers tables at once, each by one
+// worker. It is safe for concurrent use; Run does the copying.
 //
-// One table is never read by two workers: a chunk's range starts after
-// the previous chunk's last key, and a chunk that must be read again (a
-// DDL between its watermarks) would void every later chunk already read.
-// Chunk after chunk, the cursor that rides each high watermark is always
-// the table's contiguous progress. The copy of one table still overlaps
-// with the sinks: a chunk's outcome comes back when its high watermark
-// passes the Merger, before the sinks apply its rows, so the next chunk
-// is read while the sinks write the last.
+// A worker reads its table's chunks in key order and keeps up to
+// readAhead of them in flight: the next chunk is read as soon as the
+// previous one's high watermark is written, while that one waits for the
+// stream. A table is never split between workers, since a chunk's range
+// starts after the previous chunk's last key. The cursor stays
+// contiguous: the chunks' high watermarks come through the stream in the
+// order they were read, each chunk's cursor rides its own, and a chunk
+// whose predecessor was not merged (it has to be read again) is dropped
+// by the Merger with it.
 type Backfiller struct {
 	opts     Options
 	log      *slog.Logger

@@ -13,9 +13,11 @@ import (
 
 // Merger merges one source's backfill chunks into the source's ordered
 // stream. Its Intercept sees every part of the source in stream order,
-// before the mappings; each of the source's Backfiller's workers has at
-// most one chunk in flight, its window, and windows of different tables
-// are open at once, each recording only its own table's keys.
+// before the mappings. Each chunk in flight has a window; windows of
+// different tables are open at once, each recording only its own
+// table's keys, and the chunks of one table in flight follow one another
+// (the next is read once the previous one's high watermark is written,
+// so their windows never overlap).
 //
 // Why a chunk merged at its high watermark is right: the chunk is read
 // after its low watermark committed and before its high watermark was
@@ -78,6 +80,15 @@ type window struct {
 	cursor    checkpoint.Cursor
 	// result receives the window's outcome once.
 	result chan outcome
+	// prev is the chunk of the same table in flight before this one, if
+	// any: read before it, merged before it in the stream. Its rows
+	// count on into this one's cursor, and unless it was merged this one
+	// is void, or its cursor would pass rows never handed on.
+	prev *window
+	// merged is set once the window handed its chunk on, rowsAfter then
+	// being the table's Rows after it.
+	merged    bool
+	rowsAfter uint64
 }
 
 // outcome is what became of a chunk.
@@ -94,9 +105,9 @@ type outcome struct {
 }
 
 // expect adds a chunk to those in flight, before its low watermark is
-// written.
-func (m *Merger) expect(id string, chunk uint64, plan *Plan) *window {
-	w := &window{id: id, chunk: chunk, plan: plan, keys: plan.KeyNames(),
+// written; prev is the table's chunk in flight before it, or nil.
+func (m *Merger) expect(id string, chunk uint64, plan *Plan, prev *window) *window {
+	w := &window{id: id, chunk: chunk, plan: plan, keys: plan.KeyNames(), prev: prev,
 		idx: map[*change.Table][]int{}, changed: map[string]struct{}{}, result: make(chan outcome, 1)}
 	m.mu.Lock()
 	m.mu.windows = append(m.mu.windows, w)
@@ -269,8 +280,12 @@ func (w *window) record(c *change.RowChange) {
 // save with txn's checkpoint; none when the chunk must be read again.
 func (m *Merger) close(w *window, txn *change.Txn) ([]change.RowChange, []checkpoint.Cursor) {
 	m.dropLocked(w)
+	prev := w.prev
+	w.prev = nil // no chain of windows kept alive
 	redo := w.redo
 	switch {
+	case prev != nil && !prev.merged:
+		redo = "an earlier chunk of the table is read again"
 	case redo != "":
 	case !w.open:
 		redo = "the high watermark came through the stream before the low one"
@@ -300,7 +315,13 @@ func (m *Merger) close(w *window, txn *change.Txn) ([]change.RowChange, []checkp
 	// chunk again (an upsert of rows read again later, harmless); it can
 	// never resume past a chunk whose rows were lost.
 	cursor := w.cursor
+	if prev != nil {
+		cursor.Rows = prev.rowsAfter
+	}
 	cursor.Rows += uint64(len(reads))
-	w.result <- outcome{cursor: cursor, kept: len(reads), dropped: len(w.rows) - len(reads)}
+	w.merged, w.rowsAfter = true, cursor.Rows
+	dropped := len(w.rows) - len(reads)
+	w.rows = nil
+	w.result <- outcome{cursor: cursor, kept: len(reads), dropped: dropped}
 	return reads, []checkpoint.Cursor{cursor}
 }
