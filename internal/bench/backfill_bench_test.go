@@ -113,7 +113,7 @@ type copyRun struct {
 // process's peak RSS and the CPU used. extra is added to the source's
 // settings; during, when set, runs once the copy has begun. Unless finish
 // is set, the process is stopped once during returns.
-func backfillCopy(b *testing.B, bin string, src, dst *testenv.Server, extra string, during func(), finish bool) copyRun {
+func backfillCopy(b testing.TB, bin string, src, dst *testenv.Server, extra string, during func(), finish bool) copyRun {
 	dir := b.TempDir()
 	mapping := filepath.Join(dir, "sbtest1.yaml")
 	require.NoError(b, os.WriteFile(mapping, []byte(`target: bench.sbtest1
@@ -179,7 +179,7 @@ sources:
 }
 
 // serverCPU returns the CPU seconds a server has used.
-func serverCPU(b *testing.B, s *testenv.Server) float64 {
+func serverCPU(b testing.TB, s *testenv.Server) float64 {
 	cpu, err := cpuSeconds(s.PID)
 	require.NoError(b, err)
 	return cpu
@@ -215,7 +215,7 @@ func waitBackfill(addr string, ok func(tableProgress) bool, timeout time.Duratio
 
 // dumpCopy pipes mariadb-dump --single-transaction --quick of src's
 // bench.sbtest1 (rows only) into mariadb on dst and returns its time.
-func dumpCopy(b *testing.B, src, dst *testenv.Server) time.Duration {
+func dumpCopy(b testing.TB, src, dst *testenv.Server) time.Duration {
 	script := fmt.Sprintf("set -o pipefail; mariadb-dump --single-transaction --quick --no-create-info "+
 		"-h 127.0.0.1 -P %d -u root bench sbtest1 | mariadb -h 127.0.0.1 -P %d -u root bench", src.Port, dst.Port)
 	t0 := time.Now()
@@ -235,7 +235,7 @@ type writer struct {
 }
 
 // measure writes for d and returns the transactions per second.
-func (w *writer) measure(b *testing.B, d time.Duration) float64 {
+func (w *writer) measure(b testing.TB, d time.Duration) float64 {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var n atomic.Int64
@@ -265,4 +265,32 @@ func (w *writer) measure(b *testing.B, d time.Duration) float64 {
 		require.NoError(b, err)
 	}
 	return float64(n.Load()) / took.Seconds()
+}
+
+// TestBackfillBenchSmoke runs the benchmark's copies on 3,000 rows, so
+// that what make bench measures keeps working: both copies must equal the
+// source, and a capped copy must stop when told.
+func TestBackfillBenchSmoke(t *testing.T) {
+	const rows = 3000
+	bin, err := testenv.BuildTributary()
+	require.NoError(t, err)
+	src := testenv.StartT(t, testenv.Options{ServerID: 1})
+	prepareTable(t, src, rows, false, false)
+	target := testenv.StartT(t, testenv.Options{ServerID: 2})
+	prepareTable(t, target, 0, false, true)
+	run := backfillCopy(t, bin, src, target, "    backfill_chunk_rows: 500\n", nil, true)
+	requireSameTable(t, src, target, "tributary backfill")
+	require.Positive(t, run.hwm)
+	dumpTarget := testenv.StartT(t, testenv.Options{ServerID: 3})
+	prepareTable(t, dumpTarget, 0, false, true)
+	dumpCopy(t, src, dumpTarget)
+	requireSameTable(t, src, dumpTarget, "mariadb-dump copy")
+
+	_, err = target.DB(t, "").Exec("TRUNCATE TABLE bench.sbtest1")
+	require.NoError(t, err)
+	w := &writer{db: src.DB(t, "bench"), rows: rows}
+	var tps float64
+	backfillCopy(t, bin, src, target, "    backfill_chunk_rows: 500\n    backfill_max_rows_per_second: 1000\n",
+		func() { tps = w.measure(t, time.Second) }, false)
+	require.Positive(t, tps)
 }
