@@ -7,7 +7,7 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-race bench demo loadgen
+.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-race bench bench-backfill demo loadgen
 
 all: build
 
@@ -69,6 +69,13 @@ bench: deps deps-bench
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./internal/envelope/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m -v ./internal/sink/kinesis/
+
+# bench-backfill runs the backfill benchmark alone (make bench runs it
+# with the others): a 1,000,000-row copy through tributary against
+# mariadb-dump piped into mariadb, peak RSS, and a live writer's rate
+# during a backfill against without.
+bench-backfill: deps
+	$(GO) test -run '^$$' -bench BenchmarkBackfill -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 
 demo: deps
 	bash deploy/local/demo.sh

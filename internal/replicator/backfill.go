@@ -42,6 +42,8 @@ func openBackfills(cfg *config.Config, set *mapping.Set, store *checkpoint.Store
 	bs.mu.saved = map[[2]string]checkpoint.Cursor{}
 	for _, s := range cfg.Sources {
 		b, err := backfill.New(backfill.Options{Source: s.Name, DSN: s.DSN(""), ChunkRows: s.BackfillChunkRows,
+			ChunkRowsMax: s.BackfillChunkRowsMax, ChunkTime: s.BackfillChunkTime, Workers: s.BackfillWorkers,
+			MaxRowsPerSecond: s.BackfillMaxRowsPerSecond, MaxThreadsRunning: s.BackfillMaxThreadsRunning,
 			Store: store, Logger: logger})
 		if err != nil {
 			return nil, errors.Join(err, bs.Close())

@@ -97,6 +97,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		m.Registry.MustRegister(resolver.Collectors()...)
 	}
 	registerSinkMetrics(m, cfg, sinks)
+	for _, b := range bfs.by {
+		m.Registry.MustRegister(b.Collectors()...)
+	}
 	var changeSinks, tableSinks []Sink
 	for i, s := range sinks {
 		if cfg.Sinks[i].Type == config.SinkMySQL {
