@@ -27,6 +27,8 @@ var failedMu sync.Mutex
 // failedRecord is the stored form of a change.FailedChange: values carry their Go
 // type, which plain JSON would lose (uint64, []byte, Decimal, ...).
 type failedRecord struct {
+	// ID is set in MarshalFailed's form only: in the store, the key holds it.
+	ID       uint64          `json:"id,omitempty"`
 	Source   string          `json:"source"`
 	Position change.Position `json:"position"`
 	GTID     string          `json:"gtid,omitempty"`
@@ -222,6 +224,29 @@ func decodeFailed(id uint64, value []byte) (change.FailedChange, error) {
 		Key: key, Columns: rec.Columns, Values: values, ConflictKey: other, Error: rec.Error, Summary: rec.Summary, At: rec.At,
 		Superseded: rec.Superseded,
 	}, nil
+}
+
+// MarshalFailed encodes fc, its ID included, as the store keeps it: every
+// value with its Go type, which plain JSON would lose. UnmarshalFailed
+// reads it back; the running service sends failed changes so.
+func MarshalFailed(fc change.FailedChange) ([]byte, error) {
+	rec, err := encodeFailed(fc)
+	if err != nil {
+		return nil, err
+	}
+	rec.ID = fc.ID
+	return json.Marshal(rec)
+}
+
+// UnmarshalFailed decodes what MarshalFailed encoded.
+func UnmarshalFailed(data []byte) (change.FailedChange, error) {
+	var head struct {
+		ID uint64 `json:"id"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return change.FailedChange{}, fmt.Errorf("decoding failed change: %w", err)
+	}
+	return decodeFailed(head.ID, data)
 }
 
 func encodeValues(vals []change.Value) ([]typedValue, error) {
