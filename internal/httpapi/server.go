@@ -1,4 +1,5 @@
-// Package httpapi serves health, status and Prometheus metrics over HTTP.
+// Package httpapi serves health, status, backfill requests, failed changes,
+// ranges to repair and Prometheus metrics over HTTP.
 package httpapi
 
 import (
@@ -38,7 +39,8 @@ type badRequest struct{ err error }
 func (e *badRequest) Error() string { return e.err.Error() }
 func (e *badRequest) Unwrap() error { return e.err }
 
-// Server exposes /healthz, /status, /backfill, /metrics and /debug/pprof.
+// Server exposes /healthz, /status, /backfill, /failed, /ranges, /metrics
+// and /debug/pprof.
 type Server struct {
 	// Addr is the listen address, for example "127.0.0.1:9107".
 	Addr string
@@ -49,7 +51,9 @@ type Server struct {
 	// Backfill, when set, serves POST /backfill: it starts the backfill
 	// the request asks for and returns what it started, rendered as JSON.
 	Backfill func(context.Context, BackfillRequest) (any, error)
-	Logger   *slog.Logger
+	// Repair, when set, serves /failed and /ranges (see repair.go).
+	Repair Repair
+	Logger *slog.Logger
 	// Ready, when set,, receives the bound address once listening.
 	Ready func(net.Addr)
 }
@@ -68,6 +72,9 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	if s.Backfill != nil {
 		mux.HandleFunc("POST /backfill", s.backfill)
+	}
+	if s.Repair != nil {
+		s.routeRepair(mux, s.Repair)
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
 	// Profiles for diagnosing throughput on a live service; the endpoint

@@ -148,7 +148,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 				}
 				return st
 			},
-			Backfill: bfs.request}
+			Backfill: bfs.request,
+			Repair:   repairHTTP{newRepair(cfg, set, store, sinks)}}
 		g.Go(func() error { return srv.Run(gctx) })
 	}
 	logger.Info("streaming", "sources", len(readers), "sinks", len(sinks))
