@@ -3,6 +3,7 @@ package mysql
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
@@ -84,6 +85,9 @@ func (s *Sink) Retry(ctx context.Context, fcs []change.FailedChange, table func(
 
 // retryOp builds the operation of fc, or says why it is not applied again.
 func retryOp(fc change.FailedChange, table func(string) *change.TargetTable) (change.TargetOp, string) {
+	if strings.HasPrefix(fc.Target, "kinesis:") {
+		return change.TargetOp{}, "a record of a kinesis sink, which is not applied again here (clear it once handled)"
+	}
 	t := table(fc.Target)
 	if t == nil {
 		return change.TargetOp{}, fmt.Sprintf("no loaded mapping writes %s", fc.Target)

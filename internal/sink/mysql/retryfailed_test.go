@@ -71,3 +71,52 @@ func TestRetryFailedOperations(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, RefusedSuperseded, res[0].Refused, "an applied record is not watched any more")
 }
+
+// A live change of a row queued before the retry of its failure is
+// applied first, and the retry is refused, however the two race; the
+// rows of failures recorded before the sink started are watched too, and
+// a table statement supersedes every failure of its table.
+func TestRetryNeverOverwritesALaterChange(t *testing.T) {
+	tg := startTarget(t, usersDDL)
+	users := table("users", "id")
+	dir := t.TempDir()
+	store, err := checkpoint.Open(dir, nil)
+	require.NoError(t, err)
+	defer store.Close()
+	cols := []string{"id", "name", "email"}
+	first := tg.sink(t, Options{Workers: 3, OnError: OnErrorRecord, Failed: store})
+	applyAll(t, first,
+		txn(1, upsert(users, cols, int64(1), "long-name-1", "a@x")),
+		txn(2, upsert(users, cols, int64(2), "long-name-2", "b@x")),
+		txn(3, upsert(users, cols, int64(3), "long-name-3", "c@x")),
+	)
+	require.NoError(t, first.Close())
+	tg.srv.Exec(t, "ALTER TABLE tgt.users MODIFY name VARCHAR(20) NOT NULL")
+
+	s := tg.sink(t, Options{Workers: 3, OnError: OnErrorRecord, Failed: store})
+	failed, err := store.FailedChanges()
+	require.NoError(t, err)
+	require.Len(t, failed, 3)
+	byName := func(string) *change.TargetTable { return users }
+	ctx := context.Background()
+	// Queued, not flushed: the retry goes behind it.
+	require.NoError(t, s.Apply(ctx, txn(4, upsert(users, cols, int64(1), "newer", "a@x"))))
+	res, err := s.Retry(ctx, failed[:1], byName)
+	require.NoError(t, err)
+	require.Equal(t, RefusedSuperseded, res[0].Refused)
+	require.NoError(t, s.Flush(ctx))
+	require.Equal(t, []string{"1|newer|a@x"}, tg.dump(t, "SELECT * FROM users ORDER BY id"))
+
+	applyAll(t, s, &change.Txn{Source: "src", Seq: 5, Last: true, Ops: []change.TargetOp{{Target: users, Kind: change.TruncateTarget}}})
+	failed, err = store.FailedChanges()
+	require.NoError(t, err)
+	for _, fc := range failed {
+		require.False(t, fc.Superseded.IsZero(), "record %d", fc.ID)
+	}
+	res, err = s.Retry(ctx, failed, byName)
+	require.NoError(t, err)
+	for _, r := range res {
+		require.Equal(t, RefusedSuperseded, r.Refused)
+	}
+	require.Empty(t, tg.dump(t, "SELECT * FROM users"))
+}
