@@ -31,7 +31,9 @@ func (fakeRepair) RetryFailed(_ context.Context, b json.RawMessage) (any, error)
 func (fakeRepair) ClearFailed(context.Context, json.RawMessage) (any, error) {
 	return nil, errors.New("store broken")
 }
-func (fakeRepair) Ranges(_ context.Context, all bool) (any, error) { return map[string]bool{"all": all}, nil }
+func (fakeRepair) Ranges(_ context.Context, all bool) (any, error) {
+	return map[string]bool{"all": all}, nil
+}
 func (fakeRepair) Range(_ context.Context, id uint64) (any, error) { return id, nil }
 func (fakeRepair) AddRange(_ context.Context, b json.RawMessage) (any, error) {
 	return map[string]json.RawMessage{"add": b}, nil
