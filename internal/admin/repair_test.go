@@ -196,3 +196,20 @@ func dumpUsers(t *testing.T, tg *testenv.Server) string {
 func fmtRow(id int, name string) string { return fmt.Sprintf("%d|%s\n", id, name) }
 
 func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Without http.listen, a store held by the service is refused with a
+// way out.
+func TestRepairCommandsWithTheStoreHeld(t *testing.T) {
+	cfg := repairConfig(t)
+	store, err := checkpoint.Open(cfg.Pebble.Dir, nil)
+	require.NoError(t, err)
+	defer store.Close()
+	err = ListFailed(t.Context(), cfg, &bytes.Buffer{})
+	require.ErrorIs(t, err, checkpoint.ErrLocked)
+	require.ErrorContains(t, err, "a running service answers these commands when http.listen is set, else stop it first")
+
+	cfg.HTTP.Listen = testenv.FreeAddr(t)
+	err = ListRanges(t.Context(), cfg, false, &bytes.Buffer{})
+	require.ErrorIs(t, err, checkpoint.ErrLocked)
+	require.ErrorContains(t, err, "no service answers at "+cfg.HTTP.Listen)
+}
