@@ -73,7 +73,10 @@ func newFailedRetryCmd(example string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, logger, err := loadConfig()
+			// Offline: a running service applies the records itself, and
+			// with it stopped the sink's password is checked when it is
+			// needed.
+			cfg, logger, err := loadOfflineConfig()
 			if err != nil {
 				return err
 			}

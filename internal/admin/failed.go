@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -174,6 +175,12 @@ func openRetrySink(ctx context.Context, cfg *config.Config, r *replicator.Repair
 		return func() error { return nil }, nil
 	}
 	opts := *sc.MySQL
+	if opts.PasswordEnv != "" {
+		if _, set := os.LookupEnv(opts.PasswordEnv); !set {
+			return nil, fmt.Errorf("sink %s: environment variable %s (password_env) is not set, and with the service "+
+				"stopped retry connects to the target itself", sc.Name, opts.PasswordEnv)
+		}
+	}
 	opts.Failed, opts.Logger = r.Store, logger.With("sink", sc.Name)
 	s, err := mysqlsink.New(ctx, opts)
 	if err != nil {
