@@ -64,14 +64,24 @@ func newWatch(store FailedStore) (*watch, error) {
 // target may take for one row are one row here too (a row watched too
 // widely only refuses a retry, never lets one overwrite).
 func rowID(target string, key []change.Value) string {
-	b := append([]byte(target), 0)
+	return string(appendRowID(nil, target, key))
+}
+
+// appendRowID appends rowID(target, key) to b.
+func appendRowID(b []byte, target string, key []change.Value) []byte {
+	return appendRowKey(append(b, target...), key)
+}
+
+// appendRowKey appends the part of a rowID after the table name.
+func appendRowKey(b []byte, key []change.Value) []byte {
+	b = append(b, 0)
 	for _, v := range key {
 		if s, ok := v.(string); ok {
 			v = strings.ToLower(strings.TrimRight(s, " "))
 		}
 		b = appendKeyValue(b, v)
 	}
-	return string(b)
+	return b
 }
 
 func (w *watch) addLocked(row string, id uint64) {
@@ -102,15 +112,17 @@ func (w *watch) applied(items []item) error {
 	defer w.mu.Unlock()
 	var ids []uint64
 	var rows []string
+	var buf []byte
 	for i := range items {
 		op := &items[i].op
 		if len(op.Key) == 0 || op.Kind == change.Reject || op.Kind == change.Rederive {
 			continue
 		}
-		row := rowID(op.Target.QualifiedName(), op.Key)
-		if got, ok := w.rows[row]; ok {
+		buf = append(append(append(buf[:0], op.Target.Schema...), '.'), op.Target.Name...)
+		buf = appendRowKey(buf, op.Key)
+		if got, ok := w.rows[string(buf)]; ok { // no allocation: the compiler reads buf in place
 			ids = append(ids, got...)
-			rows = append(rows, row)
+			rows = append(rows, string(buf))
 		}
 	}
 	return w.supersedeLocked(ids, rows)
