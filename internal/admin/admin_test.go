@@ -50,7 +50,7 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 		out.String())
 
 	out.Reset()
-	require.NoError(t, ListFailed(cfg, &out))
+	require.NoError(t, ListFailed(t.Context(), cfg, &out))
 	require.Equal(t, ""+
 		"ID  AT                    SOURCE  POSITION              TARGET    OP      ERROR\n"+
 		"1   2026-01-02T03:04:05Z  alpha   mysql-bin.000003:900  global.t  upsert  error 1644 (45000): message withheld\n"+
@@ -58,12 +58,12 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 		out.String())
 
 	out.Reset()
-	require.NoError(t, ShowFailed(cfg, 1, &out))
+	require.NoError(t, ShowFailed(t.Context(), cfg, 1, &out))
 	require.Contains(t, out.String(), `"amount": "1.50"`)
 	require.Contains(t, out.String(), `"target": "global.t"`)
 	require.Contains(t, out.String(), `"error": "Error 1644 (45000): refused 1.50"`)
 
-	err = ShowFailed(cfg, 99, &out)
+	err = ShowFailed(t.Context(), cfg, 99, &out)
 	require.EqualError(t, err, "no failed change with id 99 (tributary failed list shows the recorded ones)")
 }
 

@@ -1,4 +1,5 @@
-// Package httpapi serves health, status and Prometheus metrics over HTTP.
+// Package httpapi serves health, status, backfill requests, failed changes,
+// ranges to repair and Prometheus metrics over HTTP.
 package httpapi
 
 import (
@@ -46,7 +47,7 @@ func (e *badRequest) Error() string { return e.err.Error() }
 func (e *badRequest) Unwrap() error { return e.err }
 
 // Server exposes a status page at /, /healthz, /readyz, /status,
-// /backfill, /metrics and, when asked, /debug/pprof.
+// /backfill, /failed, /ranges, /metrics and, when asked, /debug/pprof.
 type Server struct {
 	// Addr is the listen address, for example "127.0.0.1:9107".
 	Addr string
@@ -61,7 +62,9 @@ type Server struct {
 	// data (every source streaming, every sink writable), else why not.
 	Readiness func(context.Context) error
 	// PProf serves Go's profiler under /debug/pprof/.
-	PProf  bool
+	PProf bool
+	// Repair, when set, serves /failed and /ranges (see repair.go).
+	Repair Repair
 	Logger *slog.Logger
 	// Ready, when set, receives the bound address once listening.
 	Ready func(net.Addr)
@@ -87,6 +90,9 @@ func (s *Server) Run(ctx context.Context) error {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write(statusPage)
 	})
+	if s.Repair != nil {
+		s.routeRepair(mux, s.Repair)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
 	if s.PProf {
 		// Profiles for diagnosing throughput on a live service; the

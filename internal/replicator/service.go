@@ -169,7 +169,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 			},
 			Backfill:  bfs.request,
 			Readiness: readiness(cfg, readers, sinks),
-			PProf:     cfg.HTTP.PProf}
+			PProf:     cfg.HTTP.PProf,
+			Repair:    repairHTTP{newRepair(cfg, set, store, sinks)}}
 		g.Go(func() error { return srv.Run(gctx) })
 	}
 	logger.Info("streaming", "sources", len(readers), "sinks", len(sinks))

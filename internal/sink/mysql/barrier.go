@@ -50,6 +50,10 @@ func (s *Sink) applyBarrier(ctx context.Context, op *change.TargetOp, from *orig
 		s.setHalt(err)
 		return err
 	}
+	if err := s.watch.appliedTable(op.Target.QualifiedName()); err != nil {
+		s.setHalt(err)
+		return err
+	}
 	s.log.Info("applied a table statement to the target", "operation", op.Kind.String(), "target", op.Target.QualifiedName(),
 		"columns", op.Columns, "rows", rows, "source", from.source, "gtid", from.gtid)
 	return nil

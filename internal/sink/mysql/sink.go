@@ -31,6 +31,8 @@ type Sink struct {
 	log     *slog.Logger
 	workers []*worker
 	keys    *keyCache
+	// watch holds the target rows of recorded failures (see watch.go).
+	watch *watch
 	// acks counts each source's operations queued and done, for
 	// FlushSource.
 	acks *sourceAcks
@@ -93,6 +95,9 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 		return nil, errors.Join(fmt.Errorf("connecting to mysql sink target %s: %w", cfg.Addr, err), db.Close())
 	}
 	s := &Sink{db: db, opts: opts, log: opts.Logger, closed: make(chan struct{}), stopped: make(chan struct{})}
+	if s.watch, err = newWatch(opts.Failed); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
 	s.keys = newKeyCache(db, s.log, &s.retries)
 	s.acks = newSourceAcks(opts.Workers)
 	for i := range opts.Workers {
