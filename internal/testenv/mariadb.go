@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -229,7 +230,39 @@ func (s *Server) Pause() error {
 	if s.cmd == nil {
 		return errors.New("pausing mariadb: server is not running")
 	}
-	return s.cmd.Process.Signal(syscall.SIGSTOP)
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("pausing mariadb: %w", err)
+	}
+	// The stop reaches each thread on its own: wait until every one is
+	// stopped, so that nothing is served after Pause returns.
+	deadline := time.Now().Add(10 * time.Second)
+	for !stopped(s.cmd.Process.Pid) {
+		if time.Now().After(deadline) {
+			return errors.New("pausing mariadb: its threads did not all stop within 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return nil
+}
+
+// stopped reports whether every thread of process pid is stopped.
+func stopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, t := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+		if err != nil {
+			return false
+		}
+		// The state follows the command name, which is in parentheses.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 || i+2 >= len(stat) || (stat[i+2] != 'T' && stat[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }
 
 // Resume continues a paused server with SIGCONT.

@@ -92,8 +92,13 @@ func TestHungTargetTimesOutAndRetries(t *testing.T) {
 	require.NoError(t, s.Apply(context.Background(), txn(2, upsert(users, cols, int64(2), "ok", "b@x"))))
 	flushed := make(chan error, 1)
 	go func() { flushed <- s.Flush(context.Background()) }()
-	require.Eventually(t, func() bool { return s.retries.Load() > 0 }, 30*time.Second, 50*time.Millisecond,
-		"no retry while the target hangs")
+	deadline := time.Now().Add(30 * time.Second)
+	for s.retries.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no retry while the target hangs; the sink logged:\n%s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	require.Contains(t, logs.String(), "retrying after transient target error")
 	require.NoError(t, tg.srv.Resume())
 	resumed = true
