@@ -22,7 +22,7 @@ func (s *Sink) Collectors(name string) []prometheus.Collector {
 		counter("tributary_mysql_rejected_total",
 			"Changes whose target key their source does not own (a shard merge's owns:), handed to on_error, never written.", &s.rejected),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tributary_mysql_retries_total",
-			Help: "Retries after transient target errors: deadlocks, lost connections, timeouts (a hung target).",
+			Help:        "Retries after transient target errors: deadlocks, lost connections, timeouts (a hung target).",
 			ConstLabels: labels}, func() float64 { return float64(s.retries.Load()) }),
 		counter("tributary_mysql_replay_resolutions_total",
 			"Rows deleted because an upsert collided with them on a unique key inside the replay window after a restart (anywhere under on_conflict: replace).", &s.resolved),
