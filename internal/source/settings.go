@@ -41,6 +41,8 @@ func (s *Options) Check(r problem.Reporter) {
 		r.At("backfill_chunk_rows", fmt.Sprintf("must be between 1 and %d", MaxBackfillChunkRows))
 	}
 	s.checkConnection(r)
+	s.TLS.Check(problem.Under(r, "tls"))
+	s.credentials().Check(r, s.PasswordEnv, s.TLS.Secure())
 }
 
 // checkStart reports a start setting that is none of the known ones, or a
@@ -91,11 +93,15 @@ func (s *Options) EnsureDefaults() {
 	if s.PasswordEnv != "" && s.Password == "" {
 		s.Password = os.Getenv(s.PasswordEnv)
 	}
+	if s.conn == nil {
+		s.conn = s.newConnState()
+	}
 }
 
 // hasHostFields reports whether any field that excludes DataSourceName is set.
 func (s *Options) hasHostFields() bool {
-	return s.Host != "" || s.Port != 0 || s.User != "" || s.PasswordEnv != ""
+	return s.Host != "" || s.Port != 0 || s.User != "" || s.PasswordEnv != "" ||
+		s.PasswordFile != "" || s.PasswordSecret != "" || s.IAMAuth
 }
 
 // String describes the source without its password.
@@ -122,6 +128,9 @@ func (s Options) LogValue() slog.Value {
 	if s.PasswordEnv != "" {
 		attrs = append(attrs, slog.String("password_env", s.PasswordEnv))
 	}
+	if s.TLS.Enabled() {
+		attrs = append(attrs, slog.String("tls", s.TLS.Mode))
+	}
 	return slog.GroupValue(attrs...)
 }
 
@@ -129,7 +138,17 @@ func (s Options) LogValue() slog.Value {
 // session settings the pipeline relies on: no time parsing, interpolated
 // parameters, UTC session time zone and location, utf8mb4. Parameters given
 // in DataSourceName (tls, timeouts) are kept.
+//
+// The DSN holds the password of the moment and the name of the source's
+// registered TLS configuration; use Connector for connections that must
+// get a fresh password (password_file, password_secret, iam_auth).
 func (s Options) DSN(database string) string {
+	return s.driverConfig(database).FormatDSN()
+}
+
+// driverConfig is the driver configuration DSN describes, TLS included
+// (an error building it is reported when connecting).
+func (s Options) driverConfig(database string) *mysql.Config {
 	cfg := mysql.NewConfig()
 	if s.base != nil {
 		cfg = s.base.Clone()
@@ -149,7 +168,8 @@ func (s Options) DSN(database string) string {
 	}
 	cfg.Params["time_zone"] = "'+00:00'"
 	_ = cfg.Apply(mysql.Charset("utf8mb4", "")) // Charset never fails
-	return cfg.FormatDSN()
+	s.applyTLS(cfg)
+	return cfg
 }
 
 // checkConnection reports problems with how the source is reached: either
@@ -166,7 +186,8 @@ func (s *Options) checkConnection(p problem.Reporter) {
 			others := []struct {
 				field string
 				set   bool
-			}{{"port", s.Port != 0}, {"user", s.User != ""}, {"password_env", s.PasswordEnv != ""}}
+			}{{"port", s.Port != 0}, {"user", s.User != ""}, {"password_env", s.PasswordEnv != ""},
+				{"password_file", s.PasswordFile != ""}, {"password_secret", s.PasswordSecret != ""}, {"iam_auth", s.IAMAuth}}
 			for _, o := range others {
 				if o.set {
 					p.At(o.field, "cannot be combined with dsn (set it inside the dsn)")

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
@@ -57,9 +55,9 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("configuring mysql sink: %w", err)
 	}
-	cfg, err := mysql.ParseDSN(opts.DSN())
+	cfg, err := opts.DriverConfig()
 	if err != nil {
-		return nil, fmt.Errorf("parsing mysql sink DSN: %w", err)
+		return nil, fmt.Errorf("configuring mysql sink: %w", err)
 	}
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
@@ -69,7 +67,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	cfg.Collation = "utf8mb4_general_ci"
 	cfg.InterpolateParams = true
 	cfg.Logger = driverLogger{opts.Logger}
-	connector, err := mysql.NewConnector(cfg)
+	connector, err := opts.Connector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configuring mysql sink connector: %w", err)
 	}
