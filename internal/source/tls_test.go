@@ -3,8 +3,8 @@ package source
 import (
 	"context"
 	"database/sql"
-	"os"
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
