@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"net"
@@ -114,4 +115,14 @@ func (s Options) binlogAuth(ctx context.Context) (string, *tls.Config, error) {
 	}
 	tc, err := s.TLS.Build(s.label(), s.Host)
 	return pw, tc, err
+}
+
+// plaintext reports whether a connection of db's pool is unencrypted:
+// under tls mode preferred, a server without TLS.
+func plaintext(ctx context.Context, db *sql.DB) (bool, error) {
+	var name, cipher string
+	if err := db.QueryRowContext(ctx, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").Scan(&name, &cipher); err != nil {
+		return false, fmt.Errorf("reading whether the connection uses TLS: %w", err)
+	}
+	return cipher == "", nil
 }

@@ -131,6 +131,14 @@ func (s Options) LogValue() slog.Value {
 	if s.TLS.Enabled() {
 		attrs = append(attrs, slog.String("tls", s.TLS.Mode))
 	}
+	switch {
+	case s.PasswordFile != "":
+		attrs = append(attrs, slog.String("password_file", s.PasswordFile))
+	case s.PasswordSecret != "":
+		attrs = append(attrs, slog.String("password_secret", s.PasswordSecret))
+	case s.IAMAuth:
+		attrs = append(attrs, slog.Bool("iam_auth", true))
+	}
 	return slog.GroupValue(attrs...)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/credential"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
+	"github.com/tributary-cdc/tributary/internal/tlsconf"
 )
 
 // Binlog connection settings.
@@ -37,6 +38,16 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 	cfg, err := r.syncerConfig(ctx, srv)
 	if err != nil {
 		return err
+	}
+	if r.opts.TLS.Mode == tlsconf.Preferred {
+		// go-mysql refuses a server without TLS when given a TLS
+		// configuration; preferred then falls back to plaintext as the SQL
+		// connections do.
+		if plain, err := plaintext(ctx, db); err != nil {
+			return err
+		} else if plain {
+			cfg.TLSConfig = nil
+		}
 	}
 	// Close kills the dump connection by id through a new connection. Once
 	// the stream has failed, the server may have restarted and given that

@@ -146,3 +146,23 @@ func TestTLSRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSPreferred streams under tls mode preferred from a server without
+// TLS (plaintext) and from one with it (encrypted, unchecked).
+func TestTLSPreferred(t *testing.T) {
+	t.Parallel()
+	plain := startMariaDB(t)
+	secure, _ := startTLSMariaDB(t)
+	for _, s := range []*testenv.Server{plain, secure} {
+		opts := testOptions(s)
+		opts.TLS = tlsconf.Options{Mode: tlsconf.Preferred}
+		opts.EnsureDefaults()
+		r := New(opts)
+		start, err := r.CurrentPosition(context.Background())
+		require.NoError(t, err)
+		rr := run(t, r, start, 4)
+		s.Exec(t, "CREATE TABLE db.p (id INT PRIMARY KEY)", "INSERT INTO db.p VALUES (7)")
+		require.Equal(t, []change.Row{{int64(7)}}, afterRows(rr.nextWithChanges(t).Changes))
+		rr.stop(t)
+	}
+}
