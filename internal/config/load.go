@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tributary-cdc/tributary/internal/tlsconf"
 )
 
 // Load reads, checks and defaults the configuration file at path. Relative
@@ -158,7 +160,23 @@ func (c *Config) resolvePaths(dir string) {
 		if s.JSONL != nil && s.JSONL.Path != "-" {
 			s.JSONL.Path = resolvePath(dir, s.JSONL.Path)
 		}
+		if m := s.MySQL; m != nil {
+			m.PasswordFile = resolvePath(dir, m.PasswordFile)
+			resolveTLS(dir, &m.TLS)
+		}
 	}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		s.PasswordFile = resolvePath(dir, s.PasswordFile)
+		resolveTLS(dir, &s.TLS)
+	}
+}
+
+// resolveTLS makes a tls block's file paths relative to dir.
+func resolveTLS(dir string, t *tlsconf.Options) {
+	t.CAFile = resolvePath(dir, t.CAFile)
+	t.CertFile = resolvePath(dir, t.CertFile)
+	t.KeyFile = resolvePath(dir, t.KeyFile)
 }
 
 func resolvePath(dir, path string) string {
