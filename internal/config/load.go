@@ -26,8 +26,9 @@ func Load(path string) (*Config, error) {
 }
 
 // LoadOffline is Load for commands that read the store or the files only
-// and connect to no server: an unset password_env variable is not a
-// problem for them, so an operator can run them without the secrets.
+// and connect to no server: an unset password_env variable or an
+// unreadable password_file is not a problem for them, so an operator can
+// run them without the secrets.
 func LoadOffline(path string) (*Config, error) {
 	return load(path, true)
 }
@@ -53,7 +54,7 @@ func Parse(name string, data []byte) (*Config, error) {
 
 // parse decodes, checks and defaults data read from the file called name;
 // dir is the base of relative paths. offline drops the problems of unset
-// password_env variables.
+// password_env variables and unreadable password files.
 func parse(name, dir string, data []byte, offline bool) (*Config, error) {
 	c := &Config{file: name, where: map[string]position{"": {1, 1}}}
 	p := newCollector(name, c.where)
@@ -69,7 +70,8 @@ func parse(name, dir string, data []byte, offline bool) (*Config, error) {
 	c.check(p)
 	if offline {
 		p.list = slices.DeleteFunc(p.list, func(pr Problem) bool {
-			return strings.HasSuffix(pr.Key, ".password_env") && strings.HasSuffix(pr.Message, " is not set")
+			return (strings.HasSuffix(pr.Key, ".password_env") && strings.HasSuffix(pr.Message, " is not set")) ||
+				(strings.HasSuffix(pr.Key, ".password_file") && strings.HasPrefix(pr.Message, "reading password file: "))
 		})
 	}
 	if err := p.err(); err != nil {

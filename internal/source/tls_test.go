@@ -98,6 +98,13 @@ func TestTLSRefused(t *testing.T) {
 	s, ca := startTLSMariaDB(t)
 	other, err := testenv.NewTestCA(t.TempDir(), "other")
 	require.NoError(t, err)
+	// A bundle of many CAs, as the RDS global bundle: the right one among them.
+	a, err := os.ReadFile(other.CAFile)
+	require.NoError(t, err)
+	b, err := os.ReadFile(ca.CAFile)
+	require.NoError(t, err)
+	bundle := filepath.Join(t.TempDir(), "bundle.pem")
+	require.NoError(t, os.WriteFile(bundle, append(a, b...), 0o600))
 	tests := []struct {
 		name string
 		tls  tlsconf.Options
@@ -107,6 +114,7 @@ func TestTLSRefused(t *testing.T) {
 			[]string{`source "src" (127.0.0.1:`, "not signed by a CA in tls.ca_file " + other.CAFile, "check that tls.ca_file holds the CA"}},
 		{"wrong name", tlsconf.Options{Mode: tlsconf.VerifyIdentity, CAFile: ca.CAFile, ServerName: "db.example.com"},
 			[]string{`source "src" (127.0.0.1:`, `valid for localhost, 127.0.0.1, not for "db.example.com"`, "tls.server_name is db.example.com"}},
+		{"CA bundle", tlsconf.Options{Mode: tlsconf.VerifyIdentity, CAFile: bundle, ServerName: "localhost"}, nil},
 		{"verify-ca ignores the name", tlsconf.Options{Mode: tlsconf.VerifyCA, CAFile: ca.CAFile}, nil},
 		{"required checks nothing", tlsconf.Options{Mode: tlsconf.Required, CAFile: other.CAFile}, nil},
 		{"plaintext refused by the server", tlsconf.Options{Mode: tlsconf.Disabled},
