@@ -3,17 +3,21 @@ package credential
 import (
 	"context"
 	"database/sql"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/problem"
 	"github.com/tributary-cdc/tributary/internal/testenv"
+	"github.com/tributary-cdc/tributary/internal/tlsconf"
 )
 
 // fakeAWS points the AWS SDK at fixed test credentials and region, and at
@@ -51,6 +55,11 @@ func TestIAMToken(t *testing.T) {
 	require.Regexp(t, `^AKIDTEST/\d{8}/eu-west-1/rds-db/aws4_request$`, q.Get("X-Amz-Credential"))
 	require.Regexp(t, `^[0-9a-f]{64}$`, q.Get("X-Amz-Signature"))
 	require.NotEmpty(t, q.Get("X-Amz-Date"))
+
+	// Without a region the token cannot be signed: the error says so.
+	t.Setenv("AWS_REGION", "")
+	_, err = New(Settings{Label: `source "a"`, User: "app", Host: "db", Port: 3306, IAMAuth: true}).Password(context.Background())
+	require.EqualError(t, err, `source "a": iam_auth needs the database's AWS region: set aws_region or AWS_REGION`)
 
 	// The connector sends it in clear text, as RDS asks (TLS required).
 	c, err := p.Connector(mysql.NewConfig())
@@ -135,4 +144,43 @@ func TestSecretRotation(t *testing.T) {
 	_, err = New(Settings{Label: `source "a"`, PasswordSecret: arn + "-gone"}).Password(context.Background())
 	require.ErrorContains(t, err, `source "a": reading password_secret `+arn+"-gone from AWS Secrets Manager")
 	require.ErrorContains(t, err, "ResourceNotFoundException")
+}
+
+// TestIAMConnects connects to a fake RDS endpoint that checks tokens by
+// signing them again: every new connection sends a fresh, valid token in
+// clear text over verified TLS.
+func TestIAMConnects(t *testing.T) {
+	fakeAWS(t)
+	dir := t.TempDir()
+	ca, err := testenv.NewTestCA(dir, "test")
+	require.NoError(t, err)
+	files, err := ca.Issue("server", "127.0.0.1")
+	require.NoError(t, err)
+	srv := testenv.StartFakeIAMServer(t, files, "eu-west-1", aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "test-secret-key"})
+
+	p := New(Settings{Label: "test", User: "iam_user", Host: "127.0.0.1", Port: uint16(srv.Port), IAMAuth: true})
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Net, cfg.Addr = "iam_user", "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(srv.Port))
+	require.NoError(t, tlsconf.Options{Mode: tlsconf.VerifyIdentity, CAFile: ca.CAFile}.ApplyDriver(cfg, "iam", "test"))
+	c, err := p.Connector(cfg)
+	require.NoError(t, err)
+	db := sql.OpenDB(c)
+	defer db.Close()
+	db.SetMaxIdleConns(0)
+	for range 2 {
+		conn, err := db.Conn(context.Background())
+		require.NoError(t, err)
+		require.NoError(t, conn.PingContext(context.Background()))
+		require.NoError(t, conn.Close())
+	}
+	require.Len(t, srv.Tokens(), 2, "a token per connection")
+
+	// A token signed for another region is refused.
+	wrong := New(Settings{Label: "test", User: "iam_user", Host: "127.0.0.1", Port: uint16(srv.Port), IAMAuth: true, Region: "us-east-1"})
+	c, err = wrong.Connector(cfg)
+	require.NoError(t, err)
+	db2 := sql.OpenDB(c)
+	defer db2.Close()
+	err = db2.Ping()
+	require.True(t, AccessDenied(err), "%v", err)
 }

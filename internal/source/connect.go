@@ -13,6 +13,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/credential"
+	"github.com/tributary-cdc/tributary/internal/dsn"
 )
 
 // connState is what the copies of one source's Options share for
@@ -37,7 +38,7 @@ func (s *Options) newConnState() *connState {
 func (s Options) credentials() credential.Settings {
 	port := s.Port
 	if port == 0 {
-		port = 3306
+		port = dsn.DefaultPort
 	}
 	return credential.Settings{
 		Label: s.label(), User: s.User, Host: s.Host, Port: port, Password: s.Password,
