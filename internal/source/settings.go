@@ -194,11 +194,18 @@ func (s *Options) checkConnection(p problem.Reporter) {
 			others := []struct {
 				field string
 				set   bool
-			}{{"port", s.Port != 0}, {"user", s.User != ""}, {"password_env", s.PasswordEnv != ""},
-				{"password_file", s.PasswordFile != ""}, {"password_secret", s.PasswordSecret != ""}, {"iam_auth", s.IAMAuth}}
+			}{{"port", s.Port != 0}, {"user", s.User != ""}, {"password_env", s.PasswordEnv != ""}}
 			for _, o := range others {
 				if o.set {
 					p.At(o.field, "cannot be combined with dsn (set it inside the dsn)")
+				}
+			}
+			for _, o := range []struct {
+				field string
+				set   bool
+			}{{"password_file", s.PasswordFile != ""}, {"password_secret", s.PasswordSecret != ""}, {"iam_auth", s.IAMAuth}} {
+				if o.set {
+					p.At(o.field, "cannot be combined with dsn: give host, port and user instead")
 				}
 			}
 		}

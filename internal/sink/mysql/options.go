@@ -209,11 +209,18 @@ func (o *Options) Check(r problem.Reporter) {
 			field string
 			set   bool
 		}{{"host", o.Host != ""}, {"port", o.Port != 0}, {"user", o.User != ""},
-			{"password_env", o.PasswordEnv != ""}, {"database", o.Database != ""},
-			{"password_file", o.PasswordFile != ""}, {"password_secret", o.PasswordSecret != ""}, {"iam_auth", o.IAMAuth}}
+			{"password_env", o.PasswordEnv != ""}, {"database", o.Database != ""}}
 		for _, f := range others {
 			if f.set {
 				r.At(f.field, "cannot be combined with dsn (set it inside the dsn)")
+			}
+		}
+		for _, f := range []struct {
+			field string
+			set   bool
+		}{{"password_file", o.PasswordFile != ""}, {"password_secret", o.PasswordSecret != ""}, {"iam_auth", o.IAMAuth}} {
+			if f.set {
+				r.At(f.field, "cannot be combined with dsn: give host, port, user and database instead")
 			}
 		}
 	} else {
