@@ -7,17 +7,24 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-kinesis deps-bench up down clean build test test-race bench demo loadgen
+.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-race bench bench-backfill demo loadgen
 
 all: build
 
-# deps installs the servers the tests and the local stack need.
+# deps installs the servers the tests and the local stack need;
+# deps-chromium the headless browser the status page test drives.
 deps: deps-mariadb deps-kinesis
 
 deps-mariadb:
 	@if [ ! -x /usr/sbin/mariadbd ]; then \
 		echo "installing mariadb-server"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server; \
+	fi
+
+deps-chromium:
+	@if ! command -v chromium >/dev/null; then \
+		echo "installing chromium"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
 deps-kinesis:
@@ -48,12 +55,12 @@ clean: down
 build:
 	$(GO) build -o bin/tributary ./cmd/tributary
 
-test: deps
+test: deps deps-chromium
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
 
 # test-race takes about twice as long as test on two cores.
-test-race: deps
+test-race: deps deps-chromium
 	$(GO) test -race -count=1 -timeout 50m ./...
 
 # bench runs the end-to-end benchmarks once each (they print ratios against
@@ -62,6 +69,13 @@ bench: deps deps-bench
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./internal/envelope/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m -v ./internal/sink/kinesis/
+
+# bench-backfill runs the backfill benchmark alone (make bench runs it
+# with the others): a 1,000,000-row copy through tributary against
+# mariadb-dump piped into mariadb, peak RSS, and a live writer's rate
+# during a backfill against without.
+bench-backfill: deps
+	$(GO) test -run '^$$' -bench BenchmarkBackfill -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 
 demo: deps
 	bash deploy/local/demo.sh

@@ -18,8 +18,9 @@ func newRoot() *cobra.Command {
 		Short: "Replicate MySQL binlog changes to MySQL and Kinesis",
 		Long: "Replicate MySQL binlog changes to MySQL and Kinesis.\n\n" +
 			"Exit codes: 0 success; 1 a check ran and found something (config check and\n" +
-			"mappings check found problems, status --wait timed out); 2 any other error\n" +
-			"(bad usage, a server that cannot be reached, a stream stopped by an error).",
+			"mappings check found problems, status --wait timed out, failed retry kept\n" +
+			"records); 2 any other error (bad usage, a server that cannot be reached, a\n" +
+			"stream stopped by an error).",
 		Example: "  tributary config check --config /etc/tributary/tributary.yaml\n" +
 			"  tributary run --config /etc/tributary/tributary.yaml\n" +
 			"  tributary status --config /etc/tributary/tributary.yaml --wait --timeout 5m",
@@ -30,7 +31,7 @@ func newRoot() *cobra.Command {
 	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	root.PersistentFlags().StringVarP(&configPath, "config", "c", "tributary.yaml", "service configuration file")
-	root.AddCommand(newRunCmd(), newConfigCmd(), newCheckpointCmd(), newStatusCmd(), newMappingsCmd(), newMigrateCmd(), newFailedCmd(), newBackfillCmd())
+	root.AddCommand(newRunCmd(), newConfigCmd(), newCheckpointCmd(), newStatusCmd(), newMappingsCmd(), newMigrateCmd(), newFailedCmd(), newRangesCmd(), newBackfillCmd())
 	return root
 }
 

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -18,7 +21,10 @@ func newRunCmd() *cobra.Command {
 		Short: "Stream every source into the sinks until SIGINT or SIGTERM",
 		Long: "run checks the sources and the mappings, then streams every source into the\n" +
 			"sinks until SIGINT or SIGTERM. A stop lets a large transaction in flight end\n" +
-			"first, for up to checkpoint.stop_grace, flushes the sinks and checkpoints.",
+			"first, for up to checkpoint.stop_grace, flushes the sinks and checkpoints.\n" +
+			"SIGHUP loads the mapping files again: they replace the running ones when they\n" +
+			"load, fit the live schemas and read and write the same tables; otherwise the\n" +
+			"running ones stay and the log lists every problem.",
 		Example: "  # stream until SIGINT or SIGTERM\n" +
 			"  tributary run --config tributary.yaml\n" +
 			"  # the first start of a new store: sources without a checkpoint or a start:\n" +
@@ -31,7 +37,7 @@ func newRunCmd() *cobra.Command {
 				return err
 			}
 			setMemoryLimit(logger)
-			return replicator.Run(cmd.Context(), cfg, replicator.Options{Init: initStore}, logger)
+			return replicator.Run(cmd.Context(), cfg, replicator.Options{Init: initStore, Reload: hangups(cmd.Context())}, logger)
 		},
 	}
 	cmd.Flags().BoolVar(&initStore, "init", false,
@@ -74,4 +80,27 @@ func setMemoryLimit(logger *slog.Logger) {
 	}
 	debug.SetMemoryLimit(defaultMemoryLimit)
 	logger.Debug("soft memory limit set", "bytes", defaultMemoryLimit)
+}
+
+// hangups delivers on the returned channel for every SIGHUP until ctx
+// ends; hang-ups that arrive while one waits are merged into it.
+func hangups(ctx context.Context) <-chan struct{} {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	out := make(chan struct{}, 1)
+	go func() {
+		defer signal.Stop(sig)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sig:
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return out
 }

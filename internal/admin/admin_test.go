@@ -50,7 +50,7 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 		out.String())
 
 	out.Reset()
-	require.NoError(t, ListFailed(cfg, &out))
+	require.NoError(t, ListFailed(t.Context(), cfg, &out))
 	require.Equal(t, ""+
 		"ID  AT                    SOURCE  POSITION              TARGET    OP      ERROR\n"+
 		"1   2026-01-02T03:04:05Z  alpha   mysql-bin.000003:900  global.t  upsert  error 1644 (45000): message withheld\n"+
@@ -58,12 +58,12 @@ func TestStoreCommandsReadAStoppedService(t *testing.T) {
 		out.String())
 
 	out.Reset()
-	require.NoError(t, ShowFailed(cfg, 1, &out))
+	require.NoError(t, ShowFailed(t.Context(), cfg, 1, &out))
 	require.Contains(t, out.String(), `"amount": "1.50"`)
 	require.Contains(t, out.String(), `"target": "global.t"`)
 	require.Contains(t, out.String(), `"error": "Error 1644 (45000): refused 1.50"`)
 
-	err = ShowFailed(cfg, 99, &out)
+	err = ShowFailed(t.Context(), cfg, 99, &out)
 	require.EqualError(t, err, "no failed change with id 99 (tributary failed list shows the recorded ones)")
 }
 
@@ -76,26 +76,6 @@ func TestStoreCommandsRefuseARunningService(t *testing.T) {
 	require.ErrorContains(t, err, "the checkpoint store is in use by another process: "+dir)
 	require.ErrorContains(t, err, "stop the running service first")
 	require.ErrorIs(t, err, checkpoint.ErrLocked)
-}
-
-func TestReached(t *testing.T) {
-	for _, c := range []struct {
-		name    string
-		cp, cur change.Position
-		want    bool
-	}{
-		{"no checkpoint", change.Position{}, change.Position{File: "b.000001", Pos: 4}, false},
-		{"gtid behind", change.Position{GTIDSet: "0-1-5"}, change.Position{Flavor: change.MariaDB, GTIDSet: "0-1-6"}, false},
-		{"gtid caught up", change.Position{GTIDSet: "0-1-6"}, change.Position{Flavor: change.MariaDB, GTIDSet: "0-1-6"}, true},
-		{"file behind", change.Position{File: "b.000001", Pos: 900}, change.Position{File: "b.000002", Pos: 4}, false},
-		{"file caught up", change.Position{File: "b.000002", Pos: 4}, change.Position{File: "b.000002", Pos: 4}, true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			got, err := reached(c.cp, c.cur)
-			require.NoError(t, err)
-			require.Equal(t, c.want, got)
-		})
-	}
 }
 
 func TestCheckMappings(t *testing.T) {

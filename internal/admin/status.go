@@ -139,7 +139,7 @@ func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Re
 			cur = change.Position{Flavor: cur.Flavor, GTIDSet: gate}
 		}
 		cp := cps[name]
-		ok, err := reached(cp, cur)
+		ok, err := source.Reached(cp, cur)
 		if err != nil {
 			return nil, fmt.Errorf("comparing positions of %s: %w", name, err)
 		}
@@ -210,33 +210,6 @@ func fetchStatus(ctx context.Context, addr string) ([]replicator.Status, error) 
 		return nil, fmt.Errorf("decoding /status: %w", err)
 	}
 	return st, nil
-}
-
-// reached reports whether checkpoint cp includes everything up to cur.
-func reached(cp, cur change.Position) (bool, error) {
-	if cp.IsZero() {
-		return false, nil
-	}
-	if cp.GTIDSet != "" && cur.GTIDSet != "" {
-		have, err := source.ParseGTIDSet(cur.Flavor, cp.GTIDSet)
-		if err != nil {
-			return false, err
-		}
-		want, err := source.ParseGTIDSet(cur.Flavor, cur.GTIDSet)
-		if err != nil {
-			return false, err
-		}
-		return have.Contain(want), nil
-	}
-	a, err := cp.Ordinal()
-	if err != nil {
-		return false, err
-	}
-	b, err := cur.Ordinal()
-	if err != nil {
-		return false, err
-	}
-	return a >= b, nil
 }
 
 func printLags(w io.Writer, lags []lag) {

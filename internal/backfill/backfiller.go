@@ -11,19 +11,27 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
 )
 
-// Defaults of the zero Options fields.
+// Defaults of the zero Options fields. Two workers keep the sinks busy
+// while a chunk is read without doubling the source's read load more
+// than once; 20,000 rows of a few hundred bytes are a few MiB per chunk
+// held in memory, and chunks larger than that measured no faster.
 const (
-	DefaultChunkRows   = 1000
-	DefaultLogInterval = 10 * time.Second
+	DefaultChunkRows    = 1000
+	DefaultChunkRowsMax = 20000
+	DefaultChunkTime    = 500 * time.Millisecond
+	DefaultWorkers      = 2
+	DefaultLogInterval  = 10 * time.Second
 )
 
 // CursorStore saves cursors durably: the fresh cursors of a request,
@@ -43,10 +51,25 @@ type Options struct {
 	// Connector, when set, is used instead of DSN (it gives each new
 	// connection a fresh password and the source's TLS).
 	Connector driver.Connector
-	// ChunkRows is the number of rows read per chunk (default
-	// DefaultChunkRows). A chunk is held in memory until its high
-	// watermark comes through the stream.
+	// ChunkRows is the number of rows the first chunk of a table reads
+	// (default DefaultChunkRows). A chunk is held in memory until its
+	// high watermark comes through the stream.
 	ChunkRows int
+	// ChunkRowsMax bounds the chunk size as it adapts to ChunkTime
+	// (default DefaultChunkRowsMax, raised to ChunkRows if below).
+	ChunkRowsMax int
+	// ChunkTime is how long the read of one chunk should take (default
+	// DefaultChunkTime); negative keeps the chunk size at ChunkRows.
+	ChunkTime time.Duration
+	// Workers is how many tables are copied at once (default
+	// DefaultWorkers).
+	Workers int
+	// MaxRowsPerSecond caps the rows read per second over all workers; 0
+	// is no cap.
+	MaxRowsPerSecond int
+	// MaxThreadsRunning holds chunks back while the source's
+	// Threads_running is above it; 0 is off.
+	MaxThreadsRunning int
 	// Store saves the cursors of new requests.
 	Store CursorStore
 	// LogInterval is how often progress is logged (default
@@ -55,26 +78,39 @@ type Options struct {
 	Logger      *slog.Logger
 }
 
-// Backfiller copies the tables requested of one source, one table and one
-// chunk at a time, through the source's Merger. It is safe for concurrent
-// use; Run does the copying.
+// Backfiller copies the tables requested of one source through the
+// source's Merger: up to Options.Workers tables at once, each by one
+// worker. It is safe for concurrent use; Run does the copying.
+//
+// A worker reads its table's chunks in key order and keeps up to
+// readAhead of them in flight: the next chunk is read as soon as the
+// previous one's high watermark is written, while that one waits for the
+// stream. A table is never split between workers, since a chunk's range
+// starts after the previous chunk's last key. The cursor stays
+// contiguous: the chunks' high watermarks come through the stream in the
+// order they were read, each chunk's cursor rides its own, and a chunk
+// whose predecessor was not merged (it has to be read again) is dropped
+// by the Merger with it.
 type Backfiller struct {
-	opts   Options
-	log    *slog.Logger
-	merger *Merger
-	db     *sql.DB
+	opts     Options
+	log      *slog.Logger
+	merger   *Merger
+	db       *sql.DB
+	throttle *throttle
+	metrics  counters
 	// run names this run's watermarks: a restart replays watermarks of
 	// an earlier run from its checkpoint, which must not be taken for
 	// this run's.
 	run string
-	// wake tells Run of a new request.
-	wake chan struct{}
 	// chunk numbers the chunks of this run.
-	chunk uint64
+	chunk atomic.Uint64
 
 	mu struct {
 		sync.Mutex
 		jobs map[string]*job // by schema.table
+		// changed is closed, and replaced, when a table may have become
+		// one for an idle worker to take.
+		changed chan struct{}
 	}
 }
 
@@ -88,6 +124,8 @@ type job struct {
 	err string
 	// started is when this run began copying it.
 	started time.Time
+	// busy is set while a worker copies it.
+	busy bool
 }
 
 // New returns the Backfiller of a source; it connects when it first needs
@@ -95,6 +133,16 @@ type job struct {
 func New(opts Options) (*Backfiller, error) {
 	if opts.ChunkRows <= 0 {
 		opts.ChunkRows = DefaultChunkRows
+	}
+	if opts.ChunkRowsMax <= 0 {
+		opts.ChunkRowsMax = DefaultChunkRowsMax
+	}
+	opts.ChunkRowsMax = max(opts.ChunkRowsMax, opts.ChunkRows)
+	if opts.ChunkTime == 0 {
+		opts.ChunkTime = DefaultChunkTime
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
 	}
 	if opts.LogInterval <= 0 {
 		opts.LogInterval = DefaultLogInterval
@@ -111,14 +159,19 @@ func New(opts Options) (*Backfiller, error) {
 			return nil, fmt.Errorf("opening the backfill connection of source %s: %w", opts.Source, err)
 		}
 	}
-	db.SetMaxOpenConns(2)
-	db.SetMaxIdleConns(2)
+	// A connection per worker, and one for the throttle and requests.
+	db.SetMaxOpenConns(opts.Workers + 1)
+	db.SetMaxIdleConns(opts.Workers + 1)
 	var id [12]byte
 	_, _ = rand.Read(id[:]) // never fails
 	log := opts.Logger.With("source", opts.Source, "component", "backfill")
 	b := &Backfiller{opts: opts, log: log, merger: NewMerger(opts.Source, log), db: db,
-		run: hex.EncodeToString(id[:]), wake: make(chan struct{}, 1)}
+		run: hex.EncodeToString(id[:]), metrics: newCounters(opts.Source)}
+	b.throttle = newThrottle(db, opts.MaxRowsPerSecond, opts.MaxThreadsRunning, log, func(reason string, seconds float64) {
+		b.metrics.throttled.WithLabelValues(reason).Add(seconds)
+	})
 	b.mu.jobs = map[string]*job{}
+	b.mu.changed = make(chan struct{})
 	return b, nil
 }
 
@@ -230,51 +283,80 @@ func (b *Backfiller) EnsureWatermarkTable(ctx context.Context) error {
 	return nil
 }
 
+// poke wakes the idle workers to look for a table.
 func (b *Backfiller) poke() {
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.mu.changed)
+	b.mu.changed = make(chan struct{})
 }
 
-// next returns the first table, by name, that is not done, and its
-// request generation.
-func (b *Backfiller) next() (checkpoint.Cursor, uint64, bool) {
+// claim takes the first table, by name, that is not done and no worker
+// copies, and returns its cursor and request generation; without one, it
+// returns a channel closed when there may be one.
+func (b *Backfiller) claim() (c checkpoint.Cursor, gen uint64, ok bool, changed <-chan struct{}) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	names := make([]string, 0, len(b.mu.jobs))
 	for name, j := range b.mu.jobs {
-		if !j.cursor.Done {
+		if !j.cursor.Done && !j.busy {
 			names = append(names, name)
 		}
 	}
 	if len(names) == 0 {
-		return checkpoint.Cursor{}, 0, false
+		return checkpoint.Cursor{}, 0, false, b.mu.changed
 	}
 	slices.Sort(names)
 	j := b.mu.jobs[names[0]]
+	j.busy = true
 	if j.started.IsZero() {
 		j.started = time.Now()
 	}
-	return j.cursor, j.gen, true
+	return j.cursor, j.gen, true, nil
 }
 
-// Run copies the queued tables, one at a time, until ctx ends. A table
-// that fails is retried after a pause; an error that retrying cannot
-// cure (the table lost its key, the predicate no longer reads) stops Run.
+// release hands the table back after a worker's copy of it ended: it may
+// have been requested again meanwhile.
+func (b *Backfiller) release(name string) {
+	b.mu.Lock()
+	if j := b.mu.jobs[name]; j != nil {
+		j.busy = false
+	}
+	b.mu.Unlock()
+	b.poke()
+}
+
+// Run copies the queued tables with Options.Workers workers until ctx
+// ends. A table that fails is retried after a pause; an error that
+// retrying cannot cure (the table lost its key, the predicate no longer
+// reads) stops Run.
 func (b *Backfiller) Run(ctx context.Context) error {
 	defer b.merger.cancelAll()
+	g, gctx := errgroup.WithContext(ctx)
+	for range b.opts.Workers {
+		g.Go(func() error { return b.work(gctx) })
+	}
+	if err := g.Wait(); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// work is one worker: it copies one table after another until ctx ends.
+func (b *Backfiller) work(ctx context.Context) error {
 	for {
-		c, gen, ok := b.next()
+		c, gen, ok, changed := b.claim()
 		if !ok {
 			select {
 			case <-ctx.Done():
 				return nil
-			case <-b.wake:
+			case <-changed:
 				continue
 			}
 		}
-		if err := b.copyTable(ctx, c, gen); err != nil {
+		err := b.copyTable(ctx, c, gen)
+		b.release(c.QualifiedName())
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}

@@ -21,57 +21,114 @@ var retryBackoff = retry.Backoff{Min: 100 * time.Millisecond, Max: 30 * time.Sec
 // so: the stream may be far behind, or not running.
 const waitLog = 30 * time.Second
 
+// readAhead is how many chunks of one table may be in flight at once:
+// the next chunk is read while the previous one waits for its high
+// watermark to pass the Merger.
+const readAhead = 2
+
+// flight is a chunk whose high watermark is written and whose outcome is
+// awaited.
+type flight struct {
+	w        *window
+	n        uint64
+	next     checkpoint.Cursor // the cursor after it, before merging
+	handedAt time.Time
+}
+
 // copyTable copies one table chunk by chunk from its cursor until it is
 // done, the table is requested again (gen changes), or an error that
-// retrying cannot cure.
+// retrying cannot cure. Up to readAhead chunks are in flight, in key
+// order, each read after the previous one's high watermark is written.
+// Their watermark windows never overlap, and the Merger drops a chunk
+// whose predecessor was not merged, so the cursor that a merged chunk
+// carries never passes a chunk that was not.
 func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uint64) error {
 	name := c.QualifiedName()
 	var plan *Plan
 	attempt := 0
 	lastLog := time.Now()
+	size := newChunkSizer(b.opts.ChunkRows, b.opts.ChunkRowsMax, b.opts.ChunkTime)
+	size.limit(b.opts.MaxRowsPerSecond)
+	var inflight []flight
+	drop := func() {
+		for _, f := range inflight {
+			b.merger.cancel(f.w)
+		}
+		inflight = nil
+	}
+	defer drop()
 	for {
 		cur, ok := b.current(name, gen)
-		if !ok || cur.Done {
+		if !ok {
 			return nil
 		}
-		if plan == nil {
-			p, err := NewPlan(ctx, b.db, cur.Schema, cur.Table, cur.Where)
-			if err == nil && !slices.Equal(p.KeyNames(), cur.Key) {
-				// The key changed since the cursor was saved: its values
-				// mean nothing under the new one, so start over.
-				b.log.Warn("the table's key changed; backfilling it from the start", "table", name,
-					"was", cur.Key, "now", p.KeyNames())
-				cur.After, cur.Key = nil, p.KeyNames()
-				b.advance(cur, gen)
+		var prev *window
+		if len(inflight) > 0 {
+			last := inflight[len(inflight)-1]
+			prev, cur = last.w, last.next // the chunk after the last one read
+		}
+		if len(inflight) < readAhead && !cur.Done {
+			if plan == nil {
+				p, err := NewPlan(ctx, b.db, cur.Schema, cur.Table, cur.Where)
+				if err == nil && !slices.Equal(p.KeyNames(), cur.Key) {
+					// The key changed since the cursor was saved: its
+					// values mean nothing under the new one, so start over.
+					b.log.Warn("the table's key changed; backfilling it from the start", "table", name,
+						"was", cur.Key, "now", p.KeyNames())
+					cur.After, cur.Key = nil, p.KeyNames()
+					b.advance(cur, gen)
+				}
+				if err != nil {
+					if err := b.pause(ctx, name, gen, &attempt, err); err != nil {
+						return err
+					}
+					continue
+				}
+				plan = p
+			}
+			f, redo, err := b.startChunk(ctx, plan, cur, size, prev)
+			if err != nil && b.redescribed(ctx, plan) {
+				// The table changed under the plan (a column the query
+				// names was dropped): plan again rather than fail.
+				redo, err = "the table's columns changed: "+mysqlerr.Redact(err).Error(), nil
 			}
 			if err != nil {
+				drop()
 				if err := b.pause(ctx, name, gen, &attempt, err); err != nil {
 					return err
 				}
+				plan = nil
 				continue
 			}
-			plan = p
-		}
-		o, err := b.chunkOnce(ctx, plan, cur)
-		if err != nil && b.redescribed(ctx, plan) {
-			// The table changed under the plan (a column the query
-			// names was dropped): plan again rather than fail.
-			o, err = outcome{redo: "the table's columns changed: " + mysqlerr.Redact(err).Error()}, nil
-		}
-		if err != nil {
-			if err := b.pause(ctx, name, gen, &attempt, err); err != nil {
-				return err
+			if redo != "" {
+				drop()
+				b.log.Info("reading a chunk again", "table", name, "chunk", cur.Chunks+1, "reason", redo)
+				plan = nil
+				continue
 			}
-			plan = nil
+			inflight = append(inflight, f)
 			continue
 		}
+		if len(inflight) == 0 {
+			return nil // done
+		}
+		first := inflight[0]
+		o, err := b.await(ctx, plan, first)
+		if err != nil {
+			return err
+		}
+		inflight = inflight[1:]
 		attempt = 0
 		if o.redo != "" {
-			b.log.Info("reading a chunk again", "table", name, "chunk", cur.Chunks+1, "reason", o.redo)
+			// The chunks read after it are void: the Merger drops them.
+			drop()
+			b.log.Info("reading a chunk again", "table", name, "chunk", first.next.Chunks, "reason", o.redo)
 			plan = nil
 			continue
 		}
 		b.advance(o.cursor, gen)
+		b.metrics.chunks.WithLabelValues(name).Inc()
+		b.metrics.rows.WithLabelValues(name).Add(float64(o.kept))
 		if o.cursor.Done {
 			b.log.Info("backfilled table", "table", name, "rows", o.cursor.Rows, "chunks", o.cursor.Chunks,
 				"elapsed", time.Since(b.startedAt(name)).Round(time.Millisecond))
@@ -79,7 +136,8 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 		}
 		if time.Since(lastLog) >= b.opts.LogInterval {
 			lastLog = time.Now()
-			b.log.Info("backfill progress", "table", name, "rows", o.cursor.Rows, "chunks", o.cursor.Chunks)
+			b.log.Info("backfill progress", "table", name, "rows", o.cursor.Rows, "chunks", o.cursor.Chunks,
+				"chunk_rows", size.rows)
 		}
 	}
 }
@@ -118,12 +176,18 @@ func retryable(err error) bool {
 	return true
 }
 
-// chunkOnce copies the chunk after cur: low watermark, read, high
-// watermark, then waits for the merger's outcome.
-func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.Cursor) (outcome, error) {
-	b.chunk++
-	n := b.chunk
-	w := b.merger.expect(b.run, n, plan)
+// startChunk starts the chunk after cur, of the size size holds: once the
+// throttle lets it, low watermark, read, high watermark. prev is the
+// table's chunk in flight before it, if any. It returns why the chunk
+// must be read again instead, when the table changed during the read.
+// The read's time adapts the size.
+func (b *Backfiller) startChunk(ctx context.Context, plan *Plan, cur checkpoint.Cursor, size *chunkSizer,
+	prev *window) (flight, string, error) {
+	if err := b.throttle.before(ctx); err != nil {
+		return flight{}, "", err
+	}
+	n := b.chunk.Add(1)
+	w := b.merger.expect(b.run, n, plan, prev)
 	handed := false
 	defer func() {
 		if !handed {
@@ -131,45 +195,52 @@ func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.C
 		}
 	}()
 	if err := writeWatermark(ctx, b.db, b.run, n, lowMark); err != nil {
-		return outcome{}, err
+		return flight{}, "", err
 	}
-	rows, err := plan.Read(ctx, b.db, cur.After, b.opts.ChunkRows)
+	limit := size.rows
+	start := time.Now()
+	rows, err := plan.Read(ctx, b.db, cur.After, limit)
 	if err != nil {
-		return outcome{}, err
+		return flight{}, "", err
 	}
+	size.observe(len(rows), time.Since(start))
+	b.throttle.after(start, len(rows))
 	// A statement that changed the table after it was described but
 	// before the read would go unnoticed between the watermarks.
 	now, err := b.describe(ctx, plan.Table)
 	if err != nil {
-		return outcome{}, err
+		return flight{}, "", err
 	}
 	if !reflect.DeepEqual(now.Columns, plan.Table.Columns) {
-		return outcome{redo: "the table's columns changed while the chunk was read"}, nil
+		return flight{}, "the table's columns changed while the chunk was read", nil
 	}
 	next := cur
 	next.Chunks++
-	next.Done = len(rows) < b.opts.ChunkRows
+	next.Done = len(rows) < limit
 	if len(rows) > 0 {
 		next.After = plan.KeyOf(rows[len(rows)-1])
 	}
 	b.merger.deliver(w, rows, next)
 	if err := writeWatermark(ctx, b.db, b.run, n, highMark); err != nil {
-		return outcome{}, err
+		return flight{}, "", err
 	}
 	handed = true
+	return flight{w: w, n: n, next: next, handedAt: time.Now()}, "", nil
+}
+
+// await waits for the Merger's outcome of a chunk in flight.
+func (b *Backfiller) await(ctx context.Context, plan *Plan, f flight) (outcome, error) {
 	t := time.NewTicker(waitLog)
 	defer t.Stop()
-	start := time.Now()
 	for {
 		select {
-		case o := <-w.result:
+		case o := <-f.w.result:
 			return o, nil
 		case <-ctx.Done():
-			b.merger.cancel(w)
 			return outcome{}, ctx.Err()
 		case <-t.C:
 			b.log.Warn("waiting for a chunk's high watermark to come through the stream", "table",
-				plan.Table.QualifiedName(), "chunk", n, "waited", time.Since(start).Round(time.Second))
+				plan.Table.QualifiedName(), "chunk", f.n, "waited", time.Since(f.handedAt).Round(time.Second))
 		}
 	}
 }

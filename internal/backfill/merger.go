@@ -13,8 +13,11 @@ import (
 
 // Merger merges one source's backfill chunks into the source's ordered
 // stream. Its Intercept sees every part of the source in stream order,
-// before the mappings; the source's Backfiller has at most one chunk in
-// flight, its window.
+// before the mappings. Each chunk in flight has a window; windows of
+// different tables are open at once, each recording only its own
+// table's keys, and the chunks of one table in flight follow one another
+// (the next is read once the previous one's high watermark is written,
+// so their windows never overlap).
 //
 // Why a chunk merged at its high watermark is right: the chunk is read
 // after its low watermark committed and before its high watermark was
@@ -31,13 +34,19 @@ import (
 // before the high watermark anyway. Keys are compared by their exact
 // bytes: a binlog image and a read of one row hold the same stored value,
 // whatever the collation (two keys that a case-insensitive collation
-// makes equal are one row, and both spellings are in the images).
+// makes equal are one row, and both spellings are in the images). Other
+// windows open at the same time change nothing of this: the rows of
+// another window are other rows (another table, or another range of
+// keys), and a copied row is not a binlog change, so it touches no
+// window.
 type Merger struct {
 	source string
 	log    *slog.Logger
 	mu     struct {
 		sync.Mutex
-		w *window
+		// windows are the chunks in flight, in the order they were
+		// expected.
+		windows []*window
 	}
 }
 
@@ -49,7 +58,7 @@ func NewMerger(source string, log *slog.Logger) *Merger {
 	return &Merger{source: source, log: log}
 }
 
-// window is the chunk in flight: expected since its low watermark was
+// window is a chunk in flight: expected since its low watermark was
 // about to be written, open once it came through the stream.
 type window struct {
 	id    string
@@ -71,6 +80,15 @@ type window struct {
 	cursor    checkpoint.Cursor
 	// result receives the window's outcome once.
 	result chan outcome
+	// prev is the chunk of the same table in flight before this one, if
+	// any: read before it, merged before it in the stream. Its rows
+	// count on into this one's cursor, and unless it was merged this one
+	// is void, or its cursor would pass rows never handed on.
+	prev *window
+	// merged is set once the window handed its chunk on, rowsAfter then
+	// being the table's Rows after it.
+	merged    bool
+	rowsAfter uint64
 }
 
 // outcome is what became of a chunk.
@@ -86,13 +104,13 @@ type outcome struct {
 	redo string
 }
 
-// expect makes a chunk the one in flight, before its low watermark is
-// written; a window still in flight is dropped.
-func (m *Merger) expect(id string, chunk uint64, plan *Plan) *window {
-	w := &window{id: id, chunk: chunk, plan: plan, keys: plan.KeyNames(),
+// expect adds a chunk to those in flight, before its low watermark is
+// written; prev is the table's chunk in flight before it, or nil.
+func (m *Merger) expect(id string, chunk uint64, plan *Plan, prev *window) *window {
+	w := &window{id: id, chunk: chunk, plan: plan, keys: plan.KeyNames(), prev: prev,
 		idx: map[*change.Table][]int{}, changed: map[string]struct{}{}, result: make(chan outcome, 1)}
 	m.mu.Lock()
-	m.mu.w = w
+	m.mu.windows = append(m.mu.windows, w)
 	m.mu.Unlock()
 	return w
 }
@@ -110,63 +128,88 @@ func (m *Merger) deliver(w *window, rows []change.Row, cursor checkpoint.Cursor)
 func (m *Merger) cancel(w *window) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.mu.w == w {
-		m.mu.w = nil
-	}
+	m.dropLocked(w)
 }
 
-// cancelAll drops the window in flight, if any.
+// dropLocked removes w from the windows in flight.
+func (m *Merger) dropLocked(w *window) {
+	m.mu.windows = slices.DeleteFunc(m.mu.windows, func(o *window) bool { return o == w })
+}
+
+// cancelAll drops every window in flight.
 func (m *Merger) cancelAll() {
 	m.mu.Lock()
-	m.mu.w = nil
+	m.mu.windows = nil
 	m.mu.Unlock()
 }
 
+// windowLocked returns the window in flight that mark belongs to, or nil.
+func (m *Merger) windowLocked(mark watermark) *window {
+	for _, w := range m.mu.windows {
+		if w.id == mark.id && w.chunk == mark.chunk {
+			return w
+		}
+	}
+	return nil
+}
+
+// insertion is a closed chunk's reads and where in the kept changes they
+// go.
+type insertion struct {
+	at    int
+	reads []change.RowChange
+}
+
 // Intercept runs on every part of the source in stream order. It strips
-// the watermark rows (they never reach a sink), records the keys of the
-// window's table that changes touch while the window is open and, at the
-// window's high watermark, inserts the chunk's remaining rows where the
-// watermark was, as change.Read rows. It returns the cursors to save with
-// the checkpoint that covers txn: the chunk's, when txn carried it.
+// the watermark rows (they never reach a sink), records the keys of each
+// open window's table that changes touch and, at a window's high
+// watermark, inserts the chunk's remaining rows where the watermark was,
+// as change.Read rows. It returns the cursors to save with the checkpoint
+// that covers txn: those of the chunks txn carried.
 func (m *Merger) Intercept(_ context.Context, txn *change.Txn) ([]checkpoint.Cursor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	w := m.mu.w
-	if w == nil && !hasWatermark(txn) {
+	if len(m.mu.windows) == 0 && !hasWatermark(txn) {
 		return nil, nil
 	}
-	if w != nil && w.open {
-		w.ddl(txn)
+	for _, w := range m.mu.windows {
+		if w.open {
+			w.ddl(txn)
+		}
 	}
 	kept := txn.Changes[:0]
-	var reads []change.RowChange
-	at := -1
+	var inserts []insertion
 	var cursors []checkpoint.Cursor
 	for i := range txn.Changes {
 		c := &txn.Changes[i]
 		if c.Table != nil && IsWatermark(c.Table.Schema, c.Table.Name) {
 			mark, ok := parseWatermark(c)
-			if ok && w != nil && mark.id == w.id && mark.chunk == w.chunk {
+			if w := m.windowLocked(mark); ok && w != nil {
 				switch mark.kind {
 				case lowMark:
 					w.open = true
 				case highMark:
-					at = len(kept)
-					reads, cursors = m.close(w, txn)
-					w = nil
+					reads, cs := m.close(w, txn)
+					if len(reads) > 0 {
+						inserts = append(inserts, insertion{at: len(kept), reads: reads})
+					}
+					cursors = append(cursors, cs...)
 				}
 			}
 			continue
 		}
-		if w != nil && w.open {
-			w.record(c)
+		for _, w := range m.mu.windows {
+			if w.open {
+				w.record(c)
+			}
 		}
 		kept = append(kept, *c)
 	}
 	clear(txn.Changes[len(kept):]) // release what was stripped
 	txn.Changes = kept
-	if at >= 0 && len(reads) > 0 {
-		txn.Changes = slices.Insert(txn.Changes, at, reads...)
+	// From the last insertion back, so the earlier places stay right.
+	for i := len(inserts) - 1; i >= 0; i-- {
+		txn.Changes = slices.Insert(txn.Changes, inserts[i].at, inserts[i].reads...)
 	}
 	return cursors, nil
 }
@@ -236,9 +279,13 @@ func (w *window) record(c *change.RowChange) {
 // outcome goes to the Backfiller. It returns the reads and the cursor to
 // save with txn's checkpoint; none when the chunk must be read again.
 func (m *Merger) close(w *window, txn *change.Txn) ([]change.RowChange, []checkpoint.Cursor) {
-	m.mu.w = nil
+	m.dropLocked(w)
+	prev := w.prev
+	w.prev = nil // no chain of windows kept alive
 	redo := w.redo
 	switch {
+	case prev != nil && !prev.merged:
+		redo = "an earlier chunk of the table is read again"
 	case redo != "":
 	case !w.open:
 		redo = "the high watermark came through the stream before the low one"
@@ -268,7 +315,13 @@ func (m *Merger) close(w *window, txn *change.Txn) ([]change.RowChange, []checkp
 	// chunk again (an upsert of rows read again later, harmless); it can
 	// never resume past a chunk whose rows were lost.
 	cursor := w.cursor
+	if prev != nil {
+		cursor.Rows = prev.rowsAfter
+	}
 	cursor.Rows += uint64(len(reads))
-	w.result <- outcome{cursor: cursor, kept: len(reads), dropped: len(w.rows) - len(reads)}
+	w.merged, w.rowsAfter = true, cursor.Rows
+	dropped := len(w.rows) - len(reads)
+	w.rows = nil
+	w.result <- outcome{cursor: cursor, kept: len(reads), dropped: dropped}
 	return reads, []checkpoint.Cursor{cursor}
 }

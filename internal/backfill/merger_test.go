@@ -131,7 +131,7 @@ func TestMergerDropsTouchedKeys(t *testing.T) {
 			p, err := newPlan(people, index{name: "PRIMARY", columns: []string{"team", "n"}}, "")
 			require.NoError(t, err)
 			m := NewMerger("s", nil)
-			w := m.expect("run", 7, p)
+			w := m.expect("run", 7, p, nil)
 			feed := func(txn *change.Txn) []checkpoint.Cursor {
 				cs, err := m.Intercept(t.Context(), txn)
 				require.NoError(t, err)
@@ -181,7 +181,7 @@ func TestMergerHighBeforeLowRedoes(t *testing.T) {
 	p, err := newPlan(people, index{name: "PRIMARY", columns: []string{"team", "n"}}, "")
 	require.NoError(t, err)
 	m := NewMerger("s", nil)
-	w := m.expect("run", 1, p)
+	w := m.expect("run", 1, p, nil)
 	m.deliver(w, []change.Row{person("a", 1)}, checkpoint.Cursor{})
 	_, err = m.Intercept(t.Context(), mark("run", 1, highMark))
 	require.NoError(t, err)
@@ -192,7 +192,7 @@ func TestMergerCancelledWindowIgnoresItsWatermarks(t *testing.T) {
 	p, err := newPlan(people, index{name: "PRIMARY", columns: []string{"team", "n"}}, "")
 	require.NoError(t, err)
 	m := NewMerger("s", nil)
-	w := m.expect("run", 1, p)
+	w := m.expect("run", 1, p, nil)
 	_, err = m.Intercept(t.Context(), mark("run", 1, lowMark))
 	require.NoError(t, err)
 	m.cancel(w)
@@ -214,7 +214,7 @@ func TestMergerInsertsReadsWhereTheWatermarkWas(t *testing.T) {
 	p, err := newPlan(people, index{name: "PRIMARY", columns: []string{"team", "n"}}, "")
 	require.NoError(t, err)
 	m := NewMerger("s", nil)
-	w := m.expect("run", 1, p)
+	w := m.expect("run", 1, p, nil)
 	_, err = m.Intercept(t.Context(), mark("run", 1, lowMark))
 	require.NoError(t, err)
 	m.deliver(w, []change.Row{person("a", 1), person("a", 2)}, checkpoint.Cursor{})
@@ -227,4 +227,92 @@ func TestMergerInsertsReadsWhereTheWatermarkWas(t *testing.T) {
 		got = append(got, c.Op.String()+" "+c.Table.Name)
 	}
 	require.Equal(t, []string{"insert other", "read people", "read people", "insert other"}, got)
+}
+
+// Windows of two tables open at once, interleaved: each drops only the
+// keys its own table's changes touched while it was open, and each high
+// watermark returns its own chunk's cursor.
+func TestMergerInterleavedWindows(t *testing.T) {
+	pp, err := newPlan(people, index{name: "PRIMARY", columns: []string{"team", "n"}}, "")
+	require.NoError(t, err)
+	po, err := newPlan(other, index{name: "PRIMARY", columns: []string{"team", "n"}}, "")
+	require.NoError(t, err)
+	m := NewMerger("s", nil)
+	intercept := func(txn *change.Txn) []checkpoint.Cursor {
+		t.Helper()
+		cs, err := m.Intercept(t.Context(), txn)
+		require.NoError(t, err)
+		return cs
+	}
+	wp := m.expect("run", 1, pp, nil)
+	wo := m.expect("run", 2, po, nil)
+	intercept(mark("run", 1, lowMark))
+	// a/1 of people changes while only people's window is open; b/1 of
+	// other too, before other's window opens: neither drops other's.
+	intercept(txnOf(upd(binlogPeople, person("a", 1), person("a", 1)), ins(other, person("b", 1))))
+	intercept(mark("run", 2, lowMark))
+	// a/2 of other changes while both are open: only other's drops it.
+	intercept(txnOf(del(other, person("a", 2))))
+	m.deliver(wp, []change.Row{person("a", 1), person("a", 2)}, checkpoint.Cursor{Table: "people", Chunks: 1})
+	m.deliver(wo, []change.Row{person("a", 2), person("b", 1)}, checkpoint.Cursor{Table: "other", Chunks: 1})
+	highP := mark("run", 1, highMark)
+	cs := intercept(highP)
+	require.Len(t, cs, 1)
+	require.Equal(t, "people", cs[0].Table)
+	require.Equal(t, []string{"a/2"}, readKeys(t, highP))
+	// people's window is closed: a change of people's a/2 now is the
+	// stream's own, and other's window still records other's keys.
+	intercept(txnOf(upd(other, person("b", 1), person("b", 1))))
+	highO := mark("run", 2, highMark)
+	cs = intercept(highO)
+	require.Len(t, cs, 1)
+	require.Equal(t, "other", cs[0].Table)
+	for _, c := range highO.Changes {
+		t.Fatalf("other's chunk handed on %v: every row was touched", c.After)
+	}
+	require.Equal(t, 1, (<-wp.result).dropped)
+	require.Equal(t, 2, (<-wo.result).dropped)
+}
+
+// A table's chunk read ahead, while the one before it waits for its high
+// watermark, counts its rows on from that one's; and when that one must
+// be read again, the chunk after it is void too, so no cursor passes it.
+func TestMergerChunkReadAhead(t *testing.T) {
+	p, err := newPlan(people, index{name: "PRIMARY", columns: []string{"team", "n"}}, "")
+	require.NoError(t, err)
+	run := func(t *testing.T, firstRedoes bool) ([]checkpoint.Cursor, outcome, outcome) {
+		m := NewMerger("s", nil)
+		var cursors []checkpoint.Cursor
+		intercept := func(txn *change.Txn) {
+			t.Helper()
+			cs, err := m.Intercept(t.Context(), txn)
+			require.NoError(t, err)
+			cursors = append(cursors, cs...)
+		}
+		w1 := m.expect("run", 1, p, nil)
+		if !firstRedoes { // a high watermark before its low one redoes
+			intercept(mark("run", 1, lowMark))
+		}
+		m.deliver(w1, []change.Row{person("a", 1), person("a", 2)}, checkpoint.Cursor{Chunks: 4, Rows: 10})
+		w2 := m.expect("run", 2, p, w1)
+		intercept(mark("run", 1, highMark))
+		intercept(mark("run", 2, lowMark))
+		intercept(txnOf(upd(binlogPeople, person("b", 1), person("b", 1))))
+		m.deliver(w2, []change.Row{person("b", 1), person("b", 2), person("b", 3)}, checkpoint.Cursor{Chunks: 5, Rows: 10})
+		intercept(mark("run", 2, highMark))
+		return cursors, <-w1.result, <-w2.result
+	}
+	t.Run("both merged", func(t *testing.T) {
+		cursors, o1, o2 := run(t, false)
+		require.Equal(t, uint64(12), o1.cursor.Rows)
+		require.Equal(t, uint64(14), o2.cursor.Rows, "the second chunk's rows count on from the first's")
+		require.Len(t, cursors, 2)
+		require.Equal(t, uint64(5), cursors[1].Chunks)
+	})
+	t.Run("the first redoes", func(t *testing.T) {
+		cursors, o1, o2 := run(t, true)
+		require.NotEmpty(t, o1.redo)
+		require.Contains(t, o2.redo, "an earlier chunk")
+		require.Empty(t, cursors, "a cursor passed a chunk that was not merged")
+	})
 }

@@ -33,4 +33,7 @@ type FailedChange struct {
 	Summary string
 	// At is when the failure was recorded.
 	At time.Time
+	// Superseded, when set, is when a later operation on the same target
+	// row was applied: re-applying this one would overwrite it.
+	Superseded time.Time
 }

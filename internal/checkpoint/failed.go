@@ -27,6 +27,8 @@ var failedMu sync.Mutex
 // failedRecord is the stored form of a change.FailedChange: values carry their Go
 // type, which plain JSON would lose (uint64, []byte, Decimal, ...).
 type failedRecord struct {
+	// ID is set in MarshalFailed's form only: in the store, the key holds it.
+	ID       uint64          `json:"id,omitempty"`
 	Source   string          `json:"source"`
 	Position change.Position `json:"position"`
 	GTID     string          `json:"gtid,omitempty"`
@@ -40,6 +42,7 @@ type failedRecord struct {
 	Error       string       `json:"error"`
 	Summary     string       `json:"summary,omitempty"`
 	At          time.Time    `json:"at"`
+	Superseded  time.Time    `json:"superseded,omitzero"`
 }
 
 // typedValue is one change.Value: T names its Go type, V holds it as text
@@ -79,13 +82,20 @@ func (s *Store) RecordFailed(fc change.FailedChange) (uint64, error) {
 	if err := b.Set(failedKey(id), value, nil); err != nil {
 		return 0, errors.Join(fmt.Errorf("batching failed change %d: %w", id, err), b.Close())
 	}
+	if err := b.Set(lastFailedKey(), binary.BigEndian.AppendUint64(nil, id), nil); err != nil {
+		return 0, errors.Join(fmt.Errorf("batching failed change %d: %w", id, err), b.Close())
+	}
 	if err := s.commitLocked(b); err != nil {
 		return 0, fmt.Errorf("recording failed change %d: %w", id, err)
 	}
 	return id, nil
 }
 
-// lastFailedIDLocked returns the highest id in use, or 0.
+// lastFailedKey holds the last id given: ids of deleted records are not
+// given again, so an id names one failure for good.
+func lastFailedKey() []byte { return keyPrefix(nsMeta, "last_failed_id") }
+
+// lastFailedIDLocked returns the highest id given, or 0.
 func (s *Store) lastFailedIDLocked() (uint64, error) {
 	lower := keyPrefix(nsFailed)
 	iter, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
@@ -101,7 +111,17 @@ func (s *Store) lastFailedIDLocked() (uint64, error) {
 	if err := iter.Close(); err != nil {
 		return 0, fmt.Errorf("finding last failed change: %w", err)
 	}
-	return id, nil
+	value, closer, err := s.db.Get(lastFailedKey())
+	if errors.Is(err, pebble.ErrNotFound) {
+		return id, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("finding last failed change: %w", err)
+	}
+	if len(value) == ordinalLen {
+		id = max(id, binary.BigEndian.Uint64(value))
+	}
+	return id, closer.Close()
 }
 
 // FailedChanges returns every recorded failed change in id order.
@@ -178,6 +198,7 @@ func encodeFailed(fc change.FailedChange) (failedRecord, error) {
 	return failedRecord{
 		Source: fc.Source, Position: fc.Position, GTID: fc.GTID, Target: fc.Target, Op: fc.Op,
 		Key: key, Columns: fc.Columns, Values: values, ConflictKey: other, Error: fc.Error, Summary: fc.Summary, At: at.UTC(),
+		Superseded: fc.Superseded.UTC(),
 	}, nil
 }
 
@@ -201,7 +222,31 @@ func decodeFailed(id uint64, value []byte) (change.FailedChange, error) {
 	return change.FailedChange{
 		ID: id, Source: rec.Source, Position: rec.Position, GTID: rec.GTID, Target: rec.Target, Op: rec.Op,
 		Key: key, Columns: rec.Columns, Values: values, ConflictKey: other, Error: rec.Error, Summary: rec.Summary, At: rec.At,
+		Superseded: rec.Superseded,
 	}, nil
+}
+
+// MarshalFailed encodes fc, its ID included, as the store keeps it: every
+// value with its Go type, which plain JSON would lose. UnmarshalFailed
+// reads it back; the running service sends failed changes so.
+func MarshalFailed(fc change.FailedChange) ([]byte, error) {
+	rec, err := encodeFailed(fc)
+	if err != nil {
+		return nil, err
+	}
+	rec.ID = fc.ID
+	return json.Marshal(rec)
+}
+
+// UnmarshalFailed decodes what MarshalFailed encoded.
+func UnmarshalFailed(data []byte) (change.FailedChange, error) {
+	var head struct {
+		ID uint64 `json:"id"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return change.FailedChange{}, fmt.Errorf("decoding failed change: %w", err)
+	}
+	return decodeFailed(head.ID, data)
 }
 
 func encodeValues(vals []change.Value) ([]typedValue, error) {

@@ -47,6 +47,9 @@ type HTTP struct {
 	// Listen is the address to serve on, for example 127.0.0.1:9107;
 	// empty disables the endpoint.
 	Listen string `yaml:"listen"`
+	// PProf serves Go's profiler under /debug/pprof/; off by default, and
+	// only on a loopback listen address.
+	PProf bool `yaml:"pprof"`
 }
 
 // Pebble locates the embedded Pebble store.

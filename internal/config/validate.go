@@ -42,7 +42,12 @@ func (c *Config) check(p *collector) {
 	if l := c.HTTP.Listen; l != "" {
 		if _, port, err := net.SplitHostPort(l); err != nil || port == "" {
 			p.At("http.listen", "must be host:port, for example 127.0.0.1:9107")
+		} else if c.HTTP.PProf && !loopback(l) {
+			p.At("http.pprof", "serves the profiler, which can expose memory contents, only on a loopback "+
+				"http.listen address (127.0.0.1 or [::1]); "+l+" is not one")
 		}
+	} else if c.HTTP.PProf {
+		p.At("http.pprof", "needs http.listen")
 	}
 	c.checkSources(p)
 	c.checkSinks(p)
@@ -148,4 +153,18 @@ func (c *Config) checkSinks(p *collector) {
 			p.At(key+".type", "a mysql sink writes the rows mappings derive, and mappings: lists none: it would write nothing")
 		}
 	}
+}
+
+// loopback reports whether the listen address hostport binds only a
+// loopback interface.
+func loopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -1,8 +1,10 @@
-// Package httpapi serves health, status and Prometheus metrics over HTTP.
+// Package httpapi serves health, status, backfill requests, failed changes,
+// ranges to repair and Prometheus metrics over HTTP.
 package httpapi
 
 import (
 	"context"
+	_ "embed" // the status page
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
+
+// statusPage is the page served at /: it renders /status and refreshes
+// itself, with no dependency but the browser.
+//
+//go:embed status.html
+var statusPage []byte
 
 // BackfillRequest is the body of POST /backfill: which tables to copy.
 type BackfillRequest struct {
@@ -38,7 +46,8 @@ type badRequest struct{ err error }
 func (e *badRequest) Error() string { return e.err.Error() }
 func (e *badRequest) Unwrap() error { return e.err }
 
-// Server exposes /healthz, /status, /backfill, /metrics and /debug/pprof.
+// Server exposes a status page at /, /healthz, /readyz, /status,
+// /backfill, /failed, /ranges, /metrics and, when asked, /debug/pprof.
 type Server struct {
 	// Addr is the listen address, for example "127.0.0.1:9107".
 	Addr string
@@ -49,8 +58,15 @@ type Server struct {
 	// Backfill, when set, serves POST /backfill: it starts the backfill
 	// the request asks for and returns what it started, rendered as JSON.
 	Backfill func(context.Context, BackfillRequest) (any, error)
-	Logger   *slog.Logger
-	// Ready, when set,, receives the bound address once listening.
+	// Readiness, when set, serves /readyz: nil when the service can move
+	// data (every source streaming, every sink writable), else why not.
+	Readiness func(context.Context) error
+	// PProf serves Go's profiler under /debug/pprof/.
+	PProf bool
+	// Repair, when set, serves /failed and /ranges (see repair.go).
+	Repair Repair
+	Logger *slog.Logger
+	// Ready, when set, receives the bound address once listening.
 	Ready func(net.Addr)
 }
 
@@ -69,12 +85,22 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.Backfill != nil {
 		mux.HandleFunc("POST /backfill", s.backfill)
 	}
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write(statusPage)
+	})
+	if s.Repair != nil {
+		s.routeRepair(mux, s.Repair)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
-	// Profiles for diagnosing throughput on a live service; the endpoint
-	// is meant for loopback or an internal network only.
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	if s.PProf {
+		// Profiles for diagnosing throughput on a live service; the
+		// configuration allows them on loopback only.
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	l, err := net.Listen("tcp", s.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", s.Addr, err)
@@ -101,6 +127,27 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// readyz answers 200 when the service can move data, else 503 with the
+// reason, within a few seconds.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	var err error
+	if s.Readiness != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		defer cancel()
+		err = s.Readiness(ctx)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// readyTimeout bounds the checks behind /readyz.
+const readyTimeout = 3 * time.Second
 
 // backfill serves POST /backfill. Errors come back as {"error": "..."}:
 // 400 for a request the service refuses, 500 for a failure.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,29 +24,47 @@ func TestEndpoints(t *testing.T) {
 	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "tributary_test_total", Help: "test"})
 	reg.MustRegister(c)
 	c.Add(3)
-	addr := make(chan net.Addr, 1)
-	s := &Server{Addr: "127.0.0.1:0", Gatherer: reg, Logger: slog.New(slog.DiscardHandler),
-		Status: func() any { return []string{"alpha"} }, Ready: func(a net.Addr) { addr <- a }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	base := "http://" + (<-addr).String()
-	get := func(path string) string {
-		resp, err := http.Get(base + path)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode, path)
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return string(body)
+	for _, pprof := range []bool{false, true} {
+		var notReady atomic.Pointer[error]
+		addr := make(chan net.Addr, 1)
+		s := &Server{Addr: "127.0.0.1:0", Gatherer: reg, Logger: slog.New(slog.DiscardHandler), PProf: pprof,
+			Status: func() any { return []string{"alpha"} }, Ready: func(a net.Addr) { addr <- a },
+			Readiness: func(context.Context) error {
+				if p := notReady.Load(); p != nil {
+					return *p
+				}
+				return nil
+			}}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		base := "http://" + (<-addr).String()
+		get := func(path string, code int) string {
+			resp, err := http.Get(base + path)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			require.Equal(t, code, resp.StatusCode, path)
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			return string(body)
+		}
+		require.Equal(t, "ok\n", get("/healthz", http.StatusOK))
+		require.Equal(t, "ready\n", get("/readyz", http.StatusOK))
+		err := errors.New("source alpha: not streaming")
+		notReady.Store(&err)
+		require.Equal(t, "not ready: source alpha: not streaming\n", get("/readyz", http.StatusServiceUnavailable))
+		require.Equal(t, "ok\n", get("/healthz", http.StatusOK), "alive while not ready")
+		require.JSONEq(t, `["alpha"]`, get("/status", http.StatusOK))
+		require.Contains(t, get("/metrics", http.StatusOK), "tributary_test_total 3")
+		if pprof {
+			require.Contains(t, get("/debug/pprof/", http.StatusOK), "goroutine")
+		} else {
+			get("/debug/pprof/", http.StatusNotFound)
+		}
+		cancel()
+		require.NoError(t, <-done)
+		http.DefaultClient.CloseIdleConnections()
 	}
-	require.Equal(t, "ok\n", get("/healthz"))
-	require.JSONEq(t, `["alpha"]`, get("/status"))
-	require.Contains(t, get("/metrics"), "tributary_test_total 3")
-	require.Contains(t, get("/debug/pprof/"), "goroutine")
-	cancel()
-	require.NoError(t, <-done)
-	http.DefaultClient.CloseIdleConnections()
 }
 
 func TestBackfillEndpoint(t *testing.T) {

@@ -2,8 +2,6 @@
 package metrics
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -15,7 +13,6 @@ type Metrics struct {
 	Registry     *prometheus.Registry
 	Changes      *prometheus.CounterVec
 	Transactions *prometheus.CounterVec
-	CommitLag    *prometheus.GaugeVec
 	Checkpoints  prometheus.Counter
 	// DDL counts the table statements mappings met and went past, by
 	// source, table, kind and policy.
@@ -34,10 +31,6 @@ func New() *Metrics {
 			Name: "tributary_transactions_total",
 			Help: "Source transactions applied to every sink.",
 		}, []string{"source"}),
-		CommitLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "tributary_apply_lag_seconds",
-			Help: "Seconds between the source commit and the apply of the last transaction.",
-		}, []string{"source"}),
 		Checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tributary_checkpoints_total",
 			Help: "Synced checkpoint writes.",
@@ -47,7 +40,7 @@ func New() *Metrics {
 			Help: "Table statements (truncate, drop, rename, alter of read columns) that mappings met and went past, by policy.",
 		}, []string{"source", "table", "kind", "policy"}),
 	}
-	m.Registry.MustRegister(m.Changes, m.Transactions, m.CommitLag, m.Checkpoints, m.DDL,
+	m.Registry.MustRegister(m.Changes, m.Transactions, m.Checkpoints, m.DDL,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -67,8 +60,27 @@ func (m *Metrics) Applied(txn *change.Txn) {
 	}
 	if txn.Last {
 		m.Transactions.WithLabelValues(txn.Source).Inc()
-		if !txn.CommitTime.IsZero() {
-			m.CommitLag.WithLabelValues(txn.Source).Set(time.Since(txn.CommitTime).Seconds())
-		}
+	}
+}
+
+// lagDesc describes tributary_apply_lag_seconds.
+var lagDesc = prometheus.NewDesc("tributary_apply_lag_seconds",
+	"Seconds the applied stream is behind the source: 0 once it has applied the source's current position "+
+		"(read every few seconds), else the time since the later of the last applied commit and the last time it was caught up.",
+	[]string{"source"}, nil)
+
+// RegisterLag exports lags, called at each scrape, as
+// tributary_apply_lag_seconds by source.
+func (m *Metrics) RegisterLag(lags func() map[string]float64) {
+	m.Registry.MustRegister(lagCollector(lags))
+}
+
+type lagCollector func() map[string]float64
+
+func (c lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc }
+
+func (c lagCollector) Collect(ch chan<- prometheus.Metric) {
+	for source, v := range c() {
+		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, v, source)
 	}
 }

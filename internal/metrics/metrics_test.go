@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +22,33 @@ func TestApplied(t *testing.T) {
 	require.Equal(t, 2.0, testutil.ToFloat64(m.Changes.WithLabelValues("a", "accounts.users", "insert")))
 	require.Equal(t, 1.0, testutil.ToFloat64(m.Changes.WithLabelValues("a", "accounts.users", "update")))
 	require.Equal(t, 1.0, testutil.ToFloat64(m.Transactions.WithLabelValues("a")), "only the last part ends a transaction")
-	require.InDelta(t, 2.0, testutil.ToFloat64(m.CommitLag.WithLabelValues("a")), 1.0)
 	families, err := m.Registry.Gather()
 	require.NoError(t, err)
 	require.NotEmpty(t, families)
+}
+
+func TestLagIsReadAtEachScrape(t *testing.T) {
+	m := New()
+	lag := 0.0
+	m.RegisterLag(func() map[string]float64 { return map[string]float64{"a": lag} })
+	want := func(v string) string {
+		return "# HELP tributary_apply_lag_seconds " + helpOf(t, m) + "\n# TYPE tributary_apply_lag_seconds gauge\n" +
+			`tributary_apply_lag_seconds{source="a"} ` + v + "\n"
+	}
+	require.NoError(t, testutil.GatherAndCompare(m.Registry, strings.NewReader(want("0")), "tributary_apply_lag_seconds"))
+	lag = 12.5
+	require.NoError(t, testutil.GatherAndCompare(m.Registry, strings.NewReader(want("12.5")), "tributary_apply_lag_seconds"))
+}
+
+// helpOf returns the help text of the lag metric as gathered.
+func helpOf(t *testing.T, m *Metrics) string {
+	families, err := m.Registry.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() == "tributary_apply_lag_seconds" {
+			return f.GetHelp()
+		}
+	}
+	t.Fatal("no tributary_apply_lag_seconds")
+	return ""
 }

@@ -46,6 +46,8 @@ func openBackfills(cfg *config.Config, set *mapping.Set, store *checkpoint.Store
 			return nil, errors.Join(err, bs.Close())
 		}
 		b, err := backfill.New(backfill.Options{Source: s.Name, Connector: c, ChunkRows: s.BackfillChunkRows,
+			ChunkRowsMax: s.BackfillChunkRowsMax, ChunkTime: s.BackfillChunkTime, Workers: s.BackfillWorkers,
+			MaxRowsPerSecond: s.BackfillMaxRowsPerSecond, MaxThreadsRunning: s.BackfillMaxThreadsRunning,
 			Store: store, Logger: logger})
 		if err != nil {
 			return nil, errors.Join(err, bs.Close())

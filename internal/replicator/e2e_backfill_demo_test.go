@@ -48,7 +48,10 @@ func TestBackfillDemoThroughKill(t *testing.T) {
 	require.NoError(t, d.load(t.Context(), 11, 1500))
 	raw, err := os.ReadFile(d.cfg)
 	require.NoError(t, err)
-	text := strings.ReplaceAll(string(raw), "    start: current\n", "    backfill: initial\n    backfill_chunk_rows: 5\n")
+	// Chunks of a fixed 5 rows (the max equal to the start stops the size
+	// adapting): every table takes many chunks, so the copy outlasts the
+	// first checkpoints.
+	text := strings.ReplaceAll(string(raw), "    start: current\n", "    backfill: initial\n    backfill_chunk_rows: 5\n    backfill_chunk_rows_max: 5\n")
 	require.NoError(t, os.WriteFile(d.cfg, []byte(text), 0o600))
 	cfg, err := config.Load(d.cfg)
 	require.NoError(t, err)

@@ -5,11 +5,15 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -223,14 +227,50 @@ func normalize(envs []envelope.Envelope) []envelope.Envelope {
 // case-insensitive and unique-key tables included, and the empty table
 // is done without rows.
 func TestBackfillIntoJSONL(t *testing.T) {
+	tests := []struct {
+		name  string
+		extra string
+	}{
+		// Two workers, chunks growing from 97 rows.
+		{"defaults", ""},
+		// Every table at once, in chunks of 97 to 300 rows: three windows
+		// open together while the churn writes.
+		{"three workers", "    backfill_workers: 3\n    backfill_chunk_rows_max: 300\n    backfill_chunk_time: 10ms\n"},
+		// 3,800 rows at 1,500 rows/s take a couple of seconds of waits;
+		// the threads limit, far above an idle server's, never pauses.
+		{"throttled", "    backfill_max_rows_per_second: 1500\n    backfill_max_threads_running: 500\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			metrics := testBackfillIntoJSONL(t, tt.extra)
+			rate := regexp.MustCompile(`tributary_backfill_throttled_seconds_total\{reason="rate",source="alpha"\} (\S+)`).
+				FindStringSubmatch(metrics)
+			if !strings.Contains(tt.extra, "max_rows_per_second") {
+				require.Nil(t, rate, "throttled without a cap")
+				return
+			}
+			require.NotNil(t, rate, "no rate wait counted")
+			waited, err := strconv.ParseFloat(rate[1], 64)
+			require.NoError(t, err)
+			require.Greater(t, waited, 0.5)
+			require.NotContains(t, metrics, `reason="threads_running"`)
+		})
+	}
+}
+
+// testBackfillIntoJSONL copies the preloaded tables under churn with the
+// extra source settings, checks the output against the source and returns
+// the service's metrics at the end.
+func testBackfillIntoJSONL(t *testing.T, extra string) string {
 	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
 	preload(t, srv, 3000)
 	dir := t.TempDir()
-	cfgPath, out := writeBackfillConfig(t, dir, srv, "")
+	cfgPath, out := writeBackfillConfig(t, dir, srv, extra)
 	cfg, err := config.Load(cfgPath)
 	require.NoError(t, err)
 
 	db := srv.DB(t, "")
+	var metrics string
 	runWhile(t, cfg, replicator.Options{}, func() {
 		ctx, stop := context.WithCancel(t.Context())
 		errc := make(chan error, 1)
@@ -239,6 +279,7 @@ func TestBackfillIntoJSONL(t *testing.T) {
 		stop()
 		require.NoError(t, <-errc)
 		waitCaughtUp(t, cfgPath)
+		metrics = scrapeAddr(t, cfg.HTTP.Listen)
 	})
 
 	envs := normalize(readEnvelopes(t, out))
@@ -262,8 +303,25 @@ func TestBackfillIntoJSONL(t *testing.T) {
 		got := replayState(t, envs, tc.table, tc.key...)
 		require.Equal(t, len(want), len(got), "table %s", tc.table)
 		require.Equal(t, want, got, "table %s", tc.table)
+		// Every read the sink got is counted, by table.
+		require.Contains(t, metrics, fmt.Sprintf(`tributary_backfill_rows_total{source="alpha",table="app.%s"} %d`,
+			tc.table, reads[tc.table]), "table %s", tc.table)
 	}
+	require.Contains(t, metrics, `tributary_backfill_tables_pending{source="alpha"} 0`)
+	require.Regexp(t, `tributary_backfill_chunks_total\{source="alpha",table="app.t"\} [1-9]`, metrics)
 	t.Logf("%d lines, reads by table %v", len(envs), reads)
+	return metrics
+}
+
+// scrapeAddr returns /metrics of the service listening on addr.
+func scrapeAddr(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(body)
 }
 
 // waitCaughtUp runs tributary status --wait, which waits for the

@@ -3,8 +3,11 @@ package replicator_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
@@ -134,26 +138,69 @@ func TestRecordAndContinue(t *testing.T) {
 }
 
 // A target that is down for 30 s mid-stream costs lag, not data: the
-// service keeps running and converges when the target is back.
+// service keeps running and converges when the target is back. While the
+// target or a source is down, /readyz says which; /healthz stays ok.
 func TestTargetOutage(t *testing.T) {
 	d := startDemoCluster(t)
+	cfg, err := config.Load(d.cfg)
+	require.NoError(t, err)
 	cmd, _ := d.run(t)
 	d.waitCaughtUp(t, "1m")
+	waitFor(t, 30*time.Second, "ready", func() bool { code, _ := probe(cfg, "/readyz"); return code == http.StatusOK })
 	ctx, stop := context.WithCancel(t.Context())
 	loadErr := make(chan error, 1)
 	go func() { loadErr <- d.load(ctx, 11, 0) }()
 	time.Sleep(2 * time.Second)
 	require.NoError(t, d.target.Stop())
-	time.Sleep(30 * time.Second)
+	waitFor(t, 20*time.Second, "not ready while the target is down", func() bool {
+		code, body := probe(cfg, "/readyz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "sink target: reaching the target")
+	})
+	code, _ := probe(cfg, "/healthz")
+	require.Equal(t, http.StatusOK, code)
+	// The lag rises while the target is down, on every source the load
+	// writes to.
+	waitFor(t, 45*time.Second, "the lag to rise", func() bool { return lagOf(t, cfg, "jp-recipes") > 10 })
+	time.Sleep(15 * time.Second)
 	require.NoError(t, d.target.Restart(t.Context()))
 	time.Sleep(2 * time.Second)
 	stop()
 	require.NoError(t, <-loadErr)
 	d.waitCaughtUp(t, "3m")
+	waitFor(t, time.Minute, "the lag to fall to 0", func() bool { return lagOf(t, cfg, "jp-recipes") == 0 })
+
+	require.NoError(t, d.recipes.Stop())
+	waitFor(t, 20*time.Second, "not ready while a source is down", func() bool {
+		code, body := probe(cfg, "/readyz")
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "source jp-recipes: not streaming") ||
+			strings.Contains(body, "jp-accounts") {
+			return false
+		}
+		for _, s := range fetchStatus(cfg) {
+			if s.Streaming != (s.Source != "jp-recipes") {
+				return false
+			}
+		}
+		return true
+	})
+	require.NoError(t, d.recipes.Restart(t.Context()))
+	waitFor(t, time.Minute, "ready again", func() bool { code, _ := probe(cfg, "/readyz"); return code == http.StatusOK })
 	require.Nil(t, cmd.ProcessState, "the service must not exit during the outage")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait())
 	d.requireConverged(t)
+}
+
+// probe GETs path from the running service: its status code and body, 0
+// while it does not answer.
+func probe(cfg *config.Config, path string) (int, string) {
+	resp, err := http.Get("http://" + cfg.HTTP.Listen + path)
+	if err != nil {
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // gtidPosition returns the server's current GTID position.
@@ -162,4 +209,22 @@ func gtidPosition(t *testing.T, s *testenv.Server) string {
 	var pos string
 	require.NoError(t, s.DB(t, "").QueryRow("SELECT @@gtid_binlog_pos").Scan(&pos))
 	return pos
+}
+
+// lagOf returns a source's tributary_apply_lag_seconds, -1 while the
+// service does not answer.
+func lagOf(t *testing.T, cfg *config.Config, source string) float64 {
+	code, body := probe(cfg, "/metrics")
+	if code != http.StatusOK {
+		return -1
+	}
+	prefix := `tributary_apply_lag_seconds{source="` + source + `"} `
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err)
+			return f
+		}
+	}
+	return -1
 }

@@ -65,8 +65,9 @@ var (
 // re-derivations into the updates of the rows they reach, retrying while
 // the source's errors are transient. onDDL, when set, hears of every
 // statement a mapping went past.
-func mapper(set *mapping.Set, r *lookup.Resolver, logger *slog.Logger, onDDL func(source string, n mapping.DDLNotice)) func(context.Context, *change.Txn) error {
+func mapper(sets func() *mapping.Set, r *lookup.Resolver, logger *slog.Logger, onDDL func(source string, n mapping.DDLNotice)) func(context.Context, *change.Txn) error {
 	return func(ctx context.Context, txn *change.Txn) error {
+		set := sets() // the running mappings, which a reload replaces
 		var ddlOps []change.TargetOp
 		if len(txn.DDL) > 0 {
 			notices, err := set.CheckDDL(txn)

@@ -156,6 +156,11 @@ type Status struct {
 	CommitTime   time.Time       `json:"last_commit_time"`
 	Transactions uint64          `json:"transactions"`
 	Changes      uint64          `json:"changes"`
+	// Streaming tells whether the source's binlog connection is open, and
+	// LagSeconds how far the applied stream is behind it (see lagTracker);
+	// the service fills both.
+	Streaming  bool    `json:"streaming"`
+	LagSeconds float64 `json:"lag_seconds"`
 	// Backfill lists the source's backfilled tables and their progress.
 	Backfill []backfill.TableStatus `json:"backfill,omitempty"`
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -31,6 +32,10 @@ type Options struct {
 	// setting at its current position. Without it such a source is
 	// refused: an empty store must never be taken for a first start.
 	Init bool
+	// Reload, when set, asks for the mapping files to be loaded again
+	// (SIGHUP): they replace the running ones only when they load, fit
+	// the live schemas and read and write the same tables.
+	Reload <-chan struct{}
 
 	// storeFS replaces the operating system's files under the store, for
 	// tests that inject disk faults.
@@ -92,6 +97,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		m.Registry.MustRegister(resolver.Collectors()...)
 	}
 	registerSinkMetrics(m, cfg, sinks)
+	for _, b := range bfs.by {
+		m.Registry.MustRegister(b.Collectors()...)
+	}
 	var changeSinks, tableSinks []Sink
 	for i, s := range sinks {
 		if cfg.Sinks[i].Type == config.SinkMySQL {
@@ -111,8 +119,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		Logger:    logger,
 		OnApplied: m.Applied,
 	}
+	var current atomic.Pointer[mapping.Set]
+	current.Store(set)
 	if set != nil {
-		p.Map = mapper(set, resolver, logger, func(source string, n mapping.DDLNotice) {
+		p.Map = mapper(current.Load, resolver, logger, func(source string, n mapping.DDLNotice) {
 			m.DDL.WithLabelValues(source, n.Event.QualifiedName(), string(n.Event.Kind), string(n.Policy)).Inc()
 		})
 	}
@@ -139,16 +149,28 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	for _, b := range bfs.by {
 		g.Go(func() error { return b.Run(gctx) })
 	}
+	if opts.Reload != nil {
+		g.Go(func() error { return reloadLoop(gctx, opts.Reload, cfg, &current, logger) })
+	}
+	lag := newLagTracker(readers, p.Status, logger)
+	m.RegisterLag(lag.Lags)
+	g.Go(func() error { return lag.Run(gctx) })
 	if cfg.HTTP.Listen != "" {
 		srv := &httpapi.Server{Addr: cfg.HTTP.Listen, Gatherer: m.Registry, Logger: logger,
 			Status: func() any {
 				st := p.Status()
+				lags := lag.Lags()
 				for i := range st {
 					st[i].Backfill = bfs.status(st[i].Source)
+					st[i].Streaming = readers[st[i].Source].Streaming()
+					st[i].LagSeconds = lags[st[i].Source]
 				}
 				return st
 			},
-			Backfill: bfs.request}
+			Backfill:  bfs.request,
+			Readiness: readiness(cfg, readers, sinks),
+			PProf:     cfg.HTTP.PProf,
+			Repair:    repairHTTP{newRepair(cfg, set, store, sinks)}}
 		g.Go(func() error { return srv.Run(gctx) })
 	}
 	logger.Info("streaming", "sources", len(readers), "sinks", len(sinks))
@@ -382,4 +404,26 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// readiness returns the check behind /readyz: every source has its binlog
+// connection open and every sink that can tell is writable.
+func readiness(cfg *config.Config, readers map[string]*source.Reader, sinks []Sink) func(context.Context) error {
+	type ready interface{ Ready(context.Context) error }
+	return func(ctx context.Context) error {
+		var errs []error
+		for _, name := range cfg.SourceNames() {
+			if !readers[name].Streaming() {
+				errs = append(errs, fmt.Errorf("source %s: not streaming (connecting, or reconnecting after an error: see the log)", name))
+			}
+		}
+		for i, s := range sinks {
+			if r, ok := s.(ready); ok {
+				if err := r.Ready(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("sink %s: %w", cfg.Sinks[i].Name, err))
+				}
+			}
+		}
+		return errors.Join(errs...)
+	}
 }

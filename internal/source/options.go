@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -95,10 +96,29 @@ type Options struct {
 	// already hold, then keep streaming. It is itself a deliberate start:
 	// without Start the source starts at its current position.
 	Backfill string `yaml:"backfill"`
-	// BackfillChunkRows is the number of rows a backfill reads per chunk
-	// (default 1000, at most MaxBackfillChunkRows); a chunk is held in
-	// memory until it is merged into the stream.
+	// BackfillChunkRows is the number of rows of a table's first backfill
+	// chunk (default 1000, at most MaxBackfillChunkRows); later chunks
+	// adapt to BackfillChunkTime.
 	BackfillChunkRows int `yaml:"backfill_chunk_rows"`
+	// BackfillChunkRowsMax bounds the chunk size the backfill adapts
+	// towards BackfillChunkTime (default 20,000, at most
+	// MaxBackfillChunkRows); equal to BackfillChunkRows it fixes the
+	// size. A chunk is held in memory until merged.
+	BackfillChunkRowsMax int `yaml:"backfill_chunk_rows_max"`
+	// BackfillChunkTime is how long reading one chunk should take
+	// (default 500ms): the chunk size grows or shrinks between 100 rows
+	// and BackfillChunkRowsMax towards it.
+	BackfillChunkTime time.Duration `yaml:"backfill_chunk_time"`
+	// BackfillWorkers is how many tables of the source are copied at
+	// once (default 2, at most MaxBackfillWorkers); each table is copied
+	// chunk after chunk.
+	BackfillWorkers int `yaml:"backfill_workers"`
+	// BackfillMaxRowsPerSecond caps the rows the source's backfill reads
+	// per second, over all its workers (0, the default, is no cap).
+	BackfillMaxRowsPerSecond int `yaml:"backfill_max_rows_per_second"`
+	// BackfillMaxThreadsRunning pauses the backfill between chunks while
+	// the source's Threads_running is above it (0, the default, is off).
+	BackfillMaxThreadsRunning int `yaml:"backfill_max_threads_running"`
 
 	// Password is resolved from DataSourceName or PasswordEnv; it never
 	// comes from the file directly and is never printed or logged.

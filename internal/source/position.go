@@ -45,3 +45,32 @@ func ParseGTIDSet(flavor, s string) (set gomysql.GTIDSet, err error) {
 	}
 	return set, nil
 }
+
+// Reached reports whether position cp (a checkpoint, or what was applied)
+// includes everything up to cur, a server's current position: by GTID
+// sets when both have one, else by binlog file and offset.
+func Reached(cp, cur change.Position) (bool, error) {
+	if cp.IsZero() {
+		return false, nil
+	}
+	if cp.GTIDSet != "" && cur.GTIDSet != "" {
+		have, err := ParseGTIDSet(cur.Flavor, cp.GTIDSet)
+		if err != nil {
+			return false, err
+		}
+		want, err := ParseGTIDSet(cur.Flavor, cur.GTIDSet)
+		if err != nil {
+			return false, err
+		}
+		return have.Contain(want), nil
+	}
+	a, err := cp.Ordinal()
+	if err != nil {
+		return false, err
+	}
+	b, err := cur.Ordinal()
+	if err != nil {
+		return false, err
+	}
+	return a >= b, nil
+}

@@ -97,3 +97,23 @@ func FuzzParseGTIDSet(f *testing.F) {
 		}
 	})
 }
+
+func TestReached(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		cp, cur change.Position
+		want    bool
+	}{
+		{"no checkpoint", change.Position{}, change.Position{File: "b.000001", Pos: 4}, false},
+		{"gtid behind", change.Position{GTIDSet: "0-1-5"}, change.Position{Flavor: change.MariaDB, GTIDSet: "0-1-6"}, false},
+		{"gtid caught up", change.Position{GTIDSet: "0-1-6"}, change.Position{Flavor: change.MariaDB, GTIDSet: "0-1-6"}, true},
+		{"file behind", change.Position{File: "b.000001", Pos: 900}, change.Position{File: "b.000002", Pos: 4}, false},
+		{"file caught up", change.Position{File: "b.000002", Pos: 4}, change.Position{File: "b.000002", Pos: 4}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := Reached(c.cp, c.cur)
+			require.NoError(t, err)
+			require.Equal(t, c.want, got)
+		})
+	}
+}

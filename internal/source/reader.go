@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -18,7 +19,14 @@ var reconnectBackoff = retry.Backoff{Min: 100 * time.Millisecond, Max: 10 * time
 type Reader struct {
 	opts Options
 	log  *slog.Logger
+	// streaming is set while a binlog connection is open and reading.
+	streaming atomic.Bool
 }
+
+// Streaming reports whether the Reader has a binlog connection open: false
+// before Run connects, while it reconnects, and after it returned. A
+// connection that went silent counts until its read times out (60 s).
+func (r *Reader) Streaming() bool { return r.streaming.Load() }
 
 // New returns a Reader for the source opts describes; it connects only in
 // Preflight, CurrentPosition and Run.

@@ -40,6 +40,7 @@ func (s *Options) Check(r problem.Reporter) {
 	if n := s.BackfillChunkRows; n < 0 || n > MaxBackfillChunkRows {
 		r.At("backfill_chunk_rows", fmt.Sprintf("must be between 1 and %d", MaxBackfillChunkRows))
 	}
+	s.checkBackfillPace(r)
 	s.checkConnection(r)
 	s.TLS.Check(problem.Under(r, "tls"))
 	s.credentials().Check(r, s.PasswordEnv, s.TLS.Secure())
@@ -224,5 +225,27 @@ func (s *Options) checkConnection(p problem.Reporter) {
 		if _, set := os.LookupEnv(s.PasswordEnv); !set {
 			p.At("password_env", fmt.Sprintf("environment variable %s is not set", s.PasswordEnv))
 		}
+	}
+}
+
+// checkBackfillPace reports backfill settings of chunk size, parallelism
+// and throttling out of their bounds.
+func (s *Options) checkBackfillPace(r problem.Reporter) {
+	if n := s.BackfillChunkRowsMax; n < 0 || n > MaxBackfillChunkRows {
+		r.At("backfill_chunk_rows_max", fmt.Sprintf("must be between 1 and %d", MaxBackfillChunkRows))
+	} else if n > 0 && s.BackfillChunkRows > n {
+		r.At("backfill_chunk_rows_max", fmt.Sprintf("must not be below backfill_chunk_rows (%d)", s.BackfillChunkRows))
+	}
+	if d := s.BackfillChunkTime; d < 0 || d > time.Minute || (d > 0 && d < 10*time.Millisecond) {
+		r.At("backfill_chunk_time", "must be between 10ms and 1m")
+	}
+	if n := s.BackfillWorkers; n < 0 || n > MaxBackfillWorkers {
+		r.At("backfill_workers", fmt.Sprintf("must be between 1 and %d", MaxBackfillWorkers))
+	}
+	if s.BackfillMaxRowsPerSecond < 0 {
+		r.At("backfill_max_rows_per_second", "must be 0 (no cap) or more")
+	}
+	if s.BackfillMaxThreadsRunning < 0 {
+		r.At("backfill_max_threads_running", "must be 0 (off) or more")
 	}
 }

@@ -36,8 +36,15 @@ const (
 	BackfillInitial = "initial"
 )
 
-// MaxBackfillChunkRows caps Options.BackfillChunkRows.
-const MaxBackfillChunkRows = 100000
+// Bounds of the backfill settings; their defaults are the backfill
+// package's.
+const (
+	// MaxBackfillChunkRows caps Options.BackfillChunkRows and
+	// BackfillChunkRowsMax.
+	MaxBackfillChunkRows = 100000
+	// MaxBackfillWorkers caps BackfillWorkers.
+	MaxBackfillWorkers = 16
+)
 
 // StartPosition resolves a start setting against the source: its current
 // position, its earliest one, or the given GTID set in the server's

@@ -82,6 +82,8 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 	}
 	st.denied = false
 	r.log.Info("streaming binlog", "from", start.String(), "by_gtid", start.GTIDSet != "")
+	r.streaming.Store(true)
+	defer r.streaming.Store(false)
 
 	pos := start
 	pos.ServerID, pos.ServerUUID = srv.ID, srv.UUID

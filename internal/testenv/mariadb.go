@@ -238,6 +238,23 @@ func (s *Server) Kill() error {
 	return nil
 }
 
+// Pause freezes the server with SIGSTOP, as a hung host would: its
+// connections stay open and nothing answers. Resume undoes it.
+func (s *Server) Pause() error {
+	if s.cmd == nil {
+		return errors.New("pausing mariadb: server is not running")
+	}
+	return s.cmd.Process.Signal(syscall.SIGSTOP)
+}
+
+// Resume continues a paused server with SIGCONT.
+func (s *Server) Resume() error {
+	if s.cmd == nil {
+		return errors.New("resuming mariadb: server is not running")
+	}
+	return s.cmd.Process.Signal(syscall.SIGCONT)
+}
+
 // Restart starts a stopped server again on the same port and data.
 func (s *Server) Restart(ctx context.Context) error {
 	if s.cmd != nil {

@@ -37,7 +37,7 @@ func (s *Sink) applyBarrier(ctx context.Context, op *change.TargetOp, from *orig
 	}
 	what := fmt.Sprintf("%s of %s", barrierVerb(op.Kind), op.Target.QualifiedName())
 	var rows int64
-	err := retryTransient(ctx, s.log, what, func() error {
+	err := retryTransient(ctx, s.log, &s.retries, what, func() error {
 		n, err := s.sweep(ctx, op)
 		rows += n
 		return err
@@ -47,6 +47,10 @@ func (s *Sink) applyBarrier(ctx context.Context, op *change.TargetOp, from *orig
 			return ctx.Err()
 		}
 		err = mysqlerr.Redact(fmt.Errorf("%s for a table statement of source %s at %s: %w", what, from.source, from.pos, err))
+		s.setHalt(err)
+		return err
+	}
+	if err := s.watch.appliedTable(op.Target.QualifiedName()); err != nil {
 		s.setHalt(err)
 		return err
 	}

@@ -34,6 +34,9 @@ type item struct {
 	op      change.TargetOp
 	from    *origin
 	barrier chan error
+	// retry, when set, makes the item a failed operation applied again
+	// (see Sink.Retry): alone, after every operation queued before it.
+	retry *retryReq
 	// size is opBytes(&op), computed once when the item is first added.
 	size int
 }

@@ -88,7 +88,7 @@ func (w *worker) collide(ctx context.Context, it *item, q string, args []any, ca
 		why = "outside the replay window"
 	}
 	ce := &conflictError{why: why, cause: cause}
-	rerr := retryTransient(ctx, w.log, "reading the row of a unique key conflict", func() error {
+	rerr := retryTransient(ctx, w.log, &w.s.retries, "reading the row of a unique key conflict", func() error {
 		var err error
 		ce.index, ce.other, err = w.collidingRow(ctx, &it.op)
 		return err
@@ -115,7 +115,7 @@ func (w *worker) collide(ctx context.Context, it *item, q string, args []any, ca
 // collision's.
 func (w *worker) replace(ctx context.Context, it *item, q string, args []any, replay bool) (bool, error) {
 	var deleted int64
-	err := retryTransient(ctx, w.log, "resolving unique key conflict", func() error {
+	err := retryTransient(ctx, w.log, &w.s.retries, "resolving unique key conflict", func() error {
 		n, err := w.resolveConflict(ctx, &it.op)
 		deleted += n
 		if err != nil {

@@ -70,3 +70,33 @@ func TestTransientClassification(t *testing.T) {
 		require.Equal(t, c.want, isTransient(c.err), "%v", c.err)
 	}
 }
+
+// A target that hangs (SIGSTOP: connections open, nothing answers) fails
+// the statement after Timeout; the retry is logged and counted, and the
+// row lands once the target answers again.
+func TestHungTargetTimesOutAndRetries(t *testing.T) {
+	tg := startTarget(t, usersDDL)
+	users := table("users", "id")
+	var logs testenv.LogBuffer
+	s := tg.sink(t, Options{Workers: 1, Timeout: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	cols := []string{"id", "name", "email"}
+	applyAll(t, s, txn(1, upsert(users, cols, int64(1), "ok", "a@x")))
+
+	require.NoError(t, tg.srv.Pause())
+	resumed := false
+	defer func() {
+		if !resumed {
+			_ = tg.srv.Resume()
+		}
+	}()
+	require.NoError(t, s.Apply(context.Background(), txn(2, upsert(users, cols, int64(2), "ok", "b@x"))))
+	flushed := make(chan error, 1)
+	go func() { flushed <- s.Flush(context.Background()) }()
+	require.Eventually(t, func() bool { return s.retries.Load() > 0 }, 30*time.Second, 50*time.Millisecond,
+		"no retry while the target hangs")
+	require.Contains(t, logs.String(), "retrying after transient target error")
+	require.NoError(t, tg.srv.Resume())
+	resumed = true
+	require.NoError(t, <-flushed)
+	require.Equal(t, []string{"1|ok|a@x", "2|ok|b@x"}, tg.dump(t, "SELECT * FROM users ORDER BY id"))
+}

@@ -21,6 +21,9 @@ func (s *Sink) Collectors(name string) []prometheus.Collector {
 			"Upserts that collided on a unique key with a row under another primary key and were handed to on_error.", &s.conflicts),
 		counter("tributary_mysql_rejected_total",
 			"Changes whose target key their source does not own (a shard merge's owns:), handed to on_error, never written.", &s.rejected),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tributary_mysql_retries_total",
+			Help: "Retries after transient target errors: deadlocks, lost connections, timeouts (a hung target).",
+			ConstLabels: labels}, func() float64 { return float64(s.retries.Load()) }),
 		counter("tributary_mysql_replay_resolutions_total",
 			"Rows deleted because an upsert collided with them on a unique key inside the replay window after a restart (anywhere under on_conflict: replace).", &s.resolved),
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -66,6 +67,10 @@ const (
 	DefaultStatementsPerTxn = 20
 	// MaxWorkers caps Options.Workers.
 	MaxWorkers = 256
+	// DefaultTimeout bounds each wait for the target to answer or take a
+	// write; MinTimeout is the least accepted.
+	DefaultTimeout = 60 * time.Second
+	MinTimeout     = time.Second
 )
 
 // Options configure a Sink; they are also the sink's block of the service
@@ -116,6 +121,11 @@ type Options struct {
 	// StatementsPerTxn caps the statements of one target transaction;
 	// default DefaultStatementsPerTxn.
 	StatementsPerTxn int `yaml:"statements_per_txn"`
+	// Timeout bounds each wait for the target to answer a statement or
+	// take its bytes (the driver's readTimeout and writeTimeout, unless
+	// the DSN sets them); default DefaultTimeout. Keep it above the
+	// target's innodb_lock_wait_timeout.
+	Timeout time.Duration `yaml:"timeout"`
 	// OnError is OnErrorHalt (default) or OnErrorRecord.
 	OnError string `yaml:"on_error"`
 	// OnConflict is what an upsert that collides with another row on a
@@ -186,6 +196,9 @@ func (o *Options) ensureDefaults() {
 	if o.StatementsPerTxn == 0 {
 		o.StatementsPerTxn = DefaultStatementsPerTxn
 	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
 	if o.OnError == "" {
 		o.OnError = OnErrorHalt
 	}
@@ -246,6 +259,9 @@ func (o *Options) Check(r problem.Reporter) {
 	}
 	if o.StatementsPerTxn < 0 {
 		r.At("statements_per_txn", "must be at least 1")
+	}
+	if o.Timeout != 0 && o.Timeout < MinTimeout {
+		r.At("timeout", fmt.Sprintf("must be at least %s", MinTimeout))
 	}
 	switch o.OnError {
 	case "", OnErrorHalt, OnErrorRecord:

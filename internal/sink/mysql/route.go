@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
@@ -83,16 +84,17 @@ func appendKeyValue(b []byte, v change.Value) []byte {
 // than the one operations are keyed by. It reads information_schema on the
 // first operation of each table.
 type keyCache struct {
-	db  *sql.DB
-	log *slog.Logger
-	mu  struct {
+	db      *sql.DB
+	log     *slog.Logger
+	retries *atomic.Uint64
+	mu      struct {
 		sync.Mutex
 		serial map[string]bool
 	}
 }
 
-func newKeyCache(db *sql.DB, log *slog.Logger) *keyCache {
-	c := &keyCache{db: db, log: log}
+func newKeyCache(db *sql.DB, log *slog.Logger, retries *atomic.Uint64) *keyCache {
+	c := &keyCache{db: db, log: log, retries: retries}
 	c.mu.serial = map[string]bool{}
 	return c
 }
@@ -107,7 +109,7 @@ func (c *keyCache) serial(ctx context.Context, t *change.TargetTable) (bool, err
 		return serial, nil
 	}
 	var keys map[string][]string
-	err := retryTransient(ctx, c.log, "reading unique keys of "+t.QualifiedName(), func() error {
+	err := retryTransient(ctx, c.log, c.retries, "reading unique keys of "+t.QualifiedName(), func() error {
 		var err error
 		keys, err = c.uniqueKeys(ctx, t)
 		return err

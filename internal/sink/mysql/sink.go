@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // sessionSQLMode makes the target store values exactly as they were read:
@@ -28,6 +29,8 @@ type Sink struct {
 	log     *slog.Logger
 	workers []*worker
 	keys    *keyCache
+	// watch holds the target rows of recorded failures (see watch.go).
+	watch *watch
 	// acks counts each source's operations queued and done, for
 	// FlushSource.
 	acks *sourceAcks
@@ -35,8 +38,10 @@ type Sink struct {
 	// unresolved unique key collisions, resolved the rows deleted because
 	// an upsert collided with them; each by target table.
 	failed, conflicts, resolved, rejected tableCounts
-	halt                                  atomic.Pointer[error]
-	closed                                chan struct{}
+	// retries counts the retries after transient target errors.
+	retries atomic.Uint64
+	halt    atomic.Pointer[error]
+	closed  chan struct{}
 	// running is set by Run; stopped is closed when Run returns.
 	running atomic.Bool
 	stopped chan struct{}
@@ -67,6 +72,16 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	cfg.Collation = "utf8mb4_general_ci"
 	cfg.InterpolateParams = true
 	cfg.Logger = driverLogger{opts.Logger}
+	// A target that stops answering (a hung server, a dropped network
+	// path) fails the statement after Timeout instead of holding a worker
+	// forever: the retry is logged and counted. A DSN's own readTimeout
+	// or writeTimeout wins.
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = opts.Timeout
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = opts.Timeout
+	}
 	connector, err := opts.Connector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configuring mysql sink connector: %w", err)
@@ -78,7 +93,10 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 		return nil, errors.Join(fmt.Errorf("connecting to mysql sink target %s: %w", cfg.Addr, err), db.Close())
 	}
 	s := &Sink{db: db, opts: opts, log: opts.Logger, closed: make(chan struct{}), stopped: make(chan struct{})}
-	s.keys = newKeyCache(db, s.log)
+	if s.watch, err = newWatch(opts.Failed); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	s.keys = newKeyCache(db, s.log, &s.retries)
 	s.acks = newSourceAcks(opts.Workers)
 	for i := range opts.Workers {
 		s.workers = append(s.workers, newWorker(i, s))
@@ -306,4 +324,16 @@ func hasKeyColumns(op *change.TargetOp) bool {
 		}
 	}
 	return true
+}
+
+// Ready returns nil when the sink can write: it has not halted and the
+// target answers a ping within ctx.
+func (s *Sink) Ready(ctx context.Context) error {
+	if err := s.haltErr(); err != nil {
+		return err
+	}
+	if err := s.db.PingContext(ctx); err != nil {
+		return mysqlerr.Redact(fmt.Errorf("reaching the target: %w", err))
+	}
+	return nil
 }

@@ -52,7 +52,7 @@ func newWorker(id int, s *Sink) *worker {
 // run applies batches until ctx ends.
 func (w *worker) run(ctx context.Context) {
 	for {
-		acks, ok := w.gather(ctx)
+		acks, retry, ok := w.gather(ctx)
 		if !ok {
 			return
 		}
@@ -71,7 +71,13 @@ func (w *worker) run(ctx context.Context) {
 		}
 		w.b.reset()
 		if ctx.Err() != nil {
+			if retry != nil {
+				retry.retry.done <- RetryResult{err: ctx.Err()}
+			}
 			return
+		}
+		if retry != nil {
+			w.retryOne(ctx, retry)
 		}
 		for _, ack := range acks {
 			ack <- err
@@ -80,16 +86,20 @@ func (w *worker) run(ctx context.Context) {
 }
 
 // gather fills the batch with what is queued, without waiting once it
-// holds something. It stops at a barrier, whose ack it returns, or when
-// the batch holds RowsPerStatement × StatementsPerTxn operations. It
-// reports false when ctx ends.
-func (w *worker) gather(ctx context.Context) ([]chan error, bool) {
+// holds something. It stops at a barrier, whose ack it returns, at a
+// retried operation, which it returns to be applied after the batch, or
+// when the batch holds RowsPerStatement × StatementsPerTxn operations.
+// It reports false when ctx ends.
+func (w *worker) gather(ctx context.Context) ([]chan error, *item, bool) {
 	select {
 	case <-ctx.Done():
-		return nil, false
+		return nil, nil, false
 	case it := <-w.in:
 		if it.barrier != nil {
-			return []chan error{it.barrier}, true
+			return []chan error{it.barrier}, nil, true
+		}
+		if it.retry != nil {
+			return nil, &it, true
 		}
 		w.b.add(it)
 	}
@@ -97,14 +107,17 @@ func (w *worker) gather(ctx context.Context) ([]chan error, bool) {
 		select {
 		case it := <-w.in:
 			if it.barrier != nil {
-				return []chan error{it.barrier}, true
+				return []chan error{it.barrier}, nil, true
+			}
+			if it.retry != nil {
+				return nil, &it, true
 			}
 			w.b.add(it)
 		default:
-			return nil, true
+			return nil, nil, true
 		}
 	}
-	return nil, true
+	return nil, nil, true
 }
 
 // compactable reports whether every operation of the batch is on a table
@@ -180,8 +193,11 @@ func (w *worker) applyRun(ctx context.Context, stmts []stmt) error {
 // error that no statement owns (the commit) sends the whole run operation
 // by operation.
 func (w *worker) applyStmts(ctx context.Context, stmts []stmt) error {
-	err := retryTransient(ctx, w.log, "applying batch", func() error { return w.exec(ctx, stmts) })
-	if err == nil || ctx.Err() != nil {
+	err := retryTransient(ctx, w.log, &w.s.retries, "applying batch", func() error { return w.exec(ctx, stmts) })
+	if err == nil {
+		return w.applied(w.b.items[stmts[0].start:stmts[len(stmts)-1].end])
+	}
+	if ctx.Err() != nil {
 		return err
 	}
 	var se *stmtError
@@ -279,7 +295,7 @@ func (w *worker) applyEach(ctx context.Context, items []item) error {
 		it := &items[i]
 		var q string
 		var args []any
-		err := retryTransient(ctx, w.log, "applying operation", func() error {
+		err := retryTransient(ctx, w.log, &w.s.retries, "applying operation", func() error {
 			if _, err := w.resolve(ctx, items[i:i+1]); err != nil {
 				return err
 			}
@@ -292,6 +308,9 @@ func (w *worker) applyEach(ctx context.Context, items []item) error {
 			return err
 		})
 		if err == nil {
+			if err := w.applied(items[i : i+1]); err != nil {
+				return err
+			}
 			continue
 		}
 		if ctx.Err() != nil {
@@ -306,6 +325,9 @@ func (w *worker) applyEach(ctx context.Context, items []item) error {
 					w.s.setHalt(fatal)
 					return fatal
 				case resolved:
+					if err := w.applied(items[i : i+1]); err != nil {
+						return err
+					}
 					continue
 				}
 				err = cerr
@@ -354,8 +376,19 @@ func (w *worker) fail(it *item, cause error) error {
 		return errors.Join(fmt.Errorf("recording failed operation on %s: %w", ae.Target, err), ae)
 	}
 	w.s.failed.add(ae.Target, 1)
+	w.s.watch.add(op, id)
 	w.log.Warn("recorded permanently failing operation; the failed-changes store has its full error", "id", id,
 		"target", ae.Target, "op", fc.Op, "source", ae.Source, "seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
+	return nil
+}
+
+// applied tells the watch that items were applied; an error halts the
+// sink.
+func (w *worker) applied(items []item) error {
+	if err := w.s.watch.applied(items); err != nil {
+		w.s.setHalt(err)
+		return err
+	}
 	return nil
 }
 

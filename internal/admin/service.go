@@ -1,0 +1,100 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/replicator"
+)
+
+// errNotAnswering reports that no service answers at the address.
+var errNotAnswering = errors.New("no service answers")
+
+// askService sends a request to the running service at addr and decodes
+// its JSON answer into out. It fails with errNotAnswering when nothing
+// answers, and with the service's message when it refuses.
+func askService(ctx context.Context, addr, method, path string, body, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w at %s: %w", errNotAnswering, addr, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("reading the service's answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error string }
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return errors.New(e.Error)
+		}
+		if resp.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("%s %s: %s (a tributary older than this command runs at %s: restart it, or stop it to use the store directly)",
+				method, path, resp.Status, addr)
+		}
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decoding the service's answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// online runs ask against the running service when cfg names an HTTP
+// address and a service answers there; otherwise, or when none answers,
+// it opens the store and runs local on it (with the mappings loaded when
+// mappings is set). A store held by a service that does not answer fails
+// saying both.
+func online(ctx context.Context, cfg *config.Config, mappings bool, ask func(addr string) error, local func(*replicator.Repair) error) error {
+	var asked error
+	if cfg.HTTP.Listen != "" {
+		err := ask(cfg.HTTP.Listen)
+		if !errors.Is(err, errNotAnswering) {
+			return err
+		}
+		asked = err
+	}
+	store, err := checkpoint.Open(cfg.Pebble.Dir, nil)
+	if errors.Is(err, checkpoint.ErrLocked) {
+		if asked != nil {
+			return fmt.Errorf("%w; and %w: is the service starting or stopping? Try again in a moment", err, asked)
+		}
+		return fmt.Errorf("%w; a running service answers these commands when http.listen is set, else stop it first (the store takes one process at a time)", err)
+	}
+	if err != nil {
+		return fmt.Errorf("opening pebble store %s: %w", cfg.Pebble.Dir, err)
+	}
+	defer store.Close()
+	r := &replicator.Repair{Cfg: cfg, Store: store}
+	if mappings {
+		if r.Set, err = replicator.LoadMappings(cfg); err != nil {
+			return err
+		}
+	}
+	return local(r)
+}
