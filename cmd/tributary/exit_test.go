@@ -41,7 +41,9 @@ func TestOfflineCommandsNeedNoPasswords(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "tributary.yaml")
 	require.NoError(t, os.WriteFile(cfg, []byte(`pebble: {dir: store}
-sources: [{name: a, host: h, user: u, password_env: TRIBUTARY_TEST_NEVER_SET, server_id: 1}]
+sources:
+  - {name: a, host: h, user: u, password_env: TRIBUTARY_TEST_NEVER_SET, server_id: 1}
+  - {name: b, host: h, user: u, password_file: /nonexistent/tributary-pw, server_id: 2}
 sinks: [{name: out, type: jsonl, jsonl: {path: out.jsonl}}]
 `), 0o600))
 	_, err := execute(t, "checkpoint", "show", "--config", cfg)
@@ -50,4 +52,5 @@ sinks: [{name: out, type: jsonl, jsonl: {path: out.jsonl}}]
 	require.NoError(t, err)
 	_, err = execute(t, "config", "check", "--config", cfg)
 	require.ErrorContains(t, err, "environment variable TRIBUTARY_TEST_NEVER_SET is not set", "commands that connect still need it")
+	require.ErrorContains(t, err, "reading password file: open /nonexistent/tributary-pw")
 }

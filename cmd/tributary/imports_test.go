@@ -44,6 +44,12 @@ var importRules = []importRule{
 		why:    "a leaf the stages share; depending on another package of the module would tie the stages together through it",
 	},
 	{
+		pkgs:   []string{"internal/tlsconf", "internal/credential"},
+		forbid: []string{"internal/..."},
+		allow:  []string{"internal/problem"},
+		why:    "how one connection is secured and authenticated, shared by the sources and the mysql sink: it knows settings files, certificates and passwords, nothing of the stages",
+	},
+	{
 		pkgs:   []string{"internal/sqlparam"},
 		forbid: []string{"internal/..."},
 		allow:  []string{"internal/change"},

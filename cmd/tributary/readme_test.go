@@ -10,6 +10,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/mapping"
+	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
 // readmeBlock is one ```yaml block of the README, with its first line and
@@ -50,6 +51,9 @@ func TestReadmeExamplesAreAccepted(t *testing.T) {
 	for _, env := range []string{"JP_ACCOUNTS_PASSWORD", "RECIPES_PW", "TARGET_PASSWORD"} {
 		t.Setenv(env, "example")
 	}
+	ca, err := testenv.NewTestCA(t.TempDir(), "rds")
+	require.NoError(t, err)
+	t.Setenv("RDS_CA_BUNDLE", ca.CAFile)
 	const service = "pebble: {dir: p}\nsources: [{name: a, host: h, user: u, server_id: 1}]\nsinks:\n"
 	for _, b := range yamlBlocks(t) {
 		var err error

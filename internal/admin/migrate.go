@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -32,7 +33,14 @@ func Migrate(ctx context.Context, cfg *config.Config, status bool, logger *slog.
 	if target == nil {
 		return fmt.Errorf("no sink of type mysql in the configuration: nothing to migrate")
 	}
-	db, err := sql.Open("mysql", target.MySQL.DSN())
+	dcfg, err := target.MySQL.DriverConfig()
+	var db *sql.DB
+	if err == nil {
+		var c driver.Connector
+		if c, err = target.MySQL.Connector(dcfg); err == nil {
+			db = sql.OpenDB(c)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("opening target of sink %s: %w", target.Name, err)
 	}

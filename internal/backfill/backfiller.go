@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -47,6 +48,9 @@ type Options struct {
 	// session settings of source.Options.DSN); it writes the watermarks
 	// and reads the chunks.
 	DSN string
+	// Connector, when set, is used instead of DSN (it gives each new
+	// connection a fresh password and the source's TLS).
+	Connector driver.Connector
 	// ChunkRows is the number of rows the first chunk of a table reads
 	// (default DefaultChunkRows). A chunk is held in memory until its
 	// high watermark comes through the stream.
@@ -146,9 +150,14 @@ func New(opts Options) (*Backfiller, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	db, err := sql.Open("mysql", opts.DSN)
-	if err != nil {
-		return nil, fmt.Errorf("opening the backfill connection of source %s: %w", opts.Source, err)
+	var db *sql.DB
+	if opts.Connector != nil {
+		db = sql.OpenDB(opts.Connector)
+	} else {
+		var err error
+		if db, err = sql.Open("mysql", opts.DSN); err != nil {
+			return nil, fmt.Errorf("opening the backfill connection of source %s: %w", opts.Source, err)
+		}
 	}
 	// A connection per worker, and one for the throttle and requests.
 	db.SetMaxOpenConns(opts.Workers + 1)

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tributary-cdc/tributary/internal/tlsconf"
 )
 
 // Load reads, checks and defaults the configuration file at path. Relative
@@ -24,8 +26,9 @@ func Load(path string) (*Config, error) {
 }
 
 // LoadOffline is Load for commands that read the store or the files only
-// and connect to no server: an unset password_env variable is not a
-// problem for them, so an operator can run them without the secrets.
+// and connect to no server: an unset password_env variable or an
+// unreadable password_file is not a problem for them, so an operator can
+// run them without the secrets.
 func LoadOffline(path string) (*Config, error) {
 	return load(path, true)
 }
@@ -51,7 +54,7 @@ func Parse(name string, data []byte) (*Config, error) {
 
 // parse decodes, checks and defaults data read from the file called name;
 // dir is the base of relative paths. offline drops the problems of unset
-// password_env variables.
+// password_env variables and unreadable password files.
 func parse(name, dir string, data []byte, offline bool) (*Config, error) {
 	c := &Config{file: name, where: map[string]position{"": {1, 1}}}
 	p := newCollector(name, c.where)
@@ -67,7 +70,8 @@ func parse(name, dir string, data []byte, offline bool) (*Config, error) {
 	c.check(p)
 	if offline {
 		p.list = slices.DeleteFunc(p.list, func(pr Problem) bool {
-			return strings.HasSuffix(pr.Key, ".password_env") && strings.HasSuffix(pr.Message, " is not set")
+			return (strings.HasSuffix(pr.Key, ".password_env") && strings.HasSuffix(pr.Message, " is not set")) ||
+				(strings.HasSuffix(pr.Key, ".password_file") && strings.HasPrefix(pr.Message, "reading password file: "))
 		})
 	}
 	if err := p.err(); err != nil {
@@ -158,7 +162,23 @@ func (c *Config) resolvePaths(dir string) {
 		if s.JSONL != nil && s.JSONL.Path != "-" {
 			s.JSONL.Path = resolvePath(dir, s.JSONL.Path)
 		}
+		if m := s.MySQL; m != nil {
+			m.PasswordFile = resolvePath(dir, m.PasswordFile)
+			resolveTLS(dir, &m.TLS)
+		}
 	}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		s.PasswordFile = resolvePath(dir, s.PasswordFile)
+		resolveTLS(dir, &s.TLS)
+	}
+}
+
+// resolveTLS makes a tls block's file paths relative to dir.
+func resolveTLS(dir string, t *tlsconf.Options) {
+	t.CAFile = resolvePath(dir, t.CAFile)
+	t.CertFile = resolvePath(dir, t.CertFile)
+	t.KeyFile = resolvePath(dir, t.KeyFile)
 }
 
 func resolvePath(dir, path string) string {

@@ -58,6 +58,12 @@ func TestMySQLSinkProblems(t *testing.T) {
 			config.Problem{Line: 10, Column: 51, Key: "sinks[0].mysql.statements_per_txn", Message: "must be at least 1"}},
 		{"bad policy", "    mysql: {host: h, user: u, on_error: skip}\n",
 			config.Problem{Line: 10, Column: 41, Key: "sinks[0].mysql.on_error", Message: "must be halt or record"}},
+		{"unknown tls mode", "    mysql: {host: h, user: u, tls: {mode: yes}}\n",
+			config.Problem{Line: 10, Column: 43, Key: "sinks[0].mysql.tls.mode", Message: "must be one of disabled, preferred, required, verify-ca, verify-identity"}},
+		{"iam without tls", "    mysql: {host: h, user: u, iam_auth: true}\n",
+			config.Problem{Line: 10, Column: 41, Key: "sinks[0].mysql.iam_auth", Message: "needs TLS: set tls.mode to required, verify-ca or verify-identity (the token is sent in clear text to the server)"}},
+		{"dsn and password file", "    mysql: {dsn: 'u@tcp(h:1)/', password_file: /p}\n",
+			config.Problem{Line: 10, Column: 48, Key: "sinks[0].mysql.password_file", Message: "cannot be combined with dsn: give host, port, user and database instead"}},
 		{"unknown key", "    mysql: {host: h, user: u, wrokers: 2}\n",
 			config.Problem{Line: 10, Column: 31, Key: "sinks[0].mysql", Message: `unknown key "wrokers"`}},
 	}

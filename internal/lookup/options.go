@@ -1,6 +1,7 @@
 package lookup
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,6 +41,10 @@ type Options struct {
 	// settings lookups need (UTC, utf8mb4, client-side interpolation)
 	// override what the DSN says about them.
 	Sources map[string]string `yaml:"-"`
+	// Connectors, when they hold a source, open its pool instead of its
+	// DSN; they must give the session settings above (source.Options'
+	// Connector does) and give each new connection a fresh password.
+	Connectors map[string]driver.Connector `yaml:"-"`
 	// Log receives query traces and schema loads, never values or DSNs;
 	// default slog.Default().
 	Log *slog.Logger `yaml:"-"`

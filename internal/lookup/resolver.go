@@ -49,7 +49,13 @@ func New(opts Options) (*Resolver, error) {
 	r.mu.tables = map[tableKey]*change.Table{}
 	r.mu.locking = map[string]locking{}
 	for name, dsn := range dsns {
-		db, err := sql.Open("mysql", dsn)
+		var db *sql.DB
+		var err error
+		if c, ok := opts.Connectors[name]; ok {
+			db = sql.OpenDB(c)
+		} else {
+			db, err = sql.Open("mysql", dsn)
+		}
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("opening the lookup pool of source %s: %w", name, err), r.Close())
 		}

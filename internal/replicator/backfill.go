@@ -41,7 +41,11 @@ func openBackfills(cfg *config.Config, set *mapping.Set, store *checkpoint.Store
 	bs := &backfills{by: make(map[string]*backfill.Backfiller, len(cfg.Sources)), cfg: cfg, set: set, store: store, log: logger}
 	bs.mu.saved = map[[2]string]checkpoint.Cursor{}
 	for _, s := range cfg.Sources {
-		b, err := backfill.New(backfill.Options{Source: s.Name, DSN: s.DSN(""), ChunkRows: s.BackfillChunkRows,
+		c, err := s.Connector("")
+		if err != nil {
+			return nil, errors.Join(err, bs.Close())
+		}
+		b, err := backfill.New(backfill.Options{Source: s.Name, Connector: c, ChunkRows: s.BackfillChunkRows,
 			ChunkRowsMax: s.BackfillChunkRowsMax, ChunkTime: s.BackfillChunkTime, Workers: s.BackfillWorkers,
 			MaxRowsPerSecond: s.BackfillMaxRowsPerSecond, MaxThreadsRunning: s.BackfillMaxThreadsRunning,
 			Store: store, Logger: logger})

@@ -10,6 +10,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/livecheck"
 	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/problem"
+	mysqlsink "github.com/tributary-cdc/tributary/internal/sink/mysql"
 )
 
 // CheckLive checks set against the live schemas of cfg's sources and of
@@ -27,15 +28,15 @@ func CheckLive(ctx context.Context, cfg *config.Config, set *mapping.Set) (probl
 		}
 	}()
 	for _, s := range cfg.Sources {
-		db, err := sql.Open("mysql", s.DSN(""))
+		c, err := s.Connector("")
 		if err != nil {
 			return nil, false, fmt.Errorf("opening source %s: %w", s.Name, err)
 		}
-		sources[s.Name] = db
+		sources[s.Name] = sql.OpenDB(c)
 	}
 	for i := range cfg.Sinks {
 		if sink := &cfg.Sinks[i]; sink.Type == config.SinkMySQL {
-			if target, err = sql.Open("mysql", sink.MySQL.DSN()); err != nil {
+			if target, err = openTarget(sink.MySQL); err != nil {
 				return nil, false, fmt.Errorf("opening target of sink %s: %w", sink.Name, err)
 			}
 			break
@@ -46,4 +47,18 @@ func CheckLive(ctx context.Context, cfg *config.Config, set *mapping.Set) (probl
 		return nil, false, fmt.Errorf("checking mappings against live schemas: %w", err)
 	}
 	return problems, target != nil, nil
+}
+
+// openTarget opens a pool on a mysql sink's target, with its TLS and
+// passwords.
+func openTarget(o *mysqlsink.Options) (*sql.DB, error) {
+	cfg, err := o.DriverConfig()
+	if err != nil {
+		return nil, err
+	}
+	c, err := o.Connector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(c), nil
 }

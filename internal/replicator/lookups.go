@@ -2,6 +2,7 @@ package replicator
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"log/slog"
 	"time"
@@ -32,11 +33,17 @@ func openResolver(cfg *config.Config, set *mapping.Set, logger *slog.Logger) (*l
 		return nil, nil
 	}
 	dsns := make(map[string]string, len(cfg.Sources))
+	connectors := make(map[string]driver.Connector, len(cfg.Sources))
 	for _, s := range cfg.Sources {
 		dsns[s.Name] = s.DSN("")
+		c, err := s.Connector("")
+		if err != nil {
+			return nil, fmt.Errorf("opening lookup pools: %w", err)
+		}
+		connectors[s.Name] = c
 	}
 	opts := cfg.Lookups
-	opts.Sources, opts.Log = dsns, logger.With("component", "lookup")
+	opts.Sources, opts.Connectors, opts.Log = dsns, connectors, logger.With("component", "lookup")
 	r, err := lookup.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("opening lookup pools: %w", err)

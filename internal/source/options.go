@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/tlsconf"
 )
 
 // Defaults for the zero fields of Options.
@@ -57,6 +58,22 @@ type Options struct {
 	// PasswordEnv names the environment variable holding the password
 	// (optional; an empty password when unset).
 	PasswordEnv string `yaml:"password_env"`
+	// PasswordFile names a file holding the password, read (and trimmed)
+	// for every new connection, so a rotated file is picked up.
+	PasswordFile string `yaml:"password_file"`
+	// PasswordSecret is the ARN of an AWS Secrets Manager secret holding
+	// the password (JSON with a "password" field, or the plain password);
+	// it is cached and read again when the server refuses it.
+	PasswordSecret string `yaml:"password_secret"`
+	// IAMAuth signs an RDS/Aurora IAM authentication token as the password
+	// of every new connection, binlog reconnects included; it needs TLS.
+	IAMAuth bool `yaml:"iam_auth"`
+	// AWSRegion is the region of PasswordSecret or of the IAM database
+	// (default: the secret ARN's, then AWS_REGION and the AWS config).
+	AWSRegion string `yaml:"aws_region"`
+	// TLS secures the binlog connection and every SQL connection to the
+	// source (preflight, schema, backfill, lookups).
+	TLS tlsconf.Options `yaml:"tls"`
 	// Flavor is FlavorAuto (the default: detected from VERSION() when the
 	// reader connects), change.MySQL (MySQL, Aurora MySQL) or
 	// change.MariaDB.
@@ -112,6 +129,9 @@ type Options struct {
 	// fromDSN records that Host, Port, User and Password were resolved
 	// from DataSourceName rather than set beside it.
 	fromDSN bool
+	// conn is what EnsureDefaults resolves for connecting (password
+	// provider, registered TLS name); shared by the copies of the options.
+	conn *connState
 
 	// History records and serves table descriptions across DDL. Without
 	// it only binlog_row_metadata=FULL works.

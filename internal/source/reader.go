@@ -95,4 +95,7 @@ type runState struct {
 	// seeded is set once schema history holds every included table at the
 	// start position (only needed without full row metadata).
 	seeded bool
+	// denied is set after the server refused the binlog connection's
+	// password once; a second refusal in a row stops the reader.
+	denied bool
 }

@@ -29,7 +29,7 @@ type server struct {
 // the caller closes it.
 func (r *Reader) openDB() (*sql.DB, error) {
 	c := driver.NewConfig()
-	c.User, c.Passwd = r.opts.User, r.opts.Password
+	c.User = r.opts.User
 	c.Net, c.Addr = "tcp", net.JoinHostPort(r.opts.Host, strconv.Itoa(int(r.opts.Port)))
 	c.Params = map[string]string{"time_zone": "'+00:00'"}
 	c.Timeout = 10 * time.Second
@@ -37,7 +37,8 @@ func (r *Reader) openDB() (*sql.DB, error) {
 	c.WriteTimeout = 60 * time.Second
 	c.InterpolateParams = true
 	c.Logger = driverLogger{r.log}
-	connector, err := driver.NewConnector(c)
+	r.opts.applyTLS(c)
+	connector, err := r.opts.connector(c)
 	if err != nil {
 		return nil, fmt.Errorf("configuring connection to %s: %w", c.Addr, err)
 	}

@@ -42,6 +42,8 @@ func (s *Options) Check(r problem.Reporter) {
 	}
 	s.checkBackfillPace(r)
 	s.checkConnection(r)
+	s.TLS.Check(problem.Under(r, "tls"))
+	s.credentials().Check(r, s.PasswordEnv, s.TLS.Secure())
 }
 
 // checkStart reports a start setting that is none of the known ones, or a
@@ -92,11 +94,15 @@ func (s *Options) EnsureDefaults() {
 	if s.PasswordEnv != "" && s.Password == "" {
 		s.Password = os.Getenv(s.PasswordEnv)
 	}
+	if s.conn == nil {
+		s.conn = s.newConnState()
+	}
 }
 
 // hasHostFields reports whether any field that excludes DataSourceName is set.
 func (s *Options) hasHostFields() bool {
-	return s.Host != "" || s.Port != 0 || s.User != "" || s.PasswordEnv != ""
+	return s.Host != "" || s.Port != 0 || s.User != "" || s.PasswordEnv != "" ||
+		s.PasswordFile != "" || s.PasswordSecret != "" || s.IAMAuth
 }
 
 // String describes the source without its password.
@@ -123,6 +129,17 @@ func (s Options) LogValue() slog.Value {
 	if s.PasswordEnv != "" {
 		attrs = append(attrs, slog.String("password_env", s.PasswordEnv))
 	}
+	if s.TLS.Enabled() {
+		attrs = append(attrs, slog.String("tls", s.TLS.Mode))
+	}
+	switch {
+	case s.PasswordFile != "":
+		attrs = append(attrs, slog.String("password_file", s.PasswordFile))
+	case s.PasswordSecret != "":
+		attrs = append(attrs, slog.String("password_secret", s.PasswordSecret))
+	case s.IAMAuth:
+		attrs = append(attrs, slog.Bool("iam_auth", true))
+	}
 	return slog.GroupValue(attrs...)
 }
 
@@ -130,7 +147,17 @@ func (s Options) LogValue() slog.Value {
 // session settings the pipeline relies on: no time parsing, interpolated
 // parameters, UTC session time zone and location, utf8mb4. Parameters given
 // in DataSourceName (tls, timeouts) are kept.
+//
+// The DSN holds the password of the moment and the name of the source's
+// registered TLS configuration; use Connector for connections that must
+// get a fresh password (password_file, password_secret, iam_auth).
 func (s Options) DSN(database string) string {
+	return s.driverConfig(database).FormatDSN()
+}
+
+// driverConfig is the driver configuration DSN describes, TLS included
+// (an error building it is reported when connecting).
+func (s Options) driverConfig(database string) *mysql.Config {
 	cfg := mysql.NewConfig()
 	if s.base != nil {
 		cfg = s.base.Clone()
@@ -150,7 +177,8 @@ func (s Options) DSN(database string) string {
 	}
 	cfg.Params["time_zone"] = "'+00:00'"
 	_ = cfg.Apply(mysql.Charset("utf8mb4", "")) // Charset never fails
-	return cfg.FormatDSN()
+	s.applyTLS(cfg)
+	return cfg
 }
 
 // checkConnection reports problems with how the source is reached: either
@@ -171,6 +199,14 @@ func (s *Options) checkConnection(p problem.Reporter) {
 			for _, o := range others {
 				if o.set {
 					p.At(o.field, "cannot be combined with dsn (set it inside the dsn)")
+				}
+			}
+			for _, o := range []struct {
+				field string
+				set   bool
+			}{{"password_file", s.PasswordFile != ""}, {"password_secret", s.PasswordSecret != ""}, {"iam_auth", s.IAMAuth}} {
+				if o.set {
+					p.At(o.field, "cannot be combined with dsn: give host, port and user instead")
 				}
 			}
 		}

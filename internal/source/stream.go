@@ -12,7 +12,9 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/credential"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
+	"github.com/tributary-cdc/tributary/internal/tlsconf"
 )
 
 // Binlog connection settings.
@@ -33,7 +35,20 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 	if err != nil {
 		return err
 	}
-	cfg := r.syncerConfig(srv)
+	cfg, err := r.syncerConfig(ctx, srv)
+	if err != nil {
+		return err
+	}
+	if r.opts.TLS.Mode == tlsconf.Preferred {
+		// go-mysql refuses a server without TLS when given a TLS
+		// configuration; preferred then falls back to plaintext as the SQL
+		// connections do.
+		if plain, err := plaintext(ctx, db); err != nil {
+			return err
+		} else if plain {
+			cfg.TLSConfig = nil
+		}
+	}
 	// Close kills the dump connection by id through a new connection. Once
 	// the stream has failed, the server may have restarted and given that
 	// id to another client, so the connection is closed directly instead.
@@ -56,8 +71,16 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 		streamer, err = syncer.StartSync(gomysql.Position{Name: start.File, Pos: start.Pos})
 	}
 	if err != nil {
-		return classifyStreamError(fmt.Errorf("starting binlog dump: %w", err))
+		err = classifyStreamError(fmt.Errorf("starting binlog dump: %w", err))
+		if credential.AccessDenied(err) && !st.denied && r.opts.state().creds.Refused() {
+			// A rotated secret: read it again and reconnect, once.
+			st.denied = true
+			// %v: the server error would make the reconnect loop stop.
+			return fmt.Errorf("%s: the server refused the password; reading it again: %v", r.opts.label(), err)
+		}
+		return err
 	}
+	st.denied = false
 	r.log.Info("streaming binlog", "from", start.String(), "by_gtid", start.GTIDSet != "")
 	r.streaming.Store(true)
 	defer r.streaming.Store(false)
@@ -166,15 +189,26 @@ func nextEvent(ctx context.Context, s *replication.BinlogStreamer, em *emitter) 
 // syncerConfig configures go-mysql for srv: no retries of its own (Run
 // reconnects at transaction boundaries), heartbeats, a small read-ahead,
 // the decoder's value options, and rows of excluded tables left undecoded.
-func (r *Reader) syncerConfig(srv server) replication.BinlogSyncerConfig {
+//
+// The password and TLS configuration are made anew for every connection
+// (a fresh IAM token, a re-read password file). go-mysql keeps them for
+// the syncer's life: the extra connection its Close opens to KILL the dump
+// uses the same password, so with a 15-minute IAM token that KILL fails
+// on a long-lived stream and the dump connection is merely closed.
+func (r *Reader) syncerConfig(ctx context.Context, srv server) (replication.BinlogSyncerConfig, error) {
+	password, tlsConf, err := r.opts.binlogAuth(ctx)
+	if err != nil {
+		return replication.BinlogSyncerConfig{}, fmt.Errorf("preparing the binlog connection: %w", err)
+	}
 	cfg := replication.BinlogSyncerConfig{
-		ServerID: r.opts.ServerID,
-		Flavor:   srv.Flavor,
-		Host:     r.opts.Host,
-		Port:     r.opts.Port,
-		User:     r.opts.User,
-		Password: r.opts.Password,
-		Logger:   goMySQLLogger(r.log),
+		ServerID:  r.opts.ServerID,
+		Flavor:    srv.Flavor,
+		Host:      r.opts.Host,
+		Port:      r.opts.Port,
+		User:      r.opts.User,
+		Password:  password,
+		TLSConfig: tlsConf,
+		Logger:    goMySQLLogger(r.log),
 
 		DisableRetrySync: true,
 		DiscardGTIDSet:   true,
@@ -186,7 +220,7 @@ func (r *Reader) syncerConfig(srv server) replication.BinlogSyncerConfig {
 	}
 	decode.ConfigureSyncer(&cfg)
 	cfg.RowsEventDecodeFunc = skipExcluded(r.opts.Include, cfg.RowsEventDecodeFunc)
-	return cfg
+	return cfg, nil
 }
 
 // skipExcluded decodes only the header of rows events of excluded tables,

@@ -30,6 +30,12 @@ type Options struct {
 	// ExtraArgs are appended to the mariadbd command line, overriding the
 	// defaults (for example "--binlog-format=MIXED" to test preflight).
 	ExtraArgs []string
+	// TLS, when set, makes the server offer TLS with these files (see
+	// TestCA); the package's own root connections then use TLS without
+	// checking the certificate.
+	TLS *TLSFiles
+	// RequireSecureTransport refuses plaintext connections (needs TLS).
+	RequireSecureTransport bool
 }
 
 // Server is a running mariadbd started by this package.
@@ -115,6 +121,12 @@ func (s *Server) start(ctx context.Context) error {
 		"--collation-server=utf8mb4_general_ci", "--default-time-zone=+00:00",
 		"--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0",
 	}
+	if f := s.opts.TLS; f != nil {
+		args = append(args, "--ssl-ca="+f.CAFile, "--ssl-cert="+f.CertFile, "--ssl-key="+f.KeyFile)
+	}
+	if s.opts.RequireSecureTransport {
+		args = append(args, "--require-secure-transport=ON")
+	}
 	args = append(args, s.opts.ExtraArgs...)
 	cmd := exec.Command(mariadbd, args...)
 	// Its own process group, so a signal to the test does not reach it
@@ -172,6 +184,9 @@ func (s *Server) DSN(user, password, database string) string {
 	c.DBName = database
 	c.Params = map[string]string{"time_zone": "'+00:00'"}
 	c.MultiStatements = true
+	if s.opts.TLS != nil {
+		c.TLSConfig = "skip-verify"
+	}
 	return c.FormatDSN()
 }
 

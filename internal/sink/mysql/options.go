@@ -13,6 +13,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/dsn"
 	"github.com/tributary-cdc/tributary/internal/problem"
+	"github.com/tributary-cdc/tributary/internal/tlsconf"
 )
 
 // Error policies.
@@ -93,6 +94,21 @@ type Options struct {
 	// PasswordEnv names the environment variable holding the password
 	// (optional; an empty password when unset).
 	PasswordEnv string `yaml:"password_env"`
+	// PasswordFile names a file holding the password, read (and trimmed)
+	// for every new connection.
+	PasswordFile string `yaml:"password_file"`
+	// PasswordSecret is the ARN of an AWS Secrets Manager secret holding
+	// the password (JSON with a "password" field, or the plain password);
+	// it is cached and read again when the server refuses it.
+	PasswordSecret string `yaml:"password_secret"`
+	// IAMAuth signs an RDS/Aurora IAM authentication token as the password
+	// of every new connection; it needs TLS.
+	IAMAuth bool `yaml:"iam_auth"`
+	// AWSRegion is the region of PasswordSecret or of the IAM database
+	// (default: the secret ARN's, then AWS_REGION and the AWS config).
+	AWSRegion string `yaml:"aws_region"`
+	// TLS secures the connections to the target.
+	TLS tlsconf.Options `yaml:"tls"`
 	// Database is the default database of the connections (optional:
 	// target tables are schema-qualified).
 	Database string `yaml:"database"`
@@ -135,7 +151,8 @@ type Options struct {
 
 // DSN returns the go-sql-driver DSN of the target: DataSourceName as given,
 // or one built from the host fields with the password read from
-// PasswordEnv now.
+// PasswordEnv now. It carries neither the tls block nor the passwords
+// read per connection: connect through Connector.
 func (o *Options) DSN() string {
 	if o.DataSourceName != "" {
 		return o.DataSourceName
@@ -211,6 +228,14 @@ func (o *Options) Check(r problem.Reporter) {
 				r.At(f.field, "cannot be combined with dsn (set it inside the dsn)")
 			}
 		}
+		for _, f := range []struct {
+			field string
+			set   bool
+		}{{"password_file", o.PasswordFile != ""}, {"password_secret", o.PasswordSecret != ""}, {"iam_auth", o.IAMAuth}} {
+			if f.set {
+				r.At(f.field, "cannot be combined with dsn: give host, port, user and database instead")
+			}
+		}
 	} else {
 		switch {
 		case o.Host == "":
@@ -224,6 +249,8 @@ func (o *Options) Check(r problem.Reporter) {
 			}
 		}
 	}
+	o.TLS.Check(problem.Under(r, "tls"))
+	o.credentials().Check(r, o.PasswordEnv, o.TLS.Secure())
 	if o.Workers < 0 || o.Workers > MaxWorkers {
 		r.At("workers", fmt.Sprintf("must be between 1 and %d", MaxWorkers))
 	}

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/go-sql-driver/mysql"
-
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
@@ -62,9 +60,9 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("configuring mysql sink: %w", err)
 	}
-	cfg, err := mysql.ParseDSN(opts.DSN())
+	cfg, err := opts.DriverConfig()
 	if err != nil {
-		return nil, fmt.Errorf("parsing mysql sink DSN: %w", err)
+		return nil, fmt.Errorf("configuring mysql sink: %w", err)
 	}
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
@@ -84,7 +82,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	if cfg.WriteTimeout == 0 {
 		cfg.WriteTimeout = opts.Timeout
 	}
-	connector, err := mysql.NewConnector(cfg)
+	connector, err := opts.Connector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configuring mysql sink connector: %w", err)
 	}
