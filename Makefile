@@ -7,7 +7,7 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-kinesis deps-bench up down clean build test test-race bench demo loadgen
+.PHONY: all deps deps-mariadb deps-kinesis deps-bench up down clean build test test-deploy test-race bench demo loadgen
 
 all: build
 
@@ -48,9 +48,20 @@ clean: down
 build:
 	$(GO) build -o bin/tributary ./cmd/tributary
 
+# The deployment files' checks that need Kubernetes or compose libraries
+# live in modules of their own, outside the product's go.mod.
+DEPLOY_MODULES := deploy/compose deploy/kubernetes
+
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) test-deploy
+
+test-deploy:
+	@set -e; for m in $(DEPLOY_MODULES); do \
+		echo "== $$m"; \
+		(cd $$m && $(GO) vet ./... && $(GO) test -count=1 ./...); \
+	done
 
 # test-race takes about twice as long as test on two cores.
 test-race: deps
