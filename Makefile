@@ -48,9 +48,9 @@ clean: down
 build:
 	$(GO) build -o bin/tributary ./cmd/tributary
 
-# The deployment files' checks that need Kubernetes or compose libraries
+# The deployment files' checks that need compose, Kubernetes or Prometheus libraries
 # live in modules of their own, outside the product's go.mod.
-DEPLOY_MODULES := deploy/compose deploy/kubernetes
+DEPLOY_MODULES := deploy/compose deploy/kubernetes deploy/monitoring
 
 test: deps
 	$(GO) vet ./...
