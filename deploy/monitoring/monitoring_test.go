@@ -1,7 +1,8 @@
 // Package monitoring_test parses the alert rules with Prometheus's own
 // rule loader (as promtool check rules does: fields, PromQL, templates)
 // and every query of the Grafana dashboard with Prometheus's PromQL
-// parser. It is a module of its own so that Prometheus stays out of
+// parser, and evaluates the alerts over made-up series with its engine.
+// It is a module of its own so that Prometheus stays out of
 // Tributary's go.mod; make test runs it. That every metric they name
 // exists is checked by deploy/check.
 package monitoring_test
