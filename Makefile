@@ -7,7 +7,7 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-race bench bench-backfill demo loadgen
+.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill demo loadgen
 
 all: build
 
@@ -55,9 +55,16 @@ clean: down
 build:
 	$(GO) build -o bin/tributary ./cmd/tributary
 
-test: deps deps-chromium
+.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill demo loadgen
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
+	$(MAKE) test-deploy
+
+test-deploy:
+	@set -e; for m in $(DEPLOY_MODULES); do \
+		echo "== $$m"; \
+		(cd $$m && $(GO) vet ./... && $(GO) test -count=1 ./...); \
+	done
 
 # test-race takes about twice as long as test on two cores.
 test-race: deps deps-chromium
