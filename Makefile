@@ -55,7 +55,11 @@ clean: down
 build:
 	$(GO) build -o bin/tributary ./cmd/tributary
 
-.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill demo loadgen
+# The deployment files' checks that need compose, Kubernetes or Prometheus libraries
+# live in modules of their own, outside the product's go.mod.
+DEPLOY_MODULES := deploy/compose deploy/kubernetes deploy/monitoring
+
+test: deps deps-chromium
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 25m ./...
 	$(MAKE) test-deploy
