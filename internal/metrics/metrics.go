@@ -41,7 +41,8 @@ func New() *Metrics {
 		}, []string{"source", "table", "kind", "policy"}),
 	}
 	m.Registry.MustRegister(m.Changes, m.Transactions, m.Checkpoints, m.DDL,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewBuildInfoCollector())
 	return m
 }
 
@@ -63,24 +64,39 @@ func (m *Metrics) Applied(txn *change.Txn) {
 	}
 }
 
-// lagDesc describes tributary_apply_lag_seconds.
-var lagDesc = prometheus.NewDesc("tributary_apply_lag_seconds",
-	"Seconds the applied stream is behind the source: 0 once it has applied the source's current position "+
-		"(read every few seconds), else the time since the later of the last applied commit and the last time it was caught up.",
-	[]string{"source"}, nil)
+// Descriptions of the gauges read from the service at each scrape.
+var (
+	lagDesc = prometheus.NewDesc("tributary_apply_lag_seconds",
+		"Seconds the applied stream is behind the source: 0 once it has applied the source's current position "+
+			"(read every few seconds), else the time since the later of the last applied commit and the last time it was caught up.",
+		[]string{"source"}, nil)
+	checkpointAgeDesc = prometheus.NewDesc("tributary_checkpoint_age_seconds",
+		"Seconds since the source's checkpoint was last saved, while it has applied changes not saved yet; 0 when its checkpoint is current.",
+		[]string{"source"}, nil)
+)
 
 // RegisterLag exports lags, called at each scrape, as
 // tributary_apply_lag_seconds by source.
 func (m *Metrics) RegisterLag(lags func() map[string]float64) {
-	m.Registry.MustRegister(lagCollector(lags))
+	m.Registry.MustRegister(perSource{lagDesc, lags})
 }
 
-type lagCollector func() map[string]float64
+// RegisterCheckpointAge exports ages, called at each scrape, as
+// tributary_checkpoint_age_seconds by source.
+func (m *Metrics) RegisterCheckpointAge(ages func() map[string]float64) {
+	m.Registry.MustRegister(perSource{checkpointAgeDesc, ages})
+}
 
-func (c lagCollector) Describe(ch chan<- *prometheus.Desc) { ch <- lagDesc }
+// perSource is a gauge by source whose values are read at each scrape.
+type perSource struct {
+	desc   *prometheus.Desc
+	values func() map[string]float64
+}
 
-func (c lagCollector) Collect(ch chan<- prometheus.Metric) {
-	for source, v := range c() {
-		ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, v, source)
+func (c perSource) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c perSource) Collect(ch chan<- prometheus.Metric) {
+	for source, v := range c.values() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, source)
 	}
 }

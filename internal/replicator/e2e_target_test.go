@@ -161,6 +161,8 @@ func TestTargetOutage(t *testing.T) {
 	// The lag rises while the target is down, on every source the load
 	// writes to.
 	waitFor(t, 45*time.Second, "the lag to rise", func() bool { return lagOf(t, cfg, "jp-recipes") > 10 })
+	require.Greater(t, metricOf(t, cfg, "tributary_checkpoint_age_seconds", "jp-recipes"), 5.0,
+		"the checkpoint ages while the target is down")
 	time.Sleep(15 * time.Second)
 	require.NoError(t, d.target.Restart(t.Context()))
 	time.Sleep(2 * time.Second)
@@ -214,11 +216,17 @@ func gtidPosition(t *testing.T, s *testenv.Server) string {
 // lagOf returns a source's tributary_apply_lag_seconds, -1 while the
 // service does not answer.
 func lagOf(t *testing.T, cfg *config.Config, source string) float64 {
+	return metricOf(t, cfg, "tributary_apply_lag_seconds", source)
+}
+
+// metricOf returns the value of a gauge labelled only by source, -1 while
+// the service does not answer.
+func metricOf(t *testing.T, cfg *config.Config, name, source string) float64 {
 	code, body := probe(cfg, "/metrics")
 	if code != http.StatusOK {
 		return -1
 	}
-	prefix := `tributary_apply_lag_seconds{source="` + source + `"} `
+	prefix := name + `{source="` + source + `"} `
 	for _, line := range strings.Split(body, "\n") {
 		if v, ok := strings.CutPrefix(line, prefix); ok {
 			f, err := strconv.ParseFloat(v, 64)

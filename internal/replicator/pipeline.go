@@ -258,6 +258,13 @@ func (p *Pipeline) checkpoint(ctx context.Context) error {
 	return p.save(pos, cursors)
 }
 
+// CheckpointAges returns, per source, the seconds since its checkpoint
+// was last saved while it has applied changes not saved yet, else 0.
+func (p *Pipeline) CheckpointAges() map[string]float64 {
+	p.init()
+	return p.prog.checkpointAges()
+}
+
 // Status returns every source's progress, sorted by source name.
 func (p *Pipeline) Status() []Status {
 	p.init()

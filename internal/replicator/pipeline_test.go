@@ -337,3 +337,15 @@ func TestStuckSourceHoldsBackOnlyItsCheckpoint(t *testing.T) {
 	cancel()
 	require.NoError(t, <-errc)
 }
+
+// The checkpoint age grows while a source has applied changes not saved,
+// and is 0 once they are.
+func TestCheckpointAge(t *testing.T) {
+	p := newProgress(map[string]change.Position{"a": pos(50)})
+	require.Equal(t, map[string]float64{"a": 0}, p.checkpointAges(), "nothing applied since the start")
+	p.applied(&change.Txn{Source: "a", Seq: 1, Last: true, End: pos(100)}, nil)
+	time.Sleep(20 * time.Millisecond)
+	require.Greater(t, p.checkpointAges()["a"], 0.015)
+	p.saved(map[string]change.Position{"a": pos(100)}, nil, nil)
+	require.Equal(t, map[string]float64{"a": 0}, p.checkpointAges())
+}

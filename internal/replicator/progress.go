@@ -18,6 +18,9 @@ type progress struct {
 		sync.Mutex
 		applied map[string]sourceProgress
 		durable map[string]change.Position
+		// savedAt is when each source's position was last made durable
+		// (the start, before the first save).
+		savedAt map[string]time.Time
 		// cursors are the backfill cursors of applied parts not saved
 		// yet, the latest per table.
 		cursors map[cursorKey]checkpoint.Cursor
@@ -41,9 +44,12 @@ func newProgress(start map[string]change.Position) *progress {
 	p := &progress{}
 	p.mu.applied = make(map[string]sourceProgress, len(start))
 	p.mu.durable = maps.Clone(start)
+	p.mu.savedAt = map[string]time.Time{}
 	p.mu.cursors = map[cursorKey]checkpoint.Cursor{}
+	now := time.Now()
 	for name, pos := range start {
 		p.mu.applied[name] = sourceProgress{Position: pos}
+		p.mu.savedAt[name] = now
 	}
 	return p
 }
@@ -143,9 +149,31 @@ func (p *progress) saved(pos map[string]change.Position, cursors []checkpoint.Cu
 		}
 		return
 	}
+	now := time.Now()
 	for name, ps := range pos {
 		p.mu.durable[name] = ps
+		p.mu.savedAt[name] = now
 	}
+}
+
+// checkpointAges returns, per source, the seconds since its checkpoint
+// was last saved while it has applied changes not saved yet, else 0.
+func (p *progress) checkpointAges() map[string]float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	out := make(map[string]float64, len(p.mu.applied))
+	for name := range p.mu.applied {
+		out[name] = 0
+		if _, pending := p.pendingLocked(name); pending {
+			at, ok := p.mu.savedAt[name]
+			if !ok {
+				at = now
+			}
+			out[name] = now.Sub(at).Seconds()
+		}
+	}
+	return out
 }
 
 // Status is a snapshot of one source's progress.

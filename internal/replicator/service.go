@@ -154,6 +154,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	}
 	lag := newLagTracker(readers, p.Status, logger)
 	m.RegisterLag(lag.Lags)
+	m.RegisterCheckpointAge(p.CheckpointAges)
 	g.Go(func() error { return lag.Run(gctx) })
 	if cfg.HTTP.Listen != "" {
 		srv := &httpapi.Server{Addr: cfg.HTTP.Listen, Gatherer: m.Registry, Logger: logger,
