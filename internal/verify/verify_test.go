@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ type pair struct {
 }
 
 // trapSchema is created on both servers: values that only look alike
-// (NULL, '', 'NULL'), keys that a case-insensitive collation or PAD SPACE
+// (NULL, ”, 'NULL'), keys that a case-insensitive collation or PAD SPACE
 // takes as equal, and a source key that is case-sensitive where the
 // target's is not.
 var trapSchema = []string{
@@ -114,6 +115,10 @@ func found(rep *verify.Report) []string {
 		for _, d := range m.Diffs {
 			var key []string
 			for _, f := range d.Key {
+				if n, ok := f.Value.(float64); ok { // read back from JSON
+					key = append(key, strconv.FormatFloat(n, 'f', -1, 64))
+					continue
+				}
 				key = append(key, fmt.Sprintf("%v", f.Value))
 			}
 			out = append(out, fmt.Sprintf("%s %s %s %v", m.Target, d.Kind, strings.Join(key, ","), d.Columns))

@@ -1,0 +1,209 @@
+package verify_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/deploy/local/loadgen"
+	"github.com/tributary-cdc/tributary/deploy/local/schema"
+	"github.com/tributary-cdc/tributary/internal/testenv"
+	"github.com/tributary-cdc/tributary/internal/verify"
+)
+
+// demo is the demo's three source clusters and target, streamed by a
+// running service through the demo mappings (a shard merge with a joined
+// contributor, and a target completed by lookups on two clusters).
+type demo struct {
+	accounts, accounts2, recipes, target *testenv.Server
+	bin, cfg                             string
+}
+
+// startDemo starts the servers, writes the configuration and migrates the
+// target.
+func startDemo(t *testing.T) *demo {
+	t.Helper()
+	d := &demo{
+		accounts:  testenv.StartT(t, testenv.Options{ServerID: 1, GTIDDomain: 1}),
+		accounts2: testenv.StartT(t, testenv.Options{ServerID: 3, GTIDDomain: 3}),
+		recipes:   testenv.StartT(t, testenv.Options{ServerID: 2, GTIDDomain: 2}),
+		target:    testenv.StartT(t, testenv.Options{ServerID: 4, GTIDDomain: 4}),
+	}
+	ctx := t.Context()
+	require.NoError(t, schema.Apply(ctx, d.accounts.DB(t, ""), schema.Accounts))
+	require.NoError(t, schema.Apply(ctx, d.accounts2.DB(t, ""), schema.Accounts))
+	require.NoError(t, schema.Apply(ctx, d.recipes.DB(t, ""), schema.Recipes))
+	require.NoError(t, schema.Apply(ctx, d.target.DB(t, ""), schema.Target))
+	_, file, _, _ := runtime.Caller(0)
+	root := filepath.Join(filepath.Dir(file), "..", "..")
+	dir := t.TempDir()
+	var b strings.Builder
+	fmt.Fprintf(&b, "pebble:\n  dir: %s\ncheckpoint:\n  interval: 200ms\nhttp:\n  listen: %s\nmappings:\n  - %s\nmigrations: %s\nsources:\n",
+		filepath.Join(dir, "pebble"), testenv.FreeAddr(t), filepath.Join(root, "mappings"), filepath.Join(root, "migrations"))
+	for i, s := range []struct {
+		name string
+		srv  *testenv.Server
+	}{{"jp-accounts", d.accounts}, {"jp-accounts-2", d.accounts2}, {"jp-recipes", d.recipes}} {
+		fmt.Fprintf(&b, "  - name: %s\n    host: 127.0.0.1\n    port: %d\n    user: root\n    server_id: %d\n    start: current\n",
+			s.name, s.srv.Port, 9001+i)
+	}
+	fmt.Fprintf(&b, "sinks:\n  - name: target\n    type: mysql\n    mysql:\n      dsn: %q\n", d.target.DSN("root", "", "global"))
+	d.cfg = filepath.Join(dir, "tributary.yaml")
+	require.NoError(t, os.WriteFile(d.cfg, []byte(b.String()), 0o600))
+	var err error
+	d.bin, err = testenv.BuildTributary()
+	require.NoError(t, err)
+	out, err := exec.Command(d.bin, "migrate", "--config", d.cfg).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return d
+}
+
+// load runs the demo workload on the sources.
+func (d *demo) load(ctx context.Context, seed int64, n int) error {
+	_, err := loadgen.Run(ctx, loadgen.Config{
+		AccountsDSNs: []string{d.accounts.DSN("root", "", ""), d.accounts2.DSN("root", "", "")},
+		RecipesDSN:   d.recipes.DSN("root", "", ""), Transactions: n, Seed: seed, Workers: 2, MaxLOB: 4 << 10,
+		Rate: 100, Logger: slog.New(slog.DiscardHandler),
+	})
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// serve starts the service; it is stopped when the test ends.
+func (d *demo) serve(t *testing.T) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(d.bin, "run", "--config", d.cfg)
+	cmd.Stderr = io.Discard
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
+	return cmd
+}
+
+// caughtUp waits until the service has applied everything.
+func (d *demo) caughtUp(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command(d.bin, "status", "--config", d.cfg, "--wait", "--timeout", "3m").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
+
+// verify runs tributary verify with args and returns its report and exit
+// code.
+func (d *demo) verify(t *testing.T, args ...string) (*verify.Report, int) {
+	t.Helper()
+	cmd := exec.Command(d.bin, append([]string{"verify", "--config", d.cfg, "--format", "json"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	require.NotEqual(t, 2, code, "verify failed: %s", stderr.String())
+	var rep verify.Report
+	require.NoError(t, json.Unmarshal(out, &rep), "%s", out)
+	return &rep, code
+}
+
+// requireCompared checks that every demo target was compared with rows.
+func requireCompared(t *testing.T, rep *verify.Report) {
+	t.Helper()
+	var targets []string
+	for _, m := range rep.Mappings {
+		targets = append(targets, m.Target)
+		require.NotZero(t, m.Compared, "%s: nothing compared", m.Target)
+		require.True(t, m.ExtraChecked, m.Target)
+	}
+	slices.Sort(targets)
+	require.Equal(t, []string{"global.cooksnaps", "global.members", "global.recipes"}, targets)
+}
+
+func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
+	d := startDemo(t)
+	svc := d.serve(t)
+	require.NoError(t, d.load(t.Context(), 11, 400))
+	d.caughtUp(t)
+	rep, code := d.verify(t, "--settle", "3s")
+	require.Equal(t, 0, code, "a consistent pair: %+v", rep)
+	requireCompared(t, rep)
+
+	// Live: the workload keeps writing and the service keeps streaming
+	// while verify runs; every run must find nothing.
+	ctx, stop := context.WithCancel(t.Context())
+	loadErr := make(chan error, 1)
+	go func() { loadErr <- d.load(ctx, 12, 0) }()
+	for i := range 5 {
+		// Small chunks: more reads interleave with the stream.
+		rep, code := d.verify(t, "--chunk-rows", "50")
+		require.Equal(t, 0, code, "run %d under load: %+v", i, rep)
+		requireCompared(t, rep)
+		for _, m := range rep.Mappings {
+			t.Logf("run %d under load: %s compared %d, re-checked %d", i, m.Target, m.Compared, m.Rechecked)
+		}
+	}
+	stop()
+	require.NoError(t, <-loadErr)
+	d.caughtUp(t)
+	require.NoError(t, svc.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, svc.Wait())
+
+	// Corrupt the target: a missing member, a broken merged column, a
+	// broken lookup column and array, a changed and an extra cooksnap.
+	db := d.target.DB(t, "global")
+	pick := func(q string) uint64 {
+		var id uint64
+		require.NoError(t, db.QueryRow(q).Scan(&id), q)
+		return id
+	}
+	gone := pick("SELECT id FROM members ORDER BY id LIMIT 1")
+	bio := pick("SELECT id FROM members ORDER BY id DESC LIMIT 1")
+	author := pick("SELECT id FROM recipes ORDER BY id LIMIT 1")
+	steps := pick("SELECT id FROM recipes ORDER BY id DESC LIMIT 1")
+	snap := pick("SELECT id FROM cooksnaps ORDER BY id LIMIT 1")
+	d.target.Exec(t,
+		fmt.Sprintf("DELETE FROM global.members WHERE id = %d", gone),
+		fmt.Sprintf("UPDATE global.members SET bio = 'broken' WHERE id = %d", bio),
+		fmt.Sprintf("UPDATE global.recipes SET author_name = 'broken' WHERE id = %d", author),
+		fmt.Sprintf("UPDATE global.recipes SET steps = '[\"broken\"]' WHERE id = %d", steps),
+		fmt.Sprintf("UPDATE global.cooksnaps SET comment = CONCAT('x', COALESCE(comment, '')) WHERE id = %d", snap),
+		fmt.Sprintf("INSERT INTO global.cooksnaps (id, recipe_id, user_id, comment) VALUES (%d, 1, 1, 'extra')", 4_000_000_000),
+	)
+	rep, code = d.verify(t, "--settle", "1s")
+	require.Equal(t, 1, code)
+	want := []string{
+		fmt.Sprintf("global.cooksnaps different %d [comment]", snap),
+		fmt.Sprintf("global.cooksnaps extra %d []", 4_000_000_000),
+		fmt.Sprintf("global.members different %d [bio]", bio),
+		fmt.Sprintf("global.members missing %d []", gone),
+		fmt.Sprintf("global.recipes different %d [author_name]", author),
+		fmt.Sprintf("global.recipes different %d [steps]", steps),
+	}
+	slices.Sort(want)
+	require.Equal(t, want, found(rep))
+
+	// One mapping, by target or file.
+	rep, code = d.verify(t, "--settle", "1s", "--mapping", "global.members")
+	require.Equal(t, 1, code)
+	require.Len(t, rep.Mappings, 1)
+	require.Equal(t, 2, rep.Differences())
+}
