@@ -18,7 +18,8 @@ func newRoot() *cobra.Command {
 		Short: "Replicate MySQL binlog changes to MySQL and Kinesis",
 		Long: "Replicate MySQL binlog changes to MySQL and Kinesis.\n\n" +
 			"Exit codes: 0 success; 1 a check ran and found something (config check and\n" +
-			"mappings check found problems, status --wait timed out); 2 any other error\n" +
+			"mappings check found problems, status --wait timed out, verify found\n" +
+			"differences); 2 any other error\n" +
 			"(bad usage, a server that cannot be reached, a stream stopped by an error).",
 		Example: "  tributary config check --config /etc/tributary/tributary.yaml\n" +
 			"  tributary run --config /etc/tributary/tributary.yaml\n" +
