@@ -7,6 +7,8 @@ import (
 	"path"
 	"slices"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tributary-cdc/tributary/internal/backfill"
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mapping"
@@ -91,10 +93,9 @@ type expRow struct {
 	srcKey []change.Value
 	key    []change.Value
 	ckey   string
-	// cols are the compared target columns' indexes; want their
-	// canonical values, vals the values as the mapping gives them.
+	// cols are the compared target columns' indexes, vals their values
+	// as the mapping gives them.
 	cols []int
-	want []string
 	vals []change.Value
 }
 
@@ -142,7 +143,6 @@ func (c *checker) expect(ctx context.Context, st *srcTable, rows []change.Row) (
 				return nil, fmt.Errorf("the mapping writes column %s, which the target table does not have", col)
 			}
 			e.cols = append(e.cols, at)
-			e.want = append(e.want, c.canon[at](op.Values[i]))
 			e.vals = append(e.vals, op.Values[i])
 		}
 		out = append(out, e)
@@ -151,28 +151,57 @@ func (c *checker) expect(ctx context.Context, st *srcTable, rows []change.Row) (
 }
 
 // scan reads st in key chunks and compares the target rows each gives;
-// it returns the differences seen, to be checked again.
+// it returns the differences seen, to be checked again. The next chunk
+// is read from the source while one is being compared.
 func (c *checker) scan(ctx context.Context, st *srcTable) ([]*suspect, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	chunks := make(chan []change.Row, 1)
+	g.Go(func() error {
+		defer close(chunks)
+		var after []change.Value
+		for {
+			rows, err := st.plan.Read(gctx, st.db, after, c.r.opts.ChunkRows)
+			if err != nil {
+				return err
+			}
+			select {
+			case chunks <- rows:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if len(rows) < c.r.opts.ChunkRows {
+				return nil
+			}
+			after = st.plan.KeyOf(rows[len(rows)-1])
+		}
+	})
 	var out []*suspect
-	var after []change.Value
-	for {
-		rows, err := st.plan.Read(ctx, st.db, after, c.r.opts.ChunkRows)
-		if err != nil {
-			return nil, err
+	g.Go(func() error {
+		for {
+			var rows []change.Row
+			var ok bool
+			select {
+			case rows, ok = <-chunks:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if !ok {
+				return nil
+			}
+			exps, err := c.expect(gctx, st, rows)
+			if err != nil {
+				return err
+			}
+			sus, err := c.compare(gctx, exps, true)
+			if err != nil {
+				return err
+			}
+			c.rep.Compared += len(exps)
+			out = append(out, sus...)
 		}
-		exps, err := c.expect(ctx, st, rows)
-		if err != nil {
-			return nil, err
-		}
-		sus, err := c.compare(ctx, exps, true)
-		if err != nil {
-			return nil, err
-		}
-		c.rep.Compared += len(exps)
-		out = append(out, sus...)
-		if len(rows) < c.r.opts.ChunkRows {
-			return out, nil
-		}
-		after = st.plan.KeyOf(rows[len(rows)-1])
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
+	return out, nil
 }

@@ -44,7 +44,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	r.target.SetMaxOpenConns(2)
 	for name, s := range opts.Sources {
-		db, err := sql.Open("mysql", s)
+		sd, err := sessionDSN(s)
+		if err != nil {
+			return nil, fmt.Errorf("reading the DSN of source %s: %w", name, err)
+		}
+		db, err := sql.Open("mysql", sd)
 		if err != nil {
 			return nil, fmt.Errorf("opening source %s: %w", name, err)
 		}
