@@ -36,6 +36,10 @@ func (s *Set) Drivers(target string) []Driver {
 		}
 		for _, k := range t.table.Key {
 			p := d.keyProgram(k)
+			if p == nil && d.allColumns && !d.exclude[k] {
+				dr.KeyColumns = append(dr.KeyColumns, k) // copied under its own name
+				continue
+			}
 			if p == nil || p.kind != progColumn {
 				dr.KeyColumns = nil
 				break

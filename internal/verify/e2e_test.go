@@ -201,9 +201,28 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 	slices.Sort(want)
 	require.Equal(t, want, found(rep))
 
-	// One mapping, by target or file.
+	// One mapping, by its target table or its file.
 	rep, code = d.verify(t, "--settle", "1s", "--mapping", "global.members")
 	require.Equal(t, 1, code)
 	require.Len(t, rep.Mappings, 1)
 	require.Equal(t, 2, rep.Differences())
+	_, file, _, _ := runtime.Caller(0)
+	rep, code = d.verify(t, "--settle", "1s", "--mapping", filepath.Join(filepath.Dir(file), "..", "..", "mappings", "cooksnaps.yaml"))
+	require.Equal(t, 1, code)
+	require.Len(t, rep.Mappings, 1)
+	require.Equal(t, "global.cooksnaps", rep.Mappings[0].Target)
+
+	// Errors are exit 2: bad usage, an unknown mapping, a refused
+	// predicate, a target that cannot be reached.
+	exitCode := func(args ...string) int {
+		out, err := exec.Command(d.bin, append([]string{"verify", "--config", d.cfg}, args...)...).CombinedOutput()
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "%v: %s", args, out)
+		return exit.ExitCode()
+	}
+	require.Equal(t, 2, exitCode("--format", "xml"))
+	require.Equal(t, 2, exitCode("--mapping", "global.nothing"))
+	require.Equal(t, 2, exitCode("--where", "id = 1; DROP TABLE x"))
+	require.NoError(t, d.target.Stop())
+	require.Equal(t, 2, exitCode())
 }

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -111,15 +112,17 @@ func (c *checker) produced(ctx context.Context, cands []*suspect) (map[string]bo
 			continue
 		}
 		if d.KeyColumns != nil {
-			rows, err := st.rd.byKeys(ctx, st.db, d.KeyColumns, keys)
-			if err != nil {
-				return nil, err
+			for batch := range slices.Chunk(keys, c.r.opts.ChunkRows) {
+				rows, err := st.rd.byKeys(ctx, st.db, d.KeyColumns, batch)
+				if err != nil {
+					return nil, err
+				}
+				exps, err := c.expect(ctx, st, rows)
+				if err != nil {
+					return nil, err
+				}
+				add(exps)
 			}
-			exps, err := c.expect(ctx, st, rows)
-			if err != nil {
-				return nil, err
-			}
-			add(exps)
 			continue
 		}
 		var after []change.Value

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -68,12 +69,14 @@ func (c *checker) recheck(ctx context.Context, sus []*suspect) ([]*suspect, erro
 		groups[s.st] = append(groups[s.st], s)
 	}
 	for _, st := range order {
-		kept, gone, err := c.recheckSource(ctx, st, groups[st])
-		if err != nil {
-			return nil, err
+		for batch := range slices.Chunk(groups[st], c.r.opts.ChunkRows) {
+			kept, gone, err := c.recheckSource(ctx, st, batch)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, kept...)
+			extras = append(extras, gone...)
 		}
-		out = append(out, kept...)
-		extras = append(extras, gone...)
 	}
 	kept, err := c.recheckExtras(ctx, extras)
 	if err != nil {
@@ -149,17 +152,19 @@ func (c *checker) recheckExtras(ctx context.Context, sus []*suspect) ([]*suspect
 	if len(sus) == 0 {
 		return nil, nil
 	}
-	keys := make([][]change.Value, len(sus))
-	for i, s := range sus {
-		keys[i] = s.key
-	}
-	rows, err := c.tgt.byKeys(ctx, c.r.target, c.tt.Key, keys)
-	if err != nil {
-		return nil, err
-	}
-	byKey := make(map[string]change.Row, len(rows))
-	for _, row := range rows {
-		byKey[c.ckey(c.rowKey(row))] = row
+	byKey := map[string]change.Row{}
+	for batch := range slices.Chunk(sus, c.r.opts.ChunkRows) {
+		keys := make([][]change.Value, len(batch))
+		for i, s := range batch {
+			keys[i] = s.key
+		}
+		rows, err := c.tgt.byKeys(ctx, c.r.target, c.tt.Key, keys)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			byKey[c.ckey(c.rowKey(row))] = row
+		}
 	}
 	var present []*suspect
 	for _, s := range sus {

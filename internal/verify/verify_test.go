@@ -185,3 +185,24 @@ func TestVerifyFindsExactlyTheCorruptedRows(t *testing.T) {
 	}
 	require.True(t, sawNull)
 }
+
+// TestVerifyManyDifferences re-checks more differences than a chunk holds,
+// in batches: a target missing 1,200 rows and holding 700 extra ones.
+func TestVerifyManyDifferences(t *testing.T) {
+	p := startPair(t)
+	p.target.Exec(t,
+		"DELETE FROM shop.items WHERE id BETWEEN 100 AND 1299",
+		"INSERT INTO shop.items (id, price) SELECT seq, 1 FROM seq.seq_5000_to_5699",
+		"DELETE FROM shop.tags",
+		"INSERT INTO shop.tags VALUES ('X ', 2), ('y', 3)",
+	)
+	rep := p.run(t, false)
+	items := rep.Mappings[0]
+	require.Equal(t, 1200, items.Missing)
+	require.Equal(t, 700, items.Extra)
+	require.Zero(t, items.Different)
+	// x and X both find 'X ' on the target (case-insensitive, PAD SPACE):
+	// one row, whose bytes differ from each; 'y' is extra.
+	require.Equal(t, []string{"shop.tags different X [tag]", "shop.tags different x [tag n]", "shop.tags extra y []"},
+		found(&verify.Report{Mappings: rep.Mappings[2:]}))
+}
