@@ -37,5 +37,6 @@ func newVerifyCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Values, "show-values", false, "print the differing values (never logged)")
 	cmd.Flags().DurationVar(&opts.Settle, "settle", 10*time.Second, "how long a difference is checked again before it is reported")
 	cmd.Flags().IntVar(&opts.ChunkRows, "chunk-rows", 1000, "source rows compared at once")
+	cmd.Flags().IntVar(&opts.MaxDifferences, "max-differences", 10000, "stop comparing a target after this many differences")
 	return cmd
 }

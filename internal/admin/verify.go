@@ -33,6 +33,9 @@ type VerifyOptions struct {
 	// ChunkRows the rows compared at once. Zero means the default.
 	Settle    time.Duration
 	ChunkRows int
+	// MaxDifferences bounds the differences held per target; zero means
+	// the default.
+	MaxDifferences int
 }
 
 // Verify compares the target tables of the selected mappings with their
@@ -69,7 +72,8 @@ func Verify(ctx context.Context, cfg *config.Config, opts VerifyOptions, logger 
 	}
 	rep, err := verify.Run(ctx, verify.Options{
 		Set: set, Targets: targets, Sources: sources, Lookups: cfg.Lookups, TargetDSN: targetDSN,
-		Where: opts.Where, ChunkRows: opts.ChunkRows, Settle: opts.Settle, Values: opts.Values, Log: logger,
+		Where: opts.Where, ChunkRows: opts.ChunkRows, Settle: opts.Settle,
+		MaxDifferences: opts.MaxDifferences, Values: opts.Values, Log: logger,
 	})
 	if err != nil {
 		return err

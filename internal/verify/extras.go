@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"slices"
 	"time"
@@ -11,11 +12,12 @@ import (
 )
 
 // walkTarget reads the target's keys in chunks and returns the rows no
-// source row gave during the scan: extra rows, to be checked again. A row
+// source row gave during the scan: extra rows, to be checked again, at
+// most limit of them. A row
 // marked deleted by a soft-deleting entry is expected to outlive its
 // source row; so is every row under delete: ignore, whose target is not
 // walked, nor is it under a --where.
-func (c *checker) walkTarget(ctx context.Context) ([]*suspect, error) {
+func (c *checker) walkTarget(ctx context.Context, limit int) ([]*suspect, error) {
 	switch {
 	case c.r.opts.Where != "":
 		c.rep.Note = "extra rows not looked for: --where restricts the source rows, not the target's"
@@ -55,6 +57,11 @@ func (c *checker) walkTarget(ctx context.Context) ([]*suspect, error) {
 				continue
 			}
 			out = append(out, &suspect{kind: Extra, key: key, ckey: ck, since: now})
+			if len(out) >= limit {
+				c.rep.Truncated = true
+				c.rep.Note = fmt.Sprintf("stopped the walk of the target after %d differences (--max-differences): the counts are lower bounds", limit)
+				return out, nil
+			}
 		}
 		if len(rows) < c.r.opts.ChunkRows {
 			c.rep.ExtraChecked = true

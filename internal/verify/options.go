@@ -18,8 +18,9 @@ import (
 
 // Defaults of the zero Options fields.
 const (
-	DefaultChunkRows = 1000
-	DefaultSettle    = 10 * time.Second
+	DefaultChunkRows      = 1000
+	DefaultSettle         = 10 * time.Second
+	DefaultMaxDifferences = 10000
 )
 
 // Options say what Run compares.
@@ -46,6 +47,11 @@ type Options struct {
 	// reported: the time the stream has to carry a change that raced
 	// with the comparison. Default DefaultSettle.
 	Settle time.Duration
+	// MaxDifferences bounds the differences held per target (each waits
+	// in memory for its re-checks): a target that reaches it is compared
+	// no further, and its counts are lower bounds. Default
+	// DefaultMaxDifferences.
+	MaxDifferences int
 	// Values keeps the differing values in the report.
 	Values bool
 	// Log receives progress, never row values or keys; default discards.
@@ -56,6 +62,9 @@ type Options struct {
 func (o *Options) ensureDefaults() {
 	if o.ChunkRows <= 0 {
 		o.ChunkRows = DefaultChunkRows
+	}
+	if o.MaxDifferences <= 0 {
+		o.MaxDifferences = DefaultMaxDifferences
 	}
 	if o.Settle <= 0 {
 		o.Settle = DefaultSettle

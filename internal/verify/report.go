@@ -50,8 +50,11 @@ type MappingReport struct {
 	// Rechecked counts the differences seen and checked again, whether
 	// they settled or not.
 	Rechecked int `json:"rechecked"`
-	// ExtraChecked reports whether the target was walked for extra rows;
-	// Note says why not.
+	// Truncated is set when the comparison stopped at the most
+	// differences it may hold: the counts are then lower bounds.
+	Truncated bool `json:"truncated"`
+	// ExtraChecked reports whether the target was walked for extra rows
+	// to its end; Note says why not.
 	ExtraChecked bool   `json:"extra_checked"`
 	Note         string `json:"note,omitempty"`
 	// Skipped names target columns not compared: their values depend on

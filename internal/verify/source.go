@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -150,10 +151,14 @@ func (c *checker) expect(ctx context.Context, st *srcTable, rows []change.Row) (
 	return out, nil
 }
 
+// errEnough stops a scan that has seen as many differences as it may hold.
+var errEnough = errors.New("enough differences")
+
 // scan reads st in key chunks and compares the target rows each gives;
-// it returns the differences seen, to be checked again. The next chunk
-// is read from the source while one is being compared.
-func (c *checker) scan(ctx context.Context, st *srcTable) ([]*suspect, error) {
+// it returns the differences seen, to be checked again, stopping once
+// there are limit of them (rep.Truncated). The next chunk is read from
+// the source while one is being compared.
+func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	chunks := make(chan []change.Row, 1)
 	g.Go(func() error {
@@ -198,9 +203,14 @@ func (c *checker) scan(ctx context.Context, st *srcTable) ([]*suspect, error) {
 			}
 			c.rep.Compared += len(exps)
 			out = append(out, sus...)
+			if len(out) >= limit {
+				return errEnough
+			}
 		}
 	})
-	if err := g.Wait(); err != nil {
+	if err := g.Wait(); errors.Is(err, errEnough) {
+		c.rep.Truncated = true
+	} else if err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -201,8 +201,23 @@ func TestVerifyManyDifferences(t *testing.T) {
 	require.Equal(t, 1200, items.Missing)
 	require.Equal(t, 700, items.Extra)
 	require.Zero(t, items.Different)
+	tags := rep.Mappings[2:]
+	// A bound on the differences held stops the comparison of a target
+	// there, without walking the target: the counts are lower bounds.
+	rep, err := verify.Run(t.Context(), verify.Options{
+		Set: p.set, Targets: []string{"shop.items"}, Sources: map[string]string{"src": p.source.DSN("root", "", "")},
+		TargetDSN: p.target.DSN("root", "", ""), ChunkRows: 100, Settle: 100 * time.Millisecond, MaxDifferences: 250,
+	})
+	require.NoError(t, err)
+	m := rep.Mappings[0]
+	require.True(t, m.Truncated)
+	require.False(t, m.ExtraChecked)
+	require.Equal(t, 0, m.Extra)
+	require.GreaterOrEqual(t, m.Missing, 250)
+	require.Contains(t, m.Note, "stopped after")
+
 	// x and X both find 'X ' on the target (case-insensitive, PAD SPACE):
 	// one row, whose bytes differ from each; 'y' is extra.
 	require.Equal(t, []string{"shop.tags different X [tag]", "shop.tags different x [tag n]", "shop.tags extra y []"},
-		found(&verify.Report{Mappings: rep.Mappings[2:]}))
+		found(&verify.Report{Mappings: tags}))
 }
