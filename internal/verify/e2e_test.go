@@ -168,7 +168,8 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 	require.NoError(t, svc.Wait())
 
 	// Corrupt the target: a missing member, a broken merged column, a
-	// broken lookup column and array, a changed and an extra cooksnap.
+	// broken lookup column and array, a changed and an extra cooksnap,
+	// extra members of the shard merge.
 	db := d.target.DB(t, "global")
 	pick := func(q string) uint64 {
 		var id uint64
@@ -187,6 +188,10 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 		fmt.Sprintf("UPDATE global.recipes SET steps = '[\"broken\"]' WHERE id = %d", steps),
 		fmt.Sprintf("UPDATE global.cooksnaps SET comment = CONCAT('x', COALESCE(comment, '')) WHERE id = %d", snap),
 		fmt.Sprintf("INSERT INTO global.cooksnaps (id, recipe_id, user_id, comment) VALUES (%d, 1, 1, 'extra')", 4_000_000_000),
+		// A member in each shard's range that neither shard has: one
+		// whose key copies the source's (looked up by key), one whose key
+		// is computed (id + 1000000000: the shard's table is read again).
+		"INSERT INTO global.members (id, email, display_name) VALUES (999999999, 'e1@x', 'extra'), (1999999999, 'e2@x', 'extra')",
 	)
 	rep, code = d.verify(t, "--settle", "1s")
 	require.Equal(t, 1, code)
@@ -195,6 +200,8 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 		fmt.Sprintf("global.cooksnaps extra %d []", 4_000_000_000),
 		fmt.Sprintf("global.members different %d [bio]", bio),
 		fmt.Sprintf("global.members missing %d []", gone),
+		"global.members extra 1999999999 []",
+		"global.members extra 999999999 []",
 		fmt.Sprintf("global.recipes different %d [author_name]", author),
 		fmt.Sprintf("global.recipes different %d [steps]", steps),
 	}
@@ -205,7 +212,7 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 	rep, code = d.verify(t, "--settle", "1s", "--mapping", "global.members")
 	require.Equal(t, 1, code)
 	require.Len(t, rep.Mappings, 1)
-	require.Equal(t, 2, rep.Differences())
+	require.Equal(t, 4, rep.Differences())
 	_, file, _, _ := runtime.Caller(0)
 	rep, code = d.verify(t, "--settle", "1s", "--mapping", filepath.Join(filepath.Dir(file), "..", "..", "mappings", "cooksnaps.yaml"))
 	require.Equal(t, 1, code)
