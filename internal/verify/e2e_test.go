@@ -147,6 +147,27 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 	require.Equal(t, 0, code, "a consistent pair: %+v", rep)
 	requireCompared(t, rep)
 
+	// The database compared may be named by a verify.target block, for a
+	// configuration without a mysql sink (a Kinesis consumer's database).
+	cfg, err := os.ReadFile(d.cfg)
+	require.NoError(t, err)
+	sinks := strings.Index(string(cfg), "sinks:")
+	other := filepath.Join(t.TempDir(), "consumer.yaml")
+	consumer := func(port int) []byte {
+		return []byte(string(cfg[:sinks]) + fmt.Sprintf(
+			"sinks:\n  - name: changes\n    type: jsonl\n    jsonl: {path: %s}\nverify:\n  target:\n    host: 127.0.0.1\n    port: %d\n    user: root\n",
+			filepath.Join(t.TempDir(), "changes.jsonl"), port))
+	}
+	require.NoError(t, os.WriteFile(other, consumer(d.target.Port), 0o600))
+	rep, code = d.verify(t, "--settle", "3s", "--config", other)
+	require.Equal(t, 0, code, "through verify.target: %+v", rep)
+	requireCompared(t, rep)
+	// ... and it is that database that is read: one without the tables fails.
+	require.NoError(t, os.WriteFile(other, consumer(d.accounts.Port), 0o600))
+	out, err := exec.Command(d.bin, "verify", "--config", other).CombinedOutput()
+	require.Error(t, err)
+	require.Contains(t, string(out), "describing the target table", "%s", out)
+
 	// Live: the workload keeps writing and the service keeps streaming
 	// while verify runs; every run must find nothing.
 	ctx, stop := context.WithCancel(t.Context())
