@@ -149,6 +149,7 @@ func (r *run) verifyTarget(ctx context.Context, name string) (*MappingReport, er
 			break
 		}
 	}
+	r.opts.Log.Debug("read the sources", "target", name, "compared", c.rep.Compared, "elapsed", time.Since(start).Round(time.Millisecond))
 	if c.rep.Truncated {
 		// The keys the sources give were not all seen: a walk of the
 		// target would take the others for extra rows.
@@ -160,6 +161,7 @@ func (r *run) verifyTarget(ctx context.Context, name string) (*MappingReport, er
 		}
 		suspects = append(suspects, extras...)
 	}
+	r.opts.Log.Debug("walked the target", "target", name, "elapsed", time.Since(start).Round(time.Millisecond))
 	c.rep.Rechecked = len(suspects)
 	left, err := c.settle(ctx, suspects)
 	if err != nil {
