@@ -76,7 +76,42 @@ sources:
   - source: src
     table: shop.tags
     columns: {tag: tag, n: n}
+---
+target: shop.notes
+key: [id]
+sources:
+  - source: src
+    table: shop.notes
+    columns: {id: id, body: body}
+    delete: soft
+    soft_delete: {column: deleted_at}
+---
+target: shop.logs
+key: [id]
+sources:
+  - source: src
+    table: shop.logs
+    columns: {id: id, line: line}
+    delete: ignore
 `
+
+// policyTables are the tables of the delete policies: soft-deleted rows
+// outlive their source rows in the target, and so does every row under
+// delete: ignore.
+var (
+	sourcePolicies = []string{
+		"CREATE TABLE shop.notes (id INT PRIMARY KEY, body VARCHAR(20))",
+		"CREATE TABLE shop.logs (id INT PRIMARY KEY, line VARCHAR(20))",
+		"INSERT INTO shop.notes VALUES (1, 'a'), (2, 'b')",
+		"INSERT INTO shop.logs VALUES (1, 'a')",
+	}
+	targetPolicies = []string{
+		"CREATE TABLE shop.notes (id INT PRIMARY KEY, body VARCHAR(20), deleted_at DATETIME(6) NULL)",
+		"CREATE TABLE shop.logs (id INT PRIMARY KEY, line VARCHAR(20))",
+		"INSERT INTO shop.notes VALUES (1, 'a', NULL), (2, 'b', NULL), (3, 'gone', '2026-01-01 00:00:00')",
+		"INSERT INTO shop.logs VALUES (1, 'a'), (2, 'kept')",
+	}
+)
 
 // startPair starts the two servers with the trap tables, consistent.
 func startPair(t *testing.T) *pair {
@@ -88,6 +123,8 @@ func startPair(t *testing.T) *pair {
 	p.source.Exec(t, append(append(slices.Clone(trapSchema), sourceTags), trapRows...)...)
 	p.source.Exec(t, "INSERT INTO shop.tags VALUES ('X', 2)")
 	p.target.Exec(t, append(append(slices.Clone(trapSchema), targetTags), trapRows...)...)
+	p.source.Exec(t, sourcePolicies...)
+	p.target.Exec(t, targetPolicies...)
 	file := filepath.Join(t.TempDir(), "shop.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(trapMappings), 0o600))
 	set, err := mapping.Load([]string{file}, []string{"src"})
@@ -220,4 +257,40 @@ func TestVerifyManyDifferences(t *testing.T) {
 	// one row, whose bytes differ from each; 'y' is extra.
 	require.Equal(t, []string{"shop.tags different X [tag]", "shop.tags different x [tag n]", "shop.tags extra y []"},
 		found(&verify.Report{Mappings: tags}))
+}
+
+// TestVerifyDeletePolicies: a row a soft-deleting entry marked deleted is
+// expected to outlive its source row, one it did not mark is extra, and a
+// live one marked deleted differs; under delete: ignore, and with
+// --where, the target is not walked for extra rows.
+func TestVerifyDeletePolicies(t *testing.T) {
+	p := startPair(t)
+	p.target.Exec(t,
+		"INSERT INTO shop.notes VALUES (4, 'extra', NULL)",
+		"UPDATE shop.notes SET deleted_at = '2026-01-01 00:00:00' WHERE id = 2",
+	)
+	run := func(where string) *verify.Report {
+		rep, err := verify.Run(t.Context(), verify.Options{
+			Set: p.set, Targets: []string{"shop.notes", "shop.logs", "shop.items"},
+			Sources:   map[string]string{"src": p.source.DSN("root", "", "")},
+			TargetDSN: p.target.DSN("root", "", ""), Settle: 100 * time.Millisecond, Where: where,
+		})
+		require.NoError(t, err)
+		return rep
+	}
+	rep := run("")
+	require.Equal(t, []string{"shop.notes different 2 [deleted_at]", "shop.notes extra 4 []"}, found(rep))
+	logs := rep.Mappings[1]
+	require.False(t, logs.ExtraChecked)
+	require.Contains(t, logs.Note, "delete: ignore")
+	require.Equal(t, 2594, rep.Mappings[2].Compared)
+
+	rep = run("id < 2")
+	require.Empty(t, found(rep))
+	for _, m := range rep.Mappings {
+		require.False(t, m.ExtraChecked)
+		require.Contains(t, m.Note, "--where")
+	}
+	require.Equal(t, 1, rep.Mappings[0].Compared)
+	require.Equal(t, 1, rep.Mappings[2].Compared)
 }
