@@ -115,9 +115,9 @@ func canonInt(v change.Value) string {
 	case uint64:
 		return "i" + strconv.FormatUint(x, 10)
 	}
-	var r big.Rat
-	if _, ok := r.SetString(strings.TrimSpace(text(v))); ok && r.IsInt() {
-		return "i" + r.Num().String()
+	// A fraction is rounded half away from zero, as the server stores it.
+	if d := canonDecimal(v, 0); d[0] == 'd' {
+		return "i" + d[1:]
 	}
 	return "?" + text(v)
 }
@@ -155,15 +155,10 @@ func canonDecimal(v change.Value, scale int) string {
 		r.SetInt64(x)
 	case uint64:
 		r.SetUint64(x)
-	case float32:
-		if r.SetFloat64(float64(x)) == nil {
-			return "?" + text(v)
-		}
-	case float64:
-		if r.SetFloat64(x) == nil {
-			return "?" + text(v)
-		}
 	default:
+		// A float is sent to the server as its shortest decimal text,
+		// which the server rounds: 1.005 is 1.01 at scale 2, although
+		// the nearest double is a little below 1.005.
 		if _, ok := r.SetString(strings.TrimSpace(text(v))); !ok {
 			return "?" + text(v)
 		}
