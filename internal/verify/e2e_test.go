@@ -176,6 +176,15 @@ func (d *demo) oracle(t *testing.T) []string {
 	return out
 }
 
+// logWarnings logs the service's warnings and errors.
+func (d *demo) logWarnings(t *testing.T) {
+	for line := range strings.Lines(d.stderr.String()) {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			t.Logf("service: %s", strings.TrimSpace(line))
+		}
+	}
+}
+
 // kinds lists a report's differences as "target kind key".
 func kinds(rep *verify.Report) []string {
 	var out []string
@@ -201,6 +210,7 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 	base := d.oracle(t)
 	if len(base) > 0 {
 		t.Logf("the service left the target different from its sources, by the independent comparison too: %v", base)
+		d.logWarnings(t)
 	}
 	rep, code := d.verify(t, "--settle", "3s")
 	require.Equal(t, base, kinds(rep), "verify must find what the independent comparison finds")
@@ -254,6 +264,7 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 	final := d.oracle(t)
 	if len(final) > 0 {
 		t.Logf("the service left the target different from its sources, by the independent comparison too: %v", final)
+		d.logWarnings(t)
 	}
 	for _, k := range live {
 		require.Contains(t, final, k, "verify reported %s under load, and the target does not differ there", k)
