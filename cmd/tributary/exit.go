@@ -11,7 +11,7 @@ import (
 const (
 	exitOK = 0
 	// exitFound: a check ran and found problems (config check, mappings
-	// check, status --wait that timed out).
+	// check, status --wait that timed out, verify that found differences).
 	exitFound = 1
 	// exitError: anything else (bad usage, a server that cannot be
 	// reached, a stream that stopped on an error).

@@ -97,6 +97,13 @@ var importRules = []importRule{
 		why: "the backfill reads sources and merges rows into a source's stream; where the rows go, which tables the mappings name and how it is configured are the service's",
 	},
 	{
+		pkgs: []string{"internal/verify"},
+		forbid: []string{
+			"internal/sink/...", "internal/checkpoint", "internal/config", "internal/replicator", "internal/admin",
+		},
+		why: "verify reads the sources and a target with plain queries while the service holds the store; it writes nothing and is configured by its caller",
+	},
+	{
 		pkgs:   []string{"internal/lookup"},
 		forbid: []string{"internal/sink/...", "internal/checkpoint", "internal/config", "internal/replicator", "internal/admin"},
 		why:    "lookups query the sources and answer the pipeline; they neither write nor store",

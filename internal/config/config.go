@@ -6,6 +6,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/lookup"
 	"github.com/tributary-cdc/tributary/internal/source"
+	"github.com/tributary-cdc/tributary/internal/verify"
 )
 
 // Config is the service configuration. A zero field means its default;
@@ -35,6 +36,9 @@ type Config struct {
 	// Lookups tunes the queries that complete target rows from the
 	// sources (mappings' lookups and merged contributors).
 	Lookups lookup.Options `yaml:"lookups"`
+	// Verify configures tributary verify: the database it compares when
+	// it is not the mysql sink's.
+	Verify verify.Settings `yaml:"verify"`
 
 	// file names the configuration file, for problem positions.
 	file string

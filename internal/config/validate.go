@@ -38,6 +38,7 @@ func (c *Config) check(p *collector) {
 		p.At("pebble.dir", "is required")
 	}
 	c.Lookups.Check(problem.Under(p, "lookups"))
+	c.Verify.Check(problem.Under(p, "verify"))
 	c.Checkpoint.Check(problem.Under(p, "checkpoint"))
 	if l := c.HTTP.Listen; l != "" {
 		if _, port, err := net.SplitHostPort(l); err != nil || port == "" {

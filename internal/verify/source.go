@@ -1,0 +1,217 @@
+package verify
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tributary-cdc/tributary/internal/backfill"
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mapping"
+)
+
+// srcTable is one driving source table of a target.
+type srcTable struct {
+	source string
+	db     *sql.DB
+	plan   *backfill.Plan
+	rd     *reader
+}
+
+// qualified names the table with its source.
+func (st *srcTable) qualified() string { return st.source + ":" + st.plan.Table.QualifiedName() }
+
+// findTables lists the tables the driving entries read, on every
+// configured source their patterns match, each once.
+func (c *checker) findTables(ctx context.Context) error {
+	names := make([]string, 0, len(c.r.sources))
+	for n := range c.r.sources {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, d := range c.drivers {
+		for _, src := range names {
+			if ok, _ := path.Match(d.Source, src); !ok {
+				continue
+			}
+			tables, err := matchTables(ctx, c.r.sources[src], d)
+			if err != nil {
+				return fmt.Errorf("listing the tables of source %s: %w", src, err)
+			}
+			for _, t := range tables {
+				if slices.ContainsFunc(c.tables, func(st *srcTable) bool {
+					return st.source == src && st.plan.Table.QualifiedName() == t[0]+"."+t[1]
+				}) {
+					continue
+				}
+				plan, err := backfill.NewPlan(ctx, c.r.sources[src], t[0], t[1], c.r.opts.Where)
+				if err != nil {
+					return fmt.Errorf("planning the read of %s on source %s: %w", t[0]+"."+t[1], src, err)
+				}
+				rd, err := readerOf(plan.Table)
+				if err != nil {
+					return err
+				}
+				c.tables = append(c.tables, &srcTable{source: src, db: c.r.sources[src], plan: plan, rd: rd})
+			}
+		}
+	}
+	return nil
+}
+
+// matchTables returns the schema and name of each base table d's
+// patterns match on db.
+func matchTables(ctx context.Context, db *sql.DB, d mapping.Driver) ([][2]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
+WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var schema, table string
+		if err := rows.Scan(&schema, &table); err != nil {
+			return nil, err
+		}
+		ok1, _ := path.Match(d.Schema, schema)
+		ok2, _ := path.Match(d.Table, table)
+		if ok1 && ok2 {
+			out = append(out, [2]string{schema, table})
+		}
+	}
+	return out, rows.Err()
+}
+
+// expRow is the target row a source row gives.
+type expRow struct {
+	st     *srcTable
+	srcKey []change.Value
+	key    []change.Value
+	ckey   string
+	// cols are the compared target columns' indexes, vals their values
+	// as the mapping gives them.
+	cols []int
+	vals []change.Value
+}
+
+// expect runs rows of st through the mappings, as the service does for a
+// backfill's rows, completes them with their lookups in one batch and
+// returns the target rows of c's table they give.
+func (c *checker) expect(ctx context.Context, st *srcTable, rows []change.Row) ([]*expRow, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	txn := &change.Txn{Source: st.source, Changes: make([]change.RowChange, len(rows)), Last: true}
+	for i, row := range rows {
+		txn.Changes[i] = change.RowChange{Table: st.plan.Table, Op: change.Read, After: row}
+	}
+	if err := c.r.opts.Set.Apply(txn); err != nil {
+		return nil, err
+	}
+	var ops []*change.TargetOp
+	pending := false
+	for i := range txn.Ops {
+		op := &txn.Ops[i]
+		if op.Kind != change.Upsert || op.Target.QualifiedName() != c.name {
+			continue // rejected keys, other targets' rows, re-derivations
+		}
+		ops = append(ops, op)
+		pending = pending || len(op.Pending) > 0
+	}
+	if pending {
+		if c.r.resolver == nil {
+			return nil, fmt.Errorf("the mapping of %s has lookups but no lookup pool is open", c.name)
+		}
+		if err := c.r.resolver.Resolve(ctx, ops); err != nil {
+			return nil, fmt.Errorf("reading the lookups of %s: %w", st.qualified(), err)
+		}
+	}
+	out := make([]*expRow, 0, len(ops))
+	for _, op := range ops {
+		e := &expRow{st: st, srcKey: st.plan.KeyOf(rows[op.Change]), key: op.Key, ckey: c.ckey(op.Key)}
+		for i, col := range op.Columns {
+			if c.volatile[col] {
+				continue
+			}
+			at := c.tgt.t.ColumnIndex(col)
+			if at < 0 {
+				return nil, fmt.Errorf("the mapping writes column %s, which the target table does not have", col)
+			}
+			e.cols = append(e.cols, at)
+			e.vals = append(e.vals, op.Values[i])
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// errEnough stops a scan that has seen as many differences as it may hold.
+var errEnough = errors.New("enough differences")
+
+// scan reads st in key chunks and compares the target rows each gives;
+// it returns the differences seen, to be checked again, stopping once
+// there are limit of them (rep.Truncated). The next chunk is read from
+// the source while one is being compared.
+func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	chunks := make(chan []change.Row, 1)
+	g.Go(func() error {
+		defer close(chunks)
+		var after []change.Value
+		for {
+			rows, err := st.plan.Read(gctx, st.db, after, c.r.opts.ChunkRows)
+			if err != nil {
+				return err
+			}
+			select {
+			case chunks <- rows:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if len(rows) < c.r.opts.ChunkRows {
+				return nil
+			}
+			after = st.plan.KeyOf(rows[len(rows)-1])
+		}
+	})
+	var out []*suspect
+	g.Go(func() error {
+		for {
+			var rows []change.Row
+			var ok bool
+			select {
+			case rows, ok = <-chunks:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			if !ok {
+				return nil
+			}
+			exps, err := c.expect(gctx, st, rows)
+			if err != nil {
+				return err
+			}
+			sus, err := c.compare(gctx, exps, true)
+			if err != nil {
+				return err
+			}
+			c.rep.Compared += len(exps)
+			out = append(out, sus...)
+			if len(out) >= limit {
+				return errEnough
+			}
+		}
+	})
+	if err := g.Wait(); errors.Is(err, errEnough) {
+		c.rep.Truncated = true
+	} else if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
