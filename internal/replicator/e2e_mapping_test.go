@@ -175,6 +175,10 @@ func TestMappedTargetConvergesThroughKills(t *testing.T) {
 		return cmd
 	}
 	cmd := start()
+	// The sources start at their current positions: the workload begins
+	// once the service has taken them (it answers only after), or its
+	// first rows would come before them and never be streamed.
+	waitFor(t, time.Minute, "the service to answer", func() bool { return fetchStatus(cfg) != nil })
 	ctx, stop := context.WithCancel(t.Context())
 	loadErr := make(chan error, 1)
 	go func() { loadErr <- d.load(ctx, 7, 0) }()
