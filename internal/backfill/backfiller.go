@@ -45,6 +45,15 @@ type Options struct {
 	ChunkRows int
 	// Store saves the cursors of new requests.
 	Store CursorStore
+	// Watermarks is WatermarksTable (the default) or WatermarksGTID; see
+	// marks.go. ReadDSN, GTID watermarks only, reaches the server the
+	// chunks are read from, empty for DSN's. Flavor is change.MySQL,
+	// change.MariaDB, or anything else to detect. MarkPosition asks the
+	// source's stream for a position transaction (source.Reader's).
+	Watermarks   string
+	ReadDSN      string
+	Flavor       string
+	MarkPosition func()
 	// LogInterval is how often progress is logged (default
 	// DefaultLogInterval).
 	LogInterval time.Duration
@@ -59,6 +68,7 @@ type Backfiller struct {
 	log    *slog.Logger
 	merger *Merger
 	db     *sql.DB
+	marks  watermarker
 	// run names this run's watermarks: a restart replays watermarks of
 	// an earlier run from its checkpoint, which must not be taken for
 	// this run's.
@@ -110,11 +120,14 @@ func New(opts Options) (*Backfiller, error) {
 	b := &Backfiller{opts: opts, log: log, merger: NewMerger(opts.Source, log), db: db,
 		run: hex.EncodeToString(id[:]), wake: make(chan struct{}, 1)}
 	b.mu.jobs = map[string]*job{}
+	if b.marks, err = newMarks(opts, db, b.merger, log); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
 	return b, nil
 }
 
-// Close closes the connection to the source.
-func (b *Backfiller) Close() error { return b.db.Close() }
+// Close closes the connections to the source.
+func (b *Backfiller) Close() error { return errors.Join(b.marks.close(), b.db.Close()) }
 
 // Intercept is the source's stream stage (see Merger.Intercept).
 func (b *Backfiller) Intercept(ctx context.Context, txn *change.Txn) ([]checkpoint.Cursor, error) {
@@ -213,9 +226,10 @@ func (b *Backfiller) Start(ctx context.Context, cursors []checkpoint.Cursor) err
 	return nil
 }
 
-// EnsureWatermarkTable creates the watermark table if it is missing.
+// EnsureWatermarkTable makes the watermarks ready: creates the watermark
+// table if it is missing, or checks that GTID watermarks can be taken.
 func (b *Backfiller) EnsureWatermarkTable(ctx context.Context) error {
-	if err := createWatermarkTable(ctx, b.db); err != nil {
+	if err := b.marks.ready(ctx); err != nil {
 		return fmt.Errorf("source %s: %w", b.opts.Source, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/retry"
@@ -107,7 +108,7 @@ func (b *Backfiller) pause(ctx context.Context, name string, gen uint64, attempt
 // privilege the source user lacks need an operator.
 func retryable(err error) bool {
 	switch {
-	case errors.Is(err, ErrNoKey), errors.Is(err, ErrBadWhere), errors.Is(err, decode.ErrNoTable):
+	case errors.Is(err, ErrNoKey), errors.Is(err, ErrBadWhere), errors.Is(err, decode.ErrNoTable), errors.Is(err, ErrNoGTIDs):
 		return false
 	case mysqlerr.ConnectionLost(err), errors.Is(err, context.DeadlineExceeded):
 		return true
@@ -123,17 +124,16 @@ func retryable(err error) bool {
 func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.Cursor) (outcome, error) {
 	b.chunk++
 	n := b.chunk
-	w := b.merger.expect(b.run, n, plan)
+	w := b.marks.expect(b.run, n, plan)
 	handed := false
 	defer func() {
 		if !handed {
 			b.merger.cancel(w)
 		}
 	}()
-	if err := writeWatermark(ctx, b.db, b.run, n, lowMark); err != nil {
-		return outcome{}, err
-	}
-	rows, err := plan.Read(ctx, b.db, cur.After, b.opts.ChunkRows)
+	rows, err := b.marks.read(ctx, w, func(ctx context.Context, q Querier) ([]change.Row, error) {
+		return plan.Read(ctx, q, cur.After, b.opts.ChunkRows)
+	})
 	if err != nil {
 		return outcome{}, err
 	}
@@ -153,7 +153,7 @@ func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.C
 		next.After = plan.KeyOf(rows[len(rows)-1])
 	}
 	b.merger.deliver(w, rows, next)
-	if err := writeWatermark(ctx, b.db, b.run, n, highMark); err != nil {
+	if err := b.marks.high(ctx, w); err != nil {
 		return outcome{}, err
 	}
 	handed = true
@@ -163,7 +163,7 @@ func (b *Backfiller) chunkOnce(ctx context.Context, plan *Plan, cur checkpoint.C
 	for {
 		select {
 		case o := <-w.result:
-			return o, nil
+			return o, o.err
 		case <-ctx.Done():
 			b.merger.cancel(w)
 			return outcome{}, ctx.Err()

@@ -38,6 +38,8 @@ type Merger struct {
 	mu     struct {
 		sync.Mutex
 		w *window
+		// passed is where the stream is, for GTID watermarks (gtidmerge.go).
+		passed streamPoint
 	}
 }
 
@@ -71,6 +73,9 @@ type window struct {
 	cursor    checkpoint.Cursor
 	// result receives the window's outcome once.
 	result chan outcome
+	// gtid holds the marks of a window bounded by GTID sets, nil for
+	// watermark rows.
+	gtid *gtidWindow
 }
 
 // outcome is what became of a chunk.
@@ -84,17 +89,23 @@ type outcome struct {
 	// redo, when set, says why nothing was handed on and the chunk must
 	// be read again.
 	redo string
+	// err, when set, says why the chunk cannot be merged at all.
+	err error
 }
 
 // expect makes a chunk the one in flight, before its low watermark is
 // written; a window still in flight is dropped.
 func (m *Merger) expect(id string, chunk uint64, plan *Plan) *window {
-	w := &window{id: id, chunk: chunk, plan: plan, keys: plan.KeyNames(),
-		idx: map[*change.Table][]int{}, changed: map[string]struct{}{}, result: make(chan outcome, 1)}
+	w := newWindow(id, chunk, plan)
 	m.mu.Lock()
 	m.mu.w = w
 	m.mu.Unlock()
 	return w
+}
+
+func newWindow(id string, chunk uint64, plan *Plan) *window {
+	return &window{id: id, chunk: chunk, plan: plan, keys: plan.KeyNames(),
+		idx: map[*change.Table][]int{}, changed: map[string]struct{}{}, result: make(chan outcome, 1)}
 }
 
 // deliver hands the chunk's rows and the cursor after them to w, before
@@ -131,7 +142,11 @@ func (m *Merger) cancelAll() {
 func (m *Merger) Intercept(_ context.Context, txn *change.Txn) ([]checkpoint.Cursor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.mu.passed.advance(txn)
 	w := m.mu.w
+	if w != nil && w.gtid != nil {
+		return m.interceptGTID(w, txn), nil
+	}
 	if w == nil && !hasWatermark(txn) {
 		return nil, nil
 	}

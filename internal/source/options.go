@@ -82,6 +82,19 @@ type Options struct {
 	// (default 1000, at most MaxBackfillChunkRows); a chunk is held in
 	// memory until it is merged into the stream.
 	BackfillChunkRows int `yaml:"backfill_chunk_rows"`
+	// BackfillWatermarks is how a backfill bounds each chunk in the
+	// stream: BackfillWatermarksTable (the default) writes watermark rows
+	// into a table on the writer; BackfillWatermarksGTID writes nothing
+	// and takes GTID sets instead, for sources that must not be written.
+	BackfillWatermarks string `yaml:"backfill_watermarks"`
+	// BackfillReadHost and BackfillReadPort name a replica of the source
+	// (an Aurora reader, a MariaDB or MySQL replica) that a backfill reads
+	// its chunks from, with the source's user, password and DSN
+	// parameters; empty reads on the source itself. They need
+	// BackfillWatermarksGTID. BackfillReadPort defaults to the source's
+	// port.
+	BackfillReadHost string `yaml:"backfill_read_host"`
+	BackfillReadPort uint16 `yaml:"backfill_read_port"`
 
 	// Password is resolved from DataSourceName or PasswordEnv; it never
 	// comes from the file directly and is never printed or logged.

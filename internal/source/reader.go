@@ -18,13 +18,14 @@ var reconnectBackoff = retry.Backoff{Min: 100 * time.Millisecond, Max: 10 * time
 type Reader struct {
 	opts Options
 	log  *slog.Logger
+	mark *marker
 }
 
 // New returns a Reader for the source opts describes; it connects only in
 // Preflight, CurrentPosition and Run.
 func New(opts Options) *Reader {
 	opts = opts.withDefaults()
-	return &Reader{opts: opts, log: opts.Logger.With("source", opts.Name)}
+	return &Reader{opts: opts, log: opts.Logger.With("source", opts.Name), mark: &marker{}}
 }
 
 // Run streams from start and sends every transaction, or every part of a

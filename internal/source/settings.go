@@ -40,6 +40,7 @@ func (s *Options) Check(r problem.Reporter) {
 	if n := s.BackfillChunkRows; n < 0 || n > MaxBackfillChunkRows {
 		r.At("backfill_chunk_rows", fmt.Sprintf("must be between 1 and %d", MaxBackfillChunkRows))
 	}
+	s.checkBackfillRead(r)
 	s.checkConnection(r)
 }
 
