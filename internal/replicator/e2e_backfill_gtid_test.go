@@ -1,0 +1,258 @@
+package replicator_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/backfill"
+	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/replicator"
+	"github.com/tributary-cdc/tributary/internal/testenv"
+)
+
+// readOnlyUser is a source user that cannot write: the least privileges
+// of a stream.
+var readOnlyUser = []string{
+	"CREATE USER 'tb'@'127.0.0.1' IDENTIFIED BY 'pw'",
+	"GRANT REPLICATION SLAVE, BINLOG MONITOR, SELECT ON *.* TO 'tb'@'127.0.0.1'",
+}
+
+// writeGTIDBackfillConfig is writeBackfillConfig with GTID watermarks, the
+// read-only user and extra source settings.
+func writeGTIDBackfillConfig(t *testing.T, dir string, srv *testenv.Server, extra string) (string, string) {
+	t.Helper()
+	t.Setenv("TB_PW", "pw")
+	path, out := writeBackfillConfig(t, dir, srv, "    backfill_watermarks: gtid\n"+extra)
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(raw), "user: root", "user: tb\n    password_env: TB_PW", 1)), 0o600))
+	return path, out
+}
+
+// otherDomain updates, deletes and re-inserts single rows of app.t in
+// GTID domain 1 until ctx ends, so the stream's positions have two
+// domains that move independently. Each statement is its own
+// transaction, so it cannot deadlock with churn's.
+func otherDomain(ctx context.Context, srv *testenv.Server, seed uint64, maxID int) error {
+	cfg, err := mysql.ParseDSN(srv.DSN("root", "", ""))
+	if err != nil {
+		return err
+	}
+	cfg.Params["gtid_domain_id"] = "1"
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rng := rand.New(rand.NewPCG(seed, 2))
+	for ctx.Err() == nil {
+		id := rng.IntN(maxID) + 1
+		var q string
+		switch rng.IntN(3) {
+		case 0:
+			q = fmt.Sprintf("UPDATE app.t SET v = CONCAT(v, '#') WHERE id = %d", id)
+		case 1:
+			q = fmt.Sprintf("DELETE FROM app.t WHERE id = %d", id)
+		case 2:
+			q = fmt.Sprintf("INSERT IGNORE INTO app.t VALUES (%d, 'domain 1')", id)
+		}
+		if _, err := db.ExecContext(context.Background(), q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+// requireSameRows checks that applying the jsonl file leaves exactly the
+// rows db holds, table by table.
+func requireSameRows(t *testing.T, out string, db *sql.DB) {
+	t.Helper()
+	envs := normalize(readEnvelopes(t, out))
+	reads := map[string]int{}
+	for _, e := range envs {
+		require.NotEqual(t, "tributary", e.Schema, "a watermark reached the sink")
+		if e.Op == "read" {
+			reads[e.Table]++
+		}
+	}
+	require.Positive(t, reads["t"])
+	require.Positive(t, reads["c"])
+	for _, tc := range []struct {
+		table string
+		key   []string
+	}{{"t", []string{"id"}}, {"c", []string{"team", "n"}}, {"u", []string{"code"}}, {"empty", []string{"id"}}} {
+		want := sourceState(t, db, "app."+tc.table, tc.key...)
+		got := replayState(t, envs, tc.table, tc.key...)
+		require.Equal(t, len(want), len(got), "table %s", tc.table)
+		require.Equal(t, want, got, "table %s", tc.table)
+	}
+	t.Logf("%d lines, reads by table %v", len(envs), reads)
+}
+
+// requireUnwritten checks that nothing of Tributary's is on the server.
+func requireUnwritten(t *testing.T, db *sql.DB) {
+	t.Helper()
+	var n int
+	require.NoError(t, db.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+		backfill.WatermarkSchema).Scan(&n))
+	require.Zero(t, n, "the source was written to")
+}
+
+// TestBackfillGTIDReadOnly backfills with GTID watermarks as a user that
+// may not write, while a workload in two GTID domains updates, deletes,
+// re-inserts and re-keys rows: a consumer that applies the jsonl file
+// ends with exactly the source's rows, and the source holds nothing of
+// Tributary's.
+func TestBackfillGTIDReadOnly(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	preload(t, srv, 3000)
+	srv.Exec(t, readOnlyUser...)
+	dir := t.TempDir()
+	cfgPath, out := writeGTIDBackfillConfig(t, dir, srv, "")
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+
+	db := srv.DB(t, "")
+	runWhile(t, cfg, replicator.Options{}, func() {
+		ctx, stop := context.WithCancel(t.Context())
+		errc := make(chan error, 2)
+		go func() { errc <- churn(ctx, db, 11, 3000) }()
+		go func() { errc <- otherDomain(ctx, srv, 12, 3000) }()
+		time.Sleep(2 * time.Second)
+		stop()
+		require.NoError(t, <-errc)
+		require.NoError(t, <-errc)
+		waitCaughtUp(t, cfgPath)
+	})
+	var pos string
+	require.NoError(t, db.QueryRow("SELECT @@gtid_binlog_pos").Scan(&pos))
+	require.Contains(t, pos, "1-1-", "the workload wrote no second domain")
+	requireSameRows(t, out, db)
+	requireUnwritten(t, db)
+}
+
+// TestBackfillGTIDIdleSource backfills with GTID watermarks a source that
+// takes no writes at all: no transaction follows a chunk's high
+// watermark, and every chunk still enters the stream, at a position
+// transaction, promptly.
+func TestBackfillGTIDIdleSource(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	preload(t, srv, 2000) // 21 chunks of app.t alone
+	srv.Exec(t, readOnlyUser...)
+	dir := t.TempDir()
+	cfgPath, out := writeGTIDBackfillConfig(t, dir, srv, "")
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+
+	db := srv.DB(t, "")
+	var before string
+	require.NoError(t, db.QueryRow("SELECT @@gtid_binlog_pos").Scan(&before))
+	_, err = testenv.BuildTributary() // not timed
+	require.NoError(t, err)
+	start := time.Now()
+	runWhile(t, cfg, replicator.Options{}, func() { waitCaughtUp(t, cfgPath) })
+	elapsed := time.Since(start)
+	var after string
+	require.NoError(t, db.QueryRow("SELECT @@gtid_binlog_pos").Scan(&after))
+	require.Equal(t, before, after, "the source took a write")
+	requireSameRows(t, out, db)
+	requireUnwritten(t, db)
+	// 35 chunks in all; waiting for the 10 s heartbeat per chunk would
+	// take minutes.
+	require.Less(t, elapsed, 30*time.Second)
+	t.Logf("idle backfill took %s", elapsed.Round(time.Millisecond))
+}
+
+// startReplica starts a server replicating srv by GTID from its first
+// event, applying two domains in parallel, and waits until it runs.
+func startReplica(t *testing.T, srv *testenv.Server) *testenv.Server {
+	t.Helper()
+	rep := testenv.StartT(t, testenv.Options{ServerID: 2, ExtraArgs: []string{"--slave-parallel-threads=4",
+		"--slave-parallel-mode=optimistic"}})
+	rep.Exec(t, fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='root', "+
+		"MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos", srv.Port), "START SLAVE")
+	db := rep.DB(t, "")
+	waitFor(t, 30*time.Second, "the replica to run", func() bool {
+		var running string
+		row := db.QueryRow("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'SLAVE_RUNNING'")
+		return row.Scan(&running) == nil && running == "ON"
+	})
+	return rep
+}
+
+// TestBackfillGTIDFromReplica reads the chunks on a replica (parallel
+// replication, two domains) while the workload runs on the writer: the
+// copy equals the writer's rows, and neither server was written by
+// Tributary.
+func TestBackfillGTIDFromReplica(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	rep := startReplica(t, srv)
+	preload(t, srv, 3000)
+	srv.Exec(t, readOnlyUser...)
+	dir := t.TempDir()
+	cfgPath, out := writeGTIDBackfillConfig(t, dir, srv,
+		fmt.Sprintf("    backfill_read_host: 127.0.0.1\n    backfill_read_port: %d\n", rep.Port))
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+
+	db := srv.DB(t, "")
+	selects := func() int {
+		var n int
+		require.NoError(t, rep.DB(t, "").QueryRow("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "+
+			"WHERE VARIABLE_NAME = 'COM_SELECT'").Scan(&n))
+		return n
+	}
+	before := selects()
+	runWhile(t, cfg, replicator.Options{}, func() {
+		ctx, stop := context.WithCancel(t.Context())
+		errc := make(chan error, 2)
+		go func() { errc <- churn(ctx, db, 21, 3000) }()
+		go func() { errc <- otherDomain(ctx, srv, 22, 3000) }()
+		time.Sleep(2 * time.Second)
+		stop()
+		require.NoError(t, <-errc)
+		require.NoError(t, <-errc)
+		waitCaughtUp(t, cfgPath)
+	})
+	// 48 chunks, and a few statements each; the writer would do with none.
+	require.Greater(t, selects()-before, 48, "the chunks were not read on the replica")
+	requireSameRows(t, out, db)
+	requireUnwritten(t, db)
+	requireUnwritten(t, rep.DB(t, ""))
+}
+
+// TestBackfillGTIDRefusals: a read host that does not replicate the
+// source refuses the start with what to do, and so does a read host
+// without GTID watermarks.
+func TestBackfillGTIDRefusals(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	lone := testenv.StartT(t, testenv.Options{ServerID: 3})
+	preload(t, srv, 100)
+	srv.Exec(t, readOnlyUser...)
+	lone.Exec(t, readOnlyUser...)
+	dir := t.TempDir()
+	cfgPath, _ := writeGTIDBackfillConfig(t, dir, srv,
+		fmt.Sprintf("    backfill_read_host: 127.0.0.1\n    backfill_read_port: %d\n", lone.Port))
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	err = refused(t, cfg, replicator.Options{})
+	require.ErrorIs(t, err, backfill.ErrNoGTIDs)
+	require.ErrorContains(t, err, fmt.Sprintf("backfill_read_host 127.0.0.1:%d has applied no GTID of source alpha", lone.Port))
+	require.ErrorContains(t, err, "MASTER_USE_GTID=slave_pos")
+
+	raw, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(raw), "backfill_watermarks: gtid", "backfill_watermarks: table", 1)), 0o600))
+	_, err = config.Load(cfgPath)
+	require.ErrorContains(t, err, "backfill_read_host: needs backfill_watermarks: gtid")
+}
