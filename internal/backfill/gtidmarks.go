@@ -51,8 +51,8 @@ const (
 //   - MariaDB, chunks read on a replica: @@gtid_slave_pos, which MariaDB
 //     moves only once the replicated transaction has committed (what
 //     MASTER_GTID_WAIT relies on for reads after writes). The read first
-//     waits until it holds what the stream passed, then takes it, then
-//     reads.
+//     waits until it holds what the stream passed and what the writer has
+//     logged by then, then takes it, then reads.
 //   - MySQL, on the writer or a replica: @@gtid_executed, which holds a
 //     transaction only once it has committed; waited for and taken so too.
 type gtidMarks struct {
@@ -321,15 +321,23 @@ func snapshotPoint(ctx context.Context, conn *sql.Conn) (string, uint64, error) 
 }
 
 // waitVisible waits until the read host's set of committed transactions
-// holds passed, and returns it.
+// holds passed and returns it. A replica is also waited for until it
+// holds the writer's executed set of now: then the read sees the table
+// as the writer described it for the chunk's plan, a column added just
+// before included.
 func (g *gtidMarks) waitVisible(ctx context.Context, s gtidSetup, passed gtidSet) (gtidSet, error) {
 	query, name := "SELECT @@GLOBAL.gtid_executed", "gtid_executed"
 	if s.flavor == change.MariaDB {
 		query, name = "SELECT @@GLOBAL.gtid_slave_pos", "gtid_slave_pos"
 	}
 	where := "source " + g.source
-	if g.reader != nil {
+	writer := passed
+	if s.replica {
 		where = "backfill_read_host " + g.readHost
+		var err error
+		if writer, err = g.executed(ctx, s.flavor, "the chunk's read"); err != nil {
+			return writer, err
+		}
 	}
 	start, lastLog := time.Now(), time.Now()
 	for {
@@ -341,7 +349,7 @@ func (g *gtidMarks) waitVisible(ctx context.Context, s gtidSetup, passed gtidSet
 		if err != nil {
 			return low, fmt.Errorf("reading %s of %s: %w", name, where, err)
 		}
-		if low.contains(passed) {
+		if low.contains(passed) && low.contains(writer) {
 			return low, nil
 		}
 		if s.replica && low.empty() {
@@ -351,8 +359,9 @@ func (g *gtidMarks) waitVisible(ctx context.Context, s gtidSetup, passed gtidSet
 		}
 		if time.Since(lastLog) >= waitLog {
 			lastLog = time.Now()
-			g.log.Warn("waiting for the backfill read host to apply what the stream has passed", "read_host", where,
-				"waited", time.Since(start).Round(time.Second), name, low.String(), "stream", passed.String())
+			g.log.Warn("waiting for the backfill read host to apply what the source has logged", "read_host", where,
+				"waited", time.Since(start).Round(time.Second), name, low.String(), "source", writer.String(),
+				"stream", passed.String())
 		}
 		if err := retry.Wait(ctx, gtidPoll); err != nil {
 			return low, err
@@ -360,16 +369,22 @@ func (g *gtidMarks) waitVisible(ctx context.Context, s gtidSetup, passed gtidSet
 	}
 }
 
-func (g *gtidMarks) high(ctx context.Context, w *window) error {
+// executed reads the writer's executed set: every transaction it has
+// logged (MariaDB) or committed (MySQL).
+func (g *gtidMarks) executed(ctx context.Context, flavor, what string) (gtidSet, error) {
 	query, name := "SELECT @@GLOBAL.gtid_executed", "gtid_executed"
-	if w.gtid.flavor == change.MariaDB {
+	if flavor == change.MariaDB {
 		query, name = "SELECT @@GLOBAL.gtid_binlog_pos", "gtid_binlog_pos"
 	}
 	var text string
 	if err := g.writer.QueryRowContext(ctx, query).Scan(&text); err != nil {
-		return fmt.Errorf("reading %s of source %s for the high watermark of chunk %d: %w", name, g.source, w.chunk, err)
+		return gtidSet{}, fmt.Errorf("reading %s of source %s for %s: %w", name, g.source, what, err)
 	}
-	high, err := parseGTIDSet(w.gtid.flavor, text)
+	return parseGTIDSet(flavor, text)
+}
+
+func (g *gtidMarks) high(ctx context.Context, w *window) error {
+	high, err := g.executed(ctx, w.gtid.flavor, fmt.Sprintf("the high watermark of chunk %d", w.chunk))
 	if err != nil {
 		return err
 	}

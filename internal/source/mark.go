@@ -76,8 +76,8 @@ func (r *Reader) MarkPosition() { r.mark.wake() }
 
 // sendPosition sends a position transaction at the assembler's position,
 // when it is between transactions: a held empty transaction (it ends
-// there) or a new one. It is not counted as a transaction, and the
-// resume position does not move.
+// there) or a new one, whose commit time is when it is sent. It is not
+// counted as a transaction, and the resume position does not move.
 func (e *emitter) sendPosition(ctx context.Context, a *assembler) error {
 	if a.cur != nil {
 		return nil // the open transaction's end comes soon and does as well
@@ -87,7 +87,7 @@ func (e *emitter) sendPosition(ctx context.Context, a *assembler) error {
 	}
 	pos := a.pos
 	pos.GTIDSet = a.setText
-	t := &change.Txn{Source: e.source, Last: true, Begin: pos, End: pos, Seq: e.nextSeq}
+	t := &change.Txn{Source: e.source, Last: true, Begin: pos, End: pos, Seq: e.nextSeq, CommitTime: e.now().UTC()}
 	if err := e.send(ctx, t); err != nil {
 		return err
 	}
