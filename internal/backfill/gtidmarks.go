@@ -46,8 +46,9 @@ const (
 //     Binlog_snapshot_position MariaDB keeps consistent with the snapshot
 //     (transactions commit in binlog order); BINLOG_GTID_POS turns that
 //     point into the GTID position the read saw, exactly. Should it not yet
-//     hold what the stream passed (a transaction logged, sent and streamed
-//     but not yet committed), the snapshot is taken again.
+//     hold what the stream passed, or what the writer had logged just
+//     before (a transaction logged but not yet committed), the snapshot
+//     is taken again.
 //   - MariaDB, chunks read on a replica: @@gtid_slave_pos, which MariaDB
 //     moves only once the replicated transaction has committed (what
 //     MASTER_GTID_WAIT relies on for reads after writes). The read first
@@ -214,7 +215,12 @@ func (g *gtidMarks) read(ctx context.Context, w *window, readRows func(context.C
 	var rows []change.Row
 	var low gtidSet
 	if s.flavor == change.MariaDB && !s.replica {
-		rows, low, err = g.snapshotRead(ctx, w.gtid.passed, readRows)
+		// What the writer has logged by now goes in too: the stream's
+		// start position among it, before any transaction went by.
+		var logged gtidSet
+		if logged, err = g.executed(ctx, s.flavor, "the chunk's read"); err == nil {
+			rows, low, err = g.snapshotRead(ctx, w.gtid.passed, logged, readRows)
+		}
 	} else {
 		low, err = g.waitVisible(ctx, s, w.gtid.passed)
 		if err == nil {
@@ -230,17 +236,18 @@ func (g *gtidMarks) read(ctx context.Context, w *window, readRows func(context.C
 
 // snapshotRead reads the chunk on a MariaDB writer in a consistent
 // snapshot and returns the GTID position the snapshot saw, once that holds
-// passed.
-func (g *gtidMarks) snapshotRead(ctx context.Context, passed gtidSet, readRows func(context.Context, Querier) ([]change.Row, error)) ([]change.Row, gtidSet, error) {
+// passed and logged (which it does as soon as they have committed).
+func (g *gtidMarks) snapshotRead(ctx context.Context, passed, logged gtidSet, readRows func(context.Context, Querier) ([]change.Row, error)) ([]change.Row, gtidSet, error) {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
-		rows, low, ok, err := g.snapshotOnce(ctx, passed, readRows)
+		rows, low, ok, err := g.snapshotOnce(ctx, passed, logged, readRows)
 		if err != nil || ok {
 			return rows, low, err
 		}
 		if attempt%500 == 0 {
-			g.log.Warn("waiting for transactions the stream passed to commit on the source", "waited",
-				time.Since(start).Round(time.Second), "snapshot", low.String(), "stream", passed.String())
+			g.log.Warn("waiting for transactions the source logged to commit", "waited",
+				time.Since(start).Round(time.Second), "snapshot", low.String(), "source", logged.String(),
+				"stream", passed.String())
 		}
 		if err := retry.Wait(ctx, gtidPoll); err != nil {
 			return nil, low, err
@@ -250,7 +257,7 @@ func (g *gtidMarks) snapshotRead(ctx context.Context, passed gtidSet, readRows f
 
 // snapshotOnce is one attempt of snapshotRead; ok is false when the
 // snapshot does not hold passed yet.
-func (g *gtidMarks) snapshotOnce(ctx context.Context, passed gtidSet, readRows func(context.Context, Querier) ([]change.Row, error)) (rows []change.Row, low gtidSet, ok bool, err error) {
+func (g *gtidMarks) snapshotOnce(ctx context.Context, passed, logged gtidSet, readRows func(context.Context, Querier) ([]change.Row, error)) (rows []change.Row, low gtidSet, ok bool, err error) {
 	conn, err := g.readDB().Conn(ctx)
 	if err != nil {
 		return nil, low, false, fmt.Errorf("connecting to read a chunk: %w", err)
@@ -280,7 +287,7 @@ func (g *gtidMarks) snapshotOnce(ctx context.Context, passed gtidSet, readRows f
 	if low, err = parseGTIDSet(change.MariaDB, text.String); err != nil {
 		return nil, low, false, err
 	}
-	if !low.contains(passed) {
+	if !low.contains(passed) || !low.contains(logged) {
 		return nil, low, false, nil
 	}
 	rows, err = readRows(ctx, conn)
