@@ -199,6 +199,12 @@ func TestBackfillGTIDFromReplica(t *testing.T) {
 	rep := startReplica(t, srv)
 	preload(t, srv, 3000)
 	srv.Exec(t, readOnlyUser...)
+	// The user must be there before the service starts.
+	var pos string
+	var waited int
+	require.NoError(t, srv.DB(t, "").QueryRow("SELECT @@gtid_binlog_pos").Scan(&pos))
+	require.NoError(t, rep.DB(t, "").QueryRow("SELECT MASTER_GTID_WAIT(?, 60)", pos).Scan(&waited))
+	require.Zero(t, waited, "the replica did not catch up")
 	dir := t.TempDir()
 	cfgPath, out := writeGTIDBackfillConfig(t, dir, srv,
 		fmt.Sprintf("    backfill_read_host: 127.0.0.1\n    backfill_read_port: %d\n", rep.Port))
