@@ -402,20 +402,38 @@ func (g *gtidMarks) high(ctx context.Context, w *window) error {
 	// as one asked for while a transaction was being read is not sent.
 	if g.position != nil {
 		g.position()
-		go func() {
-			t := time.NewTicker(positionAgain)
-			defer t.Stop()
-			for g.merger.inFlight(w) {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					g.position()
-				}
-			}
-		}()
 	}
+	go g.await(ctx, w)
 	return nil
+}
+
+// await asks for a position transaction every positionAgain until w
+// closed, and says every waitLog what the stream has yet to pass (on
+// MariaDB, a domain of the high position that the stream's lacks or has
+// not reached).
+func (g *gtidMarks) await(ctx context.Context, w *window) {
+	t := time.NewTicker(positionAgain)
+	defer t.Stop()
+	start, lastLog := time.Now(), time.Now()
+	for g.merger.inFlight(w) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if g.position != nil {
+			g.position()
+		}
+		if time.Since(lastLog) < waitLog {
+			continue
+		}
+		lastLog = time.Now()
+		if high, stream, ok := g.merger.behind(w); ok {
+			g.log.Warn("waiting for the stream to pass a chunk's high GTID watermark", "table",
+				w.plan.Table.QualifiedName(), "chunk", w.chunk, "waited", time.Since(start).Round(time.Second),
+				"high", high, "stream", stream)
+		}
+	}
 }
 
 func (g *gtidMarks) close() error {

@@ -99,6 +99,17 @@ func (m *Merger) setHigh(w *window, high gtidSet) {
 	w.gtid.high = &high
 }
 
+// behind returns, while w waits for the stream to pass its high set,
+// the high set and the stream's position, for the log.
+func (m *Merger) behind(w *window) (high, stream string, waiting bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mu.w != w || w.gtid.high == nil {
+		return "", "", false
+	}
+	return w.gtid.high.String(), m.mu.passed.set, true
+}
+
 // inFlight reports whether w is still the window in flight.
 func (m *Merger) inFlight(w *window) bool {
 	m.mu.Lock()
