@@ -304,3 +304,92 @@ func TestBackfillGTIDResumes(t *testing.T) {
 	requireSameRows(t, out, db)
 	requireUnwritten(t, db)
 }
+
+// TestBackfillGTIDAcrossDDL adds and drops a column of the table being
+// backfilled again and again, with GTID watermarks: a chunk that a
+// statement on its table came after is read again, so every copied row
+// has the columns the table had where the row went into the stream (read
+// by binlog offsets, since rows may ride with a position transaction,
+// which has no GTID), and the rows end as the source's.
+func TestBackfillGTIDAcrossDDL(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	preload(t, srv, 10000)
+	srv.Exec(t, readOnlyUser...)
+	dir := t.TempDir()
+	cfgPath, out := writeGTIDBackfillConfig(t, dir, srv, "")
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+
+	type ddl struct {
+		end   uint32 // offset after the statement
+		added bool
+	}
+	var ddls []ddl
+	db := srv.DB(t, "")
+	runWhile(t, cfg, replicator.Options{}, func() {
+		conn, err := db.Conn(t.Context())
+		require.NoError(t, err)
+		defer conn.Close()
+		done := func() bool {
+			for _, s := range fetchStatus(cfg) {
+				for _, b := range s.Backfill {
+					if b.Table == "app.t" {
+						return b.Done
+					}
+				}
+			}
+			return false
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for i := 0; !done() || len(ddls) < 2; i++ {
+			require.True(t, time.Now().Before(deadline), "the backfill did not end (or the service stopped)")
+			stmt := "ALTER TABLE app.t ADD COLUMN extra INT NOT NULL DEFAULT 7"
+			if i%2 == 1 {
+				stmt = "ALTER TABLE app.t DROP COLUMN extra"
+			}
+			_, err := conn.ExecContext(t.Context(), stmt)
+			require.NoError(t, err)
+			var file string
+			var end uint32
+			var doDB, ignoreDB sql.NullString
+			require.NoError(t, conn.QueryRowContext(t.Context(), "SHOW MASTER STATUS").Scan(&file, &end, &doDB, &ignoreDB))
+			require.Equal(t, "mysql-bin.000001", file)
+			ddls = append(ddls, ddl{end: end, added: i%2 == 0})
+			time.Sleep(5 * time.Millisecond)
+		}
+		if ddls[len(ddls)-1].added {
+			_, err := conn.ExecContext(t.Context(), "ALTER TABLE app.t DROP COLUMN extra")
+			require.NoError(t, err)
+		}
+		waitCaughtUp(t, cfgPath)
+	})
+
+	envs := normalize(readEnvelopes(t, out))
+	with, without := 0, 0
+	for _, e := range envs {
+		if e.Table != "t" || e.Op != "read" {
+			continue
+		}
+		added := false
+		for _, d := range ddls {
+			if d.end <= e.Binlog.Pos {
+				added = d.added
+			}
+		}
+		_, has := e.After["extra"]
+		require.Equal(t, added, has, "row %v copied at offset %d, after the statements %v", e.Key, e.Binlog.Pos, ddls)
+		if has {
+			with++
+		} else {
+			without++
+		}
+	}
+	require.Positive(t, with+without)
+	for i := range envs {
+		delete(envs[i].Before, "extra")
+		delete(envs[i].After, "extra")
+	}
+	require.Equal(t, sourceState(t, db, "app.t", "id"), replayState(t, envs, "t", "id"))
+	requireUnwritten(t, db)
+	t.Logf("%d statements; rows copied with the column %d, without %d", len(ddls), with, without)
+}
