@@ -62,7 +62,7 @@ type Options struct {
 	// DefaultChunkTime); negative keeps the chunk size at ChunkRows.
 	ChunkTime time.Duration
 	// Workers is how many tables are copied at once (default
-	// DefaultWorkers).
+	// DefaultWorkers); 1 with WatermarksGTID, whatever it says.
 	Workers int
 	// MaxRowsPerSecond caps the rows read per second over all workers; 0
 	// is no cap.
@@ -72,6 +72,15 @@ type Options struct {
 	MaxThreadsRunning int
 	// Store saves the cursors of new requests.
 	Store CursorStore
+	// Watermarks is WatermarksTable (the default) or WatermarksGTID; see
+	// marks.go. ReadDSN, GTID watermarks only, reaches the server the
+	// chunks are read from, empty for DSN's. Flavor is change.MySQL,
+	// change.MariaDB, or anything else to detect. MarkPosition asks the
+	// source's stream for a position transaction (source.Reader's).
+	Watermarks   string
+	ReadDSN      string
+	Flavor       string
+	MarkPosition func()
 	// LogInterval is how often progress is logged (default
 	// DefaultLogInterval).
 	LogInterval time.Duration
@@ -91,13 +100,20 @@ type Options struct {
 // order they were read, each chunk's cursor rides its own, and a chunk
 // whose predecessor was not merged (it has to be read again) is dropped
 // by the Merger with it.
+//
+// With GTID watermarks a source copies one chunk at a time: one worker,
+// no read-ahead, whatever Options.Workers says.
 type Backfiller struct {
 	opts     Options
 	log      *slog.Logger
 	merger   *Merger
 	db       *sql.DB
+	marks    watermarker
 	throttle *throttle
 	metrics  counters
+	// readAhead is how many chunks of a table may be in flight at once:
+	// the package's readAhead with watermark rows, 1 with GTID sets.
+	readAhead int
 	// run names this run's watermarks: a restart replays watermarks of
 	// an earlier run from its checkpoint, which must not be taken for
 	// this run's.
@@ -144,6 +160,15 @@ func New(opts Options) (*Backfiller, error) {
 	if opts.Workers <= 0 {
 		opts.Workers = DefaultWorkers
 	}
+	ahead := readAhead
+	if opts.Watermarks == WatermarksGTID {
+		// A window bounded by GTID sets records every transaction of
+		// the source from its expectation to its low set, and closes on
+		// the stream's position alone, not on a row of its own: the
+		// Merger keeps one such window at a time, so the source copies
+		// one chunk at a time.
+		opts.Workers, ahead = 1, 1
+	}
 	if opts.LogInterval <= 0 {
 		opts.LogInterval = DefaultLogInterval
 	}
@@ -166,17 +191,21 @@ func New(opts Options) (*Backfiller, error) {
 	_, _ = rand.Read(id[:]) // never fails
 	log := opts.Logger.With("source", opts.Source, "component", "backfill")
 	b := &Backfiller{opts: opts, log: log, merger: NewMerger(opts.Source, log), db: db,
-		run: hex.EncodeToString(id[:]), metrics: newCounters(opts.Source)}
+		run: hex.EncodeToString(id[:]), metrics: newCounters(opts.Source), readAhead: ahead}
 	b.throttle = newThrottle(db, opts.MaxRowsPerSecond, opts.MaxThreadsRunning, log, func(reason string, seconds float64) {
 		b.metrics.throttled.WithLabelValues(reason).Add(seconds)
 	})
 	b.mu.jobs = map[string]*job{}
 	b.mu.changed = make(chan struct{})
+	var err error
+	if b.marks, err = newMarks(opts, db, b.merger, log); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
 	return b, nil
 }
 
-// Close closes the connection to the source.
-func (b *Backfiller) Close() error { return b.db.Close() }
+// Close closes the connections to the source.
+func (b *Backfiller) Close() error { return errors.Join(b.marks.close(), b.db.Close()) }
 
 // Intercept is the source's stream stage (see Merger.Intercept).
 func (b *Backfiller) Intercept(ctx context.Context, txn *change.Txn) ([]checkpoint.Cursor, error) {
@@ -275,9 +304,10 @@ func (b *Backfiller) Start(ctx context.Context, cursors []checkpoint.Cursor) err
 	return nil
 }
 
-// EnsureWatermarkTable creates the watermark table if it is missing.
+// EnsureWatermarkTable makes the watermarks ready: creates the watermark
+// table if it is missing, or checks that GTID watermarks can be taken.
 func (b *Backfiller) EnsureWatermarkTable(ctx context.Context) error {
-	if err := createWatermarkTable(ctx, b.db); err != nil {
+	if err := b.marks.ready(ctx); err != nil {
 		return fmt.Errorf("source %s: %w", b.opts.Source, err)
 	}
 	return nil

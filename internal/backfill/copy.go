@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/retry"
@@ -21,9 +22,9 @@ var retryBackoff = retry.Backoff{Min: 100 * time.Millisecond, Max: 30 * time.Sec
 // so: the stream may be far behind, or not running.
 const waitLog = 30 * time.Second
 
-// readAhead is how many chunks of one table may be in flight at once:
-// the next chunk is read while the previous one waits for its high
-// watermark to pass the Merger.
+// readAhead is how many chunks of one table may be in flight at once with
+// watermark rows: the next chunk is read while the previous one waits for
+// its high watermark to pass the Merger. With GTID watermarks it is 1.
 const readAhead = 2
 
 // flight is a chunk whose high watermark is written and whose outcome is
@@ -67,7 +68,7 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 			last := inflight[len(inflight)-1]
 			prev, cur = last.w, last.next // the chunk after the last one read
 		}
-		if len(inflight) < readAhead && !cur.Done {
+		if len(inflight) < b.readAhead && !cur.Done {
 			if plan == nil {
 				p, err := NewPlan(ctx, b.db, cur.Schema, cur.Table, cur.Where)
 				if err == nil && !slices.Equal(p.KeyNames(), cur.Key) {
@@ -118,6 +119,16 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 			return err
 		}
 		inflight = inflight[1:]
+		if o.err != nil {
+			// The Merger could not merge the chunk (GTID watermarks the
+			// stream cannot place).
+			drop()
+			if err := b.pause(ctx, name, gen, &attempt, o.err); err != nil {
+				return err
+			}
+			plan = nil
+			continue
+		}
 		attempt = 0
 		if o.redo != "" {
 			// The chunks read after it are void: the Merger drops them.
@@ -165,7 +176,7 @@ func (b *Backfiller) pause(ctx context.Context, name string, gen uint64, attempt
 // privilege the source user lacks need an operator.
 func retryable(err error) bool {
 	switch {
-	case errors.Is(err, ErrNoKey), errors.Is(err, ErrBadWhere), errors.Is(err, decode.ErrNoTable):
+	case errors.Is(err, ErrNoKey), errors.Is(err, ErrBadWhere), errors.Is(err, decode.ErrNoTable), errors.Is(err, ErrNoGTIDs):
 		return false
 	case mysqlerr.ConnectionLost(err), errors.Is(err, context.DeadlineExceeded):
 		return true
@@ -187,19 +198,19 @@ func (b *Backfiller) startChunk(ctx context.Context, plan *Plan, cur checkpoint.
 		return flight{}, "", err
 	}
 	n := b.chunk.Add(1)
-	w := b.merger.expect(b.run, n, plan, prev)
+	w := b.marks.expect(b.run, n, plan, prev)
 	handed := false
 	defer func() {
 		if !handed {
 			b.merger.cancel(w)
 		}
 	}()
-	if err := writeWatermark(ctx, b.db, b.run, n, lowMark); err != nil {
-		return flight{}, "", err
-	}
 	limit := size.rows
 	start := time.Now()
-	rows, err := plan.Read(ctx, b.db, cur.After, limit)
+	rows, err := b.marks.read(ctx, w, func(ctx context.Context, q Querier) ([]change.Row, error) {
+		start = time.Now() // the read alone, not a wait for a replica or a snapshot
+		return plan.Read(ctx, q, cur.After, limit)
+	})
 	if err != nil {
 		return flight{}, "", err
 	}
@@ -221,7 +232,7 @@ func (b *Backfiller) startChunk(ctx context.Context, plan *Plan, cur checkpoint.
 		next.After = plan.KeyOf(rows[len(rows)-1])
 	}
 	b.merger.deliver(w, rows, next)
-	if err := writeWatermark(ctx, b.db, b.run, n, highMark); err != nil {
+	if err := b.marks.high(ctx, w); err != nil {
 		return flight{}, "", err
 	}
 	handed = true

@@ -25,4 +25,14 @@
 // high watermark's transaction and is saved with the checkpoint that
 // covers it, so after a crash a backfill resumes from the last chunk every
 // sink has made durable and copies at most the chunks after it again.
+//
+// Sources that must not be written, or whose chunks are read on a
+// replica, bound each chunk by GTID sets instead (Options.Watermarks
+// WatermarksGTID): a low set of transactions the read saw, a high set
+// holding every one it saw, found in the stream by the GTIDs of its
+// transactions. gtidmerge.go says what the sets must be, gtidmarks.go
+// how each flavor and read host gives them. Both kinds are a watermarker
+// (marks.go) to the copy. With table watermarks several tables and up to
+// readAhead chunks of each are in flight; with GTID sets a source copies
+// one chunk at a time.
 package backfill

@@ -17,7 +17,10 @@ import (
 // different tables are open at once, each recording only its own
 // table's keys, and the chunks of one table in flight follow one another
 // (the next is read once the previous one's high watermark is written,
-// so their windows never overlap).
+// so their windows never overlap). A window bounded by GTID sets
+// (gtidmerge.go) is the only one in flight: it records every
+// transaction, not the rows between two of its own, so the source copies
+// one chunk at a time then.
 //
 // Why a chunk merged at its high watermark is right: the chunk is read
 // after its low watermark committed and before its high watermark was
@@ -45,8 +48,11 @@ type Merger struct {
 	mu     struct {
 		sync.Mutex
 		// windows are the chunks in flight, in the order they were
-		// expected.
+		// expected. A window bounded by GTID sets is always alone
+		// (expectGTID).
 		windows []*window
+		// passed is where the stream is, for GTID watermarks (gtidmerge.go).
+		passed streamPoint
 	}
 }
 
@@ -89,6 +95,9 @@ type window struct {
 	// being the table's Rows after it.
 	merged    bool
 	rowsAfter uint64
+	// gtid holds the marks of a window bounded by GTID sets, nil for
+	// watermark rows.
+	gtid *gtidWindow
 }
 
 // outcome is what became of a chunk.
@@ -102,17 +111,24 @@ type outcome struct {
 	// redo, when set, says why nothing was handed on and the chunk must
 	// be read again.
 	redo string
+	// err, when set, says why the chunk cannot be merged at all.
+	err error
 }
 
 // expect adds a chunk to those in flight, before its low watermark is
 // written; prev is the table's chunk in flight before it, or nil.
 func (m *Merger) expect(id string, chunk uint64, plan *Plan, prev *window) *window {
-	w := &window{id: id, chunk: chunk, plan: plan, keys: plan.KeyNames(), prev: prev,
-		idx: map[*change.Table][]int{}, changed: map[string]struct{}{}, result: make(chan outcome, 1)}
+	w := newWindow(id, chunk, plan)
+	w.prev = prev
 	m.mu.Lock()
 	m.mu.windows = append(m.mu.windows, w)
 	m.mu.Unlock()
 	return w
+}
+
+func newWindow(id string, chunk uint64, plan *Plan) *window {
+	return &window{id: id, chunk: chunk, plan: plan, keys: plan.KeyNames(),
+		idx: map[*change.Table][]int{}, changed: map[string]struct{}{}, result: make(chan outcome, 1)}
 }
 
 // deliver hands the chunk's rows and the cursor after them to w, before
@@ -169,6 +185,10 @@ type insertion struct {
 func (m *Merger) Intercept(_ context.Context, txn *change.Txn) ([]checkpoint.Cursor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.mu.passed.advance(txn)
+	if len(m.mu.windows) == 1 && m.mu.windows[0].gtid != nil {
+		return m.interceptGTID(m.mu.windows[0], txn), nil
+	}
 	if len(m.mu.windows) == 0 && !hasWatermark(txn) {
 		return nil, nil
 	}

@@ -146,9 +146,14 @@ func (p *Plan) ChunkSQL(after []change.Value, limit int) (string, []any) {
 	return b.String(), args
 }
 
+// Querier runs queries: a *sql.DB, or a *sql.Conn holding a transaction.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // Read runs the chunk query on db and returns its rows, each with a value
 // per column of p.Table.
-func (p *Plan) Read(ctx context.Context, db *sql.DB, after []change.Value, limit int) ([]change.Row, error) {
+func (p *Plan) Read(ctx context.Context, db Querier, after []change.Value, limit int) ([]change.Row, error) {
 	query, args := p.ChunkSQL(after, limit)
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {

@@ -36,8 +36,9 @@ type backfills struct {
 }
 
 // openBackfills makes a Backfiller for every source; they connect when
-// they first need their source.
-func openBackfills(cfg *config.Config, set *mapping.Set, store *checkpoint.Store, logger *slog.Logger) (*backfills, error) {
+// they first need their source. GTID watermarks ask the source's reader
+// for position transactions.
+func openBackfills(cfg *config.Config, set *mapping.Set, store *checkpoint.Store, readers map[string]*source.Reader, logger *slog.Logger) (*backfills, error) {
 	bs := &backfills{by: make(map[string]*backfill.Backfiller, len(cfg.Sources)), cfg: cfg, set: set, store: store, log: logger}
 	bs.mu.saved = map[[2]string]checkpoint.Cursor{}
 	for _, s := range cfg.Sources {
@@ -45,10 +46,15 @@ func openBackfills(cfg *config.Config, set *mapping.Set, store *checkpoint.Store
 		if err != nil {
 			return nil, errors.Join(err, bs.Close())
 		}
+		var mark func()
+		if r := readers[s.Name]; r != nil {
+			mark = r.MarkPosition
+		}
 		b, err := backfill.New(backfill.Options{Source: s.Name, Connector: c, ChunkRows: s.BackfillChunkRows,
 			ChunkRowsMax: s.BackfillChunkRowsMax, ChunkTime: s.BackfillChunkTime, Workers: s.BackfillWorkers,
 			MaxRowsPerSecond: s.BackfillMaxRowsPerSecond, MaxThreadsRunning: s.BackfillMaxThreadsRunning,
-			Store: store, Logger: logger})
+			Store: store, Logger: logger, Watermarks: s.BackfillWatermarkMode(), ReadDSN: s.BackfillReadDSN(""),
+			Flavor: s.Flavor, MarkPosition: mark})
 		if err != nil {
 			return nil, errors.Join(err, bs.Close())
 		}

@@ -21,7 +21,7 @@ func PrepareSourceBackfill(ctx context.Context, cfg *config.Config, source strin
 	if err != nil {
 		return nil, err
 	}
-	bfs, err := openBackfills(cfg, set, nil, logger)
+	bfs, err := openBackfills(cfg, set, nil, nil, logger)
 	if err != nil {
 		return nil, err
 	}

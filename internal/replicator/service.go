@@ -62,7 +62,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	if err := checkMappingsLive(ctx, cfg, set, logger); err != nil {
 		return err
 	}
-	bfs, err := openBackfills(cfg, set, store, logger)
+	bfs, err := openBackfills(cfg, set, store, readers, logger)
 	if err != nil {
 		return err
 	}

@@ -111,7 +111,8 @@ type Options struct {
 	BackfillChunkTime time.Duration `yaml:"backfill_chunk_time"`
 	// BackfillWorkers is how many tables of the source are copied at
 	// once (default 2, at most MaxBackfillWorkers); each table is copied
-	// chunk after chunk.
+	// chunk after chunk. With BackfillWatermarksGTID a source copies one
+	// chunk at a time: it must then be unset or 1.
 	BackfillWorkers int `yaml:"backfill_workers"`
 	// BackfillMaxRowsPerSecond caps the rows the source's backfill reads
 	// per second, over all its workers (0, the default, is no cap).
@@ -119,6 +120,19 @@ type Options struct {
 	// BackfillMaxThreadsRunning pauses the backfill between chunks while
 	// the source's Threads_running is above it (0, the default, is off).
 	BackfillMaxThreadsRunning int `yaml:"backfill_max_threads_running"`
+	// BackfillWatermarks is how a backfill bounds each chunk in the
+	// stream: BackfillWatermarksTable (the default) writes watermark rows
+	// into a table on the writer; BackfillWatermarksGTID writes nothing
+	// and takes GTID sets instead, for sources that must not be written.
+	BackfillWatermarks string `yaml:"backfill_watermarks"`
+	// BackfillReadHost and BackfillReadPort name a replica of the source
+	// (an Aurora reader, a MariaDB or MySQL replica) that a backfill reads
+	// its chunks from, with the source's user, password and DSN
+	// parameters; empty reads on the source itself. They need
+	// BackfillWatermarksGTID. BackfillReadPort defaults to the source's
+	// port.
+	BackfillReadHost string `yaml:"backfill_read_host"`
+	BackfillReadPort uint16 `yaml:"backfill_read_port"`
 
 	// Password is resolved from DataSourceName or PasswordEnv; it never
 	// comes from the file directly and is never printed or logged.

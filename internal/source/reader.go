@@ -21,6 +21,7 @@ type Reader struct {
 	log  *slog.Logger
 	// streaming is set while a binlog connection is open and reading.
 	streaming atomic.Bool
+	mark      *marker
 }
 
 // Streaming reports whether the Reader has a binlog connection open: false
@@ -32,7 +33,7 @@ func (r *Reader) Streaming() bool { return r.streaming.Load() }
 // Preflight, CurrentPosition and Run.
 func New(opts Options) *Reader {
 	opts = opts.withDefaults()
-	return &Reader{opts: opts, log: opts.Logger.With("source", opts.Name)}
+	return &Reader{opts: opts, log: opts.Logger.With("source", opts.Name), mark: &marker{}}
 }
 
 // Run streams from start and sends every transaction, or every part of a

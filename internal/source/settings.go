@@ -41,6 +41,7 @@ func (s *Options) Check(r problem.Reporter) {
 		r.At("backfill_chunk_rows", fmt.Sprintf("must be between 1 and %d", MaxBackfillChunkRows))
 	}
 	s.checkBackfillPace(r)
+	s.checkBackfillRead(r)
 	s.checkConnection(r)
 	s.TLS.Check(problem.Under(r, "tls"))
 	s.credentials().Check(r, s.PasswordEnv, s.TLS.Secure())

@@ -90,7 +90,14 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 	asm := newAssembler(srv.Flavor, pos, gset, st.tables, r.opts.MaxPartChanges, r.opts.MaxPartBytes, r.log)
 	emit := func(t *change.Txn) error { return st.em.emit(ctx, t) }
 	for {
-		ev, err := nextEvent(ctx, streamer, st.em)
+		ev, err := nextEvent(ctx, streamer, st.em, r.mark)
+		if errors.Is(err, errMarkWanted) {
+			r.mark.taken()
+			if err := st.em.sendPosition(ctx, asm); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -167,16 +174,25 @@ func (r *Reader) startSet(ctx context.Context, db *sql.DB, srv server, start cha
 }
 
 // nextEvent waits for the next event; while an empty transaction is held
-// back it sends that when it falls due.
-func nextEvent(ctx context.Context, s *replication.BinlogStreamer, em *emitter) (*replication.BinlogEvent, error) {
+// back it sends that when it falls due. It returns errMarkWanted when a
+// position transaction was asked for meanwhile.
+func nextEvent(ctx context.Context, s *replication.BinlogStreamer, em *emitter, mark *marker) (*replication.BinlogEvent, error) {
 	for {
+		wait := mark.context(ctx)
 		due, held := em.flushDeadline()
 		if !held {
-			return s.GetEvent(ctx)
+			ev, err := s.GetEvent(wait)
+			if err != nil && woken(ctx, wait, err) {
+				return nil, errMarkWanted
+			}
+			return ev, err
 		}
-		wctx, cancel := context.WithDeadline(ctx, due)
+		wctx, cancel := context.WithDeadline(wait, due)
 		ev, err := s.GetEvent(wctx)
 		cancel()
+		if err != nil && woken(ctx, wait, err) {
+			return nil, errMarkWanted
+		}
 		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
 			return ev, err
 		}
