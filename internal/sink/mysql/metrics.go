@@ -24,6 +24,8 @@ func (s *Sink) Collectors(name string) []prometheus.Collector {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tributary_mysql_retries_total",
 			Help:        "Retries after transient target errors: deadlocks, lost connections, timeouts (a hung target).",
 			ConstLabels: labels}, func() float64 { return float64(s.retries.Load()) }),
+		prometheus.WrapCollectorWith(labels, s.applySeconds),
+		prometheus.WrapCollectorWith(labels, s.batchOps),
 		counter("tributary_mysql_replay_resolutions_total",
 			"Rows deleted because an upsert collided with them on a unique key inside the replay window after a restart (anywhere under on_conflict: replace).", &s.resolved),
 	}

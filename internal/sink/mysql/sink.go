@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
@@ -40,8 +41,11 @@ type Sink struct {
 	failed, conflicts, resolved, rejected tableCounts
 	// retries counts the retries after transient target errors.
 	retries atomic.Uint64
-	halt    atomic.Pointer[error]
-	closed  chan struct{}
+	// applySeconds times each target transaction, retries included;
+	// batchOps counts the operations of each batch a worker applies.
+	applySeconds, batchOps prometheus.Histogram
+	halt                   atomic.Pointer[error]
+	closed                 chan struct{}
 	// running is set by Run; stopped is closed when Run returns.
 	running atomic.Bool
 	stopped chan struct{}
@@ -92,7 +96,14 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	if err := db.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("connecting to mysql sink target %s: %w", cfg.Addr, err), db.Close())
 	}
-	s := &Sink{db: db, opts: opts, log: opts.Logger, closed: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Sink{db: db, opts: opts, log: opts.Logger, closed: make(chan struct{}), stopped: make(chan struct{}),
+		applySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_mysql_apply_seconds",
+			Help:    "Time to apply one run of statements as a target transaction, retries included.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}),
+		batchOps: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_mysql_batch_operations",
+			Help:    "Operations in each batch a worker applied, before compaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 9)}),
+	}
 	if s.watch, err = newWatch(opts.Failed); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}

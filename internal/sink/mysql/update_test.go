@@ -107,6 +107,18 @@ func TestRejectIsRecordedAndSkipped(t *testing.T) {
 # TYPE tributary_mysql_rejected_total counter
 tributary_mysql_rejected_total{sink="target",target="tgt.kv"} 2
 `), "tributary_mysql_rejected_total"))
+	// The batches were sized and their runs timed.
+	n, err := testutil.GatherAndCount(reg, "tributary_mysql_apply_seconds", "tributary_mysql_batch_operations")
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() == "tributary_mysql_batch_operations" || f.GetName() == "tributary_mysql_apply_seconds" {
+			require.Equal(t, "sink", f.GetMetric()[0].GetLabel()[0].GetName())
+			require.Positive(t, f.GetMetric()[0].GetHistogram().GetSampleCount(), f.GetName())
+		}
+	}
 	failed, err := store.FailedChanges()
 	require.NoError(t, err)
 	require.Len(t, failed, 2)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
@@ -60,6 +61,7 @@ func (w *worker) run(ctx context.Context) {
 		if len(w.b.items) > 0 {
 			// Counted before compaction merges operations, as queued.
 			w.countSources()
+			w.s.batchOps.Observe(float64(len(w.b.items)))
 			if w.compactable(ctx) {
 				w.b.compact()
 			}
@@ -193,8 +195,10 @@ func (w *worker) applyRun(ctx context.Context, stmts []stmt) error {
 // error that no statement owns (the commit) sends the whole run operation
 // by operation.
 func (w *worker) applyStmts(ctx context.Context, stmts []stmt) error {
+	start := time.Now()
 	err := retryTransient(ctx, w.log, &w.s.retries, "applying batch", func() error { return w.exec(ctx, stmts) })
 	if err == nil {
+		w.s.applySeconds.Observe(time.Since(start).Seconds())
 		return w.applied(w.b.items[stmts[0].start:stmts[len(stmts)-1].end])
 	}
 	if ctx.Err() != nil {
