@@ -67,6 +67,9 @@ func TestBadArgumentsSayWhatTheyWant(t *testing.T) {
 // The error a command ends with is printed once: as text, or, when the
 // configuration's log format is json, as a JSON log line.
 func TestFinalErrorFollowsTheLogFormat(t *testing.T) {
+	// Commands of earlier tests may have set it (a configuration's log
+	// format is auto, and stderr is no terminal here).
+	errorLogger = nil
 	t.Cleanup(func() { errorLogger = nil })
 	var out bytes.Buffer
 	printError(&out, errors.New("reading source a: refused"), 2)

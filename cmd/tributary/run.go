@@ -62,7 +62,7 @@ func loadConfigWith(load func(string) (*config.Config, error)) (*config.Config, 
 		return nil, nil, err
 	}
 	logger := slog.New(cfg.Log.Handler(os.Stderr))
-	if cfg.Log.Format == config.LogJSON {
+	if cfg.Log.FormatFor(os.Stderr) == config.LogJSON {
 		errorLogger = logger
 	}
 	return cfg, logger, nil

@@ -129,6 +129,7 @@ cat >"$LOCAL/tributary.yaml" <<YAML
 # Written by deploy/local/demo.sh for the local stack.
 log:
   level: info
+  format: text   # the demo's log is read by people; a service's default is auto (JSON when not a terminal)
 pebble:
   dir: pebble
 checkpoint:

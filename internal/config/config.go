@@ -69,7 +69,7 @@ type Pebble struct {
 // from its password environment variable. It is safe to call more than once.
 func (c *Config) EnsureDefaults() {
 	if c.Log.Format == "" {
-		c.Log.Format = LogText
+		c.Log.Format = LogAuto
 	}
 	c.Checkpoint.EnsureDefaults()
 	for i := range c.Sources {

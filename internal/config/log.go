@@ -3,6 +3,9 @@ package config
 import (
 	"io"
 	"log/slog"
+	"os"
+
+	"golang.org/x/term"
 )
 
 // LogFormat selects how log records are written.
@@ -10,6 +13,9 @@ type LogFormat string
 
 // The log formats.
 const (
+	// LogAuto writes text to a terminal and JSON to anything else (a
+	// file, a pipe, a container's log collector); the default.
+	LogAuto LogFormat = "auto"
 	// LogText writes logfmt-style key=value lines.
 	LogText LogFormat = "text"
 	// LogJSON writes one JSON object per line.
@@ -21,15 +27,28 @@ type Log struct {
 	// Level is the minimum level written: debug, info, warn or error
 	// (zero value: info).
 	Level slog.Level `yaml:"level"`
-	// Format is text or json (default text).
+	// Format is auto (default), text or json.
 	Format LogFormat `yaml:"format"`
 }
 
+// FormatFor returns the format records written to w take: Format, with
+// auto resolved by whether w is a terminal.
+func (l Log) FormatFor(w io.Writer) LogFormat {
+	switch l.Format {
+	case LogText, LogJSON:
+		return l.Format
+	}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return LogText
+	}
+	return LogJSON
+}
+
 // Handler returns a slog handler that writes records of at least Level to w
-// in Format.
+// in the format FormatFor gives.
 func (l Log) Handler(w io.Writer) slog.Handler {
 	opts := &slog.HandlerOptions{Level: l.Level}
-	if l.Format == LogJSON {
+	if l.FormatFor(w) == LogJSON {
 		return slog.NewJSONHandler(w, opts)
 	}
 	return slog.NewTextHandler(w, opts)

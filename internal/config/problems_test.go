@@ -147,7 +147,7 @@ func TestParseProblems(t *testing.T) {
 		{"invalid log level", source + "log: {level: trace}\n",
 			config.Problem{Line: 8, Column: 14, Key: "log.level", Message: "must be one of debug, info, warn, error"}},
 		{"invalid log format", source + "log: {format: xml}\n",
-			config.Problem{Line: 8, Column: 15, Key: "log.format", Message: "must be text or json"}},
+			config.Problem{Line: 8, Column: 15, Key: "log.format", Message: "must be auto, text or json"}},
 		{"merge key", source + "<<: {log: {}}\n",
 			config.Problem{Line: 8, Column: 1, Message: "merge keys (<<) are not supported"}},
 		{"syntax error", source + "log: [\n",

@@ -30,9 +30,9 @@ func (c *Config) check(p *collector) {
 		p.At("log.level", "must be one of debug, info, warn, error")
 	}
 	switch c.Log.Format {
-	case "", LogText, LogJSON:
+	case "", LogAuto, LogText, LogJSON:
 	default:
-		p.At("log.format", fmt.Sprintf("must be %s or %s", LogText, LogJSON))
+		p.At("log.format", fmt.Sprintf("must be %s, %s or %s", LogAuto, LogText, LogJSON))
 	}
 	if c.Pebble.Dir == "" {
 		p.At("pebble.dir", "is required")

@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -79,7 +81,7 @@ func TestEnsureDefaults(t *testing.T) {
 	c := built()
 	c.Sources = append(c.Sources, srcpkg.Options{Name: "b", ServerID: 2, DataSourceName: "repl:pw@tcp(db:3307)/"})
 	c.EnsureDefaults()
-	require.Equal(t, config.LogText, c.Log.Format)
+	require.Equal(t, config.LogAuto, c.Log.Format)
 	require.Equal(t, checkpoint.DefaultInterval, c.Checkpoint.Interval)
 	require.Equal(t, []sourceFields{
 		{"a", "h", 3306, "u", "", "", srcpkg.FlavorAuto, 1, false},
@@ -129,5 +131,25 @@ func TestPathsOfTheWrongKind(t *testing.T) {
 		"sinks[0].jsonl.path: " + dir + " is a folder; name a file",
 	} {
 		require.ErrorContains(t, err, want)
+	}
+}
+
+func TestLogFormatFor(t *testing.T) {
+	pipe, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer pipe.Close()
+	defer w.Close()
+	var buf bytes.Buffer
+	for _, c := range []struct {
+		format config.LogFormat
+		to     io.Writer
+		want   config.LogFormat
+	}{
+		{config.LogAuto, w, config.LogJSON},
+		{config.LogAuto, &buf, config.LogJSON},
+		{config.LogText, w, config.LogText},
+		{config.LogJSON, w, config.LogJSON},
+	} {
+		require.Equal(t, c.want, config.Log{Format: c.format}.FormatFor(c.to), "%s to %T", c.format, c.to)
 	}
 }

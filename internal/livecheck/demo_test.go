@@ -55,7 +55,8 @@ func (d *demo) config(t *testing.T) *config.Config {
 	mappings, err := filepath.Abs(demoDir)
 	require.NoError(t, err)
 	dir := t.TempDir()
-	data := fmt.Sprintf(`pebble: {dir: state}
+	data := fmt.Sprintf(`log: {format: text}
+pebble: {dir: state}
 mappings: [%s]
 sources:
   - {name: jp-accounts, host: 127.0.0.1, port: %d, user: root, server_id: 101}

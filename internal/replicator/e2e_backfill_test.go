@@ -44,7 +44,9 @@ var backfillSchema = []string{
 func writeBackfillConfig(t *testing.T, dir string, srv *testenv.Server, extra string) (string, string) {
 	t.Helper()
 	out := filepath.Join(dir, "changes.jsonl")
-	cfg := fmt.Sprintf(`pebble:
+	cfg := fmt.Sprintf(`log:
+  format: text
+pebble:
   dir: %s
 checkpoint:
   interval: 100ms

@@ -36,7 +36,7 @@ func writeStartConfig(t *testing.T, dir string, servers map[string]*testenv.Serv
 	out := filepath.Join(dir, "changes.jsonl")
 	addr := testenv.FreeAddr(t)
 	var b strings.Builder
-	fmt.Fprintf(&b, "pebble:\n  dir: %s\ncheckpoint:\n  interval: 100ms\nhttp:\n  listen: %s\nsources:\n", filepath.Join(dir, "pebble"), addr)
+	fmt.Fprintf(&b, "log:\n  format: text\npebble:\n  dir: %s\ncheckpoint:\n  interval: 100ms\nhttp:\n  listen: %s\nsources:\n", filepath.Join(dir, "pebble"), addr)
 	id := 5000
 	for name, s := range servers {
 		id++

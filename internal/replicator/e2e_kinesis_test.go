@@ -136,7 +136,9 @@ func TestKinesisKillNineResume(t *testing.T) {
 
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "tributary.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `pebble:
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `log:
+  format: text
+pebble:
   dir: %s
 checkpoint:
   interval: 100ms
@@ -279,7 +281,9 @@ func TestKinesisTruncateReachesEveryShard(t *testing.T) {
 
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "tributary.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `pebble:
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `log:
+  format: text
+pebble:
   dir: %s
 checkpoint:
   interval: 100ms
@@ -355,7 +359,9 @@ func TestRunRefusesAMissingKinesisStream(t *testing.T) {
 	k := testenv.StartKinesisT(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "tributary.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `pebble:
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `log:
+  format: text
+pebble:
   dir: %s
 sources:
   - {name: alpha, host: 127.0.0.1, port: %d, user: root, server_id: 5001, start: current}

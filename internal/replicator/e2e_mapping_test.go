@@ -52,7 +52,9 @@ func startDemoCluster(t *testing.T) *demoCluster {
 	_, file, _, _ := runtime.Caller(0)
 	mappings := filepath.Join(filepath.Dir(file), "..", "..", "mappings")
 	var b strings.Builder
-	fmt.Fprintf(&b, `pebble:
+	fmt.Fprintf(&b, `log:
+  format: text
+pebble:
   dir: %s
 checkpoint:
   interval: 200ms

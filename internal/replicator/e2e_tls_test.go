@@ -41,7 +41,9 @@ func TestTLSEndToEnd(t *testing.T) {
 	write("repl.pw", "repl-pw\n")
 	write("w.pw", "w-pw\n")
 	write("items.yaml", "target: tgt.items\nkey: [id]\nsources:\n  - {source: src, table: app.items, columns: {id: id, name: name}}\n")
-	cfgPath := write("tributary.yaml", fmt.Sprintf(`pebble:
+	cfgPath := write("tributary.yaml", fmt.Sprintf(`log:
+  format: text
+pebble:
   dir: %[1]s/pebble
 checkpoint:
   interval: 100ms

@@ -46,7 +46,7 @@ func TestServiceStopsOnUnwritableStore(t *testing.T) {
 	srv.Exec(t, "CREATE DATABASE app", "CREATE TABLE app.t (id INT PRIMARY KEY)")
 	dir := t.TempDir()
 	pebbleDir, out := filepath.Join(dir, "pebble"), filepath.Join(dir, "changes.jsonl")
-	yaml := fmt.Sprintf("pebble:\n  dir: %s\ncheckpoint:\n  interval: 50ms\nsources:\n"+
+	yaml := fmt.Sprintf("log:\n  format: text\npebble:\n  dir: %s\ncheckpoint:\n  interval: 50ms\nsources:\n"+
 		"  - {name: alpha, host: 127.0.0.1, port: %d, user: root, server_id: 5001, start: current}\n"+
 		"sinks:\n  - {name: out, type: jsonl, jsonl: {path: %s}}\n", pebbleDir, srv.Port, out)
 	path := filepath.Join(dir, "tributary.yaml")

@@ -54,7 +54,7 @@ func startDemo(t *testing.T) *demo {
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	dir := t.TempDir()
 	var b strings.Builder
-	fmt.Fprintf(&b, "pebble:\n  dir: %s\ncheckpoint:\n  interval: 200ms\nhttp:\n  listen: %s\nmappings:\n  - %s\nmigrations: %s\nsources:\n",
+	fmt.Fprintf(&b, "log:\n  format: text\npebble:\n  dir: %s\ncheckpoint:\n  interval: 200ms\nhttp:\n  listen: %s\nmappings:\n  - %s\nmigrations: %s\nsources:\n",
 		filepath.Join(dir, "pebble"), testenv.FreeAddr(t), filepath.Join(root, "mappings"), filepath.Join(root, "migrations"))
 	for i, s := range []struct {
 		name string
