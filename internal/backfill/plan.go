@@ -27,7 +27,7 @@ type Plan struct {
 	// rows.
 	Where string
 
-	conv []func([]byte) (change.Value, error)
+	rows *decode.RowReader
 }
 
 // KeyNames returns the names of the key columns, in key order.
@@ -68,11 +68,8 @@ func newPlan(t *change.Table, ix index, where string) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Table: t, Key: key, KeyName: ix.name, Where: strings.TrimSpace(where)}
-	p.conv = make([]func([]byte) (change.Value, error), len(t.Columns))
-	for i, c := range t.Columns {
-		if p.conv[i], err = decode.TextValue(c); err != nil {
-			return nil, fmt.Errorf("reading column %s of %s: %w", c.Name, t.QualifiedName(), err)
-		}
+	if p.rows, err = decode.NewRowReader(t); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -159,26 +156,8 @@ func (p *Plan) Read(ctx context.Context, db Querier, after []change.Value, limit
 	if err != nil {
 		return nil, fmt.Errorf("reading a chunk of %s: %w", p.Table.QualifiedName(), err)
 	}
-	defer rows.Close()
-	raw := make([]sql.RawBytes, len(p.Table.Columns))
-	dest := make([]any, len(raw))
-	for i := range raw {
-		dest[i] = &raw[i]
-	}
-	var out []change.Row
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("reading a chunk of %s: %w", p.Table.QualifiedName(), err)
-		}
-		row := make(change.Row, len(raw))
-		for i, conv := range p.conv {
-			if row[i], err = conv(raw[i]); err != nil {
-				return nil, fmt.Errorf("reading column %s of %s: %w", p.Table.Columns[i].Name, p.Table.QualifiedName(), err)
-			}
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := p.rows.Read(rows)
+	if err != nil {
 		return nil, fmt.Errorf("reading a chunk of %s: %w", p.Table.QualifiedName(), err)
 	}
 	return out, nil

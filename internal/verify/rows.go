@@ -16,7 +16,7 @@ import (
 // decoder gives them.
 type reader struct {
 	t    *change.Table
-	conv []func([]byte) (change.Value, error)
+	rows *decode.RowReader
 	// sel is "SELECT cols FROM `schema`.`table`".
 	sel string
 }
@@ -32,7 +32,11 @@ func newReader(ctx context.Context, db *sql.DB, schema, table string) (*reader, 
 
 // readerOf returns the reader of a described table.
 func readerOf(t *change.Table) (*reader, error) {
-	r := &reader{t: t, conv: make([]func([]byte) (change.Value, error), len(t.Columns))}
+	rows, err := decode.NewRowReader(t)
+	if err != nil {
+		return nil, err
+	}
+	r := &reader{t: t, rows: rows}
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for i, c := range t.Columns {
@@ -40,10 +44,6 @@ func readerOf(t *change.Table) (*reader, error) {
 			b.WriteString(", ")
 		}
 		b.WriteString(decode.SelectColumn(quote(c.Name), c.Kind))
-		var err error
-		if r.conv[i], err = decode.TextValue(c); err != nil {
-			return nil, fmt.Errorf("reading column %s of %s: %w", c.Name, t.QualifiedName(), err)
-		}
 	}
 	b.WriteString(" FROM " + quote(t.Schema) + "." + quote(t.Name))
 	r.sel = b.String()
@@ -133,26 +133,8 @@ func (r *reader) query(ctx context.Context, db *sql.DB, q string, args []any) ([
 	if err != nil {
 		return nil, fmt.Errorf("reading rows of %s: %w", r.t.QualifiedName(), err)
 	}
-	defer rows.Close()
-	raw := make([]sql.RawBytes, len(r.t.Columns))
-	dest := make([]any, len(raw))
-	for i := range raw {
-		dest[i] = &raw[i]
-	}
-	var out []change.Row
-	for rows.Next() {
-		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("reading rows of %s: %w", r.t.QualifiedName(), err)
-		}
-		row := make(change.Row, len(raw))
-		for i, conv := range r.conv {
-			if row[i], err = conv(raw[i]); err != nil {
-				return nil, fmt.Errorf("reading column %s of %s: %w", r.t.Columns[i].Name, r.t.QualifiedName(), err)
-			}
-		}
-		out = append(out, row)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := r.rows.Read(rows)
+	if err != nil {
 		return nil, fmt.Errorf("reading rows of %s: %w", r.t.QualifiedName(), err)
 	}
 	return out, nil
