@@ -71,7 +71,7 @@ func Backfill(ctx context.Context, cfg *config.Config, opts BackfillOptions, w i
 	if err != nil {
 		return err
 	}
-	started, err := postBackfill(ctx, cfg.HTTP.Listen, body)
+	started, err := postBackfill(ctx, endpointOf(cfg), body)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func Backfill(ctx context.Context, cfg *config.Config, opts BackfillOptions, w i
 	if !opts.TTY {
 		every = followEveryPlain
 	}
-	return followBackfill(ctx, cfg.HTTP.Listen, tables, w, opts.TTY, every)
+	return followBackfill(ctx, endpointOf(cfg), tables, w, opts.TTY, every)
 }
 
 // startedTable is one table the service started, as POST /backfill
@@ -106,10 +106,11 @@ type startedTable struct {
 
 // postBackfill sends the request to the service and returns the tables
 // it started.
-func postBackfill(ctx context.Context, addr string, body []byte) ([]startedTable, error) {
+func postBackfill(ctx context.Context, ep endpoint, body []byte) ([]startedTable, error) {
+	addr := ep.addr
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/backfill", bytes.NewReader(body))
+	hreq, err := ep.request(ctx, http.MethodPost, "/backfill", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

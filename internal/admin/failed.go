@@ -33,7 +33,7 @@ type RangeSelection = checkpoint.RangeSelection
 // when one answers at http.listen, else reads the store.
 func ListFailed(ctx context.Context, cfg *config.Config, w io.Writer) error {
 	var failed []change.FailedChange
-	err := online(ctx, cfg, false, func(addr string) error {
+	err := online(ctx, cfg, false, func(addr endpoint) error {
 		var raw []json.RawMessage
 		if err := askService(ctx, addr, http.MethodGet, "/failed", nil, &raw); err != nil {
 			return err
@@ -88,7 +88,7 @@ func decodeFailed(raw []json.RawMessage) ([]change.FailedChange, error) {
 // as JSON for the operator who decides what to do with it.
 func ShowFailed(ctx context.Context, cfg *config.Config, id uint64, w io.Writer) error {
 	var fc change.FailedChange
-	err := online(ctx, cfg, false, func(addr string) error {
+	err := online(ctx, cfg, false, func(addr endpoint) error {
 		var raw json.RawMessage
 		if err := askService(ctx, addr, http.MethodGet, "/failed/"+strconv.FormatUint(id, 10), nil, &raw); err != nil {
 			return err
@@ -140,7 +140,7 @@ func ShowFailed(ctx context.Context, cfg *config.Config, id uint64, w io.Writer)
 // (ErrFound).
 func RetryFailed(ctx context.Context, cfg *config.Config, sel FailedSelection, logger *slog.Logger, w io.Writer) error {
 	var results []mysqlsink.RetryResult
-	err := online(ctx, cfg, true, func(addr string) error {
+	err := online(ctx, cfg, true, func(addr endpoint) error {
 		return askService(ctx, addr, http.MethodPost, "/failed/retry", sel, &results)
 	}, func(r *replicator.Repair) error {
 		stop, err := openRetrySink(ctx, cfg, r, logger)
@@ -221,7 +221,7 @@ func printRetried(w io.Writer, results []mysqlsink.RetryResult) {
 // ClearFailed deletes the failed changes sel picks.
 func ClearFailed(ctx context.Context, cfg *config.Config, sel FailedSelection, w io.Writer) error {
 	var ids []uint64
-	err := online(ctx, cfg, false, func(addr string) error {
+	err := online(ctx, cfg, false, func(addr endpoint) error {
 		return askService(ctx, addr, http.MethodPost, "/failed/clear", sel, &ids)
 	}, func(r *replicator.Repair) error {
 		var err error

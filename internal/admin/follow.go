@@ -21,7 +21,7 @@ const (
 // tables until every one is done. The end of ctx (Ctrl-C) stops following
 // and says that the backfill goes on; a service that stops answering ends
 // it with an error.
-func followBackfill(ctx context.Context, addr string, tables []tableRef, w io.Writer, tty bool, every time.Duration) error {
+func followBackfill(ctx context.Context, addr endpoint, tables []tableRef, w io.Writer, tty bool, every time.Duration) error {
 	pb := newProgressBars(w, tables, 100, tty)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -30,7 +30,7 @@ func followBackfill(ctx context.Context, addr string, tables []tableRef, w io.Wr
 		if err != nil && ctx.Err() == nil {
 			pb.Stop()
 			return fmt.Errorf("following the backfill: asking tributary at %s: %w (the backfill goes on in the "+
-				"service while it runs, and resumes where it was when it starts again; tributary status shows it)", addr, err)
+				"service while it runs, and resumes where it was when it starts again; tributary status shows it)", addr.addr, err)
 		}
 		if err == nil {
 			snap := make(map[string][]backfill.TableStatus, len(st))

@@ -63,7 +63,7 @@ func AddRange(ctx context.Context, cfg *config.Config, opts RangeOptions, w io.W
 		}
 	}
 	var added checkpoint.Range
-	err := online(ctx, cfg, true, func(addr string) error {
+	err := online(ctx, cfg, true, func(addr endpoint) error {
 		return askService(ctx, addr, http.MethodPost, "/ranges", rg, &added)
 	}, func(r *replicator.Repair) error {
 		var err error
@@ -133,7 +133,7 @@ func rangeRows(r checkpoint.Range) string {
 // ListRanges prints the open ranges, or every one with all.
 func ListRanges(ctx context.Context, cfg *config.Config, all bool, w io.Writer) error {
 	var rs []checkpoint.Range
-	err := online(ctx, cfg, false, func(addr string) error {
+	err := online(ctx, cfg, false, func(addr endpoint) error {
 		return askService(ctx, addr, http.MethodGet, "/ranges?all="+strconv.FormatBool(all), nil, &rs)
 	}, func(r *replicator.Repair) error {
 		var err error
@@ -167,7 +167,7 @@ func ListRanges(ctx context.Context, cfg *config.Config, all bool, w io.Writer) 
 // ShowRange prints one range in full, its keys included, as JSON.
 func ShowRange(ctx context.Context, cfg *config.Config, id uint64, w io.Writer) error {
 	var rg checkpoint.Range
-	err := online(ctx, cfg, false, func(addr string) error {
+	err := online(ctx, cfg, false, func(addr endpoint) error {
 		return askService(ctx, addr, http.MethodGet, "/ranges/"+strconv.FormatUint(id, 10), nil, &rg)
 	}, func(r *replicator.Repair) error {
 		var err error
@@ -185,7 +185,7 @@ func ShowRange(ctx context.Context, cfg *config.Config, id uint64, w io.Writer) 
 // ClearRanges deletes the ranges sel picks.
 func ClearRanges(ctx context.Context, cfg *config.Config, sel checkpoint.RangeSelection, w io.Writer) error {
 	var cleared []checkpoint.Range
-	err := online(ctx, cfg, false, func(addr string) error {
+	err := online(ctx, cfg, false, func(addr endpoint) error {
 		return askService(ctx, addr, http.MethodPost, "/ranges/clear", sel, &cleared)
 	}, func(r *replicator.Repair) error {
 		var err error

@@ -15,13 +15,35 @@ import (
 	"github.com/tributary-cdc/tributary/internal/replicator"
 )
 
+// endpoint is where the running service answers, and the bearer token it
+// requires ("" for none).
+type endpoint struct{ addr, token string }
+
+// endpointOf returns cfg's service endpoint.
+func endpointOf(cfg *config.Config) endpoint {
+	return endpoint{addr: cfg.HTTP.Listen, token: cfg.HTTP.Token()}
+}
+
+// request returns a request of the service at ep, with its token.
+func (ep endpoint) request(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+ep.addr+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if ep.token != "" {
+		req.Header.Set("Authorization", "Bearer "+ep.token)
+	}
+	return req, nil
+}
+
 // errNotAnswering reports that no service answers at the address.
 var errNotAnswering = errors.New("no service answers")
 
 // askService sends a request to the running service at addr and decodes
 // its JSON answer into out. It fails with errNotAnswering when nothing
 // answers, and with the service's message when it refuses.
-func askService(ctx context.Context, addr, method, path string, body, out any) error {
+func askService(ctx context.Context, ep endpoint, method, path string, body, out any) error {
+	addr := ep.addr
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	var rd io.Reader
@@ -32,7 +54,7 @@ func askService(ctx context.Context, addr, method, path string, body, out any) e
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, rd)
+	req, err := ep.request(ctx, method, path, rd)
 	if err != nil {
 		return err
 	}
@@ -70,10 +92,10 @@ func askService(ctx context.Context, addr, method, path string, body, out any) e
 // it opens the store and runs local on it (with the mappings loaded when
 // mappings is set). A store held by a service that does not answer fails
 // saying both.
-func online(ctx context.Context, cfg *config.Config, mappings bool, ask func(addr string) error, local func(*replicator.Repair) error) error {
+func online(ctx context.Context, cfg *config.Config, mappings bool, ask func(ep endpoint) error, local func(*replicator.Repair) error) error {
 	var asked error
 	if cfg.HTTP.Listen != "" {
-		err := ask(cfg.HTTP.Listen)
+		err := ask(endpointOf(cfg))
 		if !errors.Is(err, errNotAnswering) {
 			return err
 		}

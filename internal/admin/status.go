@@ -160,7 +160,7 @@ func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Pos
 	var asked error
 	fills := map[string][]backfill.TableStatus{}
 	if cfg.HTTP.Listen != "" {
-		st, err := fetchStatus(ctx, cfg.HTTP.Listen)
+		st, err := fetchStatus(ctx, endpointOf(cfg))
 		if err == nil {
 			out := make(map[string]change.Position, len(st))
 			for _, s := range st {
@@ -192,8 +192,8 @@ func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Pos
 	return pos, fills, nil
 }
 
-func fetchStatus(ctx context.Context, addr string) ([]replicator.Status, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/status", nil)
+func fetchStatus(ctx context.Context, ep endpoint) ([]replicator.Status, error) {
+	req, err := ep.request(ctx, http.MethodGet, "/status", nil)
 	if err != nil {
 		return nil, err
 	}

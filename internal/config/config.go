@@ -2,6 +2,7 @@ package config
 
 import (
 	"log/slog"
+	"os"
 
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/lookup"
@@ -54,6 +55,18 @@ type HTTP struct {
 	// PProf serves Go's profiler under /debug/pprof/; off by default, and
 	// only on a loopback listen address.
 	PProf bool `yaml:"pprof"`
+	// TokenEnv names an environment variable holding a bearer token that
+	// every request but /healthz and /readyz must carry; the commands
+	// that ask the service send it.
+	TokenEnv string `yaml:"token_env"`
+}
+
+// Token returns the bearer token the endpoint requires, "" for none.
+func (h HTTP) Token() string {
+	if h.TokenEnv == "" {
+		return ""
+	}
+	return os.Getenv(h.TokenEnv)
 }
 
 // Pebble locates the embedded Pebble store.

@@ -50,6 +50,11 @@ func (c *Config) check(p *collector) {
 	} else if c.HTTP.PProf {
 		p.At("http.pprof", "needs http.listen")
 	}
+	if c.HTTP.TokenEnv != "" {
+		if v, set := os.LookupEnv(c.HTTP.TokenEnv); !set || len(v) < 16 {
+			p.At("http.token_env", fmt.Sprintf("environment variable %s must hold a token of at least 16 characters", c.HTTP.TokenEnv))
+		}
+	}
 	c.checkSources(p)
 	c.checkSinks(p)
 	c.checkPaths(p)

@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/subtle"
 	_ "embed" // the status page
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +65,10 @@ type Server struct {
 	Readiness func(context.Context) error
 	// PProf serves Go's profiler under /debug/pprof/.
 	PProf bool
+	// Token, when set, is required of every request but /healthz and
+	// /readyz, as "Authorization: Bearer TOKEN" or, for the status page
+	// in a browser, a token query parameter.
+	Token string
 	// Repair, when set, serves /failed and /ranges (see repair.go).
 	Repair Repair
 	Logger *slog.Logger
@@ -109,7 +115,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.Ready(l.Addr())
 	}
 	s.Logger.Info("http listening", "addr", l.Addr().String())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: s.authorize(mux), ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -126,6 +132,31 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("serving http: %w", err)
 	}
 	return nil
+}
+
+// authorize refuses, when Token is set, every request but the probes'
+// that does not carry it.
+func (s *Server) authorize(next http.Handler) http.Handler {
+	if s.Token == "" {
+		return next
+	}
+	want := []byte(s.Token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok {
+			got = r.URL.Query().Get("token")
+		}
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tributary"`)
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "a valid bearer token is required (http.token_env)"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // readyz answers 200 when the service can move data, else 503 with the

@@ -116,3 +116,48 @@ func TestBackfillEndpoint(t *testing.T) {
 	require.NoError(t, <-done)
 	http.DefaultClient.CloseIdleConnections()
 }
+
+// With a token, everything but the probes needs it: in the Authorization
+// header, or as a query parameter for the status page.
+func TestTokenGuardsAllButProbes(t *testing.T) {
+	const token = "0123456789abcdef-token"
+	addr := make(chan net.Addr, 1)
+	s := &Server{Addr: "127.0.0.1:0", Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
+		Token: token, Status: func() any { return []string{"alpha"} }, Ready: func(a net.Addr) { addr <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	base := "http://" + (<-addr).String()
+	code := func(path, auth string) int {
+		req, err := http.NewRequest(http.MethodGet, base+path, nil)
+		require.NoError(t, err)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		path, auth string
+		want       int
+	}{
+		{"/healthz", "", http.StatusOK},
+		{"/readyz", "", http.StatusOK},
+		{"/status", "", http.StatusUnauthorized},
+		{"/metrics", "", http.StatusUnauthorized},
+		{"/", "", http.StatusUnauthorized},
+		{"/status", "Bearer wrong-token-of-some-length", http.StatusUnauthorized},
+		{"/status", "Bearer " + token, http.StatusOK},
+		{"/metrics", "Bearer " + token, http.StatusOK},
+		{"/?token=" + token, "", http.StatusOK},
+		{"/status?token=" + token, "", http.StatusOK},
+	} {
+		require.Equal(t, c.want, code(c.path, c.auth), "%s with %q", c.path, c.auth)
+	}
+	cancel()
+	require.NoError(t, <-done)
+	http.DefaultClient.CloseIdleConnections()
+}

@@ -170,6 +170,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 			},
 			Backfill:  bfs.request,
 			Readiness: readiness(cfg, readers, sinks),
+			Token:     cfg.HTTP.Token(),
 			PProf:     cfg.HTTP.PProf,
 			Repair:    repairHTTP{newRepair(cfg, set, store, sinks)}}
 		g.Go(func() error { return srv.Run(gctx) })
