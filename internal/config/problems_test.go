@@ -61,7 +61,7 @@ func TestParseProblems(t *testing.T) {
 		{"unknown start", source + "    start: latest\n",
 			config.Problem{Line: 8, Column: 12, Key: "sources[0].start", Message: "must be current, earliest or gtid:SET (a GTID set)"}},
 		{"profiler on a public address", source + "http: {listen: '0.0.0.0:9107', pprof: true}\n",
-			config.Problem{Line: 8, Column: 39, Key: "http.pprof", Message: "serves the profiler, which can expose memory contents, only on a loopback http.listen address (127.0.0.1 or [::1]); 0.0.0.0:9107 is not one"}},
+			config.Problem{Line: 8, Column: 39, Key: "http.pprof", Message: "serves the profiler, which can expose memory contents, only on a loopback http.listen address (127.0.0.1 or [::1]) or behind http.token_env; 0.0.0.0:9107 is not one"}},
 		{"token variable unset", source + "http: {listen: '127.0.0.1:9107', token_env: TRIBUTARY_TEST_UNSET_TOKEN}\n",
 			config.Problem{Line: 8, Column: 45, Key: "http.token_env", Message: "environment variable TRIBUTARY_TEST_UNSET_TOKEN must hold a token of at least 16 characters"}},
 		{"profiler without an address", source + "http: {pprof: true}\n",

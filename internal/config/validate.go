@@ -43,9 +43,9 @@ func (c *Config) check(p *collector) {
 	if l := c.HTTP.Listen; l != "" {
 		if _, port, err := net.SplitHostPort(l); err != nil || port == "" {
 			p.At("http.listen", "must be host:port, for example 127.0.0.1:9107")
-		} else if c.HTTP.PProf && !loopback(l) {
+		} else if c.HTTP.PProf && !loopback(l) && c.HTTP.TokenEnv == "" {
 			p.At("http.pprof", "serves the profiler, which can expose memory contents, only on a loopback "+
-				"http.listen address (127.0.0.1 or [::1]); "+l+" is not one")
+				"http.listen address (127.0.0.1 or [::1]) or behind http.token_env; "+l+" is not one")
 		}
 	} else if c.HTTP.PProf {
 		p.At("http.pprof", "needs http.listen")
