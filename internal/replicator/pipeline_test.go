@@ -349,3 +349,13 @@ func TestCheckpointAge(t *testing.T) {
 	p.saved(map[string]change.Position{"a": pos(100)}, nil, nil)
 	require.Equal(t, map[string]float64{"a": 0}, p.checkpointAges())
 }
+
+// Cursors handed back unsaved keep each table's newest.
+func TestUnsavedCursorsKeepTheNewest(t *testing.T) {
+	p := newProgress(nil)
+	older := checkpoint.Cursor{Source: "a", Schema: "s", Table: "t", Chunks: 1}
+	newer := checkpoint.Cursor{Source: "a", Schema: "s", Table: "t", Chunks: 2}
+	p.saved(nil, []checkpoint.Cursor{older, newer}, errNotSaved)
+	_, _, cursors := p.take("a")
+	require.Equal(t, []checkpoint.Cursor{newer}, cursors)
+}

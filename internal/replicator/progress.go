@@ -136,13 +136,16 @@ func (p *progress) pendingLocked(source string) (change.Position, bool) {
 	return sp.Position, sp.Position != p.mu.durable[source] && !sp.Position.IsZero()
 }
 
-// saved records positions as durable. A failed save puts the cursors back,
-// those no later part has replaced; the positions stay pending.
+// saved records positions as durable. A failed save puts the cursors back
+// (given in the order their parts were applied, so the last of a table is
+// its newest), those no later part has replaced; the positions stay
+// pending.
 func (p *progress) saved(pos map[string]change.Position, cursors []checkpoint.Cursor, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err != nil {
-		for _, c := range cursors {
+		for i := len(cursors) - 1; i >= 0; i-- {
+			c := cursors[i]
 			if _, newer := p.mu.cursors[keyOf(&c)]; !newer {
 				p.mu.cursors[keyOf(&c)] = c
 			}
