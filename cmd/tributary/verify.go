@@ -38,5 +38,6 @@ func newVerifyCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&opts.Settle, "settle", 10*time.Second, "how long a difference is checked again before it is reported")
 	cmd.Flags().IntVar(&opts.ChunkRows, "chunk-rows", 1000, "source rows compared at once")
 	cmd.Flags().IntVar(&opts.MaxDifferences, "max-differences", 10000, "stop comparing a target after this many differences")
+	cmd.Flags().BoolVar(&opts.Record, "record", false, "add the differing keys as a range to repair per target (tributary ranges list shows them)")
 	return cmd
 }

@@ -17,6 +17,7 @@ import (
 	mysqlsink "github.com/tributary-cdc/tributary/internal/sink/mysql"
 	"github.com/tributary-cdc/tributary/internal/source"
 	"github.com/tributary-cdc/tributary/internal/testenv"
+	"github.com/tributary-cdc/tributary/internal/verify"
 )
 
 // repairConfig is a configuration with one mapping, tgt.users keyed by
@@ -212,4 +213,35 @@ func TestRepairCommandsWithTheStoreHeld(t *testing.T) {
 	err = ListRanges(t.Context(), cfg, false, &bytes.Buffer{})
 	require.ErrorIs(t, err, checkpoint.ErrLocked)
 	require.ErrorContains(t, err, "no service answers at "+cfg.HTTP.Listen)
+}
+
+// verify --record turns each target's differences into a range of their
+// keys, in the store when no service runs.
+func TestVerifyRecordsDifferencesAsRanges(t *testing.T) {
+	dir := t.TempDir()
+	mappingFile := filepath.Join(t.TempDir(), "m.yaml")
+	require.NoError(t, os.WriteFile(mappingFile, []byte("target: global.t\nkey: [id, code]\nsources:\n  - {source: a, table: app.t, columns: {id: id, code: code, v: v}}\n"), 0o600))
+	cfg := storeConfig(dir)
+	cfg.Mappings = []string{mappingFile}
+	cfg.Sources = []source.Options{{Name: "a"}}
+	rep := &verify.Report{Mappings: []*verify.MappingReport{
+		{Target: "global.t", Missing: 1, Different: 1, Diffs: []verify.Difference{
+			{Kind: verify.Missing, Key: []verify.Field{{Column: "id", Value: int64(7)}, {Column: "code", Value: "x"}}},
+			{Kind: verify.Different, Key: []verify.Field{{Column: "id", Value: uint64(9)}, {Column: "code", Value: "y"}}, Columns: []string{"v"}},
+		}},
+		{Target: "global.clean"},
+	}}
+	var out bytes.Buffer
+	require.NoError(t, recordDifferences(t.Context(), cfg, rep, &out, slog.New(slog.DiscardHandler)))
+	require.Contains(t, out.String(), "recorded range 1: global.t")
+	store, err := checkpoint.Open(dir, nil)
+	require.NoError(t, err)
+	defer store.Close()
+	ranges, err := store.Ranges()
+	require.NoError(t, err)
+	require.Len(t, ranges, 1)
+	require.Equal(t, checkpoint.RangeVerify, ranges[0].Origin)
+	require.Equal(t, "global.t", ranges[0].Mapping)
+	require.Equal(t, [][]string{{"7", "x"}, {"9", "y"}}, ranges[0].Keys)
+	require.Contains(t, ranges[0].Reason, "1 missing, 0 extra and 1 different")
 }

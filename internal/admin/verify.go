@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/backfill"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/replicator"
@@ -36,6 +38,10 @@ type VerifyOptions struct {
 	// MaxDifferences bounds the differences held per target; zero means
 	// the default.
 	MaxDifferences int
+	// Record adds a range to repair per target with differences, of
+	// their keys (origin verify), through the running service or to the
+	// store.
+	Record bool
 }
 
 // Verify compares the target tables of the selected mappings with their
@@ -86,6 +92,15 @@ func Verify(ctx context.Context, cfg *config.Config, opts VerifyOptions, logger 
 	if err != nil {
 		return fmt.Errorf("writing the report: %w", err)
 	}
+	if opts.Record {
+		notes := w
+		if opts.Format == "json" {
+			notes = io.Discard // the report is the output; the log has the ranges
+		}
+		if err := recordDifferences(ctx, cfg, rep, notes, logger); err != nil {
+			return fmt.Errorf("recording the differences as ranges: %w", err)
+		}
+	}
 	if n := rep.Differences(); n > 0 {
 		return found("found %s between the target and its sources", plural(n, "difference", "differences"))
 	}
@@ -135,4 +150,50 @@ func verifyTarget(cfg *config.Config) (string, error) {
 		}
 	}
 	return "", errors.New("no database to verify: configure a sink of type mysql or a verify.target block")
+}
+
+// differenceRanges returns a range to repair per target with differences:
+// the keys of its differing rows, as text.
+func differenceRanges(rep *verify.Report) []checkpoint.Range {
+	var out []checkpoint.Range
+	for _, m := range rep.Mappings {
+		if len(m.Diffs) == 0 {
+			continue
+		}
+		rg := checkpoint.Range{Mapping: m.Target, Origin: checkpoint.RangeVerify,
+			Reason: fmt.Sprintf("verify found %d missing, %d extra and %d different rows", m.Missing, m.Extra, m.Different)}
+		if m.Truncated {
+			rg.Reason += " (the first of more)"
+		}
+		for _, d := range m.Diffs {
+			key := make([]string, len(d.Key))
+			for i, f := range d.Key {
+				key[i] = fmt.Sprint(f.Value)
+			}
+			rg.Keys = append(rg.Keys, key)
+		}
+		out = append(out, rg)
+	}
+	return out
+}
+
+// recordDifferences adds the ranges of rep's differences, through the
+// running service when one answers, else to the store, and says so on w.
+func recordDifferences(ctx context.Context, cfg *config.Config, rep *verify.Report, w io.Writer, logger *slog.Logger) error {
+	for _, rg := range differenceRanges(rep) {
+		var added checkpoint.Range
+		err := online(ctx, cfg, true, func(addr endpoint) error {
+			return askService(ctx, addr, http.MethodPost, "/ranges", rg, &added)
+		}, func(r *replicator.Repair) error {
+			var err error
+			added, err = r.AddRange(rg)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		logger.Info("recorded the differences as a range to repair", "range", added.ID, "target", added.Mapping, "keys", len(added.Keys))
+		fmt.Fprintf(w, "recorded range %d: %s %s (tributary ranges show %d)\n", added.ID, added.Mapping, rangeRows(added), added.ID)
+	}
+	return nil
 }

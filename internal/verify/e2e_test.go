@@ -334,6 +334,13 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 	require.Equal(t, 4+len(slices.DeleteFunc(slices.Clone(final), func(k string) bool {
 		return !strings.HasPrefix(k, "global.members ")
 	})), rep.Differences())
+	// --record keeps the differing keys as a range to repair, through
+	// the running service.
+	rep, code = d.verify(t, "--settle", "1s", "--mapping", "global.members", "--record")
+	require.Equal(t, 1, code)
+	out, err = exec.Command(d.bin, "ranges", "list", "--config", d.cfg).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Regexp(t, `global\.members\s+-\s+`+strconv.Itoa(rep.Differences())+` keys?\s+verify`, string(out))
 	_, file, _, _ := runtime.Caller(0)
 	rep, code = d.verify(t, "--settle", "1s", "--mapping", filepath.Join(filepath.Dir(file), "..", "..", "mappings", "cooksnaps.yaml"))
 	require.Equal(t, 1, code)
