@@ -6,6 +6,7 @@ package dsn
 import (
 	"errors"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 
@@ -79,4 +80,21 @@ func driverError(err error) error {
 		return errors.New(msg)
 	}
 	return errors.New("not a go-sql-driver/mysql DSN (user:password@tcp(host:port)/)")
+}
+
+// Build returns the DSN of database on host:port (DefaultPort when 0) for
+// user, with the password read from the environment variable passwordEnv
+// now (none when it is empty).
+func Build(host string, port uint16, user, passwordEnv, database string) string {
+	cfg := mysql.NewConfig()
+	if port == 0 {
+		port = DefaultPort
+	}
+	cfg.User, cfg.Net = user, "tcp"
+	cfg.Addr = net.JoinHostPort(host, strconv.Itoa(int(port)))
+	cfg.DBName = database
+	if passwordEnv != "" {
+		cfg.Passwd = os.Getenv(passwordEnv)
+	}
+	return cfg.FormatDSN()
 }

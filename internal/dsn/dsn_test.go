@@ -29,3 +29,14 @@ func TestParse(t *testing.T) {
 	require.Equal(t, "repl@db.example:3307", Describe("repl:s3cret@tcp(db.example:3307)/"))
 	require.Equal(t, "(invalid dsn)", Describe("repl:s3cret@tcp(db.example:0)/"))
 }
+
+func TestBuild(t *testing.T) {
+	t.Setenv("TRIBUTARY_TEST_DSN_PW", "s3cret")
+	got, err := Parse(Build("db.internal", 0, "app", "TRIBUTARY_TEST_DSN_PW", "global"))
+	require.NoError(t, err)
+	require.Equal(t, "db.internal", got.Host)
+	require.Equal(t, uint16(DefaultPort), got.Port)
+	require.Equal(t, "app", got.Config.User)
+	require.Equal(t, "s3cret", got.Config.Passwd)
+	require.Equal(t, "global", got.Config.DBName)
+}

@@ -3,9 +3,6 @@ package verify
 import (
 	"fmt"
 	"log/slog"
-	"net"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -140,18 +137,7 @@ func (t *Target) DSN() string {
 	if t.DataSourceName != "" {
 		return t.DataSourceName
 	}
-	cfg := mysql.NewConfig()
-	port := t.Port
-	if port == 0 {
-		port = dsn.DefaultPort
-	}
-	cfg.User, cfg.Net = t.User, "tcp"
-	cfg.Addr = net.JoinHostPort(t.Host, strconv.Itoa(int(port)))
-	cfg.DBName = t.Database
-	if t.PasswordEnv != "" {
-		cfg.Passwd = os.Getenv(t.PasswordEnv)
-	}
-	return cfg.FormatDSN()
+	return dsn.Build(t.Host, t.Port, t.User, t.PasswordEnv, t.Database)
 }
 
 // sessionDSN returns d with the session settings values are read with:

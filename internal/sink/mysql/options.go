@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/dsn"
 	"github.com/tributary-cdc/tributary/internal/problem"
@@ -157,18 +156,7 @@ func (o *Options) DSN() string {
 	if o.DataSourceName != "" {
 		return o.DataSourceName
 	}
-	cfg := mysql.NewConfig()
-	port := o.Port
-	if port == 0 {
-		port = dsn.DefaultPort
-	}
-	cfg.User, cfg.Net = o.User, "tcp"
-	cfg.Addr = net.JoinHostPort(o.Host, strconv.Itoa(int(port)))
-	cfg.DBName = o.Database
-	if o.PasswordEnv != "" {
-		cfg.Passwd = os.Getenv(o.PasswordEnv)
-	}
-	return cfg.FormatDSN()
+	return dsn.Build(o.Host, o.Port, o.User, o.PasswordEnv, o.Database)
 }
 
 // String describes the target without its password.
