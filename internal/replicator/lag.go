@@ -45,12 +45,21 @@ func newLagTracker(readers map[string]*source.Reader, status func() []Status, lo
 	return l
 }
 
-// Run polls until ctx ends.
+// Run polls until ctx ends, each source over a connection it keeps.
 func (l *lagTracker) Run(ctx context.Context) error {
+	pollers := make(map[string]*source.PositionPoller, len(l.readers))
+	for name, r := range l.readers {
+		pollers[name] = r.NewPositionPoller()
+	}
+	defer func() {
+		for _, p := range pollers {
+			_ = p.Close()
+		}
+	}()
 	t := time.NewTicker(lagPoll)
 	defer t.Stop()
 	for {
-		l.poll(ctx)
+		l.poll(ctx, pollers)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -61,15 +70,15 @@ func (l *lagTracker) Run(ctx context.Context) error {
 
 // poll reads every source's current position and compares it with what
 // the pipeline applied just before.
-func (l *lagTracker) poll(ctx context.Context) {
+func (l *lagTracker) poll(ctx context.Context, pollers map[string]*source.PositionPoller) {
 	applied := map[string]change.Position{}
 	for _, s := range l.status() {
 		applied[s.Source] = s.Applied
 	}
-	for name, r := range l.readers {
+	for name, p := range pollers {
 		at := time.Now()
 		pctx, cancel := context.WithTimeout(ctx, lagPoll)
-		cur, err := r.CurrentPosition(pctx)
+		cur, err := p.Poll(pctx)
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
