@@ -18,9 +18,9 @@ import (
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
-// bigTxnRows is the size of the transaction a stop lands in: 50 parts of
+// bigTxnRows is the size of the transaction a stop lands in: 150 parts of
 // the reader's default 1,000 changes.
-const bigTxnRows = 50_000
+const bigTxnRows = 150_000
 
 // TestStopInsideLargeTransaction stops the service while the parts of a
 // 50,000-row transaction stream into a jsonl file. Within the grace period
