@@ -97,6 +97,11 @@ var importRules = []importRule{
 		why: "the backfill reads sources and merges rows into a source's stream; where the rows go, which tables the mappings name and how it is configured are the service's",
 	},
 	{
+		pkgs:   []string{"internal/heartbeat"},
+		forbid: []string{"internal/sink/...", "internal/source", "internal/config", "internal/mapping", "internal/replicator", "internal/admin"},
+		why:    "the heartbeat writes a row on a source and follows it through the stream; the service wires it in",
+	},
+	{
 		pkgs: []string{"internal/verify"},
 		forbid: []string{
 			"internal/sink/...", "internal/checkpoint", "internal/config", "internal/replicator", "internal/admin",

@@ -70,6 +70,10 @@ var (
 		"Seconds the applied stream is behind the source: 0 once it has applied the source's current position "+
 			"(read every few seconds), else the time since the later of the last applied commit and the last time it was caught up.",
 		[]string{"source"}, nil)
+	heartbeatLagDesc = prometheus.NewDesc("tributary_heartbeat_lag_seconds",
+		"Seconds since the newest heartbeat row that every sink has made durable was written on the source "+
+			"(sources with a heartbeat_interval only): it rises whenever anything between the source and the sinks holds the stream.",
+		[]string{"source"}, nil)
 	checkpointAgeDesc = prometheus.NewDesc("tributary_checkpoint_age_seconds",
 		"Seconds since the source's checkpoint was last saved, while it has applied changes not saved yet; 0 when its checkpoint is current.",
 		[]string{"source"}, nil)
@@ -79,6 +83,12 @@ var (
 // tributary_apply_lag_seconds by source.
 func (m *Metrics) RegisterLag(lags func() map[string]float64) {
 	m.Registry.MustRegister(perSource{lagDesc, lags})
+}
+
+// RegisterHeartbeatLag exports lags, called at each scrape, as
+// tributary_heartbeat_lag_seconds by source.
+func (m *Metrics) RegisterHeartbeatLag(lags func() map[string]float64) {
+	m.Registry.MustRegister(perSource{heartbeatLagDesc, lags})
 }
 
 // RegisterCheckpointAge exports ages, called at each scrape, as

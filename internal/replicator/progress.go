@@ -192,6 +192,9 @@ type Status struct {
 	// the service fills both.
 	Streaming  bool    `json:"streaming"`
 	LagSeconds float64 `json:"lag_seconds"`
+	// HeartbeatLagSeconds is the time since the newest heartbeat every
+	// sink has made durable was written, for a source with a heartbeat.
+	HeartbeatLagSeconds *float64 `json:"heartbeat_lag_seconds,omitempty"`
 	// Backfill lists the source's backfilled tables and their progress.
 	Backfill []backfill.TableStatus `json:"backfill,omitempty"`
 }

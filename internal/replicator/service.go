@@ -19,6 +19,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/httpapi"
 	"github.com/tributary-cdc/tributary/internal/lookup"
 	"github.com/tributary-cdc/tributary/internal/mapping"
+	"github.com/tributary-cdc/tributary/internal/heartbeat"
 	"github.com/tributary-cdc/tributary/internal/metrics"
 	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
 	kinesissink "github.com/tributary-cdc/tributary/internal/sink/kinesis"
@@ -100,6 +101,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	for _, b := range bfs.by {
 		m.Registry.MustRegister(b.Collectors()...)
 	}
+	beats, err := openHeartbeats(cfg, m, logger)
+	if err != nil {
+		return errors.Join(err, closeSinks(sinks))
+	}
+	defer beats.Close()
 	var changeSinks, tableSinks []Sink
 	for i, s := range sinks {
 		if cfg.Sinks[i].Type == config.SinkMySQL {
@@ -113,7 +119,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		Intercept:   make(map[string]Interceptor, len(readers)),
 		Start:       start,
 		ChangeSinks: changeSinks, TableSinks: tableSinks,
-		Store:     countingStore{store, m, bfs},
+		Store:     countingStore{store, m, bfs, beats.tracker},
 		Interval:  cfg.Checkpoint.Interval,
 		StopGrace: cfg.Checkpoint.StopGrace,
 		Logger:    logger,
@@ -128,7 +134,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	}
 	for name, r := range readers {
 		p.Readers[name] = r
-		p.Intercept[name] = bfs.by[name].Intercept
+		p.Intercept[name] = chain(beats.tracker.Intercept(name), bfs.by[name].Intercept)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	// The sinks' background work outlives the stream: the pipeline flushes
@@ -156,15 +162,21 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	m.RegisterLag(lag.Lags)
 	m.RegisterCheckpointAge(p.CheckpointAges)
 	g.Go(func() error { return lag.Run(gctx) })
+	for _, w := range beats.writers {
+		g.Go(func() error { return w.Run(gctx) })
+	}
 	if cfg.HTTP.Listen != "" {
 		srv := &httpapi.Server{Addr: cfg.HTTP.Listen, Gatherer: m.Registry, Logger: logger,
 			Status: func() any {
 				st := p.Status()
-				lags := lag.Lags()
+				lags, beatLags := lag.Lags(), beats.tracker.Lags()
 				for i := range st {
 					st[i].Backfill = bfs.status(st[i].Source)
 					st[i].Streaming = readers[st[i].Source].Streaming()
 					st[i].LagSeconds = lags[st[i].Source]
+					if hb, ok := beatLags[st[i].Source]; ok {
+						st[i].HeartbeatLagSeconds = &hb
+					}
 				}
 				return st
 			},
@@ -253,11 +265,13 @@ func NewReaders(cfg *config.Config, store *checkpoint.Store, set *mapping.Set, l
 	readers := make(map[string]*source.Reader, len(cfg.Sources))
 	for _, opts := range cfg.Sources {
 		if set != nil {
-			// The watermark table's rows are read whatever the mappings
-			// name: the backfill merger needs them, and strips them.
+			// The watermark and heartbeat tables' rows are read whatever
+			// the mappings name: the backfill merger and the heartbeat
+			// tracker need them, and strip them.
 			name := opts.Name
 			opts.Include = func(schema, table string) bool {
-				return set.Includes(name, schema, table) || backfill.IsWatermark(schema, table)
+				return set.Includes(name, schema, table) || backfill.IsWatermark(schema, table) ||
+					heartbeat.IsHeartbeat(schema, table)
 			}
 		}
 		opts.History, opts.Logger = history, logger
@@ -372,8 +386,9 @@ func registerSinkMetrics(m *metrics.Metrics, cfg *config.Config, sinks []Sink) {
 // the backfills which cursors became durable.
 type countingStore struct {
 	*checkpoint.Store
-	m   *metrics.Metrics
-	bfs *backfills
+	m     *metrics.Metrics
+	bfs   *backfills
+	beats *heartbeat.Tracker
 }
 
 func (c countingStore) SaveCheckpoint(p map[string]change.Position, cs []checkpoint.Cursor) error {
@@ -381,6 +396,7 @@ func (c countingStore) SaveCheckpoint(p map[string]change.Position, cs []checkpo
 	if err == nil {
 		c.m.Checkpoints.Inc()
 		c.bfs.saved(cs)
+		c.beats.Saved(p)
 	}
 	return err
 }

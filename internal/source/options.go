@@ -133,6 +133,11 @@ type Options struct {
 	// port.
 	BackfillReadHost string `yaml:"backfill_read_host"`
 	BackfillReadPort uint16 `yaml:"backfill_read_port"`
+	// HeartbeatInterval, when set, makes the service write a row into
+	// tributary.heartbeat on the source at that interval, so that the
+	// lag of an idle source is measured end to end rather than inferred
+	// (0, the default, writes nothing).
+	HeartbeatInterval time.Duration `yaml:"heartbeat_interval"`
 
 	// Password is resolved from DataSourceName or PasswordEnv; it never
 	// comes from the file directly and is never printed or logged.

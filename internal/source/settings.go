@@ -249,4 +249,7 @@ func (s *Options) checkBackfillPace(r problem.Reporter) {
 	if s.BackfillMaxThreadsRunning < 0 {
 		r.At("backfill_max_threads_running", "must be 0 (off) or more")
 	}
+	if d := s.HeartbeatInterval; d < 0 || d > time.Hour || (d > 0 && d < 100*time.Millisecond) {
+		r.At("heartbeat_interval", "must be 0 (off) or between 100ms and 1h")
+	}
 }
