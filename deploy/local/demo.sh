@@ -17,6 +17,7 @@
 #   RATE      load transactions per second, 0 = as fast as possible (default 100)
 #   PRELOAD   transactions written before Tributary starts (default 3000)
 #   HTTP      Tributary's status and metrics address (default 127.0.0.1:9107)
+#   LOCAL     the stack's folder: servers, logs, store, config (default .local)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -24,7 +25,7 @@ DURATION=${DURATION:-20s}
 RATE=${RATE:-100}
 PRELOAD=${PRELOAD:-3000}
 HTTP=${HTTP:-127.0.0.1:9107}
-LOCAL=.local
+LOCAL=${LOCAL:-.local}
 BIN=bin/tributary
 STACK=bin/stack
 
@@ -125,6 +126,11 @@ echo "  the source tables hold $PRELOADED rows"
 # The emulator takes any credentials; the sink resolves them through the
 # default AWS chain like everywhere else.
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
+# Paths in the config are relative to it: ../ is the checkout for .local.
+ROOT=..
+if [ "$LOCAL" != .local ]; then
+  ROOT=$(pwd)
+fi
 cat >"$LOCAL/tributary.yaml" <<YAML
 # Written by deploy/local/demo.sh for the local stack.
 log:
@@ -137,8 +143,8 @@ checkpoint:
 http:
   listen: $HTTP
 mappings:
-  - ../mappings
-migrations: ../migrations
+  - $ROOT/mappings
+migrations: $ROOT/migrations
 sources:
   - name: jp-accounts
     host: 127.0.0.1
@@ -206,6 +212,12 @@ TRIBUTARY_PID=$!
 # backfill cursors are saved; the copy runs from then on.
 serving 60
 
+# A canary: a row value that must go through the sinks, and into no log
+# line (checked at the end, with the password). The load may delete it.
+CANARY="canary-$RANDOM$RANDOM-row-value"
+sql "$JP_RECIPES_PORT" "INSERT INTO recipes.cooksnaps (id, recipe_id, user_id, comment, created_at)
+  SELECT COALESCE(MAX(id), 0) + 1000000, 1, 1, '$CANARY', NOW(6) FROM recipes.cooksnaps"
+
 step "load: $DURATION at $RATE transactions/s while the backfill copies the pre-loaded rows"
 "$STACK" -dir "$LOCAL" loadgen --duration "$DURATION" --rate "$RATE" >"$LOCAL/load.txt" &
 LOAD_PID=$!
@@ -265,6 +277,21 @@ if [ "$reads" -eq 0 ] && [ "$PRELOADED" -gt 0 ]; then
   failures+=("the backfill copied none of the $PRELOADED pre-loaded rows")
 fi
 
+step "checking that no log or command output holds the password or a row value"
+# Everything the demo captured but the JSON lines sink (which carries row
+# values by design) and the stack's own files (stack.env holds the
+# password; the servers' folders hold the data).
+logs=$(find "$LOCAL" -maxdepth 1 -type f \( -name '*.log' -o -name '*.txt' -o -name '*.err' \) | sort)
+leaks=$(grep -l -F -e "$TRIBUTARY_PASSWORD" -e "$CANARY" $logs /dev/null || true)
+if [ -n "$leaks" ]; then
+  failures+=("a password or row value is in $(echo $leaks)")
+  echo "  found in: $(echo $leaks)"
+elif ! grep -q -F "$CANARY" "$LOCAL/changes.jsonl"; then
+  failures+=("the canary row did not reach the sinks")
+else
+  echo "  none in $(echo "$logs" | wc -l) files, though the canary row went through the sinks"
+fi
+
 if [ "${KEEP:-0}" = 1 ]; then
   echo "== KEEP=1: servers left running; see $LOCAL/stack.env, make down stops them"
 else
@@ -272,7 +299,7 @@ else
   "$STACK" -dir "$LOCAL" down
 fi
 if [ "${#failures[@]}" -eq 0 ]; then
-  VERDICT="demo: PASS — every comparison equal (the target tables and the Kinesis stream)"
+  VERDICT="demo: PASS — every comparison equal (the target tables and the Kinesis stream), no password or row value in the logs"
   echo "$VERDICT"
   exit 0
 fi
