@@ -12,6 +12,7 @@ import (
 type Metrics struct {
 	Registry     *prometheus.Registry
 	Changes      *prometheus.CounterVec
+	ChangesRead  *prometheus.CounterVec
 	Transactions *prometheus.CounterVec
 	Checkpoints  prometheus.Counter
 	// DDL counts the table statements mappings met and went past, by
@@ -27,6 +28,10 @@ func New() *Metrics {
 			Name: "tributary_changes_total",
 			Help: "Row changes applied to every sink, by source, table and operation.",
 		}, []string{"source", "table", "op"}),
+		ChangesRead: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_changes_read_total",
+			Help: "Row changes read from the source's binlog, by source and table, before any mapping or sink.",
+		}, []string{"source", "table"}),
 		Transactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tributary_transactions_total",
 			Help: "Source transactions applied to every sink.",
@@ -40,27 +45,44 @@ func New() *Metrics {
 			Help: "Table statements (truncate, drop, rename, alter of read columns) that mappings met and went past, by policy.",
 		}, []string{"source", "table", "kind", "policy"}),
 	}
-	m.Registry.MustRegister(m.Changes, m.Transactions, m.Checkpoints, m.DDL,
+	m.Registry.MustRegister(m.Changes, m.ChangesRead, m.Transactions, m.Checkpoints, m.DDL,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
 	return m
 }
 
+// Read counts the changes of one transaction part as the reader
+// decoded it.
+func (m *Metrics) Read(txn *change.Txn) {
+	runs(txn.Changes, false, func(c *change.RowChange, n int) {
+		m.ChangesRead.WithLabelValues(txn.Source, c.Table.QualifiedName()).Add(float64(n))
+	})
+}
+
 // Applied counts one transaction part that every sink accepted.
 func (m *Metrics) Applied(txn *change.Txn) {
-	// Count runs of one table and operation with one label lookup: a part
-	// usually holds many changes of few kinds.
-	for i := 0; i < len(txn.Changes); {
-		c := &txn.Changes[i]
-		j := i + 1
-		for j < len(txn.Changes) && txn.Changes[j].Table == c.Table && txn.Changes[j].Op == c.Op {
-			j++
-		}
-		m.Changes.WithLabelValues(txn.Source, c.Table.QualifiedName(), c.Op.String()).Add(float64(j - i))
-		i = j
-	}
+	runs(txn.Changes, true, func(c *change.RowChange, n int) {
+		m.Changes.WithLabelValues(txn.Source, c.Table.QualifiedName(), c.Op.String()).Add(float64(n))
+	})
 	if txn.Last {
 		m.Transactions.WithLabelValues(txn.Source).Inc()
+	}
+}
+
+// runs calls count once per run of changes of one table (and operation,
+// when byOp): a part usually holds many changes of few kinds, so each run
+// costs one label lookup.
+func runs(cs []change.RowChange, byOp bool, count func(first *change.RowChange, n int)) {
+	for i := 0; i < len(cs); {
+		c := &cs[i]
+		j := i + 1
+		for j < len(cs) && cs[j].Table == c.Table && (!byOp || cs[j].Op == c.Op) {
+			j++
+		}
+		if c.Table != nil {
+			count(c, j-i)
+		}
+		i = j
 	}
 }
 

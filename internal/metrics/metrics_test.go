@@ -27,6 +27,17 @@ func TestApplied(t *testing.T) {
 	require.NotEmpty(t, families)
 }
 
+func TestRead(t *testing.T) {
+	m := New()
+	users := &change.Table{Schema: "accounts", Name: "users"}
+	profiles := &change.Table{Schema: "accounts", Name: "user_profiles"}
+	m.Read(&change.Txn{Source: "a", Changes: []change.RowChange{
+		{Table: users, Op: change.Insert}, {Table: users, Op: change.Update}, {Table: profiles, Op: change.Delete}, {Table: users, Op: change.Delete}}})
+	require.Equal(t, 3.0, testutil.ToFloat64(m.ChangesRead.WithLabelValues("a", "accounts.users")), "every operation counts")
+	require.Equal(t, 1.0, testutil.ToFloat64(m.ChangesRead.WithLabelValues("a", "accounts.user_profiles")))
+	require.Zero(t, testutil.ToFloat64(m.Changes.WithLabelValues("a", "accounts.users", "insert")), "read is not applied")
+}
+
 func TestLagIsReadAtEachScrape(t *testing.T) {
 	m := New()
 	lag := 0.0

@@ -79,7 +79,9 @@ type Pipeline struct {
 	// before the sinks see it; only table sinks read them, so without
 	// one it is not called.
 	Map func(context.Context, *change.Txn) error
-	// OnApplied, when set, is called after every part is applied (metrics).
+	// OnRead, when set, is called with every part as its reader sent it;
+	// OnApplied after every part is applied (metrics).
+	OnRead    func(*change.Txn)
 	OnApplied func(*change.Txn)
 	// StopGrace is how long a stop request waits for the transactions in
 	// flight to end (default checkpoint.DefaultStopGrace).
@@ -207,6 +209,9 @@ func (p *Pipeline) apply(ctx context.Context, stop <-chan struct{}, ch <-chan *c
 		}
 		if open == nil && closed(stop) {
 			return nil // between transactions: nothing of txn was handed over
+		}
+		if p.OnRead != nil {
+			p.OnRead(txn)
 		}
 		var cursors []checkpoint.Cursor
 		if f := p.Intercept[txn.Source]; f != nil {

@@ -123,6 +123,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		Interval:  cfg.Checkpoint.Interval,
 		StopGrace: cfg.Checkpoint.StopGrace,
 		Logger:    logger,
+		OnRead:    m.Read,
 		OnApplied: m.Applied,
 	}
 	var current atomic.Pointer[mapping.Set]
