@@ -7,7 +7,7 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill demo loadgen
+.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill bench-observability demo loadgen
 
 all: build
 
@@ -87,6 +87,11 @@ bench: deps deps-bench
 # during a backfill against without.
 bench-backfill: deps
 	$(GO) test -run '^$$' -bench BenchmarkBackfill -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
+
+# bench-observability drains one backlog with the heartbeat and the HTTP
+# endpoints busy against at rest (make bench runs it with the others).
+bench-observability: deps
+	$(GO) test -run '^$$' -bench BenchmarkObservabilityOverhead -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 
 demo: deps
 	bash deploy/local/demo.sh

@@ -76,11 +76,14 @@ func Verify(ctx context.Context, cfg *config.Config, opts VerifyOptions, logger 
 	for _, s := range cfg.Sources {
 		sources[s.Name] = s.DSN("")
 	}
+	notes := newVerifyNotes(cfg, logger)
+	notes.running(ctx, targets)
 	rep, err := verify.Run(ctx, verify.Options{
 		Set: set, Targets: targets, Sources: sources, Lookups: cfg.Lookups, TargetDSN: targetDSN,
 		Where: opts.Where, ChunkRows: opts.ChunkRows, Settle: opts.Settle,
 		MaxDifferences: opts.MaxDifferences, Values: opts.Values, Log: logger,
 	})
+	notes.done(ctx, targets, rep, err)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"os"
@@ -86,6 +87,12 @@ type tributaryProc struct {
 // startTributary maps bench.sbtest1 of src onto bench.sbtest1 of dst, sets
 // the source checkpoint to from and starts tributary run.
 func startTributary(tb testing.TB, bin string, src, dst *testenv.Server, from string) *tributaryProc {
+	return startTributaryWith(tb, bin, src, dst, from, "")
+}
+
+// startTributaryWith is startTributary with sourceExtra, indented YAML
+// lines, added to the source's settings.
+func startTributaryWith(tb testing.TB, bin string, src, dst *testenv.Server, from, sourceExtra string) *tributaryProc {
 	dir := tb.TempDir()
 	mapping := filepath.Join(dir, "sbtest1.yaml")
 	require.NoError(tb, os.WriteFile(mapping, []byte(`target: bench.sbtest1
@@ -113,12 +120,12 @@ sources:
     port: %d
     user: root
     server_id: 9001
-sinks:
+%ssinks:
   - name: target
     type: mysql
     mysql:
       dsn: %q
-`, filepath.Join(dir, "pebble"), addr, mapping, src.Port, dst.DSN("root", "", ""))), 0o600))
+`, filepath.Join(dir, "pebble"), addr, mapping, src.Port, sourceExtra, dst.DSN("root", "", ""))), 0o600))
 	out, err := exec.Command(bin, "checkpoint", "set", "--config", cfg, "--source", "bench", "--gtid", from).CombinedOutput()
 	require.NoError(tb, err, "%s", out)
 	cmd := exec.Command(bin, "run", "--config", cfg)
@@ -148,10 +155,29 @@ func (p *tributaryProc) stop() error {
 // the time the target took.
 // The target must then hold rows rows.
 func tributaryDrain(tb testing.TB, bin string, src, dst *testenv.Server, from, to string, rows int) time.Duration {
+	return tributaryDrainWith(tb, bin, src, dst, from, to, rows, "", nil)
+}
+
+// tributaryDrainWith is tributaryDrain with sourceExtra added to the
+// source's settings and during, when set, running beside the drain with
+// the service's HTTP address until it ends.
+func tributaryDrainWith(tb testing.TB, bin string, src, dst *testenv.Server, from, to string, rows int,
+	sourceExtra string, during func(ctx context.Context, addr string)) time.Duration {
 	t0 := time.Now()
-	p := startTributary(tb, bin, src, dst, from)
-	require.NoError(tb, waitCheckpointed(p.addr, to, 10*time.Minute))
+	p := startTributaryWith(tb, bin, src, dst, from, sourceExtra)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if during != nil {
+			during(ctx, p.addr)
+		}
+	}()
+	err := waitCheckpointed(p.addr, to, 10*time.Minute)
 	took := time.Since(t0)
+	stop()
+	<-done
+	require.NoError(tb, err)
 	var n int
 	require.NoError(tb, dst.DB(tb, "").QueryRow("SELECT COUNT(*) FROM bench.sbtest1").Scan(&n))
 	require.Equal(tb, rows, n, "target row count once tributary checkpointed %s", to)

@@ -49,7 +49,8 @@ func (e *badRequest) Error() string { return e.err.Error() }
 func (e *badRequest) Unwrap() error { return e.err }
 
 // Server exposes a status page at /, /healthz, /readyz, /status,
-// /backfill, /failed, /ranges, /metrics and, when asked, /debug/pprof.
+// /mappings, /backfill, /verify, /failed, /ranges, /metrics and, when
+// asked, /debug/pprof.
 type Server struct {
 	// Addr is the listen address, for example "127.0.0.1:9107".
 	Addr string
@@ -71,7 +72,12 @@ type Server struct {
 	Token string
 	// Repair, when set, serves /failed and /ranges (see repair.go).
 	Repair Repair
-	Logger *slog.Logger
+	// Mappings, when set, serves GET /mappings: per target table what was
+	// applied, failed, is to repair and was verified.
+	Mappings func(context.Context) (any, error)
+	// Verified, when set, serves POST /verify: it notes a VerifyReport.
+	Verified func(VerifyReport) error
+	Logger   *slog.Logger
 	// Ready, when set, receives the bound address once listening.
 	Ready func(net.Addr)
 }
@@ -99,6 +105,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.Repair != nil {
 		s.routeRepair(mux, s.Repair)
 	}
+	s.routeMappings(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
 	if s.PProf {
 		// Profiles for diagnosing throughput on a live service; the

@@ -10,9 +10,12 @@ import (
 
 // Metrics holds the collectors, registered on their own registry.
 type Metrics struct {
-	Registry     *prometheus.Registry
-	Changes      *prometheus.CounterVec
-	ChangesRead  *prometheus.CounterVec
+	Registry    *prometheus.Registry
+	Changes     *prometheus.CounterVec
+	ChangesRead *prometheus.CounterVec
+	// TargetOps counts the target operations the mappings derived and
+	// every table sink accepted, by target table and kind.
+	TargetOps    *prometheus.CounterVec
 	Transactions *prometheus.CounterVec
 	Checkpoints  prometheus.Counter
 	// DDL counts the table statements mappings met and went past, by
@@ -32,6 +35,10 @@ func New() *Metrics {
 			Name: "tributary_changes_read_total",
 			Help: "Row changes read from the source's binlog, by source and table, before any mapping or sink.",
 		}, []string{"source", "table"}),
+		TargetOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tributary_target_operations_total",
+			Help: "Target operations the mappings derived and every table sink accepted, by target table and kind.",
+		}, []string{"target", "kind"}),
 		Transactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tributary_transactions_total",
 			Help: "Source transactions applied to every sink.",
@@ -45,7 +52,7 @@ func New() *Metrics {
 			Help: "Table statements (truncate, drop, rename, alter of read columns) that mappings met and went past, by policy.",
 		}, []string{"source", "table", "kind", "policy"}),
 	}
-	m.Registry.MustRegister(m.Changes, m.ChangesRead, m.Transactions, m.Checkpoints, m.DDL,
+	m.Registry.MustRegister(m.Changes, m.ChangesRead, m.TargetOps, m.Transactions, m.Checkpoints, m.DDL,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
 	return m
@@ -64,6 +71,17 @@ func (m *Metrics) Applied(txn *change.Txn) {
 	runs(txn.Changes, true, func(c *change.RowChange, n int) {
 		m.Changes.WithLabelValues(txn.Source, c.Table.QualifiedName(), c.Op.String()).Add(float64(n))
 	})
+	for i := 0; i < len(txn.Ops); {
+		o := &txn.Ops[i]
+		j := i + 1
+		for j < len(txn.Ops) && txn.Ops[j].Target == o.Target && txn.Ops[j].Kind == o.Kind {
+			j++
+		}
+		if o.Target != nil {
+			m.TargetOps.WithLabelValues(o.Target.QualifiedName(), o.Kind.String()).Add(float64(j - i))
+		}
+		i = j
+	}
 	if txn.Last {
 		m.Transactions.WithLabelValues(txn.Source).Inc()
 	}

@@ -22,6 +22,11 @@ func TestApplied(t *testing.T) {
 	require.Equal(t, 2.0, testutil.ToFloat64(m.Changes.WithLabelValues("a", "accounts.users", "insert")))
 	require.Equal(t, 1.0, testutil.ToFloat64(m.Changes.WithLabelValues("a", "accounts.users", "update")))
 	require.Equal(t, 1.0, testutil.ToFloat64(m.Transactions.WithLabelValues("a")), "only the last part ends a transaction")
+	members := &change.TargetTable{Schema: "global", Name: "members"}
+	m.Applied(&change.Txn{Source: "a", Ops: []change.TargetOp{
+		{Target: members, Kind: change.Upsert}, {Target: members, Kind: change.Upsert}, {Target: members, Kind: change.DeleteRow}}})
+	require.Equal(t, 2.0, testutil.ToFloat64(m.TargetOps.WithLabelValues("global.members", change.Upsert.String())))
+	require.Equal(t, 1.0, testutil.ToFloat64(m.TargetOps.WithLabelValues("global.members", change.DeleteRow.String())))
 	families, err := m.Registry.Gather()
 	require.NoError(t, err)
 	require.NotEmpty(t, families)

@@ -222,11 +222,16 @@ func lagOf(t *testing.T, cfg *config.Config, source string) float64 {
 // metricOf returns the value of a gauge labelled only by source, -1 while
 // the service does not answer.
 func metricOf(t *testing.T, cfg *config.Config, name, source string) float64 {
+	return metricLine(t, cfg, name+`{source="`+source+`"} `)
+}
+
+// metricLine returns the value of the metric line that starts with
+// prefix, -1 while the service does not answer or has no such line.
+func metricLine(t *testing.T, cfg *config.Config, prefix string) float64 {
 	code, body := probe(cfg, "/metrics")
 	if code != http.StatusOK {
 		return -1
 	}
-	prefix := name + `{source="` + source + `"} `
 	for _, line := range strings.Split(body, "\n") {
 		if v, ok := strings.CutPrefix(line, prefix); ok {
 			f, err := strconv.ParseFloat(v, 64)

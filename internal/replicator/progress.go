@@ -9,6 +9,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/backfill"
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/source"
 )
 
 // progress tracks, per source, the end of the last transaction that every
@@ -195,6 +196,8 @@ type Status struct {
 	// HeartbeatLagSeconds is the time since the newest heartbeat every
 	// sink has made durable was written, for a source with a heartbeat.
 	HeartbeatLagSeconds *float64 `json:"heartbeat_lag_seconds,omitempty"`
+	// LastError is the last error that interrupted the source's stream.
+	LastError *source.StreamError `json:"last_error,omitempty"`
 	// Backfill lists the source's backfilled tables and their progress.
 	Backfill []backfill.TableStatus `json:"backfill,omitempty"`
 }

@@ -159,6 +159,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	if opts.Reload != nil {
 		g.Go(func() error { return reloadLoop(gctx, opts.Reload, cfg, &current, logger) })
 	}
+	board := newMappingBoard(current.Load, store, m.TargetOps)
+	m.Registry.MustRegister(board)
 	lag := newLagTracker(readers, p.Status, logger)
 	m.RegisterLag(lag.Lags)
 	m.RegisterCheckpointAge(p.CheckpointAges)
@@ -174,6 +176,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 				for i := range st {
 					st[i].Backfill = bfs.status(st[i].Source)
 					st[i].Streaming = readers[st[i].Source].Streaming()
+					st[i].LastError = readers[st[i].Source].LastError()
 					st[i].LagSeconds = lags[st[i].Source]
 					if hb, ok := beatLags[st[i].Source]; ok {
 						st[i].HeartbeatLagSeconds = &hb
@@ -182,6 +185,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 				return st
 			},
 			Backfill:  bfs.request,
+			Mappings:  board.Status,
+			Verified:  board.Verified,
 			Readiness: readiness(cfg, readers, sinks),
 			Token:     cfg.HTTP.Token(),
 			PProf:     cfg.HTTP.PProf,

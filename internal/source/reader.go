@@ -21,13 +21,25 @@ type Reader struct {
 	log  *slog.Logger
 	// streaming is set while a binlog connection is open and reading.
 	streaming atomic.Bool
-	mark      *marker
+	// lastErr is the last error that interrupted the stream.
+	lastErr atomic.Pointer[StreamError]
+	mark    *marker
 }
 
 // Streaming reports whether the Reader has a binlog connection open: false
 // before Run connects, while it reconnects, and after it returned. A
 // connection that went silent counts until its read times out (60 s).
 func (r *Reader) Streaming() bool { return r.streaming.Load() }
+
+// StreamError is the last error that interrupted a Reader's stream.
+type StreamError struct {
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
+}
+
+// LastError returns the last error that interrupted the stream, nil
+// while none has.
+func (r *Reader) LastError() *StreamError { return r.lastErr.Load() }
 
 // New returns a Reader for the source opts describes; it connects only in
 // Preflight, CurrentPosition and Run.
@@ -80,6 +92,7 @@ func (r *Reader) Run(ctx context.Context, start change.Position, out chan<- *cha
 		if st.em.completed > before {
 			attempt = 1
 		}
+		r.lastErr.Store(&StreamError{Message: err.Error(), At: time.Now()})
 		wait := reconnectBackoff.Delay(attempt)
 		r.log.Warn("binlog stream interrupted; reconnecting", "error", err, "attempt", attempt,
 			"retry_in", wait, "resume", st.em.resume.String())
