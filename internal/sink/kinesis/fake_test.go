@@ -126,6 +126,13 @@ func TestFakeOrderUnderFaults(t *testing.T) {
 		checkDelivery(t, recs, want)
 		require.Positive(t, s.Retried(), "seed %d: %d calls", seed, f.calls)
 		require.Equal(t, uint64(len(want)), s.Sent())
+		var throttled uint64
+		for stream, n := range s.Throttled() {
+			require.NotEmpty(t, stream)
+			throttled += n
+		}
+		require.Positive(t, throttled, "seed %d: the calls refused for throughput are counted by stream", seed)
+		require.Less(t, throttled, s.Retried(), "seed %d: InternalFailure is retried but is no throttle", seed)
 	}
 }
 

@@ -143,6 +143,9 @@ func (s *Sink) put(ctx context.Context, b *batch) {
 			failed = map[string]int{}
 		}
 		failed[aws.ToString(r.ErrorCode)]++
+		if isThrottle(aws.ToString(r.ErrorCode)) {
+			s.throttled.add(b.stream.name, 1)
+		}
 		s.retried.Add(1)
 		s.retryLocked(e.q, e.n, now)
 	}
@@ -172,6 +175,9 @@ func (s *Sink) callFailedLocked(b *batch, err error, now time.Time) {
 			s.requeueLocked(e.q, e.n)
 		}
 		return
+	}
+	if isThrottle(code) {
+		s.throttled.add(b.stream.name, uint64(len(b.entries)))
 	}
 	s.mu.callFailures++
 	s.mu.pauseUntil = now.Add(s.backoff(s.mu.callFailures))

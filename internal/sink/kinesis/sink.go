@@ -33,6 +33,9 @@ type Sink struct {
 	closeIdle func()
 
 	sent, retried, failed atomic.Uint64
+	// throttled counts, by stream, the records Kinesis refused for want
+	// of throughput (per record, or with a whole call refused so).
+	throttled throttleCounts
 
 	wake chan struct{}
 	wg   sync.WaitGroup // the dispatcher, the calls in flight and the shard map readers
