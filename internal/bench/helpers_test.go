@@ -191,8 +191,12 @@ func waitStatus(addr, gtid string, timeout time.Duration, pick func(replicator.S
 			var st []replicator.Status
 			err = json.NewDecoder(resp.Body).Decode(&st)
 			_ = resp.Body.Close()
-			if err == nil && len(st) == 1 && pick(st[0]).GTIDSet == gtid {
-				return nil
+			if err == nil && len(st) == 1 {
+				// At or past: a heartbeat may write after the end.
+				pos := pick(st[0])
+				if ok, _ := source.Reached(pos, change.Position{Flavor: pos.Flavor, GTIDSet: gtid}); ok {
+					return nil
+				}
 			}
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -21,7 +21,7 @@ import (
 // keeping each one's best. The counters themselves are always on. Goal:
 // busy at least 0.97 of at rest.
 func BenchmarkObservabilityOverhead(b *testing.B) {
-	const rows, txns, clients = 50_000, 15_000, 8
+	const rows, txns, clients = 50_000, 40_000, 8
 	bin, err := testenv.BuildTributary()
 	require.NoError(b, err)
 	for i := 0; i < b.N; i++ {
