@@ -40,8 +40,9 @@ import (
 const controlOp = "ddl"
 
 // applyDDL sends the control records of txn's table statements (see
-// above). The statements must pass envelope.CheckDDL.
-func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn) error {
+// above); prev is the transaction sent before (dms format). The statements
+// must pass envelope.CheckDDL.
+func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn, prev dms.Prev) error {
 	type control struct {
 		r    *route
 		j    int
@@ -58,7 +59,8 @@ func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn) error {
 		row := envelope.DDLRow(txn, j)
 		var data []byte
 		if s.opts.Format == FormatDMS {
-			data = dms.AppendControl(nil, txn, j, row, r.dms)
+			data = dms.AppendControlAfter(nil, txn, j, row, prev, r.dms)
+			s.dms.sent(txn, row)
 		} else {
 			data = envelope.AppendDDL(nil, txn, j, row)
 		}
