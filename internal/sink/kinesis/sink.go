@@ -169,7 +169,10 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 			continue
 		}
 		row := txn.FirstRow + i
-		s.dms.sent(txn, row)
+		if txn.Changes[i].Op != change.Read {
+			// A backfilled row is a full load record, of no transaction.
+			s.dms.sent(txn, row)
+		}
 		old, split := oldKeys[i]
 		if !split {
 			var err error
