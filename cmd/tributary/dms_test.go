@@ -35,6 +35,20 @@ func TestDMSCompareExitCodes(t *testing.T) {
 	require.Equal(t, exitFound, exitCode(err))
 	require.Contains(t, out, "differ:         ours line 2: data insert s.t; theirs line 1: data insert s.t: metadata.timestamp")
 
+	// --until leaves out the transactions after the task's stop.
+	later := `{"data":{"id":3},"metadata":{"record-type":"data","operation":"insert","schema-name":"s","table-name":"t",` +
+		`"stream-position":"mysql-bin.000001:900:-1:900:3:mysql-bin.000001:800"}}` + "\n"
+	beyond := write("beyond.jsonl", insert("1", "2026-01-01T00:00:00.000000Z")+insert("2", "2026-01-01T00:00:00.000000Z")+later)
+	out, err = execute(t, "dms", "compare", "--ours", beyond, "--theirs", theirs, "--until", "mysql-bin.000001:800")
+	require.NoError(t, err)
+	require.Contains(t, out, "comparing the transactions that began before mysql-bin.000001:800")
+	_, err = execute(t, "dms", "compare", "--ours", beyond, "--theirs", theirs, "--until", "$.000001:800")
+	require.NoError(t, err, "the base name comes from a stream-position")
+	_, err = execute(t, "dms", "compare", "--ours", beyond, "--theirs", theirs, "--until", "mysql-bin.000001:900")
+	require.Equal(t, exitFound, exitCode(err))
+	_, err = execute(t, "dms", "compare", "--ours", same, "--theirs", theirs, "--until", "$.000001:800")
+	require.ErrorContains(t, err, "give the whole file name")
+
 	_, err = execute(t, "dms", "compare", "--ours", write("bad.jsonl", "{}\n"), "--theirs", theirs)
 	require.Equal(t, exitError, exitCode(err))
 	require.ErrorContains(t, err, "bad.jsonl: unreadable capture: line 1: neither a dms record")

@@ -19,6 +19,10 @@ type DMSCompareSpec struct {
 	// "metadata.transaction-record-id") to dms.IgnoredFields; Compare
 	// lists the ones to compare after all.
 	Ignore, Compare []string
+	// Until, a stopped DMS task's recovery checkpoint or file:offset,
+	// leaves out of both captures the records of transactions that began
+	// after it (see dms.Until).
+	Until string
 }
 
 // CompareDMS reads two captures and reports to w the records of one with
@@ -33,6 +37,14 @@ func CompareDMS(spec DMSCompareSpec, w io.Writer) error {
 	theirs, err := readCapture(spec.Theirs)
 	if err != nil {
 		return err
+	}
+	if spec.Until != "" {
+		stop, err := untilPosition(spec.Until, ours)
+		if err != nil {
+			return err
+		}
+		ours, theirs = dms.Until(ours, stop), dms.Until(theirs, stop)
+		fmt.Fprintf(w, "comparing the transactions that began before %s\n", stop)
 	}
 	ignore := slices.DeleteFunc(append(slices.Clone(dms.IgnoredFields), spec.Ignore...),
 		func(f string) bool { return slices.Contains(spec.Compare, f) })
@@ -67,4 +79,28 @@ func readCapture(path string) ([]dms.Record, error) {
 		return nil, fmt.Errorf("reading capture %s: %w", path, err)
 	}
 	return recs, nil
+}
+
+// untilPosition reads --until, expanding an abbreviated "$." file name
+// with the binlog file of a stream-position of ours.
+func untilPosition(s string, ours []dms.Record) (dms.StopPosition, error) {
+	stop, err := dms.ParseStopPosition(s)
+	if err != nil {
+		return stop, fmt.Errorf("reading --until: %w", err)
+	}
+	if !strings.HasPrefix(stop.File, "$.") {
+		return stop, nil
+	}
+	for _, r := range ours {
+		meta, _ := r.Fields["metadata"].(map[string]any)
+		pos, _ := meta["stream-position"].(string)
+		if p, err := dms.ParseStopPosition(pos); err == nil && !strings.HasPrefix(p.File, "$.") {
+			if err := stop.Resolve(p.File); err != nil {
+				return stop, fmt.Errorf("reading --until: %w", err)
+			}
+			return stop, nil
+		}
+	}
+	return stop, fmt.Errorf("reading --until: %w: no stream-position in --ours names the binlog's base name for %q; give the whole file name",
+		dms.ErrBadPosition, stop.File)
 }

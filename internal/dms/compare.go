@@ -311,3 +311,34 @@ func (r *Record) Describe() string {
 	return fmt.Sprintf("line %d: %v %v %v.%v", r.Line, meta["record-type"], meta["operation"],
 		meta["schema-name"], meta["table-name"])
 }
+
+// Until returns the records of a capture whose transaction began before
+// stop, the position after the last transaction a stopped DMS task
+// applied, so captures of streams that went on past it compare over the
+// same transactions. A record is kept when its "stream-position" is not
+// in the position form (see ParseStopPosition) or it has none, as
+// create-table records have none.
+func Until(recs []Record, stop StopPosition) []Record {
+	var out []Record
+	for _, r := range recs {
+		meta, _ := r.Fields["metadata"].(map[string]any)
+		s, ok := meta["stream-position"].(string)
+		if !ok {
+			out = append(out, r)
+			continue
+		}
+		p, err := ParseStopPosition(s)
+		if err != nil {
+			out = append(out, r)
+			continue
+		}
+		began := StopPosition{File: p.BeginFile, Pos: p.BeginPos}
+		if began.File == "" {
+			began = p
+		}
+		if began.Before(stop) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -116,3 +116,24 @@ func TestReadCapture(t *testing.T) {
 		require.ErrorContains(t, err, tt.err)
 	}
 }
+
+func TestUntil(t *testing.T) {
+	at := func(pos string) string {
+		return `{"data":{"id":1},"metadata":{"record-type":"data","operation":"insert","schema-name":"s","table-name":"t","stream-position":"` + pos + `"}}`
+	}
+	recs := capture(t,
+		rec(createFoo, "x"),
+		at("mysql-bin.000002:400:-1:400:7:mysql-bin.000002:100"), // ended before the stop
+		at("mysql-bin.000002:500:-1:500:8:mysql-bin.000002:500"), // begins at the stop: after it
+		at("mysql-bin.000001:900:-1:900:6:mysql-bin.000001:900"), // an earlier file
+		at("mysql-bin.000003:4:-1:4:9:mysql-bin.000003:4"),
+		at("00000002/7C007178.3.00000002/7C007178"), // not a MySQL position: kept
+	)
+	stop, err := ParseStopPosition("checkpoint:V1#2#mysql-bin.000002:470:-1:500:7:mysql-bin.000002:100#0#0#*#0#1")
+	require.NoError(t, err)
+	var lines []int
+	for _, r := range Until(recs, stop) {
+		lines = append(lines, r.Line)
+	}
+	require.Equal(t, []int{1, 2, 4, 6}, lines)
+}
