@@ -36,13 +36,13 @@ func ControlOperation(kind change.DDLKind) string {
 // AppendControl appends the control record of the table statement
 // txn.DDL[j] to dst without a previous transaction (see AppendControlAfter).
 func AppendControl(dst []byte, txn *change.Txn, j, row int, opts Options) []byte {
-	return AppendControlAfter(dst, txn, j, row, Prev{}, opts)
+	return AppendControlAfter(dst, txn, j, row, Context{}, opts)
 }
 
 // AppendControlAfter appends the control record of the table statement
 // txn.DDL[j] to dst (no trailing newline) and returns it; row is its index
 // in the transaction (envelope.DDLRow), written as "transaction-record-id"
-// row+1 with TransactionDetails, and prev the transaction sent before.
+// row+1 with TransactionDetails, and at says what else (see Context).
 //
 // The record is {"control":{...},"metadata":{...}} with "record-type":
 // "control", the operation of ControlOperation and "partition-key-type"
@@ -54,7 +54,7 @@ func AppendControl(dst []byte, txn *change.Txn, j, row int, opts Options) []byte
 // DMS's drop-table has. The statement's text is never written. Unlike
 // DMS's, the record carries the statement's "transaction-id". It must pass
 // envelope.CheckDDL.
-func AppendControlAfter(dst []byte, txn *change.Txn, j, row int, prev Prev, opts Options) []byte {
+func AppendControlAfter(dst []byte, txn *change.Txn, j, row int, at Context, opts Options) []byte {
 	d := &txn.DDL[j]
 	dst = append(dst, `{"control":{`...)
 	switch d.Kind {
@@ -84,8 +84,8 @@ func AppendControlAfter(dst []byte, txn *change.Txn, j, row int, prev Prev, opts
 	dst = appendString(dst, d.Schema)
 	dst = append(dst, `,"table-name":`...)
 	dst = appendString(dst, d.Table)
-	final := txn.Last && j == len(txn.DDL)-1
-	return appendTransaction(dst, txn, row, prev, final, opts)
+	final := at.final(txn, j == len(txn.DDL)-1)
+	return appendTransaction(dst, txn, row, at.Prev, final, opts)
 }
 
 // appendTaskKey appends the partition key type of a control record and,

@@ -17,19 +17,39 @@ type Prev struct {
 	RecordID int
 }
 
+// Context is what a record's metadata says beyond its change and
+// transaction.
+type Context struct {
+	// Prev is the transaction sent before.
+	Prev Prev
+	// Last and Inner say whether the record is its transaction's last on
+	// its stream, whose stream-position names the position after the
+	// transaction (see StreamPosition), when the writer knows better than
+	// txn's last change or statement: Inner for the first half of a split
+	// update, Last when later changes go to other streams or nowhere.
+	// Neither: the transaction's last change or statement is.
+	Last, Inner bool
+}
+
+// final reports whether a record is its transaction's last on its stream;
+// natural is whether its change or statement is txn's last.
+func (at Context) final(txn *change.Txn, natural bool) bool {
+	return txn.Last && !at.Inner && (at.Last || natural)
+}
+
 // Append appends the DMS record of txn.Changes[i] to dst (no trailing
 // newline) and returns it, without a previous transaction (see
 // AppendAfter).
 func Append(dst []byte, txn *change.Txn, i, row int, opts Options) []byte {
-	return AppendAfter(dst, txn, i, row, Prev{}, opts)
+	return AppendAfter(dst, txn, i, row, Context{}, opts)
 }
 
 // AppendAfter appends the DMS record of txn.Changes[i] to dst (no
 // trailing newline) and returns it. row is the index of the change within
 // the whole transaction, counting across parts, as for envelope.Append;
 // with TransactionDetails it is written as "transaction-record-id" row+1,
-// DMS counting a transaction's records from 1, and prev as the previous
-// transaction.
+// DMS counting a transaction's records from 1, and at.Prev as the
+// previous transaction.
 //
 // "data" holds the after image, or the before image for a delete, with the
 // columns a partial after image lacks taken from the before image (its
@@ -41,7 +61,7 @@ func Append(dst []byte, txn *change.Txn, i, row int, opts Options) []byte {
 // The before image of an update keeps the columns of opts.ColumnFilter.
 // The change must pass envelope.Check and opts should pass Validate;
 // otherwise AppendAfter may panic or write an unusable record.
-func AppendAfter(dst []byte, txn *change.Txn, i, row int, prev Prev, opts Options) []byte {
+func AppendAfter(dst []byte, txn *change.Txn, i, row int, at Context, opts Options) []byte {
 	c := &txn.Changes[i]
 	t := c.Table
 	dst = append(dst, `{"data":`...)
@@ -77,8 +97,8 @@ func AppendAfter(dst []byte, txn *change.Txn, i, row int, prev Prev, opts Option
 	if c.Op == change.Read {
 		return append(dst, '}', '}')
 	}
-	final := txn.Last && len(txn.DDL) == 0 && i == len(txn.Changes)-1
-	return appendTransaction(dst, txn, row, prev, final, opts)
+	final := at.final(txn, len(txn.DDL) == 0 && i == len(txn.Changes)-1)
+	return appendTransaction(dst, txn, row, at.Prev, final, opts)
 }
 
 // appendTransaction appends the metadata fields every record of a

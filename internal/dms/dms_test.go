@@ -143,11 +143,11 @@ func lobUpdate() *change.Txn {
 
 func TestPrevTransaction(t *testing.T) {
 	txn := sampleTxns()[1]
-	meta := decode(t, AppendAfter(nil, txn, 0, 2, Prev{ID: 66, RecordID: 4}, Options{TransactionDetails: true}))["metadata"].(map[string]any)
+	meta := decode(t, AppendAfter(nil, txn, 0, 2, Context{Prev: Prev{ID: 66, RecordID: 4}}, Options{TransactionDetails: true}))["metadata"].(map[string]any)
 	require.Equal(t, json.Number("3"), meta["transaction-record-id"])
 	require.Equal(t, json.Number("66"), meta["prev-transaction-id"])
 	require.Equal(t, json.Number("4"), meta["prev-transaction-record-id"])
-	require.NotContains(t, string(AppendAfter(nil, txn, 0, 0, Prev{ID: 1, RecordID: 1}, Options{})), "prev-",
+	require.NotContains(t, string(AppendAfter(nil, txn, 0, 0, Context{Prev: Prev{ID: 1, RecordID: 1}}, Options{})), "prev-",
 		"transaction details are off")
 }
 

@@ -85,9 +85,9 @@ func ourRecords(t *testing.T) [][]byte {
 		AppendCreateTable(nil, apply, at, otherTask),
 		Append(nil, read(txn("0-1-1138", 500, change.RowChange{Op: change.Insert, After: john})), 0, 0, taskOpts),
 		Append(nil, ins, 0, 0, schemaTable),
-		AppendAfter(nil, upd, 0, 0, Prev{ID: TransactionID(ins), RecordID: 1}, schemaTable),
-		AppendAfter(nil, pk, 0, 0, Prev{ID: TransactionID(upd), RecordID: 1}, schemaTable),
-		AppendAfter(nil, del, 0, 0, Prev{ID: TransactionID(pk), RecordID: 1}, schemaTable),
+		AppendAfter(nil, upd, 0, 0, Context{Prev: Prev{ID: TransactionID(ins), RecordID: 1}}, schemaTable),
+		AppendAfter(nil, pk, 0, 0, Context{Prev: Prev{ID: TransactionID(upd), RecordID: 1}}, schemaTable),
+		AppendAfter(nil, del, 0, 0, Context{Prev: Prev{ID: TransactionID(pk), RecordID: 1}}, schemaTable),
 	}
 }
 

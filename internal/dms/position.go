@@ -25,10 +25,10 @@ import (
 // bare "file:offset" as CdcStartPosition.
 //
 // Tributary's "stream-position" uses the same position form, so either
-// can be handed back: the record of a transaction's final change names
-// the position after the transaction (its third and fourth fields are the
+// can be handed back: a transaction's last record on a stream names the
+// position after the transaction (its second and fourth fields are the
 // offset after the commit); every other record names the transaction's
-// start, from which reading it again loses nothing.
+// start, from which reading it again loses nothing (see Context).
 
 // ErrBadPosition is wrapped by the errors of ParseStopPosition.
 var ErrBadPosition = errors.New("unrecognised dms position")

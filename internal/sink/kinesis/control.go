@@ -40,9 +40,10 @@ import (
 const controlOp = "ddl"
 
 // applyDDL sends the control records of txn's table statements (see
-// above); prev is the transaction sent before (dms format). The statements
-// must pass envelope.CheckDDL.
-func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn, prev dms.Prev) error {
+// above); prev is the transaction sent before and last the index of each
+// stream's last record (dms format, see lastRecords). The statements must
+// pass envelope.CheckDDL.
+func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn, prev dms.Prev, last map[string]int) error {
 	type control struct {
 		r    *route
 		j    int
@@ -59,7 +60,9 @@ func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn, prev dms.Prev) err
 		row := envelope.DDLRow(txn, j)
 		var data []byte
 		if s.opts.Format == FormatDMS {
-			data = dms.AppendControlAfter(nil, txn, j, row, prev, r.dms)
+			isLast := txn.Last && last[r.stream] == len(txn.Changes)+j
+			at := dms.Context{Prev: prev, Last: isLast, Inner: !isLast}
+			data = dms.AppendControlAfter(nil, txn, j, row, at, r.dms)
 			s.dms.sent(txn, row)
 		} else {
 			data = envelope.AppendDDL(nil, txn, j, row)

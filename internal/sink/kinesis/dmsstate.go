@@ -131,3 +131,23 @@ func (s *Sink) describeTables(ctx context.Context, txn *change.Txn) error {
 	}
 	return nil
 }
+
+// lastRecords returns, for each stream txn's records go to, the index of
+// the last one: of a change, or len(txn.Changes)+j for the statement
+// txn.DDL[j]. That record's stream-position names the position after the
+// transaction; the others name its start, since a consumer that stopped
+// before the last has not seen all of it.
+func (s *Sink) lastRecords(txn *change.Txn) map[string]int {
+	last := map[string]int{}
+	for i := range txn.Changes {
+		if r := s.routeOf(txn.Changes[i].Table.QualifiedName()); r.stream != "" {
+			last[r.stream] = i
+		}
+	}
+	for j := range txn.DDL {
+		if r := s.routeOf(txn.DDL[j].QualifiedName()); r.stream != "" {
+			last[r.stream] = len(txn.Changes) + j
+		}
+	}
+	return last
+}

@@ -71,3 +71,38 @@ func TestDMSTransactionDetailsAcrossTransactions(t *testing.T) {
 	require.Equal(t, "mysql-bin.000001:200:-1:200:11:mysql-bin.000001:200", metas[1]["stream-position"], "not the last record")
 	require.Equal(t, "mysql-bin.000001:400:-1:400:11:mysql-bin.000001:200", metas[2]["stream-position"], "after the transaction")
 }
+
+// TestDMSStreamPositionOfTheLastRecord: only the transaction's last
+// record on a stream names the position after it, whatever goes to other
+// streams, and the first half of a split update never does.
+func TestDMSStreamPositionOfTheLastRecord(t *testing.T) {
+	other := &change.Table{Schema: "shop", Name: "other", Columns: tenants.Columns, PrimaryKey: []int{0}}
+	f := newFake(1)
+	s := fakeSink(t, f, Options{Format: FormatDMS, Stream: "main", DMS: &DMSOptions{TransactionDetails: true},
+		Routes: []Route{{Tables: "shop.other", Stream: "side"}}})
+	pos := func(p uint32) change.Position { return change.Position{File: "mysql-bin.000001", Pos: p} }
+	txn := &change.Txn{Source: "src", Seq: 1, Last: true, GTID: "0-1-7", Begin: pos(100), End: pos(900),
+		Changes: []change.RowChange{
+			{Table: tenants, Op: change.Insert, After: change.Row{int64(1), int64(1), "a"}},
+			{Table: tenants, Op: change.Update, Before: change.Row{int64(1), int64(1), "a"},
+				After: change.Row{int64(2), int64(1), "a"}, Changed: []int{0}},
+			{Table: other, Op: change.Insert, After: change.Row{int64(9), int64(1), "z"}},
+		}}
+	require.NoError(t, s.Apply(t.Context(), txn))
+	flush(t, s)
+	positions := map[string][]any{}
+	for pk, lines := range f.lines() {
+		for _, line := range lines {
+			var rec map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &rec))
+			meta := rec["metadata"].(map[string]any)
+			positions[pk] = append(positions[pk], meta["operation"], meta["stream-position"])
+		}
+	}
+	const start, after = "mysql-bin.000001:100:-1:100:7:mysql-bin.000001:100", "mysql-bin.000001:900:-1:900:7:mysql-bin.000001:100"
+	require.Equal(t, map[string][]any{
+		`["shop","carts",1]`: {"insert", start, "delete", start},
+		`["shop","carts",2]`: {"insert", after},
+		`["shop","other",9]`: {"insert", after},
+	}, positions)
+}

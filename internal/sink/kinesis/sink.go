@@ -154,8 +154,10 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		return err
 	}
 	var prev dms.Prev
+	var last map[string]int
 	if s.opts.Format == FormatDMS {
 		prev = s.dms.begin(txn)
+		last = s.lastRecords(txn)
 		if s.opts.DMS.controlDetails() {
 			if err := s.describeTables(ctx, txn); err != nil {
 				return err
@@ -173,10 +175,14 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 			// A backfilled row is a full load record, of no transaction.
 			s.dms.sent(txn, row)
 		}
+		// The transaction's last record on the stream, or not (see
+		// lastRecords).
+		isLast := txn.Last && last[r.stream] == i
+		at := dms.Context{Prev: prev, Last: isLast, Inner: !isLast}
 		old, split := oldKeys[i]
 		if !split {
 			var err error
-			if scratch, err = s.queue(ctx, r, txn, i, row, prev, keys[i], envelope.WholeChange, nil, scratch); err != nil {
+			if scratch, err = s.queue(ctx, r, txn, i, row, at, keys[i], envelope.WholeChange, nil, scratch); err != nil {
 				return err
 			}
 			continue
@@ -186,17 +192,19 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		p := &pair{}
 		for _, k := range halves {
 			pk := keys[i]
+			half := at
 			if k == envelope.DeleteOld {
 				pk = old
+				half.Inner = true
 			}
 			var err error
-			if scratch, err = s.queue(ctx, r, halfTxn(txn, i, k), 0, row, prev, pk, k, p, scratch); err != nil {
+			if scratch, err = s.queue(ctx, r, halfTxn(txn, i, k), 0, row, half, pk, k, p, scratch); err != nil {
 				return err
 			}
 		}
 	}
 	if len(txn.DDL) > 0 {
-		return s.applyDDL(ctx, txn, prev)
+		return s.applyDDL(ctx, txn, prev, last)
 	}
 	return nil
 }
@@ -206,14 +214,14 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 // the whole transaction; for a half k of a split update, txn holds only
 // the half and p is shared with the other half. It returns scratch for
 // reuse.
-func (s *Sink) queue(ctx context.Context, r *route, txn *change.Txn, i, row int, prev dms.Prev, pk string,
+func (s *Sink) queue(ctx context.Context, r *route, txn *change.Txn, i, row int, at dms.Context, pk string,
 	k envelope.KeyChange, p *pair, scratch []byte) ([]byte, error) {
-	scratch = s.enc.appendRecord(scratch[:0], txn, i, row, prev, r, k)
+	scratch = s.enc.appendRecord(scratch[:0], txn, i, row, at, r, k)
 	data := scratch
 	if len(data)+len(pk) > MaxRecordBytes {
 		var fits bool
 		if r.oversize == OversizeDropColumns {
-			data, fits = s.enc.shrink(nil, txn, i, row, prev, r, k, len(pk), len(data))
+			data, fits = s.enc.shrink(nil, txn, i, row, at, r, k, len(pk), len(data))
 		}
 		if !fits {
 			msg := fmt.Sprintf("record of %d bytes exceeds Kinesis's 1 MiB", len(scratch)+len(pk))
