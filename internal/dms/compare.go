@@ -133,7 +133,8 @@ type Comparison struct {
 // type, operation, table and key, the key being the primary key columns
 // that a create-table record of either capture names, else the
 // partition-key-value, else the whole "data" image; among several, in
-// capture order.
+// capture order. Repeats of a control record count once (see
+// uniqueControls).
 func Compare(ours, theirs []Record, ignore []string) Comparison {
 	ign := map[string]bool{}
 	for _, f := range ignore {
@@ -142,6 +143,7 @@ func Compare(ours, theirs []Record, ignore []string) Comparison {
 	keys := primaryKeys(ours, theirs)
 	norm := func(r Record) string { return canonical(strip(r.Fields, ign, "")) }
 	res := Comparison{Ours: len(ours), Theirs: len(theirs)}
+	ours, theirs = uniqueControls(ours, norm), uniqueControls(theirs, norm)
 
 	// Equal records first, as multisets.
 	pending := map[string][]int{}
@@ -193,6 +195,25 @@ func Compare(ours, theirs []Record, ignore []string) Comparison {
 		res.Differences = append(res.Differences, Difference{Theirs: &theirs[i]})
 	}
 	return res
+}
+
+// uniqueControls returns recs with the repeats of a control record left
+// out: Tributary sends a control record to every shard of its stream, DMS
+// to one.
+func uniqueControls(recs []Record, norm func(Record) string) []Record {
+	seen := map[string]bool{}
+	out := make([]Record, 0, len(recs))
+	for _, r := range recs {
+		if meta, _ := r.Fields["metadata"].(map[string]any); meta["record-type"] == "control" {
+			n := norm(r)
+			if seen[n] {
+				continue
+			}
+			seen[n] = true
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // strip returns v without the ignored paths under prefix, and without the

@@ -44,6 +44,9 @@ func TestCompare(t *testing.T) {
 	res := Compare(same, theirs, IgnoredFields)
 	require.Empty(t, res.Differences, "the same changes, in another order, at other times, with other ids")
 	require.Equal(t, 4, res.Equal)
+	copies := append(capture(t, rec(createFoo, "tributary")), same...)
+	res = Compare(copies, theirs, IgnoredFields)
+	require.Empty(t, res.Differences, "a control record sent to every shard counts once")
 
 	differ := capture(t,
 		rec(createFoo, "tributary"),
