@@ -54,7 +54,7 @@ func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn, prev dms.Prev, las
 	for j := range txn.DDL {
 		d := &txn.DDL[j]
 		r := s.routeOf(d.QualifiedName())
-		if r.stream == "" {
+		if r.stream == "" || !s.sendsStatement(d) {
 			continue
 		}
 		row := envelope.DDLRow(txn, j)
@@ -101,6 +101,12 @@ func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn, prev dms.Prev, las
 		return fmt.Errorf("sending the control records of transaction %d from %s: %w", txn.Seq, txn.Source, err)
 	}
 	return nil
+}
+
+// sendsStatement reports whether the control record of d is sent: in the
+// dms format without table_alter_operations only TRUNCATE's are.
+func (s *Sink) sendsStatement(d *change.DDL) bool {
+	return s.opts.Format != FormatDMS || d.Kind == change.DDLTruncate || s.opts.DMS.tableAlterOperations()
 }
 
 // shardHashKeys returns, for each open shard of stream, the starting hash

@@ -145,7 +145,7 @@ func (s *Sink) lastRecords(txn *change.Txn) map[string]int {
 		}
 	}
 	for j := range txn.DDL {
-		if r := s.routeOf(txn.DDL[j].QualifiedName()); r.stream != "" {
+		if r := s.routeOf(txn.DDL[j].QualifiedName()); r.stream != "" && s.sendsStatement(&txn.DDL[j]) {
 			last[r.stream] = len(txn.Changes) + j
 		}
 	}

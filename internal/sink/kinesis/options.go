@@ -179,6 +179,11 @@ type DMSOptions struct {
 	// TaskID is the partition-key-value of control records (DMS writes its
 	// task's id); default dms.DefaultTaskID.
 	TaskID string `yaml:"task_id"`
+	// TableAlterOperations sends the control records of DROP, RENAME and
+	// column-changing ALTER statements (IncludeTableAlterOperations);
+	// default true, unlike DMS. TRUNCATE's are sent either way: they
+	// change rows, not the table.
+	TableAlterOperations *bool `yaml:"table_alter_operations"`
 }
 
 // encoder returns the dms layout's options; the partition key type is set
@@ -195,6 +200,12 @@ func (d *DMSOptions) encoder() dms.Options {
 
 // controlDetails reports whether create-table records are sent.
 func (d *DMSOptions) controlDetails() bool { return d != nil && d.ControlDetails }
+
+// tableAlterOperations reports whether the control records of DROP,
+// RENAME and ALTER statements are sent.
+func (d *DMSOptions) tableAlterOperations() bool {
+	return d == nil || d.TableAlterOperations == nil || *d.TableAlterOperations
+}
 
 // Route sends the changes of matching tables to a stream. Empty fields
 // take the value of the Options field of the same name.
