@@ -13,7 +13,9 @@ func newCheckpointCmd() *cobra.Command {
 	set := "  # MariaDB: after transaction 0-1-1500 (MySQL: --gtid 3e11fa47-71ca-11e1-9e33-c80aa9429562:1-1500)\n" +
 		"  tributary checkpoint set --config tributary.yaml --source jp-accounts --gtid 0-1-1500\n" +
 		"  # by binlog file and offset\n" +
-		"  tributary checkpoint set --config tributary.yaml --source jp-accounts --file mysql-bin.000042 --pos 4"
+		"  tributary checkpoint set --config tributary.yaml --source jp-accounts --file mysql-bin.000042 --pos 4\n" +
+		"  # after a stopped DMS task: its RecoveryCheckpoint (add --dms-stream-position with the last consumed record's)\n" +
+		"  tributary checkpoint set --config tributary.yaml --source jp-accounts --from-dms 'checkpoint:V1#27#mysql-bin-changelog.157832:1975:-1:2002:677883278264080:mysql-bin-changelog.157832:1876#0#0#*#0#93'"
 	reset := "  # after the checkpoint was purged from the server's binary logs: go on from the current\n" +
 		"  # position and copy the source's tables on the next start\n" +
 		"  tributary checkpoint reset --config tributary.yaml --source jp-accounts --backfill"
@@ -35,15 +37,22 @@ func newCheckpointCmd() *cobra.Command {
 	var spec admin.CheckpointSpec
 	setCmd := &cobra.Command{
 		Use:     "set",
-		Short:   "Set a source's position: --gtid SET, or --file NAME --pos N",
+		Short:   "Set a source's position: --gtid SET, --file NAME --pos N, or after a DMS task with --from-dms",
 		Example: set,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if spec.Source == "" {
 				return errors.New("--source is required")
 			}
-			if (spec.GTIDSet == "") == (spec.File == "") {
-				return errors.New("give either --gtid or --file with --pos")
+			dms := spec.FromDMS != "" || spec.DMSStreamPosition != ""
+			given := 0
+			for _, set := range []bool{spec.GTIDSet != "", spec.File != "", dms} {
+				if set {
+					given++
+				}
+			}
+			if given != 1 {
+				return errors.New("give one of --gtid, --file with --pos, or --from-dms and/or --dms-stream-position")
 			}
 			cfg, logger, err := loadConfig()
 			if err != nil {
@@ -56,6 +65,10 @@ func newCheckpointCmd() *cobra.Command {
 	setCmd.Flags().StringVar(&spec.GTIDSet, "gtid", "", "GTID set executed so far (MySQL uuid:1-5 or MariaDB 0-1-5 syntax)")
 	setCmd.Flags().StringVar(&spec.File, "file", "", "binlog file name")
 	setCmd.Flags().Uint32Var(&spec.Pos, "pos", 4, "binlog offset of the next event")
+	setCmd.Flags().StringVar(&spec.FromDMS, "from-dms", "",
+		"a stopped DMS task's RecoveryCheckpoint (checkpoint:V1#...) or CDC position file:offset; goes on after it")
+	setCmd.Flags().StringVar(&spec.DMSStreamPosition, "dms-stream-position", "",
+		"metadata stream-position of the last record the stream's consumer took; goes on after its transaction")
 	cmd.AddCommand(setCmd)
 	cmd.AddCommand(newCheckpointResetCmd(reset))
 	return cmd

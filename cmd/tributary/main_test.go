@@ -73,5 +73,7 @@ sinks:
 
 func TestCheckpointSetNeedsOnePosition(t *testing.T) {
 	_, err := execute(t, "checkpoint", "set", "--source", "alpha")
-	require.ErrorContains(t, err, "give either --gtid or --file")
+	require.ErrorContains(t, err, "give one of --gtid, --file with --pos, or --from-dms")
+	_, err = execute(t, "checkpoint", "set", "--source", "alpha", "--gtid", "0-1-5", "--from-dms", "mysql-bin.000001:4")
+	require.ErrorContains(t, err, "give one of")
 }

@@ -70,14 +70,15 @@ func TestReadmeExamplesAreAccepted(t *testing.T) {
 }
 
 // runbookCommands returns the tributary command lines of the README's
-// migration runbook: those of its sh blocks and its inline code.
-func runbookCommands(t *testing.T) []string {
+// section titled title (a runbook): those of its sh blocks and its inline
+// code.
+func runbookCommands(t *testing.T, title string) []string {
 	t.Helper()
 	root, _ := moduleRoot(t)
 	data, err := os.ReadFile(filepath.Join(root, "README.md"))
 	require.NoError(t, err)
-	_, section, ok := strings.Cut(string(data), "\n## Zero-downtime migration runbook\n")
-	require.True(t, ok, "the README has a migration runbook")
+	_, section, ok := strings.Cut(string(data), "\n## "+title+"\n")
+	require.True(t, ok, "the README has a section %q", title)
 	if end := strings.Index(section, "\n## "); end >= 0 {
 		section = section[:end]
 	}
@@ -106,8 +107,11 @@ func runbookCommands(t *testing.T) []string {
 // Every tributary command the runbook names exists, with the flags it is
 // given: a runbook whose step fails is worse than none.
 func TestRunbookCommandsExist(t *testing.T) {
-	lines := runbookCommands(t)
+	lines := runbookCommands(t, "Zero-downtime migration runbook")
 	require.GreaterOrEqual(t, len(lines), 8, "%q", lines)
+	dms := runbookCommands(t, "Moving from DMS")
+	require.GreaterOrEqual(t, len(dms), 4, "%q", dms)
+	lines = append(lines, dms...)
 	for _, line := range lines {
 		words := shellWords(line)
 		found, rest, err := newRoot().Find(words[1:])

@@ -59,6 +59,11 @@ type CheckpointSpec struct {
 	GTIDSet string
 	File    string
 	Pos     uint32
+	// FromDMS is a DMS task's recovery checkpoint or a "file:offset", and
+	// DMSStreamPosition the stream-position of the last record a DMS
+	// stream's consumer took; either sets the position after it (see
+	// dmsStart).
+	FromDMS, DMSStreamPosition string
 }
 
 // SetCheckpoint replaces a source's position. It asks the source for its
@@ -77,6 +82,14 @@ func SetCheckpoint(ctx context.Context, cfg *config.Config, spec CheckpointSpec,
 		return fmt.Errorf("reading %s's identity: %w", spec.Source, err)
 	}
 	pos := change.Position{Flavor: cur.Flavor, ServerID: cur.ServerID, ServerUUID: cur.ServerUUID}
+	if spec.FromDMS != "" || spec.DMSStreamPosition != "" {
+		at, note, err := dmsStart(spec, cur.File)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, note)
+		spec.GTIDSet, spec.File, spec.Pos = "", at.File, at.Pos
+	}
 	if spec.GTIDSet != "" {
 		set, err := source.ParseGTIDSet(cur.Flavor, spec.GTIDSet)
 		if err != nil {

@@ -74,6 +74,8 @@ func TestKinesisSinkProblems(t *testing.T) {
 			config.Problem{Line: 10, Column: 42, Key: "sinks[0].kinesis.dms", Message: "is only allowed with format dms"}},
 		{"dms field collides", "    kinesis: {region: r, stream: s, format: dms, dms: {before_image_field: data}}\n",
 			config.Problem{Line: 10, Column: 76, Key: "sinks[0].kinesis.dms.before_image_field", Message: "collides with the record's own field"}},
+		{"dms column filter", "    kinesis: {region: r, stream: s, format: dms, dms: {column_filter: lob}}\n",
+			config.Problem{Line: 10, Column: 71, Key: "sinks[0].kinesis.dms.column_filter", Message: "must be pk-only, non-lob or all"}},
 		{"bad partition key", "    kinesis: {region: r, stream: s, partition_key: 'constant:'}\n",
 			config.Problem{Line: 10, Column: 52, Key: "sinks[0].kinesis.partition_key", Message: "must be primary_key, table, transaction, constant:VALUE or expression:EXPR"}},
 		{"partition key expression that does not compile", "    kinesis: {region: r, stream: s, partition_key: 'expression:(tenant'}\n",

@@ -69,8 +69,9 @@ func asMap(txn *change.Txn) map[string]any {
 			"partition-key-type": PartitionKeyPrimaryKey,
 			"schema-name":        c.Table.Schema, "table-name": c.Table.Name,
 			"transaction-id":        TransactionID(txn),
-			"transaction-record-id": 0,
+			"transaction-record-id": 1,
 			"commit-timestamp":      at,
+			"stream-position":       StreamPosition(txn, true),
 		},
 	}
 }

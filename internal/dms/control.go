@@ -34,44 +34,67 @@ func ControlOperation(kind change.DDLKind) string {
 }
 
 // AppendControl appends the control record of the table statement
+// txn.DDL[j] to dst without a previous transaction (see AppendControlAfter).
+func AppendControl(dst []byte, txn *change.Txn, j, row int, opts Options) []byte {
+	return AppendControlAfter(dst, txn, j, row, Context{}, opts)
+}
+
+// AppendControlAfter appends the control record of the table statement
 // txn.DDL[j] to dst (no trailing newline) and returns it; row is its index
 // in the transaction (envelope.DDLRow), written as "transaction-record-id"
-// with TransactionDetails.
+// row+1 with TransactionDetails, and at says what else (see Context).
 //
-// The record is {["control":{...},]"metadata":{...}} with "record-type":
-// "control" and the operation of ControlOperation; "partition-key-type" is
-// "schema-table", the key the sink sends it under. "control" holds what
-// the operation needs beyond the table: for rename-table the new name as
+// The record is {"control":{...},"metadata":{...}} with "record-type":
+// "control", the operation of ControlOperation and "partition-key-type"
+// "task-id", as DMS writes its control records ("partition-key-value" is
+// the task id with PartitionValue). "control" holds what the operation
+// needs beyond the table: for rename-table the new name as
 // {"rename-to":{"schema-name":...,"table-name":...}}, for change-columns
-// {"columns":[...]}; truncate-table and drop-table have none. The
-// statement's text is never written. It must pass envelope.CheckDDL.
-func AppendControl(dst []byte, txn *change.Txn, j, row int, opts Options) []byte {
+// {"columns":[...]}; truncate-table and drop-table have an empty one, as
+// DMS's drop-table has. The statement's text is never written. Unlike
+// DMS's, the record carries the statement's "transaction-id". It must pass
+// envelope.CheckDDL.
+func AppendControlAfter(dst []byte, txn *change.Txn, j, row int, at Context, opts Options) []byte {
 	d := &txn.DDL[j]
-	dst = append(dst, '{')
+	dst = append(dst, `{"control":{`...)
 	switch d.Kind {
 	case change.DDLRename:
-		dst = append(dst, `"control":{"rename-to":{"schema-name":`...)
+		dst = append(dst, `"rename-to":{"schema-name":`...)
 		dst = appendString(dst, d.NewSchema)
 		dst = append(dst, `,"table-name":`...)
 		dst = appendString(dst, d.NewTable)
-		dst = append(dst, `}},`...)
+		dst = append(dst, '}')
 	case change.DDLAlter:
-		dst = append(dst, `"control":{"columns":[`...)
+		dst = append(dst, `"columns":[`...)
 		for k, col := range d.Columns {
 			if k > 0 {
 				dst = append(dst, ',')
 			}
 			dst = appendString(dst, col)
 		}
-		dst = append(dst, `]},`...)
+		dst = append(dst, ']')
 	}
-	dst = append(dst, `"metadata":{"timestamp":`...)
+	dst = append(dst, `},"metadata":{"timestamp":`...)
 	dst = appendTime(dst, txn.CommitTime)
 	dst = append(dst, `,"record-type":"control","operation":"`...)
 	dst = append(dst, ControlOperation(d.Kind)...)
-	dst = append(dst, `","partition-key-type":"`+PartitionKeySchemaTable+`","schema-name":`...)
+	dst = append(dst, '"')
+	dst = appendTaskKey(dst, opts)
+	dst = append(dst, `,"schema-name":`...)
 	dst = appendString(dst, d.Schema)
 	dst = append(dst, `,"table-name":`...)
 	dst = appendString(dst, d.Table)
-	return appendTransaction(dst, txn, row, opts)
+	final := at.final(txn, j == len(txn.DDL)-1)
+	return appendTransaction(dst, txn, row, at.Prev, final, opts)
+}
+
+// appendTaskKey appends the partition key type of a control record and,
+// with PartitionValue, its value, the task id.
+func appendTaskKey(dst []byte, opts Options) []byte {
+	dst = append(dst, `,"partition-key-type":"`+PartitionKeyTaskID+`"`...)
+	if opts.PartitionValue {
+		dst = append(dst, `,"partition-key-value":`...)
+		dst = appendString(dst, opts.taskID())
+	}
+	return dst
 }

@@ -1,81 +1,71 @@
 package dms
 
 import (
-	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
-// Values of Options.PartitionKeyType.
-const (
-	PartitionKeyPrimaryKey  = "primary-key"
-	PartitionKeySchemaTable = "schema-table"
-)
-
-// DefaultBeforeImageField is the before image's field name when
-// Options.BeforeImageField is empty.
-const DefaultBeforeImageField = "before-image"
-
-// ErrInvalidOptions is wrapped by the errors of Options.Validate.
-var ErrInvalidOptions = errors.New("invalid dms options")
-
-// Options tune the dms layout. The zero value is DMS's default layout.
-type Options struct {
-	// BeforeImage adds the before image of updates under BeforeImageField,
-	// as DMS's BeforeImageSettings with EnableBeforeImage do.
-	BeforeImage bool
-	// BeforeImageField names the before image; empty means
-	// DefaultBeforeImageField.
-	BeforeImageField string
-	// PartitionKeyType is written as metadata "partition-key-type":
-	// PartitionKeyPrimaryKey (empty means it) or PartitionKeySchemaTable.
-	// It only labels the record; the sink chooses the Kinesis partition key.
-	PartitionKeyType string
-	// TransactionDetails adds "transaction-record-id" and
-	// "commit-timestamp" (DMS's IncludeTransactionDetails). DMS's
-	// "prev-transaction-id" and "prev-transaction-record-id" are left out:
-	// they need the previous transaction, which one record does not know.
-	TransactionDetails bool
+// Prev names the transaction whose records were sent before a record's
+// own: DMS's "prev-transaction-id" and "prev-transaction-record-id" (the
+// transaction-record-id of its last record). The zero Prev means none
+// is known (the first transaction after a start) and the fields are left
+// out, as DMS leaves them out of the first transaction after its task
+// starts.
+type Prev struct {
+	ID       uint64
+	RecordID int
 }
 
-// Validate reports every problem of o at once, or nil.
-func (o Options) Validate() error {
-	var errs []error
-	switch o.PartitionKeyType {
-	case "", PartitionKeyPrimaryKey, PartitionKeySchemaTable:
-	default:
-		errs = append(errs, fmt.Errorf("%w: partition key type %q: want %q or %q",
-			ErrInvalidOptions, o.PartitionKeyType, PartitionKeyPrimaryKey, PartitionKeySchemaTable))
-	}
-	switch o.BeforeImageField {
-	case "data", "metadata":
-		errs = append(errs, fmt.Errorf("%w: before image field %q collides with the record's own field",
-			ErrInvalidOptions, o.BeforeImageField))
-	}
-	return errors.Join(errs...)
+// Context is what a record's metadata says beyond its change and
+// transaction.
+type Context struct {
+	// Prev is the transaction sent before.
+	Prev Prev
+	// Last and Inner say whether the record is its transaction's last on
+	// its stream, whose stream-position names the position after the
+	// transaction (see StreamPosition), when the writer knows better than
+	// txn's last change or statement: Inner for the first half of a split
+	// update, Last when later changes go to other streams or nowhere.
+	// Neither: the transaction's last change or statement is.
+	Last, Inner bool
+}
+
+// final reports whether a record is its transaction's last on its stream;
+// natural is whether its change or statement is txn's last.
+func (at Context) final(txn *change.Txn, natural bool) bool {
+	return txn.Last && !at.Inner && (at.Last || natural)
 }
 
 // Append appends the DMS record of txn.Changes[i] to dst (no trailing
-// newline) and returns it. row is the index of the change within the whole
-// transaction, counting across parts, as for envelope.Append; it is written
-// as "transaction-record-id" with TransactionDetails.
+// newline) and returns it, without a previous transaction (see
+// AppendAfter).
+func Append(dst []byte, txn *change.Txn, i, row int, opts Options) []byte {
+	return AppendAfter(dst, txn, i, row, Context{}, opts)
+}
+
+// AppendAfter appends the DMS record of txn.Changes[i] to dst (no
+// trailing newline) and returns it. row is the index of the change within
+// the whole transaction, counting across parts, as for envelope.Append;
+// with TransactionDetails it is written as "transaction-record-id" row+1,
+// DMS counting a transaction's records from 1, and at.Prev as the
+// previous transaction.
 //
 // "data" holds the after image, or the before image for a delete, with the
 // columns a partial after image lacks taken from the before image (its
 // key, when the update left it alone; see change.RowChange.Identity); a
 // row a backfill read (change.Read) is written as DMS writes its full
-// load, with operation "load" and the after image as data, and keeps the
-// "transaction-id" of the transaction it was merged into; columns
+// load: operation "load", the after image as data, and no transaction
+// fields, as it was read from the table, not from a transaction; columns
 // come in table order, so the same change always encodes to the same bytes.
+// The before image of an update keeps the columns of opts.ColumnFilter.
 // The change must pass envelope.Check and opts should pass Validate;
-// otherwise Append may panic or write an unusable record.
-func Append(dst []byte, txn *change.Txn, i, row int, opts Options) []byte {
+// otherwise AppendAfter may panic or write an unusable record.
+func AppendAfter(dst []byte, txn *change.Txn, i, row int, at Context, opts Options) []byte {
 	c := &txn.Changes[i]
 	t := c.Table
 	dst = append(dst, `{"data":`...)
-	dst = appendImage(dst, t, c.Identity())
+	dst = appendImage(dst, t, c.Identity(), nil)
 	if opts.BeforeImage && c.Op == change.Update {
 		field := opts.BeforeImageField
 		if field == "" {
@@ -84,35 +74,53 @@ func Append(dst []byte, txn *change.Txn, i, row int, opts Options) []byte {
 		dst = append(dst, ',')
 		dst = appendString(dst, field)
 		dst = append(dst, ':')
-		dst = appendImage(dst, t, c.Before)
+		dst = appendImage(dst, t, c.Before, keepFunc(t, opts.ColumnFilter))
 	}
 	dst = append(dst, `,"metadata":{"timestamp":`...)
 	dst = appendTime(dst, txn.CommitTime)
 	dst = append(dst, `,"record-type":"data","operation":"`...)
 	dst = append(dst, operation(c.Op)...)
 	dst = append(dst, `","partition-key-type":`...)
-	if opts.PartitionKeyType == "" {
-		dst = append(dst, `"`+PartitionKeyPrimaryKey+`"`...)
-	} else {
-		dst = appendString(dst, opts.PartitionKeyType)
+	keyType := opts.PartitionKeyType
+	if keyType == "" {
+		keyType = PartitionKeyPrimaryKey
+	}
+	dst = appendString(dst, keyType)
+	if opts.PartitionValue && keyType == PartitionKeyPrimaryKey {
+		dst = append(dst, `,"partition-key-value":`...)
+		dst = appendString(dst, PartitionValue(c, opts.PartitionIncludeSchemaTable))
 	}
 	dst = append(dst, `,"schema-name":`...)
 	dst = appendString(dst, t.Schema)
 	dst = append(dst, `,"table-name":`...)
 	dst = appendString(dst, t.Name)
-	return appendTransaction(dst, txn, row, opts)
+	if c.Op == change.Read {
+		return append(dst, '}', '}')
+	}
+	final := at.final(txn, len(txn.DDL) == 0 && i == len(txn.Changes)-1)
+	return appendTransaction(dst, txn, row, at.Prev, final, opts)
 }
 
-// appendTransaction appends the metadata fields every record ends with,
-// those of its transaction, and closes the metadata and the record.
-func appendTransaction(dst []byte, txn *change.Txn, row int, opts Options) []byte {
+// appendTransaction appends the metadata fields every record of a
+// transaction ends with, those of its transaction, and closes the
+// metadata and the record. final says the record is the transaction's
+// last (see StreamPosition).
+func appendTransaction(dst []byte, txn *change.Txn, row int, prev Prev, final bool, opts Options) []byte {
 	dst = append(dst, `,"transaction-id":`...)
 	dst = strconv.AppendUint(dst, TransactionID(txn), 10)
 	if opts.TransactionDetails {
 		dst = append(dst, `,"transaction-record-id":`...)
-		dst = strconv.AppendInt(dst, int64(row), 10)
+		dst = strconv.AppendInt(dst, int64(row)+1, 10)
+		if prev != (Prev{}) {
+			dst = append(dst, `,"prev-transaction-id":`...)
+			dst = strconv.AppendUint(dst, prev.ID, 10)
+			dst = append(dst, `,"prev-transaction-record-id":`...)
+			dst = strconv.AppendInt(dst, int64(prev.RecordID), 10)
+		}
 		dst = append(dst, `,"commit-timestamp":`...)
 		dst = appendTime(dst, txn.CommitTime)
+		dst = append(dst, `,"stream-position":`...)
+		dst = appendStreamPosition(dst, txn, final)
 	}
 	return append(dst, '}', '}')
 }
@@ -126,13 +134,19 @@ func operation(op change.Op) string {
 	return op.String()
 }
 
-// appendImage appends row as an object of column name to value.
-func appendImage(dst []byte, t *change.Table, row change.Row) []byte {
+// appendImage appends row as an object of column name to value, with
+// the columns keep accepts (all when keep is nil).
+func appendImage(dst []byte, t *change.Table, row change.Row, keep func(int) bool) []byte {
 	dst = append(dst, '{')
+	first := true
 	for j, col := range t.Columns {
-		if j > 0 {
+		if keep != nil && !keep(j) {
+			continue
+		}
+		if !first {
 			dst = append(dst, ',')
 		}
+		first = false
 		dst = appendString(dst, col.Name)
 		dst = append(dst, ':')
 		dst = appendValue(dst, row[j])

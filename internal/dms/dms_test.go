@@ -64,9 +64,41 @@ func TestAppendOptions(t *testing.T) {
 		{
 			name: "transaction details", txn: update, row: 7, opts: Options{TransactionDetails: true},
 			meta: []string{"timestamp", "record-type", "operation", "partition-key-type", "schema-name",
-				"table-name", "transaction-id", "transaction-record-id", "commit-timestamp"},
-			contains: []string{`"transaction-record-id":7,"commit-timestamp":"2026-11-21T08:15:09.004512Z"}}`},
-			lacks:    []string{"prev-transaction"},
+				"table-name", "transaction-id", "transaction-record-id", "commit-timestamp", "stream-position"},
+			contains: []string{`"transaction-record-id":8,"commit-timestamp":"2026-11-21T08:15:09.004512Z",` +
+				`"stream-position":"mysql-bin.000002:79:-1:79:8589934671:mysql-bin.000002:79"}}`},
+			lacks: []string{"prev-transaction"},
+		},
+		{
+			name: "a backfilled row has no transaction fields", txn: read(insert), opts: Options{TransactionDetails: true},
+			meta: []string{"timestamp", "record-type", "operation", "partition-key-type", "schema-name", "table-name"},
+		},
+		{
+			name: "pk-only before image", txn: update, opts: Options{BeforeImage: true, ColumnFilter: ColumnFilterPKOnly},
+			contains: []string{`"before-image":{"id":101},`},
+		},
+		{
+			name: "non-lob before image leaves out text and blob", txn: lobUpdate(),
+			opts:     Options{BeforeImage: true, ColumnFilter: ColumnFilterNonLOB},
+			contains: []string{`"before-image":{"id":1,"title":"a"},`, `"data":{"id":1,"title":"b","body":"x","doc":"{}","pic":"AQ=="}`},
+		},
+		{
+			name: "all before image", txn: update, opts: Options{BeforeImage: true, ColumnFilter: ColumnFilterAll},
+			contains: []string{`"before-image":{"id":101,"recipe_id":10,"user_id":2,"comment":"yum"},`},
+		},
+		{
+			name: "partition value of the primary key", txn: insert, opts: Options{PartitionValue: true},
+			contains: []string{`"partition-key-type":"primary-key","partition-key-value":"101","schema-name"`},
+		},
+		{
+			name: "partition value with schema and table", txn: insert,
+			opts:     Options{PartitionValue: true, PartitionIncludeSchemaTable: true},
+			contains: []string{`"partition-key-value":"recipes.cooksnaps.101"`},
+		},
+		{
+			name: "no partition value for schema-table", txn: insert,
+			opts:  Options{PartitionValue: true, PartitionKeyType: PartitionKeySchemaTable},
+			lacks: []string{"partition-key-value"},
 		},
 		{
 			name: "no transaction details by default", txn: update,
@@ -95,6 +127,30 @@ func TestAppendOptions(t *testing.T) {
 	}
 }
 
+// lobUpdate updates a row of a table with TEXT, JSON and BLOB columns.
+func lobUpdate() *change.Txn {
+	table := &change.Table{Schema: "s", Name: "docs", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Kind: change.KindInt, Type: "int"},
+		{Name: "title", Kind: change.KindString, Type: "varchar(20)"},
+		{Name: "body", Kind: change.KindString, Type: "mediumtext"},
+		{Name: "doc", Kind: change.KindJSON, Type: "json"},
+		{Name: "pic", Kind: change.KindBytes, Type: "blob"},
+	}}
+	before := change.Row{int64(1), "a", "x", change.JSON("{}"), []byte{1}}
+	after := change.Row{int64(1), "b", "x", change.JSON("{}"), []byte{1}}
+	return &change.Txn{Last: true, Changes: []change.RowChange{{Table: table, Op: change.Update, Before: before, After: after, Changed: []int{1}}}}
+}
+
+func TestPrevTransaction(t *testing.T) {
+	txn := sampleTxns()[1]
+	meta := decode(t, AppendAfter(nil, txn, 0, 2, Context{Prev: Prev{ID: 66, RecordID: 4}}, Options{TransactionDetails: true}))["metadata"].(map[string]any)
+	require.Equal(t, json.Number("3"), meta["transaction-record-id"])
+	require.Equal(t, json.Number("66"), meta["prev-transaction-id"])
+	require.Equal(t, json.Number("4"), meta["prev-transaction-record-id"])
+	require.NotContains(t, string(AppendAfter(nil, txn, 0, 0, Context{Prev: Prev{ID: 1, RecordID: 1}}, Options{})), "prev-",
+		"transaction details are off")
+}
+
 func TestAppendAppends(t *testing.T) {
 	txn := sampleTxns()[0]
 	first := Append(nil, txn, 0, 0, Options{})
@@ -121,8 +177,9 @@ func TestAppendDoesNotAllocate(t *testing.T) {
 func TestValidate(t *testing.T) {
 	require.NoError(t, Options{}.Validate())
 	require.NoError(t, Options{BeforeImage: true, BeforeImageField: "old", PartitionKeyType: PartitionKeySchemaTable}.Validate())
-	err := Options{PartitionKeyType: "task-id", BeforeImageField: "metadata"}.Validate()
+	err := Options{PartitionKeyType: "task-id", BeforeImageField: "metadata", ColumnFilter: "lob"}.Validate()
 	require.ErrorIs(t, err, ErrInvalidOptions)
+	require.ErrorContains(t, err, `column filter "lob"`)
 	require.ErrorContains(t, err, `partition key type "task-id"`)
 	require.ErrorContains(t, err, `before image field "metadata"`)
 }

@@ -18,6 +18,14 @@
 //
 // A table statement that can make a consumer's copy diverge (TRUNCATE,
 // DROP, RENAME, an ALTER that drops or retypes columns) is a control
-// record, {["control":{...},]"metadata":{... "record-type":"control" ...}},
-// as DMS writes for table changes (see AppendControl).
+// record, {"control":{...},"metadata":{... "record-type":"control" ...}},
+// as DMS writes for table changes (see AppendControl); a table's
+// definition is a create-table control record (AppendCreateTable).
+//
+// Options mirror the DMS settings that shape a record: BeforeImageSettings
+// (EnableBeforeImage, FieldName, ColumnFilter), IncludeTransactionDetails,
+// IncludePartitionValue, PartitionIncludeSchemaTable. The fields and value
+// shapes are held to records real DMS tasks wrote (testdata/
+// dms-task-records.jsonl and its note). Stream positions and DMS's
+// recovery checkpoints are read by ParseStopPosition (see position.go).
 package dms

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/dms"
 	"github.com/tributary-cdc/tributary/internal/envelope"
 )
 
@@ -355,7 +356,7 @@ func encodeAll(opts Options, txns []*change.Txn) []kinesisRecord {
 		first := txn.FirstRow
 		for i := range txn.Changes {
 			r := matchRoute(routes, txn.Changes[i].Table.QualifiedName())
-			out = append(out, kinesisRecord{pk: r.partitionKey(txn, i), data: enc.appendRecord(nil, txn, i, first+i, r, envelope.WholeChange)})
+			out = append(out, kinesisRecord{pk: r.partitionKey(txn, i), data: enc.appendRecord(nil, txn, i, first+i, dms.Context{}, r, envelope.WholeChange)})
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/tributary-cdc/tributary/internal/dms"
 	"github.com/tributary-cdc/tributary/internal/keyexpr"
 	"github.com/tributary-cdc/tributary/internal/problem"
 )
@@ -31,8 +32,13 @@ func (o *Options) Check(r problem.Reporter) {
 	case FormatDMS:
 		if o.DMS != nil {
 			switch o.DMS.BeforeImageField {
-			case "data", "metadata":
+			case "data", "metadata", "control":
 				r.At("dms.before_image_field", "collides with the record's own field")
+			}
+			switch o.DMS.ColumnFilter {
+			case "", dms.ColumnFilterPKOnly, dms.ColumnFilterNonLOB, dms.ColumnFilterAll:
+			default:
+				r.At("dms.column_filter", fmt.Sprintf("must be %s, %s or %s", dms.ColumnFilterPKOnly, dms.ColumnFilterNonLOB, dms.ColumnFilterAll))
 			}
 		}
 	default:

@@ -40,8 +40,10 @@ import (
 const controlOp = "ddl"
 
 // applyDDL sends the control records of txn's table statements (see
-// above). The statements must pass envelope.CheckDDL.
-func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn) error {
+// above); prev is the transaction sent before and last the index of each
+// stream's last record (dms format, see lastRecords). The statements must
+// pass envelope.CheckDDL.
+func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn, prev dms.Prev, last map[string]int) error {
 	type control struct {
 		r    *route
 		j    int
@@ -52,13 +54,16 @@ func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn) error {
 	for j := range txn.DDL {
 		d := &txn.DDL[j]
 		r := s.routeOf(d.QualifiedName())
-		if r.stream == "" {
+		if r.stream == "" || !s.sendsStatement(d) {
 			continue
 		}
 		row := envelope.DDLRow(txn, j)
 		var data []byte
 		if s.opts.Format == FormatDMS {
-			data = dms.AppendControl(nil, txn, j, row, r.dms)
+			isLast := txn.Last && last[r.stream] == len(txn.Changes)+j
+			at := dms.Context{Prev: prev, Last: isLast, Inner: !isLast}
+			data = dms.AppendControlAfter(nil, txn, j, row, at, r.dms)
+			s.dms.sent(txn, row)
 		} else {
 			data = envelope.AppendDDL(nil, txn, j, row)
 		}
@@ -96,6 +101,12 @@ func (s *Sink) applyDDL(ctx context.Context, txn *change.Txn) error {
 		return fmt.Errorf("sending the control records of transaction %d from %s: %w", txn.Seq, txn.Source, err)
 	}
 	return nil
+}
+
+// sendsStatement reports whether the control record of d is sent: in the
+// dms format without table_alter_operations only TRUNCATE's are.
+func (s *Sink) sendsStatement(d *change.DDL) bool {
+	return s.opts.Format != FormatDMS || d.Kind == change.DDLTruncate || s.opts.DMS.tableAlterOperations()
 }
 
 // shardHashKeys returns, for each open shard of stream, the starting hash

@@ -130,3 +130,23 @@ func TestInvalidStatementQueuesNothing(t *testing.T) {
 	flush(t, s)
 	require.Empty(t, f.lines())
 }
+
+// Without table_alter_operations (DMS's IncludeTableAlterOperations off)
+// only a TRUNCATE's control record is sent.
+func TestTableAlterOperationsOff(t *testing.T) {
+	f := newFake(1)
+	off := false
+	s := fakeSink(t, f, Options{Format: FormatDMS, DMS: &DMSOptions{TableAlterOperations: &off}})
+	for i, d := range []change.DDL{
+		{Kind: change.DDLDrop, Schema: "shop", Table: "items"},
+		{Kind: change.DDLRename, Schema: "shop", Table: "items", NewSchema: "shop", NewTable: "old"},
+		{Kind: change.DDLAlter, Schema: "shop", Table: "items", Columns: []string{"v"}},
+		{Kind: change.DDLTruncate, Schema: "shop", Table: "items"},
+	} {
+		require.NoError(t, s.Apply(t.Context(), statement(uint64(i+1), uint32(1000*(i+1)), d)))
+	}
+	flush(t, s)
+	lines := f.lines()["shop.items"]
+	require.Len(t, lines, 1)
+	require.Contains(t, lines[0], `"operation":"truncate-table"`)
+}

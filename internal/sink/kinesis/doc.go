@@ -27,6 +27,18 @@
 // alone, unordered relative to row records on other shards. Control
 // records do not count in Sent. See control.go.
 //
+// # DMS details
+//
+// Format "dms" carries what DMS's task and endpoint settings add (see
+// DMSOptions): the sink keeps, per source, the transaction sent before
+// the current one for prev-transaction-id (none for the first after a
+// start, nor for backfilled rows, DMS's full load), sends a create-table
+// control record before the first record of each table on each stream
+// with control_details (a barrier on every shard, like a table
+// statement's), and marks each transaction's last record on a stream so
+// its stream-position names the position after the transaction. See
+// dmsstate.go.
+//
 // # Partition keys
 //
 //   - primary_key (default): the schema, table and primary key values of the

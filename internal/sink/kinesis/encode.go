@@ -39,10 +39,11 @@ func newEncoder(format string) *encoder {
 
 // appendRecord appends the record of txn.Changes[i], row being its index in
 // the whole transaction. k says which half of a split key-changing update
-// the change is (see split.go); the dms layout has no field for it.
-func (e *encoder) appendRecord(dst []byte, txn *change.Txn, i, row int, r *route, k envelope.KeyChange) []byte {
+// the change is (see split.go); the dms layout has no field for it, and
+// at what else the dms layout's metadata says.
+func (e *encoder) appendRecord(dst []byte, txn *change.Txn, i, row int, at dms.Context, r *route, k envelope.KeyChange) []byte {
 	if e.format == FormatDMS {
-		return dms.Append(dst, txn, i, row, r.dms)
+		return dms.AppendAfter(dst, txn, i, row, at, r.dms)
 	}
 	return envelope.AppendKeyChange(dst, txn, i, row, k)
 }
@@ -53,7 +54,7 @@ func (e *encoder) appendRecord(dst []byte, txn *change.Txn, i, row int, r *route
 // record. Listed columns (r.drop) are all
 // replaced at once; without a list the largest values go first, one at a
 // time. Primary key columns are never replaced.
-func (e *encoder) shrink(dst []byte, txn *change.Txn, i, row int, r *route, k envelope.KeyChange, keyLen, size int) ([]byte, bool) {
+func (e *encoder) shrink(dst []byte, txn *change.Txn, i, row int, at dms.Context, r *route, k envelope.KeyChange, keyLen, size int) ([]byte, bool) {
 	c := txn.Changes[i] // a copy: the images are replaced below, not changed
 	c.Before, c.After = slices.Clone(c.Before), slices.Clone(c.After)
 	one := *txn
@@ -73,7 +74,7 @@ func (e *encoder) shrink(dst []byte, txn *change.Txn, i, row int, r *route, k en
 		return saved
 	}
 	encode := func() ([]byte, bool) {
-		dst = e.replaceTokens(e.appendRecord(dst[:0], &one, 0, row, r, k))
+		dst = e.replaceTokens(e.appendRecord(dst[:0], &one, 0, row, at, r, k))
 		return dst, len(dst)+keyLen <= MaxRecordBytes
 	}
 	if len(r.drop) > 0 {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/dms"
 	"github.com/tributary-cdc/tributary/internal/envelope"
 )
 
@@ -30,8 +31,8 @@ func shrinkTest(t *testing.T, format string, txn *change.Txn, drop []string) (en
 	t.Helper()
 	e := newEncoder(format)
 	r := compileRoutes(&Options{Stream: "s", PartitionKey: PartitionKeyPrimaryKey, Oversize: OversizeDropColumns, DropColumns: drop})[0]
-	full := e.appendRecord(nil, txn, 0, 0, r, envelope.WholeChange)
-	out, ok := e.shrink(nil, txn, 0, 0, r, envelope.WholeChange, 10, len(full))
+	full := e.appendRecord(nil, txn, 0, 0, dms.Context{}, r, envelope.WholeChange)
+	out, ok := e.shrink(nil, txn, 0, 0, dms.Context{}, r, envelope.WholeChange, 10, len(full))
 	if !ok {
 		return envelope.Envelope{}, false
 	}

@@ -148,15 +148,42 @@ type Options struct {
 	maxBackoff time.Duration
 }
 
-// DMSOptions tune the dms record format.
+// DMSOptions tune the dms record format. Each setting stands for the DMS
+// task or endpoint setting named in its comment, so a DMS task's settings
+// carry over one to one.
 type DMSOptions struct {
-	// BeforeImage adds the before image of updates (default true).
+	// BeforeImage adds the before image of updates (BeforeImageSettings
+	// EnableBeforeImage; default true).
 	BeforeImage *bool `yaml:"before_image"`
-	// BeforeImageField names it (default dms.DefaultBeforeImageField).
+	// BeforeImageField names it (BeforeImageSettings FieldName; default
+	// dms.DefaultBeforeImageField).
 	BeforeImageField string `yaml:"before_image_field"`
-	// TransactionDetails adds transaction-record-id and commit-timestamp
-	// to the metadata.
+	// ColumnFilter picks its columns (BeforeImageSettings ColumnFilter):
+	// pk-only, non-lob or all (default all; DMS's default is pk-only).
+	ColumnFilter string `yaml:"column_filter"`
+	// TransactionDetails adds transaction-record-id (from 1),
+	// prev-transaction-id, prev-transaction-record-id, commit-timestamp and
+	// stream-position to the metadata (IncludeTransactionDetails).
 	TransactionDetails bool `yaml:"transaction_details"`
+	// PartitionValue adds partition-key-value, unless the partition key
+	// type is schema-table (IncludePartitionValue).
+	PartitionValue bool `yaml:"partition_value"`
+	// PartitionIncludeSchemaTable prefixes primary key partition values
+	// with "schema.table." (PartitionIncludeSchemaTable).
+	PartitionIncludeSchemaTable bool `yaml:"partition_include_schema_table"`
+	// ControlDetails sends a create-table control record, with the
+	// table's columns and primary key, before the first record of each
+	// table the sink sends after it starts, as DMS does when its task
+	// starts (IncludeControlDetails).
+	ControlDetails bool `yaml:"control_details"`
+	// TaskID is the partition-key-value of control records (DMS writes its
+	// task's id); default dms.DefaultTaskID.
+	TaskID string `yaml:"task_id"`
+	// TableAlterOperations sends the control records of DROP, RENAME and
+	// column-changing ALTER statements (IncludeTableAlterOperations);
+	// default true, unlike DMS. TRUNCATE's are sent either way: they
+	// change rows, not the table.
+	TableAlterOperations *bool `yaml:"table_alter_operations"`
 }
 
 // encoder returns the dms layout's options; the partition key type is set
@@ -166,7 +193,18 @@ func (d *DMSOptions) encoder() dms.Options {
 		return dms.Options{BeforeImage: true}
 	}
 	return dms.Options{BeforeImage: d.BeforeImage == nil || *d.BeforeImage,
-		BeforeImageField: d.BeforeImageField, TransactionDetails: d.TransactionDetails}
+		BeforeImageField: d.BeforeImageField, ColumnFilter: d.ColumnFilter,
+		TransactionDetails: d.TransactionDetails, PartitionValue: d.PartitionValue,
+		PartitionIncludeSchemaTable: d.PartitionIncludeSchemaTable, TaskID: d.TaskID}
+}
+
+// controlDetails reports whether create-table records are sent.
+func (d *DMSOptions) controlDetails() bool { return d != nil && d.ControlDetails }
+
+// tableAlterOperations reports whether the control records of DROP,
+// RENAME and ALTER statements are sent.
+func (d *DMSOptions) tableAlterOperations() bool {
+	return d == nil || d.TableAlterOperations == nil || *d.TableAlterOperations
 }
 
 // Route sends the changes of matching tables to a stream. Empty fields

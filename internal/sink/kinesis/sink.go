@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/dms"
 	"github.com/tributary-cdc/tributary/internal/envelope"
 )
 
@@ -27,6 +28,8 @@ type Sink struct {
 	api    PutRecordsAPI
 	enc    *encoder
 	routes []*route
+	// dms keeps the dms format's state across transactions.
+	dms *dmsState
 	// byTable caches the route of each "schema.table".
 	byTable sync.Map
 	// closeIdle closes the idle connections of the client the sink built.
@@ -81,7 +84,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	}
 	s := &Sink{opts: opts, log: opts.Logger.With("sink_type", "kinesis"), api: opts.Client,
 		enc: newEncoder(opts.Format), routes: compileRoutes(&opts), closeIdle: func() {},
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), dms: newDMSState()}
 	if s.api == nil {
 		api, closeIdle, err := newClient(ctx, &opts)
 		if err != nil {
@@ -153,6 +156,17 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 	if err := s.usable(); err != nil {
 		return err
 	}
+	var prev dms.Prev
+	var last map[string]int
+	if s.opts.Format == FormatDMS {
+		prev = s.dms.begin(txn)
+		last = s.lastRecords(txn)
+		if s.opts.DMS.controlDetails() {
+			if err := s.describeTables(ctx, txn); err != nil {
+				return err
+			}
+		}
+	}
 	var scratch []byte
 	for i := range txn.Changes {
 		r := s.routeOf(txn.Changes[i].Table.QualifiedName())
@@ -160,10 +174,18 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 			continue
 		}
 		row := txn.FirstRow + i
+		if txn.Changes[i].Op != change.Read {
+			// A backfilled row is a full load record, of no transaction.
+			s.dms.sent(txn, row)
+		}
+		// The transaction's last record on the stream, or not (see
+		// lastRecords).
+		isLast := txn.Last && last[r.stream] == i
+		at := dms.Context{Prev: prev, Last: isLast, Inner: !isLast}
 		old, split := oldKeys[i]
 		if !split {
 			var err error
-			if scratch, err = s.queue(ctx, r, txn, i, row, keys[i], envelope.WholeChange, nil, scratch); err != nil {
+			if scratch, err = s.queue(ctx, r, txn, i, row, at, keys[i], envelope.WholeChange, nil, scratch); err != nil {
 				return err
 			}
 			continue
@@ -173,17 +195,19 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		p := &pair{}
 		for _, k := range halves {
 			pk := keys[i]
+			half := at
 			if k == envelope.DeleteOld {
 				pk = old
+				half.Inner = true
 			}
 			var err error
-			if scratch, err = s.queue(ctx, r, halfTxn(txn, i, k), 0, row, pk, k, p, scratch); err != nil {
+			if scratch, err = s.queue(ctx, r, halfTxn(txn, i, k), 0, row, half, pk, k, p, scratch); err != nil {
 				return err
 			}
 		}
 	}
 	if len(txn.DDL) > 0 {
-		return s.applyDDL(ctx, txn)
+		return s.applyDDL(ctx, txn, prev, last)
 	}
 	return nil
 }
@@ -193,14 +217,14 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 // the whole transaction; for a half k of a split update, txn holds only
 // the half and p is shared with the other half. It returns scratch for
 // reuse.
-func (s *Sink) queue(ctx context.Context, r *route, txn *change.Txn, i, row int, pk string,
+func (s *Sink) queue(ctx context.Context, r *route, txn *change.Txn, i, row int, at dms.Context, pk string,
 	k envelope.KeyChange, p *pair, scratch []byte) ([]byte, error) {
-	scratch = s.enc.appendRecord(scratch[:0], txn, i, row, r, k)
+	scratch = s.enc.appendRecord(scratch[:0], txn, i, row, at, r, k)
 	data := scratch
 	if len(data)+len(pk) > MaxRecordBytes {
 		var fits bool
 		if r.oversize == OversizeDropColumns {
-			data, fits = s.enc.shrink(nil, txn, i, row, r, k, len(pk), len(data))
+			data, fits = s.enc.shrink(nil, txn, i, row, at, r, k, len(pk), len(data))
 		}
 		if !fits {
 			msg := fmt.Sprintf("record of %d bytes exceeds Kinesis's 1 MiB", len(scratch)+len(pk))

@@ -155,8 +155,9 @@ func TestKeyChangingUpdateInDMSFormat(t *testing.T) {
 	require.Equal(t, "b", ins.Data["v"])
 	require.Nil(t, del.Before)
 	require.Nil(t, ins.Before, "an insert has no before image")
-	require.Equal(t, json.Number("3"), del.Metadata["transaction-record-id"])
-	require.Equal(t, json.Number("3"), ins.Metadata["transaction-record-id"])
+	// Row 3 of the transaction: DMS counts records from 1.
+	require.Equal(t, json.Number("4"), del.Metadata["transaction-record-id"])
+	require.Equal(t, json.Number("4"), ins.Metadata["transaction-record-id"])
 	require.Equal(t, uint64(1), s.Sent())
 }
 
