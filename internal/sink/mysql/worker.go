@@ -38,11 +38,15 @@ func (w *worker) countSources() {
 	}
 }
 
-func newWorker(id int, s *Sink) *worker {
+func newWorker(id int, l *lane, s *Sink) *worker {
+	log := s.log.With("worker", id)
+	if l.sources != "" {
+		log = log.With("lookup_sources", l.sources)
+	}
 	return &worker{
 		s:   s,
 		id:  id,
-		log: s.log.With("worker", id),
+		log: log,
 		in:  make(chan item, s.opts.RowsPerStatement*s.opts.StatementsPerTxn),
 		b:   batch{rowsPerStmt: s.opts.RowsPerStatement},
 		// maxItems bounds one target transaction.
