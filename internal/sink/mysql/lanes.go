@@ -29,7 +29,9 @@ import (
 // (see route.go), so the writes to one target row still keep one order.
 // A barrier (barrier.go) reaches only its own table's rows, so it waits
 // for its table's lane alone. With no table reading a source there is one
-// lane, the layout and cost of a sink without lanes.
+// lane, the layout and cost of a sink without lanes; with more, the lanes
+// share the queue room of one (see newWorker), so lookups do not make the
+// sink hold more operations in memory.
 //
 // What a lane does not separate: the tables of one lane wait for every
 // source of its set (a table reading L and M waits while either is

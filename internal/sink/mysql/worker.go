@@ -47,8 +47,10 @@ func newWorker(id int, l *lane, s *Sink) *worker {
 		s:   s,
 		id:  id,
 		log: log,
-		in:  make(chan item, s.opts.RowsPerStatement*s.opts.StatementsPerTxn),
-		b:   batch{rowsPerStmt: s.opts.RowsPerStatement},
+		// The lanes share the queue room of one: with lookups, the sink
+		// holds no more operations in memory than without.
+		in: make(chan item, max(1, s.opts.RowsPerStatement*s.opts.StatementsPerTxn/len(s.lanes))),
+		b:  batch{rowsPerStmt: s.opts.RowsPerStatement},
 		// maxItems bounds one target transaction.
 		maxItems: s.opts.RowsPerStatement * s.opts.StatementsPerTxn,
 	}
