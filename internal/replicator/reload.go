@@ -96,7 +96,9 @@ func tablesOf(s *mapping.Set) []string {
 		role := "reads"
 		switch {
 		case r.Lookup:
-			role = "looks up"
+			// The target is named: the sinks give the targets that look
+			// up a source workers of their own, set up at the start.
+			role = "completes " + r.Target.QualifiedName() + " by looking up"
 		case r.Driving:
 			role = "drives " + r.Target.QualifiedName() + " from"
 		default:

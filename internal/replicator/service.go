@@ -86,7 +86,11 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	if err != nil {
 		return err
 	}
-	sinks, err := openSinks(ctx, cfg, store, resolver, replay, logger)
+	var lookupSources map[string][]string
+	if set != nil {
+		lookupSources = set.LookupSources(cfg.SourceNames())
+	}
+	sinks, err := openSinks(ctx, cfg, store, resolver, lookupSources, replay, logger)
 	if err != nil {
 		return err
 	}
@@ -297,10 +301,11 @@ func preflight(ctx context.Context, readers map[string]*source.Reader) error {
 	return errors.Join(errs...)
 }
 
-func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store, resolver *lookup.Resolver, replay *replayWindows, logger *slog.Logger) ([]Sink, error) {
+func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store, resolver *lookup.Resolver,
+	lookupSources map[string][]string, replay *replayWindows, logger *slog.Logger) ([]Sink, error) {
 	var sinks []Sink
 	for _, sc := range cfg.Sinks {
-		s, err := openSink(ctx, sc, store, resolver, replay, logger.With("sink", sc.Name))
+		s, err := openSink(ctx, sc, store, resolver, lookupSources, replay, logger.With("sink", sc.Name))
 		if err != nil {
 			for _, open := range sinks {
 				_ = open.Close()
@@ -314,8 +319,10 @@ func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store,
 
 // openSink opens the sink sc configures. Each sink's settings come from the
 // configuration as they are; only what the service owns (the failed store,
-// the resolver, the replay window, the logger) is added here.
-func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, resolver *lookup.Resolver, replay *replayWindows, logger *slog.Logger) (Sink, error) {
+// the resolver and the sources each target's lookups query, the replay
+// window, the logger) is added here.
+func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, resolver *lookup.Resolver,
+	lookupSources map[string][]string, replay *replayWindows, logger *slog.Logger) (Sink, error) {
 	switch sc.Type {
 	case config.SinkJSONL:
 		opts := *sc.JSONL
@@ -325,7 +332,7 @@ func openSink(ctx context.Context, sc config.Sink, store *checkpoint.Store, reso
 		opts := *sc.MySQL
 		opts.Failed, opts.Replay, opts.Logger = store, replay, logger
 		if resolver != nil {
-			opts.Resolver = resolver
+			opts.Resolver, opts.LookupSources = resolver, lookupSources
 		}
 		return mysqlsink.New(ctx, opts)
 	case config.SinkKinesis:

@@ -15,8 +15,9 @@ import (
 // cannot go to the worker of one key: a worker that has yet to apply an
 // earlier upsert of the table would write it back after the truncate, and
 // one that runs ahead would apply a later upsert before it. Apply runs
-// them itself, as barriers: it flushes first (every worker has applied
-// every operation queued before), applies the operation, and only then
+// them itself, as barriers: it flushes first (every worker of the table's
+// lane, which takes all of its operations, has applied every operation
+// queued before), applies the operation, and only then
 // queues the operations after it. The workers meanwhile wait for work, and
 // Apply is called in source order, so nothing overtakes the barrier.
 //
@@ -32,7 +33,7 @@ var sweepChunk = 10000
 
 // applyBarrier applies the barrier op of the transaction from (see above).
 func (s *Sink) applyBarrier(ctx context.Context, op *change.TargetOp, from *origin) error {
-	if err := s.Flush(ctx); err != nil {
+	if err := s.flushLane(ctx, s.laneOf(op.Target)); err != nil {
 		return err
 	}
 	what := fmt.Sprintf("%s of %s", barrierVerb(op.Kind), op.Target.QualifiedName())

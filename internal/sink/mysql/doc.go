@@ -1,9 +1,11 @@
 // Package mysql owns the MySQL target sink: idempotent, batched, parallel apply of target operations to a MySQL or MariaDB database.
 //
-// Operations are partitioned over workers by a hash of their target table
-// and primary key (integer keys by blocks of 256 neighbours, for index
-// locality), so every write to one target row goes through one worker and
-// keeps source order. A target table that has a unique key besides the
+// The workers are grouped in lanes by the sources their tables' lookups
+// query, so a source that does not answer holds up only the tables that
+// read it (see lanes.go). Within a lane, operations are partitioned over
+// its workers by a hash of their target table and primary key (integer
+// keys by blocks of 256 neighbours, for index locality), so every write to
+// one target row goes through one worker and keeps source order. A target table that has a unique key besides the
 // one the operations are keyed by is routed as a whole to one worker: two
 // rows may swap values of a secondary unique key, and only one ordered
 // stream of statements can replay such a swap without a spurious duplicate

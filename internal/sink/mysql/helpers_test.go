@@ -138,7 +138,7 @@ func reject(t *change.TargetTable, key change.Value, err error) change.TargetOp 
 // not one of its running workers, bypassing the queues, so the test
 // decides what shares a batch and a statement.
 func applyBatch(ctx context.Context, s *Sink, x *change.Txn) error {
-	w := newWorker(len(s.workers), s)
+	w := newWorker(len(s.workers), s.lanes[0], s)
 	from := &origin{source: x.Source, seq: x.Seq, gtid: x.GTID, pos: x.End, begin: x.Begin}
 	for i := range x.Ops {
 		if err := checkOp(&x.Ops[i]); err != nil {

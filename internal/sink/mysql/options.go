@@ -111,8 +111,8 @@ type Options struct {
 	// Database is the default database of the connections (optional:
 	// target tables are schema-qualified).
 	Database string `yaml:"database"`
-	// Workers is the number of parallel appliers: default DefaultWorkers,
-	// at most MaxWorkers.
+	// Workers is the number of parallel appliers of each lane (see
+	// lanes.go): default DefaultWorkers, at most MaxWorkers.
 	Workers int `yaml:"workers"`
 	// RowsPerStatement caps the rows of one multi-row statement; default
 	// DefaultRowsPerStatement.
@@ -140,6 +140,12 @@ type Options struct {
 	// are written (see resolve.go); required only when operations carry
 	// Pending lookups, which otherwise fail permanently.
 	Resolver Resolver `yaml:"-"`
+	// LookupSources lists, by target table ("schema.table"), the sources
+	// its operations' lookups query, as the service's mappings say: each
+	// distinct set of sources gets a lane of workers of its own, so a
+	// source that does not answer holds up only the tables that read it
+	// (see lanes.go). Tables not listed share the first lane.
+	LookupSources map[string][]string `yaml:"-"`
 	// Replay is the replay window after a restart, kept by the service;
 	// without it no transaction is inside it, so under OnConflictReplay
 	// every collision is a permanent error.

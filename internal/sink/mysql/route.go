@@ -17,11 +17,13 @@ import (
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
-// route returns the worker of op: by table and key, or by table alone for a
-// table with a unique key besides op's key (see the package comment).
+// route returns the worker of op among those of its table's lane (see
+// lanes.go): by table and key, or by table alone for a table with a unique
+// key besides op's key (see the package comment).
 func (s *Sink) route(ctx context.Context, op *change.TargetOp) (int, error) {
-	if len(s.workers) == 1 {
-		return 0, nil
+	l := s.laneOf(op.Target)
+	if l.n == 1 {
+		return l.first, nil
 	}
 	serial, err := s.keys.serial(ctx, op.Target)
 	if err != nil {
@@ -39,7 +41,7 @@ func (s *Sink) route(ctx context.Context, op *change.TargetOp) (int, error) {
 			h.Write(buf)
 		}
 	}
-	return int(h.Sum64() % uint64(len(s.workers))), nil
+	return l.first + int(h.Sum64()%uint64(l.n)), nil
 }
 
 // appendKeyValue appends a type-tagged, unambiguous encoding of v.

@@ -29,6 +29,10 @@ type Sink struct {
 	opts    Options
 	log     *slog.Logger
 	workers []*worker
+	// lanes group the workers, by the sources their tables look up;
+	// byTable gives each listed target table's lane (see lanes.go).
+	lanes   []*lane
+	byTable map[string]*lane
 	keys    *keyCache
 	// watch holds the target rows of recorded failures (see watch.go).
 	watch *watch
@@ -90,13 +94,16 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuring mysql sink connector: %w", err)
 	}
+	lanes, byTable := newLanes(opts.LookupSources, opts.Workers)
+	conns := len(lanes)*opts.Workers + 2
 	db := sql.OpenDB(connector)
-	db.SetMaxOpenConns(opts.Workers + 2)
-	db.SetMaxIdleConns(opts.Workers + 2)
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	if err := db.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("connecting to mysql sink target %s: %w", cfg.Addr, err), db.Close())
 	}
-	s := &Sink{db: db, opts: opts, log: opts.Logger, closed: make(chan struct{}), stopped: make(chan struct{}),
+	s := &Sink{db: db, opts: opts, log: opts.Logger, lanes: lanes, byTable: byTable,
+		closed: make(chan struct{}), stopped: make(chan struct{}),
 		applySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_mysql_apply_seconds",
 			Help:    "Time to apply one run of statements as a target transaction, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}),
@@ -108,9 +115,15 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	s.keys = newKeyCache(db, s.log, &s.retries)
-	s.acks = newSourceAcks(opts.Workers)
-	for i := range opts.Workers {
-		s.workers = append(s.workers, newWorker(i, s))
+	s.acks = newSourceAcks(len(lanes) * opts.Workers)
+	for _, l := range lanes {
+		for i := range l.n {
+			s.workers = append(s.workers, newWorker(l.first+i, l, s))
+		}
+		if l.sources != "" {
+			s.log.Info("target tables that look up sources get workers of their own", "lookup_sources", l.sources,
+				"workers", l.n, "tables", tablesOf(byTable, l))
+		}
 	}
 	return s, nil
 }
@@ -191,11 +204,16 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 // before Flush was called is committed, or failed and recorded under
 // OnErrorRecord. Under OnErrorHalt it returns the permanent error, if any.
 func (s *Sink) Flush(ctx context.Context) error {
+	return s.flushWorkers(ctx, s.workers)
+}
+
+// flushWorkers is Flush for workers alone.
+func (s *Sink) flushWorkers(ctx context.Context, workers []*worker) error {
 	if err := s.haltErr(); err != nil {
 		return err
 	}
-	acks := make([]chan error, len(s.workers))
-	for i, w := range s.workers {
+	acks := make([]chan error, len(workers))
+	for i, w := range workers {
 		acks[i] = make(chan error, 1)
 		select {
 		case w.in <- item{barrier: acks[i]}:

@@ -38,13 +38,19 @@ func (w *worker) countSources() {
 	}
 }
 
-func newWorker(id int, s *Sink) *worker {
+func newWorker(id int, l *lane, s *Sink) *worker {
+	log := s.log.With("worker", id)
+	if l.sources != "" {
+		log = log.With("lookup_sources", l.sources)
+	}
 	return &worker{
 		s:   s,
 		id:  id,
-		log: s.log.With("worker", id),
-		in:  make(chan item, s.opts.RowsPerStatement*s.opts.StatementsPerTxn),
-		b:   batch{rowsPerStmt: s.opts.RowsPerStatement},
+		log: log,
+		// The lanes share the queue room of one: with lookups, the sink
+		// holds no more operations in memory than without.
+		in: make(chan item, max(1, s.opts.RowsPerStatement*s.opts.StatementsPerTxn/len(s.lanes))),
+		b:  batch{rowsPerStmt: s.opts.RowsPerStatement},
 		// maxItems bounds one target transaction.
 		maxItems: s.opts.RowsPerStatement * s.opts.StatementsPerTxn,
 	}
