@@ -87,6 +87,9 @@ type Pipeline struct {
 	// flight to end (default checkpoint.DefaultStopGrace).
 	StopGrace time.Duration
 
+	// lastFlush bounds the flush of the last checkpoint (default 30 s).
+	lastFlush time.Duration
+
 	once  sync.Once
 	prog  *progress
 	stops stopState
@@ -159,7 +162,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	// The stream has stopped; make what was applied durable so a restart
 	// does not replay it. A fresh context: the run's own is cancelled.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	lastFlush := p.lastFlush
+	if lastFlush <= 0 {
+		lastFlush = 30 * time.Second
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lastFlush)
 	defer cancel()
 	if ferr := p.checkpoint(fctx); ferr != nil {
 		err = errors.Join(err, ferr)
@@ -250,17 +257,40 @@ func (p *Pipeline) apply(ctx context.Context, stop <-chan struct{}, ch <-chan *c
 // carried: those are durable in every sink now. It makes the last
 // checkpoint when the stream has stopped.
 func (p *Pipeline) checkpoint(ctx context.Context) error {
-	pos, cursors := p.prog.pending()
-	if len(pos) == 0 && len(cursors) == 0 {
+	sources := p.prog.sources()
+	if len(sources) == 0 {
 		return nil
 	}
-	for _, s := range p.all {
-		if err := s.Flush(ctx); err != nil {
-			p.prog.saved(pos, cursors, err)
-			return fmt.Errorf("flushing sink before checkpoint: %w", err)
-		}
+	// Each source on its own, as the loop does: a source whose sink
+	// cannot finish (a lookup source that is down) loses its own last
+	// checkpoint only.
+	fs := make([]*flush, len(sources))
+	var wg sync.WaitGroup
+	for i, source := range sources {
+		f := &flush{source: source}
+		f.pos, f.hasPos, f.cursors = p.prog.take(source)
+		fs[i] = f
+		wg.Go(func() { f.err = p.flushSource(ctx, source) })
 	}
-	return p.save(pos, cursors)
+	wg.Wait()
+	pos := map[string]change.Position{}
+	var cursors []checkpoint.Cursor
+	var errs []error
+	for _, f := range fs {
+		if f.err != nil {
+			p.prog.saved(nil, f.cursors, errNotSaved)
+			errs = append(errs, fmt.Errorf("flushing sinks before the last checkpoint of source %s: %w", f.source, f.err))
+			continue
+		}
+		if f.hasPos {
+			pos[f.source] = f.pos
+		}
+		cursors = append(cursors, f.cursors...)
+	}
+	if err := p.save(pos, cursors); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // CheckpointAges returns, per source, the seconds since its checkpoint

@@ -338,6 +338,37 @@ func TestStuckSourceHoldsBackOnlyItsCheckpoint(t *testing.T) {
 	require.NoError(t, <-errc)
 }
 
+// The last checkpoint, at a stop, is per source too: a source whose sink
+// cannot finish in time loses its own only.
+func TestLastCheckpointSavesTheSourcesThatFlushed(t *testing.T) {
+	store, err := checkpoint.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	a := &scriptedReader{parts: []*change.Txn{{Source: "a", Seq: 1, Last: true, End: pos(100)}}, sent: make(chan struct{})}
+	b := &scriptedReader{parts: []*change.Txn{{Source: "b", Seq: 1, Last: true, End: pos(200)}}, sent: make(chan struct{})}
+	sink := &stuckSink{stuck: "b", release: make(chan struct{})}
+	p := &Pipeline{
+		Readers: map[string]Reader{"a": a, "b": b}, Start: map[string]change.Position{"a": pos(4), "b": pos(4)},
+		TableSinks: []Sink{sink}, Store: store, Interval: time.Hour, lastFlush: 200 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(ctx) }()
+	<-a.sent
+	<-b.sent
+	require.Eventually(t, func() bool { return len(p.prog.sources()) == 2 }, 5*time.Second, 5*time.Millisecond)
+	cancel()
+	err = <-errc
+	require.ErrorContains(t, err, "last checkpoint of source b")
+	require.NotContains(t, err.Error(), "source a")
+	got, err := store.Position("a")
+	require.NoError(t, err)
+	require.Equal(t, pos(100), got, "a's last checkpoint is saved")
+	_, err = store.Position("b")
+	require.ErrorIs(t, err, checkpoint.ErrNotFound)
+}
+
 // The checkpoint age grows while a source has applied changes not saved,
 // and is 0 once they are.
 func TestCheckpointAge(t *testing.T) {
