@@ -15,10 +15,11 @@ all: build
 # deps-chromium the headless browser the status page test drives.
 deps: deps-mariadb deps-kinesis
 
+# tzdata gives the servers named time zones (a verify test loads one).
 deps-mariadb:
-	@if [ ! -x /usr/sbin/mariadbd ]; then \
-		echo "installing mariadb-server"; \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server; \
+	@if [ ! -x /usr/sbin/mariadbd ] || [ ! -f /usr/share/zoneinfo/Europe/Paris ]; then \
+		echo "installing mariadb-server and tzdata"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y mariadb-server tzdata; \
 	fi
 
 deps-chromium:
