@@ -169,6 +169,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 				return st
 			},
 			Backfill:  bfs.request,
+			Resync:    bfs.resync,
 			Readiness: readiness(cfg, readers, sinks),
 			Token:     cfg.HTTP.Token(),
 			PProf:     cfg.HTTP.PProf,

@@ -1,0 +1,468 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
+	"github.com/tributary-cdc/tributary/internal/retry"
+	"github.com/tributary-cdc/tributary/internal/source/decode"
+	"github.com/tributary-cdc/tributary/internal/sqlparam"
+)
+
+// ResyncJob is a repair of some rows of one table: they are read again
+// through watermark windows, as a backfill reads its chunks, so the
+// copies take their place in the source's stream; in Keys mode the keys
+// the source no longer has are deleted there too.
+type ResyncJob struct {
+	Schema, Table string
+	// Where restricts the rows read, as a backfill's predicate does; the
+	// rows are read in key chunks. Exactly one of Where and Keys is set.
+	Where string
+	// KeyColumns names the columns Keys are values of (the columns the
+	// target key copies), Keys the values, typed as the columns decode.
+	KeyColumns []string
+	Keys       [][]change.Value
+	// CanDelete says whether the delete of a row with the before image
+	// before (only the key columns held, omitted listing the others) is
+	// one the stream can carry: nil when it is, else why not. Keys
+	// absent from the source are deleted only where it says so.
+	CanDelete func(t *change.Table, before change.Row, omitted []int) error
+	// DryRun reads the keys (Keys mode) or estimates the rows (Where
+	// mode) without watermarks, and hands nothing on.
+	DryRun bool
+}
+
+// ResyncResult is what a resync of one table did, or would do.
+type ResyncResult struct {
+	Source string   `json:"source"`
+	Table  string   `json:"table"`
+	Key    []string `json:"key"`
+	Where  string   `json:"where,omitempty"`
+	// Keys is how many keys were asked for; Estimate the rows a Where
+	// resync would read (dry run).
+	Keys     int    `json:"keys,omitempty"`
+	Estimate uint64 `json:"estimate,omitempty"`
+	// Chunks counts the windows merged; Read the rows read; Copied those
+	// handed on, Carried those the stream carried itself (changed between
+	// the watermarks).
+	Chunks  int `json:"chunks"`
+	Read    int `json:"read"`
+	Copied  int `json:"copied"`
+	Carried int `json:"carried"`
+	// Absent counts the keys the source does not have; Deleted those whose
+	// deletes were handed on, Undeletable those that cannot be (Why says
+	// why, for the first).
+	Absent      int    `json:"absent"`
+	Deleted     int    `json:"deleted"`
+	Undeletable int    `json:"undeletable,omitempty"`
+	Why         string `json:"why,omitempty"`
+	// AbsentKeys are the absent keys, as text in KeyColumns order.
+	AbsentKeys [][]string `json:"absent_keys,omitempty"`
+	Elapsed    float64    `json:"elapsed_seconds"`
+}
+
+// ErrResyncGTID refuses a resync on a source whose chunks are bounded by
+// GTID sets: such a window must be alone in the Merger, and a backfill may
+// hold it.
+var ErrResyncGTID = errors.New("resync needs backfill_watermarks: table on the source")
+
+// Resync runs job on the calling goroutine, one window at a time, and
+// returns once every window has been merged into the stream (its rows
+// and deletes are then in the stream, not necessarily applied by the
+// sinks yet). It shares the source's throttle with the backfill workers:
+// the rows-per-second cap and the Threads_running pause apply to it.
+// Nothing of it is saved: a resync cut short is simply run again.
+func (b *Backfiller) Resync(ctx context.Context, job ResyncJob) (ResyncResult, error) {
+	start := time.Now()
+	res := ResyncResult{Source: b.opts.Source, Table: job.Schema + "." + job.Table, Where: job.Where, Keys: len(job.Keys)}
+	if b.opts.Watermarks == WatermarksGTID {
+		return res, fmt.Errorf("source %s: %w (GTID watermarks copy one chunk at a time, which a resync would "+
+			"contend with); use tributary backfill --where there", b.opts.Source, ErrResyncGTID)
+	}
+	if (job.Where == "") == (len(job.Keys) == 0) {
+		return res, errors.New("a resync takes a predicate or keys, one of them")
+	}
+	plan, err := b.resyncPlan(ctx, job)
+	if err != nil {
+		return res, err
+	}
+	res.Key = plan.KeyNames()
+	if job.DryRun {
+		err = b.resyncDry(ctx, plan, job, &res)
+		res.Elapsed = time.Since(start).Seconds()
+		return res, err
+	}
+	if err := b.EnsureWatermarkTable(ctx); err != nil {
+		return res, err
+	}
+	if len(job.Keys) > 0 {
+		err = b.resyncKeys(ctx, plan, job, &res)
+	} else {
+		err = b.resyncWhere(ctx, plan, &res)
+	}
+	res.Elapsed = time.Since(start).Seconds()
+	if err != nil {
+		return res, mysqlerr.Redact(err)
+	}
+	b.log.Info("resynced", "table", res.Table, "chunks", res.Chunks, "copied", res.Copied, "carried", res.Carried,
+		"deleted", res.Deleted, "undeletable", res.Undeletable, "elapsed", time.Since(start).Round(time.Millisecond))
+	return res, nil
+}
+
+// resyncPlan describes the table. In Keys mode the plan's key is the
+// columns the keys are values of, which is what the window records.
+func (b *Backfiller) resyncPlan(ctx context.Context, job ResyncJob) (*Plan, error) {
+	if len(job.Keys) == 0 {
+		if err := CheckWhere(job.Where); err != nil {
+			return nil, err
+		}
+		p, err := NewPlan(ctx, b.db, job.Schema, job.Table, job.Where)
+		if err == nil {
+			err = b.tryWhere(ctx, p)
+		}
+		return p, err
+	}
+	t, err := decode.LoadTable(ctx, b.db, job.Schema, job.Table)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range job.Keys {
+		if len(k) != len(job.KeyColumns) {
+			return nil, fmt.Errorf("a key has %d values for the %d columns %s", len(k), len(job.KeyColumns), strings.Join(job.KeyColumns, ", "))
+		}
+	}
+	return newPlan(t, index{name: "", columns: job.KeyColumns}, "")
+}
+
+// keysSQL returns the query reading the rows whose key columns hold one
+// of keys: k IN (...) for one column, OR-ed equalities for several (which
+// MariaDB reads as ranges, unlike a row-value IN).
+func (p *Plan) keysSQL(keys [][]change.Value) (string, []any) {
+	var b strings.Builder
+	var args []any
+	b.WriteString("SELECT ")
+	for i, c := range p.Table.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(decode.SelectColumn(quote(c.Name), c.Kind))
+	}
+	b.WriteString(" FROM " + quote(p.Table.Schema) + "." + quote(p.Table.Name) + " WHERE ")
+	if len(p.Key) == 1 {
+		b.WriteString(quote(p.Table.Columns[p.Key[0]].Name) + " IN (")
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			text, arg := sqlparam.Placeholder(k[0])
+			b.WriteString(text)
+			if arg != nil {
+				args = append(args, arg)
+			}
+		}
+		b.WriteString(")")
+		return b.String(), args
+	}
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		b.WriteString("(")
+		for j, col := range p.Key {
+			if j > 0 {
+				b.WriteString(" AND ")
+			}
+			text, arg := sqlparam.Placeholder(k[j])
+			b.WriteString(quote(p.Table.Columns[col].Name) + " = " + text)
+			if arg != nil {
+				args = append(args, arg)
+			}
+		}
+		b.WriteString(")")
+	}
+	return b.String(), args
+}
+
+// readKeys reads the rows of keys.
+func (p *Plan) readKeys(ctx context.Context, db Querier, keys [][]change.Value) ([]change.Row, error) {
+	query, args := p.keysSQL(keys)
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading rows of %s by key: %w", p.Table.QualifiedName(), err)
+	}
+	out, err := p.rows.Read(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading rows of %s by key: %w", p.Table.QualifiedName(), err)
+	}
+	return out, nil
+}
+
+// foldKey encodes key values loosely: strings lower-cased and without
+// trailing spaces. Two keys a collation may take for one row fold alike
+// (the reverse need not hold), so a key is taken for absent, or for
+// untouched by the stream, only when no row's key folds like it: a
+// mistake there keeps a row, never deletes one.
+func foldKey(dst []byte, vals []change.Value) []byte {
+	folded := make([]change.Value, len(vals))
+	for i, v := range vals {
+		switch s := v.(type) {
+		case string:
+			folded[i] = strings.ToLower(strings.TrimRight(s, " "))
+		case []byte:
+			folded[i] = strings.ToLower(strings.TrimRight(string(s), " \x00"))
+		default:
+			folded[i] = fmt.Sprint(change.Plain(v))
+		}
+	}
+	return appendKey(dst, folded)
+}
+
+// absent returns the keys of batch no row of rows has.
+func (p *Plan) absent(batch [][]change.Value, rows []change.Row) [][]change.Value {
+	have := make(map[string]struct{}, len(rows))
+	for _, row := range rows {
+		have[string(foldKey(nil, p.KeyOf(row)))] = struct{}{}
+	}
+	var out [][]change.Value
+	for _, k := range batch {
+		if _, ok := have[string(foldKey(nil, k))]; !ok {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// deleteImage returns the before image of a delete of the row with key:
+// the key columns held, every other column omitted (nil).
+func (p *Plan) deleteImage(key []change.Value) (change.Row, []int) {
+	row := make(change.Row, len(p.Table.Columns))
+	for i, col := range p.Key {
+		row[col] = key[i]
+	}
+	var omitted []int
+	for i := range p.Table.Columns {
+		if !slices.Contains(p.Key, i) {
+			omitted = append(omitted, i)
+		}
+	}
+	return row, omitted
+}
+
+// keyText returns key values as text.
+func keyText(key []change.Value) []string {
+	out := make([]string, len(key))
+	for i, v := range key {
+		out[i] = fmt.Sprint(change.Plain(v))
+	}
+	return out
+}
+
+// resyncDry reads what a resync would: the keys, to count the absent
+// ones; the estimate of a predicate's rows.
+func (b *Backfiller) resyncDry(ctx context.Context, plan *Plan, job ResyncJob, res *ResyncResult) error {
+	if len(job.Keys) == 0 {
+		res.Estimate = estimate(ctx, b.db, plan)
+		return nil
+	}
+	for batch := range slices.Chunk(job.Keys, max(b.opts.ChunkRows, DefaultChunkRows)) {
+		rows, err := plan.readKeys(ctx, b.db, batch)
+		if err != nil {
+			return mysqlerr.Redact(err)
+		}
+		res.Read += len(rows)
+		b.countAbsent(plan, job, plan.absent(batch, rows), res)
+	}
+	return nil
+}
+
+// countAbsent adds absent keys to res and returns the delete images of
+// those the stream can carry.
+func (b *Backfiller) countAbsent(plan *Plan, job ResyncJob, absent [][]change.Value, res *ResyncResult) []change.RowChange {
+	var out []change.RowChange
+	for _, k := range absent {
+		res.Absent++
+		res.AbsentKeys = append(res.AbsentKeys, keyText(k))
+		before, omitted := plan.deleteImage(k)
+		if job.CanDelete != nil {
+			if err := job.CanDelete(plan.Table, before, omitted); err != nil {
+				res.Undeletable++
+				if res.Why == "" {
+					res.Why = err.Error()
+				}
+				continue
+			}
+		}
+		out = append(out, change.RowChange{Table: plan.Table, Op: change.Delete, Before: before, BeforeOmitted: omitted})
+	}
+	return out
+}
+
+// resyncKeys reads the keys in batches of the chunk size, one window each.
+func (b *Backfiller) resyncKeys(ctx context.Context, plan *Plan, job ResyncJob, res *ResyncResult) error {
+	size := newChunkSizer(b.opts.ChunkRows, b.opts.ChunkRowsMax, b.opts.ChunkTime)
+	size.limit(b.opts.MaxRowsPerSecond)
+	keys := job.Keys
+	for len(keys) > 0 {
+		n := min(size.rows, len(keys))
+		batch := keys[:n]
+		var deletes []change.RowChange
+		counted := *res
+		o, err := b.resyncWindow(ctx, plan, size, func(ctx context.Context, q Querier) ([]change.Row, error) {
+			rows, err := plan.readKeys(ctx, q, batch)
+			if err == nil {
+				// The absent keys are counted afresh each time the
+				// window is read.
+				*res = counted
+				deletes = b.countAbsent(plan, job, plan.absent(batch, rows), res)
+			}
+			return rows, err
+		}, func() []change.RowChange { return deletes })
+		if err != nil {
+			return err
+		}
+		res.add(o)
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// resyncWhere reads the predicate's rows in key chunks, one window each.
+func (b *Backfiller) resyncWhere(ctx context.Context, plan *Plan, res *ResyncResult) error {
+	size := newChunkSizer(b.opts.ChunkRows, b.opts.ChunkRowsMax, b.opts.ChunkTime)
+	size.limit(b.opts.MaxRowsPerSecond)
+	var after []change.Value
+	for {
+		limit := size.rows
+		var last []change.Value
+		var got int
+		o, err := b.resyncWindow(ctx, plan, size, func(ctx context.Context, q Querier) ([]change.Row, error) {
+			rows, err := plan.Read(ctx, q, after, limit)
+			got, last = len(rows), nil
+			if len(rows) > 0 {
+				last = plan.KeyOf(rows[len(rows)-1])
+			}
+			return rows, err
+		}, nil)
+		if err != nil {
+			return err
+		}
+		res.add(o)
+		if got < limit {
+			return nil
+		}
+		after = last
+	}
+}
+
+// add counts a merged window.
+func (r *ResyncResult) add(o outcome) {
+	r.Chunks++
+	r.Read += o.kept + o.dropped
+	r.Copied += o.kept
+	r.Carried += o.dropped
+	r.Deleted += o.deleted
+}
+
+// resyncWindow reads one window with read, hands its rows and the
+// deletes deletes returns (nil: none) to the Merger, and waits until the
+// window is merged; it reads the window again when the Merger says so,
+// and pauses after errors that may pass, as a backfill chunk does.
+func (b *Backfiller) resyncWindow(ctx context.Context, plan *Plan, size *chunkSizer,
+	read func(context.Context, Querier) ([]change.Row, error), deletes func() []change.RowChange) (outcome, error) {
+	name := plan.Table.QualifiedName()
+	attempt := 0
+	for {
+		o, redo, err := b.resyncOnce(ctx, plan, size, read, deletes)
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return outcome{}, ctx.Err()
+			}
+			if !retryable(err) || attempt >= 5 {
+				return outcome{}, err
+			}
+			attempt++
+			wait := retryBackoff.Delay(attempt)
+			b.log.Warn("resync window failed; retrying", "table", name, "attempt", attempt, "retry_in", wait,
+				"error", mysqlerr.Redact(err))
+			if err := retry.Wait(ctx, wait); err != nil {
+				return outcome{}, err
+			}
+		case redo != "":
+			b.log.Info("reading a resync window again", "table", name, "reason", redo)
+			if redo == redoColumns {
+				return outcome{}, errors.New("the table's columns changed during the resync: run it again")
+			}
+		default:
+			return o, nil
+		}
+	}
+}
+
+// redoColumns is the redo of a window whose table changed under the plan.
+const redoColumns = "the table's columns changed while the chunk was read"
+
+// resyncOnce is one attempt at a window: throttle, low watermark, read,
+// high watermark, merge.
+func (b *Backfiller) resyncOnce(ctx context.Context, plan *Plan, size *chunkSizer,
+	read func(context.Context, Querier) ([]change.Row, error), deletes func() []change.RowChange) (outcome, string, error) {
+	if err := b.throttle.before(ctx); err != nil {
+		return outcome{}, "", err
+	}
+	n := b.chunk.Add(1)
+	w := b.marks.expect(b.run, n, plan, nil)
+	b.merger.markResync(w)
+	handed := false
+	defer func() {
+		if !handed {
+			b.merger.cancel(w)
+		}
+	}()
+	start := time.Now()
+	rows, err := b.marks.read(ctx, w, func(ctx context.Context, q Querier) ([]change.Row, error) {
+		start = time.Now()
+		return read(ctx, q)
+	})
+	if err != nil {
+		return outcome{}, "", err
+	}
+	size.observe(len(rows), time.Since(start))
+	b.throttle.after(start, max(len(rows), 1))
+	now, err := b.describe(ctx, plan.Table)
+	if err != nil {
+		return outcome{}, "", err
+	}
+	if !reflect.DeepEqual(now.Columns, plan.Table.Columns) {
+		return outcome{}, redoColumns, nil
+	}
+	var dels []change.RowChange
+	if deletes != nil {
+		dels = deletes()
+	}
+	b.merger.deliverResync(w, rows, dels)
+	if err := b.marks.high(ctx, w); err != nil {
+		return outcome{}, "", err
+	}
+	handed = true
+	o, err := b.await(ctx, plan, flight{w: w, n: n, handedAt: time.Now()})
+	if err != nil {
+		b.merger.cancel(w)
+		return outcome{}, "", err
+	}
+	if o.err != nil {
+		return outcome{}, "", o.err
+	}
+	return o, o.redo, nil
+}
+
+// Describe reads the description of a table of the source.
+func (b *Backfiller) Describe(ctx context.Context, t TableRef) (*change.Table, error) {
+	return decode.LoadTable(ctx, b.db, t.Schema, t.Table)
+}

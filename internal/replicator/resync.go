@@ -1,0 +1,195 @@
+package replicator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/tributary-cdc/tributary/internal/backfill"
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/httpapi"
+	"github.com/tributary-cdc/tributary/internal/mapping"
+	"github.com/tributary-cdc/tributary/internal/source/decode"
+)
+
+// ResyncRequest is the body of POST /resync: the rows of one mapping to
+// read again from its driving source tables.
+type ResyncRequest struct {
+	// Mapping is a mapping file or its target table.
+	Mapping string `json:"mapping"`
+	// Source restricts the resync to one source; empty means every
+	// source a driving entry matches.
+	Source string `json:"source,omitempty"`
+	// Where is an SQL predicate over the driving tables' columns; Keys
+	// are target keys, each the text of its key columns' values in key
+	// order. One of them.
+	Where string     `json:"where,omitempty"`
+	Keys  [][]string `json:"keys,omitempty"`
+	// DryRun reads and counts, and hands nothing on.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// resyncTable is one driving table a resync reads.
+type resyncTable struct {
+	source string
+	ref    backfill.TableRef
+	driver mapping.Driver
+}
+
+// resync serves POST /resync: it reads the rows again through each
+// driving table's Backfiller, one table after another, and answers once
+// every window is merged into its source's stream.
+func (bs *backfills) resync(ctx context.Context, body json.RawMessage) (any, error) {
+	var req ResyncRequest
+	if err := decodeBody(body, &req); err != nil {
+		return nil, err
+	}
+	if bs.set == nil {
+		return nil, httpapi.BadRequest(errors.New("resync repairs the rows of a mapping, and the configuration names no mapping files"))
+	}
+	if (req.Where == "") == (len(req.Keys) == 0) {
+		return nil, httpapi.BadRequest(errors.New("a resync takes a where predicate or keys, one of them"))
+	}
+	if err := backfill.CheckWhere(req.Where); err != nil {
+		return nil, httpapi.BadRequest(err)
+	}
+	var feed *mapping.Feed
+	for _, f := range bs.set.Mappings() {
+		if feeds(f, req.Mapping) {
+			feed = &f
+			break
+		}
+	}
+	if feed == nil {
+		return nil, httpapi.BadRequest(fmt.Errorf("%q is neither a loaded mapping file nor a target table of one", req.Mapping))
+	}
+	if req.Source != "" {
+		if _, err := bs.sources([]string{req.Source}); err != nil {
+			return nil, httpapi.BadRequest(err)
+		}
+	}
+	tables, err := bs.resyncTables(ctx, feed.Target, req)
+	if err != nil {
+		return nil, err
+	}
+	out := []backfill.ResyncResult{}
+	for _, rt := range tables {
+		job := backfill.ResyncJob{Schema: rt.ref.Schema, Table: rt.ref.Table, Where: req.Where, DryRun: req.DryRun}
+		if len(req.Keys) > 0 {
+			if job.KeyColumns, job.Keys, err = bs.sourceKeys(ctx, rt, feed.Target, req.Keys); err != nil {
+				return nil, err
+			}
+			job.CanDelete = bs.canDelete(rt.source, feed.Target)
+		}
+		res, err := bs.by[rt.source].Resync(ctx, job)
+		if err != nil {
+			return nil, fmt.Errorf("resyncing %s on source %s: %w", rt.ref.QualifiedName(), rt.source, err)
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// resyncTables lists the driving tables of target on the sources req
+// selects. Keys can be read from a driving table only when its entry
+// copies the target key from source columns: a computed key cannot be
+// turned back into the source row's, and is refused saying so.
+func (bs *backfills) resyncTables(ctx context.Context, target string, req ResyncRequest) ([]resyncTable, error) {
+	var out []resyncTable
+	for _, d := range bs.set.Drivers(target) {
+		for _, src := range bs.cfg.SourceNames() {
+			if ok, _ := path.Match(d.Source, src); !ok || (req.Source != "" && req.Source != src) {
+				continue
+			}
+			if len(req.Keys) > 0 && d.KeyColumns == nil {
+				return nil, httpapi.BadRequest(fmt.Errorf("the driving entry of %s reading %s.%s on source %s computes the target key "+
+					"(an expression or a metadata field), so a target key cannot be turned back into its source row; "+
+					"resync those rows with --where over the source table's columns", target, d.Schema, d.Table, src))
+			}
+			refs, err := bs.by[src].Tables(ctx, func(schema, table string) bool {
+				ok1, _ := path.Match(d.Schema, schema)
+				ok2, _ := path.Match(d.Table, table)
+				return ok1 && ok2
+			})
+			if err != nil {
+				return nil, err
+			}
+			for _, ref := range refs {
+				out = append(out, resyncTable{source: src, ref: ref, driver: d})
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, httpapi.BadRequest(fmt.Errorf("no driving table of %s on the selected sources", target))
+	}
+	return out, nil
+}
+
+// sourceKeys turns target keys (text) into the values of the source
+// columns the driving entry copies them from, typed as the binlog decodes
+// those columns: the window compares them with the stream's keys.
+func (bs *backfills) sourceKeys(ctx context.Context, rt resyncTable, target string, keys [][]string) ([]string, [][]change.Value, error) {
+	cols := rt.driver.KeyColumns
+	t, err := bs.by[rt.source].Describe(ctx, rt.ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	convs := make([]func([]byte) (change.Value, error), len(cols))
+	for i, name := range cols {
+		at := t.ColumnIndex(name)
+		if at < 0 {
+			return nil, nil, httpapi.BadRequest(fmt.Errorf("%s on source %s has no column %s, which the mapping of %s copies into its key",
+				rt.ref.QualifiedName(), rt.source, name, target))
+		}
+		if convs[i], err = decode.TextValue(t.Columns[at]); err != nil {
+			return nil, nil, err
+		}
+	}
+	out := make([][]change.Value, 0, len(keys))
+	for n, k := range keys {
+		if len(k) != len(cols) {
+			return nil, nil, httpapi.BadRequest(fmt.Errorf("key %d has %d values, and the key of %s has %d columns", n+1, len(k), target, len(cols)))
+		}
+		vals := make([]change.Value, len(k))
+		for i, text := range k {
+			v, err := convs[i]([]byte(text))
+			if err != nil {
+				return nil, nil, httpapi.BadRequest(fmt.Errorf("key %d, column %s: %w", n+1, cols[i], err))
+			}
+			vals[i] = v
+		}
+		out = append(out, vals)
+	}
+	return cols, out, nil
+}
+
+// canDelete returns the check of a delete a resync would send: the
+// mappings must take it without an error and give no refused operation,
+// and the mapping of target must give an operation for it (a driving
+// entry's filter that reads the omitted columns, or delete: ignore, gives
+// none; then the target row is left for the re-verify to report).
+func (bs *backfills) canDelete(source, target string) func(t *change.Table, before change.Row, omitted []int) error {
+	return func(t *change.Table, before change.Row, omitted []int) error {
+		txn := &change.Txn{Source: source, Last: true, Changes: []change.RowChange{
+			{Table: t, Op: change.Delete, Before: before, BeforeOmitted: omitted}}}
+		if err := bs.set.Apply(txn); err != nil {
+			return fmt.Errorf("the mappings cannot take the delete of a row known only by its key: %w", err)
+		}
+		mine := false
+		for _, op := range txn.Ops {
+			if op.Kind == change.Reject {
+				return fmt.Errorf("the mapping of %s refuses the delete: %s", op.Target.QualifiedName(),
+					strings.TrimSpace(fmt.Sprint(op.Err)))
+			}
+			mine = mine || op.Target.QualifiedName() == target
+		}
+		if !mine {
+			return fmt.Errorf("the mapping of %s gives no operation for the delete of a row known only by its key "+
+				"(a filter that reads other columns, or delete: ignore)", target)
+		}
+		return nil
+	}
+}
