@@ -159,7 +159,11 @@ func Resync(ctx context.Context, cfg *config.Config, opts ResyncOptions, logger 
 		}
 	}
 	if left > 0 {
-		return found("%s remain after the resync; their ranges stay open", plural(left, "difference", "differences"))
+		verb := "remain"
+		if left == 1 {
+			verb = "remains"
+		}
+		return found("%s %s after the resync; its range stays open", plural(left, "difference", "differences"), verb)
 	}
 	return nil
 }
@@ -274,7 +278,7 @@ func printResults(w io.Writer, name string, results []backfill.ResyncResult, dry
 	fmt.Fprintln(w, name)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if dry {
-		fmt.Fprintln(tw, "  SOURCE\tTABLE\tKEY\tKEYS\tIN SOURCE\tABSENT\tROWS")
+		fmt.Fprintln(tw, "  SOURCE\tTABLE\tKEY\tKEYS\tROWS\tABSENT")
 	} else {
 		fmt.Fprintln(tw, "  SOURCE\tTABLE\tKEY\tWINDOWS\tCOPIED\tCARRIED\tDELETED\tELAPSED")
 	}
@@ -284,8 +288,11 @@ func printResults(w io.Writer, name string, results []backfill.ResyncResult, dry
 			if r.Keys == 0 {
 				rows = "~" + estimateText(r.Estimate)
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Source, r.Table, strings.Join(r.Key, ","),
-				countText(r.Keys), countText(r.Keys-r.Absent), countText(r.Absent), rows)
+			if r.Scanned {
+				rows += " (whole table read: the entry computes the key)"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", r.Source, r.Table, strings.Join(r.Key, ","),
+				countText(r.Keys), rows, countText(r.Absent))
 			continue
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", r.Source, r.Table, strings.Join(r.Key, ","), r.Chunks,
@@ -293,6 +300,10 @@ func printResults(w io.Writer, name string, results []backfill.ResyncResult, dry
 	}
 	_ = tw.Flush()
 	for _, r := range results {
+		if r.Scanned && !dry {
+			fmt.Fprintf(w, "  %s on %s: read whole, its entry computes the target key; keys it does not have are not deleted through it\n",
+				r.Table, r.Source)
+		}
 		if r.Undeletable > 0 {
 			fmt.Fprintf(w, "  %s: %s not deleted: %s\n", r.Table, plural(r.Undeletable, "absent key", "absent keys"), r.Why)
 		}
@@ -421,7 +432,11 @@ func reverify(ctx context.Context, cfg *config.Config, set *mapping.Set, opts Re
 		fmt.Fprintf(w, "%s: verified again, no differences\n", itemName(it))
 		return 0, nil
 	}
-	fmt.Fprintf(w, "%s: verified again, %s remain:\n", itemName(it), plural(n, "difference", "differences"))
+	verb := "remain"
+	if n == 1 {
+		verb = "remains"
+	}
+	fmt.Fprintf(w, "%s: verified again, %s %s:\n", itemName(it), plural(n, "difference", "differences"), verb)
 	for _, m := range rep.Mappings {
 		for _, d := range m.Diffs {
 			parts := make([]string, len(d.Key))

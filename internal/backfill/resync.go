@@ -34,6 +34,10 @@ type ResyncJob struct {
 	// one the stream can carry: nil when it is, else why not. Keys
 	// absent from the source are deleted only where it says so.
 	CanDelete func(t *change.Table, before change.Row, omitted []int) error
+	// Keep, when set, hands on only the rows it keeps: with no Keys, the
+	// table is read in key chunks (under Where, if set) and Keep picks
+	// the rows (the fallback for keys that cannot be read by key).
+	Keep func(t *change.Table, row change.Row) bool
 	// DryRun reads the keys (Keys mode) or estimates the rows (Where
 	// mode) without watermarks, and hands nothing on.
 	DryRun bool
@@ -56,17 +60,28 @@ type ResyncResult struct {
 	Read    int `json:"read"`
 	Copied  int `json:"copied"`
 	Carried int `json:"carried"`
-	// Absent counts the keys the source does not have; Deleted those whose
-	// deletes were handed on, Undeletable those that cannot be (Why says
-	// why, for the first).
+	// Absent counts the keys of the table's entry the source does not
+	// have (keys another driving entry owns are left out); Deleted those
+	// whose deletes were handed on, Undeletable those that cannot be (Why
+	// says why, for the first).
 	Absent      int    `json:"absent"`
 	Deleted     int    `json:"deleted"`
 	Undeletable int    `json:"undeletable,omitempty"`
 	Why         string `json:"why,omitempty"`
-	// AbsentKeys are the absent keys, as text in KeyColumns order.
+	// Scanned says the whole table (under Where) was read for the keys:
+	// its entry computes the target key, which cannot be turned back
+	// into its columns.
+	Scanned bool `json:"scanned,omitempty"`
+	// AbsentKeys are the absent keys whose deletes are (or would be)
+	// handed on, as text in KeyColumns order.
 	AbsentKeys [][]string `json:"absent_keys,omitempty"`
 	Elapsed    float64    `json:"elapsed_seconds"`
 }
+
+// ErrNotOwnKey is what ResyncJob.CanDelete returns for a key another
+// driving entry owns: it is not absent from the target's sources, only
+// from this table, and is neither deleted nor counted.
+var ErrNotOwnKey = errors.New("another driving entry owns the key")
 
 // ErrResyncGTID refuses a resync on a source whose chunks are bounded by
 // GTID sets: such a window must be alone in the Merger, and a backfill may
@@ -86,7 +101,7 @@ func (b *Backfiller) Resync(ctx context.Context, job ResyncJob) (ResyncResult, e
 		return res, fmt.Errorf("source %s: %w (GTID watermarks copy one chunk at a time, which a resync would "+
 			"contend with); use tributary backfill --where there", b.opts.Source, ErrResyncGTID)
 	}
-	if (job.Where == "") == (len(job.Keys) == 0) {
+	if job.Where != "" && len(job.Keys) > 0 || job.Where == "" && len(job.Keys) == 0 && job.Keep == nil {
 		return res, errors.New("a resync takes a predicate or keys, one of them")
 	}
 	plan, err := b.resyncPlan(ctx, job)
@@ -105,7 +120,7 @@ func (b *Backfiller) Resync(ctx context.Context, job ResyncJob) (ResyncResult, e
 	if len(job.Keys) > 0 {
 		err = b.resyncKeys(ctx, plan, job, &res)
 	} else {
-		err = b.resyncWhere(ctx, plan, &res)
+		err = b.resyncWhere(ctx, plan, job.Keep, &res)
 	}
 	res.Elapsed = time.Since(start).Seconds()
 	if err != nil {
@@ -287,18 +302,24 @@ func (b *Backfiller) resyncDry(ctx context.Context, plan *Plan, job ResyncJob, r
 func (b *Backfiller) countAbsent(plan *Plan, job ResyncJob, absent [][]change.Value, res *ResyncResult) []change.RowChange {
 	var out []change.RowChange
 	for _, k := range absent {
-		res.Absent++
-		res.AbsentKeys = append(res.AbsentKeys, keyText(k))
 		before, omitted := plan.deleteImage(k)
 		if job.CanDelete != nil {
-			if err := job.CanDelete(plan.Table, before, omitted); err != nil {
+			err := job.CanDelete(plan.Table, before, omitted)
+			if errors.Is(err, ErrNotOwnKey) {
+				continue
+			}
+			res.Absent++
+			if err != nil {
 				res.Undeletable++
 				if res.Why == "" {
 					res.Why = err.Error()
 				}
 				continue
 			}
+		} else {
+			res.Absent++
 		}
+		res.AbsentKeys = append(res.AbsentKeys, keyText(k))
 		out = append(out, change.RowChange{Table: plan.Table, Op: change.Delete, Before: before, BeforeOmitted: omitted})
 	}
 	return out
@@ -334,7 +355,7 @@ func (b *Backfiller) resyncKeys(ctx context.Context, plan *Plan, job ResyncJob, 
 }
 
 // resyncWhere reads the predicate's rows in key chunks, one window each.
-func (b *Backfiller) resyncWhere(ctx context.Context, plan *Plan, res *ResyncResult) error {
+func (b *Backfiller) resyncWhere(ctx context.Context, plan *Plan, keep func(*change.Table, change.Row) bool, res *ResyncResult) error {
 	size := newChunkSizer(b.opts.ChunkRows, b.opts.ChunkRowsMax, b.opts.ChunkTime)
 	size.limit(b.opts.MaxRowsPerSecond)
 	var after []change.Value
@@ -347,6 +368,9 @@ func (b *Backfiller) resyncWhere(ctx context.Context, plan *Plan, res *ResyncRes
 			got, last = len(rows), nil
 			if len(rows) > 0 {
 				last = plan.KeyOf(rows[len(rows)-1])
+			}
+			if keep != nil {
+				rows = slices.DeleteFunc(rows, func(r change.Row) bool { return !keep(plan.Table, r) })
 			}
 			return rows, err
 		}, nil)

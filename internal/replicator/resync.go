@@ -78,7 +78,17 @@ func (bs *backfills) resync(ctx context.Context, body json.RawMessage) (any, err
 	out := []backfill.ResyncResult{}
 	for _, rt := range tables {
 		job := backfill.ResyncJob{Schema: rt.ref.Schema, Table: rt.ref.Table, Where: req.Where, DryRun: req.DryRun}
-		if len(req.Keys) > 0 {
+		scan := len(req.Keys) > 0 && rt.driver.KeyColumns == nil
+		switch {
+		case scan:
+			// The entry computes the target key (an expression, a
+			// metadata field): a target key cannot be turned back into
+			// its source columns, so the table is read whole and the
+			// rows whose target keys are asked for are kept. Correct,
+			// at the cost of a full read; absent keys are not deleted
+			// through it (no source key to delete by).
+			job.Keep = bs.keeps(rt.source, feed.Target, req.Keys)
+		case len(req.Keys) > 0:
 			if job.KeyColumns, job.Keys, err = bs.sourceKeys(ctx, rt, feed.Target, req.Keys); err != nil {
 				return nil, err
 			}
@@ -88,26 +98,20 @@ func (bs *backfills) resync(ctx context.Context, body json.RawMessage) (any, err
 		if err != nil {
 			return nil, fmt.Errorf("resyncing %s on source %s: %w", rt.ref.QualifiedName(), rt.source, err)
 		}
+		res.Scanned = scan
 		out = append(out, res)
 	}
 	return out, nil
 }
 
 // resyncTables lists the driving tables of target on the sources req
-// selects. Keys can be read from a driving table only when its entry
-// copies the target key from source columns: a computed key cannot be
-// turned back into the source row's, and is refused saying so.
+// selects.
 func (bs *backfills) resyncTables(ctx context.Context, target string, req ResyncRequest) ([]resyncTable, error) {
 	var out []resyncTable
 	for _, d := range bs.set.Drivers(target) {
 		for _, src := range bs.cfg.SourceNames() {
 			if ok, _ := path.Match(d.Source, src); !ok || (req.Source != "" && req.Source != src) {
 				continue
-			}
-			if len(req.Keys) > 0 && d.KeyColumns == nil {
-				return nil, httpapi.BadRequest(fmt.Errorf("the driving entry of %s reading %s.%s on source %s computes the target key "+
-					"(an expression or a metadata field), so a target key cannot be turned back into its source row; "+
-					"resync those rows with --where over the source table's columns", target, d.Schema, d.Table, src))
 			}
 			refs, err := bs.by[src].Tables(ctx, func(schema, table string) bool {
 				ok1, _ := path.Match(d.Schema, schema)
@@ -180,6 +184,9 @@ func (bs *backfills) canDelete(source, target string) func(t *change.Table, befo
 		}
 		mine := false
 		for _, op := range txn.Ops {
+			if op.Kind == change.Reject && op.Target.QualifiedName() == target && errors.Is(op.Err, mapping.ErrNotOwned) {
+				return backfill.ErrNotOwnKey
+			}
 			if op.Kind == change.Reject {
 				return fmt.Errorf("the mapping of %s refuses the delete: %s", op.Target.QualifiedName(),
 					strings.TrimSpace(fmt.Sprint(op.Err)))
@@ -191,5 +198,34 @@ func (bs *backfills) canDelete(source, target string) func(t *change.Table, befo
 				"(a filter that reads other columns, or delete: ignore)", target)
 		}
 		return nil
+	}
+}
+
+// keeps returns the filter of the rows whose target key in target is one
+// of keys (text, as ranges hold them): each row goes through the mappings
+// as a copied row does.
+func (bs *backfills) keeps(source, target string, keys [][]string) func(t *change.Table, row change.Row) bool {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[strings.Join(k, "\x00")] = true
+	}
+	return func(t *change.Table, row change.Row) bool {
+		txn := &change.Txn{Source: source, Last: true, Changes: []change.RowChange{{Table: t, Op: change.Read, After: row}}}
+		if err := bs.set.Apply(txn); err != nil {
+			return false // not handed on: the re-verify reports it, as the stream would stop on it
+		}
+		for _, op := range txn.Ops {
+			if op.Target.QualifiedName() != target || op.Key == nil {
+				continue
+			}
+			text := make([]string, len(op.Key))
+			for i, v := range op.Key {
+				text[i] = fmt.Sprint(change.Plain(v))
+			}
+			if want[strings.Join(text, "\x00")] {
+				return true
+			}
+		}
+		return false
 	}
 }
