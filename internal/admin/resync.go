@@ -67,6 +67,9 @@ func errNoResyncService(addr string, err error) error {
 		"service (tributary run) and run this command again", addr, err)
 }
 
+// resyncWithin bounds one request to the service.
+const resyncWithin = 24 * time.Hour
+
 // resyncItem is one range to repair: stored (ID set) or given on the
 // command line (ID 0), and the failed changes it stands for.
 type resyncItem struct {
@@ -97,7 +100,9 @@ func Resync(ctx context.Context, cfg *config.Config, opts ResyncOptions, logger 
 	}
 	ep := endpointOf(cfg)
 	ask := func(method, path string, body, out any) error {
-		err := askService(ctx, ep, method, path, body, out)
+		// A resync answers once its rows are in the stream, which for a
+		// wide predicate may take long; the caller's context bounds it.
+		err := askServiceWithin(ctx, ep, resyncWithin, method, path, body, out)
 		if errors.Is(err, errNotAnswering) {
 			return errNoResyncService(ep.addr, err)
 		}
@@ -242,7 +247,10 @@ func failedItems(failed []change.FailedChange, set *mapping.Set) []resyncItem {
 	byTarget := map[string]int{}
 	seen := map[string]bool{}
 	for _, fc := range failed {
-		if len(fc.Key) == 0 || set.Drivers(fc.Target) == nil {
+		// A reject is a row its source may not write (outside owns:):
+		// reading it again gives the same reject, so it is left for
+		// tributary failed to show and clear.
+		if len(fc.Key) == 0 || fc.Op == "reject" || set.Drivers(fc.Target) == nil {
 			continue
 		}
 		i, ok := byTarget[fc.Target]
