@@ -287,10 +287,15 @@ func (b *Backfiller) resyncDry(ctx context.Context, plan *Plan, job ResyncJob, r
 		return nil
 	}
 	for batch := range slices.Chunk(job.Keys, max(b.opts.ChunkRows, DefaultChunkRows)) {
+		if err := b.throttle.before(ctx); err != nil {
+			return err
+		}
+		start := time.Now()
 		rows, err := plan.readKeys(ctx, b.db, batch)
 		if err != nil {
 			return mysqlerr.Redact(err)
 		}
+		b.throttle.after(start, max(len(rows), 1))
 		res.Read += len(rows)
 		b.countAbsent(plan, job, plan.absent(batch, rows), res)
 	}

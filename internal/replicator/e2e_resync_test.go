@@ -35,6 +35,12 @@ func seedResync(t *testing.T, d *demoCluster) {
 // service, resync refuses.
 func TestResyncRepairsTheTarget(t *testing.T) {
 	d := startDemoCluster(t)
+	// A change sink beside the target: it gets the rows read again as
+	// reads, and the deletes.
+	changes := filepath.Join(d.dir, "changes.jsonl")
+	cfgText, err := os.ReadFile(d.cfg)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(d.cfg, append(cfgText, fmt.Sprintf("  - name: changes\n    type: jsonl\n    jsonl:\n      path: %s\n", changes)...), 0o600))
 	cmd, _ := d.run(t)
 	d.caughtUp(t)
 	seedResync(t, d)
@@ -77,6 +83,21 @@ func TestResyncRepairsTheTarget(t *testing.T) {
 		dump(t, tgt, "SELECT id, author_name FROM global.recipes WHERE id IN (7, 8, 900) ORDER BY id"))
 	out, err = d.tributary(t, "verify", "--settle", "1s")
 	require.NoError(t, err, out)
+	var reads, deletes []string
+	for _, e := range readEnvelopes(t, changes) {
+		if e.Table != "users" && e.Table != "recipes" {
+			continue
+		}
+		switch e.Op {
+		case "read":
+			reads = append(reads, fmt.Sprintf("%s/%s:%v", e.Source, e.Table, e.After["id"]))
+		case "delete":
+			deletes = append(deletes, fmt.Sprintf("%s/%s:%v", e.Source, e.Table, e.Before["id"]))
+		}
+	}
+	require.ElementsMatch(t, []string{"jp-accounts/users:3", "jp-accounts/users:4", "jp-accounts/users:5",
+		"jp-accounts-2/users:2", "jp-recipes/recipes:7", "jp-recipes/recipes:8"}, reads)
+	require.ElementsMatch(t, []string{"jp-accounts/users:500", "jp-recipes/recipes:900"}, deletes)
 	out, err = d.tributary(t, "ranges", "list")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "0 open ranges")
