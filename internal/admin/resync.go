@@ -119,8 +119,20 @@ func Resync(ctx context.Context, cfg *config.Config, opts ResyncOptions, logger 
 	if opts.DryRun {
 		return resyncDry(ctx, cfg, items, ask, w)
 	}
+	var open []checkpoint.Range
+	if opts.Failed {
+		if err := ask(http.MethodGet, "/ranges", nil, &open); err != nil {
+			return err
+		}
+	}
 	for i := range items {
 		it := &items[i]
+		if j := slices.IndexFunc(open, func(rg checkpoint.Range) bool { return sameRange(rg, it.rg) }); j >= 0 {
+			// A resync of these failed changes that left differences
+			// recorded them already.
+			it.rg = open[j]
+			continue
+		}
 		if it.rg.ID == 0 && len(it.failed) > 0 {
 			// Failed changes become a range of origin failed, so the
 			// repair is on record until it is verified.
@@ -171,6 +183,21 @@ func Resync(ctx context.Context, cfg *config.Config, opts ResyncOptions, logger 
 		return found("%s %s after the resync; its range stays open", plural(left, "difference", "differences"), verb)
 	}
 	return nil
+}
+
+// sameRange reports whether an open range stands for the same rows as
+// rg, of the same origin.
+func sameRange(open, rg checkpoint.Range) bool {
+	if open.Mapping != rg.Mapping || open.Origin != rg.Origin || open.Source != rg.Source ||
+		open.Where != rg.Where || len(open.Keys) != len(rg.Keys) {
+		return false
+	}
+	for i := range open.Keys {
+		if !slices.Equal(open.Keys[i], rg.Keys[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // itemName names a range in messages.
