@@ -83,6 +83,7 @@ func TestResyncRepairsTheTarget(t *testing.T) {
 		dump(t, tgt, "SELECT id, author_name FROM global.recipes WHERE id IN (7, 8, 900) ORDER BY id"))
 	out, err = d.tributary(t, "verify", "--settle", "1s")
 	require.NoError(t, err, out)
+	d.caughtUp(t) // the change sink too has made the windows durable
 	var reads, deletes []string
 	for _, e := range readEnvelopes(t, changes) {
 		if e.Table != "users" && e.Table != "recipes" {

@@ -96,7 +96,11 @@ func (bs *backfills) resync(ctx context.Context, body json.RawMessage) (any, err
 		}
 		res, err := bs.by[rt.source].Resync(ctx, job)
 		if err != nil {
-			return nil, fmt.Errorf("resyncing %s on source %s: %w", rt.ref.QualifiedName(), rt.source, err)
+			err = fmt.Errorf("resyncing %s on source %s: %w", rt.ref.QualifiedName(), rt.source, err)
+			if refused(err) {
+				return nil, httpapi.BadRequest(err)
+			}
+			return nil, err
 		}
 		res.Scanned = scan
 		out = append(out, res)
@@ -228,4 +232,16 @@ func (bs *backfills) keeps(source, target string, keys [][]string) func(t *chang
 		}
 		return false
 	}
+}
+
+// refused reports whether a resync failed on its request rather than on
+// the source: a predicate the server refuses, a table without a usable
+// key, a source with GTID watermarks, a missing table.
+func refused(err error) bool {
+	for _, e := range []error{backfill.ErrBadWhere, backfill.ErrNoKey, backfill.ErrResyncGTID, decode.ErrNoTable} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
