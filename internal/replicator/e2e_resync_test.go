@@ -18,6 +18,8 @@ func seedResync(t *testing.T, d *demoCluster) {
 		d.accounts.Exec(t, fmt.Sprintf("INSERT INTO accounts.users (id, email, name, created_at) VALUES (%d, 'u%d@example.com', 'User %d', NOW(6))", u, u, u))
 		d.accounts.Exec(t, fmt.Sprintf("INSERT INTO accounts.user_profiles (user_id, bio, locale) VALUES (%d, 'bio %d', 'ja')", u, u))
 	}
+	// User 13 has no profile: its member's profile columns are NULL.
+	d.accounts.Exec(t, "INSERT INTO accounts.users (id, email, name, created_at) VALUES (13, 'u13@example.com', 'User 13', NOW(6))")
 	for u := 1; u <= 3; u++ {
 		d.accounts2.Exec(t, fmt.Sprintf("INSERT INTO accounts.users (id, email, name, created_at) VALUES (%d, 's2-%d@example.com', 'Shard2 %d', NOW(6))", u, u, u))
 	}
@@ -28,8 +30,8 @@ func seedResync(t *testing.T, d *demoCluster) {
 }
 
 // Rows broken in the target on purpose (deleted, changed, added, a
-// merged column, an enriched column, a row of the shard whose key is
-// computed) are found by verify --record and repaired by resync --range;
+// merged column, merged columns whose contributing row does not exist, an
+// enriched column, a row of the shard whose key is computed) are found by verify --record and repaired by resync --range;
 // a dry run changes nothing; --keys and --where repair the rows they
 // name; ranges are resolved once a re-verify is clean. Without the
 // service, resync refuses.
@@ -49,6 +51,7 @@ func TestResyncRepairsTheTarget(t *testing.T) {
 	d.target.Exec(t, "DELETE FROM global.members WHERE id = 3")
 	d.target.Exec(t, "UPDATE global.members SET display_name = 'wrong' WHERE id = 4")
 	d.target.Exec(t, "UPDATE global.members SET bio = 'broken' WHERE id = 5")
+	d.target.Exec(t, "UPDATE global.members SET bio = 'stale', locale = 'fr' WHERE id = 13")
 	d.target.Exec(t, "UPDATE global.members SET display_name = 'wrong' WHERE id = 1000000002")
 	d.target.Exec(t, "INSERT INTO global.members (id, email, display_name) VALUES (500, 'ghost@example.com', 'Ghost')")
 	d.target.Exec(t, "UPDATE global.recipes SET author_name = 'broken' WHERE id = 7")
@@ -57,7 +60,7 @@ func TestResyncRepairsTheTarget(t *testing.T) {
 
 	out, err := d.tributary(t, "verify", "--record", "--settle", "1s", "--mapping", "global.members", "--mapping", "global.recipes")
 	require.Equal(t, 1, exitCode(t, err), out)
-	require.Contains(t, out, "recorded range 1: global.members 5 keys")
+	require.Contains(t, out, "recorded range 1: global.members 6 keys")
 	require.Contains(t, out, "recorded range 2: global.recipes 3 keys")
 
 	out, err = d.tributary(t, "resync", "--range", "1", "--range", "2", "--dry-run")
@@ -78,6 +81,8 @@ func TestResyncRepairsTheTarget(t *testing.T) {
 	require.Equal(t, []string{`"3"|"u3@example.com"|"User 3"|"bio 3"|"ja"|`}, d.member(t, 3))
 	require.Equal(t, []string{`"4"|"u4@example.com"|"User 4"|"bio 4"|"ja"|`}, d.member(t, 4))
 	require.Equal(t, []string{`"5"|"u5@example.com"|"User 5"|"bio 5"|"ja"|`}, d.member(t, 5))
+	require.Equal(t, []string{`"13"|"u13@example.com"|"User 13"|NULL|NULL|`}, d.member(t, 13),
+		"a contributor's columns without its row are cleared, the row kept")
 	require.Equal(t, []string{`"1000000002"|"s2-2@example.com"|"Shard2 2"|NULL|NULL|`}, d.member(t, 1000000002))
 	require.Equal(t, []string{`"7"|"User 8"|`, `"8"|"User 9"|`},
 		dump(t, tgt, "SELECT id, author_name FROM global.recipes WHERE id IN (7, 8, 900) ORDER BY id"))
@@ -96,7 +101,7 @@ func TestResyncRepairsTheTarget(t *testing.T) {
 			deletes = append(deletes, fmt.Sprintf("%s/%s:%v", e.Source, e.Table, e.Before["id"]))
 		}
 	}
-	require.ElementsMatch(t, []string{"jp-accounts/users:3", "jp-accounts/users:4", "jp-accounts/users:5",
+	require.ElementsMatch(t, []string{"jp-accounts/users:3", "jp-accounts/users:4", "jp-accounts/users:5", "jp-accounts/users:13",
 		"jp-accounts-2/users:2", "jp-recipes/recipes:7", "jp-recipes/recipes:8"}, reads)
 	require.ElementsMatch(t, []string{"jp-accounts/users:500", "jp-recipes/recipes:900"}, deletes)
 	out, err = d.tributary(t, "ranges", "list")
