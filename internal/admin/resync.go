@@ -117,7 +117,7 @@ func Resync(ctx context.Context, cfg *config.Config, opts ResyncOptions, logger 
 		return nil
 	}
 	if opts.DryRun {
-		return resyncDry(ctx, cfg, items, ask, w)
+		return resyncDry(ctx, cfg, set, items, ask, w)
 	}
 	var open []checkpoint.Range
 	if opts.Failed {
@@ -355,7 +355,7 @@ func countText(n int) string {
 
 // resyncDry asks the service what each range would read and prints it
 // with the target rows the absent keys would delete.
-func resyncDry(ctx context.Context, cfg *config.Config, items []resyncItem, ask func(method, path string, body, out any) error, w io.Writer) error {
+func resyncDry(ctx context.Context, cfg *config.Config, set *mapping.Set, items []resyncItem, ask func(method, path string, body, out any) error, w io.Writer) error {
 	fmt.Fprintln(w, "dry run: nothing is read through the stream, written or marked")
 	for _, it := range items {
 		var results []backfill.ResyncResult
@@ -378,7 +378,7 @@ func resyncDry(ctx context.Context, cfg *config.Config, items []resyncItem, ask 
 		for _, r := range results {
 			absent = append(absent, r.AbsentKeys...)
 		}
-		n, err := targetRows(ctx, cfg, it.rg.Mapping, absent)
+		n, err := targetRows(ctx, cfg, set, it.rg.Mapping, absent)
 		if err != nil {
 			return err
 		}
@@ -389,13 +389,9 @@ func resyncDry(ctx context.Context, cfg *config.Config, items []resyncItem, ask 
 
 // targetRows counts the rows of the target table that hold one of keys
 // (text, in the target key's order).
-func targetRows(ctx context.Context, cfg *config.Config, target string, keys [][]string) (int, error) {
+func targetRows(ctx context.Context, cfg *config.Config, set *mapping.Set, target string, keys [][]string) (int, error) {
 	if len(keys) == 0 {
 		return 0, nil
-	}
-	set, err := replicator.LoadMappings(cfg)
-	if err != nil {
-		return 0, err
 	}
 	var cols []string
 	for _, t := range set.Targets() {

@@ -406,7 +406,7 @@ func (r *ResyncResult) add(o outcome) {
 func (b *Backfiller) resyncWindow(ctx context.Context, plan *Plan, size *chunkSizer,
 	read func(context.Context, Querier) ([]change.Row, error), deletes func() []change.RowChange) (outcome, error) {
 	name := plan.Table.QualifiedName()
-	attempt := 0
+	attempt, redos := 0, 0
 	for {
 		o, redo, err := b.resyncOnce(ctx, plan, size, read, deletes)
 		switch {
@@ -426,14 +426,21 @@ func (b *Backfiller) resyncWindow(ctx context.Context, plan *Plan, size *chunkSi
 			}
 		case redo != "":
 			b.log.Info("reading a resync window again", "table", name, "reason", redo)
-			if redo == redoColumns {
-				return outcome{}, errors.New("the table's columns changed during the resync: run it again")
+			redos++
+			if redo == redoColumns || redos > maxRedos {
+				return outcome{}, fmt.Errorf("reading a window of %s again %d times, last because %s: run the resync again",
+					name, redos, redo)
 			}
 		default:
 			return o, nil
 		}
 	}
 }
+
+// maxRedos bounds the times one window is read again before the resync
+// gives up (a window keeps being voided only while the table keeps
+// changing under it).
+const maxRedos = 10
 
 // redoColumns is the redo of a window whose table changed under the plan.
 const redoColumns = "the table's columns changed while the chunk was read"
