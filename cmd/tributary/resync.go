@@ -12,7 +12,7 @@ func newResyncCmd() *cobra.Command {
 	var opts admin.ResyncOptions
 	var ranges []string
 	cmd := &cobra.Command{
-		Use:   "resync",
+		Use:   "resync (--failed | --range ID ... | --mapping NAME --where 'PREDICATE' | --mapping NAME --keys FILE) [--dry-run]",
 		Short: "Read rows of a mapping again from its sources, through the running service, and verify them",
 		Long: "resync repairs target rows from their sources: the failed changes (--failed), stored ranges\n" +
 			"(--range ID, repeatable; tributary ranges list shows them), a mapping's rows under an SQL\n" +
