@@ -268,6 +268,21 @@ func (p *Plan) deleteImage(key []change.Value) (change.Row, []int) {
 	return row, omitted
 }
 
+// namesRow reports whether the plan's key holds the table's primary key:
+// a delete image of the key alone then identifies the source row, as the
+// change sinks need it to (their records and order are by primary key).
+func namesRow(plan *Plan) bool {
+	if len(plan.Table.PrimaryKey) == 0 {
+		return false
+	}
+	for _, col := range plan.Table.PrimaryKey {
+		if !slices.Contains(plan.Key, col) {
+			return false
+		}
+	}
+	return true
+}
+
 // keyText returns key values as text.
 func keyText(key []change.Value) []string {
 	out := make([]string, len(key))
@@ -304,8 +319,16 @@ func (b *Backfiller) resyncDry(ctx context.Context, plan *Plan, job ResyncJob, r
 // those the stream can carry.
 func (b *Backfiller) countAbsent(plan *Plan, job ResyncJob, absent [][]change.Value, res *ResyncResult) []change.RowChange {
 	var out []change.RowChange
+	named := namesRow(plan)
 	for _, k := range absent {
 		before, omitted := plan.deleteImage(k)
+		if !named {
+			res.Absent++
+			res.Undeletable++
+			res.Why = "the columns the target key copies do not hold the source table's primary key, so a delete " +
+				"known by them alone could not say which source row it removes (the change sinks key by it)"
+			continue
+		}
 		if job.CanDelete != nil {
 			err := job.CanDelete(plan.Table, before, omitted)
 			if errors.Is(err, ErrNotOwnKey) {
