@@ -7,7 +7,7 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill bench-observability demo loadgen
+.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill bench-observability bench-resync demo loadgen
 
 all: build
 
@@ -93,6 +93,12 @@ bench-backfill: deps
 # endpoints busy against at rest (make bench runs it with the others).
 bench-observability: deps
 	$(GO) test -run '^$$' -bench BenchmarkObservabilityOverhead -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
+
+# bench-resync runs the resync benchmark alone: 10,000 scattered keys of
+# a 100,000-row table repaired through a running service, its time and
+# source queries against a whole-table backfill and one SELECT per key.
+bench-resync: deps
+	$(GO) test -run '^$$' -bench BenchmarkResync -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 
 demo: deps
 	bash deploy/local/demo.sh

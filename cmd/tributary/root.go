@@ -19,7 +19,7 @@ func newRoot() *cobra.Command {
 		Long: "Replicate MySQL binlog changes to MySQL and Kinesis.\n\n" +
 			"Exit codes: 0 success; 1 a check ran and found something (config check and\n" +
 			"mappings check found problems, status --wait timed out, failed retry kept\n" +
-			"records, verify found differences); 2 any other error (bad usage, a server\n" +
+			"records, verify found differences, resync left differences); 2 any other error (bad usage, a server\n" +
 			"that cannot be reached, a stream stopped by an error).",
 		Example: "  tributary config check --config /etc/tributary/tributary.yaml\n" +
 			"  tributary run --config /etc/tributary/tributary.yaml\n" +
@@ -31,7 +31,7 @@ func newRoot() *cobra.Command {
 	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	root.PersistentFlags().StringVarP(&configPath, "config", "c", "tributary.yaml", "service configuration file")
-	root.AddCommand(newRunCmd(), newConfigCmd(), newCheckpointCmd(), newStatusCmd(), newMappingsCmd(), newMigrateCmd(), newFailedCmd(), newRangesCmd(), newBackfillCmd(), newVerifyCmd(), newDMSCmd())
+	root.AddCommand(newRunCmd(), newConfigCmd(), newCheckpointCmd(), newStatusCmd(), newMappingsCmd(), newMigrateCmd(), newFailedCmd(), newRangesCmd(), newBackfillCmd(), newVerifyCmd(), newDMSCmd(), newResyncCmd())
 	return root
 }
 

@@ -43,8 +43,13 @@ var errNotAnswering = errors.New("no service answers")
 // its JSON answer into out. It fails with errNotAnswering when nothing
 // answers, and with the service's message when it refuses.
 func askService(ctx context.Context, ep endpoint, method, path string, body, out any) error {
+	return askServiceWithin(ctx, ep, 10*time.Minute, method, path, body, out)
+}
+
+// askServiceWithin is askService with the time the answer may take.
+func askServiceWithin(ctx context.Context, ep endpoint, within time.Duration, method, path string, body, out any) error {
 	addr := ep.addr
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	var rd io.Reader
 	if body != nil {

@@ -35,4 +35,9 @@
 // (marks.go) to the copy. With table watermarks several tables and up to
 // readAhead chunks of each are in flight; with GTID sets a source copies
 // one chunk at a time.
+//
+// A resync (resync.go) reads given keys, or a predicate's rows, again
+// through the same windows, one at a time and without a cursor; a key its
+// read does not find becomes a delete at the high watermark, dropped like
+// a row when a change between the watermarks touched it.
 package backfill

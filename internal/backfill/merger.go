@@ -98,6 +98,12 @@ type window struct {
 	// gtid holds the marks of a window bounded by GTID sets, nil for
 	// watermark rows.
 	gtid *gtidWindow
+	// resync marks a window of Backfiller.Resync: it has no cursor, and
+	// deletes holds the deletes of keys its read found absent. folded
+	// holds the keys the stream touched while open, folded (foldKey).
+	resync  bool
+	deletes []change.RowChange
+	folded  map[string]struct{}
 }
 
 // outcome is what became of a chunk.
@@ -113,6 +119,8 @@ type outcome struct {
 	redo string
 	// err, when set, says why the chunk cannot be merged at all.
 	err error
+	// deleted counts the deletes of a resync window handed on.
+	deleted int
 }
 
 // expect adds a chunk to those in flight, before its low watermark is
@@ -137,6 +145,22 @@ func (m *Merger) deliver(w *window, rows []change.Row, cursor checkpoint.Cursor)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w.rows, w.cursor, w.delivered = rows, cursor, true
+}
+
+// markResync makes w a resync window, before its low watermark is
+// written.
+func (m *Merger) markResync(w *window) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w.resync, w.folded = true, map[string]struct{}{}
+}
+
+// deliverResync hands a resync window its rows and the deletes of the
+// keys its read found absent, before its high watermark is written.
+func (m *Merger) deliverResync(w *window, rows []change.Row, deletes []change.RowChange) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w.rows, w.deletes, w.delivered = rows, deletes, true
 }
 
 // cancel drops w if it is still in flight: its watermarks, should they
@@ -291,6 +315,9 @@ func (w *window) record(c *change.RowChange) {
 			vals[i] = row[col]
 		}
 		w.changed[string(appendKey(nil, vals))] = struct{}{}
+		if w.resync {
+			w.folded[string(foldKey(nil, vals))] = struct{}{}
+		}
 	}
 }
 
@@ -318,6 +345,9 @@ func (m *Merger) close(w *window, txn *change.Txn) ([]change.RowChange, []checkp
 		w.result <- outcome{redo: redo}
 		return nil, nil
 	}
+	if w.resync {
+		return m.closeResync(w), nil
+	}
 	reads := make([]change.RowChange, 0, len(w.rows))
 	var key []byte
 	for _, row := range w.rows {
@@ -344,4 +374,45 @@ func (m *Merger) close(w *window, txn *change.Txn) ([]change.RowChange, []checkp
 	w.rows = nil
 	w.result <- outcome{cursor: cursor, kept: len(reads), dropped: dropped}
 	return reads, []checkpoint.Cursor{cursor}
+}
+
+// closeResync ends a resync window at its high watermark: its rows as
+// close hands a chunk's on, then the deletes of the keys its read found
+// absent, each unless a change in the window touched a key that folds
+// like it. No cursor: a resync is not resumed.
+//
+// The deletes go through the stream here, at the high watermark, rather
+// than to the target after the resync, for the reason the rows do: the
+// read saw the key absent at a point R between the watermarks. If no
+// change of the window touched the key, the row was absent from the low
+// watermark through the high one, so deleting it at the high watermark
+// deletes what the source did not have there; an insert of the key after
+// the high watermark comes later in the stream and wins. If a change did
+// touch it (an insert racing with the read), the delete is dropped: the
+// stream carries that change itself. A delete sent to the target straight
+// away could instead land after such an insert had been applied, and lose
+// it. Keys are compared folded (a collation may match 'A' with 'a'), so a
+// doubt keeps the row.
+func (m *Merger) closeResync(w *window) []change.RowChange {
+	reads := make([]change.RowChange, 0, len(w.rows)+len(w.deletes))
+	var key []byte
+	for _, row := range w.rows {
+		key = appendKey(key[:0], w.plan.KeyOf(row))
+		if _, touched := w.changed[string(key)]; touched {
+			continue
+		}
+		reads = append(reads, change.RowChange{Table: w.plan.Table, Op: change.Read, After: row})
+	}
+	kept := len(reads)
+	for _, d := range w.deletes {
+		key = foldKey(key[:0], w.plan.KeyOf(d.Before))
+		if _, touched := w.folded[string(key)]; touched {
+			continue
+		}
+		reads = append(reads, d)
+	}
+	o := outcome{kept: kept, dropped: len(w.rows) - kept, deleted: len(reads) - kept}
+	w.rows, w.deletes, w.merged = nil, nil, true
+	w.result <- o
+	return reads
 }

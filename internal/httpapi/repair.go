@@ -28,6 +28,8 @@ type Repair interface {
 	// AddRange answers POST /ranges; ClearRanges POST /ranges/clear.
 	AddRange(ctx context.Context, body json.RawMessage) (any, error)
 	ClearRanges(ctx context.Context, body json.RawMessage) (any, error)
+	// ResolveRanges answers POST /ranges/resolve: marks ranges repaired.
+	ResolveRanges(ctx context.Context, body json.RawMessage) (any, error)
 }
 
 // routeRepair adds the endpoints of r to mux.
@@ -63,6 +65,7 @@ func (s *Server) routeRepair(mux *http.ServeMux, r Repair) {
 	})
 	mux.HandleFunc("POST /ranges", s.withBody("adding a range", r.AddRange))
 	mux.HandleFunc("POST /ranges/clear", s.withBody("clearing ranges", r.ClearRanges))
+	mux.HandleFunc("POST /ranges/resolve", s.withBody("resolving ranges", r.ResolveRanges))
 }
 
 // pathID parses the {id} of the request's path.

@@ -38,6 +38,10 @@ func (fakeRepair) Range(_ context.Context, id uint64) (any, error) { return id, 
 func (fakeRepair) AddRange(_ context.Context, b json.RawMessage) (any, error) {
 	return map[string]json.RawMessage{"add": b}, nil
 }
+func (fakeRepair) ResolveRanges(_ context.Context, _ json.RawMessage) (any, error) {
+	return []uint64{}, nil
+}
+
 func (fakeRepair) ClearRanges(_ context.Context, b json.RawMessage) (any, error) {
 	return map[string]json.RawMessage{"clear": b}, nil
 }

@@ -49,7 +49,7 @@ func (e *badRequest) Error() string { return e.err.Error() }
 func (e *badRequest) Unwrap() error { return e.err }
 
 // Server exposes a status page at /, /healthz, /readyz, /status,
-// /mappings, /backfill, /verify, /failed, /ranges, /metrics and, when
+// /mappings, /backfill, /resync, /verify, /failed, /ranges, /metrics and, when
 // asked, /debug/pprof.
 type Server struct {
 	// Addr is the listen address, for example "127.0.0.1:9107".
@@ -61,6 +61,10 @@ type Server struct {
 	// Backfill, when set, serves POST /backfill: it starts the backfill
 	// the request asks for and returns what it started, rendered as JSON.
 	Backfill func(context.Context, BackfillRequest) (any, error)
+	// Resync, when set, serves POST /resync: it reads rows of a mapping
+	// again (body: the request's JSON) and answers once they are in the
+	// stream.
+	Resync func(context.Context, json.RawMessage) (any, error)
 	// Readiness, when set, serves /readyz: nil when the service can move
 	// data (every source streaming, every sink writable), else why not.
 	Readiness func(context.Context) error
@@ -96,6 +100,9 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	if s.Backfill != nil {
 		mux.HandleFunc("POST /backfill", s.backfill)
+	}
+	if s.Resync != nil {
+		mux.HandleFunc("POST /resync", s.withBody("resyncing", s.Resync))
 	}
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {

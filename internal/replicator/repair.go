@@ -292,6 +292,27 @@ func (r *Repair) ClearRanges(sel checkpoint.RangeSelection) ([]checkpoint.Range,
 	return cleared, nil
 }
 
+// ResolveRanges marks the ranges with ids resolved now (those already
+// resolved keep their time) and returns the ids; an id that names no
+// range is refused before any is marked.
+func (r *Repair) ResolveRanges(ids []uint64) ([]uint64, error) {
+	if len(ids) == 0 {
+		return nil, httpapi.BadRequest(errors.New("give the IDs of the ranges to mark resolved"))
+	}
+	for _, id := range ids {
+		if _, err := r.Range(id); err != nil {
+			return nil, err
+		}
+	}
+	now := time.Now()
+	for _, id := range ids {
+		if err := r.Store.ResolveRange(id, now); err != nil {
+			return nil, fmt.Errorf("resolving range %d: %w", id, err)
+		}
+	}
+	return ids, nil
+}
+
 // failedJSON is a failed change as the endpoints send it: the store's
 // form, which keeps every value's type (checkpoint.MarshalFailed).
 func failedJSON(fcs ...change.FailedChange) ([]json.RawMessage, error) {

@@ -85,6 +85,14 @@ func (h repairHTTP) ClearRanges(_ context.Context, body json.RawMessage) (any, e
 	return h.r.ClearRanges(sel)
 }
 
+func (h repairHTTP) ResolveRanges(_ context.Context, body json.RawMessage) (any, error) {
+	var sel checkpoint.RangeSelection
+	if err := decodeBody(body, &sel); err != nil {
+		return nil, err
+	}
+	return h.r.ResolveRanges(sel.IDs)
+}
+
 // decodeBody decodes a request body into v, refusing it as a bad request
 // when it does not fit.
 func decodeBody(body json.RawMessage, v any) error {

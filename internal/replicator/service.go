@@ -191,6 +191,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 			Backfill:  bfs.request,
 			Mappings:  board.Status,
 			Verified:  board.Verified,
+			Resync:    bfs.resync,
 			Readiness: readiness(cfg, readers, sinks),
 			Token:     cfg.HTTP.Token(),
 			PProf:     cfg.HTTP.PProf,

@@ -37,6 +37,13 @@ type Options struct {
 	// that restricts the rows compared; target rows are then not walked
 	// for extra rows (the predicate says nothing about them).
 	Where string
+	// Keys, when set, restricts the comparison to these target keys,
+	// each the text of its key columns' values in key order (as ranges
+	// hold them): the driving rows that give them are read by key, and
+	// those of them the target holds without a source row are extra. It
+	// needs every driving entry to copy the target key from source
+	// columns. Use it with one target.
+	Keys [][]string
 	// ChunkRows is the number of source rows read and compared at once:
 	// default DefaultChunkRows.
 	ChunkRows int

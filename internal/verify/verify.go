@@ -139,7 +139,17 @@ func (r *run) verifyTarget(ctx context.Context, name string) (*MappingReport, er
 		return nil, err
 	}
 	var suspects []*suspect
+	if len(r.opts.Keys) > 0 {
+		s, err := c.scanKeys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		suspects = s
+	}
 	for _, st := range c.tables {
+		if len(r.opts.Keys) > 0 {
+			break
+		}
 		s, err := c.scan(ctx, st, r.opts.MaxDifferences-len(suspects))
 		if err != nil {
 			return nil, err
@@ -150,7 +160,9 @@ func (r *run) verifyTarget(ctx context.Context, name string) (*MappingReport, er
 		}
 	}
 	r.opts.Log.Debug("read the sources", "target", name, "compared", c.rep.Compared, "elapsed", time.Since(start).Round(time.Millisecond))
-	if c.rep.Truncated {
+	if len(r.opts.Keys) > 0 {
+		// scanKeys looked for the extra rows among the keys.
+	} else if c.rep.Truncated {
 		// The keys the sources give were not all seen: a walk of the
 		// target would take the others for extra rows.
 		c.rep.Note = fmt.Sprintf("stopped after %d differences (--max-differences): the counts are lower bounds and extra rows were not looked for", len(suspects))
