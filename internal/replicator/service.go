@@ -101,7 +101,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		m.Registry.MustRegister(b.Collectors()...)
 	}
 	var changeSinks, tableSinks []Sink
+	names := make(map[Sink]string, len(sinks))
 	for i, s := range sinks {
+		names[s] = cfg.Sinks[i].Name
 		if cfg.Sinks[i].Type == config.SinkMySQL {
 			tableSinks = append(tableSinks, s)
 		} else {
@@ -118,6 +120,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		StopGrace: cfg.Checkpoint.StopGrace,
 		Logger:    logger,
 		OnApplied: m.Applied,
+		SinkNames: names,
 	}
 	var current atomic.Pointer[mapping.Set]
 	current.Store(set)
@@ -168,7 +171,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 				}
 				return st
 			},
-			Backfill:  bfs.request,
+			Backfill: bfs.request,
+			Replay: (&Replayer{cfg: cfg, set: current.Load, readers: readers, bfs: bfs, store: store,
+				log: logger}).Replay,
 			Readiness: readiness(cfg, readers, sinks),
 			Token:     cfg.HTTP.Token(),
 			PProf:     cfg.HTTP.PProf,
