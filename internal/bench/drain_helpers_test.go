@@ -81,6 +81,8 @@ func requireSameTable(tb testing.TB, want, got *testenv.Server, what string) {
 type tributaryProc struct {
 	cmd  *exec.Cmd
 	addr string
+	// cfg is the path of its configuration.
+	cfg string
 }
 
 // startTributary maps bench.sbtest1 of src onto bench.sbtest1 of dst, sets
@@ -124,7 +126,7 @@ sinks:
 	cmd := exec.Command(bin, "run", "--config", cfg)
 	cmd.Stderr = os.Stderr
 	require.NoError(tb, cmd.Start())
-	p := &tributaryProc{cmd: cmd, addr: addr}
+	p := &tributaryProc{cmd: cmd, addr: addr, cfg: cfg}
 	tb.Cleanup(func() { _ = p.stop() })
 	return p
 }

@@ -51,6 +51,9 @@ type Replayer struct {
 	bfs     *backfills
 	store   *checkpoint.Store
 	log     *slog.Logger
+	// status returns the pipeline's progress: a replay is done once the
+	// checkpoint has passed its last chunk.
+	status func() []Status
 	// running lets one replay run at a time: the window's reader takes
 	// one replica server id per source.
 	running sync.Mutex
@@ -154,6 +157,9 @@ func (r *Replayer) Replay(ctx context.Context, req httpapi.ReplayRequest) (any, 
 				res.Tables[i].Table, req.Source, err)
 		}
 	}
+	if err := r.waitDurable(ctx, reader, req.Source); err != nil {
+		return nil, err
+	}
 	res.ApplySeconds = time.Since(began).Seconds()
 	r.log.Info("replay done", "source", req.Source, "transactions", res.Txns, "tables", len(tables),
 		"seconds", res.ReadSeconds+res.ApplySeconds)
@@ -228,4 +234,33 @@ func (r *Replayer) retained(ctx context.Context, reader *source.Reader, from bou
 		return fmt.Errorf("finding the oldest binary log: %w", err)
 	}
 	return checkRetained(from, earliest)
+}
+
+// waitDurable returns once the live checkpoint of src has passed the
+// source's current position, taken after the last chunk was merged: the
+// sinks have then made every chunk durable.
+func (r *Replayer) waitDurable(ctx context.Context, reader *source.Reader, src string) error {
+	end, err := reader.CurrentPosition(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the current position of %s: %w", src, err)
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, st := range r.status() {
+			if st.Source != src {
+				continue
+			}
+			if ok, err := source.Reached(st.Checkpoint, end); err != nil {
+				return fmt.Errorf("comparing the checkpoint of %s with the end of the replay: %w", src, err)
+			} else if ok {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the sinks to make the replayed rows durable: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
