@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
@@ -11,7 +12,7 @@ import (
 )
 
 // DefaultRecheckKeys is how many keys one recheck chunk reads.
-const DefaultRecheckKeys = 1000
+const DefaultRecheckKeys = 5000
 
 // maxRecheckRedos bounds how often one recheck chunk is read again
 // before the recheck gives up (a table changed over and over, a stream
@@ -91,20 +92,53 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 	if err != nil {
 		return res, err
 	}
-	for start := 0; start < len(keys); {
-		end := min(start+req.ChunkKeys, len(keys))
-		k := &keyedChunk{keys: keys[start:end], last: last[start:end], sinks: req.Sinks}
-		o, err := b.recheckChunk(ctx, plan, k, vals[start:end])
+	// Up to readAhead chunks are in flight: the next is read while the
+	// previous one waits for its high watermark. They are independent
+	// (no cursor chains them), so a chunk read again simply goes last.
+	type span struct{ lo, hi int }
+	var todo []span
+	for lo := 0; lo < len(keys); lo += req.ChunkKeys {
+		todo = append(todo, span{lo, min(lo+req.ChunkKeys, len(keys))})
+	}
+	type inFlight struct {
+		f  flight
+		sp span
+	}
+	var inflight []inFlight
+	defer func() {
+		for _, in := range inflight {
+			b.merger.cancel(in.f.w)
+		}
+	}()
+	redos := 0
+	for len(todo) > 0 || len(inflight) > 0 {
+		if len(todo) > 0 && len(inflight) < readAhead {
+			sp := todo[0]
+			todo = todo[1:]
+			k := &keyedChunk{keys: keys[sp.lo:sp.hi], last: last[sp.lo:sp.hi], sinks: req.Sinks}
+			f, err := b.startKeyed(ctx, plan, k, vals[sp.lo:sp.hi])
+			if err != nil {
+				return res, err
+			}
+			inflight = append(inflight, inFlight{f, sp})
+			continue
+		}
+		in := inflight[0]
+		o, err := b.await(ctx, plan, in.f)
+		if err == nil {
+			err = o.err
+		}
 		if err != nil {
 			return res, err
 		}
+		inflight = inflight[1:]
 		if o.redo != "" {
-			res.Chunks++ // counted as a try; the same keys go again
-			if res.Chunks > maxRecheckRedos+len(keys)/req.ChunkKeys+1 {
+			if redos++; redos > maxRecheckRedos {
 				return res, fmt.Errorf("reading rows of %s again: gave up after reading chunks again %d times (last: %s)",
 					plan.Table.QualifiedName(), maxRecheckRedos, o.redo)
 			}
 			b.log.Info("reading a recheck chunk again", "table", plan.Table.QualifiedName(), "reason", o.redo)
+			todo = append(todo, in.sp)
 			continue
 		}
 		res.Chunks++
@@ -112,15 +146,15 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 		res.Deleted += o.deleted
 		res.Left += o.dropped
 		b.metrics.rows.WithLabelValues(plan.Table.QualifiedName()).Add(float64(o.kept))
-		start = end
 	}
 	return res, nil
 }
 
-// recheckChunk merges one chunk of keys and returns its outcome.
-func (b *Backfiller) recheckChunk(ctx context.Context, plan *Plan, k *keyedChunk, vals [][]change.Value) (outcome, error) {
+// startKeyed starts one chunk of keys: low watermark, read, high
+// watermark; its outcome is awaited apart.
+func (b *Backfiller) startKeyed(ctx context.Context, plan *Plan, k *keyedChunk, vals [][]change.Value) (flight, error) {
 	if err := b.throttle.before(ctx); err != nil {
-		return outcome{}, err
+		return flight{}, err
 	}
 	n := b.chunk.Add(1)
 	w := b.marks.expect(b.run, n, plan, nil)
@@ -133,15 +167,9 @@ func (b *Backfiller) recheckChunk(ctx context.Context, plan *Plan, k *keyedChunk
 	}
 	if err != nil {
 		b.merger.cancel(w)
-		return outcome{}, err
+		return flight{}, err
 	}
-	f := flight{w: w, n: n}
-	o, err := b.await(ctx, plan, f)
-	if err != nil {
-		b.merger.cancel(w)
-		return outcome{}, err
-	}
-	return o, o.err
+	return flight{w: w, n: n, handedAt: time.Now()}, nil
 }
 
 // keysOf returns the encoded key, the key values and the image of each
