@@ -150,7 +150,8 @@ func (r *Replayer) Replay(ctx context.Context, req httpapi.ReplayRequest) (any, 
 	began = time.Now()
 	b := r.bfs.by[req.Source]
 	for i, t := range tables {
-		got, err := b.Recheck(ctx, backfill.Recheck{Schema: t.schema, Table: t.name, Last: t.last, Sinks: req.Sinks})
+		got, err := b.Recheck(ctx, backfill.Recheck{Schema: t.schema, Table: t.name, Last: t.last, Sinks: req.Sinks,
+			ChunkKeys: opts.BackfillChunkRows})
 		res.Tables[i].RecheckResult = got
 		if err != nil {
 			return nil, fmt.Errorf("replaying %s of %s (run the same replay again to finish it: it is idempotent): %w",
