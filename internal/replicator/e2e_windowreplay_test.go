@@ -129,6 +129,15 @@ func gtidPos(t *testing.T, db *sql.DB) string {
 	return pos
 }
 
+// filePos returns the source's binlog file and offset as FILE:POS.
+func filePos(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var file string
+	var pos uint64
+	require.NoError(t, db.QueryRow("SHOW MASTER STATUS").Scan(&file, &pos, new(any), new(any)))
+	return fmt.Sprintf("%s:%d", file, pos)
+}
+
 // checkpointOf returns the live checkpoint of source alpha from /status.
 func checkpointOf(t *testing.T, listen string) string {
 	t.Helper()
@@ -155,7 +164,9 @@ func TestReplayWindowAfterMappingFix(t *testing.T) {
 	c.src.Exec(t, "INSERT INTO app.users VALUES (100, 'Before', 'b@x')")
 	c.caughtUp(t)
 
-	from := gtidPos(t, db)
+	// Commit times are whole seconds: the window's seconds are its own.
+	time.Sleep(1100 * time.Millisecond)
+	from, fromFile, fromTime := gtidPos(t, db), filePos(t, db), time.Now().UTC()
 	for i := 1; i <= 10; i++ {
 		c.src.Exec(t, fmt.Sprintf("INSERT INTO app.users VALUES (%d, 'Ann%d', 'a%d@x')", i, i, i))
 	}
@@ -164,7 +175,8 @@ func TestReplayWindowAfterMappingFix(t *testing.T) {
 		"DELETE FROM app.users WHERE id = 3",
 		"UPDATE app.users SET id = 12, name = 'Moved' WHERE id = 10",
 		"BEGIN", "UPDATE app.users SET name = 'Tx' WHERE id IN (6, 7)", "DELETE FROM app.users WHERE id = 8", "COMMIT")
-	to := gtidPos(t, db)
+	to, toFile, toTime := gtidPos(t, db), filePos(t, db), time.Now().UTC()
+	time.Sleep(1100 * time.Millisecond)
 	c.src.Exec(t,
 		"UPDATE app.users SET name = 'After' WHERE id = 4",
 		"DELETE FROM app.users WHERE id = 5",
@@ -194,6 +206,11 @@ func TestReplayWindowAfterMappingFix(t *testing.T) {
 	require.Regexp(t, `app\.users\s+16\s+11\n`, out, "16 row changes touching 11 rows (the re-keyed one twice)")
 	require.Contains(t, out, "nothing written")
 	require.Contains(t, target(), `"1"|"ann1"|"a1@x"|`, "a dry run writes nothing")
+	for _, w := range [][2]string{{fromFile, toFile}, {fromTime.Format(time.RFC3339Nano), toTime.Format(time.RFC3339Nano)}} {
+		out, err := c.tributary(t, "replay", "--source", "alpha", "--from", w[0], "--to", w[1], "--sink", "target", "--dry-run")
+		require.NoError(t, err, "%s", out)
+		require.Regexp(t, `app\.users\s+16\s+11\n`, out, "the same window by %s..%s", w[0], w[1])
+	}
 
 	out, err = c.tributary(t, "replay", "--source", "alpha", "--from", from, "--to", to, "--sink", "target")
 	require.NoError(t, err, "%s", out)

@@ -145,7 +145,7 @@ func readWindow(ctx context.Context, opts source.Options, start, limit change.Po
 			// first transaction is already after --from, older ones may
 			// have been purged.
 			seen = true
-			if from.kind == boundTime && txn.CommitTime.After(from.at) {
+			if from.kind == boundTime && txn.CommitTime.After(from.at.Truncate(time.Second)) {
 				return nil, fmt.Errorf("the window may no longer be retained: the oldest transaction the source keeps "+
 					"was committed at %s, after --from %s (older binary logs may have been purged); give --from at or "+
 					"after it, or as a position", txn.CommitTime.Format(time.RFC3339), from)
@@ -189,7 +189,9 @@ func readWindow(ctx context.Context, opts source.Options, start, limit change.Po
 func inWindow(txn *change.Txn, from, to bound) (bool, error) {
 	switch to.kind {
 	case boundTime:
-		return !txn.CommitTime.Before(from.at) && !txn.CommitTime.After(to.at), nil
+		// MariaDB records commit times to the second: a window by time
+		// holds the whole second --from falls in.
+		return !txn.CommitTime.Before(from.at.Truncate(time.Second)) && !txn.CommitTime.After(to.at), nil
 	case boundFile:
 		b, err := txn.Begin.Ordinal()
 		if err != nil {
