@@ -335,3 +335,31 @@ func TestReplayUnderWritesConverges(t *testing.T) {
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), "%s", stderr)
 }
+
+// Stopping the service during a replay ends the replay, saying how to
+// finish it, and the service stops cleanly.
+func TestStopDuringReplay(t *testing.T) {
+	c := startReplayCluster(t, "name", "    backfill_chunk_rows: 5\n")
+	cmd, stderr := c.run(t)
+	db := c.src.DB(t, "")
+	from := gtidPos(t, db)
+	c.src.Exec(t, "INSERT INTO app.users SELECT seq, 'n', 'e' FROM app.seq_1_to_20000")
+	to := gtidPos(t, db)
+	c.caughtUp(t)
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := c.tributary(t, "replay", "--source", "alpha", "--from", from, "--to", to, "--sink", "target")
+		done <- result{out, err}
+	}()
+	waitFor(t, 30*time.Second, "the replay to start", func() bool { return strings.Contains(stderr.String(), "replay: reading the window") })
+	time.Sleep(500 * time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "%s", stderr)
+	r := <-done
+	require.Error(t, r.err, "%s", r.out)
+	require.Contains(t, r.out, "run the same replay again to finish it")
+}

@@ -173,7 +173,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 			},
 			Backfill: bfs.request,
 			Replay: (&Replayer{cfg: cfg, set: current.Load, readers: readers, bfs: bfs, store: store,
-				log: logger, status: p.Status}).Replay,
+				log: logger, status: p.Status, stopping: gctx.Done()}).Replay,
 			Readiness: readiness(cfg, readers, sinks),
 			Token:     cfg.HTTP.Token(),
 			PProf:     cfg.HTTP.PProf,
