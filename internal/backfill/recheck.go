@@ -111,7 +111,13 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 		}
 	}()
 	redos := 0
+	lastLog := time.Now()
 	for len(todo) > 0 || len(inflight) > 0 {
+		if time.Since(lastLog) >= b.opts.LogInterval {
+			lastLog = time.Now()
+			b.log.Info("reading rows again for a replay", "table", plan.Table.QualifiedName(), "keys", len(keys),
+				"done", res.Read+res.Deleted+res.Left)
+		}
 		if len(todo) > 0 && len(inflight) < readAhead {
 			sp := todo[0]
 			todo = todo[1:]
