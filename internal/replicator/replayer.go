@@ -145,7 +145,7 @@ func (r *Replayer) Replay(ctx context.Context, req httpapi.ReplayRequest) (any, 
 	began := time.Now()
 	win, err := readWindow(ctx, opts, start, limit, from, to, r.log)
 	if err != nil {
-		if strings.Contains(err.Error(), "no longer retained") {
+		if errors.Is(err, errNotRetained) {
 			return nil, httpapi.BadRequest(err)
 		}
 		return nil, err
@@ -208,6 +208,10 @@ func (r *Replayer) check(req httpapi.ReplayRequest) (source.Options, error) {
 		errs = append(errs, errors.New("replay maps rows again, and the configuration names no mapping files"))
 	} else if err := checkMappingNames(set, req.Mappings); err != nil {
 		errs = append(errs, err)
+	}
+	if i >= 0 && !req.DryRun && r.cfg.Sources[i].BackfillWatermarkMode() == backfill.WatermarksGTID {
+		errs = append(errs, fmt.Errorf("source %s uses GTID watermarks (backfill_watermarks: gtid); a replay reads rows "+
+			"again between watermark rows (backfill_watermarks: table); --dry-run still reads the window", req.Source))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return opts, fmt.Errorf("refusing the replay, nothing done:\n%w", err)

@@ -80,6 +80,10 @@ func (t *windowTable) put(table *change.Table, row change.Row, key string) {
 // without a primary key).
 func (t *windowTable) keys() int { return len(t.last) }
 
+// errNotRetained marks a window whose binary logs the source no longer
+// keeps.
+var errNotRetained = errors.New("the window is no longer retained")
+
 // readOnlyHistory serves the schema history the live stream recorded and
 // records nothing: the window is behind the live stream, which owns it.
 type readOnlyHistory struct{ h source.SchemaHistory }
@@ -133,7 +137,7 @@ func readWindow(ctx context.Context, opts source.Options, start, limit change.Po
 		if !ok {
 			err := <-errc
 			if errors.Is(err, source.ErrPositionPurged) {
-				return nil, fmt.Errorf("the window is no longer retained: %w", err)
+				return nil, fmt.Errorf("%w: %w", errNotRetained, err)
 			}
 			if err == nil {
 				err = errors.New("the reader stopped")
@@ -146,9 +150,9 @@ func readWindow(ctx context.Context, opts source.Options, start, limit change.Po
 			// have been purged.
 			seen = true
 			if from.kind == boundTime && txn.CommitTime.After(from.at.Truncate(time.Second)) {
-				return nil, fmt.Errorf("the window may no longer be retained: the oldest transaction the source keeps "+
-					"was committed at %s, after --from %s (older binary logs may have been purged); give --from at or "+
-					"after it, or as a position", txn.CommitTime.Format(time.RFC3339), from)
+				return nil, fmt.Errorf("%w, maybe: the oldest transaction the source keeps was committed at %s, after "+
+					"--from %s (older binary logs may have been purged); give --from at or after it, or as a position",
+					errNotRetained, txn.CommitTime.Format(time.RFC3339), from)
 			}
 		}
 		if to.kind == boundTime && txn.CommitTime.After(to.at) {
