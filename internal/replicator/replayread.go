@@ -27,10 +27,8 @@ type windowTable struct {
 // windowRead is a replay window as read from the binlog.
 type windowRead struct {
 	tables map[string]*windowTable // by schema.table
-	txns   int
-	// first and end are the first transaction's begin and the last one's
-	// end, zero when the window held none.
-	first, end change.Position
+	// txns counts the window's transactions that changed mapped tables.
+	txns int
 }
 
 // add records the images of c: a key-changing update leaves its old key
@@ -163,17 +161,13 @@ func readWindow(ctx context.Context, opts source.Options, start, limit change.Po
 			return nil, err
 		}
 		if in {
-			if txn.Part == 0 && len(txn.Changes) > 0 && w.first.IsZero() {
-				w.first = txn.Begin
-			}
 			for i := range txn.Changes {
 				if txn.Changes[i].Table != nil {
 					w.add(&txn.Changes[i])
 				}
 			}
-			if txn.Last && len(txn.Changes) > 0 {
+			if txn.Last && (len(txn.Changes) > 0 || txn.Part > 0) {
 				w.txns++
-				w.end = txn.End
 			}
 		}
 		if txn.Last {
