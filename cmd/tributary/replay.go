@@ -23,8 +23,8 @@ func newReplayCmd() *cobra.Command {
 			"times (transactions committed from --from through --to). The window must still be in the\n" +
 			"source's binary logs and must not reach beyond its current position. --mapping narrows the\n" +
 			"tables; --dry-run reads the window and prints the changes and rows per table, writing\n" +
-			"nothing. The command returns when the replay is done; Ctrl-C stops it, and running it again\n" +
-			"finishes it.",
+			"nothing. The command returns once the sinks hold the rows durably; Ctrl-C stops it, and\n" +
+			"running it again finishes it.",
 		Example: "  tributary replay --config tributary.yaml --source jp-recipes --from 0-1-1000 --to 0-1-2000 --sink target\n" +
 			"  tributary replay --config tributary.yaml --source jp-recipes --from mysql-bin.000042:4 --to mysql-bin.000042:90211 --sink target --dry-run\n" +
 			"  tributary replay --config tributary.yaml --source jp-recipes --from 2026-03-01T10:00:00Z --to 2026-03-01T11:30:00Z --mapping global.cooksnaps --sink target",
