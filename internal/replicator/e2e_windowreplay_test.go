@@ -363,3 +363,37 @@ func TestStopDuringReplay(t *testing.T) {
 	require.Error(t, r.err, "%s", r.out)
 	require.Contains(t, r.out, "run the same replay again to finish it")
 }
+
+// Without mappings a replay sends the current images of the rows the
+// window touched, of every table, to the change sinks named.
+func TestReplayWithoutMappings(t *testing.T) {
+	bin, err := testenv.BuildTributary()
+	require.NoError(t, err)
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	srv.Exec(t, "CREATE DATABASE app", "CREATE TABLE app.t (id INT PRIMARY KEY, v TEXT)")
+	cfgPath, out := writeConfig(t, t.TempDir(), map[string]*testenv.Server{"alpha": srv})
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	db := srv.DB(t, "")
+	runWhile(t, cfg, replicator.Options{}, func() {
+		from := gtidPos(t, db)
+		srv.Exec(t, "INSERT INTO app.t VALUES (1, 'a'), (2, 'b'), (3, 'c')", "DELETE FROM app.t WHERE id = 2")
+		to := gtidPos(t, db)
+		srv.Exec(t, "UPDATE app.t SET v = 'later' WHERE id = 3")
+		waitCaughtUp(t, cfgPath)
+		lines := len(readEnvelopes(t, out))
+		got, err := exec.Command(bin, "replay", "--config", cfgPath, "--source", "alpha", "--from", from, "--to", to,
+			"--sink", "out").CombinedOutput()
+		require.NoError(t, err, "%s", got)
+		envs := readEnvelopes(t, out)[lines:]
+		var ops []string
+		for _, e := range envs {
+			img := e.After
+			if e.Op == "delete" {
+				img = e.Before
+			}
+			ops = append(ops, fmt.Sprintf("%s %v %v", e.Op, img["id"], img["v"]))
+		}
+		require.Equal(t, []string{"read 1 a", "delete 2 b", "read 3 later"}, ops)
+	})
+}

@@ -204,10 +204,13 @@ func (r *Replayer) check(req httpapi.ReplayRequest) (source.Options, error) {
 		}
 	}
 	set := r.set()
-	if set == nil {
-		errs = append(errs, errors.New("replay maps rows again, and the configuration names no mapping files"))
-	} else if err := checkMappingNames(set, req.Mappings); err != nil {
-		errs = append(errs, err)
+	switch {
+	case set == nil && len(req.Mappings) > 0:
+		errs = append(errs, errors.New("--mapping needs mappings, and the configuration names none"))
+	case set != nil:
+		if err := checkMappingNames(set, req.Mappings); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if i >= 0 && !req.DryRun && r.cfg.Sources[i].BackfillWatermarkMode() == backfill.WatermarksGTID {
 		errs = append(errs, fmt.Errorf("source %s uses GTID watermarks (backfill_watermarks: gtid); a replay reads rows "+
@@ -217,8 +220,15 @@ func (r *Replayer) check(req httpapi.ReplayRequest) (source.Options, error) {
 		return opts, fmt.Errorf("refusing the replay, nothing done:\n%w", err)
 	}
 	opts = r.cfg.Sources[i]
+	// Without mappings every table but the watermarks', as the live
+	// reader reads them.
 	copies := r.bfs.copies(req.Source, req.Mappings)
-	opts.Include = func(schema, table string) bool { return copies(schema, table) }
+	opts.Include = func(schema, table string) bool {
+		if copies == nil {
+			return !backfill.IsWatermark(schema, table)
+		}
+		return copies(schema, table)
+	}
 	opts.History = readOnlyHistory{r.store}
 	return opts, nil
 }
