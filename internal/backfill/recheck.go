@@ -3,10 +3,14 @@ package backfill
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
+	"github.com/tributary-cdc/tributary/internal/retry"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
 	"github.com/tributary-cdc/tributary/internal/sqlparam"
 )
@@ -110,7 +114,7 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 			b.merger.cancel(in.f.w)
 		}
 	}()
-	redos := 0
+	redos, attempt := 0, 0
 	lastLog := time.Now()
 	for len(todo) > 0 || len(inflight) > 0 {
 		if time.Since(lastLog) >= b.opts.LogInterval {
@@ -122,11 +126,40 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 			sp := todo[0]
 			todo = todo[1:]
 			k := &keyedChunk{keys: keys[sp.lo:sp.hi], last: last[sp.lo:sp.hi], sinks: req.Sinks}
-			f, err := b.startKeyed(ctx, plan, k, vals[sp.lo:sp.hi])
-			if err != nil {
+			f, redo, err := b.startKeyed(ctx, plan, k, vals[sp.lo:sp.hi])
+			switch {
+			case err != nil && retryable(err) && attempt < maxRecheckRedos && ctx.Err() == nil:
+				// A lost connection, a deadlock: try the chunk again later.
+				attempt++
+				wait := retryBackoff.Delay(attempt)
+				b.log.Warn("recheck chunk failed; retrying", "table", plan.Table.QualifiedName(), "attempt", attempt,
+					"retry_in", wait, "error", mysqlerr.Redact(err))
+				if err := retry.Wait(ctx, wait); err != nil {
+					return res, err
+				}
+				todo = append(todo, sp)
+				continue
+			case err != nil:
+				return res, mysqlerr.Redact(err)
+			case redo != "":
+				redo = "the table's columns changed while the chunk was read"
+			}
+			if redo == "" {
+				attempt = 0
+				inflight = append(inflight, inFlight{f, sp})
+				continue
+			}
+			// Plan again with the table's new columns; the key must be
+			// the same, or the keys of the window mean nothing.
+			if redos++; redos > maxRecheckRedos {
+				return res, fmt.Errorf("reading rows of %s again: gave up after reading chunks again %d times (last: %s)",
+					plan.Table.QualifiedName(), maxRecheckRedos, redo)
+			}
+			b.log.Info("reading a recheck chunk again", "table", plan.Table.QualifiedName(), "reason", redo)
+			if plan, err = b.replan(ctx, plan); err != nil {
 				return res, err
 			}
-			inflight = append(inflight, inFlight{f, sp})
+			todo = append(todo, sp)
 			continue
 		}
 		in := inflight[0]
@@ -144,6 +177,9 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 					plan.Table.QualifiedName(), maxRecheckRedos, o.redo)
 			}
 			b.log.Info("reading a recheck chunk again", "table", plan.Table.QualifiedName(), "reason", o.redo)
+			if plan, err = b.replan(ctx, plan); err != nil {
+				return res, err
+			}
 			todo = append(todo, in.sp)
 			continue
 		}
@@ -157,25 +193,55 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 }
 
 // startKeyed starts one chunk of keys: low watermark, read, high
-// watermark; its outcome is awaited apart.
-func (b *Backfiller) startKeyed(ctx context.Context, plan *Plan, k *keyedChunk, vals [][]change.Value) (flight, error) {
+// watermark; its outcome is awaited apart. It returns why the chunk must
+// be read again instead when the table's columns changed between the
+// plan and the read: a statement before the low watermark goes unseen
+// by the window.
+func (b *Backfiller) startKeyed(ctx context.Context, plan *Plan, k *keyedChunk, vals [][]change.Value) (flight, string, error) {
 	if err := b.throttle.before(ctx); err != nil {
-		return flight{}, err
+		return flight{}, "", err
 	}
 	n := b.chunk.Add(1)
 	w := b.marks.expect(b.run, n, plan, nil)
 	rows, err := b.marks.read(ctx, w, func(ctx context.Context, q Querier) ([]change.Row, error) {
 		return plan.ReadKeys(ctx, q, vals)
 	})
+	if err != nil && b.redescribed(ctx, plan) {
+		// A column the query names was dropped: plan again.
+		b.merger.cancel(w)
+		return flight{}, "columns", nil
+	}
+	var now *change.Table
+	if err == nil {
+		now, err = b.describe(ctx, plan.Table)
+	}
+	if err == nil && !reflect.DeepEqual(now.Columns, plan.Table.Columns) {
+		b.merger.cancel(w)
+		return flight{}, "columns", nil
+	}
 	if err == nil {
 		b.merger.deliverKeyed(w, rows, k)
 		err = b.marks.high(ctx, w)
 	}
 	if err != nil {
 		b.merger.cancel(w)
-		return flight{}, err
+		return flight{}, "", err
 	}
-	return flight{w: w, n: n, handedAt: time.Now()}, nil
+	return flight{w: w, n: n, handedAt: time.Now()}, "", nil
+}
+
+// replan describes the table of plan again, for a chunk read again; the
+// key must not have changed.
+func (b *Backfiller) replan(ctx context.Context, plan *Plan) (*Plan, error) {
+	p, err := NewPlan(ctx, b.db, plan.Table.Schema, plan.Table.Name, "")
+	if err != nil {
+		return nil, fmt.Errorf("source %s, table %s: %w", b.opts.Source, plan.Table.QualifiedName(), err)
+	}
+	if !slices.Equal(p.KeyNames(), plan.KeyNames()) {
+		return nil, fmt.Errorf("source %s, table %s: its key changed from (%s) to (%s) during the replay; run it again",
+			b.opts.Source, plan.Table.QualifiedName(), strings.Join(plan.KeyNames(), ", "), strings.Join(p.KeyNames(), ", "))
+	}
+	return p, nil
 }
 
 // keysOf returns the encoded key, the key values and the image of each

@@ -286,7 +286,7 @@ func TestReplayWindowAfterMappingFix(t *testing.T) {
 // as the source's, never older, whichever of the two wrote it last.
 func TestReplayUnderWritesConverges(t *testing.T) {
 	const rows = 2000
-	c := startReplayCluster(t, "lower(name)", "    backfill_chunk_rows: 53\n")
+	c := startReplayCluster(t, "lower(name)", "    backfill_chunk_rows: 10\n")
 	cmd, stderr := c.run(t)
 	db := c.src.DB(t, "")
 	from := gtidPos(t, db)
@@ -305,8 +305,17 @@ func TestReplayUnderWritesConverges(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		rng := rand.New(rand.NewPCG(7, 1))
-		for ctx.Err() == nil {
+		for i := 0; ctx.Err() == nil; i++ {
 			id := rng.IntN(rows) + 1
+			// A statement on the table between a chunk's watermarks has
+			// it read again, with the table's new columns.
+			ddl := map[int]string{10: "ALTER TABLE app.users ADD COLUMN extra INT", 60: "ALTER TABLE app.users DROP COLUMN extra"}
+			if q, ok := ddl[i%100]; ok {
+				if _, err := db.ExecContext(context.Background(), q); err != nil {
+					done <- err
+					return
+				}
+			}
 			var q string
 			switch rng.IntN(3) {
 			case 0:
@@ -314,7 +323,7 @@ func TestReplayUnderWritesConverges(t *testing.T) {
 			case 1:
 				q = fmt.Sprintf("DELETE FROM app.users WHERE id = %d", id)
 			default:
-				q = fmt.Sprintf("INSERT INTO app.users VALUES (%d, 'Again', 'a') ON DUPLICATE KEY UPDATE name = 'Dup'", id)
+				q = fmt.Sprintf("INSERT INTO app.users (id, name, email) VALUES (%d, 'Again', 'a') ON DUPLICATE KEY UPDATE name = 'Dup'", id)
 			}
 			if _, err := db.ExecContext(context.Background(), q); err != nil {
 				done <- err
@@ -329,6 +338,7 @@ func TestReplayUnderWritesConverges(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	t.Logf("%s", out)
 	c.caughtUp(t)
+	t.Logf("chunks read again: %d", strings.Count(stderr.String(), "reading a recheck chunk again"))
 	want := dump(t, db, "SELECT id, name, email FROM app.users ORDER BY id")
 	got := dump(t, c.tgt.DB(t, ""), "SELECT id, name, email FROM tgt.users ORDER BY id")
 	require.Equal(t, want, got, "the target differs from the source")
