@@ -7,7 +7,7 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill bench-observability bench-resync demo loadgen
+.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill bench-observability bench-resync bench-replay demo loadgen
 
 all: build
 
@@ -99,6 +99,12 @@ bench-observability: deps
 # source queries against a whole-table backfill and one SELECT per key.
 bench-resync: deps
 	$(GO) test -run '^$$' -bench BenchmarkResync -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
+
+# bench-replay runs the replay benchmark alone (make bench runs it with
+# the others): a window of 125,000 row changes replayed into a MariaDB
+# target against the live stream draining the same window.
+bench-replay: deps
+	$(GO) test -run '^$$' -bench BenchmarkReplay -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 
 demo: deps
 	bash deploy/local/demo.sh

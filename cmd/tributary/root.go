@@ -31,7 +31,7 @@ func newRoot() *cobra.Command {
 	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	root.PersistentFlags().StringVarP(&configPath, "config", "c", "tributary.yaml", "service configuration file")
-	root.AddCommand(newRunCmd(), newConfigCmd(), newCheckpointCmd(), newStatusCmd(), newMappingsCmd(), newMigrateCmd(), newFailedCmd(), newRangesCmd(), newBackfillCmd(), newVerifyCmd(), newDMSCmd(), newResyncCmd())
+	root.AddCommand(newRunCmd(), newConfigCmd(), newCheckpointCmd(), newStatusCmd(), newMappingsCmd(), newMigrateCmd(), newFailedCmd(), newRangesCmd(), newBackfillCmd(), newReplayCmd(), newVerifyCmd(), newDMSCmd(), newResyncCmd())
 	return root
 }
 

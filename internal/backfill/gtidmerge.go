@@ -170,7 +170,7 @@ func (m *Merger) interceptGTID(w *window, txn *change.Txn) []checkpoint.Cursor {
 	if !end.contains(*g.high) {
 		return nil
 	}
-	reads, cursors := m.close(w, txn)
+	reads, cursors := m.close(w, txn, false)
 	txn.Changes = append(txn.Changes, reads...)
 	return cursors
 }

@@ -104,6 +104,9 @@ type window struct {
 	resync  bool
 	deletes []change.RowChange
 	folded  map[string]struct{}
+	// keyed is set on a recheck window (recheck.go): it reads listed
+	// keys for some sinks only, and carries no cursor.
+	keyed *keyedChunk
 }
 
 // outcome is what became of a chunk.
@@ -112,15 +115,14 @@ type outcome struct {
 	// the rows handed on.
 	cursor checkpoint.Cursor
 	// kept and dropped count the chunk's rows handed on and left to the
-	// stream.
-	kept, dropped int
+	// stream; deleted the deletes handed on: a recheck's rows gone from
+	// the source, a resync window's keys its read found absent.
+	kept, dropped, deleted int
 	// redo, when set, says why nothing was handed on and the chunk must
 	// be read again.
 	redo string
 	// err, when set, says why the chunk cannot be merged at all.
 	err error
-	// deleted counts the deletes of a resync window handed on.
-	deleted int
 }
 
 // expect adds a chunk to those in flight, before its low watermark is
@@ -221,6 +223,7 @@ func (m *Merger) Intercept(_ context.Context, txn *change.Txn) ([]checkpoint.Cur
 			w.ddl(txn)
 		}
 	}
+	pure := onlyWatermarks(txn)
 	kept := txn.Changes[:0]
 	var inserts []insertion
 	var cursors []checkpoint.Cursor
@@ -233,7 +236,7 @@ func (m *Merger) Intercept(_ context.Context, txn *change.Txn) ([]checkpoint.Cur
 				case lowMark:
 					w.open = true
 				case highMark:
-					reads, cs := m.close(w, txn)
+					reads, cs := m.close(w, txn, pure)
 					if len(reads) > 0 {
 						inserts = append(inserts, insertion{at: len(kept), reads: reads})
 					}
@@ -325,8 +328,11 @@ func (w *window) record(c *change.RowChange) {
 // did not touch become Read changes, the rest are dropped, and the
 // outcome goes to the Backfiller. It returns the reads and the cursor to
 // save with txn's checkpoint; none when the chunk must be read again.
-func (m *Merger) close(w *window, txn *change.Txn) ([]change.RowChange, []checkpoint.Cursor) {
+func (m *Merger) close(w *window, txn *change.Txn, pure bool) ([]change.RowChange, []checkpoint.Cursor) {
 	m.dropLocked(w)
+	if w.keyed != nil {
+		return m.closeKeyed(w, txn, pure), nil
+	}
 	prev := w.prev
 	w.prev = nil // no chain of windows kept alive
 	redo := w.redo

@@ -82,6 +82,8 @@ func requireSameTable(tb testing.TB, want, got *testenv.Server, what string) {
 type tributaryProc struct {
 	cmd  *exec.Cmd
 	addr string
+	// cfg is the path of its configuration.
+	cfg string
 }
 
 // startTributary maps bench.sbtest1 of src onto bench.sbtest1 of dst, sets
@@ -131,7 +133,7 @@ sources:
 	cmd := exec.Command(bin, "run", "--config", cfg)
 	cmd.Stderr = os.Stderr
 	require.NoError(tb, cmd.Start())
-	p := &tributaryProc{cmd: cmd, addr: addr}
+	p := &tributaryProc{cmd: cmd, addr: addr, cfg: cfg}
 	tb.Cleanup(func() { _ = p.stop() })
 	return p
 }

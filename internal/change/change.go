@@ -179,4 +179,17 @@ type Txn struct {
 	// Ops are the target operations derived from Changes by the mappings,
 	// in source order; empty until a mapping stage fills them.
 	Ops []TargetOp
+	// Sinks, when set, names the only sinks that take the part's changes
+	// and operations: the others get the part without them (its position
+	// still passes through them). A replay's rows ride in a transaction
+	// of their own so addressed (see replicator.Replayer).
+	Sinks []string
+}
+
+// Bare returns a copy of the part without its changes and operations:
+// what a sink the part is not addressed to (Sinks) takes.
+func (t *Txn) Bare() *Txn {
+	c := *t
+	c.Changes, c.Ops, c.Sinks = nil, nil, nil
+	return &c
 }

@@ -38,6 +38,23 @@ type BackfillRequest struct {
 	Where string `json:"where,omitempty"`
 }
 
+// ReplayRequest is the body of POST /replay: a window of one source's
+// retained binlog whose rows to bring up to date in some sinks only.
+type ReplayRequest struct {
+	Source string `json:"source"`
+	// From and To bound the window: GTID sets, FILE:POS or RFC 3339 times.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// Mappings restricts the tables to those feeding these mappings (a
+	// mapping file's path or a target table); empty means every mapped
+	// table.
+	Mappings []string `json:"mappings,omitempty"`
+	// Sinks names the sinks to write to; the others are left alone.
+	Sinks []string `json:"sinks"`
+	// DryRun reads the window and counts, writing nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
 // BadRequest marks err as a refusal of the request itself (an unknown
 // source, a table that cannot be copied): the client gets 400 and err's
 // message, unchanged.
@@ -49,7 +66,7 @@ func (e *badRequest) Error() string { return e.err.Error() }
 func (e *badRequest) Unwrap() error { return e.err }
 
 // Server exposes a status page at /, /healthz, /readyz, /status,
-// /mappings, /backfill, /resync, /verify, /failed, /ranges, /metrics and, when
+// /mappings, /backfill, /resync, /replay, /verify, /failed, /ranges, /metrics and, when
 // asked, /debug/pprof.
 type Server struct {
 	// Addr is the listen address, for example "127.0.0.1:9107".
@@ -65,6 +82,9 @@ type Server struct {
 	// again (body: the request's JSON) and answers once they are in the
 	// stream.
 	Resync func(context.Context, json.RawMessage) (any, error)
+	// Replay, when set, serves POST /replay: it replays the window the
+	// request names and returns what it did, rendered as JSON.
+	Replay func(context.Context, ReplayRequest) (any, error)
 	// Readiness, when set, serves /readyz: nil when the service can move
 	// data (every source streaming, every sink writable), else why not.
 	Readiness func(context.Context) error
@@ -103,6 +123,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if s.Resync != nil {
 		mux.HandleFunc("POST /resync", s.withBody("resyncing", s.Resync))
+	}
+	if s.Replay != nil {
+		mux.HandleFunc("POST /replay", s.replay)
 	}
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
@@ -223,4 +246,27 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// replay serves POST /replay like backfill: 400 for a request the service
+// refuses, 500 for a failure. It answers once the replay is done; a
+// client that goes away stops it.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
+	var req ReplayRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "decoding the request: " + err.Error()})
+		return
+	}
+	out, err := s.Replay(r.Context(), req)
+	var bad *badRequest
+	switch {
+	case errors.As(err, &bad):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	case err != nil:
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+	default:
+		writeJSON(w, http.StatusOK, out)
+	}
 }

@@ -86,6 +86,9 @@ type Pipeline struct {
 	// StopGrace is how long a stop request waits for the transactions in
 	// flight to end (default checkpoint.DefaultStopGrace).
 	StopGrace time.Duration
+	// SinkNames names the sinks, for parts addressed to some of them
+	// only (change.Txn.Sinks).
+	SinkNames map[Sink]string
 
 	// lastFlush bounds the flush of the last checkpoint (default 30 s).
 	lastFlush time.Duration
@@ -235,7 +238,11 @@ func (p *Pipeline) apply(ctx context.Context, stop <-chan struct{}, ch <-chan *c
 		// From here a sink may hold the part, whole or in pieces.
 		open = txn
 		for _, s := range p.all {
-			if err := s.Apply(ctx, txn); err != nil {
+			part := txn
+			if txn.Sinks != nil && !slices.Contains(txn.Sinks, p.SinkNames[s]) {
+				part = txn.Bare()
+			}
+			if err := s.Apply(ctx, part); err != nil {
 				return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
 			}
 		}

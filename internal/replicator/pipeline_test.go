@@ -390,3 +390,41 @@ func TestUnsavedCursorsKeepTheNewest(t *testing.T) {
 	_, _, cursors := p.take("a")
 	require.Equal(t, []checkpoint.Cursor{newer}, cursors)
 }
+
+// A part addressed to some sinks (a replay's rows) reaches them whole;
+// the others get it without its changes and operations, but with its
+// position, which is checkpointed as usual.
+func TestAddressedPartsReachOnlyTheirSinks(t *testing.T) {
+	store, err := checkpoint.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	row := change.RowChange{Op: change.Read, After: change.Row{int64(1)}}
+	parts := []*change.Txn{
+		{Source: "a", Seq: 1, Last: true, End: pos(100), Changes: []change.RowChange{row}},
+		{Source: "a", Seq: 2, Last: true, End: pos(200), Changes: []change.RowChange{row}, Sinks: []string{"named"}},
+	}
+	named, other := &flakySink{}, &flakySink{}
+	r := &scriptedReader{parts: parts, sent: make(chan struct{})}
+	p := &Pipeline{
+		Readers: map[string]Reader{"a": r}, Start: map[string]change.Position{"a": pos(4)},
+		ChangeSinks: []Sink{named, other}, Store: store, Interval: 10 * time.Millisecond,
+		SinkNames: map[Sink]string{named: "named", other: "other"},
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(ctx) }()
+	<-r.sent
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	require.NoError(t, <-errc)
+	require.Len(t, named.applied, 2)
+	require.Len(t, named.applied[1].Changes, 1)
+	require.Len(t, other.applied, 2)
+	require.Len(t, other.applied[0].Changes, 1)
+	require.Empty(t, other.applied[1].Changes, "the other sink gets the part bare")
+	require.Equal(t, uint64(2), other.applied[1].Seq)
+	got, err := store.Position("a")
+	require.NoError(t, err)
+	require.Equal(t, pos(200), got)
+}

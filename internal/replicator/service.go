@@ -111,7 +111,9 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	}
 	defer beats.Close()
 	var changeSinks, tableSinks []Sink
+	names := make(map[Sink]string, len(sinks))
 	for i, s := range sinks {
+		names[s] = cfg.Sinks[i].Name
 		if cfg.Sinks[i].Type == config.SinkMySQL {
 			tableSinks = append(tableSinks, s)
 		} else {
@@ -129,6 +131,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		Logger:    logger,
 		OnRead:    m.Read,
 		OnApplied: m.Applied,
+		SinkNames: names,
 	}
 	var current atomic.Pointer[mapping.Set]
 	current.Store(set)
@@ -188,10 +191,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 				}
 				return st
 			},
-			Backfill:  bfs.request,
-			Mappings:  board.Status,
-			Verified:  board.Verified,
-			Resync:    bfs.resync,
+			Backfill: bfs.request,
+			Mappings: board.Status,
+			Verified: board.Verified,
+			Resync:   bfs.resync,
+			Replay: (&Replayer{cfg: cfg, set: current.Load, readers: readers, bfs: bfs, store: store,
+				log: logger, status: p.Status, stopping: gctx.Done()}).Replay,
 			Readiness: readiness(cfg, readers, sinks),
 			Token:     cfg.HTTP.Token(),
 			PProf:     cfg.HTTP.PProf,
