@@ -184,6 +184,7 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 			continue
 		}
 		res.Chunks++
+		redos = 0 // the bound is on reads again in a row, not over the whole recheck
 		res.Read += o.kept
 		res.Deleted += o.deleted
 		res.Left += o.dropped
