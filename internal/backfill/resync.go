@@ -11,7 +11,6 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
-	"github.com/tributary-cdc/tributary/internal/sqlparam"
 )
 
 // ResyncJob is a repair of some rows of one table: they are read again
@@ -154,69 +153,6 @@ func (b *Backfiller) resyncPlan(ctx context.Context, job ResyncJob) (*Plan, erro
 	return newPlan(t, index{name: "", columns: job.KeyColumns}, "")
 }
 
-// keysSQL returns the query reading the rows whose key columns hold one
-// of keys: k IN (...) for one column, OR-ed equalities for several (which
-// MariaDB reads as ranges, unlike a row-value IN).
-func (p *Plan) keysSQL(keys [][]change.Value) (string, []any) {
-	var b strings.Builder
-	var args []any
-	b.WriteString("SELECT ")
-	for i, c := range p.Table.Columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(decode.SelectColumn(quote(c.Name), c.Kind))
-	}
-	b.WriteString(" FROM " + quote(p.Table.Schema) + "." + quote(p.Table.Name) + " WHERE ")
-	if len(p.Key) == 1 {
-		b.WriteString(quote(p.Table.Columns[p.Key[0]].Name) + " IN (")
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			text, arg := sqlparam.Placeholder(k[0])
-			b.WriteString(text)
-			if arg != nil {
-				args = append(args, arg)
-			}
-		}
-		b.WriteString(")")
-		return b.String(), args
-	}
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString(" OR ")
-		}
-		b.WriteString("(")
-		for j, col := range p.Key {
-			if j > 0 {
-				b.WriteString(" AND ")
-			}
-			text, arg := sqlparam.Placeholder(k[j])
-			b.WriteString(quote(p.Table.Columns[col].Name) + " = " + text)
-			if arg != nil {
-				args = append(args, arg)
-			}
-		}
-		b.WriteString(")")
-	}
-	return b.String(), args
-}
-
-// readKeys reads the rows of keys.
-func (p *Plan) readKeys(ctx context.Context, db Querier, keys [][]change.Value) ([]change.Row, error) {
-	query, args := p.keysSQL(keys)
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading rows of %s by key: %w", p.Table.QualifiedName(), err)
-	}
-	out, err := p.rows.Read(rows)
-	if err != nil {
-		return nil, fmt.Errorf("reading rows of %s by key: %w", p.Table.QualifiedName(), err)
-	}
-	return out, nil
-}
-
 // foldKey encodes key values loosely: strings lower-cased and without
 // trailing spaces. Two keys a collation may take for one row fold alike
 // (the reverse need not hold), so a key is taken for absent, or for
@@ -304,7 +240,7 @@ func (b *Backfiller) resyncDry(ctx context.Context, plan *Plan, job ResyncJob, r
 			return err
 		}
 		start := time.Now()
-		rows, err := plan.readKeys(ctx, b.db, batch)
+		rows, err := plan.ReadKeys(ctx, b.db, batch)
 		if err != nil {
 			return mysqlerr.Redact(err)
 		}

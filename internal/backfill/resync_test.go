@@ -80,13 +80,13 @@ func TestResyncWindowDeletesUntouchedAbsentKeys(t *testing.T) {
 func TestResyncKeysSQL(t *testing.T) {
 	one, err := newPlan(people, index{columns: []string{"n"}}, "")
 	require.NoError(t, err)
-	q, args := one.keysSQL([][]change.Value{{int64(1)}, {int64(2)}})
+	q, args := one.KeysSQL([][]change.Value{{int64(1)}, {int64(2)}})
 	require.Equal(t, "SELECT `team`, `n`, `v` FROM `app`.`people` WHERE `n` IN (?, ?)", q)
 	require.Equal(t, []any{int64(1), int64(2)}, args)
 
 	two, err := newPlan(people, index{columns: []string{"team", "n"}}, "")
 	require.NoError(t, err)
-	q, args = two.keysSQL([][]change.Value{{"a", int64(1)}, {"b", int64(2)}})
+	q, args = two.KeysSQL([][]change.Value{{"a", int64(1)}, {"b", int64(2)}})
 	require.Equal(t, "SELECT `team`, `n`, `v` FROM `app`.`people` WHERE (`team` = ? AND `n` = ?) OR (`team` = ? AND `n` = ?)", q)
 	require.Equal(t, []any{"a", int64(1), "b", int64(2)}, args)
 }

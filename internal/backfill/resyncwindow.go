@@ -23,7 +23,7 @@ func (b *Backfiller) resyncKeys(ctx context.Context, plan *Plan, job ResyncJob, 
 		var deletes []change.RowChange
 		counted := *res
 		o, err := b.resyncWindow(ctx, plan, size, func(ctx context.Context, q Querier) ([]change.Row, error) {
-			rows, err := plan.readKeys(ctx, q, batch)
+			rows, err := plan.ReadKeys(ctx, q, batch)
 			if err == nil {
 				// The absent keys are counted afresh each time the
 				// window is read.
