@@ -1,13 +1,10 @@
 package admin
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,11 +64,7 @@ func Backfill(ctx context.Context, cfg *config.Config, opts BackfillOptions, w i
 		}
 		req.Mappings = append(req.Mappings, m)
 	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	started, err := postBackfill(ctx, endpointOf(cfg), body)
+	started, err := postBackfill(ctx, endpointOf(cfg), req)
 	if err != nil {
 		return err
 	}
@@ -106,36 +99,10 @@ type startedTable struct {
 
 // postBackfill sends the request to the service and returns the tables
 // it started.
-func postBackfill(ctx context.Context, ep endpoint, body []byte) ([]startedTable, error) {
-	addr := ep.addr
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	hreq, err := ep.request(ctx, http.MethodPost, "/backfill", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(hreq)
-	if err != nil {
-		return nil, errNoService(addr, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("reading the service's answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return nil, fmt.Errorf("the service refused the backfill: %s", e.Error)
-		}
-		return nil, fmt.Errorf("POST /backfill: %s", resp.Status)
-	}
+func postBackfill(ctx context.Context, ep endpoint, req httpapi.BackfillRequest) ([]startedTable, error) {
 	var started []startedTable
-	if err := json.Unmarshal(data, &started); err != nil {
-		return nil, fmt.Errorf("decoding the service's answer: %w", err)
-	}
-	return started, nil
+	err := askWork(ctx, ep, 5*time.Minute, "backfill", "/backfill", req, &started, errNoService)
+	return started, err
 }
 
 // estimateText shows an estimate, "-" when unknown.

@@ -1,13 +1,10 @@
 package admin
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,42 +64,18 @@ func Replay(ctx context.Context, cfg *config.Config, opts ReplayOptions, w io.Wr
 // postReplay sends the request and waits for the service's answer, for
 // as long as the replay takes; the end of ctx stops the replay.
 func postReplay(ctx context.Context, ep endpoint, req httpapi.ReplayRequest) (*replicator.ReplayResult, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
-	hreq, err := ep.request(ctx, http.MethodPost, "/replay", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(hreq)
-	if err != nil {
-		return nil, fmt.Errorf("no running tributary answers at %s (%w). A replay runs inside the service, which "+
-			"owns the sinks and merges the rows into the stream it is reading: start the service (tributary run) "+
-			"and run this command again", ep.addr, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("reading the service's answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return nil, fmt.Errorf("the service refused the replay: %s", e.Error)
-		}
-		if resp.StatusCode == http.StatusNotFound {
-			return nil, fmt.Errorf("POST /replay: %s (a tributary older than this command runs at %s: restart it)",
-				resp.Status, ep.addr)
-		}
-		return nil, fmt.Errorf("POST /replay: %s", resp.Status)
-	}
 	var res replicator.ReplayResult
-	if err := json.Unmarshal(data, &res); err != nil {
-		return nil, fmt.Errorf("decoding the service's answer: %w", err)
+	if err := askWork(ctx, ep, 0, "replay", "/replay", req, &res, errNoReplayService); err != nil {
+		return nil, err
 	}
 	return &res, nil
+}
+
+// errNoReplayService is the answer when no service listens.
+func errNoReplayService(addr string, err error) error {
+	return fmt.Errorf("no running tributary answers at %s (%w). A replay runs inside the service, which "+
+		"owns the sinks and merges the rows into the stream it is reading: start the service (tributary run) "+
+		"and run this command again", addr, err)
 }
 
 // printReplay prints the resolved window and the counts per table.

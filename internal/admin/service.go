@@ -46,11 +46,32 @@ func askService(ctx context.Context, ep endpoint, method, path string, body, out
 	return askServiceWithin(ctx, ep, 10*time.Minute, method, path, body, out)
 }
 
-// askServiceWithin is askService with the time the answer may take.
+// unanswered is errNotAnswering at an address, with the client's error.
+type unanswered struct {
+	addr string
+	err  error
+}
+
+func (u *unanswered) Error() string {
+	return fmt.Sprintf("%v at %s: %v", errNotAnswering, u.addr, u.err)
+}
+func (u *unanswered) Is(target error) bool { return target == errNotAnswering }
+func (u *unanswered) Unwrap() error        { return u.err }
+
+// refusal is the service's refusal of a request, in its own words.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string { return r.msg }
+
+// askServiceWithin is askService with the time the answer may take (0:
+// as long as ctx allows).
 func askServiceWithin(ctx context.Context, ep endpoint, within time.Duration, method, path string, body, out any) error {
 	addr := ep.addr
-	ctx, cancel := context.WithTimeout(ctx, within)
-	defer cancel()
+	if within > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, within)
+		defer cancel()
+	}
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -68,7 +89,7 @@ func askServiceWithin(ctx context.Context, ep endpoint, within time.Duration, me
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w at %s: %w", errNotAnswering, addr, err)
+		return &unanswered{addr: addr, err: err}
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -78,7 +99,7 @@ func askServiceWithin(ctx context.Context, ep endpoint, within time.Duration, me
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error string }
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return errors.New(e.Error)
+			return &refusal{e.Error}
 		}
 		if resp.StatusCode == http.StatusNotFound {
 			return fmt.Errorf("%s %s: %s (a tributary older than this command runs at %s: restart it, or stop it to use the store directly)",
@@ -90,6 +111,23 @@ func askServiceWithin(ctx context.Context, ep endpoint, within time.Duration, me
 		return fmt.Errorf("decoding the service's answer to %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// askWork sends a request for work that only the running service can do
+// (a backfill, a replay) and says so: a refusal names the work, and when
+// no service answers, noService explains what to do.
+func askWork(ctx context.Context, ep endpoint, within time.Duration, work, path string, body, out any,
+	noService func(addr string, err error) error) error {
+	err := askServiceWithin(ctx, ep, within, http.MethodPost, path, body, out)
+	var r *refusal
+	var u *unanswered
+	switch {
+	case errors.As(err, &r):
+		return fmt.Errorf("the service refused the %s: %w", work, err)
+	case errors.As(err, &u):
+		return noService(ep.addr, u.err)
+	}
+	return err
 }
 
 // online runs ask against the running service when cfg names an HTTP
