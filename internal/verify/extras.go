@@ -120,7 +120,11 @@ func (c *checker) produced(ctx context.Context, cands []*suspect) (map[string]bo
 		}
 		if d.KeyColumns != nil {
 			for batch := range slices.Chunk(keys, c.r.opts.ChunkRows) {
-				rows, err := st.rd.byKeys(ctx, st.db, d.KeyColumns, batch)
+				var rows []change.Row
+				err := c.r.read(ctx, st.source, func() (n int, err error) {
+					rows, err = st.rd.byKeys(ctx, st.db, d.KeyColumns, batch)
+					return len(rows), err
+				})
 				if err != nil {
 					return nil, err
 				}
@@ -134,7 +138,11 @@ func (c *checker) produced(ctx context.Context, cands []*suspect) (map[string]bo
 		}
 		var after []change.Value
 		for {
-			rows, err := st.plan.Read(ctx, st.db, after, c.r.opts.ChunkRows)
+			var rows []change.Row
+			err := c.r.read(ctx, st.source, func() (n int, err error) {
+				rows, err = st.plan.Read(ctx, st.db, after, c.r.opts.ChunkRows)
+				return len(rows), err
+			})
 			if err != nil {
 				return nil, err
 			}

@@ -53,6 +53,21 @@ type Options struct {
 	Values bool
 	// Log receives progress, never row values or keys; default discards.
 	Log *slog.Logger
+	// NoFastPath compares every table row by row, even a plain
+	// projection the checksum fast path could compare (see fastpath.go).
+	NoFastPath bool
+	// Throttles paces the reads of each source, by source name; a source
+	// without one is read as fast as it answers.
+	Throttles map[string]Throttle
+}
+
+// Throttle paces the reads of one source as its backfill is paced.
+type Throttle struct {
+	// MaxRowsPerSecond caps the rows read per second; 0 is no cap.
+	MaxRowsPerSecond int
+	// MaxThreadsRunning holds reads back while the source's
+	// Threads_running is above it; 0 is off.
+	MaxThreadsRunning int
 }
 
 // ensureDefaults fills zero fields.
@@ -77,12 +92,26 @@ type Settings struct {
 	// it is not the mysql sink's (for example one a Kinesis consumer
 	// writes); unset means the first mysql sink's.
 	Target *Target `yaml:"target"`
+	// FastPath compares plain projections by chunk checksums first
+	// (default true); false compares every row.
+	FastPath *bool `yaml:"fast_path"`
+	// MaxRowsPerSecond and MaxThreadsRunning pace verify's reads of
+	// every source; unset, each source's backfill_max_rows_per_second
+	// and backfill_max_threads_running apply.
+	MaxRowsPerSecond  *int `yaml:"max_rows_per_second"`
+	MaxThreadsRunning *int `yaml:"max_threads_running"`
 }
 
 // Check reports the problems of the settings to r.
 func (s *Settings) Check(r problem.Reporter) {
 	if s.Target != nil {
 		s.Target.Check(problem.Under(r, "target"))
+	}
+	if s.MaxRowsPerSecond != nil && *s.MaxRowsPerSecond < 0 {
+		r.At("max_rows_per_second", "must be 0 (no cap) or more")
+	}
+	if s.MaxThreadsRunning != nil && *s.MaxThreadsRunning < 0 {
+		r.At("max_threads_running", "must be 0 (off) or more")
 	}
 }
 

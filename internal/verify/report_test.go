@@ -13,23 +13,26 @@ import (
 
 func TestWriteText(t *testing.T) {
 	rep := &Report{Mappings: []*MappingReport{
-		{Target: "global.members", Compared: 1200, Missing: 1, Different: 1, ExtraChecked: true, Elapsed: 1500 * time.Millisecond,
+		{Target: "global.members", Path: PathChecksum, Chunks: 3, ChunksDiffering: 1, Compared: 1200, Missing: 1, Different: 1, ExtraChecked: true, Elapsed: 1500 * time.Millisecond,
 			Skipped: []string{"seen_at"},
 			Diffs: []Difference{
 				{Kind: Missing, Key: []Field{{"id", int64(7)}}},
 				{Kind: Different, Key: []Field{{"id", int64(9)}}, Columns: []string{"bio", "locale"},
 					Want: []Field{{"bio", "a"}, {"locale", nil}}, Got: []Field{{"bio", ""}, {"locale", "NULL"}}},
 			}},
-		{Target: "global.recipes", Compared: 3, Note: "extra rows not looked for: why"},
-	}}
+		{Target: "global.recipes", Path: PathRows, PathNote: "the mapping has lookups", Compared: 3, Note: "extra rows not looked for: why"},
+	}, Sources: []SourceLoad{{Source: "jp-accounts", Queries: 12, Rows: 1203, ThrottledSeconds: 0.25}}}
 	var b strings.Builder
 	require.NoError(t, rep.WriteText(&b))
-	require.Equal(t, `TARGET          COMPARED  MISSING  EXTRA  DIFFERENT  ELAPSED
-global.members  1200      1        0      1          1.5s
-global.recipes  3         0        -      0          0s
+	require.Equal(t, `TARGET          PATH      COMPARED  MISSING  EXTRA  DIFFERENT  ELAPSED
+global.members  checksum  1200      1        0      1          1.5s
+global.recipes  rows      3         0        -      0          0s
+source jp-accounts: 12 queries, 1203 rows read, 0.2s throttled
+global.members: 1 of 3 checksum chunks differed and were compared row by row
 global.members: not compared (set when streamed): seen_at
 global.members missing id=7
 global.members different id=9 columns bio,locale want bio="a" locale=NULL got bio="" locale="NULL"
+global.recipes: compared row by row: the mapping has lookups
 global.recipes: extra rows not looked for: why
 verify: 2 difference(s)
 `, b.String())

@@ -165,7 +165,11 @@ func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect
 		defer close(chunks)
 		var after []change.Value
 		for {
-			rows, err := st.plan.Read(gctx, st.db, after, c.r.opts.ChunkRows)
+			var rows []change.Row
+			err := c.r.read(gctx, st.source, func() (n int, err error) {
+				rows, err = st.plan.Read(gctx, st.db, after, c.r.opts.ChunkRows)
+				return len(rows), err
+			})
 			if err != nil {
 				return err
 			}
