@@ -115,3 +115,47 @@ func columnOf(t *testing.T, typ string) change.Column {
 	require.True(t, ok, typ)
 	return change.Column{Name: "c", Type: typ, Kind: k}
 }
+
+func TestThrottleSettings(t *testing.T) {
+	n := func(v int) *int { return &v }
+	for _, tc := range []struct {
+		s    Settings
+		want []string
+	}{
+		{Settings{}, nil},
+		{Settings{MaxRowsPerSecond: n(0), MaxThreadsRunning: n(40)}, nil},
+		{Settings{MaxRowsPerSecond: n(-1), MaxThreadsRunning: n(-2)}, []string{
+			"verify.max_rows_per_second: must be 0 (no cap) or more",
+			"verify.max_threads_running: must be 0 (off) or more"}},
+	} {
+		var l problem.List
+		tc.s.Check(problem.Under(&l, "verify"))
+		var got []string
+		for _, p := range l {
+			got = append(got, p.String())
+		}
+		require.Equal(t, tc.want, got)
+	}
+}
+
+func TestHashClass(t *testing.T) {
+	for _, tc := range []struct {
+		a, b change.Column
+		same bool
+	}{
+		{change.Column{Kind: change.KindInt, Type: "int"}, change.Column{Kind: change.KindUint, Type: "bigint unsigned"}, true},
+		{change.Column{Kind: change.KindInt, Type: "int"}, change.Column{Kind: change.KindDecimal, Type: "decimal(10,0)"}, false},
+		{change.Column{Kind: change.KindDecimal, Type: "decimal(10,2)"}, change.Column{Kind: change.KindDecimal, Type: "decimal(12,2)"}, true},
+		{change.Column{Kind: change.KindDecimal, Type: "decimal(10,2)"}, change.Column{Kind: change.KindDecimal, Type: "decimal(10,3)"}, false},
+		{change.Column{Kind: change.KindDateTime, Type: "datetime(6)"}, change.Column{Kind: change.KindTimestamp, Type: "timestamp(6)"}, true},
+		{change.Column{Kind: change.KindDateTime, Type: "datetime(3)"}, change.Column{Kind: change.KindDateTime, Type: "datetime(6)"}, false},
+		{change.Column{Kind: change.KindString, Type: "varchar(5)", Charset: "utf8mb4"}, change.Column{Kind: change.KindString, Type: "text", Charset: "utf8mb4"}, true},
+		{change.Column{Kind: change.KindString, Type: "varchar(5)", Charset: "utf8mb4"}, change.Column{Kind: change.KindString, Type: "varchar(5)", Charset: "latin1"}, false},
+		{change.Column{Kind: change.KindFloat, Type: "float"}, change.Column{Kind: change.KindDouble, Type: "double"}, false},
+		{change.Column{Kind: change.KindEnum, Type: "enum('a','b')"}, change.Column{Kind: change.KindEnum, Type: "enum('a','b','c')"}, false},
+		{change.Column{Kind: change.KindJSON, Type: "longtext"}, change.Column{Kind: change.KindString, Type: "longtext", Charset: "utf8mb4"}, false},
+	} {
+		require.Equal(t, tc.same, hashClass(tc.a) == hashClass(tc.b), "%+v vs %+v", tc.a, tc.b)
+		require.NotEmpty(t, hashClass(tc.a))
+	}
+}
