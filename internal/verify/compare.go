@@ -56,13 +56,14 @@ func (c *checker) compare(ctx context.Context, exps []*expRow, mark bool) ([]*su
 		return nil, err
 	}
 	var out []*suspect
+	var seen []keyHash
 	now := time.Now()
 	for i, e := range exps {
 		row := got[i]
 		if mark {
-			c.seen[hashKey(e.ckey)] = struct{}{}
+			seen = append(seen, hashKey(e.ckey))
 			if row != nil {
-				c.seen[hashKey(c.ckey(c.rowKey(row)))] = struct{}{}
+				seen = append(seen, hashKey(c.ckey(c.rowKey(row))))
 			}
 		}
 		s := &suspect{exp: e, st: e.st, srcKey: e.srcKey, key: e.key, ckey: e.ckey, got: row, since: now}
@@ -80,6 +81,13 @@ func (c *checker) compare(ctx context.Context, exps []*expRow, mark bool) ([]*su
 			s.kind = Different
 			out = append(out, s)
 		}
+	}
+	if mark {
+		c.mu.Lock()
+		for _, h := range seen {
+			c.seen[h] = struct{}{}
+		}
+		c.mu.Unlock()
 	}
 	return out, nil
 }

@@ -12,7 +12,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/sqlparam"
 )
 
@@ -20,8 +23,9 @@ import (
 //
 // A mapping that only copies columns of one source table (a plain
 // projection: no expressions, filter, lookups, merges or owns:) keyed by
-// one integer column the target key copies is compared by checksums: the
-// source table is cut into chunks of ChunkRows keys, each server computes
+// one integer column the target key copies is compared by checksums. The
+// source's keys are cut into chunks of ChecksumRows keys (an index-only
+// read finds each chunk's last key); both servers compute, at once,
 // COUNT(*) and BIT_XOR of a 64-bit hash of every row of the chunk's key
 // interval, and only a chunk whose figures differ is read and compared
 // row by row (with its extra target rows), its differences re-checked as
@@ -30,15 +34,17 @@ import (
 //
 // The row hash is the same expression on both servers, over the same
 // columns in the same order (the target's names on one side, the source
-// columns they copy on the other, a FLOAT or DOUBLE as "+ 0e0" prints it
-// with every digit): CRC32 and CRC32C of CONCAT_WS('#', ...)
-// side by side in 64 bits, each text value preceded by its length (so no
-// '#' inside a value can shift the others) and cast to bytes, and a NULL
-// mask at the end (CONCAT_WS skips NULLs: NULL, '' and 'NULL' all differ).
-// A column pair is only hashed when both columns print their values the
-// same way (hashClass): equal texts then mean equal values for the row
-// comparison too, so equal checksums never hide a difference it would
-// report. Otherwise the table is compared row by row.
+// columns they copy on the other): CRC32 and CRC32C of
+// CONCAT_WS('#', ...) side by side in 64 bits, every text value but the
+// last preceded by its length (so no '#' inside a value can shift the
+// others), a FLOAT or DOUBLE as "+ 0e0" prints it with every digit, and
+// a NULL mask at the end (CONCAT_WS skips NULLs: NULL, '' and 'NULL' all
+// differ). Text is read as bytes when the plain form fails (collations
+// CONCAT_WS cannot mix). A column pair is only hashed when both columns
+// print their values the same way (hashClass): equal texts then mean
+// equal values for the row comparison too, so equal checksums never hide
+// a difference it would report. Otherwise the table is compared row by
+// row.
 //
 // The chunk intervals cover every key: the first has no lower bound and
 // the last no upper bound, so target rows before the first source key or
@@ -57,14 +63,60 @@ type fastPlan struct {
 	// values are read as uint64.
 	srcKey, tgtKey string
 	unsigned       bool
-	// srcHash and tgtHash are the row's text to hash on each side.
-	srcHash, tgtHash string
+	// srcTable and tgtTable are the quoted tables; srcCols and tgtCols
+	// the hashed columns, in the same order.
+	srcTable, tgtTable string
+	srcCols, tgtCols   []change.Column
+	// srcSum and tgtSum compute a chunk's figures on each side, with the
+	// interval's condition appended.
+	srcSum, tgtSum string
 	// tgtKeys reads target keys alone, for extra rows.
 	tgtKeys *reader
 }
 
 // fastPlan returns the checksum plan of c's table, or why there is none.
-func (c *checker) fastPlan() (*fastPlan, string) {
+func (c *checker) fastPlan(ctx context.Context) (*fastPlan, string, error) {
+	fp, why := c.projection()
+	if fp == nil {
+		return nil, why, nil
+	}
+	// The texts of columns with collations CONCAT_WS cannot mix are read
+	// as bytes; that costs more, so only when the plain form fails.
+	for _, cast := range []bool{false, true} {
+		fp.sums(cast)
+		errSrc := c.probe(ctx, fp.st.db, fp.srcSum)
+		errTgt := c.probe(ctx, c.r.target, fp.tgtSum)
+		if errSrc == nil && errTgt == nil {
+			return fp, "", nil
+		}
+		if cast {
+			err := errors.Join(errSrc, errTgt)
+			var me *mysql.MySQLError
+			if !errors.As(err, &me) {
+				return nil, "", fmt.Errorf("checking the checksum query: %w", err)
+			}
+			return nil, "the checksum query fails: " + mysqlerr.Redact(err).Error(), nil
+		}
+	}
+	return nil, "", errors.New("unreachable")
+}
+
+// sums sets the checksum queries of fp.
+func (fp *fastPlan) sums(cast bool) {
+	fp.srcSum = "SELECT " + hashAgg + " FROM (SELECT " + rowText(fp.srcCols, cast) + " AS s FROM " + fp.srcTable
+	fp.tgtSum = "SELECT " + hashAgg + " FROM (SELECT " + rowText(fp.tgtCols, cast) + " AS s FROM " + fp.tgtTable
+}
+
+// probe runs a checksum query over no rows.
+func (c *checker) probe(ctx context.Context, db *sql.DB, sum string) error {
+	var n int64
+	var x uint64
+	return db.QueryRowContext(ctx, sum+" WHERE FALSE) x").Scan(&n, &x)
+}
+
+// projection returns the checksum plan of c's table without its queries,
+// or why there is none.
+func (c *checker) projection() (*fastPlan, string) {
 	switch {
 	case c.r.opts.NoFastPath:
 		return nil, "the fast path is turned off"
@@ -118,7 +170,8 @@ func (c *checker) fastPlan() (*fastPlan, string) {
 		return nil, err.Error()
 	}
 	return &fastPlan{st: st, srcKey: quote(sk.Name), tgtKey: quote(tk.Name), unsigned: sk.Kind == change.KindUint,
-		srcHash: rowText(srcCols), tgtHash: rowText(tgtCols), tgtKeys: rd}, ""
+		srcTable: quote(src.Schema) + "." + quote(src.Name), tgtTable: quote(tgt.Schema) + "." + quote(tgt.Name),
+		srcCols: srcCols, tgtCols: tgtCols, tgtKeys: rd}, ""
 }
 
 // intKey reports whether a key of kind k is compared as a number.
@@ -168,20 +221,31 @@ func textKind(k change.Kind) bool {
 }
 
 // rowText returns the text hashed for a row of cols:
-// CONCAT_WS('#', v1, LENGTH(t2), CAST(t2 AS BINARY), ..., nullmask).
-func rowText(cols []change.Column) string {
+// CONCAT_WS('#', v1, LENGTH(t2), t2, ..., tN, nullmask). Every text value
+// but the last is preceded by its length; cast reads text as bytes, for
+// tables whose text columns have collations CONCAT_WS cannot mix.
+func rowText(cols []change.Column, cast bool) string {
+	last := -1
+	for i, col := range cols {
+		if textKind(col.Kind) {
+			last = i
+		}
+	}
 	var b strings.Builder
 	b.WriteString("CONCAT_WS('#'")
-	for _, col := range cols {
+	for i, col := range cols {
 		q := quote(col.Name)
 		switch {
 		case textKind(col.Kind):
-			b.WriteString(", LENGTH(" + q + "), CAST(" + q + " AS BINARY)")
-			continue
+			if i != last {
+				b.WriteString(", LENGTH(" + q + ")")
+			}
+			if cast {
+				q = "CAST(" + q + " AS BINARY)"
+			}
 		case col.Kind == change.KindFloat || col.Kind == change.KindDouble:
 			// As the rows are read: every digit of the value.
-			b.WriteString(", (" + q + " + 0e0)")
-			continue
+			q = "(" + q + " + 0e0)"
 		}
 		b.WriteString(", " + q)
 	}
@@ -197,18 +261,16 @@ func rowText(cols []change.Column) string {
 // of the rows' 64-bit hashes.
 const hashAgg = "COUNT(*), COALESCE(BIT_XOR((CRC32(s) << 32) | CRC32C(s)), 0)"
 
-// fastChunk is one chunk's key interval and the source's figures.
+// fastChunk is one chunk's key interval.
 type fastChunk struct {
 	// lo and hi bound the interval (lo, hi]; nil is no bound.
 	lo, hi change.Value
-	count  int64
-	xor    uint64
 }
 
-// sourceChunk computes the figures of the next chunk of the source after
-// lo (nil: from the first key) and the chunk's last key; hi is left nil
-// when it is the last chunk.
-func (c *checker) sourceChunk(ctx context.Context, fp *fastPlan, lo change.Value) (*fastChunk, error) {
+// nextBound returns the key ChecksumRows keys after lo (nil: from the
+// first key) on the source: the end of the chunk that starts after lo;
+// nil when fewer keys follow, the chunk then being the last.
+func (c *checker) nextBound(ctx context.Context, fp *fastPlan, lo change.Value) (change.Value, error) {
 	st := fp.st
 	var args []any
 	where := ""
@@ -216,27 +278,25 @@ func (c *checker) sourceChunk(ctx context.Context, fp *fastPlan, lo change.Value
 		text, arg := sqlparam.Placeholder(lo)
 		where, args = " WHERE "+fp.srcKey+" > "+text, append(args, arg)
 	}
-	q := "SELECT " + hashAgg + ", MAX(k) FROM (SELECT " + fp.srcKey + " AS k, " + fp.srcHash + " AS s FROM " +
-		quote(st.plan.Table.Schema) + "." + quote(st.plan.Table.Name) + " FORCE INDEX (" + quote(st.plan.KeyName) + ")" +
-		where + " ORDER BY " + fp.srcKey + " LIMIT " + strconv.Itoa(c.r.opts.ChunkRows) + ") x"
-	ch := &fastChunk{lo: lo}
+	q := "SELECT " + fp.srcKey + " FROM " + fp.srcTable + " FORCE INDEX (" + quote(st.plan.KeyName) + ")" + where +
+		" ORDER BY " + fp.srcKey + " LIMIT 1 OFFSET " + strconv.Itoa(c.r.opts.ChecksumRows-1)
+	var hi change.Value
 	err := c.r.read(ctx, st.source, func() (int, error) {
-		row := st.db.QueryRowContext(ctx, q, args...)
-		var maxKey sql.NullString
-		if err := row.Scan(&ch.count, &ch.xor, &maxKey); err != nil {
-			return 0, fmt.Errorf("checksumming a chunk of %s: %w", st.qualified(), err)
+		var key string
+		switch err := st.db.QueryRowContext(ctx, q, args...).Scan(&key); {
+		case errors.Is(err, sql.ErrNoRows):
+			return 0, nil
+		case err != nil:
+			return 0, fmt.Errorf("reading the chunk bounds of %s: %w", st.qualified(), err)
 		}
-		if ch.count < int64(c.r.opts.ChunkRows) || !maxKey.Valid {
-			return int(ch.count), nil
-		}
-		v, err := parseKey(maxKey.String, fp.unsigned)
+		v, err := parseKey(key, fp.unsigned)
 		if err != nil {
-			return int(ch.count), fmt.Errorf("checksumming a chunk of %s: %w", st.qualified(), err)
+			return 0, fmt.Errorf("reading the chunk bounds of %s: %w", st.qualified(), err)
 		}
-		ch.hi = v
-		return int(ch.count), nil
+		hi = v
+		return 0, nil
 	})
-	return ch, err
+	return hi, err
 }
 
 // parseKey reads an integer key value.
@@ -279,16 +339,44 @@ func interval(col string, lo, hi change.Value) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-// targetChunk computes the target's figures over a chunk's interval.
-func (c *checker) targetChunk(ctx context.Context, fp *fastPlan, ch *fastChunk) (int64, uint64, error) {
-	where, args := interval(fp.tgtKey, ch.lo, ch.hi)
-	q := "SELECT " + hashAgg + " FROM (SELECT " + fp.tgtHash + " AS s FROM " + quote(c.tt.Schema) + "." + quote(c.tt.Name) + where + ") x"
+// checksum computes the figures of a chunk's interval with the query
+// sum over key column key on db.
+func checksum(ctx context.Context, db *sql.DB, sum, key string, ch *fastChunk) (int64, uint64, error) {
+	where, args := interval(key, ch.lo, ch.hi)
 	var n int64
 	var x uint64
-	if err := c.r.target.QueryRowContext(ctx, q, args...).Scan(&n, &x); err != nil {
-		return 0, 0, fmt.Errorf("checksumming a chunk of the target: %w", err)
+	if err := db.QueryRowContext(ctx, sum+where+") x", args...).Scan(&n, &x); err != nil {
+		return 0, 0, err
 	}
 	return n, x, nil
+}
+
+// sameChunk computes a chunk's figures on the source and on the target at
+// once and reports whether they are equal, and the source's row count.
+func (c *checker) sameChunk(ctx context.Context, fp *fastPlan, ch *fastChunk) (bool, int64, error) {
+	var sn, tn int64
+	var sx, tx uint64
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return c.r.read(gctx, fp.st.source, func() (int, error) {
+			var err error
+			if sn, sx, err = checksum(gctx, fp.st.db, fp.srcSum, fp.srcKey, ch); err != nil {
+				return 0, fmt.Errorf("checksumming a chunk of %s: %w", fp.st.qualified(), err)
+			}
+			return int(sn), nil
+		})
+	})
+	g.Go(func() error {
+		var err error
+		if tn, tx, err = checksum(gctx, c.r.target, fp.tgtSum, fp.tgtKey, ch); err != nil {
+			return fmt.Errorf("checksumming a chunk of the target: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return false, 0, err
+	}
+	return sn == tn && sx == tx, sn, nil
 }
 
 // fastScan compares the table of fp chunk by chunk: the source's figures
@@ -302,19 +390,19 @@ func (c *checker) fastScan(ctx context.Context, fp *fastPlan, limit int) ([]*sus
 		defer close(chunks)
 		var lo change.Value
 		for {
-			ch, err := c.sourceChunk(gctx, fp, lo)
+			hi, err := c.nextBound(gctx, fp, lo)
 			if err != nil {
 				return err
 			}
 			select {
-			case chunks <- ch:
+			case chunks <- &fastChunk{lo: lo, hi: hi}:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
-			if ch.hi == nil {
+			if hi == nil {
 				return nil
 			}
-			lo = ch.hi
+			lo = hi
 		}
 	})
 	var out []*suspect
@@ -330,17 +418,17 @@ func (c *checker) fastScan(ctx context.Context, fp *fastPlan, limit int) ([]*sus
 			if !ok {
 				return nil
 			}
-			n, x, err := c.targetChunk(gctx, fp, ch)
+			same, n, err := c.sameChunk(gctx, fp, ch)
 			if err != nil {
 				return err
 			}
 			c.rep.Chunks++
-			if n == ch.count && x == ch.xor {
+			if same {
 				c.rep.Compared += int(n)
 				continue
 			}
 			c.rep.ChunksDiffering++
-			sus, err := c.rowChunk(gctx, fp, ch)
+			sus, err := c.rowChunk(gctx, fp, ch, limit-len(out))
 			if err != nil {
 				return err
 			}
@@ -360,8 +448,9 @@ func (c *checker) fastScan(ctx context.Context, fp *fastPlan, limit int) ([]*sus
 
 // rowChunk compares a chunk whose checksums differ row by row: the source
 // rows of its interval through the mapping, then the target rows of the
-// interval no source row gave, as extra rows.
-func (c *checker) rowChunk(ctx context.Context, fp *fastPlan, ch *fastChunk) ([]*suspect, error) {
+// interval no source row gave, as extra rows. It stops once it has seen
+// limit differences.
+func (c *checker) rowChunk(ctx context.Context, fp *fastPlan, ch *fastChunk, limit int) ([]*suspect, error) {
 	st := fp.st
 	where, args := interval(fp.srcKey, ch.lo, ch.hi)
 	var rows []change.Row
@@ -372,15 +461,22 @@ func (c *checker) rowChunk(ctx context.Context, fp *fastPlan, ch *fastChunk) ([]
 	if err != nil {
 		return nil, err
 	}
-	exps, err := c.expect(ctx, st, rows)
-	if err != nil {
-		return nil, err
+	var out []*suspect
+	for batch := range slices.Chunk(rows, c.r.opts.ChunkRows) {
+		exps, err := c.expect(ctx, st, batch)
+		if err != nil {
+			return nil, err
+		}
+		sus, err := c.compare(ctx, exps, true)
+		if err != nil {
+			return nil, err
+		}
+		c.rep.Compared += len(exps)
+		out = append(out, sus...)
+		if len(out) >= limit {
+			return out, nil
+		}
 	}
-	out, err := c.compare(ctx, exps, true)
-	if err != nil {
-		return nil, err
-	}
-	c.rep.Compared += len(exps)
 	where, args = interval(fp.tgtKey, ch.lo, ch.hi)
 	keys, err := fp.tgtKeys.query(ctx, c.r.target, fp.tgtKeys.sel+where, args)
 	if err != nil {
@@ -391,6 +487,9 @@ func (c *checker) rowChunk(ctx context.Context, fp *fastPlan, ch *fastChunk) ([]
 		ck := c.ckey(k)
 		if _, ok := c.seen[hashKey(ck)]; !ok {
 			out = append(out, &suspect{kind: Extra, key: k, ckey: ck, since: now})
+		}
+		if len(out) >= limit {
+			break
 		}
 	}
 	return out, nil

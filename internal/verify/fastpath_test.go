@@ -19,7 +19,10 @@ func (p *pair) runWith(t *testing.T, set *mapping.Set, targets []string, opts ve
 	opts.Sources = map[string]string{"src": p.source.DSN("root", "", "")}
 	opts.TargetDSN = p.target.DSN("root", "", "")
 	if opts.ChunkRows == 0 {
-		opts.ChunkRows = 500
+		opts.ChunkRows = 200
+	}
+	if opts.ChecksumRows == 0 {
+		opts.ChecksumRows = 500
 	}
 	opts.Settle = 300 * time.Millisecond
 	rep, err := verify.Run(t.Context(), opts)
@@ -140,12 +143,12 @@ sources:
 	// The same types on both sides: an unsigned key up to its largest
 	// value, and latin1 text, compared by checksums.
 	p.target.Exec(t, "ALTER TABLE shop.widths MODIFY n INT NOT NULL")
-	rep = p.runWith(t, set, []string{"shop.widths"}, verify.Options{ChunkRows: 1})
+	rep = p.runWith(t, set, []string{"shop.widths"}, verify.Options{ChecksumRows: 1})
 	require.Zero(t, rep.Differences())
 	require.Equal(t, verify.PathChecksum, rep.Mappings[0].Path)
 	require.Equal(t, 2, rep.Mappings[0].Compared)
 	p.target.Exec(t, "UPDATE shop.widths SET s = 'e' WHERE id = 1", "UPDATE shop.widths SET n = 5 WHERE id = 18446744073709551615")
-	rep = p.runWith(t, set, []string{"shop.widths"}, verify.Options{ChunkRows: 1})
+	rep = p.runWith(t, set, []string{"shop.widths"}, verify.Options{ChecksumRows: 1})
 	require.Equal(t, []string{"shop.widths different 1 [s]", "shop.widths different 18446744073709551615 [n]"}, found(rep))
 }
 

@@ -16,6 +16,7 @@ import (
 // Defaults of the zero Options fields.
 const (
 	DefaultChunkRows      = 1000
+	DefaultChecksumRows   = 10000
 	DefaultSettle         = 10 * time.Second
 	DefaultMaxDifferences = 10000
 )
@@ -40,6 +41,10 @@ type Options struct {
 	// ChunkRows is the number of source rows read and compared at once:
 	// default DefaultChunkRows.
 	ChunkRows int
+	// ChecksumRows is the number of source keys a checksum chunk of the
+	// fast path covers: default DefaultChecksumRows. A chunk that
+	// differs is compared ChunkRows rows at a time.
+	ChecksumRows int
 	// Settle is how long a difference is re-checked before it is
 	// reported: the time the stream has to carry a change that raced
 	// with the comparison. Default DefaultSettle.
@@ -74,6 +79,9 @@ type Throttle struct {
 func (o *Options) ensureDefaults() {
 	if o.ChunkRows <= 0 {
 		o.ChunkRows = DefaultChunkRows
+	}
+	if o.ChecksumRows <= 0 {
+		o.ChecksumRows = DefaultChecksumRows
 	}
 	if o.MaxDifferences <= 0 {
 		o.MaxDifferences = DefaultMaxDifferences

@@ -154,13 +154,18 @@ func (c *checker) expect(ctx context.Context, st *srcTable, rows []change.Row) (
 // errEnough stops a scan that has seen as many differences as it may hold.
 var errEnough = errors.New("enough differences")
 
+// compareWorkers is the number of chunks compared at once: the target
+// rows of one are read while another's are compared, and while the next
+// is read from the source.
+const compareWorkers = 2
+
 // scan reads st in key chunks and compares the target rows each gives;
 // it returns the differences seen, to be checked again, stopping once
-// there are limit of them (rep.Truncated). The next chunk is read from
-// the source while one is being compared.
+// there are limit of them (rep.Truncated). The next chunks are read from
+// the source while others are being compared.
 func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect, error) {
 	g, gctx := errgroup.WithContext(ctx)
-	chunks := make(chan []change.Row, 1)
+	chunks := make(chan []change.Row, compareWorkers)
 	g.Go(func() error {
 		defer close(chunks)
 		var after []change.Value
@@ -185,33 +190,38 @@ func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect
 		}
 	})
 	var out []*suspect
-	g.Go(func() error {
-		for {
-			var rows []change.Row
-			var ok bool
-			select {
-			case rows, ok = <-chunks:
-			case <-gctx.Done():
-				return gctx.Err()
+	for range compareWorkers {
+		g.Go(func() error {
+			for {
+				var rows []change.Row
+				var ok bool
+				select {
+				case rows, ok = <-chunks:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				if !ok {
+					return nil
+				}
+				exps, err := c.expect(gctx, st, rows)
+				if err != nil {
+					return err
+				}
+				sus, err := c.compare(gctx, exps, true)
+				if err != nil {
+					return err
+				}
+				c.mu.Lock()
+				c.rep.Compared += len(exps)
+				out = append(out, sus...)
+				enough := len(out) >= limit
+				c.mu.Unlock()
+				if enough {
+					return errEnough
+				}
 			}
-			if !ok {
-				return nil
-			}
-			exps, err := c.expect(gctx, st, rows)
-			if err != nil {
-				return err
-			}
-			sus, err := c.compare(gctx, exps, true)
-			if err != nil {
-				return err
-			}
-			c.rep.Compared += len(exps)
-			out = append(out, sus...)
-			if len(out) >= limit {
-				return errEnough
-			}
-		}
-	})
+		})
+	}
 	if err := g.Wait(); errors.Is(err, errEnough) {
 		c.rep.Truncated = true
 	} else if err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
@@ -111,6 +112,8 @@ type checker struct {
 	// the target rows they matched.
 	seen map[keyHash]struct{}
 	rep  *MappingReport
+	// mu guards seen and rep while chunks are compared at once.
+	mu sync.Mutex
 }
 
 // verifyTarget compares the target table name with its sources.
@@ -142,7 +145,10 @@ func (r *run) verifyTarget(ctx context.Context, name string) (*MappingReport, er
 	if err := c.findTables(ctx); err != nil {
 		return nil, err
 	}
-	fp, why := c.fastPlan()
+	fp, why, err := c.fastPlan(ctx)
+	if err != nil {
+		return nil, err
+	}
 	suspects, err := c.readSources(ctx, fp, why)
 	if err != nil {
 		return nil, err
