@@ -54,6 +54,7 @@ func newVerifyCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&opts.Values, "show-values", false, "print the differing values (never logged)")
 	cmd.Flags().DurationVar(&opts.Settle, "settle", 10*time.Second, "how long a difference is checked again before it is reported")
 	cmd.Flags().IntVar(&opts.ChunkRows, "chunk-rows", 1000, "source rows compared at once")
+	cmd.Flags().IntVar(&opts.ChecksumRows, "checksum-rows", 10000, "source keys per checksum chunk of the fast path")
 	cmd.Flags().IntVar(&opts.MaxDifferences, "max-differences", 10000, "stop comparing a target after this many differences")
 	cmd.Flags().BoolVar(&opts.NoFastPath, "no-fast-path", false, "compare every row, even of tables the chunk checksums could compare")
 	cmd.Flags().Int("max-rows-per-second", 0, "cap the rows read per second from each source (default: verify.max_rows_per_second, else the source's backfill_max_rows_per_second)")

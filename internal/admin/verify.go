@@ -35,6 +35,9 @@ type VerifyOptions struct {
 	// ChunkRows the rows compared at once. Zero means the default.
 	Settle    time.Duration
 	ChunkRows int
+	// ChecksumRows is the keys per checksum chunk of the fast path; zero
+	// means the default.
+	ChecksumRows int
 	// MaxDifferences bounds the differences held per target; zero means
 	// the default.
 	MaxDifferences int
@@ -85,7 +88,7 @@ func Verify(ctx context.Context, cfg *config.Config, opts VerifyOptions, logger 
 	}
 	rep, err := verify.Run(ctx, verify.Options{
 		Set: set, Targets: targets, Sources: sources, Lookups: cfg.Lookups, TargetDSN: targetDSN,
-		Where: opts.Where, ChunkRows: opts.ChunkRows, Settle: opts.Settle,
+		Where: opts.Where, ChunkRows: opts.ChunkRows, ChecksumRows: opts.ChecksumRows, Settle: opts.Settle,
 		MaxDifferences: opts.MaxDifferences, Values: opts.Values, Log: logger,
 		NoFastPath: opts.NoFastPath || (cfg.Verify.FastPath != nil && !*cfg.Verify.FastPath),
 		Throttles:  verifyThrottles(cfg, opts),

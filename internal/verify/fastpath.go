@@ -87,6 +87,9 @@ func (c *checker) fastPlan(ctx context.Context) (*fastPlan, string, error) {
 		errSrc := c.probe(ctx, fp.st.db, fp.srcSum)
 		errTgt := c.probe(ctx, c.r.target, fp.tgtSum)
 		if errSrc == nil && errTgt == nil {
+			if cast {
+				c.r.opts.Log.Debug("hashing text as bytes: CONCAT_WS cannot mix its collations", "target", c.name)
+			}
 			return fp, "", nil
 		}
 		if cast {

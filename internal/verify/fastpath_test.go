@@ -1,7 +1,9 @@
 package verify_test
 
 import (
+	"log/slog"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -109,10 +111,13 @@ func TestFastPathFindsTheRowDifferences(t *testing.T) {
 // compared row by row, and says why.
 func TestFastPathOnlyForPlainProjections(t *testing.T) {
 	p := startPair(t)
-	p.source.Exec(t, "CREATE TABLE shop.widths (id BIGINT UNSIGNED PRIMARY KEY, n INT NOT NULL, s VARCHAR(10) CHARACTER SET latin1)",
-		"INSERT INTO shop.widths VALUES (1, 3, 'é'), (18446744073709551615, 4, 'b')")
-	p.target.Exec(t, "CREATE TABLE shop.widths (id BIGINT UNSIGNED PRIMARY KEY, n DECIMAL(10,2) NOT NULL, s VARCHAR(10) CHARACTER SET latin1)",
-		"INSERT INTO shop.widths VALUES (1, 3, 'é'), (18446744073709551615, 4, 'b')")
+	// s and u have character sets CONCAT_WS cannot mix: the text is
+	// hashed as bytes.
+	const texts = "s VARCHAR(10) CHARACTER SET latin1, u VARCHAR(10) CHARACTER SET sjis, v VARCHAR(10) COLLATE utf8mb4_unicode_ci"
+	p.source.Exec(t, "CREATE TABLE shop.widths (id BIGINT UNSIGNED PRIMARY KEY, n INT NOT NULL, "+texts+")",
+		"INSERT INTO shop.widths VALUES (1, 3, 'é', 'a#b', 'c'), (18446744073709551615, 4, 'b', NULL, '')")
+	p.target.Exec(t, "CREATE TABLE shop.widths (id BIGINT UNSIGNED PRIMARY KEY, n DECIMAL(10,2) NOT NULL, "+texts+")",
+		"INSERT INTO shop.widths VALUES (1, 3, 'é', 'a#b', 'c'), (18446744073709551615, 4, 'b', NULL, '')")
 	file := filepath.Join(t.TempDir(), "shop.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(`
 target: shop.items
@@ -128,7 +133,7 @@ key: [id]
 sources:
   - source: src
     table: shop.widths
-    columns: {id: id, n: n, s: s}
+    columns: {id: id, n: n, s: s, u: u, v: v}
 `), 0o600))
 	set, err := mapping.Load([]string{file}, []string{"src"})
 	require.NoError(t, err)
@@ -143,13 +148,22 @@ sources:
 	// The same types on both sides: an unsigned key up to its largest
 	// value, and latin1 text, compared by checksums.
 	p.target.Exec(t, "ALTER TABLE shop.widths MODIFY n INT NOT NULL")
-	rep = p.runWith(t, set, []string{"shop.widths"}, verify.Options{ChecksumRows: 1})
+	var log strings.Builder
+	rep = p.runWith(t, set, []string{"shop.widths"}, verify.Options{ChecksumRows: 1,
+		Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	require.Contains(t, log.String(), "hashing text as bytes")
 	require.Zero(t, rep.Differences())
 	require.Equal(t, verify.PathChecksum, rep.Mappings[0].Path)
 	require.Equal(t, 2, rep.Mappings[0].Compared)
-	p.target.Exec(t, "UPDATE shop.widths SET s = 'e' WHERE id = 1", "UPDATE shop.widths SET n = 5 WHERE id = 18446744073709551615")
+	// A '#' moved from one text column to the next is a difference.
+	p.target.Exec(t, "UPDATE shop.widths SET s = 'e' WHERE id = 1", "UPDATE shop.widths SET n = 5 WHERE id = 18446744073709551615",
+		"UPDATE shop.widths SET u = 'a', v = 'b#c' WHERE id = 1")
 	rep = p.runWith(t, set, []string{"shop.widths"}, verify.Options{ChecksumRows: 1})
-	require.Equal(t, []string{"shop.widths different 1 [s]", "shop.widths different 18446744073709551615 [n]"}, found(rep))
+	require.Equal(t, []string{"shop.widths different 1 [s u v]", "shop.widths different 18446744073709551615 [n]"}, found(rep))
+	require.Equal(t, verify.PathChecksum, rep.Mappings[0].Path)
+	p.target.Exec(t, "UPDATE shop.widths SET s = 'é', u = 'a#', v = 'bc' WHERE id = 1", "UPDATE shop.widths SET n = 4, u = '' WHERE id = 18446744073709551615")
+	rep = p.runWith(t, set, []string{"shop.widths"}, verify.Options{ChecksumRows: 1})
+	require.Equal(t, []string{"shop.widths different 1 [u v]", "shop.widths different 18446744073709551615 [u]"}, found(rep))
 }
 
 // TestVerifyThrottle: a cap on the rows read per second makes verify take
