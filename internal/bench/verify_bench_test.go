@@ -86,7 +86,7 @@ func BenchmarkVerify(b *testing.B) {
 
 // checksumChunks runs the chunked checksum over bench.sbtest1 on both
 // servers, range by range of the key, and fails on a chunk that differs.
-func checksumChunks(b *testing.B, src, dst *testenv.Server, rows, chunk int) {
+func checksumChunks(b testing.TB, src, dst *testenv.Server, rows, chunk int) {
 	const q = `SELECT COUNT(*), COALESCE(BIT_XOR(CRC32(CONCAT_WS('#', id, k, c, pad,
 		CONCAT(ISNULL(id), ISNULL(k), ISNULL(c), ISNULL(pad))))), 0)
 		FROM bench.sbtest1 FORCE INDEX (PRIMARY) WHERE id BETWEEN ? AND ?`

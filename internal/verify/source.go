@@ -118,7 +118,7 @@ func (c *checker) expect(ctx context.Context, st *srcTable, rows []change.Row) (
 	pending := false
 	for i := range txn.Ops {
 		op := &txn.Ops[i]
-		if op.Kind != change.Upsert || op.Target.QualifiedName() != c.name {
+		if op.Kind != change.Upsert || op.Target.Schema != c.tt.Schema || op.Target.Name != c.tt.Name {
 			continue // rejected keys, other targets' rows, re-derivations
 		}
 		ops = append(ops, op)
@@ -133,22 +133,46 @@ func (c *checker) expect(ctx context.Context, st *srcTable, rows []change.Row) (
 		}
 	}
 	out := make([]*expRow, 0, len(ops))
+	// The ops of one binding share their column list: its target
+	// indexes are found once.
+	var lastCols []string
+	var cols, keep []int
 	for _, op := range ops {
 		e := &expRow{st: st, srcKey: st.plan.KeyOf(rows[op.Change]), key: op.Key, ckey: c.ckey(op.Key)}
-		for i, col := range op.Columns {
-			if c.volatile[col] {
-				continue
+		if len(op.Columns) != len(lastCols) || (len(op.Columns) > 0 && &op.Columns[0] != &lastCols[0]) {
+			var err error
+			if cols, keep, err = c.targetColumns(op.Columns); err != nil {
+				return nil, err
 			}
-			at := c.tgt.t.ColumnIndex(col)
-			if at < 0 {
-				return nil, fmt.Errorf("the mapping writes column %s, which the target table does not have", col)
+			lastCols = op.Columns
+		}
+		e.cols, e.vals = cols, op.Values
+		if len(keep) != len(op.Columns) {
+			e.vals = make([]change.Value, len(keep))
+			for j, i := range keep {
+				e.vals[j] = op.Values[i]
 			}
-			e.cols = append(e.cols, at)
-			e.vals = append(e.vals, op.Values[i])
 		}
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// targetColumns returns the target indexes of the compared columns of
+// names (the volatile ones left out) and their indexes in names.
+func (c *checker) targetColumns(names []string) (cols, keep []int, err error) {
+	for i, col := range names {
+		if c.volatile[col] {
+			continue
+		}
+		at := c.tgt.t.ColumnIndex(col)
+		if at < 0 {
+			return nil, nil, fmt.Errorf("the mapping writes column %s, which the target table does not have", col)
+		}
+		cols = append(cols, at)
+		keep = append(keep, i)
+	}
+	return cols, keep, nil
 }
 
 // errEnough stops a scan that has seen as many differences as it may hold.
@@ -165,7 +189,13 @@ const compareWorkers = 2
 // the source while others are being compared.
 func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect, error) {
 	g, gctx := errgroup.WithContext(ctx)
-	chunks := make(chan []change.Row, compareWorkers)
+	type chunk struct {
+		rows []change.Row
+		// lo and hi bound the chunk's keys, (lo, hi], with intervals.
+		lo, hi change.Value
+	}
+	chunks := make(chan chunk, compareWorkers)
+	intervals := c.byIntervals()
 	g.Go(func() error {
 		defer close(chunks)
 		var after []change.Value
@@ -178,8 +208,15 @@ func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect
 			if err != nil {
 				return err
 			}
+			ch := chunk{rows: rows}
+			if after != nil {
+				ch.lo = after[0]
+			}
+			if len(rows) == c.r.opts.ChunkRows {
+				ch.hi = st.plan.KeyOf(rows[len(rows)-1])[0]
+			}
 			select {
-			case chunks <- rows:
+			case chunks <- ch:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
@@ -193,21 +230,26 @@ func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect
 	for range compareWorkers {
 		g.Go(func() error {
 			for {
-				var rows []change.Row
+				var ch chunk
 				var ok bool
 				select {
-				case rows, ok = <-chunks:
+				case ch, ok = <-chunks:
 				case <-gctx.Done():
 					return gctx.Err()
 				}
 				if !ok {
 					return nil
 				}
-				exps, err := c.expect(gctx, st, rows)
+				exps, err := c.expect(gctx, st, ch.rows)
 				if err != nil {
 					return err
 				}
-				sus, err := c.compare(gctx, exps, true)
+				var sus []*suspect
+				if intervals {
+					sus, err = c.compareInterval(gctx, exps, ch.lo, ch.hi)
+				} else {
+					sus, err = c.compare(gctx, exps, true)
+				}
 				if err != nil {
 					return err
 				}
@@ -227,5 +269,6 @@ func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect
 	} else if err != nil {
 		return nil, err
 	}
+	c.rep.ExtraChecked = intervals && !c.rep.Truncated
 	return out, nil
 }

@@ -158,7 +158,7 @@ func (r *run) verifyTarget(ctx context.Context, name string) (*MappingReport, er
 		// The keys the sources give were not all seen: a walk of the
 		// target would take the others for extra rows.
 		c.rep.Note = fmt.Sprintf("stopped after %d differences (--max-differences): the counts are lower bounds and extra rows were not looked for", len(suspects))
-	} else if fp != nil {
+	} else if fp != nil || c.rep.ExtraChecked {
 		c.rep.ExtraChecked = true // the chunks' intervals cover every key
 	} else {
 		extras, err := c.walkTarget(ctx, r.opts.MaxDifferences-len(suspects))
@@ -245,8 +245,12 @@ func (c *checker) describeTarget(ctx context.Context) error {
 	return nil
 }
 
-// ckey returns the canonical encoding of target key values.
+// ckey returns the canonical encoding of target key values: a single
+// value's own, several values each after its length.
 func (c *checker) ckey(key []change.Value) string {
+	if len(key) == 1 {
+		return c.canon[c.keyIdx[0]](key[0])
+	}
 	var b strings.Builder
 	for i, v := range key {
 		s := c.canon[c.keyIdx[i]](v)
