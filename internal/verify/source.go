@@ -179,9 +179,10 @@ func (c *checker) targetColumns(names []string) (cols, keep []int, err error) {
 var errEnough = errors.New("enough differences")
 
 // compareWorkers is the number of chunks compared at once: the target
-// rows of one are read while another's are compared, and while the next
-// is read from the source.
-const compareWorkers = 2
+// rows of one are read while another's are mapped and compared, and while
+// the next is read from the source (the target pool's two connections
+// bound the reads at once).
+const compareWorkers = 3
 
 // scan reads st in key chunks and compares the target rows each gives;
 // it returns the differences seen, to be checked again, stopping once
