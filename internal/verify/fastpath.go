@@ -264,10 +264,15 @@ func rowText(cols []change.Column, cast bool) string {
 // of the rows' 64-bit hashes.
 const hashAgg = "COUNT(*), COALESCE(BIT_XOR((CRC32(s) << 32) | CRC32C(s)), 0)"
 
-// fastChunk is one chunk's key interval.
+// fastChunk is one chunk's key interval and the figures of each side.
 type fastChunk struct {
 	// lo and hi bound the interval (lo, hi]; nil is no bound.
 	lo, hi change.Value
+	// sn and sx are the source's count and hash, set before srcDone is
+	// closed; tn and tx the target's, before tgtDone.
+	sn, tn           int64
+	sx, tx           uint64
+	srcDone, tgtDone chan struct{}
 }
 
 // nextBound returns the key ChecksumRows keys after lo (nil: from the
@@ -354,53 +359,78 @@ func checksum(ctx context.Context, db *sql.DB, sum, key string, ch *fastChunk) (
 	return n, x, nil
 }
 
-// sameChunk computes a chunk's figures on the source and on the target at
-// once and reports whether they are equal, and the source's row count.
-func (c *checker) sameChunk(ctx context.Context, fp *fastPlan, ch *fastChunk) (bool, int64, error) {
-	var sn, tn int64
-	var sx, tx uint64
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		return c.r.read(gctx, fp.st.source, func() (int, error) {
+// fastAhead is how many chunks either side may checksum ahead of the
+// comparison, so that neither waits for the other chunk by chunk.
+const fastAhead = 4
+
+// sideSum computes the figures of the chunks of in on one side, the
+// source's when source is set, else the target's, and marks each chunk's
+// side done.
+func (c *checker) sideSum(ctx context.Context, fp *fastPlan, source bool, in <-chan *fastChunk) error {
+	for {
+		var ch *fastChunk
+		var ok bool
+		select {
+		case ch, ok = <-in:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if !ok {
+			return nil
+		}
+		if !source {
 			var err error
-			if sn, sx, err = checksum(gctx, fp.st.db, fp.srcSum, fp.srcKey, ch); err != nil {
+			if ch.tn, ch.tx, err = checksum(ctx, c.r.target, fp.tgtSum, fp.tgtKey, ch); err != nil {
+				return fmt.Errorf("checksumming a chunk of the target: %w", err)
+			}
+			close(ch.tgtDone)
+			continue
+		}
+		err := c.r.read(ctx, fp.st.source, func() (int, error) {
+			var err error
+			if ch.sn, ch.sx, err = checksum(ctx, fp.st.db, fp.srcSum, fp.srcKey, ch); err != nil {
 				return 0, fmt.Errorf("checksumming a chunk of %s: %w", fp.st.qualified(), err)
 			}
-			return int(sn), nil
+			return int(ch.sn), nil
 		})
-	})
-	g.Go(func() error {
-		var err error
-		if tn, tx, err = checksum(gctx, c.r.target, fp.tgtSum, fp.tgtKey, ch); err != nil {
-			return fmt.Errorf("checksumming a chunk of the target: %w", err)
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return false, 0, err
+		close(ch.srcDone)
 	}
-	return sn == tn && sx == tx, sn, nil
 }
 
-// fastScan compares the table of fp chunk by chunk: the source's figures
-// of the next chunk are computed while the target's of one are; a chunk
-// that differs is compared row by row. It returns the differences seen,
-// stopping once there are limit of them.
+// fastScan compares the table of fp chunk by chunk: each server
+// checksums the chunks on its own, up to fastAhead ahead of the
+// comparison; a chunk that differs is compared row by row. It returns the
+// differences seen, stopping once there are limit of them.
 func (c *checker) fastScan(ctx context.Context, fp *fastPlan, limit int) ([]*suspect, error) {
 	g, gctx := errgroup.WithContext(ctx)
-	chunks := make(chan *fastChunk, 2)
+	order := make(chan *fastChunk, fastAhead)
+	toSrc, toTgt := make(chan *fastChunk, fastAhead), make(chan *fastChunk, fastAhead)
+	send := func(to chan<- *fastChunk, ch *fastChunk) error {
+		select {
+		case to <- ch:
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+	}
 	g.Go(func() error {
-		defer close(chunks)
+		defer close(order)
+		defer close(toSrc)
+		defer close(toTgt)
 		var lo change.Value
 		for {
 			hi, err := c.nextBound(gctx, fp, lo)
 			if err != nil {
 				return err
 			}
-			select {
-			case chunks <- &fastChunk{lo: lo, hi: hi}:
-			case <-gctx.Done():
-				return gctx.Err()
+			ch := &fastChunk{lo: lo, hi: hi, srcDone: make(chan struct{}), tgtDone: make(chan struct{})}
+			for _, to := range []chan<- *fastChunk{order, toSrc, toTgt} {
+				if err := send(to, ch); err != nil {
+					return err
+				}
 			}
 			if hi == nil {
 				return nil
@@ -408,26 +438,31 @@ func (c *checker) fastScan(ctx context.Context, fp *fastPlan, limit int) ([]*sus
 			lo = hi
 		}
 	})
+	g.Go(func() error { return c.sideSum(gctx, fp, true, toSrc) })
+	g.Go(func() error { return c.sideSum(gctx, fp, false, toTgt) })
 	var out []*suspect
 	g.Go(func() error {
 		for {
 			var ch *fastChunk
 			var ok bool
 			select {
-			case ch, ok = <-chunks:
+			case ch, ok = <-order:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
 			if !ok {
 				return nil
 			}
-			same, n, err := c.sameChunk(gctx, fp, ch)
-			if err != nil {
-				return err
+			for _, done := range []chan struct{}{ch.srcDone, ch.tgtDone} {
+				select {
+				case <-done:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
 			}
 			c.rep.Chunks++
-			if same {
-				c.rep.Compared += int(n)
+			if ch.sn == ch.tn && ch.sx == ch.tx {
+				c.rep.Compared += int(ch.sn)
 				continue
 			}
 			c.rep.ChunksDiffering++
