@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,8 +25,8 @@ import (
 // BIT_XOR(CRC32(CONCAT_WS(...))) per 1,000-row range of the key, an
 // ISNULL mask since CONCAT_WS skips NULLs), which pushes all the work to
 // the servers and can only say that a chunk differs. All run in the same
-// run on the same tables; the figures are verify's rows/s on each path as
-// a share of the checksum's.
+// run on the same tables, each twice in turn, the faster time kept; the
+// figures are verify's rows/s on each path as a share of the checksum's.
 func BenchmarkVerify(b *testing.B) {
 	const rows, chunk = 1_000_000, 1000
 	for i := 0; i < b.N; i++ {
@@ -64,11 +65,16 @@ func BenchmarkVerify(b *testing.B) {
 		t0 = time.Now()
 		checksumChunks(b, src, dst, rows, chunk)
 		b.Logf("warm-up checksum pass %.1fs", time.Since(t0).Seconds())
-		fast := run(false)
-		mapped := run(true)
-		t0 = time.Now()
-		checksumChunks(b, src, dst, rows, chunk)
-		base := time.Since(t0)
+		// Each is timed twice, in turn, and the faster time kept: on a
+		// shared machine a burst of other work can slow any one run.
+		fast, mapped, base := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
+		for range 2 {
+			fast = min(fast, run(false))
+			mapped = min(mapped, run(true))
+			t0 = time.Now()
+			checksumChunks(b, src, dst, rows, chunk)
+			base = min(base, time.Since(t0))
+		}
 
 		fastRate, mappedRate, baseRate := rows/fast.Seconds(), rows/mapped.Seconds(), rows/base.Seconds()
 		b.ReportMetric(fastRate, "fast-rows/s")
