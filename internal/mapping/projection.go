@@ -15,9 +15,8 @@ type Projection struct {
 	Exclude    map[string]bool
 }
 
-// Copies returns the target column of each source column of srcColumns
-// the projection writes, and the source column of each; in srcColumns'
-// order for all_columns, then the named ones in no particular order.
+// Copies returns, for each target column the projection writes from a
+// table of the columns srcColumns, the source column it copies.
 func (p *Projection) Copies(srcColumns []string) map[string]string {
 	out := make(map[string]string, len(p.Columns)+len(srcColumns))
 	named := map[string]bool{}
