@@ -515,20 +515,21 @@ func (c *checker) rowChunk(ctx context.Context, fp *fastPlan, ch *fastChunk, lim
 			return out, nil
 		}
 	}
-	where, args = interval(fp.tgtKey, ch.lo, ch.hi)
-	keys, err := fp.tgtKeys.query(ctx, c.r.target, fp.tgtKeys.sel+where, args)
+	now := time.Now()
+	err = c.pages(ctx, fp.tgtKeys, 0, ch.lo, ch.hi, func(keys []change.Row) bool {
+		for _, k := range keys {
+			ck := c.ckey(k)
+			if _, ok := c.seen[hashKey(ck)]; !ok {
+				out = append(out, &suspect{kind: Extra, key: k, ckey: ck, since: now})
+			}
+			if len(out) >= limit {
+				return false
+			}
+		}
+		return true
+	})
 	if err != nil {
 		return nil, err
-	}
-	now := time.Now()
-	for _, k := range keys {
-		ck := c.ckey(k)
-		if _, ok := c.seen[hashKey(ck)]; !ok {
-			out = append(out, &suspect{kind: Extra, key: k, ckey: ck, since: now})
-		}
-		if len(out) >= limit {
-			break
-		}
 	}
 	return out, nil
 }

@@ -187,3 +187,27 @@ func TestVerifyThrottle(t *testing.T) {
 		require.GreaterOrEqual(t, l.Queries, int64(6))
 	}
 }
+
+// TestKeyIntervalsPageTheTarget: extra rows past the last source key
+// fill the last, open, interval: they are read a page at a time, every
+// one is found, and a bound on the differences stops there.
+func TestKeyIntervalsPageTheTarget(t *testing.T) {
+	p := startPair(t)
+	p.target.Exec(t, "INSERT INTO shop.items (id, price) SELECT seq, 1 FROM seq.seq_3000_to_5999",
+		"INSERT INTO shop.items (id, price) SELECT -seq, 1 FROM seq.seq_1_to_1500")
+	for _, fast := range []bool{true, false} {
+		rep := p.runWith(t, p.set, []string{"shop.items"}, verify.Options{ChunkRows: 100, NoFastPath: !fast, MaxDifferences: 100_000})
+		m := rep.Mappings[0]
+		require.Equal(t, 4500, m.Extra, "fast path %v", fast)
+		require.Zero(t, m.Missing+m.Different)
+		require.True(t, m.ExtraChecked)
+		require.Equal(t, 2594, m.Compared)
+
+		rep = p.runWith(t, p.set, []string{"shop.items"}, verify.Options{ChunkRows: 100, NoFastPath: !fast, MaxDifferences: 250})
+		m = rep.Mappings[0]
+		require.True(t, m.Truncated, "fast path %v", fast)
+		require.False(t, m.ExtraChecked)
+		require.LessOrEqual(t, m.Extra, 250+3*100, "fast path %v", fast)
+		require.GreaterOrEqual(t, m.Extra, 250, "fast path %v", fast)
+	}
+}

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -36,32 +37,52 @@ func (c *checker) byIntervals() bool {
 
 // compareInterval compares the expected rows of a chunk whose source keys
 // lie in (lo, hi] (nil: unbounded) with the target rows of that interval
-// and returns the differences, extra rows included.
-func (c *checker) compareInterval(ctx context.Context, exps []*expRow, lo, hi change.Value) ([]*suspect, error) {
-	where, args := interval(quote(c.tt.Key[0]), lo, hi)
-	rows, err := c.tgt.query(ctx, c.r.target, c.tgt.sel+where, args)
+// and returns the differences, extra rows included, at most limit extra
+// rows (an open interval may hold any number).
+func (c *checker) compareInterval(ctx context.Context, exps []*expRow, lo, hi change.Value, limit int) ([]*suspect, error) {
+	want := make(map[string]int, len(exps))
+	for i, e := range exps {
+		want[e.ckey] = i
+	}
+	got := make([]change.Row, len(exps))
+	var extras []*suspect
+	now := time.Now()
+	err := c.pages(ctx, c.tgt, c.keyIdx[0], lo, hi, func(rows []change.Row) bool {
+		for _, row := range rows {
+			key := c.rowKey(row)
+			ck := c.ckey(key)
+			if i, ok := want[ck]; ok {
+				got[i] = row
+				continue
+			}
+			if !c.softDeleted(row) && len(extras) < limit {
+				extras = append(extras, &suspect{kind: Extra, key: key, ckey: ck, since: now})
+			}
+		}
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
-	byKey := make(map[string]int, len(rows))
-	for j, row := range rows {
-		byKey[c.ckey(c.rowKey(row))] = j
-	}
-	got := make([]change.Row, len(exps))
-	used := make([]bool, len(rows))
-	for i, e := range exps {
-		if j, ok := byKey[e.ckey]; ok {
-			got[i], used[j] = rows[j], true
+	return append(c.differences(exps, got), extras...), nil
+}
+
+// pages reads the target rows of rd (columns of the target table, the
+// integer key at index at) whose key lies in (lo, hi], in key order, ten
+// chunks' worth at a time, and hands each page to more until it returns
+// false.
+func (c *checker) pages(ctx context.Context, rd *reader, at int, lo, hi change.Value, more func([]change.Row) bool) error {
+	col := quote(c.tt.Key[0])
+	page := walkFactor * c.r.opts.ChunkRows
+	for {
+		where, args := interval(col, lo, hi)
+		rows, err := rd.query(ctx, c.r.target, rd.sel+where+" ORDER BY "+col+" LIMIT "+strconv.Itoa(page), args)
+		if err != nil {
+			return err
 		}
-	}
-	out := c.differences(exps, got)
-	now := time.Now()
-	for j, row := range rows {
-		if used[j] || c.softDeleted(row) {
-			continue
+		if !more(rows) || len(rows) < page {
+			return nil
 		}
-		key := c.rowKey(row)
-		out = append(out, &suspect{kind: Extra, key: key, ckey: c.ckey(key), since: now})
+		lo = rows[len(rows)-1][at]
 	}
-	return out, nil
 }

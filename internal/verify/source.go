@@ -247,7 +247,7 @@ func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect
 				}
 				var sus []*suspect
 				if intervals {
-					sus, err = c.compareInterval(gctx, exps, ch.lo, ch.hi)
+					sus, err = c.compareInterval(gctx, exps, ch.lo, ch.hi, limit)
 				} else {
 					sus, err = c.compare(gctx, exps, true)
 				}
