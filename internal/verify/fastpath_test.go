@@ -3,8 +3,8 @@ package verify_test
 import (
 	"log/slog"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
