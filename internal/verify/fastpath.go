@@ -104,17 +104,35 @@ func (c *checker) fastPlan(ctx context.Context) (*fastPlan, string, error) {
 	return nil, "", errors.New("unreachable")
 }
 
-// sums sets the checksum queries of fp.
+// sums sets the checksum queries of fp. CONCAT_WS gives NULL for a row
+// longer than max_allowed_packet, which would hash alike on both sides:
+// where a column may hold that much, the rows of NULL text are counted,
+// and a chunk with any is compared row by row.
 func (fp *fastPlan) sums(cast bool) {
-	fp.srcSum = "SELECT " + hashAgg + " FROM (SELECT " + rowText(fp.srcCols, cast) + " AS s FROM " + fp.srcTable
-	fp.tgtSum = "SELECT " + hashAgg + " FROM (SELECT " + rowText(fp.tgtCols, cast) + " AS s FROM " + fp.tgtTable
+	nulls := "0"
+	if slices.ContainsFunc(fp.srcCols, large) || slices.ContainsFunc(fp.tgtCols, large) {
+		nulls = "COALESCE(SUM(s IS NULL), 0)"
+	}
+	fp.srcSum = "SELECT " + hashAgg + ", " + nulls + " FROM (SELECT " + rowText(fp.srcCols, cast) + " AS s FROM " + fp.srcTable
+	fp.tgtSum = "SELECT " + hashAgg + ", " + nulls + " FROM (SELECT " + rowText(fp.tgtCols, cast) + " AS s FROM " + fp.tgtTable
+}
+
+// large reports whether a column may hold values of many megabytes.
+func large(col change.Column) bool {
+	typ := strings.ToLower(col.Type)
+	for _, p := range []string{"mediumtext", "longtext", "mediumblob", "longblob"} {
+		if strings.HasPrefix(typ, p) {
+			return true
+		}
+	}
+	return col.Kind == change.KindJSON || col.Kind == change.KindGeometry
 }
 
 // probe runs a checksum query over no rows.
 func (c *checker) probe(ctx context.Context, db *sql.DB, sum string) error {
-	var n int64
+	var n, nulls int64
 	var x uint64
-	return db.QueryRowContext(ctx, sum+" WHERE FALSE) x").Scan(&n, &x)
+	return db.QueryRowContext(ctx, sum+" WHERE FALSE) x").Scan(&n, &x, &nulls)
 }
 
 // projection returns the checksum plan of c's table without its queries,
@@ -268,10 +286,12 @@ const hashAgg = "COUNT(*), COALESCE(BIT_XOR((CRC32(s) << 32) | CRC32C(s)), 0)"
 type fastChunk struct {
 	// lo and hi bound the interval (lo, hi]; nil is no bound.
 	lo, hi change.Value
-	// sn and sx are the source's count and hash, set before srcDone is
-	// closed; tn and tx the target's, before tgtDone.
+	// sn, sx and sNulls are the source's count, hash and rows without
+	// text, set before srcDone is closed; tn, tx and tNulls the target's,
+	// before tgtDone.
 	sn, tn           int64
 	sx, tx           uint64
+	sNulls, tNulls   int64
 	srcDone, tgtDone chan struct{}
 }
 
@@ -348,15 +368,12 @@ func interval(col string, lo, hi change.Value) (string, []any) {
 }
 
 // checksum computes the figures of a chunk's interval with the query
-// sum over key column key on db.
-func checksum(ctx context.Context, db *sql.DB, sum, key string, ch *fastChunk) (int64, uint64, error) {
+// sum over key column key on db: its rows, their hash, and how many rows
+// had no text to hash.
+func checksum(ctx context.Context, db *sql.DB, sum, key string, ch *fastChunk) (n int64, x uint64, nulls int64, err error) {
 	where, args := interval(key, ch.lo, ch.hi)
-	var n int64
-	var x uint64
-	if err := db.QueryRowContext(ctx, sum+where+") x", args...).Scan(&n, &x); err != nil {
-		return 0, 0, err
-	}
-	return n, x, nil
+	err = db.QueryRowContext(ctx, sum+where+") x", args...).Scan(&n, &x, &nulls)
+	return n, x, nulls, err
 }
 
 // fastAhead is how many chunks either side may checksum ahead of the
@@ -380,7 +397,7 @@ func (c *checker) sideSum(ctx context.Context, fp *fastPlan, source bool, in <-c
 		}
 		if !source {
 			var err error
-			if ch.tn, ch.tx, err = checksum(ctx, c.r.target, fp.tgtSum, fp.tgtKey, ch); err != nil {
+			if ch.tn, ch.tx, ch.tNulls, err = checksum(ctx, c.r.target, fp.tgtSum, fp.tgtKey, ch); err != nil {
 				return fmt.Errorf("checksumming a chunk of the target: %w", err)
 			}
 			close(ch.tgtDone)
@@ -388,7 +405,7 @@ func (c *checker) sideSum(ctx context.Context, fp *fastPlan, source bool, in <-c
 		}
 		err := c.r.read(ctx, fp.st.source, func() (int, error) {
 			var err error
-			if ch.sn, ch.sx, err = checksum(ctx, fp.st.db, fp.srcSum, fp.srcKey, ch); err != nil {
+			if ch.sn, ch.sx, ch.sNulls, err = checksum(ctx, fp.st.db, fp.srcSum, fp.srcKey, ch); err != nil {
 				return 0, fmt.Errorf("checksumming a chunk of %s: %w", fp.st.qualified(), err)
 			}
 			return int(ch.sn), nil
@@ -461,7 +478,7 @@ func (c *checker) fastScan(ctx context.Context, fp *fastPlan, limit int) ([]*sus
 				}
 			}
 			c.rep.Chunks++
-			if ch.sn == ch.tn && ch.sx == ch.tx {
+			if ch.sn == ch.tn && ch.sx == ch.tx && ch.sNulls == 0 && ch.tNulls == 0 {
 				c.rep.Compared += int(ch.sn)
 				continue
 			}

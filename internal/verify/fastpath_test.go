@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/mapping"
+	"github.com/tributary-cdc/tributary/internal/testenv"
 	"github.com/tributary-cdc/tributary/internal/verify"
 )
 
@@ -113,11 +114,11 @@ func TestFastPathOnlyForPlainProjections(t *testing.T) {
 	p := startPair(t)
 	// s and u have character sets CONCAT_WS cannot mix: the text is
 	// hashed as bytes.
-	const texts = "s VARCHAR(10) CHARACTER SET latin1, u VARCHAR(10) CHARACTER SET sjis, v VARCHAR(10) COLLATE utf8mb4_unicode_ci"
+	const texts = "s VARCHAR(10) CHARACTER SET latin1, u VARCHAR(10) CHARACTER SET sjis, v VARCHAR(10) COLLATE utf8mb4_unicode_ci, doc LONGTEXT CHARACTER SET latin1"
 	p.source.Exec(t, "CREATE TABLE shop.widths (id BIGINT UNSIGNED PRIMARY KEY, n INT NOT NULL, "+texts+")",
-		"INSERT INTO shop.widths VALUES (1, 3, 'é', 'a#b', 'c'), (18446744073709551615, 4, 'b', NULL, '')")
+		"INSERT INTO shop.widths VALUES (1, 3, 'é', 'a#b', 'c', 'x'), (18446744073709551615, 4, 'b', NULL, '', NULL)")
 	p.target.Exec(t, "CREATE TABLE shop.widths (id BIGINT UNSIGNED PRIMARY KEY, n DECIMAL(10,2) NOT NULL, "+texts+")",
-		"INSERT INTO shop.widths VALUES (1, 3, 'é', 'a#b', 'c'), (18446744073709551615, 4, 'b', NULL, '')")
+		"INSERT INTO shop.widths VALUES (1, 3, 'é', 'a#b', 'c', 'x'), (18446744073709551615, 4, 'b', NULL, '', NULL)")
 	file := filepath.Join(t.TempDir(), "shop.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(`
 target: shop.items
@@ -133,7 +134,7 @@ key: [id]
 sources:
   - source: src
     table: shop.widths
-    columns: {id: id, n: n, s: s, u: u, v: v}
+    columns: {id: id, n: n, s: s, u: u, v: v, doc: doc}
 `), 0o600))
 	set, err := mapping.Load([]string{file}, []string{"src"})
 	require.NoError(t, err)
@@ -151,7 +152,7 @@ sources:
 	var log strings.Builder
 	rep = p.runWith(t, set, []string{"shop.widths"}, verify.Options{ChecksumRows: 1,
 		Log: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	require.Contains(t, log.String(), "hashing text as bytes")
+	require.Contains(t, log.String(), "hashing text as bytes", rep.Mappings[0].PathNote)
 	require.Zero(t, rep.Differences())
 	require.Equal(t, verify.PathChecksum, rep.Mappings[0].Path)
 	require.Equal(t, 2, rep.Mappings[0].Compared)
@@ -210,4 +211,27 @@ func TestKeyIntervalsPageTheTarget(t *testing.T) {
 		require.LessOrEqual(t, m.Extra, 250+3*100, "fast path %v", fast)
 		require.GreaterOrEqual(t, m.Extra, 250, "fast path %v", fast)
 	}
+}
+
+// TestFastPathRowsTooLongToHash: CONCAT_WS gives NULL for a row longer
+// than max_allowed_packet, on both sides alike; a chunk holding one is
+// compared row by row, so a difference there is still found.
+func TestFastPathRowsTooLongToHash(t *testing.T) {
+	p := &pair{source: testenv.StartT(t, testenv.Options{ServerID: 1}), target: testenv.StartT(t, testenv.Options{ServerID: 2})}
+	for _, x := range []struct {
+		s    *testenv.Server
+		last string
+	}{{p.source, "x"}, {p.target, "y"}} {
+		x.s.Exec(t, "CREATE DATABASE shop", "CREATE TABLE shop.docs (id INT PRIMARY KEY, doc LONGTEXT)",
+			"INSERT INTO shop.docs VALUES (1, REPEAT('x', 1500)), (2, 'small'), (3, REPEAT('"+x.last+"', 1500))",
+			"SET GLOBAL max_allowed_packet = 1024")
+	}
+	file := filepath.Join(t.TempDir(), "docs.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("target: shop.docs\nkey: [id]\nsources:\n  - source: src\n    table: shop.docs\n    all_columns: true\n"), 0o600))
+	set, err := mapping.Load([]string{file}, []string{"src"})
+	require.NoError(t, err)
+	rep := p.runWith(t, set, []string{"shop.docs"}, verify.Options{ChecksumRows: 2})
+	require.Equal(t, []string{"shop.docs different 3 [doc]"}, found(rep))
+	require.Equal(t, verify.PathChecksum, rep.Mappings[0].Path)
+	require.Equal(t, 2, rep.Mappings[0].ChunksDiffering, "both chunks hold a row too long to hash")
 }
