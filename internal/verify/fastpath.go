@@ -44,7 +44,9 @@ import (
 // print their values the same way (hashClass): equal texts then mean
 // equal values for the row comparison too, so equal checksums never hide
 // a difference it would report. Otherwise the table is compared row by
-// row.
+// row. A row too long for CONCAT_WS (max_allowed_packet) has no text on
+// either side: where a column can hold that much, such rows are counted
+// and their chunk compared row by row (see sums).
 //
 // The chunk intervals cover every key: the first has no lower bound and
 // the last no upper bound, so target rows before the first source key or
