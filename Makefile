@@ -7,7 +7,7 @@ STACK        := $(GO) run ./deploy/local/stack
 # globally: its package.json goes here and node_modules stays untracked.
 KINESIS_DIR  := deploy/local/kinesis
 
-.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill bench-observability bench-resync bench-replay demo loadgen
+.PHONY: all deps deps-mariadb deps-chromium deps-kinesis deps-bench up down clean build test test-deploy test-race bench bench-backfill bench-observability bench-resync bench-replay bench-verify demo loadgen
 
 all: build
 
@@ -105,6 +105,11 @@ bench-resync: deps
 # target against the live stream draining the same window.
 bench-replay: deps
 	$(GO) test -run '^$$' -bench BenchmarkReplay -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
+
+# bench-verify runs the verify benchmark alone: its fast path and its row
+# path against a chunked checksum query in the same run.
+bench-verify: deps
+	$(GO) test -run '^$$' -bench BenchmarkVerify -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 
 demo: deps
 	bash deploy/local/demo.sh

@@ -35,9 +35,19 @@ type VerifyOptions struct {
 	// ChunkRows the rows compared at once. Zero means the default.
 	Settle    time.Duration
 	ChunkRows int
+	// ChecksumRows is the keys per checksum chunk of the fast path; zero
+	// means the default.
+	ChecksumRows int
 	// MaxDifferences bounds the differences held per target; zero means
 	// the default.
 	MaxDifferences int
+	// NoFastPath compares every table row by row.
+	NoFastPath bool
+	// MaxRowsPerSecond and MaxThreadsRunning pace the reads of every
+	// source; nil leaves the verify settings' or, unset, each source's
+	// backfill settings.
+	MaxRowsPerSecond  *int
+	MaxThreadsRunning *int
 	// Record adds a range to repair per target with differences, of
 	// their keys (origin verify), through the running service or to the
 	// store.
@@ -80,8 +90,10 @@ func Verify(ctx context.Context, cfg *config.Config, opts VerifyOptions, logger 
 	notes.running(ctx, targets)
 	rep, err := verify.Run(ctx, verify.Options{
 		Set: set, Targets: targets, Sources: sources, Lookups: cfg.Lookups, TargetDSN: targetDSN,
-		Where: opts.Where, ChunkRows: opts.ChunkRows, Settle: opts.Settle,
+		Where: opts.Where, ChunkRows: opts.ChunkRows, ChecksumRows: opts.ChecksumRows, Settle: opts.Settle,
 		MaxDifferences: opts.MaxDifferences, Values: opts.Values, Log: logger,
+		NoFastPath: opts.NoFastPath || (cfg.Verify.FastPath != nil && !*cfg.Verify.FastPath),
+		Throttles:  verifyThrottles(cfg, opts),
 	})
 	notes.done(ctx, targets, rep, err)
 	if err != nil {
@@ -108,6 +120,28 @@ func Verify(ctx context.Context, cfg *config.Config, opts VerifyOptions, logger 
 		return found("found %s between the target and its sources", plural(n, "difference", "differences"))
 	}
 	return nil
+}
+
+// verifyThrottles returns the pace of each source's reads: the flags',
+// else the verify settings', else the source's backfill settings.
+func verifyThrottles(cfg *config.Config, opts VerifyOptions) map[string]verify.Throttle {
+	pick := func(flag, setting *int, backfill int) int {
+		switch {
+		case flag != nil:
+			return *flag
+		case setting != nil:
+			return *setting
+		}
+		return backfill
+	}
+	out := make(map[string]verify.Throttle, len(cfg.Sources))
+	for _, s := range cfg.Sources {
+		out[s.Name] = verify.Throttle{
+			MaxRowsPerSecond:  pick(opts.MaxRowsPerSecond, cfg.Verify.MaxRowsPerSecond, s.BackfillMaxRowsPerSecond),
+			MaxThreadsRunning: pick(opts.MaxThreadsRunning, cfg.Verify.MaxThreadsRunning, s.BackfillMaxThreadsRunning),
+		}
+	}
+	return out
 }
 
 // selectTargets returns the target tables of the named mappings, in load

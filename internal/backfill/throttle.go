@@ -31,6 +31,8 @@ type throttle struct {
 	maxThreads int     // 0 is off
 	db         *sql.DB
 	log        *slog.Logger
+	// what names the paced reader in the log ("the backfill").
+	what string
 	// waited adds seconds waited, by reason.
 	waited func(reason string, seconds float64)
 	// now and sleep are time.Now and retry.Wait, replaced in tests.
@@ -52,7 +54,7 @@ type throttle struct {
 // second.
 func newThrottle(db *sql.DB, rate, maxThreads int, log *slog.Logger, waited func(reason string, seconds float64)) *throttle {
 	return &throttle{rate: float64(rate), maxThreads: maxThreads, db: db, log: log, waited: waited,
-		now: time.Now, sleep: retry.Wait}
+		what: "the backfill", now: time.Now, sleep: retry.Wait}
 }
 
 // before waits until a chunk may be read: while the source is too busy,
@@ -132,9 +134,9 @@ func (t *throttle) busy(ctx context.Context) (bool, error) {
 	busy := n > t.maxThreads
 	switch {
 	case busy && !t.mu.paused:
-		t.log.Info("pausing the backfill: the source is busy", "threads_running", n, "max", t.maxThreads)
+		t.log.Info("pausing "+t.what+": the source is busy", "threads_running", n, "max", t.maxThreads)
 	case !busy && t.mu.paused:
-		t.log.Info("resuming the backfill", "threads_running", n, "max", t.maxThreads)
+		t.log.Info("resuming "+t.what, "threads_running", n, "max", t.maxThreads)
 	}
 	t.mu.paused = busy
 	return busy, nil

@@ -2,7 +2,7 @@ package verify
 
 import (
 	"context"
-	"hash/fnv"
+	"hash/maphash"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -11,15 +11,15 @@ import (
 // keyHash is a 128-bit hash of a canonical target key: the set of keys
 // seen holds these rather than the keys, so a table of millions of rows
 // fits in memory.
-type keyHash [16]byte
+type keyHash [2]uint64
+
+// keySeeds seed the two halves of a keyHash: the hashes only live as
+// long as the process.
+var keySeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 
 // hashKey hashes a canonical key.
 func hashKey(ckey string) keyHash {
-	h := fnv.New128a()
-	_, _ = h.Write([]byte(ckey))
-	var out keyHash
-	h.Sum(out[:0])
-	return out
+	return keyHash{maphash.String(keySeeds[0], ckey), maphash.String(keySeeds[1], ckey)}
 }
 
 // suspect is a difference seen, to be checked again before it is
@@ -51,20 +51,35 @@ func (c *checker) compare(ctx context.Context, exps []*expRow, mark bool) ([]*su
 	if len(exps) == 0 {
 		return nil, nil
 	}
-	got, err := c.matchTarget(ctx, exps)
+	got, paired, err := c.matchTarget(ctx, exps)
 	if err != nil {
 		return nil, err
 	}
+	if mark {
+		var seen []keyHash
+		for i, e := range exps {
+			seen = append(seen, hashKey(e.ckey))
+			if got[i] != nil && !paired[i] {
+				// Another key the collation takes as this one.
+				seen = append(seen, hashKey(c.ckey(c.rowKey(got[i]))))
+			}
+		}
+		c.mu.Lock()
+		for _, h := range seen {
+			c.seen[h] = struct{}{}
+		}
+		c.mu.Unlock()
+	}
+	return c.differences(exps, got), nil
+}
+
+// differences compares each expected row with its target row, nil when
+// the target has none, and returns the differences.
+func (c *checker) differences(exps []*expRow, got []change.Row) []*suspect {
 	var out []*suspect
 	now := time.Now()
 	for i, e := range exps {
 		row := got[i]
-		if mark {
-			c.seen[hashKey(e.ckey)] = struct{}{}
-			if row != nil {
-				c.seen[hashKey(c.ckey(c.rowKey(row)))] = struct{}{}
-			}
-		}
 		s := &suspect{exp: e, st: e.st, srcKey: e.srcKey, key: e.key, ckey: e.ckey, got: row, since: now}
 		if row == nil {
 			s.kind = Missing
@@ -81,7 +96,7 @@ func (c *checker) compare(ctx context.Context, exps []*expRow, mark bool) ([]*su
 			out = append(out, s)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // matchTarget returns the target row of each expected row, nil where the
@@ -94,26 +109,31 @@ func (c *checker) compare(ctx context.Context, exps []*expRow, mark bool) ([]*su
 // the expected key of the same canonical encoding; a key left without
 // one while a row read is left unpaired (they differ in bytes, not for
 // the collation) is read again alone, the server saying which row it
-// is. So the comparison never needs the collation rules in Go.
-func (c *checker) matchTarget(ctx context.Context, exps []*expRow) ([]change.Row, error) {
+// is. So the comparison never needs the collation rules in Go. paired
+// says which rows were paired by their exact encoding.
+func (c *checker) matchTarget(ctx context.Context, exps []*expRow) (out []change.Row, paired []bool, err error) {
 	keys := make([][]change.Value, len(exps))
 	for i, e := range exps {
 		keys[i] = e.key
 	}
+	if rows, ok, err := c.denseRange(ctx, keys); err != nil || ok {
+		return c.pairExact(exps, rows, err)
+	}
 	rows, err := c.tgt.byKeys(ctx, c.r.target, c.tt.Key, keys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	byKey := make(map[string]int, len(rows))
 	for i, row := range rows {
 		byKey[c.ckey(c.rowKey(row))] = i
 	}
-	out := make([]change.Row, len(exps))
+	out = make([]change.Row, len(exps))
+	paired = make([]bool, len(exps))
 	used := make([]bool, len(rows))
 	var left []int
 	for i, e := range exps {
 		if j, ok := byKey[e.ckey]; ok {
-			out[i], used[j] = rows[j], true
+			out[i], used[j], paired[i] = rows[j], true, true
 			continue
 		}
 		left = append(left, i)
@@ -123,18 +143,18 @@ func (c *checker) matchTarget(ctx context.Context, exps []*expRow) ([]change.Row
 		unpaired = unpaired || !u
 	}
 	if !unpaired {
-		return out, nil
+		return out, paired, nil
 	}
 	for _, i := range left {
 		alone, err := c.tgt.byKeys(ctx, c.r.target, c.tt.Key, keys[i:i+1])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(alone) > 0 {
 			out[i] = alone[0]
 		}
 	}
-	return out, nil
+	return out, paired, nil
 }
 
 // same reports whether an expected value and a target value of column at

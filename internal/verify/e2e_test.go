@@ -326,6 +326,28 @@ func TestVerifyDemoUnderLoadThenCorrupted(t *testing.T) {
 	wantKinds = append(wantKinds, final...)
 	slices.Sort(wantKinds)
 	require.Equal(t, wantKinds, kinds(rep))
+	// cooksnaps copies one table's columns: compared by checksums, and
+	// row by row with --no-fast-path, finding the same; every source's
+	// load is reported.
+	paths := func(rep *verify.Report) map[string]string {
+		out := map[string]string{}
+		for _, m := range rep.Mappings {
+			out[m.Target] = m.Path
+		}
+		return out
+	}
+	require.Equal(t, map[string]string{"global.cooksnaps": verify.PathChecksum, "global.members": verify.PathRows,
+		"global.recipes": verify.PathRows}, paths(rep))
+	var loaded []string
+	for _, l := range rep.Sources {
+		loaded = append(loaded, l.Source)
+		require.Positive(t, l.Queries, l.Source)
+	}
+	require.Equal(t, []string{"jp-accounts", "jp-accounts-2", "jp-recipes"}, loaded)
+	slow, code := d.verify(t, "--settle", "1s", "--no-fast-path", "--max-rows-per-second", "1000000")
+	require.Equal(t, 1, code)
+	require.Equal(t, wantKinds, kinds(slow))
+	require.Equal(t, verify.PathRows, paths(slow)["global.cooksnaps"])
 
 	// One mapping, by its target table or its file.
 	rep, code = d.verify(t, "--settle", "1s", "--mapping", "global.members")

@@ -11,6 +11,10 @@ import (
 	"github.com/tributary-cdc/tributary/internal/mapping"
 )
 
+// walkFactor is how many chunks' worth of keys the walk of the target
+// reads at once.
+const walkFactor = 10
+
 // walkTarget reads the target's keys in chunks and returns the rows no
 // source row gave during the scan: extra rows, to be checked again, at
 // most limit of them. A row
@@ -38,10 +42,12 @@ func (c *checker) walkTarget(ctx context.Context, limit int) ([]*suspect, error)
 		return nil, err
 	}
 	n := len(c.keyIdx)
+	// Keys alone are small: ten chunks' worth are read at once.
+	chunk := walkFactor * c.r.opts.ChunkRows
 	var out []*suspect
 	var after []change.Value
 	for {
-		q, args := rd.walkSQL(c.tt.Key, after, c.r.opts.ChunkRows)
+		q, args := rd.walkSQL(c.tt.Key, after, chunk)
 		rows, err := rd.query(ctx, c.r.target, q, args)
 		if err != nil {
 			return nil, err
@@ -63,7 +69,7 @@ func (c *checker) walkTarget(ctx context.Context, limit int) ([]*suspect, error)
 				return out, nil
 			}
 		}
-		if len(rows) < c.r.opts.ChunkRows {
+		if len(rows) < chunk {
 			c.rep.ExtraChecked = true
 			return out, nil
 		}
@@ -120,7 +126,11 @@ func (c *checker) produced(ctx context.Context, cands []*suspect) (map[string]bo
 		}
 		if d.KeyColumns != nil {
 			for batch := range slices.Chunk(keys, c.r.opts.ChunkRows) {
-				rows, err := st.rd.byKeys(ctx, st.db, d.KeyColumns, batch)
+				var rows []change.Row
+				err := c.r.read(ctx, st.source, func() (n int, err error) {
+					rows, err = st.rd.byKeys(ctx, st.db, d.KeyColumns, batch)
+					return len(rows), err
+				})
 				if err != nil {
 					return nil, err
 				}
@@ -134,7 +144,11 @@ func (c *checker) produced(ctx context.Context, cands []*suspect) (map[string]bo
 		}
 		var after []change.Value
 		for {
-			rows, err := st.plan.Read(ctx, st.db, after, c.r.opts.ChunkRows)
+			var rows []change.Row
+			err := c.r.read(ctx, st.source, func() (n int, err error) {
+				rows, err = st.plan.Read(ctx, st.db, after, c.r.opts.ChunkRows)
+				return len(rows), err
+			})
 			if err != nil {
 				return nil, err
 			}

@@ -16,6 +16,7 @@ import (
 // Defaults of the zero Options fields.
 const (
 	DefaultChunkRows      = 1000
+	DefaultChecksumRows   = 10000
 	DefaultSettle         = 10 * time.Second
 	DefaultMaxDifferences = 10000
 )
@@ -47,6 +48,10 @@ type Options struct {
 	// ChunkRows is the number of source rows read and compared at once:
 	// default DefaultChunkRows.
 	ChunkRows int
+	// ChecksumRows is the number of source keys a checksum chunk of the
+	// fast path covers: default DefaultChecksumRows. A chunk that
+	// differs is compared ChunkRows rows at a time.
+	ChecksumRows int
 	// Settle is how long a difference is re-checked before it is
 	// reported: the time the stream has to carry a change that raced
 	// with the comparison. Default DefaultSettle.
@@ -60,12 +65,30 @@ type Options struct {
 	Values bool
 	// Log receives progress, never row values or keys; default discards.
 	Log *slog.Logger
+	// NoFastPath compares every table row by row, even a plain
+	// projection the checksum fast path could compare (see fastpath.go).
+	NoFastPath bool
+	// Throttles paces the reads of each source, by source name; a source
+	// without one is read as fast as it answers.
+	Throttles map[string]Throttle
+}
+
+// Throttle paces the reads of one source as its backfill is paced.
+type Throttle struct {
+	// MaxRowsPerSecond caps the rows read per second; 0 is no cap.
+	MaxRowsPerSecond int
+	// MaxThreadsRunning holds reads back while the source's
+	// Threads_running is above it; 0 is off.
+	MaxThreadsRunning int
 }
 
 // ensureDefaults fills zero fields.
 func (o *Options) ensureDefaults() {
 	if o.ChunkRows <= 0 {
 		o.ChunkRows = DefaultChunkRows
+	}
+	if o.ChecksumRows <= 0 {
+		o.ChecksumRows = DefaultChecksumRows
 	}
 	if o.MaxDifferences <= 0 {
 		o.MaxDifferences = DefaultMaxDifferences
@@ -84,12 +107,26 @@ type Settings struct {
 	// it is not the mysql sink's (for example one a Kinesis consumer
 	// writes); unset means the first mysql sink's.
 	Target *Target `yaml:"target"`
+	// FastPath compares plain projections by chunk checksums first
+	// (default true); false compares every row.
+	FastPath *bool `yaml:"fast_path"`
+	// MaxRowsPerSecond and MaxThreadsRunning pace verify's reads of
+	// every source; unset, each source's backfill_max_rows_per_second
+	// and backfill_max_threads_running apply.
+	MaxRowsPerSecond  *int `yaml:"max_rows_per_second"`
+	MaxThreadsRunning *int `yaml:"max_threads_running"`
 }
 
 // Check reports the problems of the settings to r.
 func (s *Settings) Check(r problem.Reporter) {
 	if s.Target != nil {
 		s.Target.Check(problem.Under(r, "target"))
+	}
+	if s.MaxRowsPerSecond != nil && *s.MaxRowsPerSecond < 0 {
+		r.At("max_rows_per_second", "must be 0 (no cap) or more")
+	}
+	if s.MaxThreadsRunning != nil && *s.MaxThreadsRunning < 0 {
+		r.At("max_threads_running", "must be 0 (off) or more")
 	}
 }
 

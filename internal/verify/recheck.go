@@ -94,7 +94,11 @@ func (c *checker) recheckSource(ctx context.Context, st *srcTable, sus []*suspec
 	for i, s := range sus {
 		keys[i] = s.srcKey
 	}
-	rows, err := st.rd.byKeys(ctx, st.db, st.plan.KeyNames(), keys)
+	var rows []change.Row
+	err = c.r.read(ctx, st.source, func() (n int, err error) {
+		rows, err = st.rd.byKeys(ctx, st.db, st.plan.KeyNames(), keys)
+		return len(rows), err
+	})
 	if err != nil {
 		return nil, nil, err
 	}

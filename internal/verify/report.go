@@ -25,6 +25,8 @@ const (
 // Report is what Run found, per mapping.
 type Report struct {
 	Mappings []*MappingReport `json:"mappings"`
+	// Sources is the load put on each source, by source name.
+	Sources []SourceLoad `json:"sources"`
 }
 
 // Differences returns the number of differences over every mapping.
@@ -41,6 +43,14 @@ type MappingReport struct {
 	// Target is the target table, File the mapping file.
 	Target string `json:"target"`
 	File   string `json:"file"`
+	// Path is how the rows were compared: PathChecksum or PathRows;
+	// PathNote says why a table was not compared by checksums.
+	Path     string `json:"path"`
+	PathNote string `json:"path_note,omitempty"`
+	// Chunks counts the chunks compared by checksum, ChunksDiffering
+	// those whose checksums differed and were compared row by row.
+	Chunks          int `json:"checksum_chunks,omitempty"`
+	ChunksDiffering int `json:"checksum_chunks_differing,omitempty"`
 	// Compared counts the target rows the sources give that were
 	// compared; Missing, Extra and Different the differences reported.
 	Compared  int `json:"compared"`
@@ -110,6 +120,9 @@ func fields(cols []string, vals []change.Value) []Field {
 
 // WriteJSON writes the report as one JSON document.
 func (r *Report) WriteJSON(w io.Writer) error {
+	if r.Sources == nil {
+		r.Sources = []SourceLoad{}
+	}
 	for _, m := range r.Mappings {
 		m.ElapsedSeconds = m.Elapsed.Seconds()
 		if m.Diffs == nil {
@@ -124,19 +137,28 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // WriteText writes a summary line per mapping and a line per difference.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tCOMPARED\tMISSING\tEXTRA\tDIFFERENT\tELAPSED")
+	fmt.Fprintln(tw, "TARGET\tPATH\tCOMPARED\tMISSING\tEXTRA\tDIFFERENT\tELAPSED")
 	for _, m := range r.Mappings {
 		extra := fmt.Sprint(m.Extra)
 		if !m.ExtraChecked {
 			extra = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%s\n", m.Target, m.Compared, m.Missing, extra, m.Different,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%d\t%s\n", m.Target, m.Path, m.Compared, m.Missing, extra, m.Different,
 			m.Elapsed.Round(time.Millisecond))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := writeLoad(w, r.Sources); err != nil {
+		return err
+	}
 	for _, m := range r.Mappings {
+		if m.Path == PathChecksum && m.ChunksDiffering > 0 {
+			fmt.Fprintf(w, "%s: %d of %d checksum chunks differed and were compared row by row\n", m.Target, m.ChunksDiffering, m.Chunks)
+		}
+		if m.PathNote != "" {
+			fmt.Fprintf(w, "%s: compared row by row: %s\n", m.Target, m.PathNote)
+		}
 		if m.Note != "" {
 			fmt.Fprintf(w, "%s: %s\n", m.Target, m.Note)
 		}

@@ -13,23 +13,26 @@ import (
 
 func TestWriteText(t *testing.T) {
 	rep := &Report{Mappings: []*MappingReport{
-		{Target: "global.members", Compared: 1200, Missing: 1, Different: 1, ExtraChecked: true, Elapsed: 1500 * time.Millisecond,
+		{Target: "global.members", Path: PathChecksum, Chunks: 3, ChunksDiffering: 1, Compared: 1200, Missing: 1, Different: 1, ExtraChecked: true, Elapsed: 1500 * time.Millisecond,
 			Skipped: []string{"seen_at"},
 			Diffs: []Difference{
 				{Kind: Missing, Key: []Field{{"id", int64(7)}}},
 				{Kind: Different, Key: []Field{{"id", int64(9)}}, Columns: []string{"bio", "locale"},
 					Want: []Field{{"bio", "a"}, {"locale", nil}}, Got: []Field{{"bio", ""}, {"locale", "NULL"}}},
 			}},
-		{Target: "global.recipes", Compared: 3, Note: "extra rows not looked for: why"},
-	}}
+		{Target: "global.recipes", Path: PathRows, PathNote: "the mapping has lookups", Compared: 3, Note: "extra rows not looked for: why"},
+	}, Sources: []SourceLoad{{Source: "jp-accounts", Queries: 12, Rows: 1203, ThrottledSeconds: 0.25}}}
 	var b strings.Builder
 	require.NoError(t, rep.WriteText(&b))
-	require.Equal(t, `TARGET          COMPARED  MISSING  EXTRA  DIFFERENT  ELAPSED
-global.members  1200      1        0      1          1.5s
-global.recipes  3         0        -      0          0s
+	require.Equal(t, `TARGET          PATH      COMPARED  MISSING  EXTRA  DIFFERENT  ELAPSED
+global.members  checksum  1200      1        0      1          1.5s
+global.recipes  rows      3         0        -      0          0s
+source jp-accounts: 12 queries, 1203 rows read, 0.2s throttled
+global.members: 1 of 3 checksum chunks differed and were compared row by row
 global.members: not compared (set when streamed): seen_at
 global.members missing id=7
 global.members different id=9 columns bio,locale want bio="a" locale=NULL got bio="" locale="NULL"
+global.recipes: compared row by row: the mapping has lookups
 global.recipes: extra rows not looked for: why
 verify: 2 difference(s)
 `, b.String())
@@ -111,4 +114,48 @@ func columnOf(t *testing.T, typ string) change.Column {
 	k, ok := kinds[name]
 	require.True(t, ok, typ)
 	return change.Column{Name: "c", Type: typ, Kind: k}
+}
+
+func TestThrottleSettings(t *testing.T) {
+	n := func(v int) *int { return &v }
+	for _, tc := range []struct {
+		s    Settings
+		want []string
+	}{
+		{Settings{}, nil},
+		{Settings{MaxRowsPerSecond: n(0), MaxThreadsRunning: n(40)}, nil},
+		{Settings{MaxRowsPerSecond: n(-1), MaxThreadsRunning: n(-2)}, []string{
+			"verify.max_rows_per_second: must be 0 (no cap) or more",
+			"verify.max_threads_running: must be 0 (off) or more"}},
+	} {
+		var l problem.List
+		tc.s.Check(problem.Under(&l, "verify"))
+		var got []string
+		for _, p := range l {
+			got = append(got, p.String())
+		}
+		require.Equal(t, tc.want, got)
+	}
+}
+
+func TestHashClass(t *testing.T) {
+	for _, tc := range []struct {
+		a, b change.Column
+		same bool
+	}{
+		{change.Column{Kind: change.KindInt, Type: "int"}, change.Column{Kind: change.KindUint, Type: "bigint unsigned"}, true},
+		{change.Column{Kind: change.KindInt, Type: "int"}, change.Column{Kind: change.KindDecimal, Type: "decimal(10,0)"}, false},
+		{change.Column{Kind: change.KindDecimal, Type: "decimal(10,2)"}, change.Column{Kind: change.KindDecimal, Type: "decimal(12,2)"}, true},
+		{change.Column{Kind: change.KindDecimal, Type: "decimal(10,2)"}, change.Column{Kind: change.KindDecimal, Type: "decimal(10,3)"}, false},
+		{change.Column{Kind: change.KindDateTime, Type: "datetime(6)"}, change.Column{Kind: change.KindTimestamp, Type: "timestamp(6)"}, true},
+		{change.Column{Kind: change.KindDateTime, Type: "datetime(3)"}, change.Column{Kind: change.KindDateTime, Type: "datetime(6)"}, false},
+		{change.Column{Kind: change.KindString, Type: "varchar(5)", Charset: "utf8mb4"}, change.Column{Kind: change.KindString, Type: "text", Charset: "utf8mb4"}, true},
+		{change.Column{Kind: change.KindString, Type: "varchar(5)", Charset: "utf8mb4"}, change.Column{Kind: change.KindString, Type: "varchar(5)", Charset: "latin1"}, false},
+		{change.Column{Kind: change.KindFloat, Type: "float"}, change.Column{Kind: change.KindDouble, Type: "double"}, false},
+		{change.Column{Kind: change.KindEnum, Type: "enum('a','b')"}, change.Column{Kind: change.KindEnum, Type: "enum('a','b','c')"}, false},
+		{change.Column{Kind: change.KindJSON, Type: "longtext"}, change.Column{Kind: change.KindString, Type: "longtext", Charset: "utf8mb4"}, false},
+	} {
+		require.Equal(t, tc.same, hashClass(tc.a) == hashClass(tc.b), "%+v vs %+v", tc.a, tc.b)
+		require.NotEmpty(t, hashClass(tc.a))
+	}
 }

@@ -118,7 +118,7 @@ func (c *checker) expect(ctx context.Context, st *srcTable, rows []change.Row) (
 	pending := false
 	for i := range txn.Ops {
 		op := &txn.Ops[i]
-		if op.Kind != change.Upsert || op.Target.QualifiedName() != c.name {
+		if op.Kind != change.Upsert || op.Target.Schema != c.tt.Schema || op.Target.Name != c.tt.Name {
 			continue // rejected keys, other targets' rows, re-derivations
 		}
 		ops = append(ops, op)
@@ -133,44 +133,91 @@ func (c *checker) expect(ctx context.Context, st *srcTable, rows []change.Row) (
 		}
 	}
 	out := make([]*expRow, 0, len(ops))
+	// The ops of one binding share their column list: its target
+	// indexes are found once.
+	var lastCols []string
+	var cols, keep []int
 	for _, op := range ops {
 		e := &expRow{st: st, srcKey: st.plan.KeyOf(rows[op.Change]), key: op.Key, ckey: c.ckey(op.Key)}
-		for i, col := range op.Columns {
-			if c.volatile[col] {
-				continue
+		if len(op.Columns) != len(lastCols) || (len(op.Columns) > 0 && &op.Columns[0] != &lastCols[0]) {
+			var err error
+			if cols, keep, err = c.targetColumns(op.Columns); err != nil {
+				return nil, err
 			}
-			at := c.tgt.t.ColumnIndex(col)
-			if at < 0 {
-				return nil, fmt.Errorf("the mapping writes column %s, which the target table does not have", col)
+			lastCols = op.Columns
+		}
+		e.cols, e.vals = cols, op.Values
+		if len(keep) != len(op.Columns) {
+			e.vals = make([]change.Value, len(keep))
+			for j, i := range keep {
+				e.vals[j] = op.Values[i]
 			}
-			e.cols = append(e.cols, at)
-			e.vals = append(e.vals, op.Values[i])
 		}
 		out = append(out, e)
 	}
 	return out, nil
 }
 
+// targetColumns returns the target indexes of the compared columns of
+// names (the volatile ones left out) and their indexes in names.
+func (c *checker) targetColumns(names []string) (cols, keep []int, err error) {
+	for i, col := range names {
+		if c.volatile[col] {
+			continue
+		}
+		at := c.tgt.t.ColumnIndex(col)
+		if at < 0 {
+			return nil, nil, fmt.Errorf("the mapping writes column %s, which the target table does not have", col)
+		}
+		cols = append(cols, at)
+		keep = append(keep, i)
+	}
+	return cols, keep, nil
+}
+
 // errEnough stops a scan that has seen as many differences as it may hold.
 var errEnough = errors.New("enough differences")
 
+// compareWorkers is the number of chunks compared at once: the target
+// rows of one are read while another's are mapped and compared, and while
+// the next is read from the source (the target pool's two connections
+// bound the reads at once).
+const compareWorkers = 3
+
 // scan reads st in key chunks and compares the target rows each gives;
 // it returns the differences seen, to be checked again, stopping once
-// there are limit of them (rep.Truncated). The next chunk is read from
-// the source while one is being compared.
+// there are limit of them (rep.Truncated). The next chunks are read from
+// the source while others are being compared.
 func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect, error) {
 	g, gctx := errgroup.WithContext(ctx)
-	chunks := make(chan []change.Row, 1)
+	type chunk struct {
+		rows []change.Row
+		// lo and hi bound the chunk's keys, (lo, hi], with intervals.
+		lo, hi change.Value
+	}
+	chunks := make(chan chunk, compareWorkers)
+	intervals := c.byIntervals()
 	g.Go(func() error {
 		defer close(chunks)
 		var after []change.Value
 		for {
-			rows, err := st.plan.Read(gctx, st.db, after, c.r.opts.ChunkRows)
+			var rows []change.Row
+			err := c.r.read(gctx, st.source, func() (n int, err error) {
+				rows, err = st.plan.Read(gctx, st.db, after, c.r.opts.ChunkRows)
+				return len(rows), err
+			})
 			if err != nil {
 				return err
 			}
+			ch := chunk{rows: rows}
+			if after != nil {
+				ch.lo = after[0]
+			}
+			if len(rows) == c.r.opts.ChunkRows {
+				ch.hi = st.plan.KeyOf(rows[len(rows)-1])[0]
+			}
 			select {
-			case chunks <- rows:
+			case chunks <- ch:
 			case <-gctx.Done():
 				return gctx.Err()
 			}
@@ -181,37 +228,48 @@ func (c *checker) scan(ctx context.Context, st *srcTable, limit int) ([]*suspect
 		}
 	})
 	var out []*suspect
-	g.Go(func() error {
-		for {
-			var rows []change.Row
-			var ok bool
-			select {
-			case rows, ok = <-chunks:
-			case <-gctx.Done():
-				return gctx.Err()
+	for range compareWorkers {
+		g.Go(func() error {
+			for {
+				var ch chunk
+				var ok bool
+				select {
+				case ch, ok = <-chunks:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				if !ok {
+					return nil
+				}
+				exps, err := c.expect(gctx, st, ch.rows)
+				if err != nil {
+					return err
+				}
+				var sus []*suspect
+				if intervals {
+					sus, err = c.compareInterval(gctx, exps, ch.lo, ch.hi, limit)
+				} else {
+					sus, err = c.compare(gctx, exps, true)
+				}
+				if err != nil {
+					return err
+				}
+				c.mu.Lock()
+				c.rep.Compared += len(exps)
+				out = append(out, sus...)
+				enough := len(out) >= limit
+				c.mu.Unlock()
+				if enough {
+					return errEnough
+				}
 			}
-			if !ok {
-				return nil
-			}
-			exps, err := c.expect(gctx, st, rows)
-			if err != nil {
-				return err
-			}
-			sus, err := c.compare(gctx, exps, true)
-			if err != nil {
-				return err
-			}
-			c.rep.Compared += len(exps)
-			out = append(out, sus...)
-			if len(out) >= limit {
-				return errEnough
-			}
-		}
-	})
+		})
+	}
 	if err := g.Wait(); errors.Is(err, errEnough) {
 		c.rep.Truncated = true
 	} else if err != nil {
 		return nil, err
 	}
+	c.rep.ExtraChecked = intervals && !c.rep.Truncated
 	return out, nil
 }
