@@ -77,13 +77,16 @@ func TestStopInsideLargeTransaction(t *testing.T) {
 				}
 			})
 			first := ids(t, readEnvelopes(t, out), "t")
-			require.Contains(t, logs.String(), "stopping after the transaction in flight", "the stop came between transactions")
 			if tt.cut {
+				// With a grace of 1 ms the end of the grace may come
+				// before the stream notices the stop: "stopped inside"
+				// alone tells that the stop came mid-transaction.
 				require.Contains(t, logs.String(), "stopped inside a transaction")
 				require.Contains(t, logs.String(), "a restart sends the parts already written again")
 				require.NotContains(t, logs.String(), "stopped cleanly")
 				require.Less(t, len(first), bigTxnRows)
 			} else {
+				require.Contains(t, logs.String(), "stopping after the transaction in flight", "the stop came between transactions")
 				require.Contains(t, logs.String(), "stopped cleanly")
 				require.NotContains(t, logs.String(), "stopped inside")
 				require.Equal(t, bigTxnRows, len(first), "the stop did not finish the transaction")
