@@ -1,6 +1,9 @@
 package mapping
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Driver describes a driving entry of a mapping for a reader that walks
 // its source tables and compares what they give with the target (verify):
@@ -17,6 +20,40 @@ type Driver struct {
 	Delete string
 	// SoftColumn is the soft-delete column under delete: soft.
 	SoftColumn string
+	// copies pairs target columns with the source columns they are plain
+	// copies of (columns:, in file order); named lists every target
+	// column columns: writes; allColumns adds every other source column
+	// under its own name, except those in exclude.
+	copies     [][2]string
+	named      []string
+	allColumns bool
+	exclude    map[string]bool
+}
+
+// TargetColumn returns the target column that holds a verbatim copy of
+// the source column col (a plain copy or a rename, no expression), and
+// false when the entry writes none. Names match case-insensitively, as
+// MySQL's column names do.
+func (d Driver) TargetColumn(col string) (string, bool) {
+	for _, c := range d.copies {
+		if strings.EqualFold(c[1], col) {
+			return c[0], true
+		}
+	}
+	if !d.allColumns {
+		return "", false
+	}
+	for _, t := range d.named {
+		if strings.EqualFold(t, col) {
+			return "", false // the name is written from something else
+		}
+	}
+	for x := range d.exclude {
+		if strings.EqualFold(x, col) {
+			return "", false
+		}
+	}
+	return col, true
 }
 
 // Drivers returns the driving entries of the mapping of target
@@ -28,7 +65,14 @@ func (s *Set) Drivers(target string) []Driver {
 	}
 	var out []Driver
 	for _, d := range t.drivers {
-		dr := Driver{Source: d.sourcePat, Schema: d.schemaPat, Table: d.tablePat, SoftColumn: d.softColumn}
+		dr := Driver{Source: d.sourcePat, Schema: d.schemaPat, Table: d.tablePat, SoftColumn: d.softColumn,
+			allColumns: d.allColumns, exclude: d.exclude}
+		for _, c := range d.columns {
+			dr.named = append(dr.named, c.name)
+			if c.prog.kind == progColumn {
+				dr.copies = append(dr.copies, [2]string{c.name, c.prog.column})
+			}
+		}
 		for name, p := range policies {
 			if p == d.policy {
 				dr.Delete = name

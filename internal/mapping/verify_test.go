@@ -40,9 +40,39 @@ sources:
 	require.Equal(t, []Driver{
 		{Source: "a", Schema: "s", Table: "users", KeyColumns: []string{"id"}, Delete: "delete"},
 		{Source: "b", Schema: "s", Table: "users", Delete: "soft", SoftColumn: "gone_at"},
-	}, set.Drivers("g.members"))
+	}, exported(set.Drivers("g.members")))
 	require.Equal(t, []string{"seen", "tx"}, set.Volatile("g.members"))
 	require.Equal(t, []Driver{{Source: "a", Schema: "s", Table: "copy", KeyColumns: []string{"k1", "k2"}, Delete: "ignore"}},
-		set.Drivers("g.copy"))
+		exported(set.Drivers("g.copy")))
 	require.Nil(t, set.Drivers("g.nothing"))
+
+	// The target columns that hold verbatim copies of source columns.
+	a, b := set.Drivers("g.members")[0], set.Drivers("g.members")[1]
+	cp := set.Drivers("g.copy")[0]
+	for _, tc := range []struct {
+		d        Driver
+		col, tgt string
+		ok       bool
+	}{
+		{a, "id", "id", true},
+		{a, "ID", "id", true},
+		{a, "name", "name", true},
+		{a, "seen", "", false},
+		{b, "id", "", false}, // computed: id + 100
+		{b, "name", "name", true},
+		{cp, "anything", "anything", true},
+	} {
+		got, ok := tc.d.TargetColumn(tc.col)
+		require.Equal(t, tc.ok, ok, tc.col)
+		require.Equal(t, tc.tgt, got, tc.col)
+	}
+}
+
+// exported keeps the exported fields of drivers, which the test compares.
+func exported(ds []Driver) []Driver {
+	out := make([]Driver, len(ds))
+	for i, d := range ds {
+		out[i] = Driver{Source: d.Source, Schema: d.Schema, Table: d.Table, KeyColumns: d.KeyColumns, Delete: d.Delete, SoftColumn: d.SoftColumn}
+	}
+	return out
 }
