@@ -19,7 +19,9 @@ func newResyncCmd() *cobra.Command {
 			"predicate (--mapping with --where) or a mapping's target keys (--mapping with --keys FILE,\n" +
 			"one key per line). The running service (http.listen) reads those rows again from the driving\n" +
 			"source tables in watermark windows, as a backfill does, so each copy takes its place among the\n" +
-			"live changes; target keys whose source rows are gone are deleted in the same windows. Then\n" +
+			"live changes; target keys whose source rows are gone are deleted in the same windows (for\n" +
+			"--where, the target rows the predicate matches once rewritten over the target's columns,\n" +
+			"where every column it names is copied verbatim; the output says when it cannot be). Then\n" +
 			"the rows are verified again: ranges are marked resolved, and repaired failed changes\n" +
 			"cleared, only when that is clean. --dry-run prints what would be read and deleted and\n" +
 			"changes nothing. Exit 0 repaired and clean, 1 differences remain, 2 on error.",

@@ -72,6 +72,9 @@ const resyncWithin = 24 * time.Hour
 type resyncItem struct {
 	rg     checkpoint.Range
 	failed []uint64
+	// owned are the keys of the target rows a predicate range owns (see
+	// resyncwhere.go), which its re-verify compares too.
+	owned [][]string
 }
 
 // Resync repairs the selected rows through the running service: it asks
@@ -140,12 +143,18 @@ func Resync(ctx context.Context, cfg *config.Config, opts ResyncOptions, logger 
 				plural(len(it.failed), "failed change", "failed changes"))
 		}
 	}
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		var results []backfill.ResyncResult
 		if err := ask(http.MethodPost, "/resync", resyncRequest(it.rg, false), &results); err != nil {
-			return fmt.Errorf("resyncing %s: %w", itemName(it), err)
+			return fmt.Errorf("resyncing %s: %w", itemName(*it), err)
 		}
-		printResults(w, itemName(it), results, false)
+		printResults(w, itemName(*it), results, false)
+		if it.rg.Where != "" {
+			if err := resyncOwned(ctx, cfg, set, it, ask, w, false); err != nil {
+				return err
+			}
+		}
 	}
 	left := 0
 	for _, it := range items {

@@ -71,3 +71,63 @@ func TestFailedChangesBecomeRanges(t *testing.T) {
 	require.False(t, sameRange(checkpoint.Range{ID: 4, Mapping: "global.t", Origin: checkpoint.RangeFailed,
 		Keys: [][]string{{"7", "eu"}}}, items[0].rg))
 }
+
+// A predicate is translated to the target's columns through each driving
+// entry that copies its columns verbatim; an entry that computes a named
+// column or the target key, is not.
+func TestTranslateWhere(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "m.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`target: global.m
+key: [member_id]
+sources:
+  - source: a
+    table: app.users
+    driving: true
+    owns: "member_id < 1000"
+    columns: {member_id: id, display_name: name, email: "LOWER(email)"}
+  - source: b
+    table: app.users
+    driving: true
+    owns: "member_id >= 1000"
+    columns: {member_id: "id + 1000", display_name: name}
+  - source: c
+    table: app.people
+    driving: true
+    owns: "member_id >= 5000"
+    columns: {member_id: pid, display_name: name}
+`), 0o600))
+	names := []string{"a", "b", "c"}
+	set, err := mapping.Load([]string{file}, names)
+	require.NoError(t, err)
+	type got struct {
+		entry      int
+		where, why string
+	}
+	run := func(rg checkpoint.Range) []got {
+		rg.Mapping = "global.m"
+		var out []got
+		for _, o := range translateWhere(set, rg) {
+			out = append(out, got{o.entry, o.where, o.why})
+		}
+		return out
+	}
+	all := run(checkpoint.Range{Where: "id BETWEEN 1 AND 9 AND name LIKE 'id%'"})
+	require.Len(t, all, 3)
+	require.Equal(t, got{1, "`member_id` BETWEEN 1 AND 9 AND `display_name` LIKE 'id%'", ""}, all[0])
+	require.Equal(t, 2, all[1].entry)
+	require.Contains(t, all[1].why, "the entry computes the target key")
+	require.Equal(t, 3, all[2].entry)
+	require.Contains(t, all[2].why, "column id is not copied verbatim into global.m")
+
+	computed := run(checkpoint.Range{Where: "email = 'x@example.com'", Source: "a"})
+	require.Len(t, computed, 1, "the range's source reads entry 1 alone")
+	require.Contains(t, computed[0].why, "column email is not copied verbatim")
+
+	require.Equal(t, []got{{3, "`member_id` = 5001", ""}}, run(checkpoint.Range{Where: "pid = 5001", Source: "c"}))
+}
+
+// The target keys a translated predicate owns, every entry's, each once.
+func TestOwnedKeys(t *testing.T) {
+	require.Equal(t, [][]string{{"1"}, {"2"}, {"3"}},
+		ownedKeys([]ownedRows{{keys: [][]string{{"1"}, {"2"}}}, {keys: [][]string{{"2"}, {"3"}}}}))
+}

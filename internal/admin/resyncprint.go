@@ -81,7 +81,9 @@ func resyncDry(ctx context.Context, cfg *config.Config, set *mapping.Set, items 
 		}
 		printResults(w, name, results, true)
 		if it.rg.Where != "" {
-			fmt.Fprintln(w, "  a predicate deletes nothing: target rows whose source rows are gone are not looked for")
+			if err := resyncOwned(ctx, cfg, set, &it, ask, w, true); err != nil {
+				return err
+			}
 			continue
 		}
 		var absent [][]string
@@ -163,12 +165,46 @@ func reverify(ctx context.Context, cfg *config.Config, set *mapping.Set, opts Re
 			sources[s.Name] = s.DSN("")
 		}
 	}
-	rep, err := verify.Run(ctx, verify.Options{Set: set, Targets: []string{it.rg.Mapping}, Sources: sources,
-		Lookups: cfg.Lookups, TargetDSN: targetDSN, Where: it.rg.Where, Keys: it.rg.Keys, Settle: opts.Settle, Log: logger})
+	vo := verify.Options{Set: set, Targets: []string{it.rg.Mapping}, Sources: sources,
+		Lookups: cfg.Lookups, TargetDSN: targetDSN, Where: it.rg.Where, Keys: it.rg.Keys, Settle: opts.Settle, Log: logger}
+	rep, err := verify.Run(ctx, vo)
 	if err != nil {
 		return 0, err
 	}
-	n := rep.Differences()
+	reps := []*verify.Report{rep}
+	if len(it.owned) > 0 {
+		// The target rows a predicate owns: a predicate's verify does not
+		// look for extra rows, their keys' does.
+		vo.Where, vo.Keys = "", it.owned
+		if rep, err = verify.Run(ctx, vo); err != nil {
+			return 0, err
+		}
+		reps = append(reps, rep)
+	}
+	n := 0
+	var lines []string
+	seen := map[string]bool{}
+	for _, rep := range reps {
+		n += rep.Differences()
+		for _, m := range rep.Mappings {
+			for _, d := range m.Diffs {
+				parts := make([]string, len(d.Key))
+				for i, f := range d.Key {
+					parts[i] = fmt.Sprintf("%s=%v", f.Column, f.Value)
+				}
+				line := fmt.Sprintf("  %s %s %s", m.Target, d.Kind, strings.Join(parts, ","))
+				if len(d.Columns) > 0 {
+					line += " columns " + strings.Join(d.Columns, ",")
+				}
+				if seen[line] {
+					n-- // both verifies saw it
+					continue
+				}
+				seen[line] = true
+				lines = append(lines, line)
+			}
+		}
+	}
 	if n == 0 {
 		fmt.Fprintf(w, "%s: verified again, no differences\n", itemName(it))
 		return 0, nil
@@ -178,18 +214,8 @@ func reverify(ctx context.Context, cfg *config.Config, set *mapping.Set, opts Re
 		verb = "remains"
 	}
 	fmt.Fprintf(w, "%s: verified again, %s %s:\n", itemName(it), plural(n, "difference", "differences"), verb)
-	for _, m := range rep.Mappings {
-		for _, d := range m.Diffs {
-			parts := make([]string, len(d.Key))
-			for i, f := range d.Key {
-				parts[i] = fmt.Sprintf("%s=%v", f.Column, f.Value)
-			}
-			line := fmt.Sprintf("  %s %s %s", m.Target, d.Kind, strings.Join(parts, ","))
-			if len(d.Columns) > 0 {
-				line += " columns " + strings.Join(d.Columns, ",")
-			}
-			fmt.Fprintln(w, line)
-		}
+	for _, line := range lines {
+		fmt.Fprintln(w, line)
 	}
 	return n, nil
 }

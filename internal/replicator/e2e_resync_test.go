@@ -142,6 +142,41 @@ func TestResyncRepairsTheTarget(t *testing.T) {
 	require.NoError(t, err, out)
 	require.Contains(t, out, "1 open range")
 
+	// A predicate range also deletes the target rows it owns whose source
+	// rows are gone: the predicate, over columns the entry copies
+	// verbatim, is read on the target, and its keys are resynced too.
+	d.target.Exec(t, "INSERT INTO global.recipes (id, title, status) VALUES (30, 'ghost', 'published'), (31, 'ghost', 'published'), (40, 'outside', 'published')")
+	d.target.Exec(t, "UPDATE global.recipes SET title = 'wrong' WHERE id = 16")
+	out, err = d.tributary(t, "ranges", "add", "--mapping", "global.recipes", "--where", "id BETWEEN 15 AND 35")
+	require.NoError(t, err, out)
+	out, err = d.tributary(t, "resync", "--range", "4", "--dry-run")
+	require.NoError(t, err, out)
+	t.Logf("dry run:\n%s", out)
+	require.Contains(t, out, "target rows of global.recipes matching `id` BETWEEN 15 AND 35 (entry 1 (jp-recipes recipes.recipes)): 8")
+	require.Contains(t, out, "would delete 2 target rows of global.recipes")
+	require.Equal(t, []string{`"30"|`, `"31"|`, `"40"|`}, dump(t, tgt, "SELECT id FROM global.recipes WHERE id >= 30 ORDER BY id"),
+		"a dry run changes nothing")
+	out, err = d.tributary(t, "resync", "--range", "4", "--settle", "5s")
+	require.NoError(t, err, out)
+	t.Logf("resync:\n%s", out)
+	require.Contains(t, out, "range 4 resolved")
+	require.Equal(t, []string{`"40"|`}, dump(t, tgt, "SELECT id FROM global.recipes WHERE id >= 30 ORDER BY id"),
+		"exactly the rows the predicate owns are deleted")
+	require.Equal(t, []string{`"Recipe 16"|`}, dump(t, tgt, "SELECT title FROM global.recipes WHERE id = 16"))
+
+	// A predicate naming a column the entries do not copy verbatim
+	// repairs the rows the source has and says how to find extra rows.
+	d.target.Exec(t, "UPDATE global.members SET display_name = 'wrong' WHERE id = 7")
+	d.target.Exec(t, "INSERT INTO global.members (id, email, display_name) VALUES (600, 'ghost3@example.com', 'Ghost')")
+	out, err = d.tributary(t, "resync", "--mapping", "global.members", "--where", "created_at IS NOT NULL AND id BETWEEN 7 AND 700", "--settle", "5s")
+	require.NoError(t, err, out)
+	t.Logf("resync:\n%s", out)
+	require.Contains(t, out, "not looked for through entry 1 (jp-accounts accounts.users): column created_at is not copied verbatim")
+	require.Contains(t, out, "not looked for through entry 2 (jp-accounts-2 accounts.users): the entry computes the target key")
+	require.Contains(t, out, "run tributary verify --mapping global.members --record")
+	require.Equal(t, []string{`"7"|"u7@example.com"|"User 7"|"bio 7"|"ja"|`}, d.member(t, 7))
+	require.Equal(t, []string{`"600"|"ghost3@example.com"|"Ghost"|NULL|NULL|`}, d.member(t, 600))
+
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait())
 	out, err = d.tributary(t, "resync", "--mapping", "global.members", "--keys", keys)

@@ -28,6 +28,11 @@ type ResyncRequest struct {
 	// order. One of them.
 	Where string     `json:"where,omitempty"`
 	Keys  [][]string `json:"keys,omitempty"`
+	// Entry, when set, restricts the resync to the tables of one driving
+	// entry of the mapping: its position among them, from 1. A resync of
+	// a predicate sends the target rows it owns as keys of the entry
+	// whose columns the predicate was translated through.
+	Entry int `json:"entry,omitempty"`
 	// DryRun reads and counts, and hands nothing on.
 	DryRun bool `json:"dry_run,omitempty"`
 }
@@ -112,7 +117,14 @@ func (bs *backfills) resync(ctx context.Context, body json.RawMessage) (any, err
 // selects.
 func (bs *backfills) resyncTables(ctx context.Context, target string, req ResyncRequest) ([]resyncTable, error) {
 	var out []resyncTable
-	for _, d := range bs.set.Drivers(target) {
+	drivers := bs.set.Drivers(target)
+	if req.Entry < 0 || req.Entry > len(drivers) {
+		return nil, httpapi.BadRequest(fmt.Errorf("the mapping of %s has %d driving entries, and entry %d was asked for", target, len(drivers), req.Entry))
+	}
+	for i, d := range drivers {
+		if req.Entry != 0 && i+1 != req.Entry {
+			continue
+		}
 		for _, src := range bs.cfg.SourceNames() {
 			if ok, _ := path.Match(d.Source, src); !ok || (req.Source != "" && req.Source != src) {
 				continue
