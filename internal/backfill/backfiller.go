@@ -120,6 +120,11 @@ type Backfiller struct {
 	run string
 	// chunk numbers the chunks of this run.
 	chunk atomic.Uint64
+	// turn, with GTID watermarks, is held by the one window of the source
+	// in flight, from its expectation to its outcome: a backfill chunk, a
+	// resync window or a recheck chunk (the Merger keeps one such window
+	// at a time). Nil with watermark rows, whose windows share the Merger.
+	turn chan struct{}
 
 	mu struct {
 		sync.Mutex
@@ -192,6 +197,9 @@ func New(opts Options) (*Backfiller, error) {
 	log := opts.Logger.With("source", opts.Source, "component", "backfill")
 	b := &Backfiller{opts: opts, log: log, merger: NewMerger(opts.Source, log), db: db,
 		run: hex.EncodeToString(id[:]), metrics: newCounters(opts.Source), readAhead: ahead}
+	if opts.Watermarks == WatermarksGTID {
+		b.turn = make(chan struct{}, 1)
+	}
 	b.throttle = newThrottle(db, opts.MaxRowsPerSecond, opts.MaxThreadsRunning, log, func(reason string, seconds float64) {
 		b.metrics.throttled.WithLabelValues(reason).Add(seconds)
 	})
@@ -202,6 +210,23 @@ func New(opts Options) (*Backfiller, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	return b, nil
+}
+
+// takeTurn waits until the source's window in flight, if GTID sets bound
+// it, has its outcome, and returns the release of the turn it takes (a
+// no-op with watermark rows, or when called again). Waiters are served in
+// the order they came, so a resync or a recheck gets its windows between
+// a backfill's chunks.
+func (b *Backfiller) takeTurn(ctx context.Context) (func(), error) {
+	if b.turn == nil {
+		return func() {}, nil
+	}
+	select {
+	case b.turn <- struct{}{}:
+		return sync.OnceFunc(func() { <-b.turn }), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Close closes the connections to the source.

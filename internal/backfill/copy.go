@@ -51,11 +51,15 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 	size := newChunkSizer(b.opts.ChunkRows, b.opts.ChunkRowsMax, b.opts.ChunkTime)
 	size.limit(b.opts.MaxRowsPerSecond)
 	var inflight []flight
+	// release gives up the source's turn (GTID watermarks) once no chunk
+	// of the table is in flight.
+	release := func() {}
 	drop := func() {
 		for _, f := range inflight {
 			b.merger.cancel(f.w)
 		}
 		inflight = nil
+		release()
 	}
 	defer drop()
 	for {
@@ -86,6 +90,13 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 					continue
 				}
 				plan = p
+			}
+			if len(inflight) == 0 {
+				r, err := b.takeTurn(ctx)
+				if err != nil {
+					return err
+				}
+				release = r
 			}
 			f, redo, err := b.startChunk(ctx, plan, cur, size, prev)
 			if err != nil && b.redescribed(ctx, plan) {
@@ -119,6 +130,9 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 			return err
 		}
 		inflight = inflight[1:]
+		if len(inflight) == 0 {
+			release()
+		}
 		if o.err != nil {
 			// The Merger could not merge the chunk (GTID watermarks the
 			// stream cannot place).

@@ -81,6 +81,9 @@ func (m *Merger) expectGTID(id string, chunk uint64, plan *Plan, flavor string) 
 	w := newWindow(id, chunk, plan)
 	w.open = true
 	w.gtid = &gtidWindow{flavor: flavor}
+	// It records from now on, before a resync could mark it: folded
+	// keys are kept from the start (Merger.markResync).
+	w.folded = map[string]struct{}{}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w.gtid.passed, w.gtid.passedErr = m.mu.passed.gtidSet(flavor)
@@ -170,7 +173,16 @@ func (m *Merger) interceptGTID(w *window, txn *change.Txn) []checkpoint.Cursor {
 	if !end.contains(*g.high) {
 		return nil
 	}
-	reads, cursors := m.close(w, txn, false)
+	if w.keyed != nil && w.redo == "" && (len(txn.Changes) > 0 || txn.Sinks != nil) {
+		// A recheck's rows go to some sinks only, and the transaction
+		// that carries them is addressed to those alone: they wait for a
+		// transaction that carries nothing else, a position transaction
+		// at the latest (gtidMarks.await asks for them). The keys the
+		// transactions until then touch are recorded above and left to
+		// the stream, which is what (b) asks of a later point.
+		return nil
+	}
+	reads, cursors := m.close(w, txn, w.keyed != nil)
 	txn.Changes = append(txn.Changes, reads...)
 	return cursors
 }

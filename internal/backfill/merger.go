@@ -123,6 +123,9 @@ type outcome struct {
 	redo string
 	// err, when set, says why the chunk cannot be merged at all.
 	err error
+	// seq is the Seq of the transaction that carries a recheck window's
+	// rows.
+	seq uint64
 }
 
 // expect adds a chunk to those in flight, before its low watermark is
@@ -150,11 +153,15 @@ func (m *Merger) deliver(w *window, rows []change.Row, cursor checkpoint.Cursor)
 }
 
 // markResync makes w a resync window, before its low watermark is
-// written.
+// written. A window bounded by GTID sets records from its expectation
+// on, so it folds the keys it records from the start (expectGTID).
 func (m *Merger) markResync(w *window) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	w.resync, w.folded = true, map[string]struct{}{}
+	w.resync = true
+	if w.folded == nil {
+		w.folded = map[string]struct{}{}
+	}
 }
 
 // deliverResync hands a resync window its rows and the deletes of the
@@ -318,7 +325,7 @@ func (w *window) record(c *change.RowChange) {
 			vals[i] = row[col]
 		}
 		w.changed[string(appendKey(nil, vals))] = struct{}{}
-		if w.resync {
+		if w.folded != nil {
 			w.folded[string(foldKey(nil, vals))] = struct{}{}
 		}
 	}

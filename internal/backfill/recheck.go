@@ -55,6 +55,11 @@ type RecheckResult struct {
 	Deleted int `json:"deleted"`
 	Left    int `json:"left_to_stream"`
 	Chunks  int `json:"chunks"`
+	// Seq is the Seq (change.Txn) of the last transaction that carried a
+	// chunk: once the pipeline has applied it and the sinks are flushed,
+	// the recheck is durable. A position transaction carries a chunk
+	// with GTID watermarks, and that moves no checkpoint.
+	Seq uint64 `json:"-"`
 }
 
 // keyedChunk is what a recheck window carries besides its rows: the keys
@@ -71,14 +76,16 @@ type keyedChunk struct {
 // row it no longer has as a delete of its last image, and a row that a
 // change in the stream touched between the watermarks is left to that
 // change (see Merger: the same argument holds for a row that is absent).
-// Nothing is saved: a recheck cut short is asked for again. It needs
-// watermark rows; GTID watermarks are refused.
+// Nothing is saved: a recheck cut short is asked for again.
+//
+// With GTID watermarks a chunk is read in a consistent snapshot whose
+// GTID set is its low mark, one chunk at a time, taking turns with the
+// backfill's chunks (Backfiller.takeTurn), and is merged at the first
+// transaction that carries nothing else once the stream has passed its
+// high set: a position transaction on a busy source (see
+// Merger.interceptGTID).
 func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, error) {
 	var res RecheckResult
-	if b.opts.Watermarks == WatermarksGTID {
-		return res, fmt.Errorf("source %s uses GTID watermarks (backfill_watermarks: gtid); reading rows again for a "+
-			"replay needs watermark rows (backfill_watermarks: table)", b.opts.Source)
-	}
 	if len(req.Last) == 0 {
 		return res, nil
 	}
@@ -109,10 +116,14 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 		sp span
 	}
 	var inflight []inFlight
+	// release gives up the source's turn (GTID watermarks) once no chunk
+	// is in flight.
+	release := func() {}
 	defer func() {
 		for _, in := range inflight {
 			b.merger.cancel(in.f.w)
 		}
+		release()
 	}()
 	redos, attempt := 0, 0
 	lastLog := time.Now()
@@ -122,11 +133,21 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 			b.log.Info("reading rows again for a replay", "table", plan.Table.QualifiedName(), "keys", len(keys),
 				"done", res.Read+res.Deleted+res.Left)
 		}
-		if len(todo) > 0 && len(inflight) < readAhead {
+		if len(todo) > 0 && len(inflight) < b.readAhead {
 			sp := todo[0]
 			todo = todo[1:]
+			if len(inflight) == 0 {
+				r, err := b.takeTurn(ctx)
+				if err != nil {
+					return res, err
+				}
+				release = r
+			}
 			k := &keyedChunk{keys: keys[sp.lo:sp.hi], last: last[sp.lo:sp.hi], sinks: req.Sinks}
 			f, redo, err := b.startKeyed(ctx, plan, k, vals[sp.lo:sp.hi])
+			if (err != nil || redo != "") && len(inflight) == 0 {
+				release()
+			}
 			switch {
 			case err != nil && retryable(err) && attempt < maxRecheckRedos && ctx.Err() == nil:
 				// A lost connection, a deadlock: try the chunk again later.
@@ -171,6 +192,9 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 			return res, err
 		}
 		inflight = inflight[1:]
+		if len(inflight) == 0 {
+			release()
+		}
 		if o.redo != "" {
 			if redos++; redos > maxRecheckRedos {
 				return res, fmt.Errorf("reading rows of %s again: gave up after reading chunks again %d times (last: %s)",
@@ -184,6 +208,7 @@ func (b *Backfiller) Recheck(ctx context.Context, req Recheck) (RecheckResult, e
 			continue
 		}
 		res.Chunks++
+		res.Seq = max(res.Seq, o.seq)
 		redos = 0 // the bound is on reads again in a row, not over the whole recheck
 		res.Read += o.kept
 		res.Deleted += o.deleted
@@ -399,6 +424,7 @@ func (m *Merger) closeKeyed(w *window, txn *change.Txn, pure bool) []change.RowC
 		o.deleted++
 	}
 	txn.Sinks = w.keyed.sinks
+	o.seq = txn.Seq
 	w.rows = nil
 	w.result <- o
 	return out

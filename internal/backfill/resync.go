@@ -80,24 +80,21 @@ type ResyncResult struct {
 // from this table, and is neither deleted nor counted.
 var ErrNotOwnKey = errors.New("another driving entry owns the key")
 
-// ErrResyncGTID refuses a resync on a source whose chunks are bounded by
-// GTID sets: such a window must be alone in the Merger, and a backfill may
-// hold it.
-var ErrResyncGTID = errors.New("resync needs backfill_watermarks: table on the source")
-
 // Resync runs job on the calling goroutine, one window at a time, and
 // returns once every window has been merged into the stream (its rows
 // and deletes are then in the stream, not necessarily applied by the
 // sinks yet). It shares the source's throttle with the backfill workers:
 // the rows-per-second cap and the Threads_running pause apply to it.
 // Nothing of it is saved: a resync cut short is simply run again.
+//
+// With GTID watermarks each window is read in a consistent snapshot whose
+// GTID set is its low mark and merged once the stream has passed the
+// writer's set read after it, as a backfill chunk is (gtidmerge.go); the
+// source has one window in flight at a time, so the resync's windows take
+// turns with the backfill's chunks (Backfiller.takeTurn).
 func (b *Backfiller) Resync(ctx context.Context, job ResyncJob) (ResyncResult, error) {
 	start := time.Now()
 	res := ResyncResult{Source: b.opts.Source, Table: job.Schema + "." + job.Table, Where: job.Where, Keys: len(job.Keys)}
-	if b.opts.Watermarks == WatermarksGTID {
-		return res, fmt.Errorf("source %s: %w (GTID watermarks copy one chunk at a time, which a resync would "+
-			"contend with); use tributary backfill --where there", b.opts.Source, ErrResyncGTID)
-	}
 	if job.Where != "" && len(job.Keys) > 0 || job.Where == "" && len(job.Keys) == 0 && job.Keep == nil {
 		return res, errors.New("a resync takes a predicate or keys, one of them")
 	}

@@ -134,6 +134,11 @@ func (b *Backfiller) resyncOnce(ctx context.Context, plan *Plan, size *chunkSize
 	if err := b.throttle.before(ctx); err != nil {
 		return outcome{}, "", err
 	}
+	release, err := b.takeTurn(ctx)
+	if err != nil {
+		return outcome{}, "", err
+	}
+	defer release()
 	n := b.chunk.Add(1)
 	w := b.marks.expect(b.run, n, plan, nil)
 	b.merger.markResync(w)

@@ -248,9 +248,9 @@ func (bs *backfills) keeps(source, target string, keys [][]string) func(t *chang
 
 // refused reports whether a resync failed on its request rather than on
 // the source: a predicate the server refuses, a table without a usable
-// key, a source with GTID watermarks, a missing table.
+// key, a missing table.
 func refused(err error) bool {
-	for _, e := range []error{backfill.ErrBadWhere, backfill.ErrNoKey, backfill.ErrResyncGTID, decode.ErrNoTable} {
+	for _, e := range []error{backfill.ErrBadWhere, backfill.ErrNoKey, decode.ErrNoTable} {
 		if errors.Is(err, e) {
 			return true
 		}
