@@ -129,6 +129,27 @@ func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) err
 	}
 }
 
+// flushThrough returns once every sink has accepted source's transaction
+// seq (change.Txn.Seq) and everything before it, and has made it durable:
+// a replay's rows that rode a position transaction, which moves no
+// checkpoint.
+func (p *Pipeline) flushThrough(ctx context.Context, source string, seq uint64) error {
+	p.init()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for p.prog.appliedSeq(source) < seq {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the sinks to apply the replayed rows: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	if err := p.flushSource(ctx, source); err != nil {
+		return fmt.Errorf("flushing the sinks after the replay: %w", err)
+	}
+	return nil
+}
+
 // flushSource flushes every sink for source.
 func (p *Pipeline) flushSource(ctx context.Context, source string) error {
 	for _, s := range p.all {

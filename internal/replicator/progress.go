@@ -39,6 +39,8 @@ type sourceProgress struct {
 	CommitTime   time.Time
 	Transactions uint64
 	Changes      uint64
+	// Seq is the Seq of the last part applied.
+	Seq uint64
 }
 
 func newProgress(start map[string]change.Position) *progress {
@@ -66,6 +68,7 @@ func (p *progress) applied(txn *change.Txn, cursors []checkpoint.Cursor) {
 	}
 	sp := p.mu.applied[txn.Source]
 	sp.Changes += uint64(len(txn.Changes))
+	sp.Seq = max(sp.Seq, txn.Seq)
 	if txn.Last {
 		sp.Position = txn.End
 		sp.Transactions++
@@ -130,6 +133,14 @@ func (p *progress) take(source string) (pos change.Position, ok bool, cursors []
 		}
 	}
 	return pos, ok, cursors
+}
+
+// appliedSeq returns the Seq of the last part of source every sink
+// accepted.
+func (p *progress) appliedSeq(source string) uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mu.applied[source].Seq
 }
 
 func (p *progress) pendingLocked(source string) (change.Position, bool) {

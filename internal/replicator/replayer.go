@@ -54,6 +54,9 @@ type Replayer struct {
 	// status returns the pipeline's progress: a replay is done once the
 	// checkpoint has passed its last chunk.
 	status func() []Status
+	// flushThrough returns once the sinks have made a source's
+	// transaction durable (Pipeline.flushThrough).
+	flushThrough func(ctx context.Context, source string, seq uint64) error
 	// stopping is closed when the service stops: a replay under way
 	// ends then, as when its client goes away.
 	stopping <-chan struct{}
@@ -161,13 +164,20 @@ func (r *Replayer) Replay(ctx context.Context, req httpapi.ReplayRequest) (any, 
 	}
 	began = time.Now()
 	b := r.bfs.by[req.Source]
+	var seq uint64
 	for i, t := range tables {
 		got, err := b.Recheck(ctx, backfill.Recheck{Schema: t.schema, Table: t.name, Last: t.last, Sinks: req.Sinks,
 			ChunkKeys: opts.BackfillChunkRows})
 		res.Tables[i].RecheckResult = got
+		seq = max(seq, got.Seq)
 		if err != nil {
 			return nil, fmt.Errorf("replaying %s of %s (run the same replay again to finish it: it is idempotent): %w",
 				res.Tables[i].Table, req.Source, err)
+		}
+	}
+	if r.flushThrough != nil && seq > 0 {
+		if err := r.flushThrough(ctx, req.Source, seq); err != nil {
+			return nil, err
 		}
 	}
 	if err := r.waitDurable(ctx, reader, req.Source); err != nil {
@@ -211,10 +221,6 @@ func (r *Replayer) check(req httpapi.ReplayRequest) (source.Options, error) {
 		if err := checkMappingNames(set, req.Mappings); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	if i >= 0 && !req.DryRun && r.cfg.Sources[i].BackfillWatermarkMode() == backfill.WatermarksGTID {
-		errs = append(errs, fmt.Errorf("source %s uses GTID watermarks (backfill_watermarks: gtid); a replay reads rows "+
-			"again between watermark rows (backfill_watermarks: table); --dry-run still reads the window", req.Source))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return opts, fmt.Errorf("refusing the replay, nothing done:\n%w", err)
