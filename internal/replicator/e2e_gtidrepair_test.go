@@ -1,8 +1,12 @@
 package replicator_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -10,6 +14,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/replicator"
+	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
 // startGTIDReplayCluster is startReplayCluster with GTID watermarks and a
@@ -118,4 +126,59 @@ func TestResyncAndReplayGTIDWatermarks(t *testing.T) {
 	requireUnwritten(t, db)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), "%s", stderr)
+}
+
+// backfilling reports whether a table of the source's backfill is not
+// done yet, from /status.
+func backfilling(t *testing.T, listen string) bool {
+	t.Helper()
+	resp, err := http.Get("http://" + listen + "/status")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var st []replicator.Status
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	for _, s := range st {
+		for _, b := range s.Backfill {
+			if !b.Done {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// A replay on a source with GTID watermarks while its backfill copies
+// and a workload races both: the replay's chunks take turns with the
+// backfill's, and a consumer applying the jsonl file still ends with
+// exactly the source's rows.
+func TestReplayGTIDDuringBackfill(t *testing.T) {
+	bin, err := testenv.BuildTributary()
+	require.NoError(t, err)
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1})
+	preload(t, srv, 3000)
+	srv.Exec(t, readOnlyUser...)
+	cfgPath, out := writeGTIDBackfillConfig(t, t.TempDir(), srv, "    backfill_max_rows_per_second: 1000\n")
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+	db := srv.DB(t, "")
+	runWhile(t, cfg, replicator.Options{}, func() {
+		waitFor(t, 30*time.Second, "the backfill to begin", func() bool { return backfilling(t, cfg.HTTP.Listen) })
+		ctx, stop := context.WithCancel(t.Context())
+		errc := make(chan error, 1)
+		go func() { errc <- churn(ctx, db, 31, 3000) }()
+		from := gtidPos(t, db)
+		time.Sleep(time.Second)
+		to := gtidPos(t, db)
+		require.True(t, backfilling(t, cfg.HTTP.Listen), "the backfill ended before the replay began")
+		got, err := exec.Command(bin, "replay", "--config", cfgPath, "--source", "alpha", "--from", from, "--to", to,
+			"--sink", "out").CombinedOutput()
+		require.NoError(t, err, "%s", got)
+		t.Logf("replay:\n%s", got)
+		require.Contains(t, string(got), "app.t")
+		stop()
+		require.NoError(t, <-errc)
+		waitCaughtUp(t, cfgPath)
+	})
+	requireSameRows(t, out, db)
+	requireUnwritten(t, db)
 }
