@@ -62,6 +62,17 @@ func AddRange(ctx context.Context, cfg *config.Config, opts RangeOptions, w io.W
 			rg.Mapping = abs
 		}
 	}
+	added, err := addRange(ctx, cfg, rg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "added range %d: %s %s\n", added.ID, added.Mapping, rangeRows(added))
+	return nil
+}
+
+// addRange stores rg through the running service when one answers, else
+// in the store, and returns it as stored.
+func addRange(ctx context.Context, cfg *config.Config, rg checkpoint.Range) (checkpoint.Range, error) {
 	var added checkpoint.Range
 	err := online(ctx, cfg, true, func(addr endpoint) error {
 		return askService(ctx, addr, http.MethodPost, "/ranges", rg, &added)
@@ -70,11 +81,7 @@ func AddRange(ctx context.Context, cfg *config.Config, opts RangeOptions, w io.W
 		added, err = r.AddRange(rg)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "added range %d: %s %s\n", added.ID, added.Mapping, rangeRows(added))
-	return nil
+	return added, err
 }
 
 // ReadKeysFile reads a file of target keys: one key per line, its values

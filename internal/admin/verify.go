@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -218,14 +217,7 @@ func differenceRanges(rep *verify.Report) []checkpoint.Range {
 // running service when one answers, else to the store, and says so on w.
 func recordDifferences(ctx context.Context, cfg *config.Config, rep *verify.Report, w io.Writer, logger *slog.Logger) error {
 	for _, rg := range differenceRanges(rep) {
-		var added checkpoint.Range
-		err := online(ctx, cfg, true, func(addr endpoint) error {
-			return askService(ctx, addr, http.MethodPost, "/ranges", rg, &added)
-		}, func(r *replicator.Repair) error {
-			var err error
-			added, err = r.AddRange(rg)
-			return err
-		})
+		added, err := addRange(ctx, cfg, rg)
 		if err != nil {
 			return err
 		}

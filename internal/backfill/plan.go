@@ -79,6 +79,20 @@ func quote(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
 
+// selectFrom writes "SELECT every column FROM the table", each column as
+// the decoder reads it.
+func (p *Plan) selectFrom(b *strings.Builder) {
+	b.WriteString("SELECT ")
+	for i, c := range p.Table.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(decode.SelectColumn(quote(c.Name), c.Kind))
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(quote(p.Table.Schema) + "." + quote(p.Table.Name))
+}
+
 // ChunkSQL returns the query that reads the next limit rows after the key
 // values after (nil: from the first row), in key order, and its arguments.
 //
@@ -90,15 +104,7 @@ func quote(name string) string {
 func (p *Plan) ChunkSQL(after []change.Value, limit int) (string, []any) {
 	var b strings.Builder
 	var args []any
-	b.WriteString("SELECT ")
-	for i, c := range p.Table.Columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(decode.SelectColumn(quote(c.Name), c.Kind))
-	}
-	b.WriteString(" FROM ")
-	b.WriteString(quote(p.Table.Schema) + "." + quote(p.Table.Name))
+	p.selectFrom(&b)
 	b.WriteString(" FORCE INDEX (" + quote(p.KeyName) + ")")
 	var conds []string
 	if after != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/retry"
-	"github.com/tributary-cdc/tributary/internal/source/decode"
 	"github.com/tributary-cdc/tributary/internal/sqlparam"
 )
 
@@ -306,15 +305,7 @@ func keysOf(plan *Plan, last []LastImage) ([][]byte, [][]change.Value, []LastIma
 func (p *Plan) KeysSQL(keys [][]change.Value) (string, []any) {
 	var b strings.Builder
 	var args []any
-	b.WriteString("SELECT ")
-	for i, c := range p.Table.Columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(decode.SelectColumn(quote(c.Name), c.Kind))
-	}
-	b.WriteString(" FROM ")
-	b.WriteString(quote(p.Table.Schema) + "." + quote(p.Table.Name))
+	p.selectFrom(&b)
 	b.WriteString(" WHERE ")
 	if len(p.Key) == 1 {
 		b.WriteString(quote(p.Table.Columns[p.Key[0]].Name) + " IN (")
