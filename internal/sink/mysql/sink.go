@@ -34,6 +34,8 @@ type Sink struct {
 	lanes   []*lane
 	byTable map[string]*lane
 	keys    *keyCache
+	// prepared holds the prepared full upsert statements (prepared.go).
+	prepared *preparedCache
 	// watch holds the target rows of recorded failures (see watch.go).
 	watch *watch
 	// acks counts each source's operations queued and done, for
@@ -115,6 +117,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	s.keys = newKeyCache(db, s.log, &s.retries)
+	s.prepared = newPreparedCache(db)
 	s.acks = newSourceAcks(len(lanes) * opts.Workers)
 	for _, l := range lanes {
 		for i := range l.n {
@@ -268,6 +271,7 @@ func (s *Sink) Close() error {
 		if s.running.Load() {
 			<-s.stopped
 		}
+		s.prepared.close()
 		if cerr := s.db.Close(); cerr != nil {
 			err = fmt.Errorf("closing mysql sink: %w", cerr)
 		}

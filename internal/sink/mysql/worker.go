@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -265,27 +266,18 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 	if n > 0 && !w.b.uniform(stmts) {
 		return permanent(errors.New("resolving lookups: the resolver gave operations of one statement different columns"))
 	}
-	db := w.s.db
 	if len(stmts) == 1 {
-		q, args := w.b.sql(stmts[0])
-		if q == "" {
-			return nil
-		}
-		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+		if err := w.execStmt(ctx, nil, stmts[0]); err != nil {
 			return &stmtError{0, err}
 		}
 		return nil
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := w.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning target transaction: %w", err)
 	}
 	for i, st := range stmts {
-		q, args := w.b.sql(st)
-		if q == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if err := w.execStmt(ctx, tx, st); err != nil {
 			_ = tx.Rollback() // the error to report is err; the server rolls back anyway
 			return &stmtError{i, fmt.Errorf("applying %d operations to %s: %w", st.end-st.start, w.b.items[st.start].op.Target.QualifiedName(), err)}
 		}
@@ -294,6 +286,36 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 		return fmt.Errorf("committing target transaction: %w", err)
 	}
 	return nil
+}
+
+// execStmt runs st in tx, or on its own when tx is nil: prepared when it
+// is a full upsert statement (see prepared.go), else interpolated.
+func (w *worker) execStmt(ctx context.Context, tx *sql.Tx, st stmt) error {
+	if w.b.preparable(st) {
+		first := &w.b.items[st.start].op
+		ps, err := w.s.prepared.stmt(ctx, first.Target, first.Columns, st.end-st.start)
+		if err != nil {
+			return fmt.Errorf("preparing upsert of %s: %w", describeShape(first.Target, first.Columns, st.end-st.start), err)
+		}
+		if ps != nil {
+			if tx != nil {
+				ps = tx.StmtContext(ctx, ps)
+			}
+			_, err = ps.ExecContext(ctx, w.b.upsertArgs(st)...)
+			return err
+		}
+	}
+	q, args := w.b.sql(st)
+	if q == "" {
+		return nil
+	}
+	var err error
+	if tx != nil {
+		_, err = tx.ExecContext(ctx, q, args...)
+	} else {
+		_, err = w.s.db.ExecContext(ctx, q, args...)
+	}
+	return err
 }
 
 // applyEach applies items one operation per statement, in order, resolving
