@@ -15,15 +15,19 @@ import (
 
 // worker applies the operations of its queue in order, in batches.
 type worker struct {
-	s   *Sink
-	id  int
-	log *slog.Logger
-	in  chan item
-	b   batch
+	s    *Sink
+	lane *lane
+	id   int
+	log  *slog.Logger
+	in   chan item
+	b    batch
 	// maxItems bounds the operations of one batch.
 	maxItems int
 	// bySource counts the batch's operations by source, reused.
 	bySource map[string]uint64
+	// room is the queue room the batch's operations hold, given back
+	// once it is applied.
+	room int64
 }
 
 // countSources counts the batch's operations by source into bySource.
@@ -45,9 +49,10 @@ func newWorker(id int, l *lane, s *Sink) *worker {
 		log = log.With("lookup_sources", l.sources)
 	}
 	return &worker{
-		s:   s,
-		id:  id,
-		log: log,
+		s:    s,
+		lane: l,
+		id:   id,
+		log:  log,
 		// The lanes share the queue room of one: with lookups, the sink
 		// holds no more operations in memory than without.
 		in: make(chan item, max(1, s.opts.RowsPerStatement*s.opts.StatementsPerTxn/len(s.lanes))),
@@ -79,6 +84,8 @@ func (w *worker) run(ctx context.Context) {
 			err = w.s.haltErr()
 		}
 		w.b.reset()
+		w.lane.room.release(w.room)
+		w.room = 0
 		if ctx.Err() != nil {
 			if retry != nil {
 				retry.retry.done <- RetryResult{err: ctx.Err()}
@@ -110,6 +117,7 @@ func (w *worker) gather(ctx context.Context) ([]chan error, *item, bool) {
 		if it.retry != nil {
 			return nil, &it, true
 		}
+		w.room += it.room
 		w.b.add(it)
 	}
 	for len(w.b.items) < w.maxItems {
@@ -121,6 +129,7 @@ func (w *worker) gather(ctx context.Context) ([]chan error, *item, bool) {
 			if it.retry != nil {
 				return nil, &it, true
 			}
+			w.room += it.room
 			w.b.add(it)
 		default:
 			return nil, nil, true
