@@ -86,12 +86,12 @@ func TestQueueBoundedInBytes(t *testing.T) {
 		}
 		done <- s.Flush(ctx)
 	}()
-	time.Sleep(500 * time.Millisecond)
 	room := s.lanes[0].room
 	one := opMemory(&change.TargetOp{Values: []change.Value{int64(0), body}, Key: []change.Value{int64(0)}})
-	n := applied.Load()
-	require.Less(t, n, int64(rows), "Apply waits while the target does not take the rows")
-	require.GreaterOrEqual(t, n, int64(MinMaxQueuedBytes/one-2), "the room is used")
+	require.Eventually(t, func() bool { return room.held() > MinMaxQueuedBytes-one }, 10*time.Second, 10*time.Millisecond,
+		"the queued rows fill the room")
+	time.Sleep(200 * time.Millisecond)
+	require.Less(t, applied.Load(), int64(rows), "Apply waits while the target does not take the rows")
 	require.LessOrEqual(t, room.held(), MinMaxQueuedBytes+one)
 
 	_, err = lock.ExecContext(ctx, "UNLOCK TABLES")

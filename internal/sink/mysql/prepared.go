@@ -3,9 +3,12 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 )
@@ -61,7 +64,8 @@ func newPreparedCache(db *sql.DB) *preparedCache {
 
 // stmt returns the prepared statement of rows rows of cols on t, preparing
 // it (on one connection; database/sql prepares it again on others as they
-// run it) the first time, or nil when the shape is not kept.
+// run it) the first time, or nil when the shape is not kept or the target
+// refused to prepare it.
 func (c *preparedCache) stmt(ctx context.Context, t *change.TargetTable, cols []string, rows int) (*sql.Stmt, error) {
 	c.mu.Lock()
 	c.key = shapeKey(c.key[:0], t, cols, rows)
@@ -76,8 +80,19 @@ func (c *preparedCache) stmt(ctx context.Context, t *change.TargetTable, cols []
 		return nil, nil
 	}
 	st, err := c.db.PrepareContext(ctx, upsertSQL(t, cols, rows))
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		// The target refuses to prepare it (max_prepared_stmt_count
+		// reached, a statement it cannot prepare): the shape is
+		// interpolated from now on, and the text form reports any error
+		// of the statement itself.
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.mu.stmts[key] = nil
+		return nil, nil
+	}
 	if err != nil {
-		return nil, err
+		return nil, err // a lost connection: retried
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -94,7 +109,9 @@ func (c *preparedCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, st := range c.mu.stmts {
-		_ = st.Close() // the connections close next, which frees them anyway
+		if st != nil {
+			_ = st.Close() // the connections close next, which frees them anyway
+		}
 		delete(c.mu.stmts, k)
 	}
 }

@@ -122,5 +122,11 @@ func withoutBytes(vals []change.Value) []change.Value {
 func preparedShapes(s *Sink) int {
 	s.prepared.mu.Lock()
 	defer s.prepared.mu.Unlock()
-	return len(s.prepared.mu.stmts)
+	n := 0
+	for _, st := range s.prepared.mu.stmts {
+		if st != nil {
+			n++
+		}
+	}
+	return n
 }
