@@ -45,8 +45,9 @@ func BenchmarkBulkInsertDrain(b *testing.B) {
 			st := tributaryDrainStats(b, bin, src, target, from, to, rows, "", nil)
 			requireSameTable(b, src, target, "tributary target")
 			require.NoError(b, target.Stop())
-			b.Logf("%s: %.1fs, CPU %.1fs tributary and %.1fs target (%.1f and %.1f us a row), peak RSS %.0f MiB",
-				bin, st.took.Seconds(), st.cpu, st.targetCPU, st.cpu/rows*1e6, st.targetCPU/rows*1e6, float64(st.hwm)/1024)
+			b.Logf("%s: %.1fs, CPU %.1fs tributary and %.1fs target (%.1f and %.1f us a row), peak RSS %.0f MiB; %.0f operations a worker batch, %.0f ms a target transaction",
+				bin, st.took.Seconds(), st.cpu, st.targetCPU, st.cpu/rows*1e6, st.targetCPU/rows*1e6, float64(st.hwm)/1024,
+				st.batchOps, st.applySeconds*1000)
 			return st
 		}
 		var oursSt, baseSt drainStats

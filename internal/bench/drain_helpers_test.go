@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -219,6 +220,10 @@ type drainStats struct {
 	took           time.Duration
 	hwm            int64
 	cpu, targetCPU float64
+	// batchOps is the mean of the operations per worker batch, and
+	// applySeconds the mean time of one target transaction (the mysql
+	// sink's histograms).
+	batchOps, applySeconds float64
 }
 
 // tributaryDrainStats is tributaryDrainWith returning every figure of the
@@ -254,6 +259,8 @@ func tributaryDrainStats(tb testing.TB, bin string, src, dst *testenv.Server, fr
 	require.NoError(tb, dst.DB(tb, "").QueryRow("SELECT COUNT(*) FROM bench.sbtest1").Scan(&n))
 	require.Equal(tb, rows, n, "target row count once tributary checkpointed %s", to)
 	st := drainStats{took: took}
+	st.batchOps, st.applySeconds = histogramMean(p.addr, "tributary_mysql_batch_operations"),
+		histogramMean(p.addr, "tributary_mysql_apply_seconds")
 	st.hwm, err = procStatus(p.cmd.Process.Pid, "VmHWM")
 	require.NoError(tb, err)
 	st.cpu, err = cpuSeconds(p.cmd.Process.Pid)
@@ -388,4 +395,39 @@ func clientCeiling(tb testing.TB, src, dst *testenv.Server, workers int) time.Du
 		require.NoError(tb, <-errs)
 	}
 	return time.Since(t0)
+}
+
+// histogramMean returns the mean of a histogram of the service at addr,
+// summed over its labels, or 0 when it cannot be read.
+func histogramMean(addr, name string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0
+	}
+	var sum, count float64
+	for _, line := range strings.Split(string(body), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(f[0], name+"_sum"):
+			sum += v
+		case strings.HasPrefix(f[0], name+"_count"):
+			count += v
+		}
+	}
+	if count == 0 {
+		return 0
+	}
+	return sum / count
 }
