@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -14,10 +16,13 @@ import (
 // four optimistic parallel appliers, all loaded with the same initial rows.
 // Goals: Tributary at least 1.5 times the single-threaded replica and at
 // least as fast as the parallel one; the target must equal the source.
+// With TRIBUTARY_BENCH_BASELINE naming another tributary binary, that one
+// drains too, before or after this one in turn.
 func BenchmarkBacklogDrain(b *testing.B) {
 	const rows, txns, clients = 100_000, 30_000, 8
 	bin, err := testenv.BuildTributary()
 	require.NoError(b, err)
+	baseline := os.Getenv("TRIBUTARY_BENCH_BASELINE")
 	for i := 0; i < b.N; i++ {
 		src := testenv.StartT(b, testenv.Options{ServerID: 1})
 		prepareTable(b, src, rows, false, false)
@@ -27,10 +32,23 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		b.Logf("backlog: %d transactions of 4 statements (%s to %s) written in %.1fs, %.0f txn/s",
 			load.txns, from, to, load.wall.Seconds(), load.rate())
 
-		target := testenv.StartT(b, testenv.Options{ServerID: 2})
-		prepareTable(b, target, rows, false, false)
-		ours := tributaryDrain(b, bin, src, target, from, to, rows)
-		requireSameTable(b, src, target, "tributary target")
+		drain := func(bin string) time.Duration {
+			target := testenv.StartT(b, testenv.Options{ServerID: 2})
+			prepareTable(b, target, rows, false, false)
+			took := tributaryDrain(b, bin, src, target, from, to, rows)
+			requireSameTable(b, src, target, "tributary target")
+			require.NoError(b, target.Stop())
+			return took
+		}
+		var ours, base time.Duration
+		if baseline != "" && backlogTurn%2 == 1 {
+			base = drain(baseline)
+		}
+		ours = drain(bin)
+		if baseline != "" && backlogTurn%2 == 0 {
+			base = drain(baseline)
+		}
+		backlogTurn++
 
 		single := testenv.StartT(b, replicaOptions(3))
 		prepareTable(b, single, rows, false, true)
@@ -53,8 +71,17 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		b.Logf("drain of %d txn (%d row changes): tributary %.1fs %.0f txn/s; single-threaded replica %.1fs %.0f txn/s; parallel replica (4, optimistic) %.1fs %.0f txn/s; ratios %.2f vs single (goal >= 1.5), %.2f vs parallel (goal >= 1.0); target checksum equals the source",
 			load.txns, 4*load.txns, ours.Seconds(), ourRate, native1.Seconds(), singleRate, nativeP.Seconds(), parRate,
 			ourRate/singleRate, ourRate/parRate)
-		for _, s := range []*testenv.Server{parallel, single, target, src} {
+		if baseline != "" {
+			b.ReportMetric(n/base.Seconds(), "baseline-txn/s")
+			b.Logf("baseline %s: %.1fs %.0f txn/s; this build %.2f times its rate", baseline, base.Seconds(), n/base.Seconds(),
+				base.Seconds()/ours.Seconds())
+		}
+		for _, s := range []*testenv.Server{parallel, single, src} {
 			require.NoError(b, s.Stop())
 		}
 	}
 }
+
+// backlogTurn alternates the order of the drains by this build and the
+// baseline across runs.
+var backlogTurn int

@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -93,7 +96,9 @@ func startTributary(tb testing.TB, bin string, src, dst *testenv.Server, from st
 }
 
 // startTributaryWith is startTributary with sourceExtra, indented YAML
-// lines, added to the source's settings.
+// lines, added to the source's settings. With TRIBUTARY_BENCH_PPROF=DIR
+// set, the service serves pprof and profiles of the drain are written to
+// DIR (see profile).
 func startTributaryWith(tb testing.TB, bin string, src, dst *testenv.Server, from, sourceExtra string) *tributaryProc {
 	dir := tb.TempDir()
 	mapping := filepath.Join(dir, "sbtest1.yaml")
@@ -114,6 +119,7 @@ checkpoint:
   interval: 100ms
 http:
   listen: %s
+  pprof: %t
 mappings:
   - %s
 sources:
@@ -127,7 +133,8 @@ sources:
     type: mysql
     mysql:
       dsn: %q
-`, filepath.Join(dir, "pebble"), addr, mapping, src.Port, sourceExtra, dst.DSN("root", "", ""))), 0o600))
+%s`, filepath.Join(dir, "pebble"), addr, os.Getenv("TRIBUTARY_BENCH_PPROF") != "", mapping, src.Port, sourceExtra,
+		dst.DSN("root", "", ""), sinkExtra)), 0o600))
 	out, err := exec.Command(bin, "checkpoint", "set", "--config", cfg, "--source", "bench", "--gtid", from).CombinedOutput()
 	require.NoError(tb, err, "%s", out)
 	cmd := exec.Command(bin, "run", "--config", cfg)
@@ -136,6 +143,47 @@ sources:
 	p := &tributaryProc{cmd: cmd, addr: addr, cfg: cfg}
 	tb.Cleanup(func() { _ = p.stop() })
 	return p
+}
+
+// sinkExtra is added, as indented YAML lines, to the mysql sink's settings
+// of the drains (TRIBUTARY_BENCH_SINK, with "\n" for line breaks).
+var sinkExtra = strings.ReplaceAll(os.Getenv("TRIBUTARY_BENCH_SINK"), `\n`, "\n")
+
+// profile saves a heap profile of the service at addr taken 3 seconds
+// after the start, then a 6-second CPU profile, into new files in dir,
+// unless ctx ends first.
+func profile(ctx context.Context, tb testing.TB, addr, dir string) {
+	select {
+	case <-time.After(3 * time.Second):
+	case <-ctx.Done():
+		return
+	}
+	for _, p := range []struct{ name, path string }{{"heap", "heap"}, {"cpu", "profile?seconds=6"}} {
+		if err := saveProfile(ctx, addr, p.path, dir, p.name); err != nil {
+			tb.Logf("%s profile: %v", p.name, err)
+		}
+	}
+}
+
+// saveProfile saves /debug/pprof/path of the service at addr into a new
+// file in dir.
+func saveProfile(ctx context.Context, addr, path, dir, name string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/debug/pprof/"+path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.CreateTemp(dir, name+"-*.pprof")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 // stop ends the process with SIGTERM and waits for it.
@@ -157,7 +205,7 @@ func (p *tributaryProc) stop() error {
 // the time the target took.
 // The target must then hold rows rows.
 func tributaryDrain(tb testing.TB, bin string, src, dst *testenv.Server, from, to string, rows int) time.Duration {
-	return tributaryDrainWith(tb, bin, src, dst, from, to, rows, "", nil)
+	return tributaryDrainStats(tb, bin, src, dst, from, to, rows, "", nil).took
 }
 
 // tributaryDrainWith is tributaryDrain with sourceExtra added to the
@@ -165,6 +213,27 @@ func tributaryDrain(tb testing.TB, bin string, src, dst *testenv.Server, from, t
 // the service's HTTP address until it ends.
 func tributaryDrainWith(tb testing.TB, bin string, src, dst *testenv.Server, from, to string, rows int,
 	sourceExtra string, during func(ctx context.Context, addr string)) time.Duration {
+	return tributaryDrainStats(tb, bin, src, dst, from, to, rows, sourceExtra, during).took
+}
+
+// drainStats are the figures of one drain: its time, the peak RSS of the
+// process in KiB and the CPU seconds it and the target server used.
+type drainStats struct {
+	took           time.Duration
+	hwm            int64
+	cpu, targetCPU float64
+	// batchOps is the mean of the operations per worker batch, and
+	// applySeconds the mean time of one target transaction (the mysql
+	// sink's histograms).
+	batchOps, applySeconds float64
+}
+
+// tributaryDrainStats is tributaryDrainWith returning every figure of the
+// drain.
+func tributaryDrainStats(tb testing.TB, bin string, src, dst *testenv.Server, from, to string, rows int,
+	sourceExtra string, during func(ctx context.Context, addr string)) drainStats {
+	target0, err := cpuSeconds(dst.PID)
+	require.NoError(tb, err)
 	t0 := time.Now()
 	p := startTributaryWith(tb, bin, src, dst, from, sourceExtra)
 	ctx, stop := context.WithCancel(context.Background())
@@ -175,16 +244,34 @@ func tributaryDrainWith(tb testing.TB, bin string, src, dst *testenv.Server, fro
 			during(ctx, p.addr)
 		}
 	}()
-	err := waitCheckpointed(p.addr, to, 10*time.Minute)
+	profiled := make(chan struct{})
+	go func() {
+		defer close(profiled)
+		if dir := os.Getenv("TRIBUTARY_BENCH_PPROF"); dir != "" {
+			profile(ctx, tb, p.addr, dir)
+		}
+	}()
+	err = waitCheckpointed(p.addr, to, 10*time.Minute)
 	took := time.Since(t0)
 	stop()
 	<-done
+	<-profiled
 	require.NoError(tb, err)
 	var n int
 	require.NoError(tb, dst.DB(tb, "").QueryRow("SELECT COUNT(*) FROM bench.sbtest1").Scan(&n))
 	require.Equal(tb, rows, n, "target row count once tributary checkpointed %s", to)
+	st := drainStats{took: took}
+	st.batchOps, st.applySeconds = histogramMean(p.addr, "tributary_mysql_batch_operations"),
+		histogramMean(p.addr, "tributary_mysql_apply_seconds")
+	st.hwm, err = procStatus(p.cmd.Process.Pid, "VmHWM")
+	require.NoError(tb, err)
+	st.cpu, err = cpuSeconds(p.cmd.Process.Pid)
+	require.NoError(tb, err)
+	target1, err := cpuSeconds(dst.PID)
+	require.NoError(tb, err)
+	st.targetCPU = target1 - target0
 	require.NoError(tb, p.stop())
-	return took
+	return st
 }
 
 // nativeDrain makes replica a MariaDB replica of src from the GTID position
@@ -310,4 +397,39 @@ func clientCeiling(tb testing.TB, src, dst *testenv.Server, workers int) time.Du
 		require.NoError(tb, <-errs)
 	}
 	return time.Since(t0)
+}
+
+// histogramMean returns the mean of a histogram of the service at addr,
+// summed over its labels, or 0 when it cannot be read.
+func histogramMean(addr, name string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0
+	}
+	var sum, count float64
+	for _, line := range strings.Split(string(body), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(f[0], name+"_sum"):
+			sum += v
+		case strings.HasPrefix(f[0], name+"_count"):
+			count += v
+		}
+	}
+	if count == 0 {
+		return 0
+	}
+	return sum / count
 }

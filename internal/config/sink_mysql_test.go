@@ -17,12 +17,13 @@ func TestMySQLSinkParses(t *testing.T) {
 		"  - name: target\n" +
 		"    type: mysql\n" +
 		"    mysql: {host: db, port: 3307, user: w, password_env: TRIBUTARY_TEST_TARGET_PW, database: app,\n" +
-		"            workers: 8, rows_per_statement: 100, statements_per_txn: 5, on_error: record}\n"
+		"            workers: 8, rows_per_statement: 100, statements_per_txn: 5, max_queued_bytes: 8388608, on_error: record}\n"
 	cfg, err := config.Parse("t.yaml", []byte(doc))
 	require.NoError(t, err)
 	m := cfg.Sinks[0].MySQL
 	require.Equal(t, &mysql.Options{Host: "db", Port: 3307, User: "w", PasswordEnv: "TRIBUTARY_TEST_TARGET_PW",
-		Database: "app", Workers: 8, RowsPerStatement: 100, StatementsPerTxn: 5, OnError: mysql.OnErrorRecord}, m)
+		Database: "app", Workers: 8, RowsPerStatement: 100, StatementsPerTxn: 5, MaxQueuedBytes: 8 << 20,
+		OnError: mysql.OnErrorRecord}, m)
 	require.Equal(t, "w:s3cret@tcp(db:3307)/app", m.DSN())
 	require.NotContains(t, fmt.Sprintf("%v %#v %s", *m, *m, m), "s3cret")
 
@@ -56,6 +57,8 @@ func TestMySQLSinkProblems(t *testing.T) {
 			config.Problem{Line: 10, Column: 51, Key: "sinks[0].mysql.rows_per_statement", Message: "must be at least 1"}},
 		{"negative statements", "    mysql: {host: h, user: u, statements_per_txn: -1}\n",
 			config.Problem{Line: 10, Column: 51, Key: "sinks[0].mysql.statements_per_txn", Message: "must be at least 1"}},
+		{"queue room too small", "    mysql: {host: h, user: u, max_queued_bytes: 1000}\n",
+			config.Problem{Line: 10, Column: 49, Key: "sinks[0].mysql.max_queued_bytes", Message: "must be at least 1048576 (1 MiB)"}},
 		{"bad policy", "    mysql: {host: h, user: u, on_error: skip}\n",
 			config.Problem{Line: 10, Column: 41, Key: "sinks[0].mysql.on_error", Message: "must be halt or record"}},
 		{"unknown tls mode", "    mysql: {host: h, user: u, tls: {mode: yes}}\n",

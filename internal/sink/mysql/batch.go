@@ -39,6 +39,8 @@ type item struct {
 	retry *retryReq
 	// size is opBytes(&op), computed once when the item is first added.
 	size int
+	// room is the queue room the item holds (see budget.go).
+	room int64
 }
 
 // stmt is a run of consecutive operations, items[start:end] of a batch,
@@ -149,11 +151,17 @@ func (b *batch) sql(s stmt) (string, []any) {
 		}
 		return updateJoinSQL(first.Target, first.Columns, first.Cond, len(ops)), args
 	}
-	args := make([]any, 0, len(ops)*len(first.Columns))
+	return upsertSQL(first.Target, first.Columns, len(ops)), b.upsertArgs(s)
+}
+
+// upsertArgs returns the arguments of s, a statement of upserts.
+func (b *batch) upsertArgs(s stmt) []any {
+	ops := b.items[s.start:s.end]
+	args := make([]any, 0, len(ops)*len(ops[0].op.Columns))
 	for i := range ops {
 		args = append(args, ops[i].op.Values...)
 	}
-	return upsertSQL(first.Target, first.Columns, len(ops)), args
+	return args
 }
 
 // sameRun reports whether b may share a statement with a run that a starts.

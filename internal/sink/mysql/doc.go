@@ -16,7 +16,10 @@
 // deletes only, it first compacts the batch (see compact.go), elsewhere it
 // never reorders operations. Pending lookups are read right before the
 // write (see resolve.go); Rejects are never sent but handed to the error
-// policy in their place.
+// policy in their place. A full upsert statement runs as a prepared
+// statement (see prepared.go), the others as text with interpolated
+// values. The operations queued and being applied are bounded in bytes,
+// per lane, so Apply waits while they hold more (see budget.go).
 //
 // Writes are idempotent (INSERT ... ON DUPLICATE KEY UPDATE of the columns
 // an operation owns, UPDATE of an existing row by key, DELETE by key; never

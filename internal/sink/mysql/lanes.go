@@ -45,6 +45,9 @@ type lane struct {
 	// for the first lane.
 	sources  string
 	first, n int
+	// room bounds the bytes its workers' operations hold (see budget.go):
+	// a lane that waits for a source fills its own room, not the others'.
+	room *budget
 }
 
 // newLanes returns the lanes of lookupSources, the first one for the

@@ -64,6 +64,10 @@ const (
 	DefaultWorkers          = 4
 	DefaultRowsPerStatement = 500
 	DefaultStatementsPerTxn = 20
+	// DefaultMaxQueuedBytes is the default of Options.MaxQueuedBytes;
+	// MinMaxQueuedBytes the least accepted.
+	DefaultMaxQueuedBytes = 16 << 20
+	MinMaxQueuedBytes     = 1 << 20
 	// MaxWorkers caps Options.Workers.
 	MaxWorkers = 256
 	// DefaultTimeout bounds each wait for the target to answer or take a
@@ -120,6 +124,12 @@ type Options struct {
 	// StatementsPerTxn caps the statements of one target transaction;
 	// default DefaultStatementsPerTxn.
 	StatementsPerTxn int `yaml:"statements_per_txn"`
+	// MaxQueuedBytes bounds the memory of the operations queued for the
+	// workers and being applied, estimated from their values, for the
+	// whole sink (every lane): Apply blocks while they hold more (see
+	// budget.go). Default DefaultMaxQueuedBytes, at least
+	// MinMaxQueuedBytes.
+	MaxQueuedBytes int64 `yaml:"max_queued_bytes"`
 	// Timeout bounds each wait for the target to answer a statement or
 	// take its bytes (the driver's readTimeout and writeTimeout, unless
 	// the DSN sets them); default DefaultTimeout. Keep it above the
@@ -175,8 +185,8 @@ func (o Options) String() string {
 
 // GoString describes the target for %#v without its password.
 func (o Options) GoString() string {
-	return fmt.Sprintf("mysql.Options{Target:%q, PasswordEnv:%q, Database:%q, Workers:%d, RowsPerStatement:%d, StatementsPerTxn:%d, OnError:%q, OnConflict:%q}",
-		o.String(), o.PasswordEnv, o.Database, o.Workers, o.RowsPerStatement, o.StatementsPerTxn, o.OnError, o.OnConflict)
+	return fmt.Sprintf("mysql.Options{Target:%q, PasswordEnv:%q, Database:%q, Workers:%d, RowsPerStatement:%d, StatementsPerTxn:%d, MaxQueuedBytes:%d, OnError:%q, OnConflict:%q}",
+		o.String(), o.PasswordEnv, o.Database, o.Workers, o.RowsPerStatement, o.StatementsPerTxn, o.MaxQueuedBytes, o.OnError, o.OnConflict)
 }
 
 // ensureDefaults fills zero fields.
@@ -192,6 +202,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxQueuedBytes == 0 {
+		o.MaxQueuedBytes = DefaultMaxQueuedBytes
 	}
 	if o.OnError == "" {
 		o.OnError = OnErrorHalt
@@ -253,6 +266,9 @@ func (o *Options) Check(r problem.Reporter) {
 	}
 	if o.StatementsPerTxn < 0 {
 		r.At("statements_per_txn", "must be at least 1")
+	}
+	if o.MaxQueuedBytes != 0 && o.MaxQueuedBytes < MinMaxQueuedBytes {
+		r.At("max_queued_bytes", fmt.Sprintf("must be at least %d (1 MiB)", MinMaxQueuedBytes))
 	}
 	if o.Timeout != 0 && o.Timeout < MinTimeout {
 		r.At("timeout", fmt.Sprintf("must be at least %s", MinTimeout))

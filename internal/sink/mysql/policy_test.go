@@ -94,32 +94,47 @@ func TestRecordPermanentErrors(t *testing.T) {
 // TestPermanentErrorSplitsOnlyItsStatement applies a batch of three
 // statements whose middle one holds a failing row: the statements around
 // it are still applied as statements, and only the failing one operation
-// by operation.
+// by operation; whether that statement is interpolated or, a full one,
+// prepared.
 func TestPermanentErrorSplitsOnlyItsStatement(t *testing.T) {
-	tg := startTarget(t, usersDDL, "CREATE TABLE tgt.notes (id INT PRIMARY KEY, body VARCHAR(20))",
-		"CREATE TABLE tgt.writes (n INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(10))",
-		"CREATE TRIGGER tgt.notes_ins AFTER INSERT ON tgt.notes FOR EACH ROW INSERT INTO tgt.writes (what) VALUES ('note')",
-		"CREATE TRIGGER tgt.users_ins AFTER INSERT ON tgt.users FOR EACH ROW INSERT INTO tgt.writes (what) VALUES ('user')")
-	users, notes := table("users", "id"), table("notes", "id")
-	store, err := checkpoint.Open(t.TempDir(), nil)
-	require.NoError(t, err)
-	defer func() { require.NoError(t, store.Close()) }()
-	var logs testenv.LogBuffer
-	s := tg.sink(t, Options{Workers: 1, OnError: OnErrorRecord, Failed: store,
-		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	ucols, ncols := []string{"id", "name", "email"}, []string{"id", "body"}
-	require.NoError(t, applyBatch(context.Background(), s, txn(1,
-		upsert(notes, ncols, int64(1), "a"), upsert(notes, ncols, int64(2), "b"),
-		upsert(users, ucols, int64(1), "ok", "a@x"), upsert(users, ucols, int64(2), "much-too-long", "b@x"),
-		upsert(users, ucols, int64(3), "ok", "c@x"),
-		del(notes, int64(2)))))
+	for _, tt := range []struct {
+		name     string
+		rows     int
+		prepared int
+	}{{"interpolated", 0, 0}, {"prepared", 3, 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := startTarget(t, usersDDL, "CREATE TABLE tgt.notes (id INT PRIMARY KEY, body VARCHAR(20))",
+				"CREATE TABLE tgt.writes (n INT AUTO_INCREMENT PRIMARY KEY, what VARCHAR(10))",
+				"CREATE TRIGGER tgt.notes_ins AFTER INSERT ON tgt.notes FOR EACH ROW INSERT INTO tgt.writes (what) VALUES ('note')",
+				"CREATE TRIGGER tgt.users_ins AFTER INSERT ON tgt.users FOR EACH ROW INSERT INTO tgt.writes (what) VALUES ('user')")
+			users, notes := table("users", "id"), table("notes", "id")
+			store, err := checkpoint.Open(t.TempDir(), nil)
+			require.NoError(t, err)
+			defer func() { require.NoError(t, store.Close()) }()
+			var logs testenv.LogBuffer
+			s := tg.sink(t, Options{Workers: 1, OnError: OnErrorRecord, Failed: store, RowsPerStatement: tt.rows,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			ucols, ncols := []string{"id", "name", "email"}, []string{"id", "body"}
+			require.NoError(t, applyBatch(context.Background(), s, txn(1,
+				upsert(notes, ncols, int64(1), "a"), upsert(notes, ncols, int64(2), "b"),
+				upsert(users, ucols, int64(1), "ok", "a@x"), upsert(users, ucols, int64(2), "much-too-long", "b@x"),
+				upsert(users, ucols, int64(3), "ok", "c@x"),
+				del(notes, int64(2)))))
 
-	require.Equal(t, []string{"1|ok|a@x", "3|ok|c@x"}, tg.dump(t, "SELECT * FROM users ORDER BY id"))
-	require.Equal(t, []string{"1|a"}, tg.dump(t, "SELECT * FROM notes ORDER BY id"))
-	require.Equal(t, uint64(1), s.Failed())
-	require.Contains(t, logs.String(), `msg="applying one statement operation by operation after permanent error" worker=1 ops=3 run_ops=6`)
-	require.NotContains(t, logs.String(), "applying operation by operation")
-	// The notes' statement was committed once before the users' was
-	// retried, never again.
-	require.Equal(t, []string{"note", "note", "user", "user"}, tg.dump(t, "SELECT what FROM writes ORDER BY n"))
+			require.Equal(t, []string{"1|ok|a@x", "3|ok|c@x"}, tg.dump(t, "SELECT * FROM users ORDER BY id"))
+			require.Equal(t, []string{"1|a"}, tg.dump(t, "SELECT * FROM notes ORDER BY id"))
+			require.Equal(t, uint64(1), s.Failed())
+			failed, err := store.FailedChanges()
+			require.NoError(t, err)
+			require.Len(t, failed, 1)
+			require.Equal(t, []change.Value{int64(2)}, failed[0].Key)
+			require.Contains(t, failed[0].Error, "1406")
+			require.Contains(t, logs.String(), `msg="applying one statement operation by operation after permanent error" worker=1 ops=3 run_ops=6`)
+			require.NotContains(t, logs.String(), "applying operation by operation")
+			// The notes' statement was committed once before the users' was
+			// retried, never again.
+			require.Equal(t, []string{"note", "note", "user", "user"}, tg.dump(t, "SELECT what FROM writes ORDER BY n"))
+			require.Equal(t, tt.prepared, preparedShapes(s))
+		})
+	}
 }

@@ -34,6 +34,8 @@ type Sink struct {
 	lanes   []*lane
 	byTable map[string]*lane
 	keys    *keyCache
+	// prepared holds the prepared full upsert statements (prepared.go).
+	prepared *preparedCache
 	// watch holds the target rows of recorded failures (see watch.go).
 	watch *watch
 	// acks counts each source's operations queued and done, for
@@ -115,6 +117,10 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	s.keys = newKeyCache(db, s.log, &s.retries)
+	s.prepared = newPreparedCache(db)
+	for _, l := range lanes {
+		l.room = newBudget(max(MinMaxQueuedBytes, opts.MaxQueuedBytes/int64(len(lanes))))
+	}
 	s.acks = newSourceAcks(len(lanes) * opts.Workers)
 	for _, l := range lanes {
 		for i := range l.n {
@@ -183,18 +189,25 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		if err != nil {
 			return err
 		}
+		room, l := opMemory(op), s.workers[w].lane
+		if err := l.room.acquire(ctx, room, s.closed, s.stopped); err != nil {
+			return err
+		}
 		s.acks.queue(w, from.source)
+		var sendErr error
 		select {
-		case s.workers[w].in <- item{op: *op, from: from}:
+		case s.workers[w].in <- item{op: *op, from: from, room: room}:
 		case <-ctx.Done():
-			s.acks.unqueue(w, from.source)
-			return ctx.Err()
+			sendErr = ctx.Err()
 		case <-s.closed:
-			s.acks.unqueue(w, from.source)
-			return ErrClosed
+			sendErr = ErrClosed
 		case <-s.stopped:
+			sendErr = ErrStopped
+		}
+		if sendErr != nil {
 			s.acks.unqueue(w, from.source)
-			return ErrStopped
+			l.room.release(room)
+			return sendErr
 		}
 	}
 	return nil
@@ -268,6 +281,7 @@ func (s *Sink) Close() error {
 		if s.running.Load() {
 			<-s.stopped
 		}
+		s.prepared.close()
 		if cerr := s.db.Close(); cerr != nil {
 			err = fmt.Errorf("closing mysql sink: %w", cerr)
 		}

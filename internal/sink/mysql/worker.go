@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,15 +15,19 @@ import (
 
 // worker applies the operations of its queue in order, in batches.
 type worker struct {
-	s   *Sink
-	id  int
-	log *slog.Logger
-	in  chan item
-	b   batch
+	s    *Sink
+	lane *lane
+	id   int
+	log  *slog.Logger
+	in   chan item
+	b    batch
 	// maxItems bounds the operations of one batch.
 	maxItems int
 	// bySource counts the batch's operations by source, reused.
 	bySource map[string]uint64
+	// room is the queue room the batch's operations hold, given back
+	// once it is applied.
+	room int64
 }
 
 // countSources counts the batch's operations by source into bySource.
@@ -44,9 +49,10 @@ func newWorker(id int, l *lane, s *Sink) *worker {
 		log = log.With("lookup_sources", l.sources)
 	}
 	return &worker{
-		s:   s,
-		id:  id,
-		log: log,
+		s:    s,
+		lane: l,
+		id:   id,
+		log:  log,
 		// The lanes share the queue room of one: with lookups, the sink
 		// holds no more operations in memory than without.
 		in: make(chan item, max(1, s.opts.RowsPerStatement*s.opts.StatementsPerTxn/len(s.lanes))),
@@ -78,6 +84,8 @@ func (w *worker) run(ctx context.Context) {
 			err = w.s.haltErr()
 		}
 		w.b.reset()
+		w.lane.room.release(w.room)
+		w.room = 0
 		if ctx.Err() != nil {
 			if retry != nil {
 				retry.retry.done <- RetryResult{err: ctx.Err()}
@@ -109,6 +117,7 @@ func (w *worker) gather(ctx context.Context) ([]chan error, *item, bool) {
 		if it.retry != nil {
 			return nil, &it, true
 		}
+		w.room += it.room
 		w.b.add(it)
 	}
 	for len(w.b.items) < w.maxItems {
@@ -120,6 +129,7 @@ func (w *worker) gather(ctx context.Context) ([]chan error, *item, bool) {
 			if it.retry != nil {
 				return nil, &it, true
 			}
+			w.room += it.room
 			w.b.add(it)
 		default:
 			return nil, nil, true
@@ -265,27 +275,18 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 	if n > 0 && !w.b.uniform(stmts) {
 		return permanent(errors.New("resolving lookups: the resolver gave operations of one statement different columns"))
 	}
-	db := w.s.db
 	if len(stmts) == 1 {
-		q, args := w.b.sql(stmts[0])
-		if q == "" {
-			return nil
-		}
-		if _, err := db.ExecContext(ctx, q, args...); err != nil {
+		if err := w.execStmt(ctx, nil, stmts[0]); err != nil {
 			return &stmtError{0, err}
 		}
 		return nil
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := w.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning target transaction: %w", err)
 	}
 	for i, st := range stmts {
-		q, args := w.b.sql(st)
-		if q == "" {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if err := w.execStmt(ctx, tx, st); err != nil {
 			_ = tx.Rollback() // the error to report is err; the server rolls back anyway
 			return &stmtError{i, fmt.Errorf("applying %d operations to %s: %w", st.end-st.start, w.b.items[st.start].op.Target.QualifiedName(), err)}
 		}
@@ -294,6 +295,36 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 		return fmt.Errorf("committing target transaction: %w", err)
 	}
 	return nil
+}
+
+// execStmt runs st in tx, or on its own when tx is nil: prepared when it
+// is a full upsert statement (see prepared.go), else interpolated.
+func (w *worker) execStmt(ctx context.Context, tx *sql.Tx, st stmt) error {
+	if w.b.preparable(st) {
+		first := &w.b.items[st.start].op
+		ps, err := w.s.prepared.stmt(ctx, first.Target, first.Columns, st.end-st.start)
+		if err != nil {
+			return fmt.Errorf("preparing upsert of %s: %w", describeShape(first.Target, first.Columns, st.end-st.start), err)
+		}
+		if ps != nil {
+			if tx != nil {
+				ps = tx.StmtContext(ctx, ps)
+			}
+			_, err = ps.ExecContext(ctx, w.b.upsertArgs(st)...)
+			return err
+		}
+	}
+	q, args := w.b.sql(st)
+	if q == "" {
+		return nil
+	}
+	var err error
+	if tx != nil {
+		_, err = tx.ExecContext(ctx, q, args...)
+	} else {
+		_, err = w.s.db.ExecContext(ctx, q, args...)
+	}
+	return err
 }
 
 // applyEach applies items one operation per statement, in order, resolving

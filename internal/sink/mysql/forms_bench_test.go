@@ -1,0 +1,203 @@
+package mysql
+
+import (
+	"context"
+	"crypto/md5"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkBulkForms writes the same 200,000 sysbench-like rows (id, k,
+// CHAR(120), CHAR(60)) from memory into empty tables with 4 connections,
+// in upserts of 500 rows committed 20 statements at a time, in each form
+// an applier could send them: the interpolated INSERT ... ON DUPLICATE KEY
+// UPDATE text, the same statement prepared once per connection with bound
+// values, and LOAD DATA LOCAL from a stream into a session temporary table
+// followed by INSERT ... SELECT ... ON DUPLICATE KEY UPDATE. It reports the
+// rows/s of each. Run it with -benchtime=1x.
+func BenchmarkBulkForms(b *testing.B) {
+	const rows, perStmt, perTxn, conns = 200_000, 500, 20, 4
+	ddl := "(id INT NOT NULL PRIMARY KEY, k INT NOT NULL DEFAULT 0, c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', KEY k_1 (k))"
+	tg := startTarget(b, "CREATE TABLE tgt.text_form "+ddl, "CREATE TABLE tgt.prepared_form "+ddl, "CREATE TABLE tgt.load_form "+ddl)
+	data := make([][]any, rows)
+	for i := range data {
+		h := func(n int) string { s := md5.Sum([]byte(fmt.Sprint(n))); return hex.EncodeToString(s[:]) }
+		data[i] = []any{int64(i + 1), int64((i + 1) * 7919 % 100000), h(i) + "-" + h(i+1) + "-" + h(i+2) + "-" + h(i + 3)[:21], h(3*i) + "-" + h(5 * i)[:27]}
+	}
+	db, err := sql.Open("mysql", tg.srv.DSN("root", "", "tgt")+"&interpolateParams=true")
+	require.NoError(b, err)
+	defer db.Close()
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	tbl := func(name string) string { return "INSERT INTO " + name + " (id,k,c,pad) VALUES " }
+	upd := " ON DUPLICATE KEY UPDATE k=VALUES(k),c=VALUES(c),pad=VALUES(pad)"
+	text := func(name string) string {
+		var q strings.Builder
+		q.WriteString(tbl(name))
+		for i := range perStmt {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?,?)")
+		}
+		q.WriteString(upd)
+		return q.String()
+	}
+	args := func(chunk [][]any) []any {
+		out := make([]any, 0, 4*len(chunk))
+		for _, r := range chunk {
+			out = append(out, r...)
+		}
+		return out
+	}
+	// run gives each connection every conns-th chunk of perStmt rows and
+	// commits perTxn chunks at a time with write.
+	run := func(write func(ctx context.Context, c *sql.Conn, tx *sql.Tx, w int, chunk [][]any) error, setup func(ctx context.Context, c *sql.Conn, w int) error) float64 {
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		errs := make(chan error, conns)
+		start := time.Now()
+		for w := range conns {
+			wg.Go(func() {
+				c, err := db.Conn(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer c.Close()
+				if setup != nil {
+					if err := setup(ctx, c, w); err != nil {
+						errs <- err
+						return
+					}
+				}
+				var tx *sql.Tx
+				n := 0
+				for lo := w * perStmt; lo < rows; lo += conns * perStmt {
+					if tx == nil {
+						if tx, err = c.BeginTx(ctx, nil); err != nil {
+							errs <- err
+							return
+						}
+					}
+					if err := write(ctx, c, tx, w, data[lo:min(lo+perStmt, rows)]); err != nil {
+						_ = tx.Rollback()
+						errs <- err
+						return
+					}
+					if n++; n%perTxn == 0 {
+						if err := tx.Commit(); err != nil {
+							errs <- err
+							return
+						}
+						tx = nil
+					}
+				}
+				if tx != nil {
+					if err := tx.Commit(); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(b, err)
+		}
+		return rows / time.Since(start).Seconds()
+	}
+	for b.Loop() {
+		for _, name := range []string{"text_form", "prepared_form", "load_form"} {
+			tg.srv.Exec(b, "TRUNCATE TABLE tgt."+name)
+		}
+		var textRate, prepRate, loadRate float64
+		stmts := make([]*sql.Stmt, conns)
+		forms := []func(){func() {
+			textRate = run(func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, _ int, chunk [][]any) error {
+				q := text("text_form")
+				if len(chunk) < perStmt {
+					q = strings.Replace(q, strings.Repeat(",(?,?,?,?)", perStmt-len(chunk)), "", 1)
+				}
+				_, err := tx.ExecContext(ctx, q, args(chunk)...)
+				return err
+			}, nil)
+		}, func() {
+			prepRate = run(func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, w int, chunk [][]any) error {
+				_, err := tx.StmtContext(ctx, stmts[w]).ExecContext(ctx, args(chunk)...)
+				return err
+			}, func(ctx context.Context, c *sql.Conn, w int) error {
+				var err error
+				stmts[w], err = c.PrepareContext(ctx, text("prepared_form"))
+				return err
+			})
+		}, func() {
+			loadRate = run(func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, w int, chunk [][]any) error {
+				name := fmt.Sprintf("bulkforms%d", w)
+				mysqldriver.RegisterReaderHandler(name, func() io.Reader { return strings.NewReader(tsv(chunk)) })
+				defer mysqldriver.DeregisterReaderHandler(name)
+				for _, q := range []string{"DELETE FROM load_tmp",
+					"LOAD DATA LOCAL INFILE 'Reader::" + name + "' INTO TABLE load_tmp CHARACTER SET utf8mb4 (id,k,c,pad)",
+					"INSERT INTO load_form (id,k,c,pad) SELECT id,k,c,pad FROM load_tmp" + upd} {
+					if _, err := tx.ExecContext(ctx, q); err != nil {
+						return fmt.Errorf("%s: %w", q, err)
+					}
+				}
+				return nil
+			}, func(ctx context.Context, c *sql.Conn, _ int) error {
+				_, err := c.ExecContext(ctx, "CREATE TEMPORARY TABLE load_tmp LIKE load_form")
+				return err
+			})
+		}}
+		// Each run starts with another form, so none always runs first.
+		for i := range forms {
+			forms[(i+formsTurn)%len(forms)]()
+		}
+		formsTurn++
+		for _, name := range []string{"prepared_form", "load_form"} {
+			require.Equal(b, tg.dump(b, "CHECKSUM TABLE text_form")[0][len("tgt.text_form"):],
+				tg.dump(b, "CHECKSUM TABLE "+name)[0][len("tgt.")+len(name):], name)
+		}
+		b.ReportMetric(textRate, "text-rows/s")
+		b.ReportMetric(prepRate, "prepared-rows/s")
+		b.ReportMetric(loadRate, "load-data-rows/s")
+		b.Logf("text %.0f rows/s, prepared %.0f rows/s (%.2fx), LOAD DATA + INSERT ... SELECT %.0f rows/s (%.2fx)",
+			textRate, prepRate, prepRate/textRate, loadRate, loadRate/textRate)
+	}
+}
+
+// tsv returns rows as LOAD DATA's default format: tab-separated, \N for
+// NULL, with backslash, tab and newline escaped.
+func tsv(rows [][]any) string {
+	esc := strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`)
+	var b strings.Builder
+	for _, r := range rows {
+		for i, v := range r {
+			if i > 0 {
+				b.WriteByte('\t')
+			}
+			switch v := v.(type) {
+			case nil:
+				b.WriteString(`\N`)
+			case string:
+				b.WriteString(esc.Replace(v))
+			default:
+				fmt.Fprint(&b, v)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// formsTurn rotates the order of the forms across runs (-count).
+var formsTurn int
