@@ -17,11 +17,11 @@ import (
 // observability at rest (no heartbeat; its HTTP endpoint answers only the
 // drain's own checkpoint polls) and busy (a heartbeat every second on the
 // source, and /metrics, /status and the status page fetched every second,
-// far more often than a Prometheus scrape), alternating the two twice and
+// far more often than a Prometheus scrape), alternating the two three times and
 // keeping each one's best. The counters themselves are always on. Goal:
 // busy at least 0.97 of at rest.
 func BenchmarkObservabilityOverhead(b *testing.B) {
-	const rows, txns, clients = 50_000, 40_000, 8
+	const rows, txns, clients = 50_000, 120_000, 8
 	bin, err := testenv.BuildTributary()
 	require.NoError(b, err)
 	for i := 0; i < b.N; i++ {
@@ -31,7 +31,7 @@ func BenchmarkObservabilityOverhead(b *testing.B) {
 		load := writeLoad{Rows: rows, Clients: clients, Txns: txns}.run(b, src)
 		to := gtidPos(b, src.DB(b, ""))
 		var rest, busy time.Duration
-		for round := 0; round < 2; round++ {
+		for round := 0; round < 3; round++ {
 			for _, on := range []bool{false, true} {
 				target := testenv.StartT(b, testenv.Options{ServerID: 10 + 2*round + boolInt(on)})
 				prepareTable(b, target, rows, false, false)
