@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -25,7 +26,9 @@ func collideAcrossShards(t *testing.T, d *demoCluster) {
 }
 
 // waitExit waits for the service to stop by itself and returns its error.
-func waitExit(t *testing.T, cmd interface{ Wait() error }) error {
+// When it does not, it kills it and waits for that before failing: a
+// second Wait while this one runs would never return.
+func waitExit(t *testing.T, cmd *exec.Cmd) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -33,6 +36,8 @@ func waitExit(t *testing.T, cmd interface{ Wait() error }) error {
 	case err := <-done:
 		return err
 	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		<-done
 		t.Fatal("the service did not halt")
 		return nil
 	}
