@@ -174,7 +174,8 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 	if txn.Last {
 		from.pos = txn.End
 	}
-	h := handOff{s: s, from: from}
+	h := s.newHandOff(from)
+	defer h.release()
 	for i := range txn.Ops {
 		op := &txn.Ops[i]
 		if err := checkOp(op); err != nil {
