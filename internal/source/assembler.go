@@ -44,7 +44,7 @@ type assembler struct {
 	// workload tend to be alike, and growing the slice change by change
 	// allocates several times over.
 	lastChanges int
-	cur                  *openTxn
+	cur         *openTxn
 }
 
 // openTxn is the transaction being assembled.
