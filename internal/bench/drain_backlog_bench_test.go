@@ -2,6 +2,7 @@ package bench
 
 import (
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,9 +18,16 @@ import (
 // Goals: Tributary at least 1.5 times the single-threaded replica and at
 // least as fast as the parallel one; the target must equal the source.
 // With TRIBUTARY_BENCH_BASELINE naming another tributary binary, that one
-// drains too, before or after this one in turn.
+// drains too, before or after this one in turn. TRIBUTARY_BENCH_NATIVE=0
+// leaves out the two replicas, for comparing builds of Tributary only;
+// TRIBUTARY_BENCH_TXNS sets the backlog's transactions (a drain long
+// enough for TRIBUTARY_BENCH_PPROF's profiles takes some 150000).
 func BenchmarkBacklogDrain(b *testing.B) {
-	const rows, txns, clients = 100_000, 30_000, 8
+	const rows, clients = 100_000, 8
+	txns := 30_000
+	if n, err := strconv.Atoi(os.Getenv("TRIBUTARY_BENCH_TXNS")); err == nil && n > 0 {
+		txns = n
+	}
 	bin, err := testenv.BuildTributary()
 	require.NoError(b, err)
 	baseline := os.Getenv("TRIBUTARY_BENCH_BASELINE")
@@ -35,10 +43,13 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		drain := func(bin string) time.Duration {
 			target := testenv.StartT(b, testenv.Options{ServerID: 2})
 			prepareTable(b, target, rows, false, false)
-			took := tributaryDrain(b, bin, src, target, from, to, rows)
+			st := tributaryDrainStats(b, bin, src, target, from, to, rows, "", nil)
 			requireSameTable(b, src, target, "tributary target")
 			require.NoError(b, target.Stop())
-			return took
+			changes := float64(4 * load.txns)
+			b.Logf("%s: %.1fs, CPU %.1fs tributary and %.1fs target (%.1f and %.1f us a row change), peak RSS %.0f MiB",
+				bin, st.took.Seconds(), st.cpu, st.targetCPU, st.cpu/changes*1e6, st.targetCPU/changes*1e6, float64(st.hwm)/1024)
+			return st.took
 		}
 		var ours, base time.Duration
 		if baseline != "" && backlogTurn%2 == 1 {
@@ -49,6 +60,11 @@ func BenchmarkBacklogDrain(b *testing.B) {
 			base = drain(baseline)
 		}
 		backlogTurn++
+		if os.Getenv("TRIBUTARY_BENCH_NATIVE") == "0" {
+			b.Logf("drain of %d txn: tributary %.1fs", load.txns, ours.Seconds())
+			require.NoError(b, src.Stop())
+			continue
+		}
 
 		single := testenv.StartT(b, replicaOptions(3))
 		prepareTable(b, single, rows, false, true)

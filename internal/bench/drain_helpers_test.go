@@ -149,16 +149,16 @@ sources:
 // of the drains (TRIBUTARY_BENCH_SINK, with "\n" for line breaks).
 var sinkExtra = strings.ReplaceAll(os.Getenv("TRIBUTARY_BENCH_SINK"), `\n`, "\n")
 
-// profile saves a heap profile of the service at addr taken 3 seconds
-// after the start, then a 6-second CPU profile, into new files in dir,
+// profile saves a heap profile of the service at addr taken a second
+// after the start, then a 4-second CPU profile, into new files in dir,
 // unless ctx ends first.
 func profile(ctx context.Context, tb testing.TB, addr, dir string) {
 	select {
-	case <-time.After(3 * time.Second):
+	case <-time.After(time.Second):
 	case <-ctx.Done():
 		return
 	}
-	for _, p := range []struct{ name, path string }{{"heap", "heap"}, {"cpu", "profile?seconds=6"}} {
+	for _, p := range []struct{ name, path string }{{"heap", "heap"}, {"cpu", "profile?seconds=4"}} {
 		if err := saveProfile(ctx, addr, p.path, dir, p.name); err != nil {
 			tb.Logf("%s profile: %v", p.name, err)
 		}

@@ -23,6 +23,11 @@ func (s *Set) Apply(txn *change.Txn) error {
 		if len(cs) == 0 && len(ls) == 0 {
 			continue
 		}
+		if ops == nil {
+			// Most changes make one operation: room for the rest of them at
+			// once rather than growing the slice change by change.
+			ops = make([]change.TargetOp, 0, len(txn.Changes)-i)
+		}
 		m := &metadata{Source: txn.Source, Schema: ch.Table.Schema, Table: ch.Table.Name, CommitTime: txn.CommitTime, GTID: txn.GTID}
 		for _, c := range cs {
 			start := len(ops)

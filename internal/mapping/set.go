@@ -100,9 +100,9 @@ type Set struct {
 	mu struct {
 		sync.RWMutex
 		// matches caches the contributors reading each source table.
-		matches map[string][]*contributor
+		matches map[matchKey][]*contributor
 		// lookups caches the lookups reading each source table.
-		lookups map[string][]*lookupDef
+		lookups map[matchKey][]*lookupDef
 	}
 }
 
@@ -126,7 +126,7 @@ func (s *Set) lookupsOf(source, schema, table string) []*lookupDef {
 	if len(s.lookups) == 0 {
 		return nil
 	}
-	k := source + "\x00" + schema + "\x00" + table
+	k := matchKey{source, schema, table}
 	s.mu.RLock()
 	ls, ok := s.mu.lookups[k]
 	s.mu.RUnlock()
@@ -140,17 +140,21 @@ func (s *Set) lookupsOf(source, schema, table string) []*lookupDef {
 	}
 	s.mu.Lock()
 	if s.mu.lookups == nil {
-		s.mu.lookups = map[string][]*lookupDef{}
+		s.mu.lookups = map[matchKey][]*lookupDef{}
 	}
 	s.mu.lookups[k] = ls
 	s.mu.Unlock()
 	return ls
 }
 
+// matchKey names a source table in match's cache; a struct rather than a
+// joined string, so that a lookup allocates nothing.
+type matchKey struct{ source, schema, table string }
+
 // match returns the contributors that read source's schema.table, in load
 // order, from the cache when it can.
 func (s *Set) match(source, schema, table string) []*contributor {
-	k := source + "\x00" + schema + "\x00" + table
+	k := matchKey{source, schema, table}
 	s.mu.RLock()
 	cs, ok := s.mu.matches[k]
 	s.mu.RUnlock()
@@ -164,7 +168,7 @@ func (s *Set) match(source, schema, table string) []*contributor {
 	}
 	s.mu.Lock()
 	if s.mu.matches == nil {
-		s.mu.matches = map[string][]*contributor{}
+		s.mu.matches = map[matchKey][]*contributor{}
 	}
 	s.mu.matches[k] = cs
 	s.mu.Unlock()

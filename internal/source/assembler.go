@@ -39,7 +39,12 @@ type assembler struct {
 	log     *slog.Logger
 
 	maxChanges, maxBytes int
-	cur                  *openTxn
+	// lastChanges is the changes of the last transaction, whose part
+	// the next one's starts with room for (up to 64): transactions of a
+	// workload tend to be alike, and growing the slice change by change
+	// allocates several times over.
+	lastChanges int
+	cur         *openTxn
 }
 
 // openTxn is the transaction being assembled.
@@ -250,6 +255,9 @@ func (a *assembler) add(c change.RowChange, size int, emit emitFunc) error {
 			return err
 		}
 	}
+	if t.changes == nil {
+		t.changes = make([]change.RowChange, 0, min(max(a.lastChanges, 1), 64, a.maxChanges))
+	}
 	t.changes = append(t.changes, c)
 	t.bytes += size
 	return nil
@@ -260,6 +268,7 @@ func (a *assembler) add(c change.RowChange, size int, emit emitFunc) error {
 func (a *assembler) close(emit emitFunc) error {
 	t := a.cur
 	a.cur = nil
+	a.lastChanges = len(t.changes)
 	if t.gtid != "" && a.gset != nil {
 		if err := a.gset.Update(t.gtid); err != nil {
 			return permanent(fmt.Errorf("adding GTID %s to the executed set: %w", t.gtid, err))

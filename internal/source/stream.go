@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
@@ -20,9 +21,9 @@ import (
 // Binlog connection settings.
 const (
 	// heartbeat asks the server for a heartbeat event when idle, so a dead
-	// connection shows within readTimeout.
-	heartbeat   = 10 * time.Second
-	readTimeout = 60 * time.Second
+	// connection shows within silenceLimit (see silence.go).
+	heartbeat    = 10 * time.Second
+	silenceLimit = 60 * time.Second
 	// eventBuffer bounds the events go-mysql reads ahead; an event holds
 	// about 8 KiB of rows, or one row that is larger.
 	eventBuffer = 2
@@ -53,7 +54,32 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 	// the stream has failed, the server may have restarted and given that
 	// id to another client, so the connection is closed directly instead.
 	var conn *client.Conn
-	cfg.Option = func(c *client.Conn) error { conn = c; return nil }
+	var watched *silentConn
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	// The handshake is bounded by a deadline on the new connection; from
+	// the dump command on, by the watchdog of silence.go.
+	cfg.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.SetDeadline(time.Now().Add(silenceLimit)); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+		return c, nil
+	}
+	cfg.Option = func(c *client.Conn) error {
+		conn = c
+		if err := c.SetDeadline(time.Time{}); err != nil {
+			return err
+		}
+		watched = &silentConn{Conn: c.Conn.Conn}
+		c.Conn.Conn = watched
+		go watched.watch(wctx, silenceLimit, heartbeat)
+		return nil
+	}
 	syncer := replication.NewBinlogSyncer(cfg)
 	streamFailed := false
 	defer func() {
@@ -103,6 +129,9 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 				return ctx.Err()
 			}
 			streamFailed = true // go-mysql's reading goroutine has ended
+			if watched != nil && watched.closed.Load() {
+				err = fmt.Errorf("%w (the server sent nothing for %s, not even a heartbeat: the connection was taken for dead and closed)", err, silenceLimit)
+			}
 			return classifyStreamError(fmt.Errorf("reading binlog at %s:%d: %w", asm.pos.File, asm.pos.Pos, err))
 		}
 		if err := asm.feed(ctx, ev, emit); err != nil {
@@ -229,7 +258,6 @@ func (r *Reader) syncerConfig(ctx context.Context, srv server) (replication.Binl
 		DisableRetrySync: true,
 		DiscardGTIDSet:   true,
 		HeartbeatPeriod:  heartbeat,
-		ReadTimeout:      readTimeout,
 		EventCacheCount:  eventBuffer,
 		// MariaDB 11.4 and later may send events with a zero end offset.
 		FillZeroLogPos: srv.Flavor == change.MariaDB && versionAtLeast(srv.Version, 11, 4),

@@ -30,10 +30,9 @@ func newSourceAcks(workers int) *sourceAcks {
 	return a
 }
 
-// queue counts an operation of source about to be handed to worker w;
-// unqueue takes it back when the hand-over failed.
-func (a *sourceAcks) queue(w int, source string)   { a.add(w, source, 1) }
-func (a *sourceAcks) unqueue(w int, source string) { a.add(w, source, ^uint64(0)) }
+// queueN counts n operations of source about to be handed to worker w;
+// -n (wrapping) takes them back when the hand-over failed.
+func (a *sourceAcks) queueN(w int, source string, n uint64) { a.add(w, source, n) }
 
 func (a *sourceAcks) add(w int, source string, n uint64) {
 	a.mu.Lock()

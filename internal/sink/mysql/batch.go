@@ -65,6 +65,8 @@ type batch struct {
 	// key is scratch space for rowKey.
 	keys map[string]struct{}
 	key  []byte
+	// scratch is compaction's working memory (see compact.go).
+	scratch compactScratch
 }
 
 // add appends it, extending the last statement when it continues its run.

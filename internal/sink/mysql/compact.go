@@ -60,7 +60,8 @@ func (b *batch) compact() {
 	if b.breaks == 0 {
 		return // already one run per statement group: nothing to merge
 	}
-	all := slices.Clone(b.items)
+	all := append(b.scratch.all[:0], b.items...)
+	defer func() { clear(all); b.scratch.all = all[:0] }()
 	b.items = b.items[:0]
 	b.stmts = b.stmts[:0]
 	b.breaks = 0
@@ -80,24 +81,29 @@ func (b *batch) compact() {
 // compactRun adds the reduced form of items, reorderable operations in
 // queue order: their deletes, then their updates, then their upserts.
 func (b *batch) compactRun(items []item) {
-	// Indexes into dels, pres and ups; -1 when absent. deleted is set once
-	// the run deleted the row.
-	type row struct {
-		del, pre, up int
-		deleted      bool
+	sc := &b.scratch
+	if sc.rows == nil {
+		sc.rows = map[string]int{}
 	}
-	rows := make(map[string]*row, len(items))
-	dels := make([]item, 0, len(items))
-	var pres []item
-	ups := make([]item, 0, len(items))
-	var key []byte
+	rows, all := sc.rows, sc.runRows[:0]
+	dels, pres, ups := sc.dels[:0], sc.pres[:0], sc.ups[:0]
+	defer func() {
+		clear(rows)
+		clear(dels)
+		clear(pres)
+		clear(ups)
+		sc.runRows, sc.dels, sc.pres, sc.ups = all[:0], dels[:0], pres[:0], ups[:0]
+	}()
+	key := sc.key
 	for _, it := range items {
 		key = rowKey(key[:0], &it.op)
-		r, ok := rows[string(key)]
+		i, ok := rows[string(key)]
 		if !ok {
-			r = &row{del: -1, pre: -1, up: -1}
-			rows[string(key)] = r
+			i = len(all)
+			all = append(all, compactRow{del: -1, pre: -1, up: -1})
+			rows[string(key)] = i
 		}
+		r := &all[i]
 		switch it.op.Kind {
 		case change.DeleteRow:
 			if r.del < 0 {
@@ -138,7 +144,9 @@ func (b *batch) compactRun(items []item) {
 			}
 		}
 	}
-	for _, r := range rows {
+	sc.key = key
+	for i := range all {
+		r := &all[i]
 		if r.pre >= 0 && r.up >= 0 && covers(&ups[r.up].op, &pres[r.pre].op) {
 			pres[r.pre] = item{}
 		}
@@ -150,11 +158,36 @@ func (b *batch) compactRun(items []item) {
 	b.addGrouped(ups)
 }
 
+// compactRow is where compactRun holds a row's operations: indexes into
+// its dels, pres and ups, -1 when absent; deleted is set once the run
+// deleted the row.
+type compactRow struct {
+	del, pre, up int
+	deleted      bool
+}
+
+// compactScratch is compaction's working memory, kept by the batch for
+// the next one and emptied of items after each use.
+type compactScratch struct {
+	all, dels, pres, ups []item
+	rows                 map[string]int
+	runRows              []compactRow
+	groups               [][]item
+	key                  []byte
+}
+
 // addGrouped adds items grouped by table and column list, keeping
 // first-seen order between groups and skipping superseded (zero) items.
 // Groups are few, so a scan beats hashing every item.
 func (b *batch) addGrouped(items []item) {
-	var groups [][]item
+	groups := b.scratch.groups[:0]
+	defer func() {
+		for i := range groups {
+			clear(groups[i])
+			groups[i] = groups[i][:0]
+		}
+		b.scratch.groups = groups[:0]
+	}()
 	last := -1
 	for _, it := range items {
 		if it.op.Target == nil {
@@ -165,7 +198,11 @@ func (b *batch) addGrouped(items []item) {
 			g = slices.IndexFunc(groups, func(gr []item) bool { return sameRun(&gr[0].op, &it.op) })
 			if g < 0 {
 				g = len(groups)
-				groups = append(groups, nil)
+				if g < cap(groups) {
+					groups = groups[:g+1]
+				} else {
+					groups = append(groups, nil)
+				}
 			}
 		}
 		groups[g] = append(groups[g], it)

@@ -118,7 +118,7 @@ func (s *Sink) retry(ctx context.Context, fc change.FailedChange, op change.Targ
 	req := &retryReq{id: fc.ID, row: rowID(fc.Target, fc.Key), done: make(chan RetryResult, 1)}
 	from := &origin{source: fc.Source, gtid: fc.GTID, pos: fc.Position, begin: fc.Position}
 	select {
-	case s.workers[w].in <- item{op: op, from: from, retry: req}:
+	case s.workers[w].in <- []item{{op: op, from: from, retry: req}}:
 	case <-ctx.Done():
 		return RetryResult{}, ctx.Err()
 	case <-s.closed:

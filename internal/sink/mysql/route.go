@@ -82,6 +82,10 @@ func appendKeyValue(b []byte, v change.Value) []byte {
 	}
 }
 
+// tableKey names a target table in keyCache; a struct rather than a
+// joined string, so that a lookup allocates nothing.
+type tableKey struct{ schema, name string }
+
 // keyCache remembers, per target table, whether it has a unique key other
 // than the one operations are keyed by. It reads information_schema on the
 // first operation of each table.
@@ -91,19 +95,19 @@ type keyCache struct {
 	retries *atomic.Uint64
 	mu      struct {
 		sync.Mutex
-		serial map[string]bool
+		serial map[tableKey]bool
 	}
 }
 
 func newKeyCache(db *sql.DB, log *slog.Logger, retries *atomic.Uint64) *keyCache {
 	c := &keyCache{db: db, log: log, retries: retries}
-	c.mu.serial = map[string]bool{}
+	c.mu.serial = map[tableKey]bool{}
 	return c
 }
 
 // serial reports whether the operations on t must all go to one worker.
 func (c *keyCache) serial(ctx context.Context, t *change.TargetTable) (bool, error) {
-	name := t.Schema + "\x00" + t.Name
+	name := tableKey{t.Schema, t.Name}
 	c.mu.Lock()
 	serial, ok := c.mu.serial[name]
 	c.mu.Unlock()

@@ -174,12 +174,17 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 	if txn.Last {
 		from.pos = txn.End
 	}
+	h := s.newHandOff(from)
+	defer h.release()
 	for i := range txn.Ops {
 		op := &txn.Ops[i]
 		if err := checkOp(op); err != nil {
-			return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
+			return h.sendAllThen(ctx, fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err))
 		}
 		if op.Kind.Barrier() {
+			if err := h.sendAll(ctx); err != nil {
+				return err
+			}
 			if err := s.applyBarrier(ctx, op, from); err != nil {
 				return err
 			}
@@ -187,30 +192,13 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 		}
 		w, err := s.route(ctx, op)
 		if err != nil {
+			return h.sendAllThen(ctx, err)
+		}
+		if err := h.add(ctx, w, op); err != nil {
 			return err
-		}
-		room, l := opMemory(op), s.workers[w].lane
-		if err := l.room.acquire(ctx, room, s.closed, s.stopped); err != nil {
-			return err
-		}
-		s.acks.queue(w, from.source)
-		var sendErr error
-		select {
-		case s.workers[w].in <- item{op: *op, from: from, room: room}:
-		case <-ctx.Done():
-			sendErr = ctx.Err()
-		case <-s.closed:
-			sendErr = ErrClosed
-		case <-s.stopped:
-			sendErr = ErrStopped
-		}
-		if sendErr != nil {
-			s.acks.unqueue(w, from.source)
-			l.room.release(room)
-			return sendErr
 		}
 	}
-	return nil
+	return h.sendAll(ctx)
 }
 
 // Flush returns once every operation queued by an Apply call that returned
@@ -229,7 +217,7 @@ func (s *Sink) flushWorkers(ctx context.Context, workers []*worker) error {
 	for i, w := range workers {
 		acks[i] = make(chan error, 1)
 		select {
-		case w.in <- item{barrier: acks[i]}:
+		case w.in <- []item{{barrier: acks[i]}}:
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.closed:

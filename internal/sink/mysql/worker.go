@@ -19,8 +19,11 @@ type worker struct {
 	lane *lane
 	id   int
 	log  *slog.Logger
-	in   chan item
-	b    batch
+	in   chan []item
+	// pending holds the items of a received slice that did not fit the
+	// batch, gathered first next time.
+	pending []item
+	b       batch
 	// maxItems bounds the operations of one batch.
 	maxItems int
 	// bySource counts the batch's operations by source, reused.
@@ -55,7 +58,7 @@ func newWorker(id int, l *lane, s *Sink) *worker {
 		log:  log,
 		// The lanes share the queue room of one: with lookups, the sink
 		// holds no more operations in memory than without.
-		in: make(chan item, max(1, s.opts.RowsPerStatement*s.opts.StatementsPerTxn/len(s.lanes))),
+		in: make(chan []item, max(1, s.opts.RowsPerStatement*s.opts.StatementsPerTxn/len(s.lanes))),
 		b:  batch{rowsPerStmt: s.opts.RowsPerStatement},
 		// maxItems bounds one target transaction.
 		maxItems: s.opts.RowsPerStatement * s.opts.StatementsPerTxn,
@@ -107,22 +110,21 @@ func (w *worker) run(ctx context.Context) {
 // when the batch holds RowsPerStatement × StatementsPerTxn operations.
 // It reports false when ctx ends.
 func (w *worker) gather(ctx context.Context) ([]chan error, *item, bool) {
-	select {
-	case <-ctx.Done():
-		return nil, nil, false
-	case it := <-w.in:
-		if it.barrier != nil {
-			return []chan error{it.barrier}, nil, true
-		}
-		if it.retry != nil {
-			return nil, &it, true
-		}
-		w.room += it.room
-		w.b.add(it)
-	}
-	for len(w.b.items) < w.maxItems {
+	if len(w.pending) == 0 {
 		select {
-		case it := <-w.in:
+		case <-ctx.Done():
+			return nil, nil, false
+		case w.pending = <-w.in:
+		}
+	}
+	for {
+		for len(w.pending) > 0 {
+			if len(w.b.items) >= w.maxItems {
+				return nil, nil, true
+			}
+			it := w.pending[0]
+			w.pending[0] = item{}
+			w.pending = w.pending[1:]
 			if it.barrier != nil {
 				return []chan error{it.barrier}, nil, true
 			}
@@ -131,11 +133,16 @@ func (w *worker) gather(ctx context.Context) ([]chan error, *item, bool) {
 			}
 			w.room += it.room
 			w.b.add(it)
+		}
+		if len(w.b.items) >= w.maxItems {
+			return nil, nil, true
+		}
+		select {
+		case w.pending = <-w.in:
 		default:
 			return nil, nil, true
 		}
 	}
-	return nil, nil, true
 }
 
 // compactable reports whether every operation of the batch is on a table
