@@ -5,10 +5,12 @@ package dsn
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -97,4 +99,28 @@ func Build(host string, port uint16, user, passwordEnv, database string) string 
 		cfg.Passwd = os.Getenv(passwordEnv)
 	}
 	return cfg.FormatDSN()
+}
+
+// ReadSession returns d with the session settings rows are read with to
+// compare them with what the binlog decoder gives: text results (no
+// time.Time parsing), UTC so TIMESTAMPs read alike, utf8mb4 so text
+// arrives as UTF-8, one statement at a time, and parameters interpolated
+// by the client, which saves a prepare round trip per query.
+func ReadSession(d string) (string, error) {
+	cfg, err := ParseAny(d)
+	if err != nil {
+		return "", err
+	}
+	cfg.InterpolateParams = true
+	cfg.ParseTime = false
+	cfg.MultiStatements = false
+	cfg.Loc = time.UTC
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	if err := cfg.Apply(mysql.Charset("utf8mb4", "")); err != nil {
+		return "", fmt.Errorf("setting the character set: %w", err)
+	}
+	return cfg.FormatDSN(), nil
 }

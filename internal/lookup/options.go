@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/tributary-cdc/tributary/internal/dsn"
 	"github.com/tributary-cdc/tributary/internal/problem"
 )
@@ -108,7 +107,7 @@ func (o *Options) validate() (map[string]string, error) {
 			errs = append(errs, errors.New("lookup options: a source has an empty name"))
 			continue
 		}
-		d, err := poolDSN(o.Sources[name])
+		d, err := dsn.ReadSession(o.Sources[name])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("lookup options: DSN of source %s: %w", name, err))
 			continue
@@ -116,27 +115,4 @@ func (o *Options) validate() (map[string]string, error) {
 		dsns[name] = d
 	}
 	return dsns, errors.Join(errs...)
-}
-
-// poolDSN returns dsn with the session settings lookups rely on: UTC so
-// TIMESTAMPs read as the binlog decoder has them, utf8mb4 so text arrives
-// as UTF-8, text results (no time.Time parsing) and parameters
-// interpolated by the client, which saves a prepare round trip per query.
-func poolDSN(source string) (string, error) {
-	cfg, err := dsn.ParseAny(source)
-	if err != nil {
-		return "", err
-	}
-	cfg.InterpolateParams = true
-	cfg.ParseTime = false
-	cfg.MultiStatements = false
-	cfg.Loc = time.UTC
-	if cfg.Params == nil {
-		cfg.Params = map[string]string{}
-	}
-	cfg.Params["time_zone"] = "'+00:00'"
-	if err := cfg.Apply(mysql.Charset("utf8mb4", "")); err != nil {
-		return "", fmt.Errorf("setting the character set: %w", err)
-	}
-	return cfg.FormatDSN(), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/dsn"
 )
 
 func TestIsTransient(t *testing.T) {
@@ -167,7 +168,7 @@ func TestNewValidates(t *testing.T) {
 	require.Equal(t, DefaultBatch, r.opts.Batch)
 	require.NoError(t, r.Close())
 
-	dsn, err := poolDSN("u:p@tcp(127.0.0.1:3306)/?time_zone=SYSTEM&parseTime=true")
+	dsn, err := dsn.ReadSession("u:p@tcp(127.0.0.1:3306)/?time_zone=SYSTEM&parseTime=true")
 	require.NoError(t, err)
 	cfg, err := mysql.ParseDSN(dsn)
 	require.NoError(t, err)

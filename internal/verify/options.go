@@ -1,11 +1,8 @@
 package verify
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/dsn"
 	"github.com/tributary-cdc/tributary/internal/lookup"
@@ -182,25 +179,4 @@ func (t *Target) DSN() string {
 		return t.DataSourceName
 	}
 	return dsn.Build(t.Host, t.Port, t.User, t.PasswordEnv, t.Database)
-}
-
-// sessionDSN returns d with the session settings values are read with:
-// text results, UTC, utf8mb4, parameters interpolated by the client.
-func sessionDSN(d string) (string, error) {
-	cfg, err := dsn.ParseAny(d)
-	if err != nil {
-		return "", err
-	}
-	cfg.InterpolateParams = true
-	cfg.ParseTime = false
-	cfg.MultiStatements = false
-	cfg.Loc = time.UTC
-	if cfg.Params == nil {
-		cfg.Params = map[string]string{}
-	}
-	cfg.Params["time_zone"] = "'+00:00'"
-	if err := cfg.Apply(mysql.Charset("utf8mb4", "")); err != nil {
-		return "", fmt.Errorf("setting the character set: %w", err)
-	}
-	return cfg.FormatDSN(), nil
 }

@@ -14,6 +14,7 @@ import (
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/dsn"
 	"github.com/tributary-cdc/tributary/internal/lookup"
 	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
@@ -38,7 +39,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	r := &run{opts: opts, sources: map[string]*sql.DB{}}
 	defer r.close()
-	d, err := sessionDSN(opts.TargetDSN)
+	d, err := dsn.ReadSession(opts.TargetDSN)
 	if err != nil {
 		return nil, fmt.Errorf("reading the target DSN: %w", err)
 	}
@@ -47,7 +48,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	r.target.SetMaxOpenConns(2)
 	for name, s := range opts.Sources {
-		sd, err := sessionDSN(s)
+		sd, err := dsn.ReadSession(s)
 		if err != nil {
 			return nil, fmt.Errorf("reading the DSN of source %s: %w", name, err)
 		}
