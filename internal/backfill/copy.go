@@ -7,6 +7,9 @@ import (
 	"slices"
 	"time"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
@@ -99,7 +102,7 @@ func (b *Backfiller) copyTable(ctx context.Context, c checkpoint.Cursor, gen uin
 				release = r
 			}
 			f, redo, err := b.startChunk(ctx, plan, cur, size, prev)
-			if err != nil && b.redescribed(ctx, plan) {
+			if err != nil && b.redescribed(ctx, plan, err) {
 				// The table changed under the plan (a column the query
 				// names was dropped): plan again rather than fail.
 				redo, err = "the table's columns changed: "+mysqlerr.Redact(err).Error(), nil
@@ -271,10 +274,16 @@ func (b *Backfiller) await(ctx context.Context, plan *Plan, f flight) (outcome, 
 }
 
 // redescribed reports whether the table's columns are no longer those of
-// plan.
-func (b *Backfiller) redescribed(ctx context.Context, plan *Plan) bool {
+// plan, after a read of it failed with readErr: an unknown column means
+// they changed under the read even when a describe finds them back (a
+// column dropped and added again meanwhile).
+func (b *Backfiller) redescribed(ctx context.Context, plan *Plan, readErr error) bool {
 	if ctx.Err() != nil {
 		return false
+	}
+	var me *mysql.MySQLError
+	if errors.As(readErr, &me) && me.Number == gomysql.ER_BAD_FIELD_ERROR {
+		return true
 	}
 	now, err := b.describe(ctx, plan.Table)
 	return err == nil && !reflect.DeepEqual(now.Columns, plan.Table.Columns)

@@ -231,7 +231,7 @@ func (b *Backfiller) startKeyed(ctx context.Context, plan *Plan, k *keyedChunk, 
 	rows, err := b.marks.read(ctx, w, func(ctx context.Context, q Querier) ([]change.Row, error) {
 		return plan.ReadKeys(ctx, q, vals)
 	})
-	if err != nil && b.redescribed(ctx, plan) {
+	if err != nil && b.redescribed(ctx, plan, err) {
 		// A column the query names was dropped: plan again.
 		b.merger.cancel(w)
 		return flight{}, "columns", nil
