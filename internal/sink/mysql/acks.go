@@ -97,6 +97,7 @@ func (s *Sink) FlushSource(ctx context.Context, source string) error {
 		}
 		select {
 		case <-changed:
+		case <-s.halted: // haltErr says so at the top of the loop
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.closed:

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -136,5 +137,39 @@ func TestPermanentErrorSplitsOnlyItsStatement(t *testing.T) {
 			require.Equal(t, []string{"note", "note", "user", "user"}, tg.dump(t, "SELECT what FROM writes ORDER BY n"))
 			require.Equal(t, tt.prepared, preparedShapes(s))
 		})
+	}
+}
+
+// A FlushSource that began waiting before the sink halted returns the
+// halt: the checkpoint loop, whose flushes wait so, must learn of it even
+// when nothing else is applied afterwards.
+func TestFlushSourceWaitingWhenTheSinkHalts(t *testing.T) {
+	tg := startTarget(t, usersDDL)
+	users := table("users", "id")
+	s := tg.sink(t, Options{Workers: 2})
+	ctx := context.Background()
+
+	lock, err := tg.db.Conn(ctx)
+	require.NoError(t, err)
+	defer lock.Close()
+	_, err = lock.ExecContext(ctx, "LOCK TABLES users WRITE")
+	require.NoError(t, err)
+	cols := []string{"id", "name", "email"}
+	require.NoError(t, s.Apply(ctx, txn(1, upsert(users, cols, int64(1), "much-too-long", "a@x"))))
+	flushed := make(chan error, 1)
+	go func() { flushed <- s.FlushSource(ctx, "src") }()
+	time.Sleep(200 * time.Millisecond) // the flush waits for the locked write
+	select {
+	case err := <-flushed:
+		t.Fatalf("the flush returned before the write: %v", err)
+	default:
+	}
+	_, err = lock.ExecContext(ctx, "UNLOCK TABLES")
+	require.NoError(t, err)
+	select {
+	case err := <-flushed:
+		require.ErrorIs(t, err, ErrPermanent)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the flush still waits after the sink halted")
 	}
 }

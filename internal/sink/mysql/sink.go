@@ -51,7 +51,10 @@ type Sink struct {
 	// batchOps counts the operations of each batch a worker applies.
 	applySeconds, batchOps prometheus.Histogram
 	halt                   atomic.Pointer[error]
-	closed                 chan struct{}
+	// halted is closed when halt is set, waking whoever waits for
+	// operations a halted worker will never apply.
+	halted chan struct{}
+	closed chan struct{}
 	// running is set by Run; stopped is closed when Run returns.
 	running atomic.Bool
 	stopped chan struct{}
@@ -105,7 +108,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 		return nil, errors.Join(fmt.Errorf("connecting to mysql sink target %s: %w", cfg.Addr, err), db.Close())
 	}
 	s := &Sink{db: db, opts: opts, log: opts.Logger, lanes: lanes, byTable: byTable,
-		closed: make(chan struct{}), stopped: make(chan struct{}),
+		closed: make(chan struct{}), stopped: make(chan struct{}), halted: make(chan struct{}),
 		applySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_mysql_apply_seconds",
 			Help:    "Time to apply one run of statements as a target transaction, retries included.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}),
@@ -233,6 +236,8 @@ func (s *Sink) flushWorkers(ctx context.Context, workers []*worker) error {
 			if err != nil {
 				errs = append(errs, err)
 			}
+		case <-s.halted:
+			return s.haltErr()
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.closed:
@@ -300,7 +305,9 @@ func (s *Sink) haltErr() error {
 
 // setHalt keeps the first permanent error.
 func (s *Sink) setHalt(err error) {
-	s.halt.CompareAndSwap(nil, &err)
+	if s.halt.CompareAndSwap(nil, &err) {
+		close(s.halted)
+	}
 }
 
 // checkOp rejects operations the statements cannot be built from. A
