@@ -144,7 +144,7 @@ func (s *Sink) put(ctx context.Context, b *batch) {
 		}
 		failed[aws.ToString(r.ErrorCode)]++
 		if isThrottle(aws.ToString(r.ErrorCode)) {
-			s.throttled.add(b.stream.name, 1)
+			s.throttled.Add(b.stream.name, 1)
 		}
 		s.retried.Add(1)
 		s.retryLocked(e.q, e.n, now)
@@ -177,7 +177,7 @@ func (s *Sink) callFailedLocked(b *batch, err error, now time.Time) {
 		return
 	}
 	if isThrottle(code) {
-		s.throttled.add(b.stream.name, uint64(len(b.entries)))
+		s.throttled.Add(b.stream.name, uint64(len(b.entries)))
 	}
 	s.mu.callFailures++
 	s.mu.pauseUntil = now.Add(s.backoff(s.mu.callFailures))

@@ -13,6 +13,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/dms"
 	"github.com/tributary-cdc/tributary/internal/envelope"
+	"github.com/tributary-cdc/tributary/internal/metrics"
 )
 
 // ErrClosed is returned by Apply and Flush after Close.
@@ -38,7 +39,7 @@ type Sink struct {
 	sent, retried, failed atomic.Uint64
 	// throttled counts, by stream, the records Kinesis refused for want
 	// of throughput (per record, or with a whole call refused so).
-	throttled throttleCounts
+	throttled metrics.Counts
 
 	wake chan struct{}
 	wg   sync.WaitGroup // the dispatcher, the calls in flight and the shard map readers

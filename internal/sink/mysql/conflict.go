@@ -100,7 +100,7 @@ func (w *worker) collide(ctx context.Context, it *item, q string, args []any, ca
 		w.log.Warn("reading the row of a unique key conflict", "target", it.op.Target.QualifiedName(),
 			"code", errorCode(rerr), "error", mysqlerr.Redact(rerr))
 	}
-	w.s.conflicts.add(it.op.Target.QualifiedName(), 1)
+	w.s.conflicts.Add(it.op.Target.QualifiedName(), 1)
 	if r := w.s.opts.Replay; r != nil {
 		if err := r.Refused(txn); err != nil {
 			return false, nil, fmt.Errorf("recording a unique key conflict of %s from source %s transaction %d: %w",
@@ -127,7 +127,7 @@ func (w *worker) replace(ctx context.Context, it *item, q string, args []any, re
 	if err != nil {
 		return false, keyGuardError(&it.op, err)
 	}
-	w.s.resolved.add(it.op.Target.QualifiedName(), uint64(deleted))
+	w.s.resolved.Add(it.op.Target.QualifiedName(), uint64(deleted))
 	w.log.Warn("replaced rows colliding on a unique key", "target", it.op.Target.QualifiedName(),
 		"source", it.from.source, "seq", it.from.seq, "rows", deleted, "replay", replay)
 	return true, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/metrics"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
@@ -44,7 +45,7 @@ type Sink struct {
 	// failed counts the operations recorded as failed, conflicts the
 	// unresolved unique key collisions, resolved the rows deleted because
 	// an upsert collided with them; each by target table.
-	failed, conflicts, resolved, rejected tableCounts
+	failed, conflicts, resolved, rejected metrics.Counts
 	// retries counts the retries after transient target errors.
 	retries atomic.Uint64
 	// applySeconds times each target transaction, retries included;
@@ -253,16 +254,16 @@ func (s *Sink) flushWorkers(ctx context.Context, workers []*worker) error {
 }
 
 // Failed returns the number of operations recorded as failed since New.
-func (s *Sink) Failed() uint64 { return s.failed.total() }
+func (s *Sink) Failed() uint64 { return s.failed.Total() }
 
 // Conflicts returns the number of upserts since New that collided on a
 // unique key with another row and were handed to the error policy.
-func (s *Sink) Conflicts() uint64 { return s.conflicts.total() }
+func (s *Sink) Conflicts() uint64 { return s.conflicts.Total() }
 
 // Resolved returns the number of rows deleted since New because an upsert
 // collided with them on a unique key (in the replay window, or anywhere
 // under OnConflictReplace).
-func (s *Sink) Resolved() uint64 { return s.resolved.total() }
+func (s *Sink) Resolved() uint64 { return s.resolved.Total() }
 
 // Close stops the workers, dropping what is queued but not flushed, waits
 // for Run to return and closes the connections. Calling it again returns

@@ -403,7 +403,7 @@ func (w *worker) fail(it *item, cause error) error {
 		Err: mysqlerr.Redact(cause),
 	}
 	if op.Kind == change.Reject {
-		w.s.rejected.add(ae.Target, 1)
+		w.s.rejected.Add(ae.Target, 1)
 	}
 	if w.s.opts.OnError != OnErrorRecord {
 		w.log.Error("halting on permanent target error", "target", ae.Target, "source", ae.Source,
@@ -423,7 +423,7 @@ func (w *worker) fail(it *item, cause error) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("recording failed operation on %s: %w", ae.Target, err), ae)
 	}
-	w.s.failed.add(ae.Target, 1)
+	w.s.failed.Add(ae.Target, 1)
 	w.s.watch.add(op, id)
 	w.log.Warn("recorded permanently failing operation; the failed-changes store has its full error", "id", id,
 		"target", ae.Target, "op", fc.Op, "source", ae.Source, "seq", ae.Seq, "code", errorCode(cause), "error", ae.Err)
