@@ -15,8 +15,10 @@ import (
 // transactions on a source and times draining it into a fresh target by
 // Tributary, by a single-threaded MariaDB replica and by a replica with
 // four optimistic parallel appliers, all loaded with the same initial rows.
-// Goals: Tributary at least 1.5 times the single-threaded replica and at
-// least as fast as the parallel one; the target must equal the source.
+// Every server makes its commits durable (see durable). Goals: Tributary
+// at least 3.5 times the parallel replica (5 times is the aim), and at most
+// 9.35 us of its own CPU per row change (half of what it took before the
+// sink's batched hand-off); the target must equal the source.
 // With TRIBUTARY_BENCH_BASELINE naming another tributary binary, that one
 // drains too, before or after this one in turn. TRIBUTARY_BENCH_NATIVE=0
 // leaves out the two replicas, for comparing builds of Tributary only;
@@ -32,7 +34,7 @@ func BenchmarkBacklogDrain(b *testing.B) {
 	require.NoError(b, err)
 	baseline := os.Getenv("TRIBUTARY_BENCH_BASELINE")
 	for i := 0; i < b.N; i++ {
-		src := testenv.StartT(b, testenv.Options{ServerID: 1})
+		src := testenv.StartT(b, durable(1))
 		prepareTable(b, src, rows, false, false)
 		from := gtidPos(b, src.DB(b, ""))
 		load := writeLoad{Rows: rows, Clients: clients, Txns: txns}.run(b, src)
@@ -41,13 +43,13 @@ func BenchmarkBacklogDrain(b *testing.B) {
 			load.txns, from, to, load.wall.Seconds(), load.rate())
 
 		drain := func(bin string) time.Duration {
-			target := testenv.StartT(b, testenv.Options{ServerID: 2})
+			target := testenv.StartT(b, durable(2))
 			prepareTable(b, target, rows, false, false)
 			st := tributaryDrainStats(b, bin, src, target, from, to, rows, "", nil)
 			requireSameTable(b, src, target, "tributary target")
 			require.NoError(b, target.Stop())
 			changes := float64(4 * load.txns)
-			b.Logf("%s: %.1fs, CPU %.1fs tributary and %.1fs target (%.1f and %.1f us a row change), peak RSS %.0f MiB",
+			b.Logf("%s: %.1fs, CPU %.1fs tributary and %.1fs target (%.1f (goal <= 9.35) and %.1f us a row change), peak RSS %.0f MiB",
 				bin, st.took.Seconds(), st.cpu, st.targetCPU, st.cpu/changes*1e6, st.targetCPU/changes*1e6, float64(st.hwm)/1024)
 			return st.took
 		}
@@ -84,7 +86,7 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		b.ReportMetric(parRate, "parallel-txn/s")
 		b.ReportMetric(ourRate/singleRate, "ratio-vs-single")
 		b.ReportMetric(ourRate/parRate, "ratio-vs-parallel")
-		b.Logf("drain of %d txn (%d row changes): tributary %.1fs %.0f txn/s; single-threaded replica %.1fs %.0f txn/s; parallel replica (4, optimistic) %.1fs %.0f txn/s; ratios %.2f vs single (goal >= 1.5), %.2f vs parallel (goal >= 1.0); target checksum equals the source",
+		b.Logf("drain of %d txn (%d row changes): tributary %.1fs %.0f txn/s; single-threaded replica %.1fs %.0f txn/s; parallel replica (4, optimistic) %.1fs %.0f txn/s; ratios %.2f vs single, %.2f vs parallel (goal >= 3.5); target checksum equals the source",
 			load.txns, 4*load.txns, ours.Seconds(), ourRate, native1.Seconds(), singleRate, nativeP.Seconds(), parRate,
 			ourRate/singleRate, ourRate/parRate)
 		if baseline != "" {

@@ -13,7 +13,8 @@ import (
 // BenchmarkBulkInsertDrain builds an insert-only backlog of 1,000,000 rows
 // in 1,000-row INSERT statements and times draining it by Tributary, by a
 // single-threaded MariaDB replica and by a replica with four optimistic
-// parallel appliers. Goals: Tributary at least 1.5 times the
+// parallel appliers, every server making its commits durable (see
+// durable). Goals: Tributary at least 1.5 times the
 // single-threaded replica and at least as fast as the parallel one; the
 // target must equal the source. It also measures the ceiling of any
 // client-side applier: the same rows written by the bare driver. With
@@ -26,7 +27,7 @@ func BenchmarkBulkInsertDrain(b *testing.B) {
 	require.NoError(b, err)
 	baseline := os.Getenv("TRIBUTARY_BENCH_BASELINE")
 	for i := 0; i < b.N; i++ {
-		src := testenv.StartT(b, testenv.Options{ServerID: 1})
+		src := testenv.StartT(b, durable(1))
 		prepareTable(b, src, 0, false, false)
 		db := src.DB(b, "bench")
 		from := gtidPos(b, db)
@@ -40,7 +41,7 @@ func BenchmarkBulkInsertDrain(b *testing.B) {
 		b.Logf("backlog: %d rows in %d statements (%s to %s) written in %.1fs", rows, rows/perStmt, from, to, load.Seconds())
 
 		drain := func(bin string) drainStats {
-			target := testenv.StartT(b, testenv.Options{ServerID: 2})
+			target := testenv.StartT(b, durable(2))
 			prepareTable(b, target, 0, false, false)
 			st := tributaryDrainStats(b, bin, src, target, from, to, rows, "", nil)
 			requireSameTable(b, src, target, "tributary target")
@@ -73,7 +74,7 @@ func BenchmarkBulkInsertDrain(b *testing.B) {
 		requireSameTable(b, src, parallel, "parallel replica")
 		require.NoError(b, parallel.Stop())
 
-		bare := testenv.StartT(b, testenv.Options{ServerID: 5})
+		bare := testenv.StartT(b, durable(5))
 		prepareTable(b, bare, 0, false, true)
 		ceiling := clientCeiling(b, src, bare, 4)
 		requireSameTable(b, src, bare, "driver-only copy")

@@ -337,7 +337,23 @@ func waitCheckpointed(addr, gtid string, timeout time.Duration) error {
 // its own binlog, as the target does with Tributary's writes: without
 // log_slave_updates the replica would skip a cost the target pays.
 func replicaOptions(id int) testenv.Options {
-	return testenv.Options{ServerID: id, ExtraArgs: []string{"--log-slave-updates"}}
+	o := durable(id)
+	o.ExtraArgs = append(o.ExtraArgs, "--log-slave-updates")
+	return o
+}
+
+// durable starts a server that makes each commit durable, as production
+// servers do: innodb_flush_log_at_trx_commit=1 and sync_binlog=1, against
+// the test servers' 2 and 0. The drains against the native replica run
+// every server so, since the replica commits each source transaction and
+// Tributary groups them. TRIBUTARY_BENCH_DURABLE=0 keeps the test
+// servers' settings, which leaves the CPU as the only bound.
+func durable(id int) testenv.Options {
+	o := testenv.Options{ServerID: id}
+	if os.Getenv("TRIBUTARY_BENCH_DURABLE") != "0" {
+		o.ExtraArgs = []string{"--innodb-flush-log-at-trx-commit=1", "--sync-binlog=1"}
+	}
+	return o
 }
 
 // clientCeiling copies bench.sbtest1 of src into an empty table on dst

@@ -22,12 +22,16 @@ import (
 // an applier could send them: the interpolated INSERT ... ON DUPLICATE KEY
 // UPDATE text, the same statement prepared once per connection with bound
 // values, and LOAD DATA LOCAL from a stream into a session temporary table
-// followed by INSERT ... SELECT ... ON DUPLICATE KEY UPDATE. It reports the
-// rows/s of each. Run it with -benchtime=1x.
+// followed by INSERT ... SELECT ... ON DUPLICATE KEY UPDATE. Two forms
+// that drop the upsert's semantics are measured beside them, as bounds of
+// what the upsert costs: a prepared plain INSERT, and LOAD DATA LOCAL
+// straight into the table (which, LOCAL, skips duplicates and turns
+// errors into warnings). It reports the rows/s of each. Run it with
+// -benchtime=1x.
 func BenchmarkBulkForms(b *testing.B) {
 	const rows, perStmt, perTxn, conns = 200_000, 500, 20, 4
 	ddl := "(id INT NOT NULL PRIMARY KEY, k INT NOT NULL DEFAULT 0, c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', KEY k_1 (k))"
-	tg := startTarget(b, "CREATE TABLE tgt.text_form "+ddl, "CREATE TABLE tgt.prepared_form "+ddl, "CREATE TABLE tgt.load_form "+ddl)
+	tg := startTarget(b, "CREATE TABLE tgt.text_form "+ddl, "CREATE TABLE tgt.prepared_form "+ddl, "CREATE TABLE tgt.load_form "+ddl, "CREATE TABLE tgt.plain_form "+ddl, "CREATE TABLE tgt.direct_form "+ddl)
 	data := make([][]any, rows)
 	for i := range data {
 		h := func(n int) string { s := md5.Sum([]byte(fmt.Sprint(n))); return hex.EncodeToString(s[:]) }
@@ -117,10 +121,11 @@ func BenchmarkBulkForms(b *testing.B) {
 		return rows / time.Since(start).Seconds()
 	}
 	for b.Loop() {
-		for _, name := range []string{"text_form", "prepared_form", "load_form"} {
+		for _, name := range []string{"text_form", "prepared_form", "load_form", "plain_form", "direct_form"} {
 			tg.srv.Exec(b, "TRUNCATE TABLE tgt."+name)
 		}
-		var textRate, prepRate, loadRate float64
+		var textRate, prepRate, loadRate, plainRate, directRate float64
+		pstmts := make([]*sql.Stmt, conns)
 		stmts := make([]*sql.Stmt, conns)
 		forms := []func(){func() {
 			textRate = run(func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, _ int, chunk [][]any) error {
@@ -140,6 +145,23 @@ func BenchmarkBulkForms(b *testing.B) {
 				stmts[w], err = c.PrepareContext(ctx, text("prepared_form"))
 				return err
 			})
+		}, func() {
+			plainRate = run(func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, w int, chunk [][]any) error {
+				_, err := tx.StmtContext(ctx, pstmts[w]).ExecContext(ctx, args(chunk)...)
+				return err
+			}, func(ctx context.Context, c *sql.Conn, w int) error {
+				var err error
+				pstmts[w], err = c.PrepareContext(ctx, strings.TrimSuffix(text("plain_form"), upd))
+				return err
+			})
+		}, func() {
+			directRate = run(func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, w int, chunk [][]any) error {
+				name := fmt.Sprintf("bulkdirect%d", w)
+				mysqldriver.RegisterReaderHandler(name, func() io.Reader { return strings.NewReader(tsv(chunk)) })
+				defer mysqldriver.DeregisterReaderHandler(name)
+				_, err := tx.ExecContext(ctx, "LOAD DATA LOCAL INFILE 'Reader::"+name+"' INTO TABLE direct_form CHARACTER SET utf8mb4 (id,k,c,pad)")
+				return err
+			}, nil)
 		}, func() {
 			loadRate = run(func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, w int, chunk [][]any) error {
 				name := fmt.Sprintf("bulkforms%d", w)
@@ -163,13 +185,17 @@ func BenchmarkBulkForms(b *testing.B) {
 			forms[(i+formsTurn)%len(forms)]()
 		}
 		formsTurn++
-		for _, name := range []string{"prepared_form", "load_form"} {
+		for _, name := range []string{"prepared_form", "load_form", "plain_form", "direct_form"} {
 			require.Equal(b, tg.dump(b, "CHECKSUM TABLE text_form")[0][len("tgt.text_form"):],
 				tg.dump(b, "CHECKSUM TABLE "+name)[0][len("tgt.")+len(name):], name)
 		}
 		b.ReportMetric(textRate, "text-rows/s")
 		b.ReportMetric(prepRate, "prepared-rows/s")
 		b.ReportMetric(loadRate, "load-data-rows/s")
+		b.ReportMetric(plainRate, "plain-insert-rows/s")
+		b.ReportMetric(directRate, "load-data-direct-rows/s")
+		b.Logf("bounds without the upsert: prepared plain INSERT %.0f rows/s (%.2fx), LOAD DATA straight into the table %.0f rows/s (%.2fx)",
+			plainRate, plainRate/textRate, directRate, directRate/textRate)
 		b.Logf("text %.0f rows/s, prepared %.0f rows/s (%.2fx), LOAD DATA + INSERT ... SELECT %.0f rows/s (%.2fx)",
 			textRate, prepRate, prepRate/textRate, loadRate, loadRate/textRate)
 	}
