@@ -17,25 +17,40 @@ import (
 // first place. Rederives that share a Lookup and a Via source are batched.
 // It is atomic: on error txn.Ops is unchanged.
 func (r *Resolver) Expand(ctx context.Context, txn *change.Txn) error {
+	return r.ExpandAll(ctx, []*change.Txn{txn})
+}
+
+// ExpandAll is Expand of several transactions at once: their Rederives
+// that share a Lookup and a Via source are searched together, so a run of
+// small transactions that each re-derive rows (renames, one per
+// transaction) costs the source one query per batch instead of one per
+// transaction. Each transaction's operations are replaced as Expand
+// replaces them, deduplicated within the transaction only. The rows found
+// are those of the Via table when the queries run, as for Expand. It is
+// atomic: on error no transaction is changed.
+func (r *Resolver) ExpandAll(ctx context.Context, txns []*change.Txn) error {
 	var groups searchGroups
-	refs := map[int]ref{} // by index in txn.Ops
-	for i := range txn.Ops {
-		op := &txn.Ops[i]
-		if op.Kind != change.Rederive {
-			continue
+	type opRef struct{ txn, op int }
+	refs := map[opRef]ref{}
+	for t, txn := range txns {
+		for i := range txn.Ops {
+			op := &txn.Ops[i]
+			if op.Kind != change.Rederive {
+				continue
+			}
+			if err := checkRederive(op); err != nil {
+				return err
+			}
+			p := op.Pending[0]
+			via := p.Lookup.Via
+			rf, err := groups.add(groupKey{p.Lookup, via.Source}, p.Params, func() *search {
+				return newSearch(p.Lookup.Name, tableKey{via.Source, via.Schema, via.Table}, via.Cond, via.Key, via.Key)
+			})
+			if err != nil {
+				return err
+			}
+			refs[opRef{t, i}] = rf
 		}
-		if err := checkRederive(op); err != nil {
-			return err
-		}
-		p := op.Pending[0]
-		via := p.Lookup.Via
-		rf, err := groups.add(groupKey{p.Lookup, via.Source}, p.Params, func() *search {
-			return newSearch(p.Lookup.Name, tableKey{via.Source, via.Schema, via.Table}, via.Cond, via.Key, via.Key)
-		})
-		if err != nil {
-			return err
-		}
-		refs[i] = rf
 	}
 	if len(groups.list) == 0 {
 		return nil
@@ -43,15 +58,32 @@ func (r *Resolver) Expand(ctx context.Context, txn *change.Txn) error {
 	if err := r.find(ctx, groups.list, "finding the rows to re-derive in"); err != nil {
 		return err
 	}
+	out := make([][]change.TargetOp, len(txns))
+	for t, txn := range txns {
+		ops, err := expanded(txn.Ops, func(i int) (ref, bool) { rf, ok := refs[opRef{t, i}]; return rf, ok })
+		if err != nil {
+			return err
+		}
+		out[t] = ops
+	}
+	for t, txn := range txns {
+		txn.Ops = out[t]
+	}
+	return nil
+}
+
+// expanded returns ops with each Rederive that refOf finds replaced by the
+// UpdateRows of the rows its search found.
+func expanded(ops []change.TargetOp, refOf func(i int) (ref, bool)) ([]change.TargetOp, error) {
 	type seenKey struct {
 		lookup *change.Lookup
 		target *change.TargetTable
 		row    string // key values, then parameters
 	}
 	seen := map[seenKey]bool{}
-	out := make([]change.TargetOp, 0, len(txn.Ops))
-	for i, op := range txn.Ops {
-		rf, ok := refs[i]
+	out := make([]change.TargetOp, 0, len(ops))
+	for i, op := range ops {
+		rf, ok := refOf(i)
 		if !ok {
 			out = append(out, op)
 			continue
@@ -63,7 +95,7 @@ func (r *Resolver) Expand(ctx context.Context, txn *change.Txn) error {
 				id, err = change.AppendKey(id, p.Params)
 			}
 			if err != nil {
-				return permanentf("lookup %s: re-derived key: %w", p.Lookup.Name, err)
+				return nil, permanentf("lookup %s: re-derived key: %w", p.Lookup.Name, err)
 			}
 			k := seenKey{p.Lookup, op.Target, string(id)}
 			if seen[k] {
@@ -77,8 +109,7 @@ func (r *Resolver) Expand(ctx context.Context, txn *change.Txn) error {
 			})
 		}
 	}
-	txn.Ops = out
-	return nil
+	return out, nil
 }
 
 // checkRederive reports a Rederive that cannot be expanded.

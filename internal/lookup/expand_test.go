@@ -86,3 +86,50 @@ func TestExpandIsAtomic(t *testing.T) {
 		})
 	}
 }
+
+func TestExpandAllSearchesOnceForSeveralTransactions(t *testing.T) {
+	srv := startSource(t, append(customers,
+		"CREATE TABLE src.orders (id INT PRIMARY KEY, customer_id INT, KEY (customer_id))",
+		"INSERT INTO src.orders VALUES (10, 1), (11, 1), (12, 2)")...)
+	r := resolver(t, srv, Options{})
+	target := &change.TargetTable{Schema: "tgt", Name: "orders", Key: []string{"id"}}
+	lk := customerLookup()
+	lk.Via = &change.Via{Source: "src", Schema: "src", Table: "orders", Key: []string{"id"}, Cond: []string{"customer_id"}}
+	rederive := func(customer int64) change.TargetOp {
+		return change.TargetOp{
+			Target: target, Kind: change.Rederive,
+			Cond: []string{"customer_id"}, CondValues: []change.Value{customer},
+			Pending: []change.Pending{{Lookup: lk, Source: "src", Params: []change.Value{customer}}},
+		}
+	}
+	update := func(key, customer int64) change.TargetOp {
+		op := rederive(customer)
+		op.Kind, op.Key = change.UpdateRow, []change.Value{key}
+		return op
+	}
+	upsert := change.TargetOp{Target: target, Kind: change.Upsert, Key: []change.Value{int64(99)},
+		Columns: []string{"id"}, Values: []change.Value{int64(99)}}
+	// One customer renamed in each transaction, customer 1 twice: each
+	// transaction keeps its own updates, in its own order.
+	txns := []*change.Txn{
+		{Source: "src", Seq: 1, Ops: []change.TargetOp{rederive(1)}},
+		{Source: "src", Seq: 2, Ops: []change.TargetOp{upsert}},
+		{Source: "src", Seq: 3, Ops: []change.TargetOp{rederive(2), upsert}},
+		{Source: "src", Seq: 4, Ops: []change.TargetOp{rederive(1), rederive(1)}},
+	}
+	require.NoError(t, r.ExpandAll(context.Background(), txns))
+	require.Equal(t, uint64(1), r.Queries(), "one query for every transaction's re-derivations")
+	require.Equal(t, []change.TargetOp{update(10, 1), update(11, 1)}, txns[0].Ops)
+	require.Equal(t, []change.TargetOp{upsert}, txns[1].Ops)
+	require.Equal(t, []change.TargetOp{update(12, 2), upsert}, txns[2].Ops)
+	require.Equal(t, []change.TargetOp{update(10, 1), update(11, 1)}, txns[3].Ops, "deduplicated within its transaction")
+
+	// Atomic across the transactions: one that cannot be expanded leaves
+	// every one unchanged.
+	bad := rederive(1)
+	bad.Pending[0].Lookup = &change.Lookup{Name: "broken"}
+	good := &change.Txn{Ops: []change.TargetOp{rederive(2)}}
+	broken := &change.Txn{Ops: []change.TargetOp{bad}}
+	require.ErrorIs(t, r.ExpandAll(context.Background(), []*change.Txn{good, broken}), ErrPermanent)
+	require.Equal(t, []change.TargetOp{rederive(2)}, good.Ops)
+}

@@ -59,13 +59,11 @@ var (
 	expandRetryMax = 2 * time.Second
 )
 
-// mapper applies the mappings' DDL policies to a part's table statements,
-// derives its target operations (those that carry statements over under
-// ddl: propagate after the rows') and, with a resolver, turns its
-// re-derivations into the updates of the rows they reach, retrying while
-// the source's errors are transient. onDDL, when set, hears of every
+// mapper applies the mappings' DDL policies to a part's table statements
+// and derives its target operations (those that carry statements over
+// under ddl: propagate after the rows'). onDDL, when set, hears of every
 // statement a mapping went past.
-func mapper(sets func() *mapping.Set, r *lookup.Resolver, logger *slog.Logger, onDDL func(source string, n mapping.DDLNotice)) func(context.Context, *change.Txn) error {
+func mapper(sets func() *mapping.Set, logger *slog.Logger, onDDL func(source string, n mapping.DDLNotice)) func(context.Context, *change.Txn) error {
 	return func(ctx context.Context, txn *change.Txn) error {
 		set := sets() // the running mappings, which a reload replaces
 		var ddlOps []change.TargetOp
@@ -93,14 +91,21 @@ func mapper(sets func() *mapping.Set, r *lookup.Resolver, logger *slog.Logger, o
 		// A statement is a transaction of its own: its operations follow
 		// the rows of the transaction, if any.
 		txn.Ops = append(txn.Ops, ddlOps...)
-		if r == nil {
-			return nil
-		}
+		return nil
+	}
+}
+
+// expander turns the re-derivations of mapped parts into the updates of
+// the rows they reach, all parts' at once, retrying while the source's
+// errors are transient.
+func expander(r *lookup.Resolver, logger *slog.Logger) func(context.Context, []*change.Txn) error {
+	return func(ctx context.Context, txns []*change.Txn) error {
 		b := retry.Backoff{Min: expandRetryMin, Max: expandRetryMax}
-		err := retry.Do(ctx, b, func(int) error { return r.Expand(ctx, txn) }, lookup.IsTransient,
+		first := txns[0]
+		err := retry.Do(ctx, b, func(int) error { return r.ExpandAll(ctx, txns) }, lookup.IsTransient,
 			func(attempt int, wait time.Duration, err error) {
-				logger.Warn("retrying re-derivation after transient source error", "source", txn.Source,
-					"seq", txn.Seq, "attempt", attempt, "error", err, "backoff", wait)
+				logger.Warn("retrying re-derivation after transient source error", "source", first.Source,
+					"seq", first.Seq, "parts", len(txns), "attempt", attempt, "error", err, "backoff", wait)
 			})
 		if err != nil {
 			return fmt.Errorf("finding the target rows to re-derive: %w", err)

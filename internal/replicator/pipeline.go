@@ -79,6 +79,10 @@ type Pipeline struct {
 	// before the sinks see it; only table sinks read them, so without
 	// one it is not called.
 	Map func(context.Context, *change.Txn) error
+	// Expand, when set, turns the re-derivations of mapped parts into the
+	// updates of the rows they reach, for several parts at once (see
+	// gather).
+	Expand func(context.Context, []*change.Txn) error
 	// OnRead, when set, is called with every part as its reader sent it;
 	// OnApplied after every part is applied (metrics).
 	OnRead    func(*change.Txn)
@@ -220,43 +224,137 @@ func (p *Pipeline) apply(ctx context.Context, stop <-chan struct{}, ch <-chan *c
 		if open == nil && closed(stop) {
 			return nil // between transactions: nothing of txn was handed over
 		}
+		group, err := p.prepare(ctx, txn, ch, !draining && !closed(stop))
+		if err != nil {
+			return err
+		}
+		for _, g := range group {
+			// From here a sink may hold the part, whole or in pieces.
+			open = g.txn
+			if err := p.handOver(ctx, g.txn); err != nil {
+				return err
+			}
+			p.prog.applied(g.txn, g.cursors)
+			if p.OnApplied != nil {
+				p.OnApplied(g.txn)
+			}
+			if g.txn.Last {
+				open = nil
+			}
+		}
+		if open == nil && draining {
+			return nil
+		}
+	}
+}
+
+// prepared is a part ready for the sinks, with the backfill cursors it
+// carries.
+type prepared struct {
+	txn     *change.Txn
+	cursors []checkpoint.Cursor
+}
+
+// Parts whose mappings re-derive rows are expanded in groups: a part that
+// re-derives takes with it the parts right behind it, so that one search
+// of the source serves them all. A group holds at most gatherParts parts
+// of at most gatherChanges changes in all, each part arriving within
+// gatherWait of the one before. Only a part that re-derives waits; the
+// others go on at once.
+const (
+	gatherParts   = 256
+	gatherChanges = 4096
+	gatherWait    = time.Millisecond
+)
+
+// prepare runs txn through the source's intercept stage and the mappings
+// and returns it, with, when it re-derives rows and gather is set, the
+// parts that follow it on ch within the bounds above, each prepared in
+// turn and their re-derivations expanded together.
+func (p *Pipeline) prepare(ctx context.Context, txn *change.Txn, ch <-chan *change.Txn, gather bool) ([]prepared, error) {
+	mapped := p.Map != nil && len(p.TableSinks) > 0
+	var group []prepared
+	changes, rederives := 0, false
+	for txn != nil {
 		if p.OnRead != nil {
 			p.OnRead(txn)
 		}
-		var cursors []checkpoint.Cursor
+		g := prepared{txn: txn}
 		if f := p.Intercept[txn.Source]; f != nil {
 			var err error
-			if cursors, err = f(ctx, txn); err != nil {
-				return fmt.Errorf("merging backfill rows into transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
+			if g.cursors, err = f(ctx, txn); err != nil {
+				return nil, fmt.Errorf("merging backfill rows into transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
 			}
 		}
-		if p.Map != nil && len(p.TableSinks) > 0 {
+		if mapped {
 			if err := p.Map(ctx, txn); err != nil {
-				return fmt.Errorf("mapping transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
+				return nil, fmt.Errorf("mapping transaction %d of %s at %s: %w", txn.Seq, txn.Source, txn.Begin, err)
 			}
 		}
-		// From here a sink may hold the part, whole or in pieces.
-		open = txn
-		for _, s := range p.all {
-			part := txn
-			if txn.Sinks != nil && !slices.Contains(txn.Sinks, p.SinkNames[s]) {
-				part = txn.Bare()
-			}
-			if err := s.Apply(ctx, part); err != nil {
-				return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
-			}
+		group = append(group, g)
+		changes += len(txn.Changes)
+		rederives = rederives || hasRederive(txn.Ops)
+		if !mapped || p.Expand == nil || !rederives || !gather || len(group) >= gatherParts || changes >= gatherChanges {
+			break
 		}
-		p.prog.applied(txn, cursors)
-		if p.OnApplied != nil {
-			p.OnApplied(txn)
-		}
-		if txn.Last {
-			open = nil
-			if draining {
-				return nil
-			}
+		txn = next(ctx, ch, gatherWait)
+	}
+	if !rederives {
+		return group, nil
+	}
+	txns := make([]*change.Txn, len(group))
+	for i, g := range group {
+		txns[i] = g.txn
+	}
+	if err := p.Expand(ctx, txns); err != nil {
+		first, last := txns[0], txns[len(txns)-1]
+		return nil, fmt.Errorf("mapping transactions %d to %d of %s from %s: %w", first.Seq, last.Seq, first.Source, first.Begin, err)
+	}
+	return group, nil
+}
+
+// next returns the next part on ch if one arrives within wait; nil when
+// none does, ch is closed or ctx ends.
+func next(ctx context.Context, ch <-chan *change.Txn, wait time.Duration) *change.Txn {
+	select {
+	case txn := <-ch:
+		return txn
+	default:
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case txn := <-ch:
+		return txn
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// hasRederive reports whether ops re-derive rows.
+func hasRederive(ops []change.TargetOp) bool {
+	for i := range ops {
+		if ops[i].Kind == change.Rederive {
+			return true
 		}
 	}
+	return false
+}
+
+// handOver applies txn to every sink, a bare part to the sinks it is not
+// addressed to.
+func (p *Pipeline) handOver(ctx context.Context, txn *change.Txn) error {
+	for _, s := range p.all {
+		part := txn
+		if txn.Sinks != nil && !slices.Contains(txn.Sinks, p.SinkNames[s]) {
+			part = txn.Bare()
+		}
+		if err := s.Apply(ctx, part); err != nil {
+			return fmt.Errorf("applying transaction %d of %s: %w", txn.Seq, txn.Source, err)
+		}
+	}
+	return nil
 }
 
 // checkpoint flushes every sink and then saves the positions that were

@@ -136,9 +136,12 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	var current atomic.Pointer[mapping.Set]
 	current.Store(set)
 	if set != nil {
-		p.Map = mapper(current.Load, resolver, logger, func(source string, n mapping.DDLNotice) {
+		p.Map = mapper(current.Load, logger, func(source string, n mapping.DDLNotice) {
 			m.DDL.WithLabelValues(source, n.Event.QualifiedName(), string(n.Event.Kind), string(n.Policy)).Inc()
 		})
+		if resolver != nil {
+			p.Expand = expander(resolver, logger)
+		}
 	}
 	for name, r := range readers {
 		p.Readers[name] = r
