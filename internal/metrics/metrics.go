@@ -21,6 +21,26 @@ type Metrics struct {
 	// DDL counts the table statements mappings met and went past, by
 	// source, table, kind and policy.
 	DDL *prometheus.CounterVec
+
+	// The counters of the per-part hot path, by label key.
+	changes     *counterCache[changeKey]
+	changesRead *counterCache[changeKey]
+	targetOps   *counterCache[targetKey]
+	txns        *counterCache[string]
+}
+
+// changeKey labels the changes of one table of a source (op is unset for
+// ChangesRead).
+type changeKey struct {
+	source string
+	table  *change.Table
+	op     change.Op
+}
+
+// targetKey labels the operations of one kind on a target table.
+type targetKey struct {
+	target *change.TargetTable
+	kind   change.TargetOpKind
 }
 
 // New creates and registers the collectors, plus the Go and process ones.
@@ -52,6 +72,16 @@ func New() *Metrics {
 			Help: "Table statements (truncate, drop, rename, alter of read columns) that mappings met and went past, by policy.",
 		}, []string{"source", "table", "kind", "policy"}),
 	}
+	m.changes = newCounterCache(m.Changes, func(k changeKey) []string {
+		return []string{k.source, k.table.QualifiedName(), k.op.String()}
+	})
+	m.changesRead = newCounterCache(m.ChangesRead, func(k changeKey) []string {
+		return []string{k.source, k.table.QualifiedName()}
+	})
+	m.targetOps = newCounterCache(m.TargetOps, func(k targetKey) []string {
+		return []string{k.target.QualifiedName(), k.kind.String()}
+	})
+	m.txns = newCounterCache(m.Transactions, func(source string) []string { return []string{source} })
 	m.Registry.MustRegister(m.Changes, m.ChangesRead, m.TargetOps, m.Transactions, m.Checkpoints, m.DDL,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
@@ -62,14 +92,14 @@ func New() *Metrics {
 // decoded it.
 func (m *Metrics) Read(txn *change.Txn) {
 	runs(txn.Changes, false, func(c *change.RowChange, n int) {
-		m.ChangesRead.WithLabelValues(txn.Source, c.Table.QualifiedName()).Add(float64(n))
+		m.changesRead.get(changeKey{source: txn.Source, table: c.Table}).Add(float64(n))
 	})
 }
 
 // Applied counts one transaction part that every sink accepted.
 func (m *Metrics) Applied(txn *change.Txn) {
 	runs(txn.Changes, true, func(c *change.RowChange, n int) {
-		m.Changes.WithLabelValues(txn.Source, c.Table.QualifiedName(), c.Op.String()).Add(float64(n))
+		m.changes.get(changeKey{txn.Source, c.Table, c.Op}).Add(float64(n))
 	})
 	for i := 0; i < len(txn.Ops); {
 		o := &txn.Ops[i]
@@ -78,12 +108,12 @@ func (m *Metrics) Applied(txn *change.Txn) {
 			j++
 		}
 		if o.Target != nil {
-			m.TargetOps.WithLabelValues(o.Target.QualifiedName(), o.Kind.String()).Add(float64(j - i))
+			m.targetOps.get(targetKey{o.Target, o.Kind}).Add(float64(j - i))
 		}
 		i = j
 	}
 	if txn.Last {
-		m.Transactions.WithLabelValues(txn.Source).Inc()
+		m.txns.get(txn.Source).Inc()
 	}
 }
 

@@ -68,3 +68,24 @@ func helpOf(t *testing.T, m *Metrics) string {
 	t.Fatal("no tributary_apply_lag_seconds")
 	return ""
 }
+
+// Counters are cached by table description; a new description of the same
+// table (after DDL) counts into the same series, and so does every key
+// after the cache was emptied.
+func TestCachedCountersKeepOneSeriesPerLabels(t *testing.T) {
+	m := New()
+	before := &change.Table{Schema: "accounts", Name: "users"}
+	after := &change.Table{Schema: "accounts", Name: "users"}
+	for range 3 {
+		m.Read(&change.Txn{Source: "a", Changes: []change.RowChange{{Table: before, Op: change.Insert}}})
+		m.Read(&change.Txn{Source: "a", Changes: []change.RowChange{{Table: after, Op: change.Insert}}})
+	}
+	require.Equal(t, 6.0, testutil.ToFloat64(m.ChangesRead.WithLabelValues("a", "accounts.users")))
+	for i := range maxCached + 10 {
+		m.Read(&change.Txn{Source: "a", Changes: []change.RowChange{{Table: &change.Table{Schema: "s", Name: "t"}, Op: change.Insert}}})
+		if i == maxCached {
+			require.LessOrEqual(t, len(m.changesRead.m), maxCached, "the cache is bounded")
+		}
+	}
+	require.Equal(t, float64(maxCached+10), testutil.ToFloat64(m.ChangesRead.WithLabelValues("a", "s.t")))
+}
