@@ -262,30 +262,8 @@ func (r *Reader) syncerConfig(ctx context.Context, srv server) (replication.Binl
 		// MariaDB 11.4 and later may send events with a zero end offset.
 		FillZeroLogPos: srv.Flavor == change.MariaDB && versionAtLeast(srv.Version, 11, 4),
 	}
-	decode.ConfigureSyncer(&cfg)
-	cfg.RowsEventDecodeFunc = skipExcluded(r.opts.Include, cfg.RowsEventDecodeFunc)
+	decode.ConfigureSyncer(&cfg, r.opts.Include)
 	return cfg, nil
-}
-
-// skipExcluded decodes only the header of rows events of excluded tables,
-// leaving their Rows nil; next, if set, decodes the others.
-func skipExcluded(include func(schema, table string) bool, next func(*replication.RowsEvent, []byte) error) func(*replication.RowsEvent, []byte) error {
-	if include == nil {
-		return next
-	}
-	return func(ev *replication.RowsEvent, data []byte) error {
-		pos, err := ev.DecodeHeader(data)
-		if err != nil {
-			return err
-		}
-		if ev.Table != nil && !include(string(ev.Table.Schema), string(ev.Table.Table)) {
-			return nil
-		}
-		if next != nil {
-			return next(ev, data)
-		}
-		return ev.DecodeData(pos, data)
-	}
 }
 
 // versionAtLeast reports whether a "major.minor.patch-suffix" version is at
