@@ -66,7 +66,7 @@ const (
 	DefaultStatementsPerTxn = 20
 	// DefaultMaxQueuedBytes is the default of Options.MaxQueuedBytes;
 	// MinMaxQueuedBytes the least accepted.
-	DefaultMaxQueuedBytes = 16 << 20
+	DefaultMaxQueuedBytes = 8 << 20
 	MinMaxQueuedBytes     = 1 << 20
 	// MaxWorkers caps Options.Workers.
 	MaxWorkers = 256
