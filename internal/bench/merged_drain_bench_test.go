@@ -55,8 +55,9 @@ func membersSum(tb testing.TB, db *sql.DB, src, profiles bool) (n, sum int64) {
 // into global.members twice: from the users alone, and merged with the
 // profiles as a joined contributor, whose every user write reads the
 // profile from the source and whose every profile write updates the
-// member. Goal: the merged drain at least 0.7 times the single-table rate,
-// in target rows per second. Both targets are verified against the source
+// member. Goal: the merged drain at least 0.9 times the single-table rate,
+// in target rows per second; the merged drain writes every member twice,
+// once for its user and once for its profile. Both targets are verified against the source
 // by a checksum.
 func BenchmarkMergedDrain(b *testing.B) {
 	const rows, perStmt = 100_000, 1000
@@ -107,7 +108,7 @@ func BenchmarkMergedDrain(b *testing.B) {
 		b.ReportMetric(mergedRate, "merged-rows/s")
 		b.ReportMetric(mergedRate/singleRate, "ratio-vs-single-table")
 		b.ReportMetric(perRow, "queries-per-row")
-		b.Logf("drain of %d members: users alone %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs); merged with profiles %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs), %.0f lookup queries, %.4f per row; ratio %.2f (goal >= 0.7); both targets' checksums equal the source",
+		b.Logf("drain of %d members: users alone %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs); merged with profiles %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs), %.0f lookup queries, %.4f per row; ratio %.2f (goal >= 0.9); both targets' checksums equal the source",
 			rows, single.took.Seconds(), singleRate, single.ourCPU, single.targetCPU, single.sourceCPU,
 			merged.took.Seconds(), mergedRate, merged.ourCPU, merged.targetCPU, merged.sourceCPU, merged.lookups, perRow, mergedRate/singleRate)
 		require.NoError(b, src.Stop())
