@@ -32,6 +32,7 @@ func (r *Resolver) ExpandAll(ctx context.Context, txns []*change.Txn) error {
 	var groups searchGroups
 	type opRef struct{ txn, op int }
 	refs := map[opRef]ref{}
+	rederives := make([]bool, len(txns))
 	for t, txn := range txns {
 		for i := range txn.Ops {
 			op := &txn.Ops[i]
@@ -50,6 +51,7 @@ func (r *Resolver) ExpandAll(ctx context.Context, txns []*change.Txn) error {
 				return err
 			}
 			refs[opRef{t, i}] = rf
+			rederives[t] = true
 		}
 	}
 	if len(groups.list) == 0 {
@@ -60,6 +62,10 @@ func (r *Resolver) ExpandAll(ctx context.Context, txns []*change.Txn) error {
 	}
 	out := make([][]change.TargetOp, len(txns))
 	for t, txn := range txns {
+		if !rederives[t] {
+			out[t] = txn.Ops
+			continue
+		}
 		ops, err := expanded(txn.Ops, func(i int) (ref, bool) { rf, ok := refs[opRef{t, i}]; return rf, ok })
 		if err != nil {
 			return err

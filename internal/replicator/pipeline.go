@@ -81,7 +81,7 @@ type Pipeline struct {
 	Map func(context.Context, *change.Txn) error
 	// Expand, when set, turns the re-derivations of mapped parts into the
 	// updates of the rows they reach, for several parts at once (see
-	// gather).
+	// prepare).
 	Expand func(context.Context, []*change.Txn) error
 	// OnRead, when set, is called with every part as its reader sent it;
 	// OnApplied after every part is applied (metrics).
@@ -308,6 +308,9 @@ func (p *Pipeline) prepare(ctx context.Context, txn *change.Txn, ch <-chan *chan
 	}
 	if err := p.Expand(ctx, txns); err != nil {
 		first, last := txns[0], txns[len(txns)-1]
+		if first == last {
+			return nil, fmt.Errorf("mapping transaction %d of %s at %s: %w", first.Seq, first.Source, first.Begin, err)
+		}
 		return nil, fmt.Errorf("mapping transactions %d to %d of %s from %s: %w", first.Seq, last.Seq, first.Source, first.Begin, err)
 	}
 	return group, nil
