@@ -3,6 +3,9 @@ package mysql
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -129,4 +132,42 @@ func preparedShapes(s *Sink) int {
 		}
 	}
 	return n
+}
+
+// TestValuesArriveExactlyByUpdate writes the same rows as updates of rows
+// that hold only their keys, all in one statement (see updateJoinSQL) and
+// one row at a time: the joined rows' columns mix every row's values,
+// which must read back as written, as the upserts do.
+func TestValuesArriveExactlyByUpdate(t *testing.T) {
+	tg := startTarget(t, "CREATE TABLE tgt.v_join "+valuesDDL, "CREATE TABLE tgt.v_one "+valuesDDL)
+	want := make([]string, len(valuesRows))
+	for i, r := range valuesRows {
+		want[i] = r.want
+	}
+	for _, tt := range []struct {
+		table string
+		rows  int
+	}{{"v_join", 0}, {"v_one", 1}} {
+		t.Run(tt.table, func(t *testing.T) {
+			v := table(tt.table, "id")
+			s := tg.sink(t, Options{RowsPerStatement: tt.rows, Workers: 1})
+			var keys, updates []change.TargetOp
+			for _, r := range valuesRows {
+				keys = append(keys, upsert(v, valuesCols[:1], r.vals[0]))
+				updates = append(updates, updateRow(v, r.vals[0], valuesCols[1:], r.vals[1:]...))
+			}
+			// Apart, so that compaction cannot merge the updates into the
+			// upserts of the keys.
+			applyAll(t, s, txn(1, keys...))
+			general := filepath.Join(t.TempDir(), "general.log")
+			tg.srv.Exec(t, "SET GLOBAL general_log_file = '"+general+"'", "SET GLOBAL general_log = 1")
+			applyAll(t, s, txn(2, updates...))
+			tg.srv.Exec(t, "SET GLOBAL general_log = 0")
+			require.Equal(t, want, tg.dump(t, fmt.Sprintf(valuesQuery, tt.table)))
+			log, err := os.ReadFile(general)
+			require.NoError(t, err)
+			require.Equal(t, tt.rows == 0, strings.Contains(string(log), " UNION ALL SELECT "), "updated joined")
+			require.Equal(t, tt.rows == 1, strings.Contains(string(log), "WHERE `id`="), "updated row by row")
+		})
+	}
 }
