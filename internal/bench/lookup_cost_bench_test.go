@@ -52,7 +52,7 @@ sources:
 // row, and the drain with lookups at least 0.7 times the rate of the one
 // without.
 func BenchmarkLookupCost(b *testing.B) {
-	const users, recipes, stepsPer, renames, perStmt = 5000, 30_000, 3, 500, 1000
+	const users, recipes, stepsPer, renames, perStmt = 5000, 100_000, 3, 2000, 1000
 	bin, err := testenv.BuildTributary()
 	require.NoError(b, err)
 	for i := 0; i < b.N; i++ {
