@@ -9,7 +9,16 @@
 //
 // so the server compares with the column's own collation and type and uses
 // the column's index, and every row comes back tagged with the parameter
-// set it matched. Values are read in the server's text form and converted
+// set it matched. A search on one integer column with integer parameters,
+// the common case of a foreign key, is a key range instead:
+//
+//	SELECT t.`k`, t.`a` FROM `s`.`t` AS t WHERE t.`k` IN (?, ?) ORDER BY t.`k`
+//	LOCK IN SHARE MODE
+//
+// whose rows say by their integer value which sets they match; it spares
+// the source the parsing and the join of the derived table, a quarter to
+// a third of its CPU in the lookup benchmark. Values are read in the
+// server's text form and converted
 // to the change value of the column's kind, the same values the binlog
 // decoder produces; sessions run in UTC so TIMESTAMPs read as the binlog
 // has them.

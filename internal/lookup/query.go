@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ func quote(name string) string {
 // table joined with a derived table of the parameter sets, each tagged
 // with its index in s.sets. lock is the locking clause, from s.lock.
 func (s *search) sql(idx []int, lock string) (string, []any) {
+	if s.byValue(idx) {
+		return s.inSQL(idx, lock)
+	}
 	var b strings.Builder
 	args := make([]any, 0, len(idx)*len(s.match))
 	b.WriteString("SELECT p.i")
@@ -76,6 +80,55 @@ func (s *search) sql(idx []int, lock string) (string, []any) {
 	// them (or, with NOWAIT, fails and is retried) and reads the latest
 	// committed rows. In autocommit the shared locks last for this
 	// statement only.
+	b.WriteString(lock)
+	return b.String(), args
+}
+
+// byValue reports whether the sets at idx may be searched by inSQL: one
+// integer match column, integer parameters. The rows then say by their
+// match value which sets they belong to, exactly, since integers compare
+// the same on both sides, and the server reads a key range instead of
+// parsing and joining a derived table of one SELECT per set.
+func (s *search) byValue(idx []int) bool {
+	if len(s.match) != 1 || !s.intMatch {
+		return false
+	}
+	for _, i := range idx {
+		switch s.sets[i][0].(type) {
+		case int64, uint64:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// inSQL returns the query for the integer sets at idx: the match column
+// first, then the read columns, of the rows whose match column is in the
+// sets, ordered by it and the order columns.
+func (s *search) inSQL(idx []int, lock string) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, len(idx))
+	m := "t." + quote(s.match[0])
+	b.WriteString("SELECT " + m)
+	for i, name := range s.sel {
+		b.WriteString(", ")
+		b.WriteString(selectExpr(name, s.desc.Columns[i].Kind))
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(quote(s.table.schema) + "." + quote(s.table.table))
+	b.WriteString(" AS t WHERE " + m + " IN (")
+	for n, i := range idx {
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('?')
+		args = append(args, s.sets[i][0])
+	}
+	b.WriteString(") ORDER BY " + m)
+	for _, name := range s.order {
+		b.WriteString(", t." + quote(name))
+	}
 	b.WriteString(lock)
 	return b.String(), args
 }
@@ -137,7 +190,7 @@ func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
 		waited = lock == s.lock.wait
 		query, args := s.sql(idx, lock)
 		r.queries.Add(1)
-		n, err := s.read(qctx, query, args)
+		n, err := s.read(qctx, query, args, idx)
 		if err == nil {
 			r.log.Debug("lookup query", "lookup", s.name, "source", s.table.source, "table", s.qualified(),
 				"sets", len(idx), "rows", n, "attempts", attempt, "elapsed", time.Since(start))
@@ -159,7 +212,30 @@ func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
 
 // read runs query and stores the rows in s.rows by their set index; it
 // returns the number of rows read.
-func (s *search) read(ctx context.Context, query string, args []any) (int, error) {
+func (s *search) read(ctx context.Context, query string, args []any, idx []int) (int, error) {
+	// setsOf finds the sets of a row by its first column: the set index,
+	// or, searched by value, the match value.
+	setsOf := func(first []byte) ([]int, error) {
+		i, err := strconv.Atoi(string(first))
+		if err != nil || i < 0 || i >= len(s.sets) {
+			return nil, errors.New("reading the parameter index of a row: not an index of the query")
+		}
+		return []int{i}, nil
+	}
+	if s.byValue(idx) {
+		byText := make(map[string][]int, len(idx))
+		for _, i := range idx {
+			text := fmt.Sprint(s.sets[i][0])
+			byText[text] = append(byText[text], i)
+		}
+		setsOf = func(first []byte) ([]int, error) {
+			sets, ok := byText[string(first)]
+			if !ok {
+				return nil, errors.New("reading the match value of a row: not a value of the query")
+			}
+			return sets, nil
+		}
+	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
@@ -175,9 +251,9 @@ func (s *search) read(ctx context.Context, query string, args []any) (int, error
 		if err := rows.Scan(dest...); err != nil {
 			return n, err
 		}
-		i, err := strconv.Atoi(string(raw[0]))
-		if err != nil || i < 0 || i >= len(s.sets) {
-			return n, errors.New("reading the parameter index of a row: not an index of the query")
+		sets, err := setsOf(raw[0])
+		if err != nil {
+			return n, err
 		}
 		row := make(change.Row, len(s.sel))
 		for c, conv := range s.conv {
@@ -185,7 +261,12 @@ func (s *search) read(ctx context.Context, query string, args []any) (int, error
 				return n, fmt.Errorf("reading column %s: %w", s.sel[c], err)
 			}
 		}
-		s.rows[i] = append(s.rows[i], row)
+		for k, i := range sets {
+			if k > 0 { // sets with equal values (int64 and uint64) own their rows
+				row = slices.Clone(row)
+			}
+			s.rows[i] = append(s.rows[i], row)
+		}
 		n++
 	}
 	if err := rows.Err(); err != nil {

@@ -25,6 +25,8 @@ type search struct {
 	lock locking
 	desc *change.Table // the sel columns with their kinds
 	conv []converter
+	// intMatch is set when the one match column is an integer column.
+	intMatch bool
 
 	// rows holds, per set, the matching rows (values aligned with sel) in
 	// query order; filled by run.
@@ -74,6 +76,12 @@ func (s *search) prepare(ctx context.Context, r *Resolver) error {
 			if t.ColumnIndex(name) < 0 {
 				return s.missing(r, name)
 			}
+		}
+	}
+	if len(s.match) == 1 {
+		switch t.Columns[t.ColumnIndex(s.match[0])].Kind {
+		case change.KindInt, change.KindUint:
+			s.intMatch = true
 		}
 	}
 	s.desc = &change.Table{Schema: t.Schema, Name: t.Name, Columns: make([]change.Column, len(s.sel))}
