@@ -49,6 +49,7 @@ func TestThrottlePausesWhileThreadsRun(t *testing.T) {
 		require.Equal(t, reasonThreads, r)
 		waited += s
 	})
+	asked := time.Now()
 	require.NoError(t, th.before(t.Context()), "an idle server lets the chunk go")
 
 	busy := srv.DB(t, "")
@@ -57,15 +58,25 @@ func TestThrottlePausesWhileThreadsRun(t *testing.T) {
 		_, err := busy.ExecContext(t.Context(), "SELECT SLEEP(3)")
 		done <- err
 	}()
-	time.Sleep(1500 * time.Millisecond) // past the last answer's second, and the sleep has begun
+	// The sleep has begun (a loaded machine may take a while to connect),
+	// and the throttle's last answer is older than its second.
+	require.Eventually(t, func() bool {
+		var sleeping int
+		err := db.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(3)%'").Scan(&sleeping)
+		return err == nil && sleeping == 1
+	}, 10*time.Second, 10*time.Millisecond)
+	if d := threadsCheckEvery - time.Since(asked); d > 0 {
+		time.Sleep(d + 50*time.Millisecond)
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range 2 { // two workers, one pause
 		wg.Go(func() { require.NoError(t, th.before(t.Context())) })
 	}
 	wg.Wait()
+	paused := time.Since(start)
 	require.NoError(t, <-done)
-	require.Greater(t, time.Since(start), 500*time.Millisecond, "the chunks went on while the server was busy")
+	require.Greater(t, paused, 500*time.Millisecond, "the chunks went on while the server was busy")
 	out := logs.String()
 	require.Equal(t, 1, bytes.Count([]byte(out), []byte("pausing the backfill")), out)
 	require.Equal(t, 1, bytes.Count([]byte(out), []byte("resuming the backfill")), out)
