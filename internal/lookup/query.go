@@ -24,9 +24,10 @@ func quote(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
 
-// sql returns the query for the sets at idx and its arguments: the
-// table joined with a derived table of the parameter sets, each tagged
-// with its index in s.sets. lock is the locking clause, from s.lock.
+// sql returns the query for the sets at idx and its arguments: inSQL's
+// key range when byValue allows it, else the table joined with a derived
+// table of the parameter sets, each tagged with its index in s.sets. lock
+// is the locking clause, from s.lock.
 func (s *search) sql(idx []int, lock string) (string, []any) {
 	if s.byValue(idx) {
 		return s.inSQL(idx, lock)
@@ -215,12 +216,14 @@ func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
 func (s *search) read(ctx context.Context, query string, args []any, idx []int) (int, error) {
 	// setsOf finds the sets of a row by its first column: the set index,
 	// or, searched by value, the match value.
+	one := make([]int, 1)
 	setsOf := func(first []byte) ([]int, error) {
 		i, err := strconv.Atoi(string(first))
 		if err != nil || i < 0 || i >= len(s.sets) {
 			return nil, errors.New("reading the parameter index of a row: not an index of the query")
 		}
-		return []int{i}, nil
+		one[0] = i
+		return one, nil
 	}
 	if s.byValue(idx) {
 		byText := make(map[string][]int, len(idx))
