@@ -25,11 +25,11 @@ func quote(name string) string {
 }
 
 // sql returns the query for the sets at idx and its arguments: inSQL's
-// key range when byValue allows it, else the table joined with a derived
-// table of the parameter sets, each tagged with its index in s.sets. lock
-// is the locking clause, from s.lock.
-func (s *search) sql(idx []int, lock string) (string, []any) {
-	if s.byValue(idx) {
+// key range when byValue (s.byValue(idx)) is set, else the table joined
+// with a derived table of the parameter sets, each tagged with its index
+// in s.sets. lock is the locking clause, from s.lock.
+func (s *search) sql(idx []int, lock string, byValue bool) (string, []any) {
+	if byValue {
 		return s.inSQL(idx, lock)
 	}
 	var b strings.Builder
@@ -183,15 +183,16 @@ func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
 	var waited bool // the last query waited for its locks
 	var last error  // the last query's error
 	refused := func(err error) bool { return !waited && busy(err) }
+	byValue := s.byValue(idx)
 	err := retry.Do(qctx, busyBackoff, func(attempt int) error {
 		lock := s.lock.nowait
 		if lock == "" || attempt > busyRetries {
 			lock = s.lock.wait
 		}
 		waited = lock == s.lock.wait
-		query, args := s.sql(idx, lock)
+		query, args := s.sql(idx, lock, byValue)
 		r.queries.Add(1)
-		n, err := s.read(qctx, query, args, idx)
+		n, err := s.read(qctx, query, args, idx, byValue)
 		if err == nil {
 			r.log.Debug("lookup query", "lookup", s.name, "source", s.table.source, "table", s.qualified(),
 				"sets", len(idx), "rows", n, "attempts", attempt, "elapsed", time.Since(start))
@@ -211,9 +212,9 @@ func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
 	return r.timeoutError(ctx, qctx, last)
 }
 
-// read runs query and stores the rows in s.rows by their set index; it
-// returns the number of rows read.
-func (s *search) read(ctx context.Context, query string, args []any, idx []int) (int, error) {
+// read runs query, the sql of the sets at idx, and stores the rows in
+// s.rows by their set index; it returns the number of rows read.
+func (s *search) read(ctx context.Context, query string, args []any, idx []int, byValue bool) (int, error) {
 	// setsOf finds the sets of a row by its first column: the set index,
 	// or, searched by value, the match value.
 	one := make([]int, 1)
@@ -225,10 +226,16 @@ func (s *search) read(ctx context.Context, query string, args []any, idx []int) 
 		one[0] = i
 		return one, nil
 	}
-	if s.byValue(idx) {
+	if byValue {
 		byText := make(map[string][]int, len(idx))
 		for _, i := range idx {
-			text := fmt.Sprint(s.sets[i][0])
+			var text string
+			switch v := s.sets[i][0].(type) {
+			case int64:
+				text = strconv.FormatInt(v, 10)
+			case uint64:
+				text = strconv.FormatUint(v, 10)
+			}
 			byText[text] = append(byText[text], i)
 		}
 		setsOf = func(first []byte) ([]int, error) {

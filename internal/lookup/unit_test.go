@@ -116,7 +116,7 @@ func TestQuerySQL(t *testing.T) {
 		_, err := s.add(set)
 		require.NoError(t, err)
 	}
-	query, args := s.sql([]int{0, 2}, " LOCK IN SHARE MODE")
+	query, args := s.sql([]int{0, 2}, " LOCK IN SHARE MODE", false)
 	require.Equal(t, "SELECT p.i, t.`v`, t.`f` + 0e0 FROM (SELECT 0 AS i, ? AS m1, ? AS m2 UNION ALL SELECT 2, -1.50, ?) AS p "+
 		"JOIN `sch``x`.`t` AS t ON t.`a` = p.m1 AND t.`b``c` = p.m2 ORDER BY p.i, t.`o` LOCK IN SHARE MODE", query)
 	require.Equal(t, []any{int64(1), "x", float64(0.5)}, args)
