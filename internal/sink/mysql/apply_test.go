@@ -121,7 +121,7 @@ func TestSecondaryUniqueKeySwap(t *testing.T) {
 	applyAll(t, s, txn(1, setup...))
 	applyAll(t, s, parts...)
 	require.Equal(t, want, tg.dump(t, "SELECT id, email FROM people ORDER BY id"))
-	require.True(t, s.keys.mu.serial[tableKey{"tgt", "people"}])
+	require.True(t, s.keys.mu.tables[tableKey{"tgt", "people"}].serial)
 }
 
 func TestFlushWaitsForPriorApplies(t *testing.T) {

@@ -86,33 +86,52 @@ func appendKeyValue(b []byte, v change.Value) []byte {
 // joined string, so that a lookup allocates nothing.
 type tableKey struct{ schema, name string }
 
-// keyCache remembers, per target table, whether it has a unique key other
-// than the one operations are keyed by. It reads information_schema on the
-// first operation of each table.
+// keyCache remembers, per target table, how its unique keys relate to the
+// one operations are keyed by. It reads information_schema on the first
+// operation of each table.
 type keyCache struct {
 	db      *sql.DB
 	log     *slog.Logger
 	retries *atomic.Uint64
 	mu      struct {
 		sync.Mutex
-		serial map[tableKey]bool
+		tables map[tableKey]keyInfo
 	}
+}
+
+// keyInfo is what keyCache knows of one table.
+type keyInfo struct {
+	// serial: the table has a unique key besides the operations' key.
+	serial bool
+	// primary: the operations' key is the table's primary key.
+	primary bool
 }
 
 func newKeyCache(db *sql.DB, log *slog.Logger, retries *atomic.Uint64) *keyCache {
 	c := &keyCache{db: db, log: log, retries: retries}
-	c.mu.serial = map[tableKey]bool{}
+	c.mu.tables = map[tableKey]keyInfo{}
 	return c
 }
 
 // serial reports whether the operations on t must all go to one worker.
 func (c *keyCache) serial(ctx context.Context, t *change.TargetTable) (bool, error) {
+	info, err := c.info(ctx, t)
+	return info.serial, err
+}
+
+// primary reports whether the operations on t are keyed by its primary key.
+func (c *keyCache) primary(ctx context.Context, t *change.TargetTable) (bool, error) {
+	info, err := c.info(ctx, t)
+	return info.primary, err
+}
+
+func (c *keyCache) info(ctx context.Context, t *change.TargetTable) (keyInfo, error) {
 	name := tableKey{t.Schema, t.Name}
 	c.mu.Lock()
-	serial, ok := c.mu.serial[name]
+	info, ok := c.mu.tables[name]
 	c.mu.Unlock()
 	if ok {
-		return serial, nil
+		return info, nil
 	}
 	var keys map[string][]string
 	err := retryTransient(ctx, c.log, c.retries, "reading unique keys of "+t.QualifiedName(), func() error {
@@ -121,17 +140,20 @@ func (c *keyCache) serial(ctx context.Context, t *change.TargetTable) (bool, err
 		return err
 	})
 	if err != nil {
-		return false, mysqlerr.Redact(fmt.Errorf("reading unique keys of %s: %w", t.QualifiedName(), err))
+		return keyInfo{}, mysqlerr.Redact(fmt.Errorf("reading unique keys of %s: %w", t.QualifiedName(), err))
 	}
-	for _, cols := range keys {
-		if !slices.EqualFunc(cols, t.Key, strings.EqualFold) {
-			serial = true
+	for index, cols := range keys {
+		same := slices.EqualFunc(cols, t.Key, strings.EqualFold)
+		if !same {
+			info.serial = true
+		} else if index == "PRIMARY" {
+			info.primary = true
 		}
 	}
 	c.mu.Lock()
-	c.mu.serial[name] = serial
+	c.mu.tables[name] = info
 	c.mu.Unlock()
-	return serial, nil
+	return info, nil
 }
 
 // uniqueKeys returns the columns of each unique index of t by index name.

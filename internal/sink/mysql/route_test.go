@@ -17,7 +17,7 @@ func TestOneTransactionSpreadsOverWorkers(t *testing.T) {
 	const rows, workers = 100_000, 4
 	s := &Sink{lanes: []*lane{{n: workers}}, keys: newKeyCache(nil, nil, nil)}
 	bulk := table("bulk", "id")
-	s.keys.mu.serial[tableKey{"tgt", "bulk"}] = false
+	s.keys.mu.tables[tableKey{"tgt", "bulk"}] = keyInfo{primary: true}
 	counts := make([]int, workers)
 	runs := 0
 	last := -1

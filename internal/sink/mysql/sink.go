@@ -37,6 +37,9 @@ type Sink struct {
 	keys    *keyCache
 	// prepared holds the prepared full upsert statements (prepared.go).
 	prepared *preparedCache
+	// updates remembers which runs of updates the target refuses in the
+	// insert form (updateform.go).
+	updates *updateForms
 	// watch holds the target rows of recorded failures (see watch.go).
 	watch *watch
 	// acks counts each source's operations queued and done, for
@@ -66,9 +69,10 @@ type Sink struct {
 var ErrStopped = errors.New("mysql sink stopped")
 
 // New connects to the target and starts the workers. Every connection pins
-// time_zone '+00:00' (TIMESTAMP values arrive in UTC), sessionSQLMode and
-// utf8mb4; parameters are interpolated client side, so a statement costs
-// one round trip and is not bound by the 65,535 placeholder limit.
+// time_zone '+00:00' (TIMESTAMP values arrive in UTC), sessionSQLMode,
+// utf8mb4 and the merging of derived tables; parameters are interpolated
+// client side, so a statement costs one round trip and is not bound by the
+// 65,535 placeholder limit.
 func New(ctx context.Context, opts Options) (*Sink, error) {
 	opts.ensureDefaults()
 	if err := opts.validate(); err != nil {
@@ -83,6 +87,10 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	}
 	cfg.Params["time_zone"] = "'+00:00'"
 	cfg.Params["sql_mode"] = "'" + sessionSQLMode + "'"
+	// The insert form of a run of updates joins the table as a derived
+	// table of renamed columns, which must merge into the join rather
+	// than copy the table (see updateInsertSQL); merging is the default.
+	cfg.Params["optimizer_switch"] = "'derived_merge=on'"
 	cfg.Collation = "utf8mb4_general_ci"
 	cfg.InterpolateParams = true
 	cfg.Logger = driverLogger{opts.Logger}
@@ -122,6 +130,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	}
 	s.keys = newKeyCache(db, s.log, &s.retries)
 	s.prepared = newPreparedCache(db)
+	s.updates = newUpdateForms(s.log)
 	for _, l := range lanes {
 		l.room = newBudget(max(MinMaxQueuedBytes, opts.MaxQueuedBytes/int64(len(lanes))))
 	}

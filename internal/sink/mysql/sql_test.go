@@ -42,6 +42,11 @@ func TestSQLGolden(t *testing.T) {
 		{"update two rows composite key", updateJoinSQL(pair, []string{"qty"}, []string{"state"}, 2)},
 		{"update quoted identifiers", updateJoinSQL(odd, []string{"va`l"}, []string{"co`nd"}, 2)},
 		{"update without schema", updateJoinSQL(noSchema, []string{"v"}, nil, 2)},
+		{"update three rows by insert", updateInsertSQL(users, []string{"email", "name"}, nil, 3)},
+		{"update two rows by insert with cond on a set column", updateInsertSQL(users, []string{"email"}, []string{"org", "email"}, 2)},
+		{"update two rows by insert composite key", updateInsertSQL(pair, []string{"qty"}, []string{"state"}, 2)},
+		{"update by insert quoted identifiers", updateInsertSQL(odd, []string{"va`l"}, []string{"co`nd"}, 2)},
+		{"update by insert without schema", updateInsertSQL(noSchema, []string{"v"}, nil, 2)},
 	}
 	var b strings.Builder
 	for _, c := range cases {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -210,5 +212,67 @@ func TestCheckOp(t *testing.T) {
 			continue
 		}
 		require.ErrorContains(t, err, c.want, fmt.Sprint(c.op.Kind))
+	}
+}
+
+// TestUpdateRunForms writes runs of updates into tables that take them in
+// the insert form and into tables that do not, and reads the target's
+// general log for the form each run was sent in: a table keyed by its
+// primary key takes the insert form; one keyed by another unique key, or a
+// run that sets a key column, the joined UPDATE; a table the target
+// refuses the insert form for (a column without a default, a CHECK that
+// the inserted defaults fail) gets the joined UPDATE in its place, and
+// from then on at once. Every table ends the same, missing rows still
+// missing.
+func TestUpdateRunForms(t *testing.T) {
+	tg := startTarget(t,
+		"CREATE TABLE tgt.pk (id INT PRIMARY KEY, a VARCHAR(10), b VARCHAR(10))",
+		"CREATE TABLE tgt.uk (seq INT AUTO_INCREMENT PRIMARY KEY, id INT NOT NULL UNIQUE, a VARCHAR(10), b VARCHAR(10))",
+		"CREATE TABLE tgt.nodefault (id INT PRIMARY KEY, a VARCHAR(10) NOT NULL, b VARCHAR(10))",
+		"CREATE TABLE tgt.checked (id INT PRIMARY KEY, a VARCHAR(10) NOT NULL DEFAULT '', b VARCHAR(10), CHECK (a <> ''))",
+	)
+	general := filepath.Join(t.TempDir(), "general.log")
+	tg.srv.Exec(t, "SET GLOBAL general_log_file = '"+general+"'", "SET GLOBAL general_log = 1")
+	defer tg.srv.Exec(t, "SET GLOBAL general_log = 0")
+	s := tg.sink(t, Options{Workers: 1})
+	for _, tt := range []struct {
+		name        string
+		byInsert    int // runs sent in the insert form
+		alsoByJoin  int // runs sent as joined UPDATEs
+		setKeyToo   bool
+		description string
+	}{
+		{"pk", 2, 0, false, "keyed by its primary key"},
+		{"pk", 0, 2, true, "a run that sets the key"},
+		{"uk", 0, 2, false, "keyed by another unique key"},
+		{"nodefault", 1, 2, false, "a column without a default"},
+		{"checked", 1, 2, false, "a CHECK the defaults fail"},
+	} {
+		t.Run(tt.description, func(t *testing.T) {
+			tbl := table(tt.name, "id")
+			tg.srv.Exec(t, "DELETE FROM tgt."+tt.name, "INSERT INTO tgt."+tt.name+" (id, a) VALUES (1, 'a1'), (2, 'a2'), (4, 'a4')")
+			require.NoError(t, os.Truncate(general, 0))
+			cols := []string{"b"}
+			if tt.setKeyToo {
+				cols = []string{"b", "id"}
+			}
+			for round := range 2 {
+				var ops []change.TargetOp
+				for id := range int64(4) {
+					vals := []change.Value{fmt.Sprintf("b%d.%d", id+1, round)}
+					if tt.setKeyToo {
+						vals = append(vals, id+1)
+					}
+					ops = append(ops, updateRow(tbl, id+1, cols, vals...))
+				}
+				applyAll(t, s, txn(uint64(round+1), ops...))
+			}
+			require.Equal(t, []string{"1|a1|b1.1", "2|a2|b2.1", "4|a4|b4.1"}, tg.dump(t, "SELECT id, a, b FROM "+tt.name+" ORDER BY id"))
+			log, err := os.ReadFile(general)
+			require.NoError(t, err)
+			require.Equal(t, tt.byInsert, strings.Count(string(log), "INSERT INTO `tgt`.`"+tt.name+"` (`id`,`b`) SELECT"), "runs in the insert form")
+			require.Equal(t, tt.alsoByJoin, strings.Count(string(log), "UPDATE `tgt`.`"+tt.name+"` AS t JOIN"), "runs as joined UPDATEs")
+			require.NotContains(t, string(log), "WHERE `id`=", "no run was applied row by row")
+		})
 	}
 }

@@ -325,13 +325,34 @@ func (w *worker) execStmt(ctx context.Context, tx *sql.Tx, st stmt) error {
 	if q == "" {
 		return nil
 	}
-	var err error
-	if tx != nil {
-		_, err = tx.ExecContext(ctx, q, args...)
-	} else {
-		_, err = w.s.db.ExecContext(ctx, q, args...)
+	run := func(q string) error {
+		var err error
+		if tx != nil {
+			_, err = tx.ExecContext(ctx, q, args...)
+		} else {
+			_, err = w.s.db.ExecContext(ctx, q, args...)
+		}
+		return err
 	}
-	return err
+	first := &w.b.items[st.start].op
+	if first.Kind != change.UpdateRow || st.end-st.start == 1 {
+		return run(q)
+	}
+	byInsert, err := w.byInsert(ctx, first)
+	if err != nil || !byInsert {
+		return errors.Join(err, run(q))
+	}
+	// The same parameters in the insert form (see updateform.go). A
+	// refused statement changes nothing and leaves the transaction open.
+	err = run(updateInsertSQL(first.Target, first.Columns, first.Cond, st.end-st.start))
+	if err == nil || !refusal(err) {
+		return err
+	}
+	if err2 := run(q); err2 != nil {
+		return err2
+	}
+	w.s.updates.refuse(first, errorCode(err))
+	return nil
 }
 
 // applyEach applies items one operation per statement, in order, resolving
