@@ -11,14 +11,25 @@ import (
 // busy only with excluded tables still moves its checkpoint this often.
 const idleFlush = time.Second
 
+// idleSettle is how long the stream must stay quiet after an empty
+// transaction for that one to go out before idleFlush: the reader has
+// caught up, and the checkpoint can say so at once rather than up to a
+// second later. A stream whose transactions come closer together than
+// this still sends one empty transaction a second; one whose gaps are
+// longer sends at most one per gap, and so fewer than 1/idleSettle a
+// second.
+const idleSettle = 20 * time.Millisecond
+
 // emitter numbers the transactions of one Run and sends their parts.
 //
 // Transactions without included changes (nor DDL of included tables, of
 // any kind) are held back rather than sent:
 // each one held replaces the previous, a transaction with changes drops
 // it (its own End supersedes), and one still held idleFlush after the
-// last send is sent then. So an idle-for-us source costs about one empty
-// transaction a second while its checkpoint still advances.
+// last send, or idleSettle after it was held, is sent then. So a source
+// busy only with excluded tables costs about one empty transaction a
+// second while its checkpoint still advances, and a stream that has
+// caught up shows its position within idleSettle.
 type emitter struct {
 	source string
 	out    chan<- *change.Txn
@@ -32,6 +43,8 @@ type emitter struct {
 	resume   change.Position
 	held     *change.Txn
 	lastSent time.Time
+	// heldAt is when held was held.
+	heldAt time.Time
 	// completed counts complete transactions, sent or held.
 	completed uint64
 }
@@ -49,8 +62,8 @@ func (e *emitter) emit(ctx context.Context, t *change.Txn) error {
 		e.completed++
 		e.resume = t.End
 		if t.Part == 0 && len(t.Changes) == 0 && len(t.DDL) == 0 && len(t.Altered) == 0 {
-			e.held = t
-			if e.now().Sub(e.lastSent) >= idleFlush {
+			e.held, e.heldAt = t, e.now()
+			if e.heldAt.Sub(e.lastSent) >= idleFlush {
 				return e.flush(ctx)
 			}
 			return nil
@@ -72,7 +85,11 @@ func (e *emitter) flushDeadline() (time.Time, bool) {
 	if e.held == nil {
 		return time.Time{}, false
 	}
-	return e.lastSent.Add(idleFlush), true
+	due := e.lastSent.Add(idleFlush)
+	if settled := e.heldAt.Add(idleSettle); settled.Before(due) {
+		due = settled
+	}
+	return due, true
 }
 
 // flush sends the held transaction, if any.

@@ -52,6 +52,11 @@ func TestEmitter(t *testing.T) {
 			wantSeq: []uint64{1}, wantEnd: []uint32{20}, resume: 20,
 		},
 		{
+			name:    "a held one goes out once the stream settles",
+			steps:   []step{{0, full(5)}, {5 * time.Millisecond, empty(10)}, {10 * time.Millisecond, empty(20)}, {idleSettle, nil}},
+			wantSeq: []uint64{1, 2}, wantEnd: []uint32{5, 20}, resume: 20,
+		},
+		{
 			name:    "a busy excluded stream still sends one a second",
 			steps:   []step{{0, full(5)}, {600 * time.Millisecond, empty(10)}, {600 * time.Millisecond, empty(20)}, {100 * time.Millisecond, empty(30)}},
 			wantSeq: []uint64{1, 2}, wantEnd: []uint32{5, 20}, resume: 30, heldLeft: true,
