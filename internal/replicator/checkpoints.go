@@ -41,7 +41,11 @@ type flush struct {
 // checkpointLoop checkpoints each source on its own: every interval it
 // begins a flush of the sinks for each source that applied something
 // since its last one, and saves in one synced write the positions whose
-// flushes completed. A source's flushes overlap (up to
+// flushes completed: as soon as they complete when the last write is an
+// interval old, else at the next tick. So a position is saved about one
+// flush after the tick that follows its apply, not a tick later, and the
+// writes stay at about one an interval (two at most). A source's flushes
+// overlap (up to
 // maxFlushesInFlight), each waiting only for what was applied before it
 // began, and are taken in the order they began: behind a deep queue the
 // checkpoint follows the sinks' progress instead of waiting for the queue
@@ -57,7 +61,23 @@ func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) err
 	pending := map[string][]*flush{} // by source, in the order begun
 	ready := map[string]change.Position{}
 	var readyCursors []checkpoint.Cursor
-	var saved time.Time // when save last wrote or had nothing to write
+	var wrote time.Time // when save last wrote
+	// write saves what is ready when the last write is about an interval
+	// old (a tenth less, so a flush that completes a little sooner than
+	// the last one does not wait a whole tick).
+	write := func() error {
+		if time.Since(wrote) < p.Interval-p.Interval/10 || len(ready) == 0 && len(readyCursors) == 0 {
+			return nil
+		}
+		if err := p.save(ready, readyCursors); err != nil {
+			readyCursors = nil // save put them back
+			return err
+		}
+		wrote = time.Now()
+		clear(ready)
+		readyCursors = nil
+		return nil
+	}
 	var wg sync.WaitGroup
 	defer func() {
 		// Flushes still in flight end on their own; the cursors that
@@ -91,25 +111,10 @@ func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) err
 				fs = fs[1:]
 			}
 			pending[f.source] = fs
-			// Saved at once when the last save is an interval old:
-			// a checkpoint soon after a start or after a slow flush.
-			if time.Since(saved) >= p.Interval {
-				if err := p.save(ready, readyCursors); err != nil {
-					readyCursors = nil // save put them back
-					return err
-				}
-				saved = time.Now()
-				clear(ready)
-				readyCursors = nil
-			}
-		case <-t.C:
-			if err := p.save(ready, readyCursors); err != nil {
-				readyCursors = nil // save put them back
+			if err := write(); err != nil {
 				return err
 			}
-			saved = time.Now()
-			clear(ready)
-			readyCursors = nil
+		case <-t.C:
 			for _, source := range p.prog.sources() {
 				if len(pending[source]) >= maxFlushesInFlight {
 					continue
@@ -124,6 +129,11 @@ func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) err
 					f.err = p.flushSource(ctx, source)
 					results <- f
 				})
+			}
+			// What the last flushes made durable, when they completed
+			// too soon after the last write.
+			if err := write(); err != nil {
+				return err
 			}
 		}
 	}

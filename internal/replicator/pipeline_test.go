@@ -141,6 +141,40 @@ func TestCheckpointsCoalesce(t *testing.T) {
 	require.Less(t, store.Syncs(), uint64(50), "checkpoints must coalesce, not sync per transaction")
 }
 
+// A position is saved once the flush that the next tick begins completes,
+// not a tick later: a transaction applied at the start is durable about
+// one interval in, where it used to wait for the second tick.
+func TestCheckpointFollowsItsFlush(t *testing.T) {
+	const interval = 500 * time.Millisecond
+	store, err := checkpoint.Open(t.TempDir(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+	r := &scriptedReader{parts: []*change.Txn{{Source: "a", Seq: 1, Last: true, End: pos(100)}}, sent: make(chan struct{})}
+	p := &Pipeline{
+		Readers: map[string]Reader{"a": r}, Start: map[string]change.Position{"a": pos(4)},
+		ChangeSinks: []Sink{&flakySink{}}, Store: store, Interval: interval,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	start := time.Now()
+	go func() { errc <- p.Run(ctx) }()
+	for {
+		if got, err := store.Position("a"); err == nil {
+			require.Equal(t, pos(100), got)
+			break
+		}
+		require.Less(t, time.Since(start), 2*interval, "the checkpoint waited for a second tick")
+		time.Sleep(5 * time.Millisecond)
+	}
+	took := time.Since(start)
+	require.Less(t, took, interval*9/5, "saved %s after the start", took)
+	require.GreaterOrEqual(t, took, interval*9/10, "saved before the first tick")
+	cancel()
+	require.NoError(t, <-errc)
+	require.Equal(t, uint64(1), store.Syncs(), "one synced write")
+}
+
 // The cursors an interceptor returns for a part are saved with the
 // checkpoint that covers the part, never before its sinks flushed it.
 func TestInterceptedCursorsGoWithTheCheckpoint(t *testing.T) {
