@@ -129,15 +129,12 @@ func updateJoinSQL(t *change.TargetTable, cols, cond []string, rows int) string 
 	b.WriteString(" ON ")
 	joinOn(&b, t, cond)
 	b.WriteString(" SET ")
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteByte(',')
-		}
+	each(&b, len(cols), ",", func(i int) {
 		b.WriteString("t.")
-		quoteIdent(&b, c)
-		b.WriteString("=v.")
-		quoteIdent(&b, "_c"+strconv.Itoa(i))
-	}
+		quoteIdent(&b, cols[i])
+		b.WriteByte('=')
+		param(&b, "v.", "_c", i)
+	})
 	return b.String()
 }
 
@@ -147,37 +144,27 @@ func updateJoinSQL(t *change.TargetTable, cols, cond []string, rows int) string 
 // keyed by their primary key, where every row it inserts is a duplicate of
 // that key; the key guard of upsertSQL fails the statement should another
 // unique key match instead. The target sets the columns of existing rows
-// this way with half to two thirds of the CPU that the joined UPDATE costs
-// it, which buffers every changed row in a temporary table, on disk when
-// a column is a TEXT or BLOB (see BenchmarkUpdateForms). Unlike the UPDATE
-// it needs the INSERT privilege, a default for every column it does not
-// write, and it fires INSERT triggers, as every upsert does.
+// this way with two thirds to four fifths of the CPU that the joined
+// UPDATE costs it, which buffers every changed row in a temporary table,
+// on disk when a column is a TEXT or BLOB (see BenchmarkUpdateForms).
+// Unlike the UPDATE it needs the INSERT privilege, a default for every
+// column it does not write, and it fires INSERT triggers, as every upsert
+// does.
 func updateInsertSQL(t *change.TargetTable, cols, cond []string, rows int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO ")
 	quoteTable(&b, t)
 	b.WriteString(" (")
-	for i, k := range t.Key {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		quoteIdent(&b, k)
-	}
+	each(&b, len(t.Key), ",", func(i int) { quoteIdent(&b, t.Key[i]) })
 	for _, c := range cols {
 		b.WriteByte(',')
 		quoteIdent(&b, c)
 	}
 	b.WriteString(") SELECT ")
-	for i := range t.Key {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("v.")
-		quoteIdent(&b, "_k"+strconv.Itoa(i))
-	}
+	each(&b, len(t.Key), ",", func(i int) { param(&b, "v.", "_k", i) })
 	for i := range cols {
-		b.WriteString(",v.")
-		quoteIdent(&b, "_c"+strconv.Itoa(i))
+		b.WriteByte(',')
+		param(&b, "v.", "_c", i)
 	}
 	// The existing rows are joined with their columns renamed: under
 	// their own names they would make those of the ON DUPLICATE KEY
@@ -187,39 +174,30 @@ func updateInsertSQL(t *change.TargetTable, cols, cond []string, rows int) strin
 	b.WriteString(" FROM ")
 	paramRows(&b, t, cols, cond, rows)
 	b.WriteString(" JOIN (SELECT ")
-	for i, k := range t.Key {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		quoteIdent(&b, k)
+	each(&b, len(t.Key), ",", func(i int) {
+		quoteIdent(&b, t.Key[i])
 		b.WriteString(" AS ")
-		quoteIdent(&b, "_k"+strconv.Itoa(i))
-	}
+		param(&b, "", "_k", i)
+	})
 	for i, c := range cond {
 		b.WriteByte(',')
 		quoteIdent(&b, c)
 		b.WriteString(" AS ")
-		quoteIdent(&b, "_w"+strconv.Itoa(i))
+		param(&b, "", "_w", i)
 	}
 	b.WriteString(" FROM ")
 	quoteTable(&b, t)
 	b.WriteString(") AS t ON ")
-	for i := range t.Key {
-		if i > 0 {
-			b.WriteString(" AND ")
-		}
-		k := "_k" + strconv.Itoa(i)
-		b.WriteString("t.")
-		quoteIdent(&b, k)
-		b.WriteString("=v.")
-		quoteIdent(&b, k)
-	}
+	each(&b, len(t.Key), " AND ", func(i int) {
+		param(&b, "t.", "_k", i)
+		b.WriteByte('=')
+		param(&b, "v.", "_k", i)
+	})
 	for i := range cond {
-		w := "_w" + strconv.Itoa(i)
-		b.WriteString(" AND t.")
-		quoteIdent(&b, w)
-		b.WriteString("<=>v.")
-		quoteIdent(&b, w)
+		b.WriteString(" AND ")
+		param(&b, "t.", "_w", i)
+		b.WriteString("<=>")
+		param(&b, "v.", "_w", i)
 	}
 	b.WriteString(" ON DUPLICATE KEY UPDATE ")
 	keyGuard(&b, t)
@@ -231,6 +209,23 @@ func updateInsertSQL(t *change.TargetTable, cols, cond []string, rows int) strin
 		b.WriteByte(')')
 	}
 	return b.String()
+}
+
+// each calls item for 0 to n-1, writing sep between the calls.
+func each(b *strings.Builder, n int, sep string, item func(i int)) {
+	for i := range n {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		item(i)
+	}
+}
+
+// param writes the column of paramRows named prefix and i, qualified by
+// qual ("v.", or "" for none).
+func param(b *strings.Builder, qual, prefix string, i int) {
+	b.WriteString(qual)
+	quoteIdent(b, prefix+strconv.Itoa(i))
 }
 
 // paramRows writes a derived table v of rows rows of parameters, each
@@ -247,7 +242,7 @@ func paramRows(b *strings.Builder, t *change.TargetTable, cols, cond []string, r
 			}
 			first = false
 			b.WriteString("? AS ")
-			quoteIdent(b, prefix+strconv.Itoa(i))
+			param(b, "", prefix, i)
 		}
 	}
 	params("_k", len(t.Key))
@@ -269,20 +264,17 @@ func paramRows(b *strings.Builder, t *change.TargetTable, cols, cond []string, r
 // joinOn writes the condition joining t to the parameter rows of
 // paramRows: the key, and each cond column null-safe equal to its value.
 func joinOn(b *strings.Builder, t *change.TargetTable, cond []string) {
-	for i, k := range t.Key {
-		if i > 0 {
-			b.WriteString(" AND ")
-		}
+	each(b, len(t.Key), " AND ", func(i int) {
 		b.WriteString("t.")
-		quoteIdent(b, k)
-		b.WriteString("=v.")
-		quoteIdent(b, "_k"+strconv.Itoa(i))
-	}
+		quoteIdent(b, t.Key[i])
+		b.WriteByte('=')
+		param(b, "v.", "_k", i)
+	})
 	for i, c := range cond {
 		b.WriteString(" AND t.")
 		quoteIdent(b, c)
-		b.WriteString("<=>v.")
-		quoteIdent(b, "_w"+strconv.Itoa(i))
+		b.WriteString("<=>")
+		param(b, "v.", "_w", i)
 	}
 }
 
