@@ -41,15 +41,14 @@ type flush struct {
 // checkpointLoop checkpoints each source on its own: every interval it
 // begins a flush of the sinks for each source that applied something
 // since its last one, and saves in one synced write the positions whose
-// flushes completed: as soon as they complete when the last write is an
-// interval old, else at the next tick. So a position is saved about one
-// flush after the tick that follows its apply, not a tick later, and the
-// writes stay at about one an interval (two at most). A source's flushes
-// overlap (up to
-// maxFlushesInFlight), each waiting only for what was applied before it
-// began, and are taken in the order they began: behind a deep queue the
-// checkpoint follows the sinks' progress instead of waiting for the queue
-// to empty. A source whose parts wait (a stuck lookup, a locked row)
+// flushes completed: as soon as they complete when the last write is
+// about an interval old, else at the next tick. So a position is saved
+// about one flush after the tick that follows its apply, not a tick later,
+// and two writes are at least nine tenths of an interval apart. A
+// source's flushes overlap (up to maxFlushesInFlight), each waiting only
+// for what was applied before it began, and are taken in the order they
+// began: behind a deep queue the checkpoint follows the sinks' progress
+// instead of waiting for the queue to empty. A source whose parts wait (a stuck lookup, a locked row)
 // holds back its own checkpoint only. It returns when ctx ends or stop is
 // closed; Run writes the last checkpoint.
 func (p *Pipeline) checkpointLoop(ctx context.Context, stop <-chan struct{}) error {

@@ -339,8 +339,11 @@ func (w *worker) execStmt(ctx context.Context, tx *sql.Tx, st stmt) error {
 		return run(q)
 	}
 	byInsert, err := w.byInsert(ctx, first)
-	if err != nil || !byInsert {
-		return errors.Join(err, run(q))
+	if err != nil {
+		return err
+	}
+	if !byInsert {
+		return run(q)
 	}
 	// The same parameters in the insert form (see updateform.go). A
 	// refused statement changes nothing and leaves the transaction open.
