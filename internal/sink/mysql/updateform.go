@@ -61,11 +61,12 @@ func (w *worker) byInsert(ctx context.Context, op *change.TargetOp) (bool, error
 
 // refusal reports whether err is the target refusing a run in the insert
 // form for a reason of the table's, not of the rows': the run is then sent
-// again as the joined UPDATE.
+// again as the joined UPDATE. A server that will not read the table it
+// inserts into (ER_UPDATE_TABLE_USED) refuses it too.
 func refusal(err error) bool {
 	switch errorCode(err) {
 	case gomysql.ER_NO_DEFAULT_FOR_FIELD, gomysql.ER_TABLEACCESS_DENIED_ERROR, gomysql.ER_COLUMNACCESS_DENIED_ERROR,
-		gomysql.ER_NO_REFERENCED_ROW_2, errCheckConstraintMariaDB, errCheckConstraintMySQL:
+		gomysql.ER_NO_REFERENCED_ROW_2, gomysql.ER_UPDATE_TABLE_USED, errCheckConstraintMariaDB, errCheckConstraintMySQL:
 		return true
 	}
 	return false
