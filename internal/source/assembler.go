@@ -109,6 +109,11 @@ func (a *assembler) feed(ctx context.Context, ev *replication.BinlogEvent, emit 
 	return a.handle(ctx, ev, start, emit)
 }
 
+// holding reports whether the assembler holds changes it has not sent.
+func (a *assembler) holding() bool {
+	return a.cur != nil && len(a.cur.changes) > 0
+}
+
 // eventStart returns the offset where the event begins.
 func (a *assembler) eventStart(h *replication.EventHeader) uint32 {
 	if h.LogPos >= h.EventSize && h.LogPos > 0 {

@@ -55,6 +55,7 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 	// id to another client, so the connection is closed directly instead.
 	var conn *client.Conn
 	var watched *silentConn
+	gate := newReadGate(r.log)
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	// The handshake is bounded by a deadline on the new connection; from
@@ -75,7 +76,8 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 		if err := c.SetDeadline(time.Time{}); err != nil {
 			return err
 		}
-		watched = &silentConn{Conn: c.Conn.Conn}
+		// Connected: the next byte read begins a packet.
+		watched = &silentConn{Conn: c.Conn.Conn, gate: gate, frames: &packetFramer{}}
 		c.Conn.Conn = watched
 		go watched.watch(wctx, silenceLimit, heartbeat)
 		return nil
@@ -114,7 +116,12 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 	pos := start
 	pos.ServerID, pos.ServerUUID = srv.ID, srv.UUID
 	asm := newAssembler(srv.Flavor, pos, gset, st.tables, r.opts.MaxPartChanges, r.opts.MaxPartBytes, r.log)
-	emit := func(t *change.Txn) error { return st.em.emit(ctx, t) }
+	emit := func(t *change.Txn) error {
+		// Before a send that may wait: a large event's rows gone on with
+		// t must not find the connection reading ahead meanwhile.
+		gate.settle(asm.holding())
+		return st.em.emit(ctx, t)
+	}
 	for {
 		ev, err := nextEvent(ctx, streamer, st.em, r.mark)
 		if errors.Is(err, errMarkWanted) {
@@ -134,9 +141,13 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 			}
 			return classifyStreamError(fmt.Errorf("reading binlog at %s:%d: %w", asm.pos.File, asm.pos.Pos, err))
 		}
+		if ev.Header.EventSize >= largeEvent {
+			gate.track(ev.RawData)
+		}
 		if err := asm.feed(ctx, ev, emit); err != nil {
 			return fmt.Errorf("processing binlog at %s:%d: %w", asm.pos.File, asm.pos.Pos, err)
 		}
+		gate.settle(asm.holding())
 	}
 }
 
