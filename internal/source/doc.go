@@ -28,6 +28,14 @@
 // held back and only the latest is sent once a second, so the checkpoint of
 // a source busy with other tables still moves.
 //
+// # Memory
+//
+// go-mysql reads at most eventBuffer events ahead. An event larger than
+// one protocol packet (a row over 16 MiB) holds about twice its size, and
+// while the rows of one are still in use downstream the connection is not
+// read further (for at most largeHoldLimit), so two such events never
+// overlap (see largeevent.go).
+//
 // # Privileges
 //
 // The replication user needs, on MariaDB 10.5 and later:
