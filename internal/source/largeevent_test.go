@@ -80,8 +80,9 @@ func TestReadGate(t *testing.T) {
 		}
 	}
 
-	t.Run("until collected", func(t *testing.T) {
-		t.Parallel()
+	// holding returns a gate holding reads back for a tracked buffer, the
+	// buffer, and a read waiting at the gate.
+	holding := func(t *testing.T) (*readGate, []byte, <-chan struct{}) {
 		g := newReadGate(slog.New(slog.DiscardHandler))
 		buf := make([]byte, 1<<20)
 		g.track(buf)
@@ -89,6 +90,12 @@ func TestReadGate(t *testing.T) {
 		g.settle(false)
 		done := waits(g)
 		held(t, done)
+		return g, buf, done
+	}
+
+	t.Run("until collected", func(t *testing.T) {
+		t.Parallel()
+		_, buf, done := holding(t)
 		runtime.KeepAlive(buf)
 		buf = nil // the sinks are done with it
 		passes(t, done)
@@ -96,24 +103,14 @@ func TestReadGate(t *testing.T) {
 	})
 	t.Run("reader holding rows", func(t *testing.T) {
 		t.Parallel()
-		g := newReadGate(slog.New(slog.DiscardHandler))
-		buf := make([]byte, 1<<20)
-		g.track(buf)
-		g.settle(false)
-		done := waits(g)
-		held(t, done)
+		g, buf, done := holding(t)
 		g.settle(true) // the reader needs the next events to let it go
 		passes(t, done)
 		runtime.KeepAlive(buf)
 	})
 	t.Run("abandoned", func(t *testing.T) {
 		t.Parallel()
-		g := newReadGate(slog.New(slog.DiscardHandler))
-		buf := make([]byte, 1<<20)
-		g.track(buf)
-		g.settle(false)
-		done := waits(g)
-		held(t, done)
+		g, buf, done := holding(t)
 		g.abandon()
 		passes(t, done)
 		passes(t, waits(g))
