@@ -45,6 +45,9 @@ type assembler struct {
 	// allocates several times over.
 	lastChanges int
 	cur         *openTxn
+	// large, set while a large event is fed, sees each of its changes of
+	// at least largeValue bytes before it is kept (see readGate.hold).
+	large func(*change.RowChange)
 }
 
 // openTxn is the transaction being assembled.
@@ -249,6 +252,9 @@ func (a *assembler) ensureOpen(start uint32, ts time.Time) {
 // add appends a change, first sending the changes gathered so far as a
 // part when the change would overflow it.
 func (a *assembler) add(c change.RowChange, size int, emit emitFunc) error {
+	if size >= largeValue && a.large != nil {
+		a.large(&c)
+	}
 	t := a.cur
 	if len(t.changes) > 0 && (len(t.changes) >= a.maxChanges || t.bytes+size > a.maxBytes) {
 		part := &change.Txn{Part: t.part, FirstRow: t.emitted, GTID: t.gtid, CommitTime: t.commitTime,

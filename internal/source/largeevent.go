@@ -6,6 +6,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
+
+	"github.com/tributary-cdc/tributary/internal/change"
 )
 
 // Large events and read-ahead.
@@ -25,6 +28,8 @@ const (
 	// net_write_timeout (60 s by default), after which a dump thread whose
 	// client does not read is cut off.
 	largeHoldLimit = 5 * time.Second
+	// largeValue is the size from which a value is held (readGate.hold).
+	largeValue = 1 << 20
 )
 
 // readGate keeps go-mysql from reading the binlog ahead while a large
@@ -76,6 +81,30 @@ func (g *readGate) track(buf []byte) {
 	epoch := g.epoch
 	g.mu.Unlock()
 	runtime.AddCleanup(&buf[0], g.collected, epoch)
+}
+
+// hold holds reads back until the large text and JSON values of c are
+// collected too: unlike a BLOB, which decodes to a slice of its event's
+// buffer (tracked already), they are copies, and the buffer goes once the
+// event is decoded while the copies are still on their way to the sinks.
+// (Copying a BLOB out the same way was measured: the freed buffer then
+// served the MySQL sink's statement, which the allocator clears, and the
+// peak rose.)
+func (g *readGate) hold(c *change.RowChange) {
+	for _, row := range [2]change.Row{c.Before, c.After} {
+		for _, v := range row {
+			var s string
+			switch x := v.(type) {
+			case string:
+				s = x
+			case change.JSON:
+				s = string(x)
+			}
+			if len(s) >= largeValue {
+				g.track(unsafe.Slice(unsafe.StringData(s), len(s)))
+			}
+		}
+	}
 }
 
 // collected runs once a tracked buffer has been collected.

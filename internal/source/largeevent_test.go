@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"log/slog"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/change"
 )
 
 // packet returns a protocol packet with a payload of n bytes.
@@ -115,6 +118,22 @@ func TestReadGate(t *testing.T) {
 		passes(t, done)
 		passes(t, waits(g))
 		runtime.KeepAlive(buf)
+	})
+	t.Run("text values", func(t *testing.T) {
+		t.Parallel()
+		g := newReadGate(slog.New(slog.DiscardHandler))
+		c := &change.RowChange{Op: change.Insert, After: change.Row{int64(1), strings.Repeat("x", largeValue),
+			change.JSON(`"` + strings.Repeat("y", largeValue) + `"`), strings.Repeat("z", largeValue-1)}}
+		g.hold(c)
+		g.settle(false)
+		done := waits(g)
+		held(t, done)
+		c.After[1] = nil // the text goes; the JSON document is still in use
+		held(t, done)
+		runtime.KeepAlive(c)
+		c = nil
+		passes(t, done)
+		_ = c
 	})
 	t.Run("limit", func(t *testing.T) {
 		t.Parallel()

@@ -143,8 +143,11 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 		}
 		if ev.Header.EventSize >= largeEvent {
 			gate.track(ev.RawData)
+			asm.large = gate.hold
 		}
-		if err := asm.feed(ctx, ev, emit); err != nil {
+		err = asm.feed(ctx, ev, emit)
+		asm.large = nil
+		if err != nil {
 			return fmt.Errorf("processing binlog at %s:%d: %w", asm.pos.File, asm.pos.Pos, err)
 		}
 		gate.settle(asm.holding())
