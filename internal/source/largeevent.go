@@ -70,8 +70,9 @@ func newReadGate(log *slog.Logger) *readGate {
 	return &readGate{log: log, limit: largeHoldLimit, changed: make(chan struct{})}
 }
 
-// track holds reads back until buf, the data of an event just received, is
-// collected, from the time the reader has let its rows go.
+// track holds reads back until buf, the data of an event just received
+// or a value decoded from one, is collected, from the time the reader has
+// let its rows go.
 func (g *readGate) track(buf []byte) {
 	if len(buf) == 0 {
 		return
