@@ -16,12 +16,7 @@ import (
 // is measured too.
 func BenchmarkMemoryMySQLSink(b *testing.B) {
 	const rows = 500_000
-	bin, err := testenv.BuildTributary()
-	require.NoError(b, err)
-	bins := []string{bin}
-	if base := os.Getenv("TRIBUTARY_BENCH_BASELINE"); base != "" {
-		bins = append(bins, base)
-	}
+	bins := binaries(b)
 	for i := 0; i < b.N; i++ {
 		src := testenv.StartT(b, testenv.Options{ServerID: 1})
 		prepareTable(b, src, 0, false, false)
@@ -59,12 +54,7 @@ func BenchmarkMemoryMySQLSink(b *testing.B) {
 // TRIBUTARY_BENCH_BASELINE naming another tributary binary, that one is
 // measured too.
 func BenchmarkMemoryMySQLSinkLOBs(b *testing.B) {
-	bin, err := testenv.BuildTributary()
-	require.NoError(b, err)
-	bins := []string{bin}
-	if base := os.Getenv("TRIBUTARY_BENCH_BASELINE"); base != "" {
-		bins = append(bins, base)
-	}
+	bins := binaries(b)
 	for i := 0; i < b.N; i++ {
 		for _, typ := range []string{"LONGBLOB", "LONGTEXT"} {
 			src := testenv.StartT(b, testenv.Options{ServerID: 1})
@@ -97,4 +87,16 @@ func BenchmarkMemoryMySQLSinkLOBs(b *testing.B) {
 			require.NoError(b, src.Stop())
 		}
 	}
+}
+
+// binaries returns the tributary built from this tree, then the binary
+// TRIBUTARY_BENCH_BASELINE names, if any.
+func binaries(b *testing.B) []string {
+	bin, err := testenv.BuildTributary()
+	require.NoError(b, err)
+	bins := []string{bin}
+	if base := os.Getenv("TRIBUTARY_BENCH_BASELINE"); base != "" {
+		bins = append(bins, base)
+	}
+	return bins
 }
