@@ -127,7 +127,7 @@ func updateJoinSQL(t *change.TargetTable, cols, cond []string, rows int) string 
 	b.WriteString(" AS t JOIN ")
 	paramRows(&b, t, cols, cond, rows)
 	b.WriteString(" ON ")
-	joinOn(&b, t, cond)
+	joinOn(&b, t, cond, false)
 	b.WriteString(" SET ")
 	each(&b, len(cols), ",", func(i int) {
 		b.WriteString("t.")
@@ -188,17 +188,7 @@ func updateInsertSQL(t *change.TargetTable, cols, cond []string, rows int) strin
 	b.WriteString(" FROM ")
 	quoteTable(&b, t)
 	b.WriteString(") AS t ON ")
-	each(&b, len(t.Key), " AND ", func(i int) {
-		param(&b, "t.", "_k", i)
-		b.WriteByte('=')
-		param(&b, "v.", "_k", i)
-	})
-	for i := range cond {
-		b.WriteString(" AND ")
-		param(&b, "t.", "_w", i)
-		b.WriteString("<=>")
-		param(&b, "v.", "_w", i)
-	}
+	joinOn(&b, t, cond, true)
 	b.WriteString(" ON DUPLICATE KEY UPDATE ")
 	keyGuard(&b, t)
 	for _, c := range cols {
@@ -263,16 +253,25 @@ func paramRows(b *strings.Builder, t *change.TargetTable, cols, cond []string, r
 
 // joinOn writes the condition joining t to the parameter rows of
 // paramRows: the key, and each cond column null-safe equal to its value.
-func joinOn(b *strings.Builder, t *change.TargetTable, cond []string) {
-	each(b, len(t.Key), " AND ", func(i int) {
+// With renamed, t's columns are those of updateInsertSQL's derived table,
+// _k0... and _w0... .
+func joinOn(b *strings.Builder, t *change.TargetTable, cond []string, renamed bool) {
+	column := func(name, prefix string, i int) {
+		if renamed {
+			param(b, "t.", prefix, i)
+			return
+		}
 		b.WriteString("t.")
-		quoteIdent(b, t.Key[i])
+		quoteIdent(b, name)
+	}
+	each(b, len(t.Key), " AND ", func(i int) {
+		column(t.Key[i], "_k", i)
 		b.WriteByte('=')
 		param(b, "v.", "_k", i)
 	})
 	for i, c := range cond {
-		b.WriteString(" AND t.")
-		quoteIdent(b, c)
+		b.WriteString(" AND ")
+		column(c, "_w", i)
 		b.WriteString("<=>")
 		param(b, "v.", "_w", i)
 	}
