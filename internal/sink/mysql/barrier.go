@@ -36,6 +36,7 @@ func (s *Sink) applyBarrier(ctx context.Context, op *change.TargetOp, from *orig
 	if err := s.flushLane(ctx, s.laneOf(op.Target)); err != nil {
 		return err
 	}
+	s.barriers.Add(1) // the workers forget their last writes (unchanged.go)
 	what := fmt.Sprintf("%s of %s", barrierVerb(op.Kind), op.Target.QualifiedName())
 	var rows int64
 	err := retryTransient(ctx, s.log, &s.retries, what, func() error {

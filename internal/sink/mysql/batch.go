@@ -41,6 +41,11 @@ type item struct {
 	size int
 	// room is the queue room the item holds (see budget.go).
 	room int64
+	// looked is 1 + the number of columns op had before its lookups
+	// were resolved, 0 without lookups; unchanged marks an UpdateRow not
+	// sent, as it would leave its row as it is (see unchanged.go).
+	looked    int
+	unchanged bool
 }
 
 // stmt is a run of consecutive operations, items[start:end] of a batch,

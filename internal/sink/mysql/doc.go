@@ -15,8 +15,9 @@
 // on tables without other unique keys, and for batches of upserts and
 // deletes only, it first compacts the batch (see compact.go), elsewhere it
 // never reorders operations. Pending lookups are read right before the
-// write (see resolve.go); Rejects are never sent but handed to the error
-// policy in their place. A full upsert statement runs as a prepared
+// write (see resolve.go); an UpdateRow that would leave its row as the
+// worker's last write to it left it is not sent (see unchanged.go);
+// Rejects are never sent but handed to the error policy in their place. A full upsert statement runs as a prepared
 // statement (see prepared.go), the others as text with interpolated
 // values. The operations queued and being applied are bounded in bytes,
 // per lane, so Apply waits while they hold more (see budget.go).

@@ -24,6 +24,8 @@ func (s *Sink) Collectors(name string) []prometheus.Collector {
 			ConstLabels: labels}, func() float64 { return float64(s.retries.Load()) }),
 		prometheus.WrapCollectorWith(labels, s.applySeconds),
 		prometheus.WrapCollectorWith(labels, s.batchOps),
+		counter("tributary_mysql_unchanged_updates_total",
+			"Updates not sent because the sink's last write to the row left it with their values (a lookup read them already).", &s.unchanged),
 		counter("tributary_mysql_replay_resolutions_total",
 			"Rows deleted because an upsert collided with them on a unique key inside the replay window after a restart (anywhere under on_conflict: replace).", &s.resolved),
 	}

@@ -43,6 +43,7 @@ func (w *worker) resolve(ctx context.Context, items []item) (int, error) {
 		// shared with other operations (a mapping gives every operation of
 		// one contributor the same column list).
 		op.Columns, op.Values = slices.Clip(op.Columns), slices.Clip(op.Values)
+		items[i].looked = len(op.Columns) + 1
 		ops = append(ops, op)
 	}
 	if len(ops) == 0 {

@@ -151,6 +151,7 @@ func (w *worker) retryOne(ctx context.Context, it *item) {
 		req.done <- RetryResult{Refused: RefusedSuperseded}
 		return
 	}
+	w.last.forget() // the row's write may reach it after later ones
 	one := batch{items: []item{*it}}
 	var q string
 	err := retryTransient(ctx, w.log, &w.s.retries, "applying a failed operation again", func() error {

@@ -49,6 +49,12 @@ type Sink struct {
 	// unresolved unique key collisions, resolved the rows deleted because
 	// an upsert collided with them; each by target table.
 	failed, conflicts, resolved, rejected metrics.Counts
+	// unchanged counts the updates not sent (see unchanged.go).
+	unchanged metrics.Counts
+	// barriers counts the barriers applied, which reach rows by no key.
+	barriers atomic.Uint64
+	// remembered counts the rows the workers remember (unchanged.go).
+	remembered atomic.Int64
 	// retries counts the retries after transient target errors.
 	retries atomic.Uint64
 	// applySeconds times each target transaction, retries included;
@@ -264,6 +270,10 @@ func (s *Sink) flushWorkers(ctx context.Context, workers []*worker) error {
 
 // Failed returns the number of operations recorded as failed since New.
 func (s *Sink) Failed() uint64 { return s.failed.Total() }
+
+// Unchanged returns the number of updates since New that were not sent,
+// the sink's last write to their rows having left them as they would.
+func (s *Sink) Unchanged() uint64 { return s.unchanged.Total() }
 
 // Conflicts returns the number of upserts since New that collided on a
 // unique key with another row and were handed to the error policy.

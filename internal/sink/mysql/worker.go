@@ -31,6 +31,9 @@ type worker struct {
 	// room is the queue room the batch's operations hold, given back
 	// once it is applied.
 	room int64
+	// last remembers the worker's last writes to rows completed by
+	// lookups (see unchanged.go).
+	last *lastWrites
 }
 
 // countSources counts the batch's operations by source into bySource.
@@ -62,6 +65,7 @@ func newWorker(id int, l *lane, s *Sink) *worker {
 		b:  batch{rowsPerStmt: s.opts.RowsPerStatement},
 		// maxItems bounds one target transaction.
 		maxItems: s.opts.RowsPerStatement * s.opts.StatementsPerTxn,
+		last:     newLastWrites(&s.remembered),
 	}
 }
 
@@ -222,6 +226,7 @@ func (w *worker) applyStmts(ctx context.Context, stmts []stmt) error {
 	err := retryTransient(ctx, w.log, &w.s.retries, "applying batch", func() error { return w.exec(ctx, stmts) })
 	if err == nil {
 		w.s.applySeconds.Observe(time.Since(start).Seconds())
+		w.last.commit()
 		return w.applied(w.b.items[stmts[0].start:stmts[len(stmts)-1].end])
 	}
 	if ctx.Err() != nil {
@@ -282,6 +287,7 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 	if n > 0 && !w.b.uniform(stmts) {
 		return permanent(errors.New("resolving lookups: the resolver gave operations of one statement different columns"))
 	}
+	w.last.begin(w.s.barriers.Load())
 	if len(stmts) == 1 {
 		if err := w.execStmt(ctx, nil, stmts[0]); err != nil {
 			return &stmtError{0, err}
@@ -304,11 +310,28 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 	return nil
 }
 
-// execStmt runs st in tx, or on its own when tx is nil: prepared when it
-// is a full upsert statement (see prepared.go), else interpolated.
+// execStmt runs st in tx, or on its own when tx is nil, and remembers
+// its writes (see unchanged.go).
 func (w *worker) execStmt(ctx context.Context, tx *sql.Tx, st stmt) error {
-	if w.b.preparable(st) {
-		first := &w.b.items[st.start].op
+	b, kept := w.last.filter(&w.b, st)
+	if kept.start == kept.end {
+		return nil // every update would leave its row as it is
+	}
+	if err := w.execOps(ctx, tx, b, kept); err != nil {
+		return err
+	}
+	for i := st.start; i < st.end; i++ {
+		w.last.wrote(&w.b.items[i])
+	}
+	return nil
+}
+
+// execOps runs st, a statement of b, in tx, or on its own when tx is nil:
+// prepared when it is a full upsert statement (see prepared.go), else
+// interpolated.
+func (w *worker) execOps(ctx context.Context, tx *sql.Tx, b *batch, st stmt) error {
+	if b.preparable(st) {
+		first := &b.items[st.start].op
 		ps, err := w.s.prepared.stmt(ctx, first.Target, first.Columns, st.end-st.start)
 		if err != nil {
 			return fmt.Errorf("preparing upsert of %s: %w", describeShape(first.Target, first.Columns, st.end-st.start), err)
@@ -317,11 +340,11 @@ func (w *worker) execStmt(ctx context.Context, tx *sql.Tx, st stmt) error {
 			if tx != nil {
 				ps = tx.StmtContext(ctx, ps)
 			}
-			_, err = ps.ExecContext(ctx, w.b.upsertArgs(st)...)
+			_, err = ps.ExecContext(ctx, b.upsertArgs(st)...)
 			return err
 		}
 	}
-	q, args := w.b.sql(st)
+	q, args := b.sql(st)
 	if q == "" {
 		return nil
 	}
@@ -334,7 +357,7 @@ func (w *worker) execStmt(ctx context.Context, tx *sql.Tx, st stmt) error {
 		}
 		return err
 	}
-	first := &w.b.items[st.start].op
+	first := &b.items[st.start].op
 	if first.Kind != change.UpdateRow || st.end-st.start == 1 {
 		return run(q)
 	}
@@ -363,8 +386,10 @@ func (w *worker) execStmt(ctx context.Context, tx *sql.Tx, st stmt) error {
 // lookups fail permanently, halts the sink or, under OnErrorRecord, is
 // recorded and skipped.
 func (w *worker) applyEach(ctx context.Context, items []item) error {
+	w.last.begin(w.s.barriers.Load())
 	for i := range items {
 		it := &items[i]
+		it.unchanged = false
 		var q string
 		var args []any
 		err := retryTransient(ctx, w.log, &w.s.retries, "applying operation", func() error {
@@ -380,11 +405,16 @@ func (w *worker) applyEach(ctx context.Context, items []item) error {
 			return err
 		})
 		if err == nil {
+			w.last.wrote(it)
+			w.last.commit()
 			if err := w.applied(items[i : i+1]); err != nil {
 				return err
 			}
 			continue
 		}
+		// A collision resolved deleted another row; a failed operation
+		// changed nothing, but is seldom worth remembering around.
+		w.last.forget()
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -457,6 +487,11 @@ func (w *worker) fail(it *item, cause error) error {
 // applied tells the watch that items were applied; an error halts the
 // sink.
 func (w *worker) applied(items []item) error {
+	for i := range items {
+		if items[i].unchanged {
+			w.s.unchanged.Add(items[i].op.Target.QualifiedName(), 1)
+		}
+	}
 	if err := w.s.watch.applied(items); err != nil {
 		w.s.setHalt(err)
 		return err

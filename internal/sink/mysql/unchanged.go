@@ -1,0 +1,340 @@
+package mysql
+
+import (
+	"hash/maphash"
+	"slices"
+	"sync/atomic"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// Unchanged updates.
+//
+// A row completed by a lookup is often written twice with the same values.
+// A member's upsert reads its profile from the source when the member is
+// written; when the stream is behind, the source already holds the
+// profile, and the profile's own change, applied later, writes the values
+// the lookup already wrote. A recipe's steps re-derived after each step
+// insert read the same steps its insert read. The second write changes
+// nothing, but costs the target a statement, and on a table with another
+// unique key it costs the one worker all of that table's writes go
+// through.
+//
+// Each worker remembers what its last committed write left in each row it
+// completed with a lookup or updated as a contributor (lastWrites), and
+// does not send an UpdateRow that would leave the row as it is:
+//
+//   - after an upsert that wrote lookup columns: an UpdateRow whose every
+//     column is one of them, with the same value. The upsert left the row
+//     in place with those values; the update would write them again if
+//     its Cond holds and do nothing otherwise;
+//   - after an UpdateRow: the same columns, values and Cond. An UpdateRow
+//     applied twice in a row is applied once (idempotence).
+//
+// That holds only if the worker knows the last write to the row, so:
+//
+//   - every write to one row goes through one worker (route.go), in queue
+//     order, and only the worker's own writes are remembered: a write
+//     committed (a run's transaction, one operation after a permanent
+//     error), never one attempted; a run's writes are seen by its later
+//     operations in the same attempt and dropped when it fails;
+//   - any other write a worker makes to a row replaces or drops what it
+//     remembers of it: an upsert without lookups, a delete, another
+//     UpdateRow;
+//   - writes that reach rows by other keys drop everything remembered: a
+//     barrier (a truncate, cleared columns), a collision resolved by
+//     deleting the other row, a failed operation applied again;
+//   - only rows keyed by one or two integers are remembered, since a
+//     string key may name the row that another, equal under the column's
+//     collation, names too; an operation keyed otherwise on a table with
+//     remembered rows drops the worker's memory;
+//   - a column and its value are compared by two 64-bit hashes with
+//     independent random seeds, so two different values compare equal
+//     with a probability of about 2^-128; a write of more than
+//     maxRememberedCols columns is not remembered;
+//   - the workers remember at most maxLastWrites rows together, about 100
+//     bytes each; one that would pass the bound drops a row it remembers,
+//     or does not remember the new one. After a restart they remember
+//     nothing.
+//
+// Writes from outside the sink (another client, a hand repair) are not
+// seen: a row changed there keeps that value until the sink changes it.
+// tributary_mysql_unchanged_updates_total counts the updates not sent.
+
+// maxLastWrites bounds the rows the workers of a sink remember together;
+// a variable so tests can shrink it.
+var maxLastWrites int64 = 1 << 17
+
+// maxRememberedCols bounds the columns of one remembered write.
+const maxRememberedCols = 3
+
+// intRow names a row keyed by one or two integers: its table's number in
+// lastWrites.tables, and the key, neg marking its negative parts.
+type intRow struct {
+	table  uint32
+	n, neg uint8
+	key    [2]uint64
+}
+
+// lastWrite is what a worker's last committed write left in one row.
+type lastWrite struct {
+	// gone: the row's last write is not remembered (it replaces an
+	// earlier entry within a run).
+	gone bool
+	// upsert: an upsert wrote cols, and the row exists; else an UpdateRow
+	// under cond wrote them, if the row existed and cond held.
+	upsert bool
+	n      uint8
+	cond   [2]uint64
+	// cols holds the hashes of each column written and its value.
+	cols [maxRememberedCols][2]uint64
+}
+
+// lastWrites is one worker's memory of its last writes (see above).
+type lastWrites struct {
+	seeds [2]maphash.Seed
+	// done holds the committed writes, run those of the run being
+	// applied.
+	done, run map[intRow]lastWrite
+	// total counts the rows remembered by every worker of the sink.
+	total *atomic.Int64
+	// tables numbers the tables with rows remembered; lastTable caches
+	// the answer for one table.
+	tables    map[tableKey]uint32
+	lastTable *change.TargetTable
+	lastID    uint32
+	lastIn    bool
+	// barriers is the sink's barrier count when done was last valid.
+	barriers uint64
+	buf      []byte
+	kept     batch
+}
+
+func newLastWrites(total *atomic.Int64) *lastWrites {
+	return &lastWrites{
+		seeds:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		done:   map[intRow]lastWrite{},
+		run:    map[intRow]lastWrite{},
+		total:  total,
+		tables: map[tableKey]uint32{},
+	}
+}
+
+// begin starts an attempt at a run: the writes of an earlier attempt are
+// dropped, and everything when a barrier ran since (barriers is the
+// sink's count).
+func (l *lastWrites) begin(barriers uint64) {
+	clear(l.run)
+	if barriers != l.barriers {
+		l.forget()
+		l.barriers = barriers
+	}
+}
+
+// commit keeps the writes of the run, now committed.
+func (l *lastWrites) commit() {
+	for k, e := range l.run {
+		_, had := l.done[k]
+		switch {
+		case e.gone:
+			if had {
+				delete(l.done, k)
+				l.total.Add(-1)
+			}
+		case had:
+			l.done[k] = e
+		case l.total.Add(1) <= maxLastWrites:
+			l.done[k] = e
+		default:
+			l.total.Add(-1)
+			if l.evict() { // else another worker holds them all
+				l.done[k] = e // in the evicted row's place
+			}
+		}
+	}
+	clear(l.run)
+}
+
+// evict drops one remembered row, whichever the map gives first, and
+// reports whether there was one. The count stays: a row takes its place.
+func (l *lastWrites) evict() bool {
+	for k := range l.done {
+		delete(l.done, k)
+		return true
+	}
+	return false
+}
+
+// forget drops everything remembered.
+func (l *lastWrites) forget() {
+	l.total.Add(-int64(len(l.done)))
+	clear(l.done)
+	clear(l.run)
+	clear(l.tables)
+	l.lastTable = nil
+}
+
+// table returns t's number and whether rows of t may be remembered.
+func (l *lastWrites) table(t *change.TargetTable) (uint32, bool) {
+	if t != l.lastTable {
+		id, in := l.tables[tableKey{t.Schema, t.Name}]
+		l.lastTable, l.lastID, l.lastIn = t, id, in
+	}
+	return l.lastID, l.lastIn
+}
+
+// track marks t as having rows remembered and returns its number.
+func (l *lastWrites) track(t *change.TargetTable) uint32 {
+	id, in := l.table(t)
+	if !in {
+		id = uint32(len(l.tables))
+		l.tables[tableKey{t.Schema, t.Name}] = id
+		l.lastTable, l.lastID, l.lastIn = t, id, true
+	}
+	return id
+}
+
+// rowOf returns the row of op, of table number id, and whether its key is
+// one or two integers.
+func rowOf(id uint32, op *change.TargetOp) (intRow, bool) {
+	r := intRow{table: id, n: uint8(len(op.Key))}
+	if len(op.Key) > len(r.key) {
+		return r, false
+	}
+	for i, v := range op.Key {
+		switch v := v.(type) {
+		case int64:
+			r.key[i] = uint64(v)
+			if v < 0 {
+				r.neg |= 1 << i
+			}
+		case uint64:
+			r.key[i] = v
+		default:
+			return r, false
+		}
+	}
+	return r, true
+}
+
+// lookup returns the last write to row.
+func (l *lastWrites) lookup(row intRow) (lastWrite, bool) {
+	if e, ok := l.run[row]; ok {
+		return e, !e.gone
+	}
+	e, ok := l.done[row]
+	return e, ok
+}
+
+// sum returns the two hashes of l.buf.
+func (l *lastWrites) sum() [2]uint64 {
+	return [2]uint64{maphash.Bytes(l.seeds[0], l.buf), maphash.Bytes(l.seeds[1], l.buf)}
+}
+
+// colHash returns the hash of column c holding v.
+func (l *lastWrites) colHash(c string, v change.Value) [2]uint64 {
+	l.buf = appendKeyValue(appendKeyValue(l.buf[:0], c), v)
+	return l.sum()
+}
+
+// condHash returns the hash of op's Cond columns and values.
+func (l *lastWrites) condHash(op *change.TargetOp) [2]uint64 {
+	l.buf = l.buf[:0]
+	for i, c := range op.Cond {
+		l.buf = appendKeyValue(appendKeyValue(l.buf, c), op.CondValues[i])
+	}
+	return l.sum()
+}
+
+// unchanged reports whether op, resolved, would leave its row as the last
+// write left it (see above).
+func (l *lastWrites) unchanged(op *change.TargetOp) bool {
+	if op.Kind != change.UpdateRow || len(op.Columns) == 0 {
+		return false
+	}
+	id, in := l.table(op.Target)
+	if !in {
+		return false
+	}
+	row, ok := rowOf(id, op)
+	if !ok {
+		return false
+	}
+	e, ok := l.lookup(row)
+	if !ok || !e.upsert && (int(e.n) != len(op.Columns) || e.cond != l.condHash(op)) {
+		return false
+	}
+	for i, c := range op.Columns {
+		if !slices.Contains(e.cols[:e.n], l.colHash(c, op.Values[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// wrote remembers the write of it, applied in the current run: a skipped
+// update leaves the row as it was.
+func (l *lastWrites) wrote(it *item) {
+	op := &it.op
+	if it.unchanged || op.Kind == change.UpdateRow && len(op.Columns) == 0 {
+		return // the row is as it was
+	}
+	cols, vals := op.Columns, op.Values
+	remember := op.Kind == change.UpdateRow
+	if op.Kind == change.Upsert && it.looked > 0 && it.looked <= len(cols) {
+		cols, vals = cols[it.looked-1:], vals[it.looked-1:]
+		remember = true
+	}
+	remember = remember && len(cols) <= maxRememberedCols
+	id, in := l.table(op.Target)
+	if !remember && !in {
+		return // no row of the table is remembered
+	}
+	if remember {
+		id = l.track(op.Target)
+	}
+	row, ok := rowOf(id, op)
+	switch {
+	case !ok:
+		l.forget() // another key may name a remembered row
+	case !remember:
+		l.run[row] = lastWrite{gone: true}
+	default:
+		e := lastWrite{upsert: op.Kind == change.Upsert, n: uint8(len(cols))}
+		if !e.upsert {
+			e.cond = l.condHash(op)
+		}
+		for i, c := range cols {
+			e.cols[i] = l.colHash(c, vals[i])
+		}
+		l.run[row] = e
+	}
+}
+
+// filter returns the operations of st, a statement of b, that change
+// their row, as a statement of a batch: b and st themselves when all do.
+// It marks the others unchanged.
+func (l *lastWrites) filter(b *batch, st stmt) (*batch, stmt) {
+	items := b.items[st.start:st.end]
+	if items[0].op.Kind != change.UpdateRow {
+		return b, st
+	}
+	skipped := 0
+	for i := range items {
+		items[i].unchanged = l.unchanged(&items[i].op) // set again at each attempt
+		if items[i].unchanged {
+			skipped++
+		}
+	}
+	if skipped == 0 {
+		return b, st
+	}
+	clear(l.kept.items)
+	l.kept.items = l.kept.items[:0]
+	for i := range items {
+		if !items[i].unchanged {
+			l.kept.items = append(l.kept.items, items[i])
+		}
+	}
+	return &l.kept, stmt{start: 0, end: len(l.kept.items), bytes: st.bytes}
+}
