@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -63,8 +64,9 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 	dir := tb.TempDir()
 	var cfg strings.Builder
 	addr := testenv.FreeAddr(tb)
-	fmt.Fprintf(&cfg, "log:\n  level: warn\npebble:\n  dir: %s\ncheckpoint:\n  interval: 100ms\nhttp:\n  listen: %s\nmappings:\n",
-		filepath.Join(dir, "pebble"), addr)
+	pprofDir := os.Getenv("TRIBUTARY_BENCH_PPROF")
+	fmt.Fprintf(&cfg, "log:\n  level: warn\npebble:\n  dir: %s\ncheckpoint:\n  interval: 100ms\nhttp:\n  listen: %s\n  pprof: %t\nmappings:\n",
+		filepath.Join(dir, "pebble"), addr, pprofDir != "")
 	for i, m := range mappings {
 		path := filepath.Join(dir, fmt.Sprintf("mapping%d.yaml", i))
 		require.NoError(tb, os.WriteFile(path, []byte(m), 0o600))
@@ -91,8 +93,16 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 	require.NoError(tb, cmd.Start())
 	p := &tributaryProc{cmd: cmd, addr: addr}
 	tb.Cleanup(func() { _ = p.stop() })
+	profiled := make(chan struct{})
+	go func() {
+		defer close(profiled)
+		if pprofDir != "" {
+			profileDrain(tb, addr, pprofDir)
+		}
+	}()
 	require.NoError(tb, waitCheckpoints(addr, want, drainTimeout))
 	res := drainResult{took: time.Since(t0)}
+	<-profiled
 	res.targetCPU = serversCPU(tb, dst) - targetCPU0
 	res.sourceCPU = serversCPU(tb, srcServers(srcs)...) - sourceCPU0
 	// The process's own CPU is only readable while it runs.
@@ -183,4 +193,16 @@ func metricValue(addr, name string) (float64, error) {
 		}
 	}
 	return 0, sc.Err()
+}
+
+// profileDrain saves a CPU profile of the first two seconds of a drain by
+// the service at addr into a new file in dir, once the service answers.
+func profileDrain(tb testing.TB, addr, dir string) {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		err := saveProfile(context.Background(), addr, "profile?seconds=2", dir, "cpu")
+		if err == nil {
+			return
+		}
+	}
+	tb.Logf("no CPU profile of the drain: the service did not answer")
 }
