@@ -1,7 +1,6 @@
 package lookup
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/envelope"
 	"github.com/tributary-cdc/tributary/internal/sqlparam"
 )
 
@@ -52,9 +52,9 @@ func appendJSON(dst []byte, v change.Value) ([]byte, error) {
 		}
 		return append(dst, v...), nil
 	case string:
-		return appendString(dst, v), nil
+		return envelope.AppendString(dst, v), nil
 	case change.Temporal:
-		return appendString(dst, string(v)), nil
+		return envelope.AppendString(dst, string(v)), nil
 	case change.JSON:
 		if !json.Valid([]byte(v)) {
 			return nil, errors.New("a JSON value is not a valid document")
@@ -75,14 +75,4 @@ func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
 		return nil, errors.New("a floating point value is not finite")
 	}
 	return strconv.AppendFloat(dst, f, 'g', -1, bits), nil
-}
-
-// appendString appends s as a JSON string without HTML escaping; invalid
-// UTF-8 becomes U+FFFD as encoding/json does.
-func appendString(dst []byte, s string) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte{'\n'})...)
 }

@@ -65,11 +65,12 @@ func TestJSONArray(t *testing.T) {
 	rows := []change.Row{
 		{nil}, {int64(-1)}, {uint64(18446744073709551615)}, {float32(0.1)}, {1e21}, {change.Decimal("-0.50")},
 		{"<é\"\n>"}, {change.Temporal("2024-01-01 00:00:00.000001")}, {change.JSON(`{"a":[1]}`)}, {[]byte{0, 1}},
+		{"\x01\xff\u2028&"},
 	}
 	doc, err := jsonArray(rows)
 	require.NoError(t, err)
 	require.Equal(t, change.JSON(`[null,-1,18446744073709551615,0.1,1e+21,-0.50,"<é\"\n>",`+
-		`"2024-01-01 00:00:00.000001",{"a":[1]},"AAE="]`), doc)
+		`"2024-01-01 00:00:00.000001",{"a":[1]},"AAE=","\u0001\ufffd\u2028&"]`), doc)
 	empty, err := jsonArray(nil)
 	require.NoError(t, err)
 	require.Equal(t, change.JSON("[]"), empty)
