@@ -78,9 +78,6 @@ type intRow struct {
 
 // lastWrite is what a worker's last committed write left in one row.
 type lastWrite struct {
-	// gone: the row's last write is not remembered (it replaces an
-	// earlier entry within a run).
-	gone bool
 	// upsert: an upsert wrote cols, and the row exists; else an UpdateRow
 	// under cond wrote them, if the row existed and cond held.
 	upsert bool
@@ -93,9 +90,10 @@ type lastWrite struct {
 // lastWrites is one worker's memory of its last writes (see above).
 type lastWrites struct {
 	seeds [2]maphash.Seed
-	// done holds the committed writes, run those of the run being
-	// applied.
-	done, run map[intRow]lastWrite
+	// rows holds the last writes, committed or of the run being applied;
+	// touched lists the rows the run wrote, forgotten if it fails.
+	rows    map[intRow]lastWrite
+	touched []intRow
 	// total counts the rows remembered by every worker of the sink.
 	total *atomic.Int64
 	// tables numbers the tables with rows remembered; lastTable caches
@@ -113,18 +111,20 @@ type lastWrites struct {
 func newLastWrites(total *atomic.Int64) *lastWrites {
 	return &lastWrites{
 		seeds:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		done:   map[intRow]lastWrite{},
-		run:    map[intRow]lastWrite{},
+		rows:   map[intRow]lastWrite{},
 		total:  total,
 		tables: map[tableKey]uint32{},
 	}
 }
 
-// begin starts an attempt at a run: the writes of an earlier attempt are
-// dropped, and everything when a barrier ran since (barriers is the
+// begin starts an attempt at a run: the rows an earlier attempt wrote are
+// forgotten, and everything when a barrier ran since (barriers is the
 // sink's count).
 func (l *lastWrites) begin(barriers uint64) {
-	clear(l.run)
+	for _, k := range l.touched {
+		l.drop(k)
+	}
+	l.touched = l.touched[:0]
 	if barriers != l.barriers {
 		l.forget()
 		l.barriers = barriers
@@ -133,33 +133,39 @@ func (l *lastWrites) begin(barriers uint64) {
 
 // commit keeps the writes of the run, now committed.
 func (l *lastWrites) commit() {
-	for k, e := range l.run {
-		_, had := l.done[k]
-		switch {
-		case e.gone:
-			if had {
-				delete(l.done, k)
-				l.total.Add(-1)
-			}
-		case had:
-			l.done[k] = e
-		case l.total.Add(1) <= maxLastWrites:
-			l.done[k] = e
-		default:
-			l.total.Add(-1)
-			if l.evict() { // else another worker holds them all
-				l.done[k] = e // in the evicted row's place
-			}
+	l.touched = l.touched[:0]
+}
+
+// set remembers e as the last write to row k, unless the workers remember
+// maxLastWrites rows and this one has none to make room.
+func (l *lastWrites) set(k intRow, e lastWrite) {
+	l.touched = append(l.touched, k)
+	if _, had := l.rows[k]; had {
+		l.rows[k] = e
+		return
+	}
+	if l.total.Add(1) > maxLastWrites {
+		l.total.Add(-1)
+		if !l.evict() {
+			return // another worker holds them all
 		}
 	}
-	clear(l.run)
+	l.rows[k] = e
+}
+
+// drop forgets row k.
+func (l *lastWrites) drop(k intRow) {
+	if _, had := l.rows[k]; had {
+		delete(l.rows, k)
+		l.total.Add(-1)
+	}
 }
 
 // evict drops one remembered row, whichever the map gives first, and
 // reports whether there was one. The count stays: a row takes its place.
 func (l *lastWrites) evict() bool {
-	for k := range l.done {
-		delete(l.done, k)
+	for k := range l.rows {
+		delete(l.rows, k)
 		return true
 	}
 	return false
@@ -167,9 +173,9 @@ func (l *lastWrites) evict() bool {
 
 // forget drops everything remembered.
 func (l *lastWrites) forget() {
-	l.total.Add(-int64(len(l.done)))
-	clear(l.done)
-	clear(l.run)
+	l.total.Add(-int64(len(l.rows)))
+	clear(l.rows)
+	l.touched = l.touched[:0]
 	clear(l.tables)
 	l.lastTable = nil
 }
@@ -217,15 +223,6 @@ func rowOf(id uint32, op *change.TargetOp) (intRow, bool) {
 	return r, true
 }
 
-// lookup returns the last write to row.
-func (l *lastWrites) lookup(row intRow) (lastWrite, bool) {
-	if e, ok := l.run[row]; ok {
-		return e, !e.gone
-	}
-	e, ok := l.done[row]
-	return e, ok
-}
-
 // sum returns the two hashes of l.buf.
 func (l *lastWrites) sum() [2]uint64 {
 	return [2]uint64{maphash.Bytes(l.seeds[0], l.buf), maphash.Bytes(l.seeds[1], l.buf)}
@@ -260,7 +257,7 @@ func (l *lastWrites) unchanged(op *change.TargetOp) bool {
 	if !ok {
 		return false
 	}
-	e, ok := l.lookup(row)
+	e, ok := l.rows[row]
 	if !ok || !e.upsert && (int(e.n) != len(op.Columns) || e.cond != l.condHash(op)) {
 		return false
 	}
@@ -298,7 +295,7 @@ func (l *lastWrites) wrote(it *item) {
 	case !ok:
 		l.forget() // another key may name a remembered row
 	case !remember:
-		l.run[row] = lastWrite{gone: true}
+		l.drop(row)
 	default:
 		e := lastWrite{upsert: op.Kind == change.Upsert, n: uint8(len(cols))}
 		if !e.upsert {
@@ -307,7 +304,7 @@ func (l *lastWrites) wrote(it *item) {
 		for i, c := range cols {
 			e.cols[i] = l.colHash(c, vals[i])
 		}
-		l.run[row] = e
+		l.set(row, e)
 	}
 }
 

@@ -173,10 +173,10 @@ func TestLastWritesBounded(t *testing.T) {
 		write(id)
 	}
 	l.commit()
-	require.Len(t, l.done, 3)
+	require.Len(t, l.rows, 3)
 	write(3)
 	l.commit()
-	require.Len(t, l.done, 3, "past the bound one row makes room")
+	require.Len(t, l.rows, 3, "past the bound one row makes room")
 	require.Equal(t, int64(3), total.Load())
 	require.True(t, l.unchanged(ptr(updateRow(tb, int64(3), []string{"a"}, "v"))))
 	require.False(t, l.unchanged(ptr(updateRow(tb, int64(-3), []string{"a"}, "v"))), "another row")
@@ -199,7 +199,7 @@ func TestLastWritesBounded(t *testing.T) {
 	total.Store(maxLastWrites)
 	write(5)
 	l.commit()
-	require.Empty(t, l.done)
+	require.Empty(t, l.rows)
 	require.Equal(t, maxLastWrites, total.Load())
 }
 
