@@ -287,16 +287,18 @@ func (l *lastWrites) wrote(it *item) {
 	if !remember && !in {
 		return // no row of the table is remembered
 	}
-	if remember {
-		id = l.track(op.Target)
-	}
 	row, ok := rowOf(id, op)
 	switch {
 	case !ok:
-		l.forget() // another key may name a remembered row
+		if in {
+			l.forget() // another key may name a remembered row
+		}
 	case !remember:
 		l.drop(row)
 	default:
+		if !in {
+			row.table = l.track(op.Target)
+		}
 		e := lastWrite{upsert: op.Kind == change.Upsert, n: uint8(len(cols))}
 		if !e.upsert {
 			e.cond = l.condHash(op)

@@ -204,3 +204,27 @@ func TestLastWritesBounded(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestLastWritesKeys(t *testing.T) {
+	var total atomic.Int64
+	l := newLastWrites(&total)
+	one, two, three := table("one", "id"), table("two", "a", "b"), table("three", "a", "b", "c")
+	update := func(tb *change.TargetTable, key ...change.Value) *change.TargetOp {
+		return &change.TargetOp{Target: tb, Kind: change.UpdateRow, Key: key, Columns: []string{"x"}, Values: []change.Value{"v"}}
+	}
+	l.wrote(&item{op: *update(one, int64(1))})
+	l.wrote(&item{op: *update(three, int64(1), int64(2), int64(3))})
+	l.commit()
+	require.False(t, l.unchanged(update(three, int64(1), int64(2), int64(3))), "three key columns are not remembered")
+	require.True(t, l.unchanged(update(one, int64(1))), "nor do they make the worker forget")
+
+	l.wrote(&item{op: *update(two, int64(-1), uint64(1))})
+	require.True(t, l.unchanged(update(two, int64(-1), int64(1))))
+	require.False(t, l.unchanged(update(two, uint64(1<<64-1), uint64(1))), "a negative key is not its unsigned bits")
+
+	// A remembered table written under a string key forgets everything.
+	l.wrote(&item{op: *update(one, "1")})
+	require.False(t, l.unchanged(update(one, int64(1))))
+	require.False(t, l.unchanged(update(two, int64(-1), int64(1))))
+	require.Equal(t, int64(0), total.Load())
+}
