@@ -102,7 +102,7 @@ type lastWrites struct {
 	lastTable *change.TargetTable
 	lastID    uint32
 	lastIn    bool
-	// barriers is the sink's barrier count when done was last valid.
+	// barriers is the sink's barrier count when rows was last valid.
 	barriers uint64
 	buf      []byte
 	kept     batch
@@ -328,12 +328,17 @@ func (l *lastWrites) filter(b *batch, st stmt) (*batch, stmt) {
 	if skipped == 0 {
 		return b, st
 	}
-	clear(l.kept.items)
-	l.kept.items = l.kept.items[:0]
 	for i := range items {
 		if !items[i].unchanged {
 			l.kept.items = append(l.kept.items, items[i])
 		}
 	}
 	return &l.kept, stmt{start: 0, end: len(l.kept.items), bytes: st.bytes}
+}
+
+// release drops filter's copies of the operations once their statement
+// ran, so their values do not outlive it.
+func (l *lastWrites) release() {
+	clear(l.kept.items)
+	l.kept.items = l.kept.items[:0]
 }

@@ -317,7 +317,9 @@ func (w *worker) execStmt(ctx context.Context, tx *sql.Tx, st stmt) error {
 	if kept.start == kept.end {
 		return nil // every update would leave its row as it is
 	}
-	if err := w.execOps(ctx, tx, b, kept); err != nil {
+	err := w.execOps(ctx, tx, b, kept)
+	w.last.release()
+	if err != nil {
 		return err
 	}
 	for i := st.start; i < st.end; i++ {
