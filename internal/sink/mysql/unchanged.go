@@ -48,14 +48,14 @@ import (
 //     string key may name the row that another, equal under the column's
 //     collation, names too; an operation keyed otherwise on a table with
 //     remembered rows drops the worker's memory;
-//   - a column and its value are compared by two 64-bit hashes with
-//     independent random seeds, so two different values compare equal
-//     with a probability of about 2^-128; a write of more than
+//   - a column and its value are compared by a 64-bit hash with a random
+//     seed of the process, so two different values compare equal with a
+//     probability of 2^-64, one in 1.8e19; a write of more than
 //     maxRememberedCols columns is not remembered;
-//   - the workers remember at most maxLastWrites rows together, about 100
-//     bytes each; one that would pass the bound drops a row it remembers,
-//     or does not remember the new one. After a restart they remember
-//     nothing.
+//   - the workers remember at most maxLastWrites rows together, about 150
+//     bytes each (18 MiB); one that would pass the bound drops a row it
+//     remembers, or does not remember the new one. After a restart they
+//     remember nothing.
 //
 // Writes from outside the sink (another client, a hand repair) are not
 // seen: a row changed there keeps that value until the sink changes it.
@@ -82,14 +82,14 @@ type lastWrite struct {
 	// under cond wrote them, if the row existed and cond held.
 	upsert bool
 	n      uint8
-	cond   [2]uint64
+	cond   uint64
 	// cols holds the hashes of each column written and its value.
-	cols [maxRememberedCols][2]uint64
+	cols [maxRememberedCols]uint64
 }
 
 // lastWrites is one worker's memory of its last writes (see above).
 type lastWrites struct {
-	seeds [2]maphash.Seed
+	seed maphash.Seed
 	// rows holds the last writes, committed or of the run being applied;
 	// touched lists the rows the run wrote, forgotten if it fails.
 	rows    map[intRow]lastWrite
@@ -110,7 +110,7 @@ type lastWrites struct {
 
 func newLastWrites(total *atomic.Int64) *lastWrites {
 	return &lastWrites{
-		seeds:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		seed:   maphash.MakeSeed(),
 		rows:   map[intRow]lastWrite{},
 		total:  total,
 		tables: map[tableKey]uint32{},
@@ -134,6 +134,9 @@ func (l *lastWrites) begin(barriers uint64) {
 // commit keeps the writes of the run, now committed.
 func (l *lastWrites) commit() {
 	l.touched = l.touched[:0]
+	if cap(l.touched) > 1<<12 {
+		l.touched = nil // a large run's list is not kept for the next
+	}
 }
 
 // set remembers e as the last write to row k, unless the workers remember
@@ -223,19 +226,19 @@ func rowOf(id uint32, op *change.TargetOp) (intRow, bool) {
 	return r, true
 }
 
-// sum returns the two hashes of l.buf.
-func (l *lastWrites) sum() [2]uint64 {
-	return [2]uint64{maphash.Bytes(l.seeds[0], l.buf), maphash.Bytes(l.seeds[1], l.buf)}
+// sum returns the hash of l.buf.
+func (l *lastWrites) sum() uint64 {
+	return maphash.Bytes(l.seed, l.buf)
 }
 
 // colHash returns the hash of column c holding v.
-func (l *lastWrites) colHash(c string, v change.Value) [2]uint64 {
+func (l *lastWrites) colHash(c string, v change.Value) uint64 {
 	l.buf = appendKeyValue(appendKeyValue(l.buf[:0], c), v)
 	return l.sum()
 }
 
 // condHash returns the hash of op's Cond columns and values.
-func (l *lastWrites) condHash(op *change.TargetOp) [2]uint64 {
+func (l *lastWrites) condHash(op *change.TargetOp) uint64 {
 	l.buf = l.buf[:0]
 	for i, c := range op.Cond {
 		l.buf = appendKeyValue(appendKeyValue(l.buf, c), op.CondValues[i])
