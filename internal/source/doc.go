@@ -30,11 +30,12 @@
 //
 // # Memory
 //
-// go-mysql reads at most eventBuffer events ahead. An event larger than
-// one protocol packet (a row over 16 MiB) holds about twice its size, and
-// while the rows of one are still in use downstream the connection is not
-// read further (for at most largeHoldLimit), so two such events never
-// overlap (see largeevent.go).
+// go-mysql reads at most queueEvents events or queueBytes bytes of events
+// ahead of the reader (queue.go). An event larger than one protocol packet
+// (a row over 16 MiB) holds about twice its size, and while the rows of
+// one are still in use downstream the connection is not read further (for
+// at most largeHoldLimit), so two such events never overlap (see
+// largeevent.go).
 //
 // # Privileges
 //

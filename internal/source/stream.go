@@ -24,9 +24,6 @@ const (
 	// connection shows within silenceLimit (see silence.go).
 	heartbeat    = 10 * time.Second
 	silenceLimit = 60 * time.Second
-	// eventBuffer bounds the events go-mysql reads ahead; an event holds
-	// about 8 KiB of rows, or one row that is larger.
-	eventBuffer = 2
 )
 
 // stream runs one binlog connection from the last complete transaction
@@ -82,9 +79,15 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 		go watched.watch(wctx, silenceLimit, heartbeat)
 		return nil
 	}
+	qctx, stopQueue := context.WithCancel(ctx)
+	defer stopQueue()
+	queue := newEventQueue(qctx)
+	cfg.SynchronousEventHandler = queue
 	syncer := replication.NewBinlogSyncer(cfg)
 	streamFailed := false
 	defer func() {
+		// First release go-mysql's goroutine from a wait for room.
+		stopQueue()
 		if streamFailed && conn != nil {
 			_ = conn.Close()
 			return
@@ -108,6 +111,7 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 		}
 		return err
 	}
+	go queue.follow(qctx, streamer)
 	st.denied = false
 	r.log.Info("streaming binlog", "from", start.String(), "by_gtid", start.GTIDSet != "")
 	r.streaming.Store(true)
@@ -123,7 +127,7 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 		return st.em.emit(ctx, t)
 	}
 	for {
-		ev, err := nextEvent(ctx, streamer, st.em, r.mark)
+		ev, err := nextEvent(ctx, queue, st.em, r.mark)
 		if errors.Is(err, errMarkWanted) {
 			r.mark.taken()
 			if err := st.em.sendPosition(ctx, asm); err != nil {
@@ -219,19 +223,19 @@ func (r *Reader) startSet(ctx context.Context, db *sql.DB, srv server, start cha
 // nextEvent waits for the next event; while an empty transaction is held
 // back it sends that when it falls due. It returns errMarkWanted when a
 // position transaction was asked for meanwhile.
-func nextEvent(ctx context.Context, s *replication.BinlogStreamer, em *emitter, mark *marker) (*replication.BinlogEvent, error) {
+func nextEvent(ctx context.Context, q *eventQueue, em *emitter, mark *marker) (*replication.BinlogEvent, error) {
 	for {
 		wait := mark.context(ctx)
 		due, held := em.flushDeadline()
 		if !held {
-			ev, err := s.GetEvent(wait)
+			ev, err := q.next(wait)
 			if err != nil && woken(ctx, wait, err) {
 				return nil, errMarkWanted
 			}
 			return ev, err
 		}
 		wctx, cancel := context.WithDeadline(wait, due)
-		ev, err := s.GetEvent(wctx)
+		ev, err := q.next(wctx)
 		cancel()
 		if err != nil && woken(ctx, wait, err) {
 			return nil, errMarkWanted
@@ -246,8 +250,9 @@ func nextEvent(ctx context.Context, s *replication.BinlogStreamer, em *emitter, 
 }
 
 // syncerConfig configures go-mysql for srv: no retries of its own (Run
-// reconnects at transaction boundaries), heartbeats, a small read-ahead,
-// the decoder's value options, and rows of excluded tables left undecoded.
+// reconnects at transaction boundaries), heartbeats, the decoder's value
+// options, and rows of excluded tables left undecoded. stream adds the
+// handler that hands events to the reader (eventQueue).
 //
 // The password and TLS configuration are made anew for every connection
 // (a fresh IAM token, a re-read password file). go-mysql keeps them for
@@ -272,7 +277,8 @@ func (r *Reader) syncerConfig(ctx context.Context, srv server) (replication.Binl
 		DisableRetrySync: true,
 		DiscardGTIDSet:   true,
 		HeartbeatPeriod:  heartbeat,
-		EventCacheCount:  eventBuffer,
+		// Events come through eventQueue, not go-mysql's channel.
+		EventCacheCount: 1,
 		// MariaDB 11.4 and later may send events with a zero end offset.
 		FillZeroLogPos: srv.Flavor == change.MariaDB && versionAtLeast(srv.Version, 11, 4),
 	}
