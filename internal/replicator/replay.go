@@ -63,11 +63,14 @@ type marking struct {
 	// stream is in order, so every later one is beyond it too.
 	past bool
 	// want is the mark of transaction wantSeq, set when marked; dirty,
-	// that it is not written yet.
-	want    checkpoint.Handed
-	wantSeq uint64
-	marked  bool
-	dirty   bool
+	// that it is not written yet. syncedSeq is the transaction of the
+	// last mark written, set when synced.
+	want      checkpoint.Handed
+	wantSeq   uint64
+	marked    bool
+	dirty     bool
+	syncedSeq uint64
+	synced    bool
 	// capped is set when a collision of transaction capSeq was refused:
 	// want stays before it.
 	capped bool
@@ -182,13 +185,17 @@ func (r *replayWindows) Replays(t mysqlsink.SourceTxn) bool {
 }
 
 // Handing makes the marks of ts durable unless the window or an earlier
-// mark covers them.
+// mark covers them. A mark another call is writing is waited for.
 func (r *replayWindows) Handing(ts []mysqlsink.SourceTxn) error {
 	r.mu.Lock()
 	need := false
 	for _, t := range ts {
 		m := r.markingLocked(t.Source)
-		if m.capped || m.marked && m.wantSeq >= t.Seq {
+		if m.capped || m.synced && m.syncedSeq >= t.Seq {
+			continue
+		}
+		if m.marked && m.wantSeq >= t.Seq {
+			need = true // marked, not known durable yet
 			continue
 		}
 		if !m.past {
@@ -240,12 +247,16 @@ func (r *replayWindows) sync() error {
 	defer r.writeMu.Unlock()
 	r.mu.Lock()
 	marks := map[string]checkpoint.Handed{}
+	seqs := map[string]uint64{}
 	for name, m := range r.mu.src {
 		if m.dirty {
-			marks[name], m.dirty = m.want, false
+			marks[name], seqs[name], m.dirty = m.want, m.wantSeq, false
 		}
 	}
 	r.mu.Unlock()
+	if len(marks) == 0 {
+		return nil
+	}
 	if err := r.store.SaveHandedMarks(marks); err != nil {
 		r.mu.Lock()
 		for name := range marks {
@@ -254,6 +265,13 @@ func (r *replayWindows) sync() error {
 		r.mu.Unlock()
 		return fmt.Errorf("saving handed marks: %w", err)
 	}
+	r.mu.Lock()
+	for name, seq := range seqs {
+		if m := r.mu.src[name]; !m.synced || seq > m.syncedSeq {
+			m.synced, m.syncedSeq = true, seq
+		}
+	}
+	r.mu.Unlock()
 	return nil
 }
 

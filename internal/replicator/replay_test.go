@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -116,4 +117,39 @@ func TestHandedMarksAcrossRestarts(t *testing.T) {
 	r = openWindows(t, store, mariaBegin(11))
 	require.True(t, r.Replays(mariaTxn(1, 17)))
 	require.False(t, r.Replays(mariaTxn(2, 18)))
+}
+
+// slowMarks holds every write of the handed marks until released.
+type slowMarks struct {
+	started, release chan struct{}
+}
+
+func (s *slowMarks) SaveHandedMarks(map[string]checkpoint.Handed) error {
+	s.started <- struct{}{}
+	<-s.release
+	return nil
+}
+
+func TestHandingWaitsForTheWriteOfItsMark(t *testing.T) {
+	store := &slowMarks{started: make(chan struct{}, 1), release: make(chan struct{})}
+	r := &replayWindows{store: store, log: slog.Default(), win: map[string]*window{}}
+	r.mu.src = map[string]*marking{}
+	first := make(chan error, 1)
+	go func() { first <- r.Handing([]mysqlsink.SourceTxn{mariaTxn(5, 15)}) }()
+	<-store.started
+	// The mark of 5 covers 4, but it is not durable yet: a worker about
+	// to write 4 must wait for it.
+	second := make(chan error, 1)
+	go func() { second <- r.Handing([]mysqlsink.SourceTxn{mariaTxn(4, 14)}) }()
+	select {
+	case err := <-second:
+		t.Fatalf("Handing returned (%v) before the mark covering it was durable", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(store.release)
+	require.NoError(t, <-first)
+	require.NoError(t, <-second)
+	require.Len(t, store.started, 0, "the second call wrote nothing of its own")
+	// Durable now: covered without a write.
+	require.NoError(t, r.Handing([]mysqlsink.SourceTxn{mariaTxn(3, 13)}))
 }
