@@ -53,7 +53,7 @@ func newEventQueue(ctx context.Context) *eventQueue {
 // HandleEvent queues ev, waiting for room; go-mysql calls it for every
 // event, in its reading goroutine. An error stops that goroutine.
 func (q *eventQueue) HandleEvent(ev *replication.BinlogEvent) error {
-	size := int64(len(ev.RawData))
+	size := eventBytes(ev)
 	// Only this goroutine adds, so the room seen stays at least as large
 	// until the add below.
 	for {
@@ -74,6 +74,17 @@ func (q *eventQueue) HandleEvent(ev *replication.BinlogEvent) error {
 	case <-q.done:
 		return errQueueClosed
 	}
+}
+
+// eventBytes is what ev counts against queueBytes: its data, or for a
+// compressed transaction (MySQL's binlog_transaction_compression) the
+// size of the events it holds decoded, if larger.
+func eventBytes(ev *replication.BinlogEvent) int64 {
+	n := uint64(len(ev.RawData))
+	if p, ok := ev.Event.(*replication.TransactionPayloadEvent); ok {
+		n = max(n, p.UncompressedSize)
+	}
+	return int64(n)
 }
 
 // follow queues the error that ends s once go-mysql's reading goroutine
@@ -98,7 +109,7 @@ func (q *eventQueue) next(ctx context.Context) (*replication.BinlogEvent, error)
 		if it.err != nil {
 			return nil, it.err
 		}
-		q.bytes.Add(-int64(len(it.ev.RawData)))
+		q.bytes.Add(-eventBytes(it.ev))
 		select {
 		case q.room <- struct{}{}:
 		default:

@@ -117,3 +117,25 @@ func TestEventQueueReleasesWaitsWhenClosed(t *testing.T) {
 		})
 	}
 }
+
+func TestEventQueueCountsCompressedTransactionsDecoded(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	q := newEventQueue(ctx)
+	require.NoError(t, q.HandleEvent(sizedEvent(10)))
+	// 1 KiB compressed, a whole queue's worth decoded: it waits for room.
+	payload := sizedEvent(1024)
+	payload.Event = &replication.TransactionPayloadEvent{UncompressedSize: queueBytes}
+	blocked := handleAsync(q, payload)
+	select {
+	case <-blocked:
+		t.Fatal("a compressed transaction was counted by its compressed size")
+	case <-time.After(50 * time.Millisecond):
+	}
+	_, err := q.next(ctx)
+	require.NoError(t, err)
+	require.NoError(t, <-blocked)
+	_, err = q.next(ctx)
+	require.NoError(t, err)
+	require.Zero(t, q.bytes.Load())
+}
