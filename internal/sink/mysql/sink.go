@@ -76,7 +76,8 @@ var ErrStopped = errors.New("mysql sink stopped")
 
 // New connects to the target and starts the workers. Every connection pins
 // time_zone '+00:00' (TIMESTAMP values arrive in UTC), sessionSQLMode,
-// utf8mb4 and the merging of derived tables; parameters are interpolated
+// utf8mb4, the merging of derived tables and, where the target allows it,
+// READ COMMITTED (isolation.go); parameters are interpolated
 // client side, so a statement costs one round trip and is not bound by the
 // 65,535 placeholder limit.
 func New(ctx context.Context, opts Options) (*Sink, error) {
@@ -113,6 +114,19 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	connector, err := opts.Connector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("configuring mysql sink connector: %w", err)
+	}
+	isolation, err := isolationVariable(ctx, connector)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to mysql sink target %s: %w", cfg.Addr, err)
+	}
+	if isolation != "" {
+		cfg.Params[isolation] = "'READ-COMMITTED'"
+		if connector, err = opts.Connector(cfg); err != nil {
+			return nil, fmt.Errorf("configuring mysql sink connector: %w", err)
+		}
+	} else {
+		opts.Logger.Info("the target writes its binlog as statements: the workers write at its default isolation, "+
+			"where they may deadlock each other on the gaps between their rows (retried)", "target", cfg.Addr)
 	}
 	lanes, byTable := newLanes(opts.LookupSources, opts.Workers)
 	conns := len(lanes)*opts.Workers + 2
