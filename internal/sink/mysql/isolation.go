@@ -24,7 +24,9 @@ import (
 // drain, a tenth of its time). Each worker writes rows of its own keys
 // only, and reads the target to find which of them exist, so a read
 // without locks finds what a locking one would. READ COMMITTED locks no
-// gaps.
+// gaps. (Another client's delete of a row between the insert form's read
+// and its write no longer waits for the read's lock: the write then
+// inserts the row anew. Targets are the sink's to write.)
 //
 // Where not. A target that writes its binlog in STATEMENT format refuses
 // InnoDB writes at READ COMMITTED (error 1665): it keeps its default, and
