@@ -386,11 +386,7 @@ func (w *worker) execOps(ctx context.Context, tx *sql.Tx, b *batch, st stmt) err
 // applied tells the watch that items were applied; an error halts the
 // sink.
 func (w *worker) applied(items []item) error {
-	for i := range items {
-		if items[i].unchanged {
-			w.s.unchanged.Add(items[i].op.Target.QualifiedName(), 1)
-		}
-	}
+	w.countUnchanged(items)
 	if err := w.s.watch.applied(items); err != nil {
 		w.s.setHalt(err)
 		return err
@@ -407,4 +403,27 @@ func targets(items []item) []string {
 		}
 	}
 	return out
+}
+
+// countUnchanged counts the updates of items not sent, once per run of
+// one table rather than once per update (a table's name is built for
+// each count).
+func (w *worker) countUnchanged(items []item) {
+	var t *change.TargetTable
+	var n uint64
+	for i := range items {
+		if !items[i].unchanged {
+			continue
+		}
+		if items[i].op.Target != t {
+			if n > 0 {
+				w.s.unchanged.Add(t.QualifiedName(), n)
+			}
+			t, n = items[i].op.Target, 0
+		}
+		n++
+	}
+	if n > 0 {
+		w.s.unchanged.Add(t.QualifiedName(), n)
+	}
 }
