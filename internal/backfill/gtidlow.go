@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/gtid"
 	"github.com/tributary-cdc/tributary/internal/retry"
 )
 
@@ -17,7 +18,7 @@ import (
 // snapshotRead reads the chunk on a MariaDB writer in a consistent
 // snapshot and returns the GTID position the snapshot saw, once that holds
 // passed and logged (which it does as soon as they have committed).
-func (g *gtidMarks) snapshotRead(ctx context.Context, passed, logged gtidSet, readRows func(context.Context, Querier) ([]change.Row, error)) ([]change.Row, gtidSet, error) {
+func (g *gtidMarks) snapshotRead(ctx context.Context, passed, logged gtid.Set, readRows func(context.Context, Querier) ([]change.Row, error)) ([]change.Row, gtid.Set, error) {
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		rows, low, ok, err := g.snapshotOnce(ctx, passed, logged, readRows)
@@ -37,7 +38,7 @@ func (g *gtidMarks) snapshotRead(ctx context.Context, passed, logged gtidSet, re
 
 // snapshotOnce is one attempt of snapshotRead; ok is false when the
 // snapshot does not hold passed yet.
-func (g *gtidMarks) snapshotOnce(ctx context.Context, passed, logged gtidSet, readRows func(context.Context, Querier) ([]change.Row, error)) (rows []change.Row, low gtidSet, ok bool, err error) {
+func (g *gtidMarks) snapshotOnce(ctx context.Context, passed, logged gtid.Set, readRows func(context.Context, Querier) ([]change.Row, error)) (rows []change.Row, low gtid.Set, ok bool, err error) {
 	conn, err := g.readDB().Conn(ctx)
 	if err != nil {
 		return nil, low, false, fmt.Errorf("connecting to read a chunk: %w", err)
@@ -64,10 +65,10 @@ func (g *gtidMarks) snapshotOnce(ctx context.Context, passed, logged gtidSet, re
 		return nil, low, false, fmt.Errorf("reading the GTID position of a snapshot: BINLOG_GTID_POS(%q, %d) is NULL "+
 			"(the binlog file is gone)", file, pos)
 	}
-	if low, err = parseGTIDSet(change.MariaDB, text.String); err != nil {
+	if low, err = gtid.Parse(change.MariaDB, text.String); err != nil {
 		return nil, low, false, err
 	}
-	if !low.contains(passed) || !low.contains(logged) {
+	if !low.Contains(passed) || !low.Contains(logged) {
 		return nil, low, false, nil
 	}
 	rows, err = readRows(ctx, conn)
@@ -112,7 +113,7 @@ func snapshotPoint(ctx context.Context, conn *sql.Conn) (string, uint64, error) 
 // holds the writer's executed set of now: then the read sees the table
 // as the writer described it for the chunk's plan, a column added just
 // before included.
-func (g *gtidMarks) waitVisible(ctx context.Context, s gtidSetup, passed gtidSet) (gtidSet, error) {
+func (g *gtidMarks) waitVisible(ctx context.Context, s gtidSetup, passed gtid.Set) (gtid.Set, error) {
 	query, name := "SELECT @@GLOBAL.gtid_executed", "gtid_executed"
 	if s.flavor == change.MariaDB {
 		query, name = "SELECT @@GLOBAL.gtid_slave_pos", "gtid_slave_pos"
@@ -130,16 +131,16 @@ func (g *gtidMarks) waitVisible(ctx context.Context, s gtidSetup, passed gtidSet
 	for {
 		var text string
 		if err := g.readDB().QueryRowContext(ctx, query).Scan(&text); err != nil {
-			return gtidSet{}, fmt.Errorf("reading %s of %s: %w", name, where, err)
+			return gtid.Set{}, fmt.Errorf("reading %s of %s: %w", name, where, err)
 		}
-		low, err := parseGTIDSet(s.flavor, text)
+		low, err := gtid.Parse(s.flavor, text)
 		if err != nil {
 			return low, fmt.Errorf("reading %s of %s: %w", name, where, err)
 		}
-		if low.contains(passed) && low.contains(writer) {
+		if low.Contains(passed) && low.Contains(writer) {
 			return low, nil
 		}
-		if s.replica && low.empty() {
+		if s.replica && low.Empty() {
 			return low, fmt.Errorf("%w: %s has applied no GTID of source %s (its %s is empty, the stream has passed %s): "+
 				"backfill_read_host must be a replica of the source that replicates by GTID", ErrNoGTIDs, where, g.source,
 				name, passed.String())

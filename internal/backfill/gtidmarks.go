@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/gtid"
 )
 
 // How often a chunk bounded by GTID sets polls a server that must catch
@@ -213,11 +214,11 @@ func (g *gtidMarks) read(ctx context.Context, w *window, readRows func(context.C
 		return nil, w.gtid.passedErr
 	}
 	var rows []change.Row
-	var low gtidSet
+	var low gtid.Set
 	if s.flavor == change.MariaDB && !s.replica {
 		// What the writer has logged by now goes in too: the stream's
 		// start position among it, before any transaction went by.
-		var logged gtidSet
+		var logged gtid.Set
 		if logged, err = g.executed(ctx, s.flavor, "the chunk's read"); err == nil {
 			rows, low, err = g.snapshotRead(ctx, w.gtid.passed, logged, readRows)
 		}
@@ -236,16 +237,13 @@ func (g *gtidMarks) read(ctx context.Context, w *window, readRows func(context.C
 
 // executed reads the writer's executed set: every transaction it has
 // logged (MariaDB) or committed (MySQL).
-func (g *gtidMarks) executed(ctx context.Context, flavor, what string) (gtidSet, error) {
-	query, name := "SELECT @@GLOBAL.gtid_executed", "gtid_executed"
-	if flavor == change.MariaDB {
-		query, name = "SELECT @@GLOBAL.gtid_binlog_pos", "gtid_binlog_pos"
-	}
+func (g *gtidMarks) executed(ctx context.Context, flavor, what string) (gtid.Set, error) {
+	query, name := gtid.ExecutedQuery(flavor)
 	var text string
 	if err := g.writer.QueryRowContext(ctx, query).Scan(&text); err != nil {
-		return gtidSet{}, fmt.Errorf("reading %s of source %s for %s: %w", name, g.source, what, err)
+		return gtid.Set{}, fmt.Errorf("reading %s of source %s for %s: %w", name, g.source, what, err)
 	}
-	return parseGTIDSet(flavor, text)
+	return gtid.Parse(flavor, text)
 }
 
 func (g *gtidMarks) high(ctx context.Context, w *window) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/gtid"
 )
 
 // streamPoint is how far a source's stream has come through the Merger:
@@ -27,12 +28,12 @@ func (p *streamPoint) advance(txn *change.Txn) {
 
 // gtidSet returns every transaction the stream has (wholly or partly)
 // passed.
-func (p streamPoint) gtidSet(flavor string) (gtidSet, error) {
-	set, err := parseGTIDSet(flavor, p.set)
+func (p streamPoint) gtidSet(flavor string) (gtid.Set, error) {
+	set, err := gtid.Parse(flavor, p.set)
 	if err != nil {
 		return set, fmt.Errorf("reading the stream's position: %w", err)
 	}
-	if err := set.add(p.open); err != nil {
+	if err := set.Add(p.open); err != nil {
 		return set, fmt.Errorf("reading the stream's position: %w", err)
 	}
 	return set, nil
@@ -67,9 +68,9 @@ type gtidWindow struct {
 	flavor string
 	// passed is what the stream had passed when the window was
 	// expected; passedErr why it could not be read.
-	passed    gtidSet
+	passed    gtid.Set
 	passedErr error
-	low, high *gtidSet
+	low, high *gtid.Set
 }
 
 // expectGTID makes a chunk bounded by GTID sets the one in flight, alone:
@@ -92,7 +93,7 @@ func (m *Merger) expectGTID(id string, chunk uint64, plan *Plan, flavor string) 
 }
 
 // setLow gives w its low set.
-func (m *Merger) setLow(w *window, low gtidSet) {
+func (m *Merger) setLow(w *window, low gtid.Set) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w.gtid.low = &low
@@ -100,7 +101,7 @@ func (m *Merger) setLow(w *window, low gtidSet) {
 
 // setHigh gives w its high set: it closes at the first complete
 // transaction after which the stream has passed it.
-func (m *Merger) setHigh(w *window, high gtidSet) {
+func (m *Merger) setHigh(w *window, high gtid.Set) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w.gtid.high = &high
@@ -131,7 +132,7 @@ func (m *Merger) inFlight(w *window) bool {
 // Watermark rows are stripped as ever.
 func (m *Merger) interceptGTID(w *window, txn *change.Txn) []checkpoint.Cursor {
 	g := w.gtid
-	inWindow := g.low == nil || !g.low.containsGTID(txn.GTID)
+	inWindow := g.low == nil || !g.low.Has(txn.GTID)
 	if inWindow {
 		w.ddl(txn)
 	}
@@ -165,12 +166,12 @@ func (m *Merger) interceptGTID(w *window, txn *change.Txn) []checkpoint.Cursor {
 			"use backfill_watermarks: table, or stream by GTID", ErrNoGTIDs, m.source))
 		return nil
 	}
-	end, err := parseGTIDSet(g.flavor, txn.End.GTIDSet)
+	end, err := gtid.Parse(g.flavor, txn.End.GTIDSet)
 	if err != nil {
 		m.fail(w, err)
 		return nil
 	}
-	if !end.contains(*g.high) {
+	if !end.Contains(*g.high) {
 		return nil
 	}
 	if w.keyed != nil && w.redo == "" && (len(txn.Changes) > 0 || txn.Sinks != nil) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/gtid"
 )
 
 // gtxn is a complete transaction gtid after which the stream's executed
@@ -15,9 +16,9 @@ func gtxn(gtid, end string, changes ...change.RowChange) *change.Txn {
 	return &change.Txn{Source: "s", Last: true, GTID: gtid, End: change.Position{GTIDSet: end}, Changes: changes}
 }
 
-func mustSet(t *testing.T, flavor, s string) gtidSet {
+func mustSet(t *testing.T, flavor, s string) gtid.Set {
 	t.Helper()
-	set, err := parseGTIDSet(flavor, s)
+	set, err := gtid.Parse(flavor, s)
 	require.NoError(t, err)
 	return set
 }
