@@ -179,3 +179,30 @@ func ExecutedQuery(flavor string) (query, name string) {
 	}
 	return "SELECT @@GLOBAL.gtid_executed", "gtid_executed"
 }
+
+// Seen holds, per source, the transactions that a set of reads of it
+// saw: those the source had written to its binlog before the first read
+// began. A locking read sees every one of them, since one still
+// committing holds its row locks until it is visible. Set it up with Put
+// before sharing it; it is read-only after.
+type Seen struct {
+	sets map[string]Set
+}
+
+// Put records that the reads of source saw the transactions of set.
+func (s *Seen) Put(source string, set Set) {
+	if s.sets == nil {
+		s.sets = map[string]Set{}
+	}
+	s.sets[source] = set
+}
+
+// Saw reports whether the reads of source saw transaction gtid; false for
+// a source not read, or a transaction without a GTID.
+func (s *Seen) Saw(source, gtid string) bool {
+	if s == nil {
+		return false
+	}
+	set, ok := s.sets[source]
+	return ok && set.Has(gtid)
+}

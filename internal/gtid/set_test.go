@@ -85,3 +85,17 @@ func TestParse(t *testing.T) {
 	_, err = Parse("oracle", "")
 	require.ErrorContains(t, err, "unknown flavor")
 }
+
+func TestSeen(t *testing.T) {
+	set, err := Parse(change.MariaDB, "0-1-10,1-2-5")
+	require.NoError(t, err)
+	seen := &Seen{}
+	seen.Put("a", set)
+	require.True(t, seen.Saw("a", "0-1-10"))
+	require.True(t, seen.Saw("a", "1-2-5"))
+	require.False(t, seen.Saw("a", "0-1-11"))
+	require.False(t, seen.Saw("b", "0-1-1"), "a source not read")
+	require.False(t, seen.Saw("a", ""), "a transaction without a GTID")
+	var none *Seen
+	require.False(t, none.Saw("a", "0-1-1"))
+}

@@ -28,6 +28,12 @@
 // row must always reflect a read taken after the last change seen; only a
 // read of the source right before the write guarantees that.
 //
+// What a read saw can be known, though: ResolveSeen also returns, per
+// source, the transactions the source had logged before the call's first
+// query of it. A writer that remembers it may leave out a later request
+// for the same rows made for one of those transactions (see the MySQL
+// sink's seen.go).
+//
 // Both calls are atomic: they change nothing unless every query succeeded,
 // so a caller may retry them after a transient error (see IsTransient).
 package lookup

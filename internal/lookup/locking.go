@@ -12,6 +12,7 @@ import (
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/retry"
 )
@@ -97,6 +98,16 @@ func (r *Resolver) locking(ctx context.Context, db *sql.DB, source string) (lock
 	l = lockingFor(version)
 	r.mu.Lock()
 	r.mu.locking[source] = l
+	r.mu.flavors[source] = flavorOf(version)
 	r.mu.Unlock()
 	return l, nil
+}
+
+// flavorOf returns change.MariaDB for a MariaDB server's version string,
+// else change.MySQL.
+func flavorOf(version string) string {
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		return change.MariaDB
+	}
+	return change.MySQL
 }

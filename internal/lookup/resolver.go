@@ -29,8 +29,11 @@ type Resolver struct {
 		// tables caches the description of looked-up tables: their
 		// columns' kinds decide how values are read.
 		tables map[tableKey]*change.Table
-		// locking holds each source's locking clauses.
+		// locking holds each source's locking clauses, flavors its
+		// flavor (change.MySQL or change.MariaDB), both read with its
+		// version.
 		locking map[string]locking
+		flavors map[string]string
 	}
 }
 
@@ -48,6 +51,7 @@ func New(opts Options) (*Resolver, error) {
 	r := &Resolver{opts: opts, log: opts.Log, pools: make(map[string]*sql.DB, len(dsns))}
 	r.mu.tables = map[tableKey]*change.Table{}
 	r.mu.locking = map[string]locking{}
+	r.mu.flavors = map[string]string{}
 	for name, dsn := range dsns {
 		var db *sql.DB
 		var err error
