@@ -37,6 +37,9 @@ type drainResult struct {
 	// lookups is tributary_lookup_queries_total at the end (0 when the
 	// mappings need no lookups and the metric does not exist).
 	lookups float64
+	// seen is tributary_mysql_seen_rederives_total at the end: the
+	// re-derivations neither read nor written.
+	seen float64
 	// ourCPU, targetCPU and sourceCPU are the CPU seconds over the drain
 	// of the tributary process, of the target server and of the source
 	// servers together, which serve the lookups besides the binlog.
@@ -111,6 +114,8 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 	require.NoError(tb, err)
 	res.lookups, err = metricValue(addr, "tributary_lookup_queries_total")
 	require.NoError(tb, err)
+	res.seen, err = metricValue(addr, "tributary_mysql_seen_rederives_total")
+	require.NoError(tb, err)
 	require.NoError(tb, p.stop())
 	return res
 }
@@ -178,21 +183,28 @@ func reached(st []replicator.Status, want map[string]string) bool {
 	return done == len(want)
 }
 
-// metricValue reads an unlabelled sample from /metrics; a metric the
-// process does not export reads as 0.
+// metricValue reads the sum of a metric's samples, whatever their labels,
+// from /metrics; a metric the process does not export reads as 0.
 func metricValue(addr, name string) (float64, error) {
 	resp, err := statusClient.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return 0, fmt.Errorf("reading metrics: %w", err)
 	}
 	defer resp.Body.Close()
+	sum := 0.0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		line, ok := strings.CutPrefix(sc.Text(), name)
+		if !ok || line == "" || line[0] != ' ' && line[0] != '{' {
+			continue
 		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(line[strings.LastIndexByte(line, ' ')+1:]), 64)
+		if err != nil {
+			return 0, fmt.Errorf("reading metric %s: %w", name, err)
+		}
+		sum += v
 	}
-	return 0, sc.Err()
+	return sum, sc.Err()
 }
 
 // profileDrain saves a CPU profile of the first two seconds of a drain by

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/gtid"
 )
 
 // maxStatementBytes caps the estimated size of one statement's values, so a
@@ -46,6 +47,13 @@ type item struct {
 	// sent, as it would leave its row as it is (see unchanged.go).
 	looked    int
 	unchanged bool
+	// pending is op.Pending before its lookups were resolved, and seen
+	// what their reads saw, when the Resolver says (see seen.go);
+	// seenBefore marks an UpdateRow not read nor sent, the lookup's last read of its
+	// row having seen its source transaction (it is also unchanged).
+	pending    []change.Pending
+	seen       *gtid.Seen
+	seenBefore bool
 }
 
 // stmt is a run of consecutive operations, items[start:end] of a batch,
@@ -195,16 +203,21 @@ func sameLookups(a, b []change.Pending) bool {
 	return slices.EqualFunc(a, b, func(p, q change.Pending) bool { return p.Lookup == q.Lookup })
 }
 
-// uniform reports whether every operation of each of stmts writes the
-// columns of the statement's first one, as resolution must leave them.
+// uniform reports whether every operation of each of stmts that is sent
+// writes the columns of the statement's first one sent, as resolution
+// must leave them; one seen before is not sent (see seen.go).
 func (b *batch) uniform(stmts []stmt) bool {
 	for _, st := range stmts {
-		first := &b.items[st.start].op
-		if first.Kind != change.Upsert && first.Kind != change.UpdateRow {
+		if k := b.items[st.start].op.Kind; k != change.Upsert && k != change.UpdateRow {
 			continue
 		}
-		for i := st.start + 1; i < st.end; i++ {
-			if !slices.Equal(b.items[i].op.Columns, first.Columns) {
+		var first *change.TargetOp
+		for i := st.start; i < st.end; i++ {
+			switch it := &b.items[i]; {
+			case it.seenBefore:
+			case first == nil:
+				first = &it.op
+			case !slices.Equal(it.op.Columns, first.Columns):
 				return false
 			}
 		}

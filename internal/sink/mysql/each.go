@@ -24,6 +24,10 @@ func (w *worker) applyEach(ctx context.Context, items []item) error {
 			if _, err := w.resolve(ctx, items[i:i+1]); err != nil {
 				return err
 			}
+			if it.seenBefore {
+				it.unchanged = true // neither read nor sent (see seen.go)
+				return nil
+			}
 			one := batch{items: items[i : i+1]}
 			q, args = one.sql(stmt{start: 0, end: 1})
 			if q == "" {

@@ -26,6 +26,8 @@ func (s *Sink) Collectors(name string) []prometheus.Collector {
 		prometheus.WrapCollectorWith(labels, s.batchOps),
 		counter("tributary_mysql_unchanged_updates_total",
 			"Updates not sent because the sink's last write to the row left it with their values (a lookup read them already).", &s.unchanged),
+		counter("tributary_mysql_seen_rederives_total",
+			"Re-derivations of a row by a lookup neither read from the source nor sent, because the sink's last write to the row read that lookup after their source transaction.", &s.seenBefore),
 		counter("tributary_mysql_replay_resolutions_total",
 			"Rows deleted because an upsert collided with them on a unique key inside the replay window after a restart (anywhere under on_conflict: replace).", &s.resolved),
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/gtid"
 )
 
 // Lookups.
@@ -31,14 +32,25 @@ var (
 // lookups with one Resolver call and reports how many it completed. A
 // failed call changed nothing and is retried as it is when its error is
 // transient (see lookupTransient); operations resolved by an earlier
-// attempt are not read again.
+// attempt are not read again. An UpdateRow whose read the worker's last
+// write to its row already saw is marked seenBefore and not read (see
+// seen.go); the caller must have forgotten the writes of failed attempts
+// (lastWrites.begin) before.
 func (w *worker) resolve(ctx context.Context, items []item) (int, error) {
 	var ops []*change.TargetOp
+	var read []int // the indexes in items of ops
 	for i := range items {
 		op := &items[i].op
+		items[i].seenBefore = false
 		if len(op.Pending) == 0 {
 			continue
 		}
+		if w.last.seenBefore(&items[i]) {
+			items[i].seenBefore = true
+			continue
+		}
+		items[i].pending = op.Pending
+		read = append(read, i)
 		// The Resolver appends: clip, so it never writes into an array
 		// shared with other operations (a mapping gives every operation of
 		// one contributor the same column list).
@@ -53,11 +65,21 @@ func (w *worker) resolve(ctx context.Context, items []item) (int, error) {
 		return 0, permanent(fmt.Errorf("resolving lookups of %s: operation has %d pending lookups but the sink has no Resolver",
 			ops[0].Target.QualifiedName(), len(ops[0].Pending)))
 	}
-	if err := w.s.opts.Resolver.Resolve(ctx, ops); err != nil {
+	var seen *gtid.Seen
+	var err error
+	if sr, ok := w.s.opts.Resolver.(seenResolver); ok {
+		seen, err = sr.ResolveSeen(ctx, ops)
+	} else {
+		err = w.s.opts.Resolver.Resolve(ctx, ops)
+	}
+	if err != nil {
 		return 0, &classified{
 			err:       fmt.Errorf("resolving lookups of %d operations: %w", len(ops), err),
 			transient: lookupTransient(ctx, err),
 		}
+	}
+	for _, i := range read {
+		items[i].seen = seen
 	}
 	for _, op := range ops {
 		if len(op.Pending) > 0 || len(op.Columns) != len(op.Values) {

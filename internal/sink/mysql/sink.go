@@ -49,8 +49,9 @@ type Sink struct {
 	// unresolved unique key collisions, resolved the rows deleted because
 	// an upsert collided with them; each by target table.
 	failed, conflicts, resolved, rejected metrics.Counts
-	// unchanged counts the updates not sent (see unchanged.go).
-	unchanged metrics.Counts
+	// unchanged counts the updates not sent (see unchanged.go), seenBefore
+	// the re-derivations not read nor sent (see seen.go).
+	unchanged, seenBefore metrics.Counts
 	// barriers counts the barriers applied, which reach rows by no key.
 	barriers atomic.Uint64
 	// remembered counts the rows the workers remember (unchanged.go).
@@ -288,6 +289,11 @@ func (s *Sink) Failed() uint64 { return s.failed.Total() }
 // Unchanged returns the number of updates since New that were not sent,
 // the sink's last write to their rows having left them as they would.
 func (s *Sink) Unchanged() uint64 { return s.unchanged.Total() }
+
+// SeenBefore returns the number of re-derivations neither read nor sent
+// because the last write to their row read after their change (see
+// seen.go).
+func (s *Sink) SeenBefore() uint64 { return s.seenBefore.Total() }
 
 // Conflicts returns the number of upserts since New that collided on a
 // unique key with another row and were handed to the error policy.

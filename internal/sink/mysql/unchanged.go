@@ -82,9 +82,13 @@ type lastWrite struct {
 	// under cond wrote them, if the row existed and cond held.
 	upsert bool
 	n      uint8
+	// reads are the lookups the write resolved, with what their reads
+	// saw (see seen.go).
+	nreads uint8
 	cond   uint64
 	// cols holds the hashes of each column written and its value.
-	cols [maxRememberedCols]uint64
+	cols  [maxRememberedCols]uint64
+	reads [maxRememberedReads]lookupRead
 }
 
 // lastWrites is one worker's memory of its last writes (see above).
@@ -106,14 +110,19 @@ type lastWrites struct {
 	barriers uint64
 	buf      []byte
 	kept     batch
+	// seens and lookups number what lookupReads name (see seen.go).
+	seens   *seenLog
+	lookups map[*change.Lookup]uint16
 }
 
 func newLastWrites(total *atomic.Int64) *lastWrites {
 	return &lastWrites{
-		seed:   maphash.MakeSeed(),
-		rows:   map[intRow]lastWrite{},
-		total:  total,
-		tables: map[tableKey]uint32{},
+		seed:    maphash.MakeSeed(),
+		rows:    map[intRow]lastWrite{},
+		total:   total,
+		tables:  map[tableKey]uint32{},
+		seens:   &seenLog{},
+		lookups: map[*change.Lookup]uint16{},
 	}
 }
 
@@ -276,6 +285,9 @@ func (l *lastWrites) unchanged(op *change.TargetOp) bool {
 // update leaves the row as it was.
 func (l *lastWrites) wrote(it *item) {
 	op := &it.op
+	if it.unchanged && !it.seenBefore {
+		l.readAgain(it)
+	}
 	if it.unchanged || op.Kind == change.UpdateRow && len(op.Columns) == 0 {
 		return // the row is as it was
 	}
@@ -309,6 +321,7 @@ func (l *lastWrites) wrote(it *item) {
 		for i, c := range cols {
 			e.cols[i] = l.colHash(c, vals[i])
 		}
+		l.remembersReads(&e, it)
 		l.set(row, e)
 	}
 }
@@ -323,7 +336,7 @@ func (l *lastWrites) filter(b *batch, st stmt) (*batch, stmt) {
 	}
 	skipped := 0
 	for i := range items {
-		items[i].unchanged = l.unchanged(&items[i].op) // set again at each attempt
+		items[i].unchanged = items[i].seenBefore || l.unchanged(&items[i].op) // set again at each attempt
 		if items[i].unchanged {
 			skipped++
 		}

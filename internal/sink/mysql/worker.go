@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/metrics"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
@@ -280,6 +281,7 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 	// operations earlier in the batch are written before these, in the
 	// same transaction. So the last write to a row carries a read taken
 	// after the last change seen, whatever a retry repeats. Keep it so.
+	w.last.begin(w.s.barriers.Load())
 	n, err := w.resolve(ctx, w.b.items[stmts[0].start:stmts[len(stmts)-1].end])
 	if err != nil {
 		return err
@@ -287,7 +289,6 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 	if n > 0 && !w.b.uniform(stmts) {
 		return permanent(errors.New("resolving lookups: the resolver gave operations of one statement different columns"))
 	}
-	w.last.begin(w.s.barriers.Load())
 	if len(stmts) == 1 {
 		if err := w.execStmt(ctx, nil, stmts[0]); err != nil {
 			return &stmtError{0, err}
@@ -405,25 +406,31 @@ func targets(items []item) []string {
 	return out
 }
 
-// countUnchanged counts the updates of items not sent, once per run of
-// one table rather than once per update (a table's name is built for
-// each count).
+// countUnchanged counts the updates of items not sent: those seen before
+// (see seen.go) and the others left unchanged, once per run of one table
+// rather than once per update (a table's name is built for each count).
 func (w *worker) countUnchanged(items []item) {
+	countRuns(items, func(it *item) bool { return it.unchanged && !it.seenBefore }, &w.s.unchanged)
+	countRuns(items, func(it *item) bool { return it.seenBefore }, &w.s.seenBefore)
+}
+
+// countRuns adds to c, by target table, the items that counted reports.
+func countRuns(items []item, counted func(*item) bool, c *metrics.Counts) {
 	var t *change.TargetTable
 	var n uint64
 	for i := range items {
-		if !items[i].unchanged {
+		if !counted(&items[i]) {
 			continue
 		}
 		if items[i].op.Target != t {
 			if n > 0 {
-				w.s.unchanged.Add(t.QualifiedName(), n)
+				c.Add(t.QualifiedName(), n)
 			}
 			t, n = items[i].op.Target, 0
 		}
 		n++
 	}
 	if n > 0 {
-		w.s.unchanged.Add(t.QualifiedName(), n)
+		c.Add(t.QualifiedName(), n)
 	}
 }
