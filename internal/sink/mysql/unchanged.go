@@ -52,8 +52,8 @@ import (
 //     seed of the process, so two different values compare equal with a
 //     probability of 2^-64, one in 1.8e19; a write of more than
 //     maxRememberedCols columns is not remembered;
-//   - the workers remember at most maxLastWrites rows together, about 150
-//     bytes each (18 MiB); one that would pass the bound drops a row it
+//   - the workers remember at most maxLastWrites rows together, about 210
+//     bytes each (26 MiB); one that would pass the bound drops a row it
 //     remembers, or does not remember the new one. After a restart they
 //     remember nothing.
 //
