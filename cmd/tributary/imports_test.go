@@ -56,6 +56,12 @@ var importRules = []importRule{
 		why:    "the SQL form of change values, shared by the lookups and the backfill: it knows values, nothing else",
 	},
 	{
+		pkgs:   []string{"internal/gtid"},
+		forbid: []string{"internal/..."},
+		allow:  []string{"internal/change"},
+		why:    "GTID sets and what a read saw, shared by the backfill's watermarks, the lookups and the mysql sink: it knows GTID syntax, nothing of the stages",
+	},
+	{
 		pkgs:   []string{"internal/config"},
 		forbid: []string{"internal/replicator", "internal/admin", "internal/mapping"},
 		why:    "the settings compose the stages' settings types (sources, sinks, lookups, checkpoints); they must not pull in the service, the offline commands or the mappings",
