@@ -117,3 +117,17 @@ func TestReached(t *testing.T) {
 		})
 	}
 }
+
+func TestSetTextAsString(t *testing.T) {
+	for _, tt := range []struct{ flavor, set string }{
+		{change.MariaDB, "0-1-42"},
+		{change.MariaDB, "4294967295-4294967295-18446744073709551615"},
+		{change.MariaDB, "0-1-42,1-2-7"},
+		{change.MariaDB, ""},
+		{change.MySQL, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5"},
+	} {
+		set, err := ParseGTIDSet(tt.flavor, tt.set)
+		require.NoError(t, err)
+		require.Equal(t, set.String(), setText(set), "%s %q", tt.flavor, tt.set)
+	}
+}
