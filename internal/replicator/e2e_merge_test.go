@@ -192,10 +192,7 @@ func TestMergedWorkloadConverges(t *testing.T) {
 // while it runs, still converges.
 func TestUnchangedUpdatesInBacklog(t *testing.T) {
 	d := startDemoCluster(t)
-	cmd, stderr := d.run(t)
-	d.caughtUp(t)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, cmd.Wait(), "%s", stderr)
+	d.caughtUpAndStopped(t)
 
 	a := d.accounts
 	for u := 1; u <= 40; u++ {
@@ -207,7 +204,7 @@ func TestUnchangedUpdatesInBacklog(t *testing.T) {
 	a.Exec(t, "UPDATE accounts.user_profiles SET bio = 'changed' WHERE user_id = 3",
 		"UPDATE accounts.user_profiles SET bio = 'bio 4' WHERE user_id = 4")
 
-	cmd, stderr = d.run(t)
+	cmd, stderr := d.run(t)
 	d.caughtUp(t)
 	require.Equal(t, []string{`"3"|"u1-3@example.com"|"User 3"|"changed"|"ja"|`}, d.member(t, 3))
 	d.requireConverged(t, "global.members")
@@ -234,10 +231,7 @@ func TestUnchangedUpdatesInBacklog(t *testing.T) {
 // the stream is live are read and written.
 func TestSeenRederivesInBacklog(t *testing.T) {
 	d := startDemoCluster(t)
-	cmd, stderr := d.run(t)
-	d.caughtUp(t)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, cmd.Wait(), "%s", stderr)
+	d.caughtUpAndStopped(t)
 
 	d.accounts.Exec(t, "INSERT INTO accounts.users (id, email, name, created_at) VALUES (1, 'u1@example.com', 'User 1', NOW(6))")
 	for r := 1; r <= 30; r++ {
@@ -249,7 +243,7 @@ func TestSeenRederivesInBacklog(t *testing.T) {
 	d.recipes.Exec(t, "UPDATE recipes.steps SET body = CONCAT(body, ' (edited)') WHERE recipe_id <= 10")
 	d.accounts.Exec(t, "UPDATE accounts.users SET name = 'Renamed' WHERE id = 1")
 
-	cmd, stderr = d.run(t)
+	cmd, stderr := d.run(t)
 	d.caughtUp(t)
 	d.requireConverged(t, "global.recipes")
 	seen := seenRederives(t, d)
@@ -267,6 +261,16 @@ func TestSeenRederivesInBacklog(t *testing.T) {
 	require.NoError(t, d.target.DB(t, "").QueryRow("SELECT COUNT(*) FROM global.recipes WHERE author_name = 'Live'").Scan(&live))
 	require.Equal(t, 30, live)
 	require.Equal(t, seen, seenRederives(t, d), "a live change was taken as seen")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, cmd.Wait(), "%s", stderr)
+}
+
+// caughtUpAndStopped runs the service until it has caught up with the
+// sources, then stops it: what comes after is a backlog for the next run.
+func (d *demoCluster) caughtUpAndStopped(t *testing.T) {
+	t.Helper()
+	cmd, stderr := d.run(t)
+	d.caughtUp(t)
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), "%s", stderr)
 }
