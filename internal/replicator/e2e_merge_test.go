@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -234,11 +235,16 @@ func TestSeenRederivesInBacklog(t *testing.T) {
 	d.caughtUpAndStopped(t)
 
 	d.accounts.Exec(t, "INSERT INTO accounts.users (id, email, name, created_at) VALUES (1, 'u1@example.com', 'User 1', NOW(6))")
-	for r := 1; r <= 30; r++ {
-		d.recipes.Exec(t, fmt.Sprintf("INSERT INTO recipes.recipes (id, user_id, title, status) VALUES (%d, 1, 'Recipe %d', 'published')", r, r))
+	// One transaction of recipes, so the workers' batches are full enough
+	// to ask what their reads saw (seenMinOps), then their steps.
+	var recipes, steps []string
+	for r := 1; r <= recipesInBacklog; r++ {
+		recipes = append(recipes, fmt.Sprintf("(%d, 1, 'Recipe %d', 'published')", r, r))
+		steps = append(steps, fmt.Sprintf("(%d, 1, 'first of %d'), (%d, 2, 'second of %d')", r, r, r, r))
 	}
-	for r := 1; r <= 30; r++ {
-		d.recipes.Exec(t, fmt.Sprintf("INSERT INTO recipes.steps (recipe_id, position, body) VALUES (%d, 1, 'first of %d'), (%d, 2, 'second of %d')", r, r, r, r))
+	d.recipes.Exec(t, "INSERT INTO recipes.recipes (id, user_id, title, status) VALUES "+strings.Join(recipes, ", "))
+	for i := 0; i < len(steps); i += 50 {
+		d.recipes.Exec(t, "INSERT INTO recipes.steps (recipe_id, position, body) VALUES "+strings.Join(steps[i:min(i+50, len(steps))], ", "))
 	}
 	d.recipes.Exec(t, "UPDATE recipes.steps SET body = CONCAT(body, ' (edited)') WHERE recipe_id <= 10")
 	d.accounts.Exec(t, "UPDATE accounts.users SET name = 'Renamed' WHERE id = 1")
@@ -254,16 +260,20 @@ func TestSeenRederivesInBacklog(t *testing.T) {
 	d.accounts.Exec(t, "UPDATE accounts.users SET name = 'Live' WHERE id = 1")
 	d.caughtUp(t)
 	d.requireConverged(t, "global.recipes")
-	var steps string
-	require.NoError(t, d.target.DB(t, "").QueryRow("SELECT steps FROM global.recipes WHERE id = 20").Scan(&steps))
-	require.Equal(t, `["first of 20","live edit"]`, steps)
+	var array string
+	require.NoError(t, d.target.DB(t, "").QueryRow("SELECT steps FROM global.recipes WHERE id = 20").Scan(&array))
+	require.Equal(t, `["first of 20","live edit"]`, array)
 	var live int
 	require.NoError(t, d.target.DB(t, "").QueryRow("SELECT COUNT(*) FROM global.recipes WHERE author_name = 'Live'").Scan(&live))
-	require.Equal(t, 30, live)
+	require.Equal(t, recipesInBacklog, live)
 	require.Equal(t, seen, seenRederives(t, d), "a live change was taken as seen")
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait(), "%s", stderr)
 }
+
+// recipesInBacklog is the number of recipes TestSeenRederivesInBacklog
+// drains.
+const recipesInBacklog = 400
 
 // caughtUpAndStopped runs the service until it has caught up with the
 // sources, then stops it: what comes after is a backlog for the next run.

@@ -67,7 +67,7 @@ func (w *worker) resolve(ctx context.Context, items []item) (int, error) {
 	}
 	var seen *gtid.Seen
 	var err error
-	if sr, ok := w.s.opts.Resolver.(seenResolver); ok {
+	if sr, ok := w.s.opts.Resolver.(seenResolver); ok && len(ops) >= seenMinOps {
 		seen, err = sr.ResolveSeen(ctx, ops)
 	} else {
 		err = w.s.opts.Resolver.Resolve(ctx, ops)

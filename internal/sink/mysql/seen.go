@@ -35,6 +35,7 @@ import (
 //     Cond: if the condition held, it wrote the lookup's columns, and if
 //     not, nothing has changed the row since, and it still does not.
 //
+// Only calls of at least seenMinOps operations ask what their reads saw.
 // Only writes committed count: the check runs after an attempt's failed
 // writes are forgotten, before the run is resolved. Everything that makes
 // the worker forget a row (unchanged.go) makes it forget its reads; so
@@ -42,6 +43,15 @@ import (
 // by the sequence number of their domain, which needs gtid_strict_mode as
 // elsewhere; a transaction without a GTID is never skipped.
 // tributary_mysql_seen_rederives_total counts the UpdateRows skipped.
+
+// seenMinOps is the fewest operations a Resolver call must read for the
+// worker to ask what its reads saw, which costs a query of each source
+// read. A stream that keeps up gives small batches, whose reads rarely
+// see a change before the stream does: there the query would add a round
+// trip to every batch and a query to every lookup query or two, for
+// nothing. A stream that is behind gives full batches. A variable so
+// tests can lower it.
+var seenMinOps = 32
 
 // seenResolver is a Resolver that says which source transactions its
 // reads saw.

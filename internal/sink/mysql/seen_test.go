@@ -39,6 +39,14 @@ func (r *seenResolverFake) reads() int {
 	return n
 }
 
+// everyCallSees makes every Resolver call ask what its reads saw, however
+// few operations it reads, until the test ends.
+func everyCallSees(t *testing.T) {
+	old := seenMinOps
+	seenMinOps = 1
+	t.Cleanup(func() { seenMinOps = old })
+}
+
 // rederive is the author lookup's re-derivation of recipe id for author.
 func rederive(recipes *change.TargetTable, id, author int64) change.TargetOp {
 	return withCond(withAuthor(updateRow(recipes, id, nil), author), []string{"author_id"}, author)
@@ -52,6 +60,7 @@ func gtxn(source string, n uint64, ops ...change.TargetOp) *change.Txn {
 }
 
 func TestRederivesSeenBeforeAreNotRead(t *testing.T) {
+	everyCallSees(t)
 	tg := startTarget(t, recipesDDL...)
 	recipes := table("recipes", "id")
 	r := &seenResolverFake{fakeResolver: fakeResolver{names: map[change.Value]change.Value{int64(5): "ann", int64(6): "bob"}}}
@@ -101,6 +110,7 @@ func TestRederivesSeenBeforeAreNotRead(t *testing.T) {
 // A run whose statement holds re-derivations seen before and others sends
 // only the others; one whose lookups fail is retried.
 func TestRederivesSeenBeforeInOneRun(t *testing.T) {
+	everyCallSees(t)
 	tg := startTarget(t, recipesDDL...)
 	recipes := table("recipes", "id")
 	r := &seenResolverFake{fakeResolver: fakeResolver{names: map[change.Value]change.Value{int64(5): "ann", int64(6): "bob"}},
@@ -131,4 +141,17 @@ func TestRederivesSeenBeforeInOneRun(t *testing.T) {
 	applyAll(t, s, gtxn("src", 26, rederive(recipes, 1, 5), rederive(recipes, 2, 5), rederive(recipes, 3, 6)))
 	require.Equal(t, 7, r.reads())
 	require.Equal(t, uint64(4), s.SeenBefore())
+}
+
+// A call of fewer than seenMinOps operations does not ask what its reads
+// saw: its rows' re-derivations are read.
+func TestSmallCallsDoNotAskWhatTheySaw(t *testing.T) {
+	tg := startTarget(t, recipesDDL...)
+	recipes := table("recipes", "id")
+	r := &seenResolverFake{fakeResolver: fakeResolver{names: map[change.Value]change.Value{int64(5): "ann"}}, position: "0-1-10"}
+	s := tg.sink(t, Options{Workers: 1, Resolver: r})
+	applyAll(t, s, gtxn("src", 1, withAuthor(upsert(recipes, []string{"id", "title", "author_id"}, int64(1), "r1", int64(5)), 5)))
+	applyAll(t, s, gtxn("src", 2, rederive(recipes, 1, 5)))
+	require.Equal(t, 2, r.reads())
+	require.Equal(t, uint64(0), s.SeenBefore())
 }
