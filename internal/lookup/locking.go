@@ -103,6 +103,17 @@ func (r *Resolver) locking(ctx context.Context, db *sql.DB, source string) (lock
 	return l, nil
 }
 
+// flavor returns the flavor of source, whose pool is db, asking its
+// server once (with its locking clauses).
+func (r *Resolver) flavor(ctx context.Context, db *sql.DB, source string) (string, error) {
+	if _, err := r.locking(ctx, db, source); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.flavors[source], nil
+}
+
 // flavorOf returns change.MariaDB for a MariaDB server's version string,
 // else change.MySQL.
 func flavorOf(version string) string {

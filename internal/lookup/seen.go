@@ -53,12 +53,10 @@ func (r *Resolver) executed(ctx context.Context, source string) (set gtid.Set, o
 	if err != nil {
 		return set, false, err
 	}
-	if _, err := r.locking(ctx, db, source); err != nil { // learns the flavor
+	flavor, err := r.flavor(ctx, db, source)
+	if err != nil {
 		return set, false, err
 	}
-	r.mu.Lock()
-	flavor := r.mu.flavors[source]
-	r.mu.Unlock()
 	query, name := gtid.ExecutedQuery(flavor)
 	qctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()

@@ -203,18 +203,3 @@ func (l *lastWrites) readAgain(it *item) {
 		l.set(row, e)
 	}
 }
-
-// lastOf returns the row of op and what the worker remembers of its last
-// write, if anything.
-func (l *lastWrites) lastOf(op *change.TargetOp) (intRow, lastWrite, bool) {
-	id, in := l.table(op.Target)
-	if !in {
-		return intRow{}, lastWrite{}, false
-	}
-	row, ok := rowOf(id, op)
-	if !ok {
-		return row, lastWrite{}, false
-	}
-	e, ok := l.rows[row]
-	return row, e, ok
-}

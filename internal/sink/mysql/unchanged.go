@@ -235,6 +235,21 @@ func rowOf(id uint32, op *change.TargetOp) (intRow, bool) {
 	return r, true
 }
 
+// lastOf returns the row of op and what the worker remembers of its last
+// write, if anything.
+func (l *lastWrites) lastOf(op *change.TargetOp) (intRow, lastWrite, bool) {
+	id, in := l.table(op.Target)
+	if !in {
+		return intRow{}, lastWrite{}, false
+	}
+	row, ok := rowOf(id, op)
+	if !ok {
+		return row, lastWrite{}, false
+	}
+	e, ok := l.rows[row]
+	return row, e, ok
+}
+
 // sum returns the hash of l.buf.
 func (l *lastWrites) sum() uint64 {
 	return maphash.Bytes(l.seed, l.buf)
@@ -261,15 +276,7 @@ func (l *lastWrites) unchanged(op *change.TargetOp) bool {
 	if op.Kind != change.UpdateRow || len(op.Columns) == 0 {
 		return false
 	}
-	id, in := l.table(op.Target)
-	if !in {
-		return false
-	}
-	row, ok := rowOf(id, op)
-	if !ok {
-		return false
-	}
-	e, ok := l.rows[row]
+	_, e, ok := l.lastOf(op)
 	if !ok || !e.upsert && (int(e.n) != len(op.Columns) || e.cond != l.condHash(op)) {
 		return false
 	}
