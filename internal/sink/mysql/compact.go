@@ -56,13 +56,19 @@ func reorderable(op *change.TargetOp) bool {
 // its statements: each run of reorderable operations on its own, the
 // others in their places. It must only be called when every item's table
 // has no unique key besides the operations' key.
+//
+// The batch's items become the scratch from which the new ones are built,
+// and its merged operations are written back into that scratch: the
+// working lists hold indexes into it, not copies of items, so compaction
+// neither copies each operation several times nor keeps arrays of them
+// for the garbage collector to scan between batches.
 func (b *batch) compact() {
 	if b.breaks == 0 {
 		return // already one run per statement group: nothing to merge
 	}
-	all := append(b.scratch.all[:0], b.items...)
+	all := b.items
+	b.items = b.scratch.all[:0]
 	defer func() { clear(all); b.scratch.all = all[:0] }()
-	b.items = b.items[:0]
 	b.stmts = b.stmts[:0]
 	b.breaks = 0
 	start := 0
@@ -79,7 +85,9 @@ func (b *batch) compact() {
 }
 
 // compactRun adds the reduced form of items, reorderable operations in
-// queue order: their deletes, then their updates, then their upserts.
+// queue order: their deletes, then their updates, then their upserts. It
+// writes merged operations into items, in the place of the first one of
+// their row.
 func (b *batch) compactRun(items []item) {
 	sc := &b.scratch
 	if sc.rows == nil {
@@ -89,76 +97,80 @@ func (b *batch) compactRun(items []item) {
 	dels, pres, ups := sc.dels[:0], sc.pres[:0], sc.ups[:0]
 	defer func() {
 		clear(rows)
-		clear(dels)
-		clear(pres)
-		clear(ups)
 		sc.runRows, sc.dels, sc.pres, sc.ups = all[:0], dels[:0], pres[:0], ups[:0]
 	}()
 	key := sc.key
-	for _, it := range items {
+	for i := range items {
+		it := &items[i]
 		key = rowKey(key[:0], &it.op)
-		i, ok := rows[string(key)]
+		n, ok := rows[string(key)]
 		if !ok {
-			i = len(all)
+			n = len(all)
 			all = append(all, compactRow{del: -1, pre: -1, up: -1})
-			rows[string(key)] = i
+			rows[string(key)] = n
 		}
-		r := &all[i]
+		r := &all[n]
 		switch it.op.Kind {
 		case change.DeleteRow:
 			if r.del < 0 {
 				r.del = len(dels)
-				dels = append(dels, it)
+				dels = append(dels, int32(i))
 			} else {
-				dels[r.del] = it
+				dels[r.del] = int32(i)
 			}
 			r.deleted = true
 			if r.up >= 0 {
-				ups[r.up] = item{} // superseded by the delete
+				ups[r.up] = superseded // by the delete
 				r.up = -1
 			}
 			if r.pre >= 0 {
-				pres[r.pre] = item{}
+				pres[r.pre] = superseded
 				r.pre = -1
 			}
 		case change.UpdateRow:
 			switch {
 			case r.up >= 0:
-				merged := mergeUpserts(ups[r.up], it)
-				merged.op.Kind = change.Upsert
-				ups[r.up] = merged
+				j := ups[r.up]
+				items[j] = mergeUpserts(items[j], *it)
+				items[j].op.Kind = change.Upsert
 			case r.deleted:
 				// No row to update: the delete is applied first.
 			case r.pre >= 0:
-				pres[r.pre] = mergeUpserts(pres[r.pre], it)
+				j := pres[r.pre]
+				items[j] = mergeUpserts(items[j], *it)
 			default:
 				r.pre = len(pres)
-				pres = append(pres, it)
+				pres = append(pres, int32(i))
 			}
 		default:
 			if r.up < 0 {
 				r.up = len(ups)
-				ups = append(ups, it)
+				ups = append(ups, int32(i))
 			} else {
-				ups[r.up] = mergeUpserts(ups[r.up], it)
+				j := ups[r.up]
+				items[j] = mergeUpserts(items[j], *it)
 			}
 		}
 	}
 	sc.key = key
-	for i := range all {
-		r := &all[i]
-		if r.pre >= 0 && r.up >= 0 && covers(&ups[r.up].op, &pres[r.pre].op) {
-			pres[r.pre] = item{}
+	for n := range all {
+		r := &all[n]
+		if r.pre >= 0 && r.up >= 0 && covers(&items[ups[r.up]].op, &items[pres[r.pre]].op) {
+			pres[r.pre] = superseded
 		}
 	}
-	for _, it := range dels {
-		b.add(it)
+	for _, j := range dels {
+		b.add(items[j])
 	}
-	b.addGrouped(pres)
-	b.addGrouped(ups)
+	b.addGrouped(items, pres)
+	b.addGrouped(items, ups)
 }
 
-// compactRow is where compactRun holds a row's operations: indexes into
+// superseded marks a place of compactRun's lists whose operation a later
+// one of its row made irrelevant.
+const superseded = -1
+
+// compactRow is where compactRun holds a row's operations: positions in
 // its dels, pres and ups, -1 when absent; deleted is set once the run
 // deleted the row.
 type compactRow struct {
@@ -167,35 +179,37 @@ type compactRow struct {
 }
 
 // compactScratch is compaction's working memory, kept by the batch for
-// the next one and emptied of items after each use.
+// the next one: the items a batch is rebuilt from, emptied after each
+// use, and lists of indexes into them, which hold no pointers.
 type compactScratch struct {
-	all, dels, pres, ups []item
-	rows                 map[string]int
-	runRows              []compactRow
-	groups               [][]item
-	key                  []byte
+	all             []item
+	dels, pres, ups []int32
+	rows            map[string]int
+	runRows         []compactRow
+	groups          [][]int32
+	key             []byte
 }
 
-// addGrouped adds items grouped by table and column list, keeping
-// first-seen order between groups and skipping superseded (zero) items.
+// addGrouped adds the items at idxs, grouped by table and column list,
+// keeping first-seen order between groups and skipping superseded places.
 // Groups are few, so a scan beats hashing every item.
-func (b *batch) addGrouped(items []item) {
+func (b *batch) addGrouped(items []item, idxs []int32) {
 	groups := b.scratch.groups[:0]
 	defer func() {
 		for i := range groups {
-			clear(groups[i])
 			groups[i] = groups[i][:0]
 		}
 		b.scratch.groups = groups[:0]
 	}()
 	last := -1
-	for _, it := range items {
-		if it.op.Target == nil {
-			continue // superseded
+	for _, j := range idxs {
+		if j == superseded {
+			continue
 		}
+		op := &items[j].op
 		g := last
-		if g < 0 || !sameRun(&groups[g][0].op, &it.op) {
-			g = slices.IndexFunc(groups, func(gr []item) bool { return sameRun(&gr[0].op, &it.op) })
+		if g < 0 || !sameRun(&items[groups[g][0]].op, op) {
+			g = slices.IndexFunc(groups, func(gr []int32) bool { return sameRun(&items[gr[0]].op, op) })
 			if g < 0 {
 				g = len(groups)
 				if g < cap(groups) {
@@ -205,12 +219,12 @@ func (b *batch) addGrouped(items []item) {
 				}
 			}
 		}
-		groups[g] = append(groups[g], it)
+		groups[g] = append(groups[g], j)
 		last = g
 	}
 	for _, gr := range groups {
-		for _, it := range gr {
-			b.add(it)
+		for _, j := range gr {
+			b.add(items[j])
 		}
 	}
 }
