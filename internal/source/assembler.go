@@ -253,7 +253,8 @@ func (a *assembler) ensureOpen(start uint32, ts time.Time) {
 // part when the change would overflow it.
 func (a *assembler) add(c change.RowChange, size int, emit emitFunc) error {
 	if size >= largeValue && a.large != nil {
-		a.large(&c)
+		held := c // a.large(&c) would move every change to the heap
+		a.large(&held)
 	}
 	t := a.cur
 	if len(t.changes) > 0 && (len(t.changes) >= a.maxChanges || t.bytes+size > a.maxBytes) {

@@ -127,17 +127,22 @@ func (w *worker) gather(ctx context.Context) ([]chan error, *item, bool) {
 			if len(w.b.items) >= w.maxItems {
 				return nil, nil, true
 			}
-			it := w.pending[0]
-			w.pending[0] = item{}
-			w.pending = w.pending[1:]
-			if it.barrier != nil {
-				return []chan error{it.barrier}, nil, true
-			}
-			if it.retry != nil {
-				return nil, &it, true
+			// Taken by pointer: a copy whose address escaped, for a
+			// retried operation, would move every item to the heap.
+			it := &w.pending[0]
+			switch {
+			case it.barrier != nil:
+				ack := it.barrier
+				w.next()
+				return []chan error{ack}, nil, true
+			case it.retry != nil:
+				retried := *it
+				w.next()
+				return nil, &retried, true
 			}
 			w.room += it.room
-			w.b.add(it)
+			w.b.add(*it)
+			w.next()
 		}
 		if len(w.b.items) >= w.maxItems {
 			return nil, nil, true
@@ -148,6 +153,12 @@ func (w *worker) gather(ctx context.Context) ([]chan error, *item, bool) {
 			return nil, nil, true
 		}
 	}
+}
+
+// next drops the first pending item, once taken.
+func (w *worker) next() {
+	w.pending[0] = item{}
+	w.pending = w.pending[1:]
 }
 
 // compactable reports whether every operation of the batch is on a table
