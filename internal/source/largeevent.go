@@ -62,8 +62,11 @@ type readGate struct {
 	// abandoned is set once the connection is being closed; reads never
 	// wait again.
 	abandoned bool
-	// changed is closed and replaced whenever the state changes.
+	// changed is closed and replaced whenever the state changes while
+	// the reader waits (waiting): the state flips at every transaction,
+	// and a channel made for each flip would be garbage for nothing.
 	changed chan struct{}
+	waiting bool
 }
 
 func newReadGate(log *slog.Logger) *readGate {
@@ -140,6 +143,9 @@ func (g *readGate) abandon() {
 }
 
 func (g *readGate) signalLocked() {
+	if !g.waiting {
+		return // the reader checks the state before it waits
+	}
 	close(g.changed)
 	g.changed = make(chan struct{})
 }
@@ -166,6 +172,7 @@ func (g *readGate) wait() {
 			return
 		}
 		changed := g.changed
+		g.waiting = true
 		g.mu.Unlock()
 		select {
 		case <-changed:
@@ -174,5 +181,6 @@ func (g *readGate) wait() {
 			nudge.Reset(largeHoldNudge)
 		}
 		g.mu.Lock()
+		g.waiting = false
 	}
 }
