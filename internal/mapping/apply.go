@@ -13,6 +13,7 @@ import (
 // being computed and the change's place in the source, never row values.
 func (s *Set) Apply(txn *change.Txn) error {
 	ops := txn.Ops
+	var m *metadata // shared by the changes of one table in a row; never changed once made
 	for i := range txn.Changes {
 		ch := &txn.Changes[i]
 		if ch.Table == nil {
@@ -28,7 +29,9 @@ func (s *Set) Apply(txn *change.Txn) error {
 			// once rather than growing the slice change by change.
 			ops = make([]change.TargetOp, 0, len(txn.Changes)-i)
 		}
-		m := &metadata{Source: txn.Source, Schema: ch.Table.Schema, Table: ch.Table.Name, CommitTime: txn.CommitTime, GTID: txn.GTID}
+		if m == nil || m.Schema != ch.Table.Schema || m.Table != ch.Table.Name {
+			m = &metadata{Source: txn.Source, Schema: ch.Table.Schema, Table: ch.Table.Name, CommitTime: txn.CommitTime, GTID: txn.GTID}
+		}
 		for _, c := range cs {
 			start := len(ops)
 			d := c
