@@ -105,6 +105,9 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 	}()
 	require.NoError(tb, waitCheckpoints(addr, want, drainTimeout))
 	res := drainResult{took: time.Since(t0)}
+	if pprofDir != "" {
+		_ = saveProfile(context.Background(), addr, "heap", pprofDir, "heap")
+	}
 	<-profiled
 	res.targetCPU = serversCPU(tb, dst) - targetCPU0
 	res.sourceCPU = serversCPU(tb, srcServers(srcs)...) - sourceCPU0
