@@ -26,7 +26,9 @@ import (
 // default, the size the goal was set on (Tributary's start and its last
 // checkpoint weigh on a short drain, a replica's START SLAVE does not:
 // 30,000 read 2.59 of the parallel replica where 136,000 read 2.86, both
-// replicas at the same rate); 30,000 make a quick comparison of builds.
+// replicas at the same rate); 30,000 make a quick comparison of builds,
+// and TRIBUTARY_BENCH_PPROF's CPU profile (4 s, from the drain's first
+// second) needs some 200,000.
 func BenchmarkBacklogDrain(b *testing.B) {
 	const rows, clients = 100_000, 8
 	txns := 136_000
