@@ -72,14 +72,17 @@ func describe(txn *change.Txn) string {
 
 // image prepares the evaluation of row, checking its shape; d is the
 // driving contributor that computes a non-driving row's key.
-func (c *contributor) image(b *binding, row change.Row, m *metadata, d *contributor, which string) (*image, error) {
+//
+// It returns the image by value, for the caller to keep on its stack: the
+// functions it is handed to keep nothing of it.
+func (c *contributor) image(b *binding, row change.Row, m *metadata, d *contributor, which string) (image, error) {
 	if row == nil {
-		return nil, fmt.Errorf("reading %s image: missing", which)
+		return image{}, fmt.Errorf("reading %s image: missing", which)
 	}
 	if len(row) != len(b.table.Columns) {
-		return nil, fmt.Errorf("reading %s image: %d values for %d columns", which, len(row), len(b.table.Columns))
+		return image{}, fmt.Errorf("reading %s image: %d values for %d columns", which, len(row), len(b.table.Columns))
 	}
-	return &image{c: c, b: b, row: row, m: m, pair: d}, nil
+	return image{c: c, b: b, row: row, m: m, pair: d}, nil
 }
 
 // apply appends the operations that change i, ch, gives for c.
@@ -101,7 +104,7 @@ func (c *contributor) apply(ops []change.TargetOp, i int, ch *change.RowChange, 
 		if ok, err := after.matches(); err != nil || !ok {
 			return ops, err
 		}
-		return c.upsert(ops, i, after)
+		return c.upsert(ops, i, &after)
 	case change.Delete:
 		before, err := c.image(b, ch.Before, m, d, "before")
 		if err != nil {
@@ -110,7 +113,7 @@ func (c *contributor) apply(ops []change.TargetOp, i int, ch *change.RowChange, 
 		if ok, err := before.matches(); err != nil || !ok {
 			return ops, err
 		}
-		return c.remove(ops, i, before)
+		return c.remove(ops, i, &before)
 	case change.Update:
 		return c.update(ops, i, ch, b, m, d)
 	}
@@ -146,18 +149,18 @@ func (c *contributor) update(ops []change.TargetOp, i int, ch *change.RowChange,
 			return ops, err
 		}
 		if oldKey != nil && (newKey == nil || !equalKeys(oldKey, newKey)) {
-			if ops, err = c.removeKey(ops, i, before, oldKey); err != nil {
+			if ops, err = c.removeKey(ops, i, &before, oldKey); err != nil {
 				return ops, err
 			}
 		}
 		if newKey == nil {
 			return ops, nil // a non-driving row that pairs with no row now
 		}
-		return c.upsertKey(ops, i, after, newKey)
+		return c.upsertKey(ops, i, &after, newKey)
 	case was:
-		return c.remove(ops, i, before)
+		return c.remove(ops, i, &before)
 	case is:
-		return c.upsert(ops, i, after)
+		return c.upsert(ops, i, &after)
 	}
 	return ops, nil
 }
