@@ -179,3 +179,38 @@ func TestDDLEventsReachTheStream(t *testing.T) {
 	again.nextWithChanges(t)
 	require.Equal(t, want, collect(again), "read again after a restart")
 }
+
+// TestDDLEventsFromAGTIDStart checks that a reader started from a GTID set
+// alone, with no binlog file, records the tables' descriptions once the
+// stream names its file, so an ALTER that drops a column still arrives.
+func TestDDLEventsFromAGTIDStart(t *testing.T) {
+	t.Parallel()
+	s := startMariaDB(t)
+	s.Exec(t, "CREATE TABLE db.t (id INT PRIMARY KEY, a VARCHAR(10), b INT)")
+	opts := testOptions(s)
+	history := openHistory(t)
+	opts.History = history
+	at := positionOf(t, s)
+	start := change.Position{Flavor: at.Flavor, GTIDSet: at.GTIDSet}
+	require.NotEmpty(t, start.GTIDSet)
+
+	rr := run(t, New(opts), start, 64)
+	s.Exec(t, "INSERT INTO db.t VALUES (1, 'x', 1)")
+	rr.nextWithChanges(t)
+	versions, err := history.SchemaVersions("src", "db", "t")
+	require.NoError(t, err)
+	require.Len(t, versions, 1, "recorded when the stream named its file")
+	require.Equal(t, []string{"id", "a", "b"}, columnNames(versions[0].Table))
+
+	s.Exec(t, "ALTER TABLE db.t DROP COLUMN b", "INSERT INTO db.t VALUES (2, 'y')")
+	var got []change.DDL
+	for {
+		txn := rr.next(t)
+		got = append(got, txn.DDL...)
+		if len(txn.Changes) > 0 {
+			break
+		}
+	}
+	require.Equal(t, []change.DDL{{Kind: change.DDLAlter, Schema: "db", Table: "t", Columns: []string{"b"}}}, got)
+	rr.stop(t)
+}

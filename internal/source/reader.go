@@ -107,7 +107,8 @@ type runState struct {
 	em     *emitter
 	tables *schemaTracker
 	// seeded is set once schema history holds every included table at the
-	// start position (only needed without full row metadata).
+	// start position, or at the first position with a binlog file when
+	// the start had none (a GTID set alone).
 	seeded bool
 	// denied is set after the server refused the binlog connection's
 	// password once; a second refusal in a row stops the reader.

@@ -18,8 +18,7 @@ import (
 func (s *schemaTracker) seed(ctx context.Context, db *sql.DB, start change.Position) error {
 	ord, err := start.Ordinal()
 	if err != nil {
-		s.log.Warn("not seeding schema history: start position has no binlog file", "error", err)
-		return nil
+		return permanent(fmt.Errorf("seeding schema history: %w", err))
 	}
 	tables, err := baseTables(ctx, db)
 	if err != nil {

@@ -145,6 +145,13 @@ func (r *Reader) stream(ctx context.Context, db *sql.DB, st *runState) error {
 			}
 			return classifyStreamError(fmt.Errorf("reading binlog at %s:%d: %w", asm.pos.File, asm.pos.Pos, err))
 		}
+		if !st.seeded && asm.pos.File != "" {
+			// A start from a GTID set: the artificial rotate that opens
+			// the stream named the file before any row or DDL came.
+			if err := r.seedOnce(ctx, db, st, asm.pos); err != nil {
+				return err
+			}
+		}
 		if ev.Header.EventSize >= largeEvent {
 			gate.track(ev.RawData)
 			asm.large = gate.hold
@@ -186,15 +193,31 @@ func (r *Reader) prepare(ctx context.Context, db *sql.DB, st *runState) (server,
 	st.tables.flavor, st.tables.fold = srv.Flavor, vars["lower_case_table_names"] == "1"
 	// Seeded history also gives a later ALTER the description it changed,
 	// to tell whether it dropped or retyped columns a mapping reads; so
-	// it is seeded whatever the metadata.
-	if !st.seeded && r.opts.History != nil {
-		if err := st.tables.seed(ctx, db, start); err != nil {
+	// it is seeded whatever the metadata. A start from a GTID set alone
+	// has no binlog file to record it at: the stream names it first (see
+	// seedOnce).
+	if start.File != "" {
+		if err := r.seedOnce(ctx, db, st, start); err != nil {
 			return srv, start, nil, err
 		}
 	}
-	st.seeded = true
 	st.tables.reset()
 	return srv, start, gset, nil
+}
+
+// seedOnce records in schema history, at, the current description of every
+// included table it has none for, once per reader.
+func (r *Reader) seedOnce(ctx context.Context, db *sql.DB, st *runState, at change.Position) error {
+	if st.seeded {
+		return nil
+	}
+	if r.opts.History != nil {
+		if err := st.tables.seed(ctx, db, at); err != nil {
+			return err
+		}
+	}
+	st.seeded = true
+	return nil
 }
 
 // startSet returns the executed GTID set at start, nil when unknown. A
