@@ -14,19 +14,30 @@ var errPartialJSON = errors.New("partial JSON update cannot be decoded to a docu
 
 // value converts one non-NULL value as go-mysql decoded it into the Go type
 // the column's kind prescribes. Errors never include the value itself.
+//
+// A value go-mysql decoded as the very type and value the kind prescribes
+// is returned as it came, in the interface it came in: converting it
+// again would put a copy of it on the heap, as converting any string or
+// integer of 256 and up does.
 func (c *column) value(v any) (change.Value, error) {
 	switch c.kind {
 	case change.KindInt, change.KindYear:
+		if _, ok := v.(int64); ok {
+			return v, nil
+		}
 		return signedValue(v)
 	case change.KindUint:
+		if _, ok := v.(uint64); ok {
+			return v, nil
+		}
 		return unsignedValue(v, c.width)
 	case change.KindFloat:
-		if f, ok := v.(float32); ok {
-			return f, nil
+		if _, ok := v.(float32); ok {
+			return v, nil
 		}
 	case change.KindDouble:
-		if f, ok := v.(float64); ok {
-			return f, nil
+		if _, ok := v.(float64); ok {
+			return v, nil
 		}
 	case change.KindDecimal:
 		if s, ok := v.(string); ok {
@@ -35,10 +46,16 @@ func (c *column) value(v any) (change.Value, error) {
 	case change.KindDate, change.KindTime, change.KindDateTime, change.KindTimestamp:
 		return temporalValue(v, c.fsp)
 	case change.KindString:
+		if _, ok := v.(string); ok && c.decode == nil {
+			return v, nil
+		}
 		return c.text(v)
 	case change.KindJSON:
 		return c.json(v)
 	case change.KindBytes, change.KindGeometry:
+		if b, ok := v.([]byte); ok && len(b) >= c.pad {
+			return v, nil
+		}
 		return bytesValue(v, c.pad)
 	case change.KindEnum:
 		return enumName(c.members, v)

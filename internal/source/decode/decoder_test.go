@@ -142,6 +142,25 @@ func TestDecoderRow(t *testing.T) {
 	}
 }
 
+// TestDecoderRowKeepsValuesOfTheirType checks that values go-mysql already
+// decoded as the type their column's kind prescribes are kept as they are,
+// not copied to the heap again: a row of an unsigned key, a UTF-8 string
+// and a full BINARY(8) converts without allocating.
+func TestDecoderRowKeepsValuesOfTheirType(t *testing.T) {
+	d, err := NewDecoder(mysqlTableMap(true), nil)
+	require.NoError(t, err)
+	id, name, bin := any(uint64(1)<<40), any("a name"), any([]byte("8 bytes!"))
+	raw := make([]any, 5)
+	allocs := testing.AllocsPerRun(100, func() {
+		raw[0], raw[1], raw[2], raw[3], raw[4] = id, nil, name, bin, nil
+		if _, err := d.Row(raw); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.Zero(t, allocs)
+	require.Equal(t, change.Row{uint64(1) << 40, nil, "a name", []byte("8 bytes!"), nil}, change.Row(raw))
+}
+
 func TestNewDecoderCharsets(t *testing.T) {
 	tm := mysqlTableMap(true)
 	tm.DefaultCharset = []uint64{9999}
