@@ -2,6 +2,8 @@ package mysql
 
 import (
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -223,4 +225,106 @@ func TestEqualIntegerKeysRouteAlike(t *testing.T) {
 	require.Equal(t, a, b, "a non-negative int64 key routes as the equal uint64")
 	require.Equal(t, appendKeyValue(nil, int64(7)), appendKeyValue(nil, uint64(7)))
 	require.NotEqual(t, appendKeyValue(nil, int64(-1)), appendKeyValue(nil, uint64(1<<64-1)))
+}
+
+// TestCompactKeepsEveryRowsFinalState applies random batches of upserts,
+// updates, conditional updates and deletes on a few rows of two tables to
+// a model of the target, once in queue order and once as compaction
+// rebuilds them, and requires the same rows and values from both.
+func TestCompactKeepsEveryRowsFinalState(t *testing.T) {
+	tables := []*change.TargetTable{table("a", "id"), table("c", "id")}
+	cols := []string{"v", "w", "u"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	pick := func() ([]string, []change.Value) {
+		var cs []string
+		var vs []change.Value
+		for _, c := range cols {
+			if rng.IntN(2) == 0 {
+				cs = append(cs, c)
+				vs = append(vs, fmt.Sprintf("%s%d", c, rng.IntN(3)))
+			}
+		}
+		if len(cs) == 0 {
+			cs, vs = []string{"v"}, []change.Value{"v9"}
+		}
+		return cs, vs
+	}
+	for round := range 5000 {
+		var ops []change.TargetOp
+		for range 1 + rng.IntN(14) {
+			tb, key := tables[rng.IntN(len(tables))], int64(1+rng.IntN(3))
+			cs, vs := pick()
+			switch rng.IntN(7) {
+			case 0, 1:
+				ops = append(ops, upsert(tb, append([]string{"id"}, cs...), append([]change.Value{key}, vs...)...))
+			case 2, 3:
+				ops = append(ops, updateRow(tb, key, cs, vs...))
+			case 4:
+				ops = append(ops, withCond(updateRow(tb, key, cs, vs...), []string{"v"}, fmt.Sprintf("v%d", rng.IntN(3))))
+			default:
+				ops = append(ops, del(tb, key))
+			}
+		}
+		// Rows some earlier batch left behind.
+		before := model{}
+		for _, tb := range tables {
+			for key := int64(1); key <= 3; key++ {
+				if rng.IntN(2) == 0 {
+					before.apply(upsert(tb, []string{"id", "v"}, key, fmt.Sprintf("v%d", rng.IntN(3))))
+				}
+			}
+		}
+		want, got := before.clone(), before.clone()
+		b := batch{rowsPerStmt: 1 + rng.IntN(4)}
+		for _, op := range ops {
+			want.apply(op)
+			b.add(item{op: op})
+		}
+		b.compact()
+		for _, it := range b.items {
+			got.apply(it.op)
+		}
+		require.Equal(t, want, got, "round %d: %v became %v", round, ops, describe(&b))
+	}
+}
+
+// model is a target as compaction must preserve it: rows by table and key,
+// each the values of the columns written to it.
+type model map[string]map[string]change.Value
+
+func (m model) clone() model {
+	out := model{}
+	for k, row := range m {
+		out[k] = maps.Clone(row)
+	}
+	return out
+}
+
+// apply applies op as the target would: an upsert inserts or updates, an
+// update changes an existing row whose conditions hold, a delete removes.
+func (m model) apply(op change.TargetOp) {
+	k := op.Target.Name + "/" + fmt.Sprint(op.Key...)
+	row, ok := m[k]
+	switch op.Kind {
+	case change.DeleteRow:
+		delete(m, k)
+		return
+	case change.UpdateRow:
+		if !ok {
+			return
+		}
+		for i, c := range op.Cond {
+			if row[c] != op.CondValues[i] {
+				return
+			}
+		}
+	case change.Upsert:
+		if !ok {
+			row = map[string]change.Value{}
+			m[k] = row
+		}
+	}
+	for i, c := range op.Columns {
+		row[c] = op.Values[i]
+	}
 }
