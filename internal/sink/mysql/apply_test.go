@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,4 +176,82 @@ func TestRunStopsOnItsContext(t *testing.T) {
 	require.ErrorIs(t, s.Flush(context.Background()), ErrStopped, "a stopped sink fails fast")
 	require.ErrorIs(t, s.Apply(context.Background(), txn(2, upsert(table("kv", "id"), []string{"id", "v"}, int64(2), "b"))), ErrStopped)
 	require.Equal(t, []string{"1|a"}, tg.dump(t, "SELECT id, v FROM tgt.kv"))
+}
+
+// TestRandomOperationsMatchAModel applies random transactions of upserts
+// with varying columns, updates with and without conditions and deletes,
+// over few rows of two tables (one with a two-column key), through a sink
+// with several workers and small statements, and requires after every 25
+// transactions the rows a model of the target holds after applying them
+// one by one.
+func TestRandomOperationsMatchAModel(t *testing.T) {
+	tg := startTarget(t,
+		"CREATE TABLE tgt.a (id INT PRIMARY KEY, v VARCHAR(10), w VARCHAR(10), u VARCHAR(10))",
+		"CREATE TABLE tgt.c (id INT, k INT, v VARCHAR(10), w VARCHAR(10), u VARCHAR(10), PRIMARY KEY (id, k))")
+	a, c := table("a", "id"), table("c", "id", "k")
+	rng := rand.New(rand.NewPCG(3, 4))
+	randomOp := func() change.TargetOp {
+		tb, key := a, []change.Value{int64(rng.IntN(8))}
+		if rng.IntN(2) == 0 {
+			tb, key = c, []change.Value{int64(rng.IntN(4)), int64(rng.IntN(2))}
+		}
+		var cs []string
+		var vs []change.Value
+		for _, col := range []string{"v", "w", "u"} {
+			if rng.IntN(2) == 0 {
+				cs = append(cs, col)
+				vs = append(vs, fmt.Sprintf("%s%d", col, rng.IntN(3)))
+			}
+		}
+		if len(cs) == 0 {
+			cs, vs = []string{"v"}, []change.Value{"v9"}
+		}
+		switch rng.IntN(7) {
+		case 0, 1:
+			return change.TargetOp{Target: tb, Kind: change.Upsert, Key: key,
+				Columns: append(slices.Clone(tb.Key), cs...), Values: append(slices.Clone(key), vs...)}
+		case 2, 3:
+			return change.TargetOp{Target: tb, Kind: change.UpdateRow, Key: key, Columns: cs, Values: vs}
+		case 4:
+			return change.TargetOp{Target: tb, Kind: change.UpdateRow, Key: key, Columns: cs, Values: vs,
+				Cond: []string{"v"}, CondValues: []change.Value{fmt.Sprintf("v%d", rng.IntN(3))}}
+		}
+		return change.TargetOp{Target: tb, Kind: change.DeleteRow, Key: key}
+	}
+	// rows renders the model as the target's rows are dumped below.
+	rows := func(m model) []string {
+		var out []string
+		for k, r := range m {
+			name, key, _ := strings.Cut(k, "/")
+			field := func(col string) string {
+				if v, ok := r[col]; ok {
+					return fmt.Sprint(v)
+				}
+				return "NULL"
+			}
+			out = append(out, fmt.Sprintf("%s|%s|%s|%s|%s", name, strings.ReplaceAll(key, " ", "|"), field("v"), field("w"), field("u")))
+		}
+		slices.Sort(out)
+		return out
+	}
+	s := tg.sink(t, Options{Workers: 4, RowsPerStatement: 4, StatementsPerTxn: 6})
+	want := model{}
+	seq := uint64(0)
+	for round := range 80 {
+		var parts []*change.Txn
+		for range 25 {
+			var ops []change.TargetOp
+			for range 1 + rng.IntN(6) {
+				op := randomOp()
+				want.apply(op)
+				ops = append(ops, op)
+			}
+			seq++
+			parts = append(parts, txn(seq, ops...))
+		}
+		applyAll(t, s, parts...)
+		got := append(tg.dump(t, "SELECT 'a', id, v, w, u FROM a"), tg.dump(t, "SELECT 'c', id, k, v, w, u FROM c")...)
+		slices.Sort(got)
+		require.Equal(t, rows(want), got, "after round %d", round)
+	}
 }
