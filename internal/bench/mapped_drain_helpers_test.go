@@ -40,6 +40,11 @@ type drainResult struct {
 	// seen is tributary_mysql_seen_rederives_total at the end: the
 	// re-derivations neither read nor written.
 	seen float64
+	// split and fellBack are tributary_mysql_split_runs_total and
+	// tributary_mysql_split_fallbacks_total at the end: the runs of a
+	// table with another unique key written by several connections, and
+	// those rolled back and written by one.
+	split, fellBack float64
 	// ourCPU, targetCPU and sourceCPU are the CPU seconds over the drain
 	// of the tributary process, of the target server and of the source
 	// servers together, which serve the lookups besides the binlog.
@@ -118,6 +123,10 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 	res.lookups, err = metricValue(addr, "tributary_lookup_queries_total")
 	require.NoError(tb, err)
 	res.seen, err = metricValue(addr, "tributary_mysql_seen_rederives_total")
+	require.NoError(tb, err)
+	res.split, err = metricValue(addr, "tributary_mysql_split_runs_total")
+	require.NoError(tb, err)
+	res.fellBack, err = metricValue(addr, "tributary_mysql_split_fallbacks_total")
 	require.NoError(tb, err)
 	require.NoError(tb, p.stop())
 	return res

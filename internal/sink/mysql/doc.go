@@ -9,7 +9,9 @@
 // one the operations are keyed by is routed as a whole to one worker: two
 // rows may swap values of a secondary unique key, and only one ordered
 // stream of statements can replay such a swap without a spurious duplicate
-// key error or a reordering. Each worker merges runs of consecutive
+// key error or a reordering; that worker may still write a long run over
+// several connections, committed only if no two of them met (see
+// split.go). Each worker merges runs of consecutive
 // operations of the same kind, table and column list into one multi-row
 // statement and commits up to StatementsPerTxn statements per transaction;
 // on tables without other unique keys, and for batches of upserts and

@@ -41,7 +41,21 @@ func (s *Sink) route(ctx context.Context, op *change.TargetOp) (int, error) {
 			h.Write(buf)
 		}
 	}
-	return l.first + int(h.Sum64()%uint64(l.n)), nil
+	return l.first + spread(h.Sum64(), l.n), nil
+}
+
+// spread maps the FNV-1a hash h onto [0, n) by all of its bits. FNV-1a's
+// low bits depend only on the low bits of each byte hashed, so h%4 would
+// send keys that differ only in their bytes' higher bits ("a1", "a5",
+// "a9"; "tag" and "TAG") to one place; the finalizer of splitmix64 mixes
+// every bit into every other first.
+func spread(h uint64, n int) int {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return int(h % uint64(n))
 }
 
 // appendKeyValue appends a type-tagged, unambiguous encoding of v.

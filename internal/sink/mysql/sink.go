@@ -58,6 +58,8 @@ type Sink struct {
 	remembered atomic.Int64
 	// retries counts the retries after transient target errors.
 	retries atomic.Uint64
+	// split is what the workers share to split runs (split.go).
+	split splitShared
 	// applySeconds times each target transaction, retries included;
 	// batchOps counts the operations of each batch a worker applies.
 	applySeconds, batchOps prometheus.Histogram
@@ -130,7 +132,10 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 			"where they may deadlock each other on the gaps between their rows (retried)", "target", cfg.Addr)
 	}
 	lanes, byTable := newLanes(opts.LookupSources, opts.Workers)
-	conns := len(lanes)*opts.Workers + 2
+	// One connection a worker, two for the sink's own queries, and as
+	// many as the workers of a lane for the one worker that splits a run
+	// (split.go).
+	conns := len(lanes)*opts.Workers + 2 + opts.Workers
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)

@@ -35,6 +35,11 @@ type worker struct {
 	// last remembers the worker's last writes to rows completed by
 	// lookups (see unchanged.go).
 	last *lastWrites
+	// ordered is set while the batch keeps its order: it holds a table
+	// with a unique key besides its operations' key. Its long runs may
+	// then be split over several connections (see split.go).
+	ordered bool
+	split   splitState
 }
 
 // countSources counts the batch's operations by source into bySource.
@@ -82,7 +87,8 @@ func (w *worker) run(ctx context.Context) {
 			// Counted before compaction merges operations, as queued.
 			w.countSources()
 			w.s.batchOps.Observe(float64(len(w.b.items)))
-			if w.compactable(ctx) {
+			w.ordered = !w.compactable(ctx)
+			if !w.ordered {
 				w.b.compact()
 			}
 			if err = w.apply(ctx); err == nil {
@@ -299,6 +305,9 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 	}
 	if n > 0 && !w.b.uniform(stmts) {
 		return permanent(errors.New("resolving lookups: the resolver gave operations of one statement different columns"))
+	}
+	if parts := w.splitParts(w.b.items[stmts[0].start:stmts[len(stmts)-1].end]); parts > 0 && w.execSplitOrWhole(ctx, stmts, parts) {
+		return nil
 	}
 	if len(stmts) == 1 {
 		if err := w.execStmt(ctx, nil, stmts[0]); err != nil {

@@ -1,0 +1,301 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
+
+// Split runs.
+//
+// A table with a unique key besides the one operations are keyed by goes
+// to one worker in source order (see the package comment), so one
+// connection writes all of it. A large run of such a worker is written
+// instead by up to Workers connections at once: its operations are
+// partitioned by table and key, each part is written in source order in a
+// transaction of its own, and the parts commit only once every one of
+// them has run without an error. That leaves the rows as one connection
+// would have:
+//
+//   - every operation writes only the row its key names: an upsert that
+//     meets another row on a unique key fails (the key guard, sql.go),
+//     and updates and deletes find their row by key;
+//   - parts that ran without an error and without waiting for each other
+//     have each applied their rows' operations in source order and
+//     touched no row of another part, and every unique key holds: the
+//     rows are what the source order leaves;
+//   - two parts that meet, on one row (string keys equal under the
+//     collation) or on a unique value one frees and the other takes, meet
+//     on a lock of the other's open transaction. The parts' sessions do
+//     not wait for locks (innodb_lock_wait_timeout 0 on MariaDB, 1 s on
+//     MySQL, whose least it is), so such a part fails rather than wait
+//     for a commit that waits for it.
+//
+// Any error rolls every part back, and the run is written whole by one
+// connection, in order, as it is without splitting: a collision is then
+// handled by OnConflict (conflict.go), a permanent error by OnError. A
+// run that fell back makes its worker write its next runs whole, for 4
+// runs and twice as many after each fallback in a row, up to 1,024, so a
+// workload that keeps swapping unique values pays little for trying.
+//
+// The worker's memory of its last writes (unchanged.go) is brought up to
+// the end of the run, in order, before the parts run, and forgotten for
+// the run's rows when it falls back, as after any failed attempt. A
+// crash between the parts' commits leaves some committed, as it can
+// leave some workers' batches committed: the restart replays the run.
+// One worker of the sink splits at a time, and the sink's connection pool
+// holds Workers connections more for it.
+
+// minSplitOps is the fewest operations of a run a part may get: a run is
+// split into at most len/minSplitOps parts, and only into two or more. A
+// variable so tests can lower it.
+var minSplitOps = 128
+
+// maxSplitPenalty bounds the runs written whole after fallbacks in a row.
+const maxSplitPenalty = 1024
+
+// splitState is one worker's splitting: the parts of its runs, reused,
+// and the runs still to write whole after a fallback.
+type splitState struct {
+	parts   []batch
+	skip    int
+	penalty int
+}
+
+// splitShared is the sink's part of splitting.
+type splitShared struct {
+	// mu is held by the one worker splitting a run.
+	mu sync.Mutex
+	// nowait and restore are the parts' innodb_lock_wait_timeout and the
+	// sessions' own, read once (under mu).
+	nowait, restore string
+	// runs counts the runs written split, fallbacks those rolled back and
+	// written whole.
+	runs, fallbacks atomic.Uint64
+}
+
+// errSplitBusy reports that another worker is splitting a run.
+var errSplitBusy = errors.New("another worker is splitting a run")
+
+// splitParts returns how many parts the run items of the batch may be
+// split into, 0 when it is written whole: a run of a batch that keeps its
+// order (a table with another unique key), of upserts, updates and
+// deletes only, long enough for two parts, outside a fallback's penalty.
+func (w *worker) splitParts(items []item) int {
+	if !w.ordered || w.s.opts.Workers < 2 {
+		return 0
+	}
+	n := min(w.s.opts.Workers, len(items)/minSplitOps)
+	if n < 2 {
+		return 0
+	}
+	if w.split.skip > 0 {
+		w.split.skip--
+		return 0
+	}
+	for i := range items {
+		switch items[i].op.Kind {
+		case change.Upsert, change.DeleteRow, change.UpdateRow:
+		default:
+			return 0
+		}
+	}
+	return n
+}
+
+// execSplitOrWhole runs stmts split into n parts when it can; it reports
+// whether they ran. After a failure it has forgotten what the split
+// remembered, so the caller writes the run whole.
+func (w *worker) execSplitOrWhole(ctx context.Context, stmts []stmt, n int) bool {
+	start := time.Now()
+	err := w.execSplit(ctx, stmts, n)
+	if err == nil {
+		w.s.split.runs.Add(1)
+		w.split.penalty /= 2
+		return true
+	}
+	w.last.begin(w.s.barriers.Load()) // drops the rows the split remembered
+	if errors.Is(err, errSplitBusy) {
+		return false
+	}
+	w.s.split.fallbacks.Add(1)
+	w.split.penalty = min(max(2*w.split.penalty, 4), maxSplitPenalty)
+	w.split.skip = w.split.penalty
+	w.log.Debug("writing a split run whole", "ops", stmts[len(stmts)-1].end-stmts[0].start, "parts", n,
+		"took", time.Since(start), "code", errorCode(err), "next_whole", w.split.skip)
+	return false
+}
+
+// execSplit runs stmts, statements of the batch whose lookups are read,
+// as n parts (see above).
+func (w *worker) execSplit(ctx context.Context, stmts []stmt, n int) error {
+	sh := &w.s.split
+	if !sh.mu.TryLock() {
+		return errSplitBusy
+	}
+	defer sh.mu.Unlock()
+	if err := w.s.splitSettings(ctx); err != nil {
+		return err
+	}
+	// What one connection would remember at the end of the run, and
+	// which updates it would leave out.
+	for _, st := range stmts {
+		w.last.filter(&w.b, st)
+		w.last.release()
+		for i := st.start; i < st.end; i++ {
+			w.last.wrote(&w.b.items[i])
+		}
+	}
+	for len(w.split.parts) < n {
+		w.split.parts = append(w.split.parts, batch{})
+	}
+	parts := w.split.parts[:n]
+	defer func() {
+		for i := range parts {
+			parts[i].reset()
+		}
+	}()
+	for i := range parts {
+		parts[i].rowsPerStmt = w.b.rowsPerStmt
+	}
+	for i := stmts[0].start; i < stmts[len(stmts)-1].end; i++ {
+		if it := &w.b.items[i]; !it.unchanged {
+			parts[partOf(&it.op, n)].add(*it)
+		}
+	}
+	txs := make([]*partTx, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range parts {
+		if len(parts[i].items) == 0 {
+			continue
+		}
+		wg.Go(func() { txs[i], errs[i] = w.runPart(ctx, &parts[i]) })
+	}
+	wg.Wait()
+	err := errors.Join(errs...)
+	for _, tx := range txs {
+		if tx == nil {
+			continue
+		}
+		if err == nil {
+			if cerr := tx.tx.Commit(); cerr != nil {
+				err = fmt.Errorf("committing a part of a split run: %w", cerr)
+			}
+		} else {
+			_ = tx.tx.Rollback() // the error to report is err
+		}
+		tx.close(ctx, sh.restore)
+	}
+	return err
+}
+
+// partTx is a part's transaction on a connection of its own.
+type partTx struct {
+	conn *sql.Conn
+	tx   *sql.Tx
+}
+
+// runPart writes the statements of part in a transaction of their own,
+// left open when they all ran.
+func (w *worker) runPart(ctx context.Context, part *batch) (*partTx, error) {
+	conn, err := w.s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("taking a connection for a part of a split run: %w", err)
+	}
+	p := &partTx{conn: conn}
+	if _, err := conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = "+w.s.split.nowait); err != nil {
+		p.discard()
+		return nil, fmt.Errorf("setting the lock wait of a part of a split run: %w", err)
+	}
+	if p.tx, err = conn.BeginTx(ctx, nil); err != nil {
+		p.close(ctx, w.s.split.restore)
+		return nil, fmt.Errorf("beginning a part of a split run: %w", err)
+	}
+	for _, st := range part.stmts {
+		if err := w.execOps(ctx, p.tx, part, st); err != nil {
+			_ = p.tx.Rollback() // the error to report is err
+			p.close(ctx, w.s.split.restore)
+			return nil, fmt.Errorf("applying %d operations to %s in a part of a split run: %w",
+				st.end-st.start, part.items[st.start].op.Target.QualifiedName(), err)
+		}
+	}
+	return p, nil
+}
+
+// close gives the connection back to the pool with its own lock wait, or
+// discards it when that fails.
+func (p *partTx) close(ctx context.Context, restore string) {
+	if _, err := p.conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = "+restore); err != nil {
+		p.discard()
+		return
+	}
+	_ = p.conn.Close()
+}
+
+// discard closes the connection instead of giving it back to the pool.
+func (p *partTx) discard() {
+	_ = p.conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = p.conn.Close()
+}
+
+// splitSettings reads, once, the sessions' innodb_lock_wait_timeout and
+// whether the target takes 0 for it (MariaDB) or at least 1 (MySQL).
+// It runs under s.split.mu.
+func (s *Sink) splitSettings(ctx context.Context) error {
+	sh := &s.split
+	if sh.nowait != "" {
+		return nil
+	}
+	var timeout uint64
+	var version string
+	if err := s.db.QueryRowContext(ctx, "SELECT @@SESSION.innodb_lock_wait_timeout, VERSION()").Scan(&timeout, &version); err != nil {
+		return fmt.Errorf("reading the target's innodb_lock_wait_timeout: %w", err)
+	}
+	sh.restore = fmt.Sprint(timeout)
+	sh.nowait = "1"
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		sh.nowait = "0"
+	}
+	return nil
+}
+
+// partOf returns the part of n that writes op's row: by table and key,
+// integer keys by blocks of 64 neighbours, so parts contend less for index
+// pages and a run of a few hundred neighbouring keys still spreads.
+func partOf(op *change.TargetOp, n int) int {
+	h := fnv.New64a()
+	h.Write([]byte(op.Target.Schema))
+	h.Write([]byte{0})
+	h.Write([]byte(op.Target.Name))
+	h.Write([]byte{0})
+	var buf [32]byte
+	for _, v := range op.Key {
+		h.Write(appendKeyValue(buf[:0], partBlockOf(v)))
+	}
+	return spread(h.Sum64(), n)
+}
+
+// partBlockOf returns the block of 64 neighbours an integer key value
+// belongs to (see blockOf), any other value itself.
+func partBlockOf(v change.Value) change.Value {
+	switch v := v.(type) {
+	case int64:
+		if v >= 0 {
+			return uint64(v) >> 6
+		}
+		return v >> 6
+	case uint64:
+		return v >> 6
+	}
+	return v
+}
