@@ -95,7 +95,14 @@ func TestUniqueKeyConflictRecorded(t *testing.T) {
 // scrape returns the running service's /metrics.
 func scrape(t *testing.T, d *demoCluster) string {
 	t.Helper()
-	data, err := os.ReadFile(d.cfg)
+	return scrapeConfig(t, d.cfg)
+}
+
+// scrapeConfig returns /metrics of the service running with the
+// configuration file cfg.
+func scrapeConfig(t *testing.T, cfg string) string {
+	t.Helper()
+	data, err := os.ReadFile(cfg)
 	require.NoError(t, err)
 	m := regexp.MustCompile(`(?m)^  listen: (\S+)$`).FindSubmatch(data)
 	require.NotNil(t, m, "no http listen address in the config")
