@@ -17,13 +17,14 @@ func TestMySQLSinkParses(t *testing.T) {
 		"  - name: target\n" +
 		"    type: mysql\n" +
 		"    mysql: {host: db, port: 3307, user: w, password_env: TRIBUTARY_TEST_TARGET_PW, database: app,\n" +
-		"            workers: 8, rows_per_statement: 100, statements_per_txn: 5, max_queued_bytes: 8388608, on_error: record}\n"
+		"            workers: 8, rows_per_statement: 100, statements_per_txn: 5, max_queued_bytes: 8388608, on_error: record,\n" +
+		"            split_runs: off}\n"
 	cfg, err := config.Parse("t.yaml", []byte(doc))
 	require.NoError(t, err)
 	m := cfg.Sinks[0].MySQL
 	require.Equal(t, &mysql.Options{Host: "db", Port: 3307, User: "w", PasswordEnv: "TRIBUTARY_TEST_TARGET_PW",
 		Database: "app", Workers: 8, RowsPerStatement: 100, StatementsPerTxn: 5, MaxQueuedBytes: 8 << 20,
-		OnError: mysql.OnErrorRecord}, m)
+		OnError: mysql.OnErrorRecord, SplitRuns: mysql.SplitOff}, m)
 	require.Equal(t, "w:s3cret@tcp(db:3307)/app", m.DSN())
 	require.NotContains(t, fmt.Sprintf("%v %#v %s", *m, *m, m), "s3cret")
 
@@ -61,6 +62,8 @@ func TestMySQLSinkProblems(t *testing.T) {
 			config.Problem{Line: 10, Column: 49, Key: "sinks[0].mysql.max_queued_bytes", Message: "must be at least 1048576 (1 MiB)"}},
 		{"bad policy", "    mysql: {host: h, user: u, on_error: skip}\n",
 			config.Problem{Line: 10, Column: 41, Key: "sinks[0].mysql.on_error", Message: "must be halt or record"}},
+		{"bad split setting", "    mysql: {host: h, user: u, split_runs: sometimes}\n",
+			config.Problem{Line: 10, Column: 43, Key: "sinks[0].mysql.split_runs", Message: "must be on or off"}},
 		{"unknown tls mode", "    mysql: {host: h, user: u, tls: {mode: yes}}\n",
 			config.Problem{Line: 10, Column: 43, Key: "sinks[0].mysql.tls.mode", Message: "must be one of disabled, preferred, required, verify-ca, verify-identity"}},
 		{"iam without tls", "    mysql: {host: h, user: u, iam_auth: true}\n",

@@ -40,6 +40,15 @@ const (
 	OnConflictFail = "fail"
 )
 
+// Whether the worker of a table with a unique key besides its operations'
+// key writes long runs over several connections (see split.go).
+const (
+	// SplitOn splits runs of 256 operations or more (default).
+	SplitOn = "on"
+	// SplitOff writes every run by one connection.
+	SplitOff = "off"
+)
+
 // FailedStore keeps operations that failed permanently.
 type FailedStore interface {
 	// RecordFailed stores fc durably and returns its id.
@@ -143,6 +152,11 @@ type Options struct {
 	// permanent error handled by OnError anywhere else; OnConflictReplace
 	// always deletes it; OnConflictFail never does.
 	OnConflict string `yaml:"on_conflict"`
+	// SplitRuns is SplitOn (default) or SplitOff. Off suits a MySQL
+	// target whose split runs often fall back
+	// (tributary_mysql_split_fallbacks_total): there a part that meets
+	// another's lock waits a second, MySQL's least, before it fails.
+	SplitRuns string `yaml:"split_runs"`
 
 	// Failed receives the failures under OnErrorRecord (required then).
 	Failed FailedStore `yaml:"-"`
@@ -282,6 +296,11 @@ func (o *Options) Check(r problem.Reporter) {
 	case "", OnConflictReplay, OnConflictReplace, OnConflictFail:
 	default:
 		r.At("on_conflict", fmt.Sprintf("must be %s, %s or %s", OnConflictReplay, OnConflictReplace, OnConflictFail))
+	}
+	switch o.SplitRuns {
+	case "", SplitOn, SplitOff:
+	default:
+		r.At("split_runs", fmt.Sprintf("must be %s or %s", SplitOn, SplitOff))
 	}
 }
 

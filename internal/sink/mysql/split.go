@@ -53,7 +53,7 @@ import (
 // crash between the parts' commits leaves some committed, as it can
 // leave some workers' batches committed: the restart replays the run.
 // One worker of the sink splits at a time, and the sink's connection pool
-// holds Workers connections more for it.
+// holds Workers connections more for it. Options.SplitRuns turns it off.
 
 // minSplitOps is the fewest operations of a run a part may get: a run is
 // split into at most len/minSplitOps parts, and only into two or more. A
@@ -91,7 +91,7 @@ var errSplitBusy = errors.New("another worker is splitting a run")
 // order (a table with another unique key), of upserts, updates and
 // deletes only, long enough for two parts, outside a fallback's penalty.
 func (w *worker) splitParts(items []item) int {
-	if !w.ordered || w.s.opts.Workers < 2 {
+	if !w.ordered || w.s.opts.Workers < 2 || w.s.opts.SplitRuns == SplitOff {
 		return 0
 	}
 	n := min(w.s.opts.Workers, len(items)/minSplitOps)

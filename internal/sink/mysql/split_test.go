@@ -181,3 +181,26 @@ func TestPartOfSpreadsNeighbouringKeys(t *testing.T) {
 	again := del(people, int64(7))
 	require.Equal(t, partOf(&same, 4), partOf(&again, 4), "equal integer keys go to one part")
 }
+
+// TestSplitRunsOff checks that split_runs: off writes every run whole.
+func TestSplitRunsOff(t *testing.T) {
+	old := minSplitOps
+	minSplitOps = 8
+	defer func() { minSplitOps = old }()
+	tg := startTarget(t, "CREATE TABLE tgt.people (id INT PRIMARY KEY, email VARCHAR(20) NOT NULL, UNIQUE KEY email (email))")
+	people := table("people", "id")
+	var ops []change.TargetOp
+	for i := range 200 {
+		ops = append(ops, upsert(people, []string{"id", "email"}, int64(i), fmt.Sprintf("e%d", i)))
+	}
+	s := tg.sink(t, Options{Workers: 4, SplitRuns: SplitOff})
+	applyAll(t, s, txn(1, ops...))
+	require.Len(t, tg.dump(t, "SELECT id FROM people"), 200)
+	require.Zero(t, s.split.runs.Load()+s.split.fallbacks.Load())
+
+	on := startTarget(t, "CREATE TABLE tgt.people (id INT PRIMARY KEY, email VARCHAR(20) NOT NULL, UNIQUE KEY email (email))")
+	s = on.sink(t, Options{Workers: 4})
+	applyAll(t, s, txn(1, ops...))
+	require.Len(t, on.dump(t, "SELECT id FROM people"), 200)
+	require.Equal(t, uint64(1), s.split.runs.Load(), "the same run is split by default")
+}
