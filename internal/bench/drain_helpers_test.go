@@ -23,14 +23,23 @@ import (
 )
 
 // sbtestDDL is the table of the sysbench-like workloads; withTS adds the
-// commit-time column the lag benchmark measures with.
+// commit-time column the lag benchmark measures with. With
+// TRIBUTARY_BENCH_UNIQUE=1 its index on k is a unique key on (k, id):
+// every row still fits it, but the table has a unique key besides its
+// primary key, whose rows the MySQL sink's one worker writes in runs
+// split over several connections (split_runs; TRIBUTARY_BENCH_SINK can
+// set it off).
 func sbtestDDL(withTS bool) string {
 	ts := ""
 	if withTS {
 		ts = ", ts DATETIME(6) NOT NULL"
 	}
+	index := "KEY k_1 (k)"
+	if os.Getenv("TRIBUTARY_BENCH_UNIQUE") == "1" {
+		index = "UNIQUE KEY k_1 (k, id)"
+	}
 	return `CREATE TABLE bench.sbtest1 (id INT NOT NULL PRIMARY KEY, k INT NOT NULL DEFAULT 0,
-		c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT ''` + ts + `, KEY k_1 (k))`
+		c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT ''` + ts + `, ` + index + `)`
 }
 
 // sbtestFill returns an INSERT of the rows lo..hi, deterministic so that

@@ -185,9 +185,23 @@ func TestRunStopsOnItsContext(t *testing.T) {
 // transactions the rows a model of the target holds after applying them
 // one by one. A quarter of the operations repeat one of the last six.
 func TestRandomOperationsMatchAModel(t *testing.T) {
+	t.Run("tables keyed by their primary key alone", func(t *testing.T) {
+		randomOperationsMatchAModel(t, "", "")
+	})
+	// A second unique key that holds whatever the rows: the tables go to
+	// one worker each, which splits and compacts their runs (split.go).
+	t.Run("tables with a second unique key", func(t *testing.T) {
+		old := minSplitOps
+		minSplitOps = 8
+		defer func() { minSplitOps = old }()
+		randomOperationsMatchAModel(t, ", UNIQUE KEY (id, v)", ", UNIQUE KEY (id, k, v)")
+	})
+}
+
+func randomOperationsMatchAModel(t *testing.T, uniqueA, uniqueC string) {
 	tg := startTarget(t,
-		"CREATE TABLE tgt.a (id INT PRIMARY KEY, v VARCHAR(10), w VARCHAR(10), u VARCHAR(10))",
-		"CREATE TABLE tgt.c (id INT, k INT, v VARCHAR(10), w VARCHAR(10), u VARCHAR(10), PRIMARY KEY (id, k))")
+		"CREATE TABLE tgt.a (id INT PRIMARY KEY, v VARCHAR(10), w VARCHAR(10), u VARCHAR(10)"+uniqueA+")",
+		"CREATE TABLE tgt.c (id INT, k INT, v VARCHAR(10), w VARCHAR(10), u VARCHAR(10), PRIMARY KEY (id, k)"+uniqueC+")")
 	a, c := table("a", "id"), table("c", "id", "k")
 	var newRandomOp func() change.TargetOp
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -271,4 +285,7 @@ func TestRandomOperationsMatchAModel(t *testing.T) {
 		require.Equal(t, rows(want), got, "after round %d", round)
 	}
 	require.NotZero(t, s.Unchanged(), "repeated updates were left out")
+	if uniqueA != "" {
+		require.NotZero(t, s.split.runs.Load(), "runs were split")
+	}
 }

@@ -30,7 +30,7 @@ import (
 // large statements; a merge's contributors, whose updates follow the
 // driving row's upsert, then cost no statement of their own. Batches that
 // touch a table with another unique key keep their order (see the package
-// comment). Conditional updates, Rejects and Rederives keep their place
+// comment), but for the parts of a split run (split.go). Conditional updates, Rejects and Rederives keep their place
 // (see reorderable): the runs of operations between them are compacted
 // each on its own.
 //
@@ -55,7 +55,8 @@ func reorderable(op *change.TargetOp) bool {
 // compact reduces and reorders b's items as described above and regroups
 // its statements: each run of reorderable operations on its own, the
 // others in their places. It must only be called when every item's table
-// has no unique key besides the operations' key.
+// has no unique key besides the operations' key, or on a part of a split
+// run, which is written again whole after any error (split.go).
 //
 // The batch's items become the scratch from which the new ones are built,
 // and its merged operations are written back into that scratch: the

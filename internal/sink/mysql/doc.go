@@ -10,13 +10,14 @@
 // rows may swap values of a secondary unique key, and only one ordered
 // stream of statements can replay such a swap without a spurious duplicate
 // key error or a reordering; that worker may still write a long run over
-// several connections, committed only if no two of them met (see
-// split.go). Each worker merges runs of consecutive
+// several connections, each part compacted, committed only if none of
+// them met an error or another's lock, and else written whole in order
+// (see split.go). Each worker merges runs of consecutive
 // operations of the same kind, table and column list into one multi-row
 // statement and commits up to StatementsPerTxn statements per transaction;
 // on tables without other unique keys, and for batches of upserts and
 // deletes only, it first compacts the batch (see compact.go), elsewhere it
-// never reorders operations. Pending lookups are read right before the
+// reorders operations only within a split run's parts. Pending lookups are read right before the
 // write (see resolve.go); an UpdateRow that would leave its row as the
 // worker's last write to it left it is not sent (see unchanged.go);
 // Rejects are never sent but handed to the error policy in their place. A full upsert statement runs as a prepared

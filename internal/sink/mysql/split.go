@@ -19,20 +19,23 @@ import (
 //
 // A table with a unique key besides the one operations are keyed by goes
 // to one worker in source order (see the package comment), so one
-// connection writes all of it. A large run of such a worker is written
-// instead by up to Workers connections at once: its operations are
-// partitioned by table and key, each part is written in source order in a
-// transaction of its own, and the parts commit only once every one of
-// them has run without an error. That leaves the rows as one connection
-// would have:
+// connection writes all of it, statement after statement, uncompacted. A
+// large run of such a worker is written instead by up to Workers
+// connections at once: its operations are partitioned by table and key,
+// each part is compacted (compact.go) and written in a transaction of its
+// own, and the parts commit only once every one of them has run without
+// an error. That leaves the rows as one connection writing them in source
+// order would have:
 //
 //   - every operation writes only the row its key names: an upsert that
 //     meets another row on a unique key fails (the key guard, sql.go),
 //     and updates and deletes find their row by key;
+//   - compaction leaves each row as its operations in source order do; it
+//     only reorders operations of different rows;
 //   - parts that ran without an error and without waiting for each other
-//     have each applied their rows' operations in source order and
-//     touched no row of another part, and every unique key holds: the
-//     rows are what the source order leaves;
+//     have each brought their rows to those states, a unique value being
+//     checked at every write, and touched no row of another part: the
+//     rows are what the source order leaves, and every unique key holds;
 //   - two parts that meet, on one row (string keys equal under the
 //     collation) or on a unique value one frees and the other takes, meet
 //     on a lock of the other's open transaction. The parts' sessions do
@@ -42,7 +45,13 @@ import (
 //
 // Any error rolls every part back, and the run is written whole by one
 // connection, in order, as it is without splitting: a collision is then
-// handled by OnConflict (conflict.go), a permanent error by OnError. A
+// handled by OnConflict (conflict.go), a permanent error by OnError. So
+// only a collision that the source order meets and some reordering does
+// not is left unreported: a value one row frees in the run and another,
+// from another source, took before it in the run (a user moved between
+// two shards, read in the other order). The rows then end as the sources
+// left them, where one connection would have handed the collision to
+// OnConflict. A
 // run that fell back makes its worker write its next runs whole, for 4
 // runs and twice as many after each fallback in a row, up to 1,024, so a
 // workload that keeps swapping unique values pays little for trying.
@@ -171,6 +180,9 @@ func (w *worker) execSplit(ctx context.Context, stmts []stmt, n int) error {
 		if it := &w.b.items[i]; !it.unchanged {
 			parts[partOf(&it.op, n)].add(*it)
 		}
+	}
+	for i := range parts {
+		parts[i].compact()
 	}
 	txs := make([]*partTx, n)
 	errs := make([]error, n)
