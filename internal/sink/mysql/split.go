@@ -51,10 +51,10 @@ import (
 // from another source, took before it in the run (a user moved between
 // two shards, read in the other order). The rows then end as the sources
 // left them, where one connection would have handed the collision to
-// OnConflict. A
-// run that fell back makes its worker write its next runs whole, for 4
-// runs and twice as many after each fallback in a row, up to 1,024, so a
-// workload that keeps swapping unique values pays little for trying.
+// OnConflict. A run that fell back makes its worker write its next runs
+// whole, for 4 runs and twice as many after each fallback in a row, up to
+// 1,024, so a workload that keeps swapping unique values pays little for
+// trying.
 //
 // The worker's memory of its last writes (unchanged.go) is brought up to
 // the end of the run, in order, before the parts run, and forgotten for
