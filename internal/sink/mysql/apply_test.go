@@ -191,9 +191,7 @@ func TestRandomOperationsMatchAModel(t *testing.T) {
 	// A second unique key that holds whatever the rows: the tables go to
 	// one worker each, which splits and compacts their runs (split.go).
 	t.Run("tables with a second unique key", func(t *testing.T) {
-		old := minSplitOps
-		minSplitOps = 8
-		defer func() { minSplitOps = old }()
+		splitSmallRuns(t)
 		randomOperationsMatchAModel(t, ", UNIQUE KEY (id, v)", ", UNIQUE KEY (id, k, v)")
 	})
 }

@@ -12,6 +12,13 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 )
 
+// splitSmallRuns lets runs of 16 operations be split, until the test ends.
+func splitSmallRuns(t *testing.T) {
+	old := minSplitOps
+	minSplitOps = 8
+	t.Cleanup(func() { minSplitOps = old })
+}
+
 // TestSplitRunsKeepTheSourcesRows writes the changes of a source table
 // with a unique email through a sink that splits runs into small parts:
 // first inserts and renames, then also inserts that take emails others
@@ -20,9 +27,7 @@ import (
 // must end as the source, runs must have been split, and some must have
 // fallen back to one connection.
 func TestSplitRunsKeepTheSourcesRows(t *testing.T) {
-	old := minSplitOps
-	minSplitOps = 8
-	defer func() { minSplitOps = old }()
+	splitSmallRuns(t)
 	tg := startTarget(t, "CREATE TABLE tgt.people (id INT PRIMARY KEY, email VARCHAR(20) NOT NULL, name VARCHAR(20), UNIQUE KEY email (email))")
 	people := table("people", "id")
 	all := []string{"id", "email", "name"}
@@ -117,9 +122,7 @@ func TestSplitRunsKeepTheSourcesRows(t *testing.T) {
 // that differ only in case, so one row's operations go to two parts: they
 // meet on the row's lock, and the run falls back to one connection.
 func TestSplitRunsOfKeysEqualUnderTheCollation(t *testing.T) {
-	old := minSplitOps
-	minSplitOps = 8
-	defer func() { minSplitOps = old }()
+	splitSmallRuns(t)
 	tg := startTarget(t, "CREATE TABLE tgt.tags (name VARCHAR(20) PRIMARY KEY, slug VARCHAR(20) NOT NULL, n INT, UNIQUE KEY slug (slug))")
 	tags := table("tags", "name")
 	cols := []string{"name", "slug", "n"}
@@ -184,9 +187,7 @@ func TestPartOfSpreadsNeighbouringKeys(t *testing.T) {
 
 // TestSplitRunsOff checks that split_runs: off writes every run whole.
 func TestSplitRunsOff(t *testing.T) {
-	old := minSplitOps
-	minSplitOps = 8
-	defer func() { minSplitOps = old }()
+	splitSmallRuns(t)
 	tg := startTarget(t, "CREATE TABLE tgt.people (id INT PRIMARY KEY, email VARCHAR(20) NOT NULL, UNIQUE KEY email (email))")
 	people := table("people", "id")
 	var ops []change.TargetOp
