@@ -24,8 +24,10 @@ import (
 // connections at once: its operations are partitioned by table and key,
 // each part is compacted (compact.go) and written in a transaction of its
 // own, and the parts commit only once every one of them has run without
-// an error. That leaves the rows as one connection writing them in source
-// order would have:
+// an error. A shorter run with statements to merge is written the same
+// way in one part, compacted, on one connection, whose session waits for
+// locks as any worker's does: no other part holds them. That leaves the
+// rows as one connection writing them in source order would have:
 //
 //   - every operation writes only the row its key names: an upsert that
 //     meets another row on a unique key fails (the key guard, sql.go),
@@ -95,17 +97,22 @@ type splitShared struct {
 // errSplitBusy reports that another worker is splitting a run.
 var errSplitBusy = errors.New("another worker is splitting a run")
 
-// splitParts returns how many parts the run items of the batch may be
-// split into, 0 when it is written whole: a run of a batch that keeps its
-// order (a table with another unique key), of upserts, updates and
-// deletes only, long enough for two parts, outside a fallback's penalty.
-func (w *worker) splitParts(items []item) int {
-	if !w.ordered || w.s.opts.Workers < 2 || w.s.opts.SplitRuns == SplitOff {
+// splitParts returns how many parts the run items of the batch, in
+// stmts statements, may be written in, 0 when it is written whole: a run
+// of a batch that keeps its order (a table with another unique key), of
+// upserts, updates and deletes only, outside a fallback's penalty; in
+// several parts when it is long enough, else in one, compacted, when it
+// has statements to merge.
+func (w *worker) splitParts(items []item, stmts int) int {
+	if !w.ordered || w.s.opts.SplitRuns == SplitOff {
 		return 0
 	}
 	n := min(w.s.opts.Workers, len(items)/minSplitOps)
 	if n < 2 {
-		return 0
+		if stmts < 2 || w.b.breaks == 0 {
+			return 0 // nothing to compact
+		}
+		n = 1
 	}
 	if w.split.skip > 0 {
 		w.split.skip--
@@ -147,13 +154,19 @@ func (w *worker) execSplitOrWhole(ctx context.Context, stmts []stmt, n int) bool
 // execSplit runs stmts, statements of the batch whose lookups are read,
 // as n parts (see above).
 func (w *worker) execSplit(ctx context.Context, stmts []stmt, n int) error {
+	// One part waits for locks as any worker does: no part of its own
+	// run holds them. Several take the pool's spare connections.
 	sh := &w.s.split
-	if !sh.mu.TryLock() {
-		return errSplitBusy
-	}
-	defer sh.mu.Unlock()
-	if err := w.s.splitSettings(ctx); err != nil {
-		return err
+	restore := ""
+	if n > 1 {
+		if !sh.mu.TryLock() {
+			return errSplitBusy
+		}
+		defer sh.mu.Unlock()
+		if err := w.s.splitSettings(ctx); err != nil {
+			return err
+		}
+		restore = sh.restore
 	}
 	// What one connection would remember at the end of the run, and
 	// which updates it would leave out.
@@ -191,7 +204,7 @@ func (w *worker) execSplit(ctx context.Context, stmts []stmt, n int) error {
 		if len(parts[i].items) == 0 {
 			continue
 		}
-		wg.Go(func() { txs[i], errs[i] = w.runPart(ctx, &parts[i]) })
+		wg.Go(func() { txs[i], errs[i] = w.runPart(ctx, &parts[i], restore != "") })
 	}
 	wg.Wait()
 	err := errors.Join(errs...)
@@ -206,7 +219,7 @@ func (w *worker) execSplit(ctx context.Context, stmts []stmt, n int) error {
 		} else {
 			_ = tx.tx.Rollback() // the error to report is err
 		}
-		tx.close(ctx, sh.restore)
+		tx.close(ctx, restore)
 	}
 	return err
 }
@@ -218,25 +231,30 @@ type partTx struct {
 }
 
 // runPart writes the statements of part in a transaction of their own,
-// left open when they all ran.
-func (w *worker) runPart(ctx context.Context, part *batch) (*partTx, error) {
+// left open when they all ran; nowait sets the session to wait for no
+// lock meanwhile.
+func (w *worker) runPart(ctx context.Context, part *batch, nowait bool) (*partTx, error) {
 	conn, err := w.s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("taking a connection for a part of a split run: %w", err)
 	}
 	p := &partTx{conn: conn}
-	if _, err := conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = "+w.s.split.nowait); err != nil {
-		p.discard()
-		return nil, fmt.Errorf("setting the lock wait of a part of a split run: %w", err)
+	restore := ""
+	if nowait {
+		if _, err := conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = "+w.s.split.nowait); err != nil {
+			p.discard()
+			return nil, fmt.Errorf("setting the lock wait of a part of a split run: %w", err)
+		}
+		restore = w.s.split.restore
 	}
 	if p.tx, err = conn.BeginTx(ctx, nil); err != nil {
-		p.close(ctx, w.s.split.restore)
+		p.close(ctx, restore)
 		return nil, fmt.Errorf("beginning a part of a split run: %w", err)
 	}
 	for _, st := range part.stmts {
 		if err := w.execOps(ctx, p.tx, part, st); err != nil {
 			_ = p.tx.Rollback() // the error to report is err
-			p.close(ctx, w.s.split.restore)
+			p.close(ctx, restore)
 			return nil, fmt.Errorf("applying %d operations to %s in a part of a split run: %w",
 				st.end-st.start, part.items[st.start].op.Target.QualifiedName(), err)
 		}
@@ -244,12 +262,14 @@ func (w *worker) runPart(ctx context.Context, part *batch) (*partTx, error) {
 	return p, nil
 }
 
-// close gives the connection back to the pool with its own lock wait, or
-// discards it when that fails.
+// close gives the connection back to the pool, first with its own lock
+// wait restore when one was set, or discards it when that fails.
 func (p *partTx) close(ctx context.Context, restore string) {
-	if _, err := p.conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = "+restore); err != nil {
-		p.discard()
-		return
+	if restore != "" {
+		if _, err := p.conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = "+restore); err != nil {
+			p.discard()
+			return
+		}
 	}
 	_ = p.conn.Close()
 }

@@ -205,3 +205,27 @@ func TestSplitRunsOff(t *testing.T) {
 	require.Len(t, on.dump(t, "SELECT id FROM people"), 200)
 	require.Equal(t, uint64(1), s.split.runs.Load(), "the same run is split by default")
 }
+
+// TestShortRunsCompactInOnePart checks that a run too short to split is
+// still compacted, in one part, and that one whose compacted order meets
+// a unique value falls back to its own order.
+func TestShortRunsCompactInOnePart(t *testing.T) {
+	tg := startTarget(t, "CREATE TABLE tgt.people (id INT PRIMARY KEY, email VARCHAR(20) NOT NULL, UNIQUE KEY email (email))")
+	people := table("people", "id")
+	cols := []string{"id", "email"}
+	var ops []change.TargetOp
+	for i := range 20 {
+		ops = append(ops, upsert(people, cols, int64(i), fmt.Sprintf("e%d", i)), del(people, int64(i+100)))
+	}
+	s := tg.sink(t, Options{Workers: 4})
+	applyAll(t, s, txn(1, ops...))
+	require.Len(t, tg.dump(t, "SELECT id FROM people"), 20)
+	require.Equal(t, uint64(1), s.split.runs.Load(), "40 operations in 40 statements, compacted into two")
+
+	// Row 0 gives e0 to row 1 through a temporary value; compacted, row
+	// 0's two upserts would become one, written before row 1 frees e1.
+	applyAll(t, s, txn(2, upsert(people, cols, int64(0), "tmp"), del(people, int64(100)),
+		upsert(people, cols, int64(1), "e0"), del(people, int64(101)), upsert(people, cols, int64(0), "e1")))
+	require.Equal(t, []string{"0|e1", "1|e0"}, tg.dump(t, "SELECT id, email FROM people WHERE id < 2 ORDER BY id"))
+	require.Equal(t, uint64(1), s.split.fallbacks.Load())
+}

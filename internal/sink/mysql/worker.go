@@ -306,7 +306,7 @@ func (w *worker) exec(ctx context.Context, stmts []stmt) error {
 	if n > 0 && !w.b.uniform(stmts) {
 		return permanent(errors.New("resolving lookups: the resolver gave operations of one statement different columns"))
 	}
-	if parts := w.splitParts(w.b.items[stmts[0].start:stmts[len(stmts)-1].end]); parts > 0 && w.execSplitOrWhole(ctx, stmts, parts) {
+	if parts := w.splitParts(w.b.items[stmts[0].start:stmts[len(stmts)-1].end], len(stmts)); parts > 0 && w.execSplitOrWhole(ctx, stmts, parts) {
 		return nil
 	}
 	if len(stmts) == 1 {
