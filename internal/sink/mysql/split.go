@@ -63,8 +63,10 @@ import (
 // the run's rows when it falls back, as after any failed attempt. A
 // crash between the parts' commits leaves some committed, as it can
 // leave some workers' batches committed: the restart replays the run.
-// One worker of the sink splits at a time, and the sink's connection pool
-// holds Workers connections more for it. Options.SplitRuns turns it off.
+// One worker of the sink splits a run over several connections at a
+// time, while the others write theirs in one part, and the sink's
+// connection pool holds Workers connections more for it.
+// Options.SplitRuns turns it all off.
 
 // minSplitOps is the fewest operations of a run a part may get: a run is
 // split into at most len/minSplitOps parts, and only into two or more. A
@@ -93,9 +95,6 @@ type splitShared struct {
 	// written whole.
 	runs, fallbacks atomic.Uint64
 }
-
-// errSplitBusy reports that another worker is splitting a run.
-var errSplitBusy = errors.New("another worker is splitting a run")
 
 // splitParts returns how many parts the run items of the batch, in
 // stmts statements, may be written in, 0 when it is written whole: a run
@@ -140,9 +139,6 @@ func (w *worker) execSplitOrWhole(ctx context.Context, stmts []stmt, n int) bool
 		return true
 	}
 	w.last.begin(w.s.barriers.Load()) // drops the rows the split remembered
-	if errors.Is(err, errSplitBusy) {
-		return false
-	}
 	w.s.split.fallbacks.Add(1)
 	w.split.penalty = min(max(2*w.split.penalty, 4), maxSplitPenalty)
 	w.split.skip = w.split.penalty
@@ -154,14 +150,16 @@ func (w *worker) execSplitOrWhole(ctx context.Context, stmts []stmt, n int) bool
 // execSplit runs stmts, statements of the batch whose lookups are read,
 // as n parts (see above).
 func (w *worker) execSplit(ctx context.Context, stmts []stmt, n int) error {
+	// Several parts take the pool's spare connections, one worker at a
+	// time; while another holds them, the run is written in one part.
 	// One part waits for locks as any worker does: no part of its own
-	// run holds them. Several take the pool's spare connections.
+	// run holds them.
 	sh := &w.s.split
 	restore := ""
+	if n > 1 && !sh.mu.TryLock() {
+		n = 1
+	}
 	if n > 1 {
-		if !sh.mu.TryLock() {
-			return errSplitBusy
-		}
 		defer sh.mu.Unlock()
 		if err := w.s.splitSettings(ctx); err != nil {
 			return err
@@ -191,7 +189,11 @@ func (w *worker) execSplit(ctx context.Context, stmts []stmt, n int) error {
 	}
 	for i := stmts[0].start; i < stmts[len(stmts)-1].end; i++ {
 		if it := &w.b.items[i]; !it.unchanged {
-			parts[partOf(&it.op, n)].add(*it)
+			p := 0
+			if n > 1 {
+				p = partOf(&it.op, n)
+			}
+			parts[p].add(*it)
 		}
 	}
 	for i := range parts {
