@@ -29,19 +29,31 @@ func (s *Sink) route(ctx context.Context, op *change.TargetOp) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return l.first + spread(rowHash(op, !serial, routeBlock), l.n), nil
+}
+
+// Integer keys route to workers by blocks of 256 neighbours and to the
+// parts of a split run by blocks of 64 (see blockOf and split.go).
+const (
+	routeBlock = 8
+	partBlock  = 6
+)
+
+// rowHash returns the FNV-1a hash of op's table and, when byKey, of its
+// key, integer key values by their blocks of 1<<shift neighbours.
+func rowHash(op *change.TargetOp, byKey bool, shift uint) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(op.Target.Schema))
 	h.Write([]byte{0})
 	h.Write([]byte(op.Target.Name))
 	h.Write([]byte{0})
-	if !serial {
-		var buf []byte
+	if byKey {
+		var buf [32]byte
 		for _, v := range op.Key {
-			buf = appendKeyValue(buf[:0], blockOf(v))
-			h.Write(buf)
+			h.Write(appendKeyValue(buf[:0], blockOf(v, shift)))
 		}
 	}
-	return l.first + spread(h.Sum64(), l.n), nil
+	return h.Sum64()
 }
 
 // spread maps the FNV-1a hash h onto [0, n) by all of its bits. FNV-1a's
@@ -199,18 +211,18 @@ func (c *keyCache) uniqueKeys(ctx context.Context, t *change.TargetTable) (map[s
 	return keys, rows.Err()
 }
 
-// blockOf maps an integer key to its block of 256 neighbours, so each worker
-// writes runs of adjacent keys and the workers do not contend for the same
-// index pages; other values route as they are.
-func blockOf(v change.Value) change.Value {
+// blockOf maps an integer key to its block of 1<<shift neighbours, so each
+// worker writes runs of adjacent keys and the workers do not contend for
+// the same index pages; other values route as they are.
+func blockOf(v change.Value, shift uint) change.Value {
 	switch v := v.(type) {
 	case int64:
 		if v >= 0 {
-			return uint64(v) >> 8 // routes as the equal uint64 does
+			return uint64(v) >> shift // routes as the equal uint64 does
 		}
-		return v >> 8
+		return v >> shift
 	case uint64:
-		return v >> 8
+		return v >> shift
 	}
 	return v
 }

@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -206,7 +205,7 @@ func (w *worker) execSplit(ctx context.Context, stmts []stmt, n int) error {
 		if len(parts[i].items) == 0 {
 			continue
 		}
-		wg.Go(func() { txs[i], errs[i] = w.runPart(ctx, &parts[i], restore != "") })
+		wg.Go(func() { txs[i], errs[i] = w.runPart(ctx, &parts[i], restore) })
 	}
 	wg.Wait()
 	err := errors.Join(errs...)
@@ -233,21 +232,19 @@ type partTx struct {
 }
 
 // runPart writes the statements of part in a transaction of their own,
-// left open when they all ran; nowait sets the session to wait for no
-// lock meanwhile.
-func (w *worker) runPart(ctx context.Context, part *batch, nowait bool) (*partTx, error) {
+// left open when they all ran. Unless restore is empty, the session waits
+// for no lock meanwhile, and gets restore as its lock wait back after.
+func (w *worker) runPart(ctx context.Context, part *batch, restore string) (*partTx, error) {
 	conn, err := w.s.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("taking a connection for a part of a split run: %w", err)
 	}
 	p := &partTx{conn: conn}
-	restore := ""
-	if nowait {
+	if restore != "" {
 		if _, err := conn.ExecContext(ctx, "SET SESSION innodb_lock_wait_timeout = "+w.s.split.nowait); err != nil {
 			p.discard()
 			return nil, fmt.Errorf("setting the lock wait of a part of a split run: %w", err)
 		}
-		restore = w.s.split.restore
 	}
 	if p.tx, err = conn.BeginTx(ctx, nil); err != nil {
 		p.close(ctx, restore)
@@ -307,29 +304,5 @@ func (s *Sink) splitSettings(ctx context.Context) error {
 // integer keys by blocks of 64 neighbours, so parts contend less for index
 // pages and a run of a few hundred neighbouring keys still spreads.
 func partOf(op *change.TargetOp, n int) int {
-	h := fnv.New64a()
-	h.Write([]byte(op.Target.Schema))
-	h.Write([]byte{0})
-	h.Write([]byte(op.Target.Name))
-	h.Write([]byte{0})
-	var buf [32]byte
-	for _, v := range op.Key {
-		h.Write(appendKeyValue(buf[:0], partBlockOf(v)))
-	}
-	return spread(h.Sum64(), n)
-}
-
-// partBlockOf returns the block of 64 neighbours an integer key value
-// belongs to (see blockOf), any other value itself.
-func partBlockOf(v change.Value) change.Value {
-	switch v := v.(type) {
-	case int64:
-		if v >= 0 {
-			return uint64(v) >> 6
-		}
-		return v >> 6
-	case uint64:
-		return v >> 6
-	}
-	return v
+	return spread(rowHash(op, true, partBlock), n)
 }
