@@ -44,6 +44,9 @@ func (c *column) value(v any) (change.Value, error) {
 			return change.Decimal(s), nil
 		}
 	case change.KindDate, change.KindTime, change.KindDateTime, change.KindTimestamp:
+		if packed, ok := v.(int64); ok {
+			return packedTemporal(c.binlogType, uint64(packed), c.fsp), nil // see packed.go
+		}
 		return temporalValue(v, c.fsp)
 	case change.KindString:
 		if _, ok := v.(string); ok && c.decode == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 )
 
@@ -17,16 +18,21 @@ import (
 // build a map of it for every row image, a fifth of the allocations of a
 // stream of small transactions, and Decoder reads each UNSIGNED column's
 // value from its signed bits anyway (see unsignedValue), knowing the
-// signedness from the table map it was built with. The rows event gets a
-// copy of its table map that holds only what the row images' layout
-// needs, made once per table map layout (every transaction brings its own
-// table map, usually the same as the last) and from fields that nothing writes after
-// the parser filled them: the parser's own table map may meanwhile be read
-// by the goroutine that builds decoders.
+// signedness from the table map it was built with. And it has go-mysql
+// read DATE, TIME2, DATETIME2 and TIMESTAMP2 columns as BIT columns of
+// their width, which Decoder prints itself (see packed.go). The rows event
+// gets a copy of its table map that holds only what the row images'
+// layout needs, with those types replaced, made once per table map layout
+// (every transaction brings its own table map, usually the same as the
+// last) and from fields that nothing writes after the parser filled them:
+// the parser's own table map may meanwhile be read by the goroutine that
+// builds decoders.
 //
 // Each returned function keeps the last copy, so it must serve one parser.
 func RowsDecodeFunc(include func(schema, table string) bool) func(*replication.RowsEvent, []byte) error {
-	var last, bare *replication.TableMapEvent
+	// last is the table map seen last; from is the one bare was copied
+	// from, nil when the table map needs no copy.
+	var last, from, bare *replication.TableMapEvent
 	return func(ev *replication.RowsEvent, data []byte) error {
 		pos, err := ev.DecodeHeader(data)
 		if err != nil {
@@ -36,27 +42,58 @@ func RowsDecodeFunc(include func(schema, table string) bool) func(*replication.R
 		if t != nil && include != nil && !include(string(t.Schema), string(t.Table)) {
 			return nil
 		}
-		if t != nil && len(t.SignednessBitmap) > 0 {
+		if t != nil {
 			if t != last {
 				last = t
-				if !sameLayout(bare, t) {
-					bare = &replication.TableMapEvent{
-						TableID: t.TableID, Flags: t.Flags, Schema: t.Schema, Table: t.Table,
-						ColumnCount: t.ColumnCount, ColumnType: t.ColumnType, ColumnMeta: t.ColumnMeta, NullBitmap: t.NullBitmap,
-					}
+				if !sameLayout(from, t) {
+					from, bare = t, bareTableMap(t)
 				}
 			}
-			ev.Table = bare
+			if bare != nil {
+				ev.Table = bare
+			}
 		}
 		return ev.DecodeData(pos, data)
 	}
 }
 
-// sameLayout reports whether the copy bare describes the rows of t: the
-// same table, id and column types and metadata.
-func sameLayout(bare, t *replication.TableMapEvent) bool {
-	return bare != nil && bare.TableID == t.TableID && bare.ColumnCount == t.ColumnCount && bare.Flags == t.Flags &&
-		bytes.Equal(bare.Schema, t.Schema) && bytes.Equal(bare.Table, t.Table) &&
-		bytes.Equal(bare.ColumnType, t.ColumnType) && slices.Equal(bare.ColumnMeta, t.ColumnMeta) &&
-		bytes.Equal(bare.NullBitmap, t.NullBitmap)
+// bareTableMap returns the copy of t that RowsDecodeFunc decodes with, or
+// nil when t has neither signedness nor packed temporal columns.
+func bareTableMap(t *replication.TableMapEvent) *replication.TableMapEvent {
+	var types []byte
+	var meta []uint16
+	for i, typ := range t.ColumnType {
+		if i >= len(t.ColumnMeta) {
+			break // go-mysql reports the malformed table map
+		}
+		width, ok := packedWidth(typ, t.ColumnMeta[i])
+		if !ok {
+			continue
+		}
+		if types == nil {
+			types, meta = slices.Clone(t.ColumnType), slices.Clone(t.ColumnMeta)
+		}
+		// BIT of width bytes: go-mysql reads them as one big-endian
+		// integer, the same bytes the temporal value takes.
+		types[i], meta[i] = gomysql.MYSQL_TYPE_BIT, uint16(width)<<8
+	}
+	if types == nil {
+		if len(t.SignednessBitmap) == 0 {
+			return nil
+		}
+		types, meta = t.ColumnType, t.ColumnMeta
+	}
+	return &replication.TableMapEvent{
+		TableID: t.TableID, Flags: t.Flags, Schema: t.Schema, Table: t.Table,
+		ColumnCount: t.ColumnCount, ColumnType: types, ColumnMeta: meta, NullBitmap: t.NullBitmap,
+	}
+}
+
+// sameLayout reports whether from and t describe rows alike: the same
+// table, id and column types and metadata, and signedness given or not.
+func sameLayout(from, t *replication.TableMapEvent) bool {
+	return from != nil && from.TableID == t.TableID && from.ColumnCount == t.ColumnCount && from.Flags == t.Flags &&
+		bytes.Equal(from.Schema, t.Schema) && bytes.Equal(from.Table, t.Table) &&
+		bytes.Equal(from.ColumnType, t.ColumnType) && slices.Equal(from.ColumnMeta, t.ColumnMeta) &&
+		bytes.Equal(from.NullBitmap, t.NullBitmap) && (len(from.SignednessBitmap) == 0) == (len(t.SignednessBitmap) == 0)
 }
