@@ -16,8 +16,11 @@ import (
 func (r *Resolver) Resolve(ctx context.Context, ops []*change.TargetOp) error {
 	var groups searchGroups
 	var lookups []*change.Lookup // aligned with groups.list
-	refs := make([][]ref, len(ops))
+	// refs holds each op's refs in Pending order, op o's from first[o].
+	refs := make([]ref, 0, len(ops))
+	first := make([]int, len(ops))
 	for o, op := range ops {
+		first[o] = len(refs)
 		for _, p := range op.Pending {
 			if err := checkLookup(p.Lookup); err != nil {
 				return err
@@ -30,7 +33,7 @@ func (r *Resolver) Resolve(ctx context.Context, ops []*change.TargetOp) error {
 			if err != nil {
 				return err
 			}
-			refs[o] = append(refs[o], rf)
+			refs = append(refs, rf)
 		}
 	}
 	searches := groups.list
@@ -53,21 +56,67 @@ func (r *Resolver) Resolve(ctx context.Context, ops []*change.TargetOp) error {
 		}
 		values[s] = vals
 	}
+	var cols columnLists
 	for o, op := range ops {
 		if len(op.Pending) == 0 {
 			continue // done already: the op appears twice in ops
 		}
-		// Full slice expressions: appending must never write into an array
-		// another op's Columns or Values share.
-		op.Columns = op.Columns[:len(op.Columns):len(op.Columns)]
-		op.Values = op.Values[:len(op.Values):len(op.Values)]
-		for i, p := range op.Pending {
-			op.Columns = append(op.Columns, p.Lookup.Columns...)
-			op.Values = append(op.Values, values[refs[o][i].s][refs[o][i].set]...)
+		// A new array, sized once: appending must never write into an
+		// array another op's Values share.
+		extra := 0
+		for _, p := range op.Pending {
+			extra += len(p.Lookup.Columns)
+		}
+		op.Columns = cols.extend(op.Columns, op.Pending, extra)
+		op.Values = append(make([]change.Value, 0, len(op.Values)+extra), op.Values...)
+		for i := range op.Pending {
+			rf := refs[first[o]+i]
+			op.Values = append(op.Values, values[rf.s][rf.set]...)
 		}
 		op.Pending = nil
 	}
 	return nil
+}
+
+// columnLists gives ops their resolved column lists: an op's Columns
+// followed by every pending lookup's Columns. Ops with the same Columns
+// (one contributor's share one list) and the same lookups share one new
+// list, whose capacity is its length, so appending to it copies it.
+type columnLists struct {
+	base, out []string
+	pending   []change.Pending
+}
+
+// extend returns the list for columns and pending, which add extra
+// columns.
+func (c *columnLists) extend(columns []string, pending []change.Pending, extra int) []string {
+	if c.out != nil && sameList(c.base, columns) && samePending(c.pending, pending) {
+		return c.out
+	}
+	out := append(make([]string, 0, len(columns)+extra), columns...)
+	for _, p := range pending {
+		out = append(out, p.Lookup.Columns...)
+	}
+	c.base, c.out, c.pending = columns, out, pending
+	return out
+}
+
+// sameList reports whether a and b are the same slice of one array.
+func sameList(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// samePending reports whether a and b run the same lookups in order.
+func samePending(a, b []change.Pending) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Lookup != b[i].Lookup {
+			return false
+		}
+	}
+	return true
 }
 
 // checkLookup reports a lookup that cannot be run.

@@ -72,11 +72,7 @@ func spread(h uint64, n int) int {
 
 // appendKeyValue appends a type-tagged, unambiguous encoding of v.
 func appendKeyValue(b []byte, v change.Value) []byte {
-	str := func(tag byte, s string) []byte {
-		b = append(b, tag)
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		return append(b, s...)
-	}
+	str := func(tag byte, s string) []byte { return appendTagged(b, tag, s) }
 	switch v := v.(type) {
 	case nil:
 		return append(b, 'n')
@@ -106,6 +102,15 @@ func appendKeyValue(b []byte, v change.Value) []byte {
 	default:
 		return str('?', fmt.Sprint(v))
 	}
+}
+
+// appendTagged appends s with its tag and length, as appendKeyValue
+// encodes a string: appendTagged(b, 's', s) is appendKeyValue(b, s)
+// without boxing s.
+func appendTagged(b []byte, tag byte, s string) []byte {
+	b = append(b, tag)
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 // tableKey names a target table in keyCache; a struct rather than a

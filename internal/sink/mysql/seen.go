@@ -126,7 +126,7 @@ func (l *lastWrites) lookupNumber(lk *change.Lookup) (uint16, bool) {
 
 // pendingHash returns the hash of p's source and parameters.
 func (l *lastWrites) pendingHash(p *change.Pending) uint64 {
-	l.buf = appendKeyValue(l.buf[:0], p.Source)
+	l.buf = appendTagged(l.buf[:0], 's', p.Source)
 	for _, v := range p.Params {
 		l.buf = appendKeyValue(l.buf, v)
 	}

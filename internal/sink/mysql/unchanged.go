@@ -257,7 +257,7 @@ func (l *lastWrites) sum() uint64 {
 
 // colHash returns the hash of column c holding v.
 func (l *lastWrites) colHash(c string, v change.Value) uint64 {
-	l.buf = appendKeyValue(appendKeyValue(l.buf[:0], c), v)
+	l.buf = appendKeyValue(appendTagged(l.buf[:0], 's', c), v)
 	return l.sum()
 }
 
@@ -265,7 +265,7 @@ func (l *lastWrites) colHash(c string, v change.Value) uint64 {
 func (l *lastWrites) condHash(op *change.TargetOp) uint64 {
 	l.buf = l.buf[:0]
 	for i, c := range op.Cond {
-		l.buf = appendKeyValue(appendKeyValue(l.buf, c), op.CondValues[i])
+		l.buf = appendKeyValue(appendTagged(l.buf, 's', c), op.CondValues[i])
 	}
 	return l.sum()
 }
