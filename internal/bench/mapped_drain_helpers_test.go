@@ -40,6 +40,9 @@ type drainResult struct {
 	// seen is tributary_mysql_seen_rederives_total at the end: the
 	// re-derivations neither read nor written.
 	seen float64
+	// unchanged is tributary_mysql_unchanged_updates_total at the end:
+	// the updates left out because the row already held their values.
+	unchanged float64
 	// split and fellBack are tributary_mysql_split_runs_total and
 	// tributary_mysql_split_fallbacks_total at the end: the runs of a
 	// table with another unique key written by several connections, and
@@ -86,7 +89,7 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 		fmt.Fprintf(&cfg, "  - {name: %s, host: 127.0.0.1, port: %d, user: root, server_id: %d}\n", s.name, s.srv.Port, 9001+i)
 		want[s.name] = s.to
 	}
-	fmt.Fprintf(&cfg, "sinks:\n  - name: target\n    type: mysql\n    mysql:\n      dsn: %q\n", dst.DSN("root", "", ""))
+	fmt.Fprintf(&cfg, "sinks:\n  - name: target\n    type: mysql\n    mysql:\n      dsn: %q\n%s", dst.DSN("root", "", ""), sinkExtra)
 	cfgPath := filepath.Join(dir, "tributary.yaml")
 	require.NoError(tb, os.WriteFile(cfgPath, []byte(cfg.String()), 0o600))
 	for _, s := range srcs {
@@ -123,6 +126,8 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 	res.lookups, err = metricValue(addr, "tributary_lookup_queries_total")
 	require.NoError(tb, err)
 	res.seen, err = metricValue(addr, "tributary_mysql_seen_rederives_total")
+	require.NoError(tb, err)
+	res.unchanged, err = metricValue(addr, "tributary_mysql_unchanged_updates_total")
 	require.NoError(tb, err)
 	res.split, err = metricValue(addr, "tributary_mysql_split_runs_total")
 	require.NoError(tb, err)

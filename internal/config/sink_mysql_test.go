@@ -60,6 +60,8 @@ func TestMySQLSinkProblems(t *testing.T) {
 			config.Problem{Line: 10, Column: 51, Key: "sinks[0].mysql.statements_per_txn", Message: "must be at least 1"}},
 		{"queue room too small", "    mysql: {host: h, user: u, max_queued_bytes: 1000}\n",
 			config.Problem{Line: 10, Column: 49, Key: "sinks[0].mysql.max_queued_bytes", Message: "must be at least 1048576 (1 MiB)"}},
+		{"too few remembered rows", "    mysql: {host: h, user: u, remembered_rows: 100}\n",
+			config.Problem{Line: 10, Column: 48, Key: "sinks[0].mysql.remembered_rows", Message: "must be at least 1024"}},
 		{"bad policy", "    mysql: {host: h, user: u, on_error: skip}\n",
 			config.Problem{Line: 10, Column: 41, Key: "sinks[0].mysql.on_error", Message: "must be halt or record"}},
 		{"bad split setting", "    mysql: {host: h, user: u, split_runs: sometimes}\n",

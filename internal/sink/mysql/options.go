@@ -83,6 +83,10 @@ const (
 	// write; MinTimeout is the least accepted.
 	DefaultTimeout = 60 * time.Second
 	MinTimeout     = time.Second
+	// DefaultRememberedRows is the default of Options.RememberedRows,
+	// about 26 MiB; MinRememberedRows the least accepted.
+	DefaultRememberedRows = 1 << 17
+	MinRememberedRows     = 1 << 10
 )
 
 // Options configure a Sink; they are also the sink's block of the service
@@ -157,6 +161,13 @@ type Options struct {
 	// (tributary_mysql_split_fallbacks_total): there a part that meets
 	// another's lock waits a second, MySQL's least, before it fails.
 	SplitRuns string `yaml:"split_runs"`
+	// RememberedRows bounds the rows whose last write the workers
+	// remember together, to leave out updates that would change nothing
+	// (see unchanged.go), about 210 bytes each: default
+	// DefaultRememberedRows, at least MinRememberedRows. A merged or
+	// looked-up table whose backlog writes more rows than this before
+	// their contributors' changes arrive sends most of those changes.
+	RememberedRows int64 `yaml:"remembered_rows"`
 
 	// Failed receives the failures under OnErrorRecord (required then).
 	Failed FailedStore `yaml:"-"`
@@ -219,6 +230,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.MaxQueuedBytes == 0 {
 		o.MaxQueuedBytes = DefaultMaxQueuedBytes
+	}
+	if o.RememberedRows == 0 {
+		o.RememberedRows = DefaultRememberedRows
 	}
 	if o.OnError == "" {
 		o.OnError = OnErrorHalt
@@ -283,6 +297,9 @@ func (o *Options) Check(r problem.Reporter) {
 	}
 	if o.MaxQueuedBytes != 0 && o.MaxQueuedBytes < MinMaxQueuedBytes {
 		r.At("max_queued_bytes", fmt.Sprintf("must be at least %d (1 MiB)", MinMaxQueuedBytes))
+	}
+	if o.RememberedRows != 0 && o.RememberedRows < MinRememberedRows {
+		r.At("remembered_rows", fmt.Sprintf("must be at least %d", MinRememberedRows))
 	}
 	if o.Timeout != 0 && o.Timeout < MinTimeout {
 		r.At("timeout", fmt.Sprintf("must be at least %s", MinTimeout))

@@ -52,18 +52,14 @@ import (
 //     seed of the process, so two different values compare equal with a
 //     probability of 2^-64, one in 1.8e19; a write of more than
 //     maxRememberedCols columns is not remembered;
-//   - the workers remember at most maxLastWrites rows together, about 210
-//     bytes each (26 MiB); one that would pass the bound drops a row it
-//     remembers, or does not remember the new one. After a restart they
-//     remember nothing.
+//   - the workers remember at most Options.RememberedRows rows together,
+//     about 210 bytes each (26 MiB by default); one that would pass the
+//     bound drops a row it remembers, or does not remember the new one.
+//     After a restart they remember nothing.
 //
 // Writes from outside the sink (another client, a hand repair) are not
 // seen: a row changed there keeps that value until the sink changes it.
 // tributary_mysql_unchanged_updates_total counts the updates not sent.
-
-// maxLastWrites bounds the rows the workers of a sink remember together;
-// a variable so tests can shrink it.
-var maxLastWrites int64 = 1 << 17
 
 // maxRememberedCols bounds the columns of one remembered write.
 const maxRememberedCols = 3
@@ -98,8 +94,10 @@ type lastWrites struct {
 	// touched lists the rows the run wrote, forgotten if it fails.
 	rows    map[intRow]lastWrite
 	touched []intRow
-	// total counts the rows remembered by every worker of the sink.
+	// total counts the rows remembered by every worker of the sink, limit
+	// bounds it.
 	total *atomic.Int64
+	limit int64
 	// tables numbers the tables with rows remembered; lastTable caches
 	// the answer for one table.
 	tables    map[tableKey]uint32
@@ -115,8 +113,9 @@ type lastWrites struct {
 	lookups map[*change.Lookup]uint16
 }
 
-func newLastWrites(total *atomic.Int64) *lastWrites {
+func newLastWrites(total *atomic.Int64, limit int64) *lastWrites {
 	return &lastWrites{
+		limit:   limit,
 		seed:    maphash.MakeSeed(),
 		rows:    map[intRow]lastWrite{},
 		total:   total,
@@ -149,14 +148,14 @@ func (l *lastWrites) commit() {
 }
 
 // set remembers e as the last write to row k, unless the workers remember
-// maxLastWrites rows and this one has none to make room.
+// their limit and this one has none to make room.
 func (l *lastWrites) set(k intRow, e lastWrite) {
 	l.touched = append(l.touched, k)
 	if _, had := l.rows[k]; had {
 		l.rows[k] = e
 		return
 	}
-	if l.total.Add(1) > maxLastWrites {
+	if l.total.Add(1) > l.limit {
 		l.total.Add(-1)
 		if !l.evict() {
 			return // another worker holds them all

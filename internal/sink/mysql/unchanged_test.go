@@ -160,11 +160,9 @@ func TestUnchangedUpdatesNeedIntegerKeys(t *testing.T) {
 }
 
 func TestLastWritesBounded(t *testing.T) {
-	old := maxLastWrites
-	maxLastWrites = 3
-	defer func() { maxLastWrites = old }()
+	const limit = 3
 	var total atomic.Int64
-	l := newLastWrites(&total)
+	l := newLastWrites(&total, limit)
 	tb := table("t", "id")
 	write := func(id int64) {
 		l.wrote(&item{op: updateRow(tb, id, []string{"a"}, "v")})
@@ -196,18 +194,18 @@ func TestLastWritesBounded(t *testing.T) {
 	require.Equal(t, int64(0), total.Load())
 
 	// Another worker holds the bound: nothing more is remembered.
-	total.Store(maxLastWrites)
+	total.Store(limit)
 	write(5)
 	l.commit()
 	require.Empty(t, l.rows)
-	require.Equal(t, maxLastWrites, total.Load())
+	require.Equal(t, int64(limit), total.Load())
 }
 
 func ptr[T any](v T) *T { return &v }
 
 func TestLastWritesKeys(t *testing.T) {
 	var total atomic.Int64
-	l := newLastWrites(&total)
+	l := newLastWrites(&total, DefaultRememberedRows)
 	one, two, three := table("one", "id"), table("two", "a", "b"), table("three", "a", "b", "c")
 	update := func(tb *change.TargetTable, key ...change.Value) *change.TargetOp {
 		return &change.TargetOp{Target: tb, Kind: change.UpdateRow, Key: key, Columns: []string{"x"}, Values: []change.Value{"v"}}
