@@ -148,20 +148,20 @@ func (l *lastWrites) commit() {
 }
 
 // set remembers e as the last write to row k, unless the workers remember
-// their limit and this one has none to make room.
+// their limit and this one has none to make room. One map access: a new
+// row goes in first, and past the limit the row the map gives first goes
+// out, which may be the new one.
 func (l *lastWrites) set(k intRow, e lastWrite) {
 	l.touched = append(l.touched, k)
-	if _, had := l.rows[k]; had {
-		l.rows[k] = e
-		return
+	n := len(l.rows)
+	l.rows[k] = e
+	if len(l.rows) == n {
+		return // the row was remembered: replaced
 	}
 	if l.total.Add(1) > l.limit {
 		l.total.Add(-1)
-		if !l.evict() {
-			return // another worker holds them all
-		}
+		l.evict()
 	}
-	l.rows[k] = e
 }
 
 // drop forgets row k.
@@ -172,14 +172,13 @@ func (l *lastWrites) drop(k intRow) {
 	}
 }
 
-// evict drops one remembered row, whichever the map gives first, and
-// reports whether there was one. The count stays: a row takes its place.
-func (l *lastWrites) evict() bool {
+// evict drops one remembered row, whichever the map gives first. The
+// count stays: a row took its place.
+func (l *lastWrites) evict() {
 	for k := range l.rows {
 		delete(l.rows, k)
-		return true
+		return
 	}
-	return false
 }
 
 // forget drops everything remembered.

@@ -201,6 +201,12 @@ func appendFraction(b []byte, frac int64, fsp int) []byte {
 // appendPadded appends the non-negative n in decimal, zero-padded to at
 // least width digits.
 func appendPadded(b []byte, n int64, width int) []byte {
+	switch {
+	case width == 2 && n >= 0 && n < 100:
+		return append(b, byte('0'+n/10), byte('0'+n%10))
+	case width == 4 && n >= 0 && n < 10000:
+		return append(b, byte('0'+n/1000), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+	}
 	var buf [20]byte
 	digits := strconv.AppendInt(buf[:0], n, 10)
 	for i := len(digits); i < width; i++ {
