@@ -22,17 +22,19 @@ import (
 // read DATE, TIME2, DATETIME2 and TIMESTAMP2 columns as BIT columns of
 // their width, which Decoder prints itself (see packed.go). The rows event
 // gets a copy of its table map that holds only what the row images'
-// layout needs, with those types replaced, made once per table map layout
-// (every transaction brings its own table map, usually the same as the
-// last) and from fields that nothing writes after the parser filled them:
-// the parser's own table map may meanwhile be read by the goroutine that
-// builds decoders.
+// layout needs, with those types replaced, made once per table and layout
+// (every statement brings its own table map, usually the same as that
+// table's last) and from fields that nothing writes after the parser
+// filled them: the parser's own table map may meanwhile be read by the
+// goroutine that builds decoders.
 //
-// Each returned function keeps the last copy, so it must serve one parser.
+// Each returned function keeps the copies of up to maxBareMaps tables, so
+// it must serve one parser.
 func RowsDecodeFunc(include func(schema, table string) bool) func(*replication.RowsEvent, []byte) error {
-	// last is the table map seen last; from is the one bare was copied
-	// from, nil when the table map needs no copy.
-	var last, from, bare *replication.TableMapEvent
+	var last, lastBare *replication.TableMapEvent
+	// copies holds, by table id, the table map a copy was made from and
+	// the copy, nil when that table map needs none.
+	copies := map[uint64][2]*replication.TableMapEvent{}
 	return func(ev *replication.RowsEvent, data []byte) error {
 		pos, err := ev.DecodeHeader(data)
 		if err != nil {
@@ -44,18 +46,27 @@ func RowsDecodeFunc(include func(schema, table string) bool) func(*replication.R
 		}
 		if t != nil {
 			if t != last {
-				last = t
-				if !sameLayout(from, t) {
-					from, bare = t, bareTableMap(t)
+				c, ok := copies[t.TableID]
+				if !ok || !sameLayout(c[0], t) {
+					if len(copies) >= maxBareMaps {
+						clear(copies) // table ids change with every DDL
+					}
+					c = [2]*replication.TableMapEvent{t, bareTableMap(t)}
+					copies[t.TableID] = c
 				}
+				last, lastBare = t, c[1]
 			}
-			if bare != nil {
-				ev.Table = bare
+			if lastBare != nil {
+				ev.Table = lastBare
 			}
 		}
 		return ev.DecodeData(pos, data)
 	}
 }
+
+// maxBareMaps bounds the tables whose table map copies RowsDecodeFunc
+// keeps.
+const maxBareMaps = 256
 
 // bareTableMap returns the copy of t that RowsDecodeFunc decodes with, or
 // nil when t has neither signedness nor packed temporal columns.
