@@ -168,23 +168,18 @@ func appendTime2(b []byte, v uint64, fsp int) []byte {
 	return appendFraction(b, tmp%(1<<24), fsp)
 }
 
-// appendYMD appends year-month-day, each zero-padded as %04d and %02d
-// pad them.
-func appendYMD(b []byte, y, m, d int64) []byte {
-	b = appendPadded(b, y, 4)
-	b = append(b, '-')
-	b = appendPadded(b, m, 2)
-	b = append(b, '-')
-	return appendPadded(b, d, 2)
-}
+// appendYMD appends year-month-day as %04d-%02d-%02d prints them.
+func appendYMD(b []byte, y, m, d int64) []byte { return appendParts(b, '-', y, 4, m, d) }
 
-// appendHMS appends hour:minute:second, each at least two digits.
-func appendHMS(b []byte, h, m, s int64) []byte {
-	b = appendPadded(b, h, 2)
-	b = append(b, ':')
-	b = appendPadded(b, m, 2)
-	b = append(b, ':')
-	return appendPadded(b, s, 2)
+// appendHMS appends hour:minute:second as %02d:%02d:%02d prints them.
+func appendHMS(b []byte, h, m, s int64) []byte { return appendParts(b, ':', h, 2, m, s) }
+
+// appendParts appends three numbers joined by sep, the first zero-padded
+// to at least width digits, the others to two.
+func appendParts(b []byte, sep byte, first int64, width int, second, third int64) []byte {
+	b = append(appendPadded(b, first, width), sep)
+	b = append(appendPadded(b, second, 2), sep)
+	return appendPadded(b, third, 2)
 }
 
 // appendFraction appends a dot and the first fsp digits of frac printed
