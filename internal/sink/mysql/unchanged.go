@@ -148,9 +148,9 @@ func (l *lastWrites) commit() {
 }
 
 // set remembers e as the last write to row k, unless the workers remember
-// their limit and this one has none to make room. One map access: a new
-// row goes in first, and past the limit the row the map gives first goes
-// out, which may be the new one.
+// their limit and this one has no other row to make room. One map access:
+// a new row goes in first, and past the limit another row goes out, or
+// the new one when it is this worker's only row.
 func (l *lastWrites) set(k intRow, e lastWrite) {
 	l.touched = append(l.touched, k)
 	n := len(l.rows)
@@ -160,7 +160,7 @@ func (l *lastWrites) set(k intRow, e lastWrite) {
 	}
 	if l.total.Add(1) > l.limit {
 		l.total.Add(-1)
-		l.evict()
+		l.evict(k)
 	}
 }
 
@@ -172,13 +172,17 @@ func (l *lastWrites) drop(k intRow) {
 	}
 }
 
-// evict drops one remembered row, whichever the map gives first. The
-// count stays: a row took its place.
-func (l *lastWrites) evict() {
+// evict drops a remembered row other than keep, whichever the map gives
+// first, or keep when it is the only one. The count stays: keep took the
+// place of the row dropped.
+func (l *lastWrites) evict(keep intRow) {
 	for k := range l.rows {
-		delete(l.rows, k)
-		return
+		if k != keep {
+			delete(l.rows, k)
+			return
+		}
 	}
+	delete(l.rows, keep)
 }
 
 // forget drops everything remembered.
