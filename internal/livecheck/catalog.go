@@ -39,6 +39,8 @@ func (t *table) find(name string, fold bool) (column, bool) {
 // catalog reads and caches the information_schema of one server.
 type catalog struct {
 	db *sql.DB
+	// indexed caches each table's indexes (see indexes).
+	indexed map[tableName][][]string
 	// names lists the server's base tables outside the system schemas;
 	// nil until listed.
 	names []tableName
@@ -47,7 +49,7 @@ type catalog struct {
 }
 
 func newCatalog(db *sql.DB) *catalog {
-	return &catalog{db: db, tables: map[tableName]*table{}}
+	return &catalog{db: db, tables: map[tableName]*table{}, indexed: map[tableName][][]string{}}
 }
 
 const listTables = `SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
@@ -145,4 +147,38 @@ func (c *catalog) read(ctx context.Context, name tableName) (*table, error) {
 		t.primary = append(t.primary, k)
 	}
 	return t, keys.Err()
+}
+
+const listIndexes = `SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS
+WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+ORDER BY INDEX_NAME, SEQ_IN_INDEX`
+
+// indexes returns the columns of each index of name, in index order.
+func (c *catalog) indexes(ctx context.Context, name tableName) ([][]string, error) {
+	if ix, ok := c.indexed[name]; ok {
+		return ix, nil
+	}
+	rows, err := c.db.QueryContext(ctx, listIndexes, name.schema, name.name)
+	if err != nil {
+		return nil, fmt.Errorf("reading the indexes of %s: %w", name, err)
+	}
+	defer rows.Close()
+	var out [][]string
+	last := ""
+	for rows.Next() {
+		var index, col string
+		if err := rows.Scan(&index, &col); err != nil {
+			return nil, fmt.Errorf("reading the indexes of %s: %w", name, err)
+		}
+		if len(out) == 0 || index != last {
+			out = append(out, nil)
+			last = index
+		}
+		out[len(out)-1] = append(out[len(out)-1], col)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the indexes of %s: %w", name, err)
+	}
+	c.indexed[name] = out
+	return out, nil
 }

@@ -70,6 +70,9 @@ func (c *checker) requirement(ctx context.Context, r mapping.Requirement) error 
 	if err != nil {
 		return err
 	}
+	if err := c.searches(ctx, r); err != nil {
+		return err
+	}
 	for _, m := range tables {
 		for _, name := range r.Columns {
 			if _, ok := m.table.find(name, false); !ok {
@@ -177,33 +180,9 @@ func (c *checker) compare(r mapping.Requirement, p place, m matched, from string
 // match returns the source tables r reads, and reports a pattern that
 // matches none.
 func (c *checker) match(ctx context.Context, r mapping.Requirement) ([]matched, error) {
-	var names []string
-	for name := range c.sources {
-		if ok, _ := path.Match(r.Source, name); ok {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	var out []matched
-	for _, name := range names {
-		list, err := c.sources[name].list(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("checking source %s: %w", name, err)
-		}
-		for _, tn := range list {
-			okSchema, _ := path.Match(r.Schema, tn.schema)
-			okTable, _ := path.Match(r.Table, tn.name)
-			if !okSchema || !okTable {
-				continue
-			}
-			t, err := c.sources[name].table(ctx, tn)
-			if err != nil {
-				return nil, fmt.Errorf("checking source %s: %w", name, err)
-			}
-			if t != nil {
-				out = append(out, matched{source: name, name: tn, table: t})
-			}
-		}
+	names, out, err := c.find(ctx, r.Source, r.Schema, r.Table)
+	if err != nil {
+		return nil, err
 	}
 	at := place{r.Line, r.Column}
 	switch {
@@ -213,6 +192,70 @@ func (c *checker) match(ctx context.Context, r mapping.Requirement) ([]matched, 
 		c.add(r, at, Error, "no table matches %s.%s on source %s", r.Schema, r.Table, strings.Join(names, ", "))
 	}
 	return out, nil
+}
+
+// find returns the configured sources whose names match the source
+// pattern, and the tables of theirs that schema and table match.
+func (c *checker) find(ctx context.Context, source, schema, table string) ([]string, []matched, error) {
+	var names []string
+	for name := range c.sources {
+		if ok, _ := path.Match(source, name); ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var out []matched
+	for _, name := range names {
+		list, err := c.sources[name].list(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("checking source %s: %w", name, err)
+		}
+		for _, tn := range list {
+			okSchema, _ := path.Match(schema, tn.schema)
+			okTable, _ := path.Match(table, tn.name)
+			if !okSchema || !okTable {
+				continue
+			}
+			t, err := c.sources[name].table(ctx, tn)
+			if err != nil {
+				return nil, nil, fmt.Errorf("checking source %s: %w", name, err)
+			}
+			if t != nil {
+				out = append(out, matched{source: name, name: tn, table: t})
+			}
+		}
+	}
+	return names, out, nil
+}
+
+// searches reports each table that a search of r reads whole: no index
+// of it starts with a searched column, so every search, once per batch of
+// changes, reads every row under shared locks, holding up the
+// application's writes to the table meanwhile. Tables the search matches
+// nowhere are reported by the entries that read them.
+func (c *checker) searches(ctx context.Context, r mapping.Requirement) error {
+	for _, s := range r.Searches {
+		_, tables, err := c.find(ctx, s.Source, s.Schema, s.Table)
+		if err != nil {
+			return err
+		}
+		for _, m := range tables {
+			indexes, err := c.sources[m.source].indexes(ctx, m.name)
+			if err != nil {
+				return fmt.Errorf("checking source %s: %w", m.source, err)
+			}
+			if slices.ContainsFunc(indexes, func(cols []string) bool {
+				return slices.ContainsFunc(s.Columns, func(c string) bool { return strings.EqualFold(c, cols[0]) })
+			}) {
+				continue
+			}
+			c.add(r, place{r.Line, r.Column}, Warning,
+				"source %s table %s has no index that starts with %s: %s scans the whole table "+
+					"under shared locks, once per batch of changes; index (%s) there",
+				m.source, m.name, strings.Join(s.Columns, " or "), s.Purpose, strings.Join(s.Columns, ", "))
+		}
+	}
+	return nil
 }
 
 // entries returns the columns: entries of r's source entry, reading its

@@ -14,7 +14,11 @@
 //     that the target table lacks (compared without regard to case, as
 //     MySQL does);
 //   - a source column whose type cannot be stored in its target column
-//     without loss, for plain column copies only.
+//     without loss, for plain column copies only;
+//   - a source table that a lookup, a joined entry's completion or a
+//     re-derivation searches by columns no index starts with (a warning):
+//     each search, once per batch of changes, scans the table under shared
+//     locks, holding up the application's writes to it.
 //
 // # Type rules
 //

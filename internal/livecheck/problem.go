@@ -6,14 +6,15 @@ import (
 	"github.com/tributary-cdc/tributary/internal/problem"
 )
 
-// Severity says whether a problem stops replication or may lose data only
-// for some values.
+// Severity says whether a problem stops replication, or may lose data for
+// some values only or cost the sources a scan.
 type Severity = problem.Severity
 
 const (
 	// Error is a problem that makes changes fail or lose data.
 	Error = problem.Error
-	// Warning is a problem that may lose data for some values only.
+	// Warning is a problem that may lose data for some values only, or
+	// makes a search of a source scan its table.
 	Warning = problem.Warning
 )
 

@@ -349,6 +349,43 @@ func TestRequirements(t *testing.T) {
 	require.Equal(t, []string{"bio", "locale", "user_id"}, rs[1].Columns)
 	require.Equal(t, []string{"bio", "locale"}, rs[1].Written)
 	require.False(t, rs[1].Driving)
+	require.Equal(t, []Search{{Source: "jp-accounts", Schema: "accounts", Table: "user_profiles", Columns: []string{"user_id"},
+		Purpose: "completing each driving row with this entry's columns"}}, rs[1].Searches)
+}
+
+// A lookup searches its table by its match columns, and one matched on
+// a column other than the target key searches the driving table too, for
+// the rows a change re-derives.
+func TestRequirementsSearches(t *testing.T) {
+	s := mustParse(t, `target: global.recipes
+key: [id]
+sources:
+  - source: jp-recipes
+    table: recipes.recipes
+    driving: true
+    columns: {id: id, author_id: user_id}
+lookups:
+  - source: jp-accounts
+    table: accounts.users
+    match: {id: author_id}
+    columns: {author_name: name}
+  - source: jp-recipes
+    table: recipes.steps
+    match: {recipe_id: id}
+    columns:
+      steps: {json_array: body, order_by: [position]}
+`)
+	rs := s.Requirements()
+	require.Len(t, rs, 3)
+	require.Empty(t, rs[0].Searches, "a driving entry is read from the binlog only")
+	require.Equal(t, []Search{
+		{Source: "jp-accounts", Schema: "accounts", Table: "users", Columns: []string{"id"},
+			Purpose: "reading this lookup"},
+		{Source: "jp-recipes", Schema: "recipes", Table: "recipes", Columns: []string{"user_id"},
+			Purpose: "finding the target rows that a change to a looked-up row re-derives"},
+	}, rs[1].Searches)
+	require.Equal(t, []Search{{Source: "jp-recipes", Schema: "recipes", Table: "steps", Columns: []string{"recipe_id"},
+		Purpose: "reading this lookup"}}, rs[2].Searches)
 }
 
 func TestFeeds(t *testing.T) {

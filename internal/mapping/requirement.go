@@ -29,6 +29,22 @@ type Requirement struct {
 	// Written lists the target columns written, the key included; with
 	// AllColumns the copied source columns come on top.
 	Written []string
+	// Searches are the equality searches of source tables the entry makes
+	// at run time.
+	Searches []Search
+}
+
+// Search is an equality search of source tables that a mapping runs while
+// streaming: a lookup's read, a joined entry's completion of a driving
+// row, or the search for the target rows a change to a looked-up row
+// re-derives. Each runs once per batch of changes, under shared locks.
+type Search struct {
+	// Source, Schema and Table are the patterns naming the searched tables.
+	Source, Schema, Table string
+	// Columns are the columns compared with the search's values.
+	Columns []string
+	// Purpose says what the search is for, as the subject of a sentence.
+	Purpose string
 }
 
 // Requirements lists one Requirement per source entry, in load order, then
@@ -46,16 +62,27 @@ func (s *Set) Requirements() []Requirement {
 		if c.softColumn != "" {
 			r.Written = append(r.Written, c.softColumn)
 		}
+		if c.completion != nil {
+			r.Searches = append(r.Searches, Search{Source: c.sourcePat, Schema: c.schemaPat, Table: c.tablePat,
+				Columns: slices.Clone(c.completion.Match), Purpose: "completing each driving row with this entry's columns"})
+		}
 		out = append(out, r)
 	}
 	for _, l := range s.lookups {
 		cols := append(append(append([]string(nil), l.lk.Match...), l.lk.Select...), l.lk.OrderBy...)
 		slices.Sort(cols)
-		out = append(out, Requirement{
+		r := Requirement{
 			File: l.file, Line: l.pos.line, Column: l.pos.col, Target: l.target.table,
 			Source: l.source, Schema: l.lk.Schema, Table: l.lk.Table, Lookup: true,
 			Columns: slices.Compact(cols), Written: append([]string(nil), l.lk.Columns...),
-		})
+			Searches: []Search{{Source: l.source, Schema: l.lk.Schema, Table: l.lk.Table,
+				Columns: slices.Clone(l.lk.Match), Purpose: "reading this lookup"}},
+		}
+		if v := l.lk.Via; v != nil {
+			r.Searches = append(r.Searches, Search{Source: v.Source, Schema: v.Schema, Table: v.Table,
+				Columns: slices.Clone(v.Cond), Purpose: "finding the target rows that a change to a looked-up row re-derives"})
+		}
+		out = append(out, r)
 	}
 	return out
 }

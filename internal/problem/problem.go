@@ -15,7 +15,8 @@ type Severity uint8
 const (
 	// Error makes the checked input unusable.
 	Error Severity = iota
-	// Warning may lose data for some values only.
+	// Warning may lose data for some values only, or costs more than it
+	// should; it stops nothing.
 	Warning
 )
 

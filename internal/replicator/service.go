@@ -246,7 +246,7 @@ func checkMappingsLive(ctx context.Context, cfg *config.Config, set *mapping.Set
 		return fmt.Errorf("the mappings do not fit the live schemas (tributary mappings check --live lists the same):\n%w", problems)
 	}
 	for _, p := range problems {
-		logger.Warn("mapping may lose data", "problem", p.String())
+		logger.Warn("mapping check against the live schemas", "problem", p.String())
 	}
 	return nil
 }

@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS recipes.recipes (
   description  MEDIUMTEXT,
   status       ENUM('draft','published','hidden') NOT NULL DEFAULT 'draft',
   published_at DATETIME(6) NULL,
-  PRIMARY KEY (id)
+  PRIMARY KEY (id),
+  KEY user (user_id)
 ) ENGINE=InnoDB;
 
 CREATE TABLE IF NOT EXISTS recipes.steps (
