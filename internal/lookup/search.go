@@ -19,6 +19,7 @@ type search struct {
 	// sets are the distinct parameter sets, keys their index by appendKey.
 	sets [][]change.Value
 	keys map[string]int
+	key  []byte // scratch for add
 
 	// Filled by prepare.
 	db   *sql.DB
@@ -45,10 +46,11 @@ func (s *search) add(params []change.Value) (int, error) {
 		return 0, permanentf("lookup %s: %d parameters for %d match columns of %s",
 			s.name, len(params), len(s.match), s.qualified())
 	}
-	key, err := change.AppendKey(nil, params)
+	key, err := change.AppendKey(s.key[:0], params)
 	if err != nil {
 		return 0, permanentf("lookup %s: parameter of %s: %w", s.name, s.qualified(), err)
 	}
+	s.key = key
 	if i, ok := s.keys[string(key)]; ok {
 		return i, nil
 	}
