@@ -52,11 +52,27 @@ func TestPackedTemporalMatchesGoMySQL(t *testing.T) {
 	require.NoError(t, err)
 	_, err = db.Exec("UPDATE times SET t3 = '838:59:59.999', d = NULL WHERE id % 97 = 0")
 	require.NoError(t, err)
+	// Statements that alternate between tables of other layouts, each
+	// decoded with its own table map's copy.
+	srv.Exec(t, "CREATE TABLE d.dates (id INT PRIMARY KEY, n INT UNSIGNED, at DATETIME(3), day DATE)")
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	for i := range 20 {
+		_, err = tx.Exec("INSERT INTO dates VALUES (?, 4294967295, '2026-12-07 10:11:12.345' + INTERVAL ? HOUR, '2026-12-07')", i, i)
+		require.NoError(t, err)
+		_, err = tx.Exec("UPDATE times SET dt6 = dt6 + INTERVAL 1 SECOND WHERE id = ?", i+1)
+		require.NoError(t, err)
+	}
+	require.NoError(t, tx.Commit())
 
-	printed := readTimes(t, srv.Dir+"/data/mysql-bin.000001", false)
-	packed := readTimes(t, srv.Dir+"/data/mysql-bin.000001", true)
-	require.Len(t, printed, 3003+3000/97*2)
-	require.Equal(t, printed, packed)
+	printedAll := readTimes(t, srv.Dir+"/data/mysql-bin.000001", false)
+	packedAll := readTimes(t, srv.Dir+"/data/mysql-bin.000001", true)
+	require.Equal(t, printedAll, packedAll)
+	printed := printedAll["times"]
+	require.Len(t, printed, 3003+3000/97*2+20*2)
+	require.Len(t, printedAll["dates"], 20)
+	require.Equal(t, change.Row{int64(19), uint64(4294967295), change.Temporal("2026-12-08 05:11:12.345"), change.Temporal("2026-12-07")},
+		printedAll["dates"][19])
 	// Columns: id, d, then TIME, DATETIME and TIMESTAMP of each fsp.
 	top, low := printed[3000], printed[3002]
 	require.Equal(t, change.Temporal("-838:59:59.999"), top[2+3*3])
@@ -66,30 +82,31 @@ func TestPackedTemporalMatchesGoMySQL(t *testing.T) {
 	require.Equal(t, change.Temporal("2024-02-00"), low[1])
 }
 
-// readTimes decodes every row image of d.times in file: with go-mysql's
-// own decoding of row images, or with packed, RowsDecodeFunc's.
-func readTimes(t *testing.T, file string, packed bool) []change.Row {
+// readTimes decodes every row image of schema d in file, by table: with
+// go-mysql's own decoding of row images, or with packed, RowsDecodeFunc's.
+func readTimes(t *testing.T, file string, packed bool) map[string][]change.Row {
 	p := replication.NewBinlogParser()
 	p.SetFlavor("mariadb")
 	ConfigureParser(p)
 	if !packed {
 		p.SetRowsEventDecodeFunc(nil)
 	}
-	var rows []change.Row
-	var dec *Decoder
+	rows := map[string][]change.Row{}
+	decoders := map[uint64]*Decoder{}
 	sawPacked := false
 	err := p.ParseFile(file, 0, func(e *replication.BinlogEvent) error {
 		switch ev := e.Event.(type) {
 		case *replication.TableMapEvent:
-			if string(ev.Table) != "times" {
+			if string(ev.Schema) != "d" {
 				return nil
 			}
 			require.NotContains(t, ev.ColumnType, byte(mysql.MYSQL_TYPE_BIT), "the parser's table map keeps its types")
 			var err error
-			dec, err = NewDecoder(ev, nil)
+			decoders[ev.TableID], err = NewDecoder(ev, nil)
 			return err
 		case *replication.RowsEvent:
-			if string(ev.Table.Table) != "times" {
+			dec := decoders[ev.TableID]
+			if dec == nil {
 				return nil
 			}
 			for _, typ := range ev.Table.ColumnType {
@@ -100,7 +117,7 @@ func readTimes(t *testing.T, file string, packed bool) []change.Row {
 				if err != nil {
 					return err
 				}
-				rows = append(rows, row)
+				rows[dec.Table().Name] = append(rows[dec.Table().Name], row)
 			}
 		}
 		return nil
