@@ -53,10 +53,12 @@ func (s *schemaTracker) reset() { clear(s.cache) }
 
 // tableMap prepares the decoder for tm, the table map ending at at.
 func (s *schemaTracker) tableMap(ctx context.Context, tm *replication.TableMapEvent, at change.Position) error {
-	schema, name := string(tm.Schema), string(tm.Table)
-	if e, ok := s.cache[tm.TableID]; ok && e.schema == schema && e.name == name && e.columns == tm.ColumnCount {
+	// Compared as bytes: every statement brings a table map, usually the
+	// one cached, and converting its names would allocate for each.
+	if e, ok := s.cache[tm.TableID]; ok && e.schema == string(tm.Schema) && e.name == string(tm.Table) && e.columns == tm.ColumnCount {
 		return nil
 	}
+	schema, name := string(tm.Schema), string(tm.Table)
 	if s.cache == nil {
 		s.cache = map[uint64]*tableEntry{}
 	}
