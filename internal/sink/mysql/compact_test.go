@@ -220,9 +220,12 @@ func TestCompactKeepsOrderAroundConditionalUpdates(t *testing.T) {
 }
 
 func TestEqualIntegerKeysRouteAlike(t *testing.T) {
-	a := appendKeyValue(nil, blockOf(int64(1000000005), routeBlock))
-	b := appendKeyValue(nil, blockOf(uint64(1000000005), routeBlock))
+	a := appendBlock(nil, int64(1000000005), routeBlock)
+	b := appendBlock(nil, uint64(1000000005), routeBlock)
 	require.Equal(t, a, b, "a non-negative int64 key routes as the equal uint64")
+	require.Equal(t, appendKeyValue(nil, uint64(1000000005>>routeBlock)), a, "a block is encoded as a key value")
+	require.Equal(t, appendKeyValue(nil, int64(-1000000005>>routeBlock)), appendBlock(nil, int64(-1000000005), routeBlock))
+	require.Equal(t, appendKeyValue(nil, "k"), appendBlock(nil, "k", routeBlock), "other values as they are")
 	require.Equal(t, appendKeyValue(nil, int64(7)), appendKeyValue(nil, uint64(7)))
 	require.NotEqual(t, appendKeyValue(nil, int64(-1)), appendKeyValue(nil, uint64(1<<64-1)))
 }

@@ -33,7 +33,7 @@ func (s *Sink) route(ctx context.Context, op *change.TargetOp) (int, error) {
 }
 
 // Integer keys route to workers by blocks of 256 neighbours and to the
-// parts of a split run by blocks of 64 (see blockOf and split.go).
+// parts of a split run by blocks of 64 (see appendBlock and split.go).
 const (
 	routeBlock = 8
 	partBlock  = 6
@@ -50,7 +50,7 @@ func rowHash(op *change.TargetOp, byKey bool, shift uint) uint64 {
 	if byKey {
 		var buf [32]byte
 		for _, v := range op.Key {
-			h.Write(appendKeyValue(buf[:0], blockOf(v, shift)))
+			h.Write(appendBlock(buf[:0], v, shift))
 		}
 	}
 	return h.Sum64()
@@ -216,18 +216,21 @@ func (c *keyCache) uniqueKeys(ctx context.Context, t *change.TargetTable) (map[s
 	return keys, rows.Err()
 }
 
-// blockOf maps an integer key to its block of 1<<shift neighbours, so each
+// appendBlock appends, encoded as appendKeyValue encodes a value, the
+// block of 1<<shift neighbours that an integer key belongs to, so each
 // worker writes runs of adjacent keys and the workers do not contend for
-// the same index pages; other values route as they are.
-func blockOf(v change.Value, shift uint) change.Value {
+// the same index pages; other values are appended as they are. A
+// non-negative int64 key has the block of the equal uint64, and the block
+// is never boxed.
+func appendBlock(b []byte, v change.Value, shift uint) []byte {
 	switch v := v.(type) {
 	case int64:
 		if v >= 0 {
-			return uint64(v) >> shift // routes as the equal uint64 does
+			return binary.BigEndian.AppendUint64(append(b, 'u'), uint64(v)>>shift)
 		}
-		return v >> shift
+		return binary.BigEndian.AppendUint64(append(b, 'i'), uint64(v>>shift))
 	case uint64:
-		return v >> shift
+		return binary.BigEndian.AppendUint64(append(b, 'u'), v>>shift)
 	}
-	return v
+	return appendKeyValue(b, v)
 }

@@ -35,3 +35,10 @@ func TestOneTransactionSpreadsOverWorkers(t *testing.T) {
 	}
 	require.LessOrEqual(t, runs, rows/256+1, "neighbouring keys share a worker")
 }
+
+// Routing an operation by an integer key of any size allocates nothing:
+// it runs for every operation.
+func TestRowHashAllocatesNothing(t *testing.T) {
+	op := &change.TargetOp{Target: &change.TargetTable{Schema: "s", Name: "t"}, Key: []change.Value{int64(1234567), uint64(1 << 40)}}
+	require.Zero(t, testing.AllocsPerRun(100, func() { rowHash(op, true, routeBlock) }))
+}
