@@ -144,7 +144,7 @@ func (c *contributor) update(ops []change.TargetOp, i int, ch *change.RowChange,
 		if err != nil {
 			return ops, err
 		}
-		newKey, err := after.key()
+		newKey, err := after.keyAndRoom()
 		if err != nil {
 			return ops, err
 		}
@@ -177,7 +177,7 @@ func equalKeys(a, b []change.Value) bool {
 
 // upsert appends the Upsert of im's row.
 func (c *contributor) upsert(ops []change.TargetOp, i int, im *image) ([]change.TargetOp, error) {
-	key, err := im.key()
+	key, err := im.keyAndRoom()
 	if err != nil || key == nil {
 		return ops, err
 	}

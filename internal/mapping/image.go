@@ -21,6 +21,9 @@ type image struct {
 	pair *contributor
 	// env is the expression environment, built on first use.
 	env map[string]any
+	// room is where values puts a driving row's values: allocated by
+	// keyAndRoom with the key, one allocation for both.
+	room []change.Value
 }
 
 // evalError is an expression failure with what was being computed.
@@ -109,10 +112,28 @@ func (im *image) matches() (bool, error) {
 // key computes the target key. A non-driving row's key is computed by its
 // driving pair from the joined columns, nil when a joined value is NULL.
 func (im *image) key() ([]change.Value, error) {
+	return im.keyWith(0)
+}
+
+// keyAndRoom is key, and for a driving row it also makes room for the
+// values that values computes next, in the key's allocation.
+func (im *image) keyAndRoom() ([]change.Value, error) {
+	return im.keyWith(len(im.b.cols))
+}
+
+// keyWith is key, allocating room more values after a driving row's key
+// for values; the key's capacity stays its length, so appending to it
+// never writes into them.
+func (im *image) keyWith(room int) ([]change.Value, error) {
 	if !im.c.driving {
 		return im.c.joinedKey(im, im.pair)
 	}
-	key := make([]change.Value, len(im.c.target.table.Key))
+	n := len(im.c.target.table.Key)
+	buf := make([]change.Value, n+room)
+	key := buf[:n:n]
+	if room > 0 {
+		im.room = buf[n:]
+	}
 	var err error
 	for i, name := range im.c.target.table.Key {
 		key[i], err = im.column(im.b.keyAt[i])
@@ -139,7 +160,11 @@ func (im *image) column(i int) (change.Value, error) {
 
 // values computes every value of a full Upsert, aligned with b.cols.
 func (im *image) values(key []change.Value) ([]change.Value, error) {
-	vals := make([]change.Value, len(im.b.cols))
+	vals := im.room
+	im.room = nil
+	if len(vals) != len(im.b.cols) {
+		vals = make([]change.Value, len(im.b.cols))
+	}
 	if !im.c.driving {
 		for i, col := range im.c.columns {
 			v, err := im.eval(col.prog)
