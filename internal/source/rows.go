@@ -118,7 +118,11 @@ func plural(n int, one, many string) string {
 // whose value differs from the before image or that the before image
 // lacks. With full images that is every column where !change.Equal.
 func changed(before, after change.Row, beforeSkipped, afterSkipped []int) []int {
-	out := []int{}
+	// Gathered on the stack, then copied once at their number: an update
+	// changes a few columns, and growing the list would allocate for
+	// each of the first ones.
+	var buf [16]int
+	out := buf[:0]
 	for i := range after {
 		if contains(afterSkipped, i) {
 			continue
@@ -127,7 +131,7 @@ func changed(before, after change.Row, beforeSkipped, afterSkipped []int) []int 
 			out = append(out, i)
 		}
 	}
-	return out
+	return append(make([]int, 0, len(out)), out...)
 }
 
 func contains(s []int, v int) bool {
