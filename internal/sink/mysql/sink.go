@@ -54,8 +54,10 @@ type Sink struct {
 	unchanged, seenBefore metrics.Counts
 	// barriers counts the barriers applied, which reach rows by no key.
 	barriers atomic.Uint64
-	// remembered counts the rows the workers remember (unchanged.go).
+	// remembered counts the rows the workers remember (unchanged.go),
+	// evicted those dropped to make room for others.
 	remembered atomic.Int64
+	evicted    atomic.Uint64
 	// retries counts the retries after transient target errors.
 	retries atomic.Uint64
 	// split is what the workers share to split runs (split.go).

@@ -95,9 +95,10 @@ type lastWrites struct {
 	rows    map[intRow]lastWrite
 	touched []intRow
 	// total counts the rows remembered by every worker of the sink, limit
-	// bounds it.
-	total *atomic.Int64
-	limit int64
+	// bounds it; evicted counts the rows dropped to make room.
+	total   *atomic.Int64
+	limit   int64
+	evicted *atomic.Uint64
 	// tables numbers the tables with rows remembered; lastTable caches
 	// the answer for one table.
 	tables    map[tableKey]uint32
@@ -113,9 +114,10 @@ type lastWrites struct {
 	lookups map[*change.Lookup]uint16
 }
 
-func newLastWrites(total *atomic.Int64, limit int64) *lastWrites {
+func newLastWrites(total *atomic.Int64, evicted *atomic.Uint64, limit int64) *lastWrites {
 	return &lastWrites{
 		limit:   limit,
+		evicted: evicted,
 		seed:    maphash.MakeSeed(),
 		rows:    map[intRow]lastWrite{},
 		total:   total,
@@ -161,6 +163,7 @@ func (l *lastWrites) set(k intRow, e lastWrite) {
 	if l.total.Add(1) > l.limit {
 		l.total.Add(-1)
 		l.evict(k)
+		l.evicted.Add(1)
 	}
 }
 

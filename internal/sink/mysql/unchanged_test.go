@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -60,6 +62,54 @@ func TestUnchangedUpdatesAreNotSent(t *testing.T) {
 	}
 	require.Empty(t, tg.dump(t, "SELECT * FROM recipes"))
 	require.Equal(t, map[string]uint64{"tgt.recipes": 5}, s.unchanged.Snapshot())
+}
+
+// remembered_rows bounds the rows remembered: past it, updates of the rows
+// dropped are sent again, and the gauge and the evictions say so; with
+// room for every row, none is.
+func TestRememberedRowsBound(t *testing.T) {
+	const rows = 1500
+	recipes := table("recipes", "id")
+	cols := []string{"id", "title", "author_id"}
+	for _, tt := range []struct {
+		remembered int64
+		evicted    bool
+	}{{MinRememberedRows, true}, {2 * MinRememberedRows, false}} {
+		t.Run(fmt.Sprint(tt.remembered), func(t *testing.T) {
+			tg := startTarget(t, recipesDDL...)
+			r := &fakeResolver{names: map[change.Value]change.Value{int64(5): "ann"}}
+			s := tg.sink(t, Options{Workers: 2, Resolver: r, RememberedRows: tt.remembered})
+			var ups, updates []change.TargetOp
+			for id := range int64(rows) {
+				ups = append(ups, withAuthor(upsert(recipes, cols, id, "r", int64(5)), 5))
+				updates = append(updates, updateRow(recipes, id, []string{"author"}, "ann"))
+			}
+			applyAll(t, s, txn(1, ups...))
+			applyAll(t, s, txn(2, updates...)) // a batch of its own: not compacted with the upserts
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(s.Collectors("target")...)
+			remembered, err := testutil.GatherAndCount(reg, "tributary_mysql_remembered_rows")
+			require.NoError(t, err)
+			require.Equal(t, 1, remembered)
+			families, err := reg.Gather()
+			require.NoError(t, err)
+			values := map[string]float64{}
+			for _, f := range families {
+				for _, m := range f.GetMetric() {
+					values[f.GetName()] += m.GetGauge().GetValue() + m.GetCounter().GetValue()
+				}
+			}
+			require.LessOrEqual(t, values["tributary_mysql_remembered_rows"], float64(tt.remembered))
+			if tt.evicted {
+				require.Positive(t, values["tributary_mysql_remembered_evictions_total"])
+				require.Less(t, s.Unchanged(), uint64(rows), "updates of rows dropped are sent")
+				return
+			}
+			require.Zero(t, values["tributary_mysql_remembered_evictions_total"])
+			require.Equal(t, uint64(rows), s.Unchanged(), "every update left out")
+			require.Equal(t, float64(rows), values["tributary_mysql_remembered_rows"])
+		})
+	}
 }
 
 // authoredMembersDDL creates members, which has a second unique key, so one worker
@@ -162,7 +212,8 @@ func TestUnchangedUpdatesNeedIntegerKeys(t *testing.T) {
 func TestLastWritesBounded(t *testing.T) {
 	const limit = 3
 	var total atomic.Int64
-	l := newLastWrites(&total, limit)
+	var evicted atomic.Uint64
+	l := newLastWrites(&total, &evicted, limit)
 	tb := table("t", "id")
 	write := func(id int64) {
 		l.wrote(&item{op: updateRow(tb, id, []string{"a"}, "v")})
@@ -176,6 +227,7 @@ func TestLastWritesBounded(t *testing.T) {
 	l.commit()
 	require.Len(t, l.rows, 3, "past the bound one row makes room")
 	require.Equal(t, int64(3), total.Load())
+	require.Equal(t, uint64(1), evicted.Load())
 	require.True(t, l.unchanged(ptr(updateRow(tb, int64(3), []string{"a"}, "v"))))
 	require.False(t, l.unchanged(ptr(updateRow(tb, int64(-3), []string{"a"}, "v"))), "another row")
 	require.False(t, l.unchanged(ptr(updateRow(tb, int64(3), []string{"a"}, "w"))))
@@ -205,7 +257,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestLastWritesKeys(t *testing.T) {
 	var total atomic.Int64
-	l := newLastWrites(&total, DefaultRememberedRows)
+	l := newLastWrites(&total, new(atomic.Uint64), DefaultRememberedRows)
 	one, two, three := table("one", "id"), table("two", "a", "b"), table("three", "a", "b", "c")
 	update := func(tb *change.TargetTable, key ...change.Value) *change.TargetOp {
 		return &change.TargetOp{Target: tb, Kind: change.UpdateRow, Key: key, Columns: []string{"x"}, Values: []change.Value{"v"}}

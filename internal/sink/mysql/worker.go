@@ -71,7 +71,7 @@ func newWorker(id int, l *lane, s *Sink) *worker {
 		b:  batch{rowsPerStmt: s.opts.RowsPerStatement},
 		// maxItems bounds one target transaction.
 		maxItems: s.opts.RowsPerStatement * s.opts.StatementsPerTxn,
-		last:     newLastWrites(&s.remembered, s.opts.RememberedRows),
+		last:     newLastWrites(&s.remembered, &s.evicted, s.opts.RememberedRows),
 	}
 }
 
