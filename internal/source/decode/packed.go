@@ -15,15 +15,15 @@ import (
 // row image with fmt.Sprintf or time.Format: on BenchmarkDecodeThroughput's
 // table, one DATETIME(6) among nine columns, the reader went from 1.02 to
 // 1.75-1.95 times go-mysql's own decoding once it no longer did.
-// RowsDecodeFunc has go-mysql read
-// those columns as BIT columns of the same width instead, so it hands over
-// their bytes as one big-endian integer, and the Decoder prints them here,
-// digit by digit, to the text go-mysql would have printed, fractional
-// digits cut or padded to the column's as Temporal does
-// (TestPackedTemporalMatchesGoMySQL compares both over values spread
-// across each type's range).
-// The older DATETIME, TIMESTAMP and TIME formats, which only tables
-// created before MySQL 5.6 still log, go through go-mysql as before.
+//
+// RowsDecodeFunc has go-mysql read those columns as BIT columns of the
+// same width instead, so it hands over their bytes as one big-endian
+// integer, and the Decoder prints them here, digit by digit, to the text
+// go-mysql would have printed, fractional digits cut or padded to the
+// column's as Temporal does (TestPackedTemporalMatchesGoMySQL compares
+// both over values spread across each type's range). The older DATETIME,
+// TIMESTAMP and TIME formats, which only tables created before MySQL 5.6
+// still log, go through go-mysql as before.
 
 // packedWidth returns the bytes a value of a column of binlog type typ
 // and metadata meta takes in a row image, and whether RowsDecodeFunc has
