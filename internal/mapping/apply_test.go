@@ -357,24 +357,7 @@ func TestRequirements(t *testing.T) {
 // a column other than the target key searches the driving table too, for
 // the rows a change re-derives.
 func TestRequirementsSearches(t *testing.T) {
-	s := mustParse(t, `target: global.recipes
-key: [id]
-sources:
-  - source: jp-recipes
-    table: recipes.recipes
-    driving: true
-    columns: {id: id, author_id: user_id}
-lookups:
-  - source: jp-accounts
-    table: accounts.users
-    match: {id: author_id}
-    columns: {author_name: name}
-  - source: jp-recipes
-    table: recipes.steps
-    match: {recipe_id: id}
-    columns:
-      steps: {json_array: body, order_by: [position]}
-`)
+	s := mustParse(t, enrichedRecipes)
 	rs := s.Requirements()
 	require.Len(t, rs, 3)
 	require.Empty(t, rs[0].Searches, "a driving entry is read from the binlog only")
