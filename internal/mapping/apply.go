@@ -188,7 +188,7 @@ func (c *contributor) upsert(ops []change.TargetOp, i int, im *image) ([]change.
 // driving row an Upsert completed by its lookups, for a non-driving row an
 // UpdateRow of its columns (see merge.go).
 func (c *contributor) upsertKey(ops []change.TargetOp, i int, im *image, key []change.Value) ([]change.TargetOp, error) {
-	vals, err := im.values(key)
+	vals, err := im.values()
 	if err != nil {
 		return ops, err
 	}

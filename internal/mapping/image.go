@@ -159,7 +159,7 @@ func (im *image) column(i int) (change.Value, error) {
 }
 
 // values computes every value of a full Upsert, aligned with b.cols.
-func (im *image) values(key []change.Value) ([]change.Value, error) {
+func (im *image) values() ([]change.Value, error) {
 	vals := im.room
 	im.room = nil
 	if len(vals) != len(im.b.cols) {
