@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -50,11 +51,13 @@ sources:
 // re-derives the author's recipes. It reports target rows per second for
 // both and the lookup queries per target row. Goals: well under 1 query a
 // row, and the drain with lookups at least 0.7 times the rate of the one
-// without.
+// without. With TRIBUTARY_BENCH_BASELINE naming another tributary binary,
+// that one drains with lookups too, after this one.
 func BenchmarkLookupCost(b *testing.B) {
 	const users, recipes, stepsPer, renames, perStmt = 5000, 100_000, 3, 2000, 1000
 	bin, err := testenv.BuildTributary()
 	require.NoError(b, err)
+	baseline := os.Getenv("TRIBUTARY_BENCH_BASELINE")
 	for i := 0; i < b.N; i++ {
 		acc := testenv.StartT(b, testenv.Options{ServerID: 1, GTIDDomain: 1})
 		rec := testenv.StartT(b, testenv.Options{ServerID: 2, GTIDDomain: 2})
@@ -102,15 +105,20 @@ func BenchmarkLookupCost(b *testing.B) {
 			{name: "jp-recipes", srv: rec, from: recFrom, to: recTo},
 		}
 
-		drain := func(serverID int, lookups bool) drainResult {
+		drain := func(bin string, serverID int, lookups bool) drainResult {
 			dst := migratedTarget(b, serverID)
 			res := mappedDrain(b, bin, srcs, []string{recipesMapping(lookups)}, dst)
 			requireRecipes(b, accDB, recDB, dst.DB(b, ""), recipes, lookups)
 			require.NoError(b, dst.Stop())
 			return res
 		}
-		plain := drain(3, false)
-		looked := drain(4, true)
+		plain := drain(bin, 3, false)
+		looked := drain(bin, 4, true)
+		if baseline != "" {
+			base := drain(baseline, 5, true)
+			b.Logf("%s with lookups: %.1fs (CPU: tributary %.1fs, target %.1fs, sources %.1fs), %.0f lookup queries, %.0f re-derivations seen before; this build %.2f times its rate",
+				baseline, base.took.Seconds(), base.ourCPU, base.targetCPU, base.sourceCPU, base.lookups, base.seen, base.took.Seconds()/looked.took.Seconds())
+		}
 
 		plainRate, lookedRate := recipes/plain.took.Seconds(), recipes/looked.took.Seconds()
 		perRow := looked.lookups / recipes

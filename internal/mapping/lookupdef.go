@@ -219,6 +219,9 @@ func (l *lookupDef) apply(ops []change.TargetOp, i int, ch *change.RowChange) ([
 		}
 		p := []change.Pending{{Lookup: l.lk, Source: l.source, Params: params}}
 		if l.direct {
+			if l.repeats(ops, params) {
+				continue
+			}
 			key := make([]change.Value, len(l.keyAt))
 			for k, at := range l.keyAt {
 				key[k] = params[at]
@@ -230,6 +233,27 @@ func (l *lookupDef) apply(ops []change.TargetOp, i int, ch *change.RowChange) ([
 			Cond: l.matchTarget, CondValues: params, Pending: p, Change: i})
 	}
 	return ops, nil
+}
+
+// repeats reports whether the last of ops is the re-derivation of l with
+// params, which a direct re-derivation with params would only repeat:
+// the children of one row, written together, each ask for their parent.
+// Both would read the lookup when the sink writes them, after the
+// transaction, and nothing comes between them, so one write of the row
+// is the same as two. Only the operation just before counts: another one
+// in between might be the row's delete or upsert, and the order of those
+// is the sink's to keep.
+func (l *lookupDef) repeats(ops []change.TargetOp, params []change.Value) bool {
+	if len(ops) == 0 {
+		return false
+	}
+	last := &ops[len(ops)-1]
+	if last.Kind != change.UpdateRow || last.Target != l.target.table || len(last.Pending) != 1 ||
+		len(last.Columns) != 0 || len(last.Cond) != 0 {
+		return false
+	}
+	p := &last.Pending[0]
+	return p.Lookup == l.lk && p.Source == l.source && slices.EqualFunc(p.Params, params, change.Equal)
 }
 
 // same reports whether two images agree on the columns at idx.

@@ -192,20 +192,43 @@ func TestLookupsCompleteAndRederive(t *testing.T) {
 	require.Equal(t, []change.Value{uint64(3)}, o.CondValues)
 	require.Nil(t, o.Key)
 
-	// A step moving between recipes re-derives both, by key.
+	// A step moving between recipes re-derives both, by key. The next
+	// change of recipe 8's steps asks for what the operation just before
+	// asks for, and adds nothing; recipe 7's, after recipe 9's, is kept.
 	move := &change.Txn{Source: "jp-recipes", Changes: []change.RowChange{
 		{Table: stepsTable, Op: change.Update, Before: change.Row{uint64(1), uint64(7), int64(1), "a"}, After: change.Row{uint64(1), uint64(8), int64(1), "a"}},
 		{Table: stepsTable, Op: change.Update, Before: change.Row{uint64(2), uint64(8), int64(1), "b"}, After: change.Row{uint64(2), uint64(8), int64(1), "c"}},
 		{Table: stepsTable, Op: change.Delete, Before: change.Row{uint64(3), uint64(9), int64(1), "d"}},
+		{Table: stepsTable, Op: change.Insert, After: change.Row{uint64(4), uint64(7), int64(2), "e"}},
 	}}
 	require.NoError(t, s.Apply(move))
 	var keys []change.Value
+	var from []int
 	for _, o := range move.Ops {
 		require.Equal(t, change.UpdateRow, o.Kind)
 		require.Len(t, o.Pending, 1)
 		keys = append(keys, o.Key[0])
+		from = append(from, o.Change)
 	}
-	require.Equal(t, []change.Value{uint64(7), uint64(8), uint64(8), uint64(9)}, keys)
+	require.Equal(t, []change.Value{uint64(7), uint64(8), uint64(9), uint64(7)}, keys)
+	require.Equal(t, []int{0, 0, 2, 3}, from, "each kept at its first place")
+
+	// The children of one row, inserted together, write it once; a
+	// recipe's own insert between them keeps the one after it.
+	children := &change.Txn{Source: "jp-recipes", Changes: []change.RowChange{
+		{Table: stepsTable, Op: change.Insert, After: change.Row{uint64(5), uint64(7), int64(1), "a"}},
+		{Table: stepsTable, Op: change.Insert, After: change.Row{uint64(6), uint64(7), int64(2), "b"}},
+		{Table: recipesTable, Op: change.Insert, After: change.Row{uint64(7), uint64(3), "Soup"}},
+		{Table: stepsTable, Op: change.Insert, After: change.Row{uint64(7), uint64(7), int64(3), "c"}},
+		{Table: stepsTable, Op: change.Insert, After: change.Row{uint64(8), uint64(7), int64(4), "d"}},
+	}}
+	require.NoError(t, s.Apply(children))
+	var kinds []change.TargetOpKind
+	for _, o := range children.Ops {
+		require.Equal(t, uint64(7), o.Key[0])
+		kinds = append(kinds, o.Kind)
+	}
+	require.Equal(t, []change.TargetOpKind{change.UpdateRow, change.Upsert, change.UpdateRow}, kinds)
 }
 
 func TestLookupSchemaDrift(t *testing.T) {
