@@ -133,8 +133,28 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 	require.NoError(tb, err)
 	res.fellBack, err = metricValue(addr, "tributary_mysql_split_fallbacks_total")
 	require.NoError(tb, err)
+	if os.Getenv("TRIBUTARY_BENCH_METRICS") != "" {
+		logMetrics(tb, addr)
+	}
 	require.NoError(tb, p.stop())
 	return res
+}
+
+// logMetrics logs the tributary_ samples of the service at addr but for
+// histograms' buckets: what a drain did, to read beside its figures.
+func logMetrics(tb testing.TB, addr string) {
+	resp, err := statusClient.Get("http://" + addr + "/metrics")
+	if err != nil {
+		tb.Logf("no metrics: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "tributary_") && !strings.Contains(l, "_bucket{") {
+			tb.Log(l)
+		}
+	}
 }
 
 // srcServers returns the servers of srcs.
