@@ -235,25 +235,31 @@ func (l *lookupDef) apply(ops []change.TargetOp, i int, ch *change.RowChange) ([
 	return ops, nil
 }
 
-// repeats reports whether the last of ops is the re-derivation of l with
-// params, which a direct re-derivation with params would only repeat:
-// the children of one row, written together, each ask for their parent.
-// Both would read the lookup when the sink writes them, after the
-// transaction, and nothing comes between them, so one write of the row
-// is the same as two. Only the operation just before counts: another one
-// in between might be the row's delete or upsert, and the order of those
-// is the sink's to keep.
+// repeatsWithin bounds how far back repeats looks.
+const repeatsWithin = 16
+
+// repeats reports whether the run of re-derivations that ops ends with
+// (unconditional UpdateRows asking for one lookup and writing nothing of
+// their own) holds the direct re-derivation of l with params: the
+// children of one row, written together, each ask for their parent.
+// Within such a run the order does not matter, since each writes only its
+// lookup's columns, read when the sink writes the row, after the
+// transaction; and the same one twice writes the same values. Any other
+// operation ends the run: it might be the row's delete or upsert, whose
+// order the sink keeps. Only the last repeatsWithin operations are looked
+// at.
 func (l *lookupDef) repeats(ops []change.TargetOp, params []change.Value) bool {
-	if len(ops) == 0 {
-		return false
+	for j := len(ops) - 1; j >= 0 && j >= len(ops)-repeatsWithin; j-- {
+		o := &ops[j]
+		if o.Kind != change.UpdateRow || len(o.Pending) != 1 || len(o.Columns) != 0 || len(o.Cond) != 0 {
+			return false
+		}
+		p := &o.Pending[0]
+		if o.Target == l.target.table && p.Lookup == l.lk && p.Source == l.source && slices.EqualFunc(p.Params, params, change.Equal) {
+			return true
+		}
 	}
-	last := &ops[len(ops)-1]
-	if last.Kind != change.UpdateRow || last.Target != l.target.table || len(last.Pending) != 1 ||
-		len(last.Columns) != 0 || len(last.Cond) != 0 {
-		return false
-	}
-	p := &last.Pending[0]
-	return p.Lookup == l.lk && p.Source == l.source && slices.EqualFunc(p.Params, params, change.Equal)
+	return false
 }
 
 // same reports whether two images agree on the columns at idx.

@@ -192,9 +192,9 @@ func TestLookupsCompleteAndRederive(t *testing.T) {
 	require.Equal(t, []change.Value{uint64(3)}, o.CondValues)
 	require.Nil(t, o.Key)
 
-	// A step moving between recipes re-derives both, by key. The next
-	// change of recipe 8's steps asks for what the operation just before
-	// asks for, and adds nothing; recipe 7's, after recipe 9's, is kept.
+	// A step moving between recipes re-derives both, by key. The later
+	// changes of recipe 8's and recipe 7's steps ask again for what the
+	// run of re-derivations before them asks for, and add nothing.
 	move := &change.Txn{Source: "jp-recipes", Changes: []change.RowChange{
 		{Table: stepsTable, Op: change.Update, Before: change.Row{uint64(1), uint64(7), int64(1), "a"}, After: change.Row{uint64(1), uint64(8), int64(1), "a"}},
 		{Table: stepsTable, Op: change.Update, Before: change.Row{uint64(2), uint64(8), int64(1), "b"}, After: change.Row{uint64(2), uint64(8), int64(1), "c"}},
@@ -210,8 +210,8 @@ func TestLookupsCompleteAndRederive(t *testing.T) {
 		keys = append(keys, o.Key[0])
 		from = append(from, o.Change)
 	}
-	require.Equal(t, []change.Value{uint64(7), uint64(8), uint64(9), uint64(7)}, keys)
-	require.Equal(t, []int{0, 0, 2, 3}, from, "each kept at its first place")
+	require.Equal(t, []change.Value{uint64(7), uint64(8), uint64(9)}, keys)
+	require.Equal(t, []int{0, 0, 2}, from, "each kept at its first place")
 
 	// The children of one row, inserted together, write it once; a
 	// recipe's own insert between them keeps the one after it.
@@ -229,6 +229,20 @@ func TestLookupsCompleteAndRederive(t *testing.T) {
 		kinds = append(kinds, o.Kind)
 	}
 	require.Equal(t, []change.TargetOpKind{change.UpdateRow, change.Upsert, change.UpdateRow}, kinds)
+
+	// Only the last repeatsWithin operations are searched: a recipe asked
+	// for again after as many others is asked for twice.
+	var far []change.RowChange
+	for r := range repeatsWithin + 1 {
+		far = append(far, change.RowChange{Table: stepsTable, Op: change.Insert, After: change.Row{uint64(100 + r), uint64(1000 + r), int64(1), "a"}})
+	}
+	far = append(far,
+		change.RowChange{Table: stepsTable, Op: change.Insert, After: change.Row{uint64(200), uint64(1000 + 1), int64(2), "b"}},
+		change.RowChange{Table: stepsTable, Op: change.Insert, After: change.Row{uint64(201), uint64(1000), int64(2), "b"}})
+	farTxn := &change.Txn{Source: "jp-recipes", Changes: far}
+	require.NoError(t, s.Apply(farTxn))
+	require.Len(t, farTxn.Ops, repeatsWithin+2, "recipe 1001 within reach, recipe 1000 beyond it")
+	require.Equal(t, uint64(1000), farTxn.Ops[repeatsWithin+1].Key[0])
 }
 
 func TestLookupSchemaDrift(t *testing.T) {
