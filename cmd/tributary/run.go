@@ -37,7 +37,9 @@ func newRunCmd() *cobra.Command {
 				return err
 			}
 			setMemoryLimit(logger)
-			return replicator.Run(cmd.Context(), cfg, replicator.Options{Init: initStore, Reload: hangups(cmd.Context())}, logger)
+			return replicator.Run(cmd.Context(), cfg, replicator.Options{
+				Init: initStore, Reload: hangups(cmd.Context()), PaceCollector: paceCollector(),
+			}, logger)
 		},
 	}
 	cmd.Flags().BoolVar(&initStore, "init", false,
@@ -80,6 +82,13 @@ func setMemoryLimit(logger *slog.Logger) {
 	}
 	debug.SetMemoryLimit(defaultMemoryLimit)
 	logger.Debug("soft memory limit set", "bytes", defaultMemoryLimit)
+}
+
+// paceCollector reports whether the service paces the Go collector
+// (replicator.Options.PaceCollector): unless GOGC or GOMEMLIMIT is set,
+// either of which says how the collector should pace.
+func paceCollector() bool {
+	return os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == ""
 }
 
 // hangups delivers on the returned channel for every SIGHUP until ctx

@@ -16,6 +16,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
+	"github.com/tributary-cdc/tributary/internal/gcpace"
 	"github.com/tributary-cdc/tributary/internal/heartbeat"
 	"github.com/tributary-cdc/tributary/internal/httpapi"
 	"github.com/tributary-cdc/tributary/internal/lookup"
@@ -37,6 +38,11 @@ type Options struct {
 	// (SIGHUP): they replace the running ones only when they load, fit
 	// the live schemas and read and write the same tables.
 	Reload <-chan struct{}
+
+	// PaceCollector runs a gcpace.Pacer beside the service: the Go
+	// collector then waits for the heap to reach the pacer's floor while
+	// the live heap is small.
+	PaceCollector bool
 
 	// storeFS replaces the operating system's files under the store, for
 	// tests that inject disk faults.
@@ -175,6 +181,10 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	m.RegisterLag(lag.Lags)
 	m.RegisterCheckpointAge(p.CheckpointAges)
 	g.Go(func() error { return lag.Run(gctx) })
+	if opts.PaceCollector {
+		pacer := &gcpace.Pacer{Log: logger}
+		g.Go(func() error { return pacer.Run(gctx) })
+	}
 	for _, w := range beats.writers {
 		g.Go(func() error { return w.Run(gctx) })
 	}

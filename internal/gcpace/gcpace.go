@@ -1,0 +1,115 @@
+// Package gcpace owns the pacing of the Go collector: it lets the heap
+// grow to a floor before a collection while the live heap is small.
+package gcpace
+
+import (
+	"context"
+	"log/slog"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// Why. With the default GOGC of 100 the collector starts a cycle once
+// the heap has grown by as much as survived the last one. Streaming keeps
+// little alive (a few tens of MiB: queued changes, the sink's batches)
+// and allocates fast (every event, row and statement), so the collector
+// runs several times a second and takes a quarter of the process's CPU,
+// while the memory it would take to run it less often is there: the
+// soft memory limit (see cmd/tributary) is well above twice the live
+// heap. A higher fixed GOGC would run it less often, but would also let a
+// large live heap (big rows, a large memory of last writes) take several
+// times its size. So the pacer raises GOGC only while the live heap is
+// small: after each cycle it sets GOGC so that the next cycle starts when
+// the heap reaches Floor, or at Base once the live heap is large enough
+// for Base to reach Floor by itself. The heap then stays near Floor
+// rather than near twice a small live heap, and a large live heap paces
+// as it would without the pacer.
+
+// Pacer sets GOGC after each collection (see above). The zero value of a
+// field means its default.
+type Pacer struct {
+	// Floor is the heap size, in bytes, below which no cycle starts;
+	// DefaultFloor by default.
+	Floor int64
+	// Base is the GOGC at and above the floor; 100 by default.
+	Base int
+	// Every is how often the pacer looks for a new cycle; 50 ms by
+	// default.
+	Every time.Duration
+	// Log receives the pacer's debug lines; slog.Default() by default.
+	Log *slog.Logger
+}
+
+// DefaultFloor is Pacer.Floor's default, 72 MiB: with the binary's own
+// pages and the runtime's overhead, a service whose live heap is small
+// stays under about 115 MiB of RSS.
+const DefaultFloor = 56 << 20
+
+// maxPercent bounds the GOGC the pacer sets: a live heap of a few MiB
+// (right after the start) would otherwise ask for a GOGC in the
+// thousands, which a sudden burst of allocation would then follow.
+const maxPercent = 1000
+
+func (p *Pacer) ensureDefaults() {
+	if p.Floor <= 0 {
+		p.Floor = DefaultFloor
+	}
+	if p.Base <= 0 {
+		p.Base = 100
+	}
+	if p.Every <= 0 {
+		p.Every = 50 * time.Millisecond
+	}
+	if p.Log == nil {
+		p.Log = slog.Default()
+	}
+}
+
+// Percent returns the GOGC that starts the next cycle when a heap whose
+// live part is live bytes reaches floor, at least base and at most
+// maxPercent.
+func Percent(live, floor int64, base int) int {
+	if live <= 0 {
+		return maxPercent
+	}
+	pct := (floor - live) * 100 / live
+	switch {
+	case pct < int64(base):
+		return base
+	case pct > maxPercent:
+		return maxPercent
+	}
+	return int(pct)
+}
+
+// Run paces the collector until ctx ends, then sets GOGC back to Base.
+func (p *Pacer) Run(ctx context.Context) error {
+	p.ensureDefaults()
+	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	set := p.Base
+	defer func() { debug.SetGCPercent(p.Base) }()
+	var cycles uint64
+	t := time.NewTicker(p.Every)
+	defer t.Stop()
+	for {
+		metrics.Read(samples)
+		if c := samples[1].Value.Uint64(); c != cycles {
+			cycles = c
+			live := int64(samples[0].Value.Uint64())
+			// Only a return to Base or a change of more than a tenth is
+			// set: each one makes the runtime recompute its pacing under
+			// the heap's lock.
+			if pct := Percent(live, p.Floor, p.Base); pct != set && (pct == p.Base || pct*10 > set*11 || pct*11 < set*10) {
+				debug.SetGCPercent(pct)
+				p.Log.Debug("collector paced", "live_bytes", live, "gogc", pct)
+				set = pct
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
