@@ -41,9 +41,10 @@ type Pacer struct {
 	Log *slog.Logger
 }
 
-// DefaultFloor is Pacer.Floor's default, 72 MiB: with the binary's own
+// DefaultFloor is Pacer.Floor's default, 56 MiB: with the binary's own
 // pages and the runtime's overhead, a service whose live heap is small
-// stays under about 115 MiB of RSS.
+// peaks at about 100 to 105 MiB of RSS, under the 128 MiB it is meant to
+// stay within.
 const DefaultFloor = 56 << 20
 
 // maxPercent bounds the GOGC the pacer sets: a live heap of a few MiB
