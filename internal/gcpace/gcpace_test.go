@@ -31,6 +31,33 @@ func TestPercent(t *testing.T) {
 	}
 }
 
+func TestNextHoldsBaseAfterALargeLiveHeap(t *testing.T) {
+	const mib = 1 << 20
+	p := &Pacer{Floor: 56 * mib, Base: 100, Hold: 5 * time.Second}
+	p.ensureDefaults()
+	g := pacing{p: p, set: 100}
+	t0 := time.Now()
+	type step struct {
+		live  int64
+		at    time.Duration
+		want  int
+		isSet bool
+	}
+	for i, s := range []step{
+		{8 * mib, 0, 600, true},                      // small: the floor
+		{8*mib + 300<<10, time.Second, 600, false},   // within a tenth: left as set
+		{60 * mib, 2 * time.Second, 100, true},       // past the floor: base
+		{4 * mib, 3 * time.Second, 100, false},       // small again, within Hold: base still
+		{4 * mib, 8 * time.Second, maxPercent, true}, // Hold over: raised
+		{30 * mib, 9 * time.Second, 100, true},       // base reaches the floor: back to base
+		{10 * mib, 10 * time.Second, 460, true},      // raised again, no large heap since
+	} {
+		pct, ok := g.next(s.live, t0.Add(s.at))
+		require.Equal(t, s.want, pct, "step %d", i)
+		require.Equal(t, s.isSet, ok, "step %d", i)
+	}
+}
+
 // gogc reads the collector's current GOGC.
 func gogc() int {
 	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
