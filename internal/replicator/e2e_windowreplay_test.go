@@ -305,16 +305,23 @@ func TestReplayUnderWritesConverges(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		rng := rand.New(rand.NewPCG(7, 1))
-		for i := 0; ctx.Err() == nil; i++ {
+		// A statement on the table between a chunk's watermarks has it
+		// read again, with the table's new columns. One every ddlEvery:
+		// paced by the writer's own speed instead, a fast writer altered
+		// the table more often than a chunk could be read, and the replay
+		// gave up on a chunk read again 20 times, as it should for a table
+		// altered without pause.
+		const ddlEvery = 30 * time.Millisecond
+		ddl := [2]string{"ALTER TABLE app.users ADD COLUMN extra INT", "ALTER TABLE app.users DROP COLUMN extra"}
+		next, altered := time.Now(), 0
+		for ctx.Err() == nil {
 			id := rng.IntN(rows) + 1
-			// A statement on the table between a chunk's watermarks has
-			// it read again, with the table's new columns.
-			ddl := map[int]string{10: "ALTER TABLE app.users ADD COLUMN extra INT", 60: "ALTER TABLE app.users DROP COLUMN extra"}
-			if q, ok := ddl[i%100]; ok {
-				if _, err := db.ExecContext(context.Background(), q); err != nil {
+			if now := time.Now(); !now.Before(next) {
+				if _, err := db.ExecContext(context.Background(), ddl[altered%2]); err != nil {
 					done <- err
 					return
 				}
+				next, altered = now.Add(ddlEvery), altered+1
 			}
 			var q string
 			switch rng.IntN(3) {
