@@ -143,17 +143,14 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 // logMetrics logs the tributary_ samples of the service at addr but for
 // histograms' buckets: what a drain did, to read beside its figures.
 func logMetrics(tb testing.TB, addr string) {
-	resp, err := statusClient.Get("http://" + addr + "/metrics")
-	if err != nil {
-		tb.Logf("no metrics: %v", err)
-		return
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if l := sc.Text(); strings.HasPrefix(l, "tributary_") && !strings.Contains(l, "_bucket{") {
+	err := eachMetricLine(addr, func(l string) error {
+		if strings.HasPrefix(l, "tributary_") && !strings.Contains(l, "_bucket{") {
 			tb.Log(l)
 		}
+		return nil
+	})
+	if err != nil {
+		tb.Logf("no metrics: %v", err)
 	}
 }
 
@@ -223,25 +220,37 @@ func reached(st []replicator.Status, want map[string]string) bool {
 // metricValue reads the sum of a metric's samples, whatever their labels,
 // from /metrics; a metric the process does not export reads as 0.
 func metricValue(addr, name string) (float64, error) {
-	resp, err := statusClient.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return 0, fmt.Errorf("reading metrics: %w", err)
-	}
-	defer resp.Body.Close()
 	sum := 0.0
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), name)
+	err := eachMetricLine(addr, func(l string) error {
+		line, ok := strings.CutPrefix(l, name)
 		if !ok || line == "" || line[0] != ' ' && line[0] != '{' {
-			continue
+			return nil
 		}
 		v, err := strconv.ParseFloat(strings.TrimSpace(line[strings.LastIndexByte(line, ' ')+1:]), 64)
 		if err != nil {
-			return 0, fmt.Errorf("reading metric %s: %w", name, err)
+			return fmt.Errorf("reading metric %s: %w", name, err)
 		}
 		sum += v
+		return nil
+	})
+	return sum, err
+}
+
+// eachMetricLine calls each with every line of the /metrics of the
+// service at addr, stopping at its first error.
+func eachMetricLine(addr string, each func(line string) error) error {
+	resp, err := statusClient.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return fmt.Errorf("reading metrics: %w", err)
 	}
-	return sum, sc.Err()
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if err := each(sc.Text()); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
 }
 
 // profileDrain saves a CPU profile of the first two seconds of a drain by
