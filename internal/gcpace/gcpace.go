@@ -80,10 +80,10 @@ func (p *Pacer) ensureDefaults() {
 	}
 }
 
-// Percent returns the GOGC that starts the next cycle when a heap whose
+// percent returns the GOGC that starts the next cycle when a heap whose
 // live part is live bytes reaches floor, at least base and at most
 // maxPercent.
-func Percent(live, floor int64, base int) int {
+func percent(live, floor int64, base int) int {
 	if live <= 0 {
 		return maxPercent
 	}
@@ -111,7 +111,7 @@ type pacing struct {
 // each change makes the runtime recompute its pacing under the heap's
 // lock, so only a return to Base or a change of more than a tenth counts.
 func (g *pacing) next(live int64, now time.Time) (int, bool) {
-	pct := Percent(live, g.p.Floor, g.p.Base)
+	pct := percent(live, g.p.Floor, g.p.Base)
 	if live >= g.p.Floor {
 		g.large = now
 	}

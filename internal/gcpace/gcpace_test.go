@@ -26,7 +26,7 @@ func TestPercent(t *testing.T) {
 		{"nothing live yet: bounded", 0, 56 * mib, 100, maxPercent},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			require.Equal(t, tt.want, Percent(tt.live, tt.floor, tt.base))
+			require.Equal(t, tt.want, percent(tt.live, tt.floor, tt.base))
 		})
 	}
 }
