@@ -54,9 +54,9 @@ func BenchmarkBacklogDrain(b *testing.B) {
 			requireSameTable(b, src, target, "tributary target")
 			require.NoError(b, target.Stop())
 			changes := float64(4 * load.txns)
-			b.Logf("%s: %.1fs, CPU %.1fs tributary and %.1fs target (%.1f (goal <= 9.35) and %.1f us a row change), peak RSS %.0f MiB; %.0f operations a target transaction, %.1f ms each",
-				bin, st.took.Seconds(), st.cpu, st.targetCPU, st.cpu/changes*1e6, st.targetCPU/changes*1e6, float64(st.hwm)/1024,
-				st.batchOps, st.applySeconds*1000)
+			b.Logf("%s: %.1fs, CPU %.1fs tributary, %.1fs target and %.1fs source (%.1f (goal <= 9.35), %.1f and %.1f us a row change), peak RSS %.0f MiB; %.0f operations a target transaction, %.1f ms each",
+				bin, st.took.Seconds(), st.cpu, st.targetCPU, st.sourceCPU, st.cpu/changes*1e6, st.targetCPU/changes*1e6, st.sourceCPU/changes*1e6,
+				float64(st.hwm)/1024, st.batchOps, st.applySeconds*1000)
 			return st.took
 		}
 		var ours, base time.Duration
@@ -76,13 +76,16 @@ func BenchmarkBacklogDrain(b *testing.B) {
 
 		single := testenv.StartT(b, replicaOptions(3))
 		prepareTable(b, single, rows, false, true)
-		native1 := nativeDrain(b, src, single, from, to, 0)
+		single1 := nativeDrain(b, src, single, from, to, 0)
 		requireSameTable(b, src, single, "single-threaded replica")
 
 		parallel := testenv.StartT(b, replicaOptions(4))
 		prepareTable(b, parallel, rows, false, true)
-		nativeP := nativeDrain(b, src, parallel, from, to, 4)
+		parallel4 := nativeDrain(b, src, parallel, from, to, 4)
 		requireSameTable(b, src, parallel, "parallel replica")
+		changes := float64(4 * load.txns)
+		b.Logf("native replicas: single-threaded %s; parallel %s", single1.cpu(changes), parallel4.cpu(changes))
+		native1, nativeP := single1.took, parallel4.took
 
 		n := float64(load.txns)
 		ourRate, singleRate, parRate := n/ours.Seconds(), n/native1.Seconds(), n/nativeP.Seconds()

@@ -46,9 +46,9 @@ func BenchmarkBulkInsertDrain(b *testing.B) {
 			st := tributaryDrainStats(b, bin, src, target, from, to, rows, "", nil)
 			requireSameTable(b, src, target, "tributary target")
 			require.NoError(b, target.Stop())
-			b.Logf("%s: %.1fs, CPU %.1fs tributary and %.1fs target (%.1f and %.1f us a row), peak RSS %.0f MiB; %.0f operations a worker batch, %.0f ms a target transaction",
-				bin, st.took.Seconds(), st.cpu, st.targetCPU, st.cpu/rows*1e6, st.targetCPU/rows*1e6, float64(st.hwm)/1024,
-				st.batchOps, st.applySeconds*1000)
+			b.Logf("%s: %.1fs, CPU %.1fs tributary, %.1fs target and %.1fs source (%.1f, %.1f and %.1f us a row), peak RSS %.0f MiB; %.0f operations a worker batch, %.0f ms a target transaction",
+				bin, st.took.Seconds(), st.cpu, st.targetCPU, st.sourceCPU, st.cpu/rows*1e6, st.targetCPU/rows*1e6, st.sourceCPU/rows*1e6,
+				float64(st.hwm)/1024, st.batchOps, st.applySeconds*1000)
 			return st
 		}
 		var oursSt, baseSt drainStats
@@ -64,15 +64,17 @@ func BenchmarkBulkInsertDrain(b *testing.B) {
 
 		single := testenv.StartT(b, replicaOptions(3))
 		prepareTable(b, single, 0, false, true)
-		native := nativeDrain(b, src, single, from, to, 0)
+		single1 := nativeDrain(b, src, single, from, to, 0)
 		requireSameTable(b, src, single, "single-threaded replica")
 		require.NoError(b, single.Stop())
 
 		parallel := testenv.StartT(b, replicaOptions(4))
 		prepareTable(b, parallel, 0, false, true)
-		nativeP := nativeDrain(b, src, parallel, from, to, 4)
+		parallel4 := nativeDrain(b, src, parallel, from, to, 4)
 		requireSameTable(b, src, parallel, "parallel replica")
 		require.NoError(b, parallel.Stop())
+		b.Logf("native replicas: single-threaded %s; parallel %s", single1.cpu(rows), parallel4.cpu(rows))
+		native, nativeP := single1.took, parallel4.took
 
 		bare := testenv.StartT(b, durable(5))
 		prepareTable(b, bare, 0, false, true)

@@ -226,11 +226,11 @@ func tributaryDrainWith(tb testing.TB, bin string, src, dst *testenv.Server, fro
 }
 
 // drainStats are the figures of one drain: its time, the peak RSS of the
-// process in KiB and the CPU seconds it and the target server used.
+// process in KiB and the CPU seconds it, the target and the source used.
 type drainStats struct {
-	took           time.Duration
-	hwm            int64
-	cpu, targetCPU float64
+	took                      time.Duration
+	hwm                       int64
+	cpu, targetCPU, sourceCPU float64
 	// batchOps is the mean of the operations per worker batch, and
 	// applySeconds the mean time of one target transaction (the mysql
 	// sink's histograms).
@@ -241,8 +241,7 @@ type drainStats struct {
 // drain.
 func tributaryDrainStats(tb testing.TB, bin string, src, dst *testenv.Server, from, to string, rows int,
 	sourceExtra string, during func(ctx context.Context, addr string)) drainStats {
-	target0, err := cpuSeconds(dst.PID)
-	require.NoError(tb, err)
+	target0, source0 := serversCPU(tb, dst), serversCPU(tb, src)
 	t0 := time.Now()
 	p := startTributaryWith(tb, bin, src, dst, from, sourceExtra)
 	ctx, stop := context.WithCancel(context.Background())
@@ -260,7 +259,7 @@ func tributaryDrainStats(tb testing.TB, bin string, src, dst *testenv.Server, fr
 			profile(ctx, tb, p.addr, dir)
 		}
 	}()
-	err = waitCheckpointed(p.addr, to, 10*time.Minute)
+	err := waitCheckpointed(p.addr, to, 10*time.Minute)
 	took := time.Since(t0)
 	stop()
 	<-done
@@ -276,17 +275,29 @@ func tributaryDrainStats(tb testing.TB, bin string, src, dst *testenv.Server, fr
 	require.NoError(tb, err)
 	st.cpu, err = cpuSeconds(p.cmd.Process.Pid)
 	require.NoError(tb, err)
-	target1, err := cpuSeconds(dst.PID)
-	require.NoError(tb, err)
-	st.targetCPU = target1 - target0
+	st.targetCPU, st.sourceCPU = serversCPU(tb, dst)-target0, serversCPU(tb, src)-source0
 	require.NoError(tb, p.stop())
 	return st
 }
 
+// nativeStats are the figures of one native replica's drain: its time and
+// the CPU seconds the replica and the source servers used meanwhile.
+type nativeStats struct {
+	took                  time.Duration
+	replicaCPU, sourceCPU float64
+}
+
+// cpu describes the servers' CPU over rows row changes.
+func (n nativeStats) cpu(rows float64) string {
+	return fmt.Sprintf("CPU %.1fs replica and %.1fs source (%.1f and %.1f us a row change)",
+		n.replicaCPU, n.sourceCPU, n.replicaCPU/rows*1e6, n.sourceCPU/rows*1e6)
+}
+
 // nativeDrain makes replica a MariaDB replica of src from the GTID position
 // from, with threads parallel appliers in optimistic mode (0: the single
-// SQL thread), and returns the time from START SLAVE until it has applied to.
-func nativeDrain(tb testing.TB, src, replica *testenv.Server, from, to string, threads int) time.Duration {
+// SQL thread), and returns the time from START SLAVE until it has applied
+// to, with the servers' CPU.
+func nativeDrain(tb testing.TB, src, replica *testenv.Server, from, to string, threads int) nativeStats {
 	db := replica.DB(tb, "")
 	stmts := []string{fmt.Sprintf("SET GLOBAL gtid_slave_pos = '%s'", from)}
 	if threads > 0 {
@@ -298,16 +309,18 @@ func nativeDrain(tb testing.TB, src, replica *testenv.Server, from, to string, t
 		_, err := db.Exec(q)
 		require.NoError(tb, err, "executing %q", q)
 	}
+	replica0, source0 := serversCPU(tb, replica), serversCPU(tb, src)
 	t0 := time.Now()
 	_, err := db.Exec("START SLAVE")
 	require.NoError(tb, err)
 	var res int
 	require.NoError(tb, db.QueryRow("SELECT MASTER_GTID_WAIT(?, 600)", to).Scan(&res))
-	took := time.Since(t0)
+	st := nativeStats{took: time.Since(t0)}
+	st.replicaCPU, st.sourceCPU = serversCPU(tb, replica)-replica0, serversCPU(tb, src)-source0
 	require.Equal(tb, 0, res, "replica did not reach %s: %s", to, slaveError(tb, db))
 	_, err = db.Exec("STOP SLAVE")
 	require.NoError(tb, err)
-	return took
+	return st
 }
 
 // slaveError returns the replication threads' last errors.
