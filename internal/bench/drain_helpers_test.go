@@ -383,8 +383,9 @@ func durable(id int) testenv.Options {
 // written by workers connections in 1,000-row INSERT ... ON DUPLICATE KEY
 // UPDATE statements, which is what any client-side applier must at least
 // do. It returns the time of the writes alone, so it bounds from above
-// what Tributary can reach through the client protocol on this machine.
-func clientCeiling(tb testing.TB, src, dst *testenv.Server, workers int) time.Duration {
+// what Tributary can reach through the client protocol on this machine,
+// and the CPU seconds dst used for them.
+func clientCeiling(tb testing.TB, src, dst *testenv.Server, workers int) (time.Duration, float64) {
 	const perStmt = 1000
 	rows, err := src.DB(tb, "").Query("SELECT id, k, c, pad FROM bench.sbtest1 ORDER BY id")
 	require.NoError(tb, err)
@@ -418,6 +419,7 @@ func clientCeiling(tb testing.TB, src, dst *testenv.Server, workers int) time.Du
 		_, err := db.Exec(q.String(), args...)
 		return err
 	}
+	cpu0 := serversCPU(tb, dst)
 	t0 := time.Now()
 	errs := make(chan error, workers)
 	for w := range workers {
@@ -434,7 +436,7 @@ func clientCeiling(tb testing.TB, src, dst *testenv.Server, workers int) time.Du
 	for range workers {
 		require.NoError(tb, <-errs)
 	}
-	return time.Since(t0)
+	return time.Since(t0), serversCPU(tb, dst) - cpu0
 }
 
 // histogramMean returns the mean of a histogram of the service at addr,
