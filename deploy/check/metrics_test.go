@@ -20,6 +20,10 @@ import (
 // counter("...") helpers.
 var metricDecl = regexp.MustCompile(`(?:Name:\s*|NewDesc\(\s*|counter\(\s*)"(tributary_[a-z0-9_]+)"`)
 
+// histogramDecl finds the histograms among them, whose series are the
+// name's _bucket, _sum and _count.
+var histogramDecl = regexp.MustCompile(`HistogramOpts\{Name:\s*"(tributary_[a-z0-9_]+)"`)
+
 // externalMetrics are the names the rules may query that come from
 // elsewhere, with where.
 var externalMetrics = map[string]string{
@@ -44,13 +48,18 @@ func knownMetrics(t *testing.T) map[string]bool {
 		for _, m := range metricDecl.FindAllStringSubmatch(string(data), -1) {
 			known[m[1]] = true
 		}
+		for _, m := range histogramDecl.FindAllStringSubmatch(string(data), -1) {
+			for _, series := range []string{"_bucket", "_sum", "_count"} {
+				known[m[1]+series] = true
+			}
+		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"tributary_apply_lag_seconds", "tributary_changes_total", "tributary_checkpoints_total",
-		"tributary_mysql_failed_total", "tributary_kinesis_records_sent_total"} {
+		"tributary_mysql_failed_total", "tributary_kinesis_records_sent_total", "tributary_mysql_apply_seconds_sum"} {
 		if !known[name] {
 			t.Fatalf("scanning internal/ did not find %s; the scan no longer matches how metrics are declared", name)
 		}

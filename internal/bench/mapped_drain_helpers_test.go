@@ -48,6 +48,10 @@ type drainResult struct {
 	// table with another unique key written by several connections, and
 	// those rolled back and written by one.
 	split, fellBack float64
+	// applying and reading are the sums of tributary_mysql_apply_seconds
+	// and tributary_mysql_lookup_seconds at the end: the time the workers
+	// spent applying runs, and the part of it they spent reading lookups.
+	applying, reading float64
 	// ourCPU, targetCPU and sourceCPU are the CPU seconds over the drain
 	// of the tributary process, of the target server and of the source
 	// servers together, which serve the lookups besides the binlog.
@@ -132,6 +136,10 @@ func mappedDrain(tb testing.TB, bin string, srcs []benchSource, mappings []strin
 	res.split, err = metricValue(addr, "tributary_mysql_split_runs_total")
 	require.NoError(tb, err)
 	res.fellBack, err = metricValue(addr, "tributary_mysql_split_fallbacks_total")
+	require.NoError(tb, err)
+	res.applying, err = metricValue(addr, "tributary_mysql_apply_seconds_sum")
+	require.NoError(tb, err)
+	res.reading, err = metricValue(addr, "tributary_mysql_lookup_seconds_sum")
 	require.NoError(tb, err)
 	if os.Getenv("TRIBUTARY_BENCH_METRICS") != "" {
 		logMetrics(tb, addr)

@@ -114,10 +114,10 @@ func BenchmarkMergedDrain(b *testing.B) {
 		b.ReportMetric(mergedRate, "merged-rows/s")
 		b.ReportMetric(mergedRate/singleRate, "ratio-vs-single-table")
 		b.ReportMetric(perRow, "queries-per-row")
-		b.Logf("drain of %d members: users alone %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs; %.0f runs split, %.0f fell back); merged with profiles %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs; %.0f runs split, %.0f fell back; %.0f updates left out as unchanged), %.0f lookup queries, %.4f per row; ratio %.2f (goal >= 0.9); both targets' checksums equal the source",
+		b.Logf("drain of %d members: users alone %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs; %.0f runs split, %.0f fell back); merged with profiles %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs; %.0f runs split, %.0f fell back; %.0f updates left out as unchanged; the workers applied runs for %.1fs, %.1fs of it reading lookups), %.0f lookup queries, %.4f per row; ratio %.2f (goal >= 0.9); both targets' checksums equal the source",
 			rows, single.took.Seconds(), singleRate, single.ourCPU, single.targetCPU, single.sourceCPU, single.split, single.fellBack,
 			merged.took.Seconds(), mergedRate, merged.ourCPU, merged.targetCPU, merged.sourceCPU, merged.split, merged.fellBack,
-			merged.unchanged, merged.lookups, perRow, mergedRate/singleRate)
+			merged.unchanged, merged.applying, merged.reading, merged.lookups, perRow, mergedRate/singleRate)
 		require.NoError(b, src.Stop())
 	}
 }

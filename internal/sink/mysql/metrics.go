@@ -29,6 +29,7 @@ func (s *Sink) Collectors(name string) []prometheus.Collector {
 			Help:        "Such runs rolled back and written by one connection in order: their parts met on a row or a unique value, or the target refused one.",
 			ConstLabels: labels}, func() float64 { return float64(s.split.fallbacks.Load()) }),
 		prometheus.WrapCollectorWith(labels, s.applySeconds),
+		prometheus.WrapCollectorWith(labels, s.lookupSeconds),
 		prometheus.WrapCollectorWith(labels, s.batchOps),
 		counter("tributary_mysql_unchanged_updates_total",
 			"Updates not sent because the sink's last write to the row left it with their values (a lookup read them already).", &s.unchanged),

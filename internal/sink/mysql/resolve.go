@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/gtid"
@@ -67,11 +68,13 @@ func (w *worker) resolve(ctx context.Context, items []item) (int, error) {
 	}
 	var seen *gtid.Seen
 	var err error
+	start := time.Now()
 	if sr, ok := w.s.opts.Resolver.(seenResolver); ok && len(ops) >= seenMinOps {
 		seen, err = sr.ResolveSeen(ctx, ops)
 	} else {
 		err = w.s.opts.Resolver.Resolve(ctx, ops)
 	}
+	w.s.lookupSeconds.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return 0, &classified{
 			err:       fmt.Errorf("resolving lookups of %d operations: %w", len(ops), err),

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
@@ -101,12 +102,32 @@ func TestResolverReadsOncePerBatch(t *testing.T) {
 	// Compaction folds the re-derivation of recipe 3 into its upsert and
 	// the two upserts of recipe 4 into one: twenty rows, twenty reads.
 	require.Equal(t, []int{20}, r.callsSoFar(), "one call for every pending lookup of the compacted batch")
+	// A batch without lookups reads nothing: one read timed, in two runs.
+	require.NoError(t, applyBatch(context.Background(), s, txn(2, upsert(recipes, cols, int64(30), "r30", nil))))
+	require.Equal(t, uint64(1), histogramCount(t, s, "tributary_mysql_lookup_seconds"))
+	require.Equal(t, uint64(2), histogramCount(t, s, "tributary_mysql_apply_seconds"))
 
 	got := tg.dump(t, "SELECT id, title, author_id, author FROM recipes WHERE id < 6 ORDER BY id")
 	require.Equal(t, []string{"0|r0|5|ann", "1|r1|6|bob", "2|r2|5|ann", "3|r3|6|bob", "4|r4|6|bob", "5|r5|6|bob"}, got)
 	var n int
 	require.NoError(t, tg.db.QueryRow("SELECT COUNT(*) FROM recipes").Scan(&n))
-	require.Equal(t, 20, n)
+	require.Equal(t, 21, n)
+}
+
+// histogramCount returns the samples of the sink's histogram name.
+func histogramCount(t *testing.T, s *Sink, name string) uint64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(s.Collectors("target")...)
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() == name {
+			return f.GetMetric()[0].GetHistogram().GetSampleCount()
+		}
+	}
+	t.Fatalf("no histogram %s", name)
+	return 0
 }
 
 func TestResolverAfterCompaction(t *testing.T) {

@@ -63,9 +63,11 @@ type Sink struct {
 	// split is what the workers share to split runs (split.go).
 	split splitShared
 	// applySeconds times each target transaction, retries included;
-	// batchOps counts the operations of each batch a worker applies.
-	applySeconds, batchOps prometheus.Histogram
-	halt                   atomic.Pointer[error]
+	// lookupSeconds the reads of its lookups, part of it; batchOps counts
+	// the operations of each batch a worker applies.
+	applySeconds, lookupSeconds, batchOps prometheus.Histogram
+
+	halt atomic.Pointer[error]
 	// halted is closed when halt is set, waking whoever waits for
 	// operations a halted worker will never apply.
 	halted chan struct{}
@@ -148,6 +150,9 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 		closed: make(chan struct{}), stopped: make(chan struct{}), halted: make(chan struct{}),
 		applySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_mysql_apply_seconds",
 			Help:    "Time to apply one run of statements as a target transaction, retries included.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}),
+		lookupSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_mysql_lookup_seconds",
+			Help:    "Time to read the lookups of one run of statements from the sources, part of tributary_mysql_apply_seconds.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}),
 		batchOps: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tributary_mysql_batch_operations",
 			Help:    "Operations in each batch a worker applied, before compaction.",
