@@ -47,13 +47,13 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		b.Logf("backlog: %d transactions of 4 statements (%s to %s) written in %.1fs, %.0f txn/s",
 			load.txns, from, to, load.wall.Seconds(), load.rate())
 
+		changes := float64(4 * load.txns)
 		drain := func(bin string) time.Duration {
 			target := testenv.StartT(b, durable(2))
 			prepareTable(b, target, rows, false, false)
 			st := tributaryDrainStats(b, bin, src, target, from, to, rows, "", nil)
 			requireSameTable(b, src, target, "tributary target")
 			require.NoError(b, target.Stop())
-			changes := float64(4 * load.txns)
 			b.Logf("%s: %.1fs, CPU %.1fs tributary, %.1fs target and %.1fs source (%.1f (goal <= 9.35), %.1f and %.1f us a row change), peak RSS %.0f MiB; %.0f operations a target transaction, %.1f ms each",
 				bin, st.took.Seconds(), st.cpu, st.targetCPU, st.sourceCPU, st.cpu/changes*1e6, st.targetCPU/changes*1e6, st.sourceCPU/changes*1e6,
 				float64(st.hwm)/1024, st.batchOps, st.applySeconds*1000)
@@ -83,7 +83,6 @@ func BenchmarkBacklogDrain(b *testing.B) {
 		prepareTable(b, parallel, rows, false, true)
 		parallel4 := nativeDrain(b, src, parallel, from, to, 4)
 		requireSameTable(b, src, parallel, "parallel replica")
-		changes := float64(4 * load.txns)
 		b.Logf("native replicas: single-threaded %s; parallel %s", single1.cpu(changes), parallel4.cpu(changes))
 		native1, nativeP := single1.took, parallel4.took
 
