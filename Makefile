@@ -80,6 +80,7 @@ test-race: deps deps-chromium
 bench: deps deps-bench
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m -v ./internal/bench/
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./internal/envelope/
+	$(GO) test -run '^$$' -bench . -count=1 -v ./internal/lookup/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m -v ./internal/sink/kinesis/
 
 # bench-backfill runs the backfill benchmark alone (make bench runs it
