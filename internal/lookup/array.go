@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unsafe"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/envelope"
@@ -20,7 +21,8 @@ import (
 // bytes are base64 strings, as in the JSON envelope, because binary
 // columns need not hold text.
 func jsonArray(rows []change.Row) (change.JSON, error) {
-	buf := []byte{'['}
+	buf := make([]byte, 1, arraySize(rows))
+	buf[0] = '['
 	for i, row := range rows {
 		if i > 0 {
 			buf = append(buf, ',')
@@ -30,7 +32,33 @@ func jsonArray(rows []change.Row) (change.JSON, error) {
 			return "", err
 		}
 	}
-	return change.JSON(append(buf, ']')), nil
+	buf = append(buf, ']')
+	// The document is buf's bytes, not a copy of them: nothing writes to
+	// buf once it is made.
+	return change.JSON(unsafe.String(unsafe.SliceData(buf), len(buf))), nil
+}
+
+// arraySize returns the length of jsonArray's document for rows unless
+// some of their text needs escaping: its buffer is allocated once.
+func arraySize(rows []change.Row) int {
+	n := 2 + len(rows)
+	for _, row := range rows {
+		switch v := row[0].(type) {
+		case string:
+			n += 2 + len(v)
+		case change.Temporal:
+			n += 2 + len(v)
+		case change.JSON:
+			n += len(v)
+		case change.Decimal:
+			n += len(v)
+		case []byte:
+			n += 2 + base64.StdEncoding.EncodedLen(len(v))
+		default:
+			n += 24 // a number, null
+		}
+	}
+	return n
 }
 
 // appendJSON appends v as a JSON value. Errors never quote v.

@@ -1,10 +1,12 @@
 package lookup
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -217,34 +219,9 @@ func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
 func (s *search) read(ctx context.Context, query string, args []any, idx []int, byValue bool) (int, error) {
 	// setsOf finds the sets of a row by its first column: the set index,
 	// or, searched by value, the match value.
-	one := make([]int, 1)
-	setsOf := func(first []byte) ([]int, error) {
-		i, err := strconv.Atoi(string(first))
-		if err != nil || i < 0 || i >= len(s.sets) {
-			return nil, errors.New("reading the parameter index of a row: not an index of the query")
-		}
-		one[0] = i
-		return one, nil
-	}
+	setsOf := s.setsByIndex()
 	if byValue {
-		byText := make(map[string][]int, len(idx))
-		for _, i := range idx {
-			var text string
-			switch v := s.sets[i][0].(type) {
-			case int64:
-				text = strconv.FormatInt(v, 10)
-			case uint64:
-				text = strconv.FormatUint(v, 10)
-			}
-			byText[text] = append(byText[text], i)
-		}
-		setsOf = func(first []byte) ([]int, error) {
-			sets, ok := byText[string(first)]
-			if !ok {
-				return nil, errors.New("reading the match value of a row: not a value of the query")
-			}
-			return sets, nil
-		}
+		setsOf = s.setsByValue(idx)
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -256,6 +233,7 @@ func (s *search) read(ctx context.Context, query string, args []any, idx []int, 
 	for i := range raw {
 		dest[i] = &raw[i]
 	}
+	got := newRowsRead(s.rows)
 	n := 0
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
@@ -265,7 +243,7 @@ func (s *search) read(ctx context.Context, query string, args []any, idx []int, 
 		if err != nil {
 			return n, err
 		}
-		row := make(change.Row, len(s.sel))
+		row := got.newRow(len(s.sel))
 		for c, conv := range s.conv {
 			if row[c], err = conv.convert(raw[c+1]); err != nil {
 				return n, fmt.Errorf("reading column %s: %w", s.sel[c], err)
@@ -273,16 +251,195 @@ func (s *search) read(ctx context.Context, query string, args []any, idx []int, 
 		}
 		for k, i := range sets {
 			if k > 0 { // sets with equal values (int64 and uint64) own their rows
-				row = slices.Clone(row)
+				row = slices.Clip(slices.Clone(row))
 			}
-			s.rows[i] = append(s.rows[i], row)
+			got.add(i, row)
 		}
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return n, err
 	}
-	return n, rows.Close()
+	if err := rows.Close(); err != nil {
+		return n, err
+	}
+	got.flush()
+	return n, nil
+}
+
+// setsByIndex returns the sets of a row whose first column is the index
+// of its set in s.sets (the join of search.sql).
+func (s *search) setsByIndex() func(first []byte) ([]int, error) {
+	one := make([]int, 1)
+	return func(first []byte) ([]int, error) {
+		i, err := strconv.Atoi(string(first))
+		if err != nil || i < 0 || i >= len(s.sets) {
+			return nil, errors.New("reading the parameter index of a row: not an index of the query")
+		}
+		one[0] = i
+		return one, nil
+	}
+}
+
+// setsByValue returns the sets at idx that a row's first column, the
+// integer match column, equals (the key range of inSQL): one, or two when
+// an int64 and a uint64 set hold the same value. The rows come ordered by
+// that value, so it walks the sets sorted by value along with them,
+// searching only for a row that comes out of order.
+func (s *search) setsByValue(idx []int) func(first []byte) ([]int, error) {
+	type entry struct {
+		v    matchValue
+		sets []int
+	}
+	sorted := make([]entry, len(idx))
+	for n, i := range idx {
+		sorted[n].v = matchValueOf(s.sets[i][0])
+		sorted[n].sets = idx[n : n+1 : n+1]
+	}
+	slices.SortFunc(sorted, func(a, b entry) int { return a.v.compare(b.v) })
+	entries := sorted[:0] // one per value
+	for _, e := range sorted {
+		if k := len(entries) - 1; k >= 0 && entries[k].v == e.v { // an int64 and a uint64 of one value
+			entries[k].sets = []int{entries[k].sets[0], e.sets[0]}
+			continue
+		}
+		entries = append(entries, e)
+	}
+	next := 0
+	return func(first []byte) ([]int, error) {
+		v, ok := parseMatchValue(first)
+		if ok {
+			for next < len(entries) && entries[next].v.compare(v) < 0 {
+				next++
+			}
+			if next == len(entries) || entries[next].v != v {
+				next, ok = slices.BinarySearchFunc(entries, v, func(e entry, v matchValue) int { return e.v.compare(v) })
+			}
+		}
+		if !ok {
+			return nil, errors.New("reading the match value of a row: not a value of the query")
+		}
+		return entries[next].sets, nil
+	}
+}
+
+// matchValue is an integer compared by value, whatever its Go type: its
+// sign and magnitude.
+type matchValue struct {
+	neg bool
+	mag uint64
+}
+
+// compare orders a and b by value.
+func (a matchValue) compare(b matchValue) int {
+	switch {
+	case a.neg != b.neg:
+		if a.neg {
+			return -1
+		}
+		return 1
+	case a.neg:
+		return cmp.Compare(b.mag, a.mag)
+	}
+	return cmp.Compare(a.mag, b.mag)
+}
+
+// matchValueOf returns the matchValue of an int64 or uint64 parameter.
+func matchValueOf(v change.Value) matchValue {
+	switch v := v.(type) {
+	case int64:
+		if v < 0 {
+			return matchValue{neg: true, mag: uint64(-v)} // two's complement: right for math.MinInt64 too
+		}
+		return matchValue{mag: uint64(v)}
+	case uint64:
+		return matchValue{mag: v}
+	}
+	return matchValue{}
+}
+
+// parseMatchValue reads the server's text of an integer: an optional
+// minus sign and decimal digits.
+func parseMatchValue(text []byte) (matchValue, bool) {
+	var v matchValue
+	if len(text) > 0 && text[0] == '-' {
+		v.neg, text = true, text[1:]
+	}
+	if len(text) == 0 {
+		return v, false
+	}
+	for _, c := range text {
+		if c < '0' || c > '9' {
+			return v, false
+		}
+		d := uint64(c - '0')
+		if v.mag > (math.MaxUint64-d)/10 {
+			return v, false
+		}
+		v.mag = v.mag*10 + d
+	}
+	return v, true
+}
+
+// rowsRead hands one query's rows to their sets, in query order. Rows
+// take their values, and the sets their lists of rows, from a few shared
+// arrays rather than one each: the query orders rows by set, so a set's
+// rows are one run, which becomes its list, full (appending copies it).
+type rowsRead struct {
+	to [][]change.Row // the sets' lists, s.rows
+	// free is what is left of the current array of values; next is the
+	// number of rows the next array holds.
+	free []change.Value
+	next int
+	// heads is the current array of row lists; the run of set since
+	// heads[run:].
+	heads []change.Row
+	run   int
+	set   int
+}
+
+func newRowsRead(to [][]change.Row) *rowsRead {
+	return &rowsRead{to: to, set: -1}
+}
+
+// newRow returns a row of n values, full.
+func (g *rowsRead) newRow(n int) change.Row {
+	if len(g.free) < n {
+		g.next = min(max(2*g.next, 16), 256)
+		g.free = make([]change.Value, g.next*n)
+	}
+	row := g.free[:n:n]
+	g.free = g.free[n:]
+	return row
+}
+
+// add gives row to set.
+func (g *rowsRead) add(set int, row change.Row) {
+	if set != g.set {
+		g.flush()
+		g.set, g.run = set, len(g.heads)
+	}
+	if len(g.heads) == cap(g.heads) { // a new array, the run moved to its start
+		n := len(g.heads) - g.run
+		heads := make([]change.Row, n, max(256, 2*n))
+		copy(heads, g.heads[g.run:])
+		g.heads, g.run = heads, 0
+	}
+	g.heads = append(g.heads, row)
+}
+
+// flush gives the current run to its set: as its list, or after the rows
+// it had (a set whose rows came apart).
+func (g *rowsRead) flush() {
+	if g.set < 0 || len(g.heads) == g.run {
+		return
+	}
+	run := g.heads[g.run:len(g.heads):len(g.heads)]
+	if g.to[g.set] == nil {
+		g.to[g.set] = run
+	} else {
+		g.to[g.set] = append(g.to[g.set], run...)
+	}
 }
 
 // timeoutError returns err of a query run under qctx, derived from ctx by

@@ -16,10 +16,15 @@ type search struct {
 	table tableKey
 	// match, sel and order name the compared, read and ordering columns.
 	match, sel, order []string
-	// sets are the distinct parameter sets, keys their index by appendKey.
-	sets [][]change.Value
-	keys map[string]int
-	key  []byte // scratch for add
+	// sets are the distinct parameter sets, keys their index by appendKey;
+	// a set of one integer, the common case, is found without encoding
+	// it, in ints or uints by its type (they are two sets, as AppendKey
+	// tells them apart).
+	sets  [][]change.Value
+	keys  map[string]int
+	ints  map[int64]int
+	uints map[uint64]int
+	key   []byte // scratch for add
 
 	// Filled by prepare.
 	db   *sql.DB
@@ -46,6 +51,14 @@ func (s *search) add(params []change.Value) (int, error) {
 		return 0, permanentf("lookup %s: %d parameters for %d match columns of %s",
 			s.name, len(params), len(s.match), s.qualified())
 	}
+	if len(params) == 1 {
+		switch v := params[0].(type) {
+		case int64:
+			return addTo(&s.ints, v, &s.sets, params), nil
+		case uint64:
+			return addTo(&s.uints, v, &s.sets, params), nil
+		}
+	}
 	key, err := change.AppendKey(s.key[:0], params)
 	if err != nil {
 		return 0, permanentf("lookup %s: parameter of %s: %w", s.name, s.qualified(), err)
@@ -57,6 +70,20 @@ func (s *search) add(params []change.Value) (int, error) {
 	s.keys[string(key)] = len(s.sets)
 	s.sets = append(s.sets, params)
 	return len(s.sets) - 1, nil
+}
+
+// addTo returns the index of the set that index names k, adding params
+// to sets as a new set when it names none.
+func addTo[K comparable](index *map[K]int, k K, sets *[][]change.Value, params []change.Value) int {
+	if i, ok := (*index)[k]; ok {
+		return i
+	}
+	if *index == nil {
+		*index = map[K]int{}
+	}
+	(*index)[k] = len(*sets)
+	*sets = append(*sets, params)
+	return len(*sets) - 1
 }
 
 // qualified returns "schema.table".

@@ -178,3 +178,87 @@ func TestNewValidates(t *testing.T) {
 	require.False(t, cfg.ParseTime)
 	require.Contains(t, dsn, "charset=utf8mb4")
 }
+
+func TestParseMatchValue(t *testing.T) {
+	for text, want := range map[string]change.Value{
+		"0": int64(0), "42": uint64(42), "-1": int64(-1),
+		"18446744073709551615": uint64(18446744073709551615),
+		"-9223372036854775808": int64(-9223372036854775808),
+	} {
+		got, ok := parseMatchValue([]byte(text))
+		require.True(t, ok, text)
+		require.Equal(t, matchValueOf(want), got, text)
+	}
+	for _, text := range []string{"", "-", "1a", " 1", "18446744073709551616", "1.0"} {
+		_, ok := parseMatchValue([]byte(text))
+		require.False(t, ok, "%q", text)
+	}
+	order := []change.Value{int64(-9223372036854775808), int64(-2), int64(-1), int64(0), uint64(1),
+		int64(9223372036854775807), uint64(18446744073709551615)}
+	for i := range order {
+		for j := range order {
+			require.Equal(t, cmpInts(i, j), matchValueOf(order[i]).compare(matchValueOf(order[j])), "%v %v", order[i], order[j])
+		}
+	}
+}
+
+// cmpInts compares a and b.
+func cmpInts(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Rows arrive ordered by value, but one out of order is still found, and
+// one of no set of the query is an error.
+func TestSetsByValueOutOfOrder(t *testing.T) {
+	s := newSearch("l", tableKey{}, []string{"k"}, []string{"v"}, nil)
+	for _, v := range []change.Value{int64(5), int64(-3), uint64(9), uint64(5)} {
+		_, err := s.add([]change.Value{v})
+		require.NoError(t, err)
+	}
+	setsOf := s.setsByValue([]int{0, 1, 2, 3})
+	for _, tt := range []struct {
+		text string
+		want []int
+	}{{"-3", []int{1}}, {"5", []int{0, 3}}, {"9", []int{2}}, {"-3", []int{1}}, {"5", []int{0, 3}}} {
+		got, err := setsOf([]byte(tt.text))
+		require.NoError(t, err, tt.text)
+		require.ElementsMatch(t, tt.want, got, tt.text)
+	}
+	for _, text := range []string{"4", "10", "-4", "x"} {
+		_, err := setsOf([]byte(text))
+		require.EqualError(t, err, "reading the match value of a row: not a value of the query", text)
+	}
+}
+
+// A set's rows that come apart still reach it in order, and appending to
+// one set's list never writes into another's.
+func TestRowsReadRunsApart(t *testing.T) {
+	to := make([][]change.Row, 3)
+	g := newRowsRead(to)
+	row := func(v string) change.Row {
+		r := g.newRow(1)
+		r[0] = v
+		return r
+	}
+	g.add(0, row("a"))
+	g.add(0, row("b"))
+	g.add(1, row("c"))
+	g.add(0, row("d"))
+	for i := range 600 { // past the first arrays of rows and of lists
+		g.add(2, row(fmt.Sprint(i)))
+	}
+	g.flush()
+	require.Equal(t, []change.Row{{"a"}, {"b"}, {"d"}}, to[0])
+	require.Equal(t, []change.Row{{"c"}}, to[1])
+	require.Len(t, to[2], 600)
+	require.Equal(t, change.Row{"599"}, to[2][599])
+	to[1] = append(to[1], change.Row{"x"})
+	require.Equal(t, change.Row{"d"}, to[0][2])
+	require.Equal(t, change.Row{"0"}, to[2][0])
+}
