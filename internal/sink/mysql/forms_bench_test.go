@@ -4,14 +4,18 @@ import (
 	"context"
 	"crypto/md5"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/replication"
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/require"
 )
@@ -26,12 +30,20 @@ import (
 // that drop the upsert's semantics are measured beside them, as bounds of
 // what the upsert costs: a prepared plain INSERT, and LOAD DATA LOCAL
 // straight into the table (which, LOCAL, skips duplicates and turns
-// errors into warnings). It reports the rows/s of each. Run it with
-// -benchtime=1x.
+// errors into warnings), and the rows as the row events a replica
+// applies, sent as BINLOG statements (what mariadb-binlog prints for a
+// replay), which skip the SQL layer but need the SUPER or BINLOG REPLAY
+// privilege and, like a plain INSERT, fail on a duplicate. It reports the
+// rows/s of each and the target's CPU a row. Run it with -benchtime=1x.
 func BenchmarkBulkForms(b *testing.B) {
 	const rows, perStmt, perTxn, conns = 200_000, 500, 20, 4
 	ddl := "(id INT NOT NULL PRIMARY KEY, k INT NOT NULL DEFAULT 0, c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', KEY k_1 (k))"
-	tg := startTarget(b, "CREATE TABLE tgt.text_form "+ddl, "CREATE TABLE tgt.prepared_form "+ddl, "CREATE TABLE tgt.load_form "+ddl, "CREATE TABLE tgt.plain_form "+ddl, "CREATE TABLE tgt.direct_form "+ddl)
+	forms := []string{"text_form", "prepared_form", "load_form", "plain_form", "direct_form", "events_form"}
+	var ddls []string
+	for _, name := range forms {
+		ddls = append(ddls, "CREATE TABLE tgt."+name+" "+ddl)
+	}
+	tg := startTarget(b, ddls...)
 	data := make([][]any, rows)
 	for i := range data {
 		h := func(n int) string { s := md5.Sum([]byte(fmt.Sprint(n))); return hex.EncodeToString(s[:]) }
@@ -43,6 +55,7 @@ func BenchmarkBulkForms(b *testing.B) {
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	tbl := func(name string) string { return "INSERT INTO " + name + " (id,k,c,pad) VALUES " }
+	description, events := rowEvents(b, tg, db, tbl("events_form"), data, perStmt)
 	upd := " ON DUPLICATE KEY UPDATE k=VALUES(k),c=VALUES(c),pad=VALUES(pad)"
 	text := func(name string) string {
 		var q strings.Builder
@@ -121,13 +134,14 @@ func BenchmarkBulkForms(b *testing.B) {
 		return rows / time.Since(start).Seconds()
 	}
 	for b.Loop() {
-		for _, name := range []string{"text_form", "prepared_form", "load_form", "plain_form", "direct_form"} {
+		for _, name := range forms {
 			tg.srv.Exec(b, "TRUNCATE TABLE tgt."+name)
 		}
-		var textRate, prepRate, loadRate, plainRate, directRate float64
+		var textRate, prepRate, loadRate, plainRate, directRate, eventsRate float64
+		cpu := map[*float64]float64{} // the target's CPU a row, by form
 		pstmts := make([]*sql.Stmt, conns)
 		stmts := make([]*sql.Stmt, conns)
-		forms := []func(){func() {
+		runs := []func(){func() {
 			textRate = run(func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, _ int, chunk [][]any) error {
 				q := text("text_form")
 				if len(chunk) < perStmt {
@@ -179,13 +193,25 @@ func BenchmarkBulkForms(b *testing.B) {
 				_, err := c.ExecContext(ctx, "CREATE TEMPORARY TABLE load_tmp LIKE load_form")
 				return err
 			})
+		}, func() {
+			eventsRate = run(func(ctx context.Context, _ *sql.Conn, tx *sql.Tx, _ int, chunk [][]any) error {
+				_, err := tx.ExecContext(ctx, events[int(chunk[0][0].(int64)-1)/perStmt])
+				return err
+			}, func(ctx context.Context, c *sql.Conn, _ int) error {
+				_, err := c.ExecContext(ctx, description) // a session applies row events after one
+				return err
+			})
 		}}
+		rates := []*float64{&textRate, &prepRate, &plainRate, &directRate, &loadRate, &eventsRate} // runs' order
 		// Each run starts with another form, so none always runs first.
-		for i := range forms {
-			forms[(i+formsTurn)%len(forms)]()
+		for i := range runs {
+			n := (i + formsTurn) % len(runs)
+			cpu0 := procCPU(b, tg.srv.PID)
+			runs[n]()
+			cpu[rates[n]] = (procCPU(b, tg.srv.PID) - cpu0) / rows * 1e6
 		}
 		formsTurn++
-		for _, name := range []string{"prepared_form", "load_form", "plain_form", "direct_form"} {
+		for _, name := range forms[1:] {
 			require.Equal(b, tg.dump(b, "CHECKSUM TABLE text_form")[0][len("tgt.text_form"):],
 				tg.dump(b, "CHECKSUM TABLE "+name)[0][len("tgt.")+len(name):], name)
 		}
@@ -194,11 +220,74 @@ func BenchmarkBulkForms(b *testing.B) {
 		b.ReportMetric(loadRate, "load-data-rows/s")
 		b.ReportMetric(plainRate, "plain-insert-rows/s")
 		b.ReportMetric(directRate, "load-data-direct-rows/s")
-		b.Logf("bounds without the upsert: prepared plain INSERT %.0f rows/s (%.2fx), LOAD DATA straight into the table %.0f rows/s (%.2fx)",
-			plainRate, plainRate/textRate, directRate, directRate/textRate)
-		b.Logf("text %.0f rows/s, prepared %.0f rows/s (%.2fx), LOAD DATA + INSERT ... SELECT %.0f rows/s (%.2fx)",
-			textRate, prepRate, prepRate/textRate, loadRate, loadRate/textRate)
+		b.ReportMetric(eventsRate, "row-events-rows/s")
+		b.Logf("bounds without the upsert: prepared plain INSERT %.0f rows/s (%.2fx, target %.1f µs/row), LOAD DATA straight into the table %.0f rows/s (%.2fx, %.1f µs/row), row events %.0f rows/s (%.2fx, %.1f µs/row)",
+			plainRate, plainRate/textRate, cpu[&plainRate], directRate, directRate/textRate, cpu[&directRate], eventsRate, eventsRate/textRate, cpu[&eventsRate])
+		b.Logf("text %.0f rows/s (target %.1f µs/row), prepared %.0f rows/s (%.2fx, %.1f µs/row), LOAD DATA + INSERT ... SELECT %.0f rows/s (%.2fx, %.1f µs/row)",
+			textRate, cpu[&textRate], prepRate, prepRate/textRate, cpu[&prepRate], loadRate, loadRate/textRate, cpu[&loadRate])
 	}
+}
+
+// rowEvents writes data into the table that insert names (an INSERT up
+// to VALUES), perStmt rows a statement each in its own transaction, reads
+// the row events of those transactions back from the target's binlog and
+// empties the table. It returns the binlog's format description and one
+// statement a transaction, as BINLOG statements, in data's order.
+func rowEvents(b *testing.B, tg *target, db *sql.DB, insert string, data [][]any, perStmt int) (string, []string) {
+	ctx := context.Background()
+	tg.srv.Exec(b, "FLUSH BINARY LOGS")
+	var file string
+	var pos int64
+	var ignored [2]sql.NullString
+	require.NoError(b, tg.db.QueryRowContext(ctx, "SHOW MASTER STATUS").Scan(&file, &pos, &ignored[0], &ignored[1]))
+	for lo := 0; lo < len(data); lo += perStmt {
+		chunk := data[lo:min(lo+perStmt, len(data))]
+		q := insert + strings.TrimSuffix(strings.Repeat("(?,?,?,?),", len(chunk)), ",")
+		var args []any
+		for _, r := range chunk {
+			args = append(args, r...)
+		}
+		_, err := db.ExecContext(ctx, q, args...)
+		require.NoError(b, err)
+	}
+	statement := func(events [][]byte) string {
+		var q strings.Builder
+		q.WriteString("BINLOG '")
+		for i, e := range events {
+			if i > 0 {
+				q.WriteByte('\n')
+			}
+			q.WriteString(base64.StdEncoding.EncodeToString(e))
+		}
+		q.WriteString("'")
+		return q.String()
+	}
+	var description string
+	var stmts []string
+	var txn [][]byte
+	p := replication.NewBinlogParser()
+	p.SetRawMode(true)
+	err := p.ParseFile(filepath.Join(tg.srv.Dir, "data", file), pos, func(e *replication.BinlogEvent) error {
+		raw := slices.Clone(e.RawData)
+		switch e.Header.EventType {
+		case replication.FORMAT_DESCRIPTION_EVENT:
+			description = statement([][]byte{raw})
+		case replication.TABLE_MAP_EVENT:
+			txn = [][]byte{raw}
+		case replication.WRITE_ROWS_EVENTv1, replication.WRITE_ROWS_EVENTv2:
+			txn = append(txn, raw)
+		case replication.XID_EVENT:
+			if txn != nil {
+				stmts = append(stmts, statement(txn))
+				txn = nil
+			}
+		}
+		return nil
+	})
+	require.NoError(b, err)
+	require.Len(b, stmts, (len(data)+perStmt-1)/perStmt)
+	tg.srv.Exec(b, "TRUNCATE TABLE tgt.events_form")
+	return description, stmts
 }
 
 // tsv returns rows as LOAD DATA's default format: tab-separated, \N for
