@@ -38,8 +38,9 @@ func jsonArray(rows []change.Row) (change.JSON, error) {
 	return change.JSON(unsafe.String(unsafe.SliceData(buf), len(buf))), nil
 }
 
-// arraySize returns the length of jsonArray's document for rows unless
-// some of their text needs escaping: its buffer is allocated once.
+// arraySize returns the length of jsonArray's document for rows, with
+// room for some of their text to be escaped: its buffer is allocated
+// once unless text needs more escapes than that.
 func arraySize(rows []change.Row) int {
 	n := 2 + len(rows)
 	for _, row := range rows {
@@ -58,7 +59,7 @@ func arraySize(rows []change.Row) int {
 			n += 24 // a number, null
 		}
 	}
-	return n
+	return n + n/8
 }
 
 // appendJSON appends v as a JSON value. Errors never quote v.
