@@ -38,6 +38,15 @@ func jsonArray(rows []change.Row) (change.JSON, error) {
 	return change.JSON(unsafe.String(unsafe.SliceData(buf), len(buf))), nil
 }
 
+// arrayDoc returns the document docsRead wrote for a set, "[]" for a set
+// without rows. Nothing writes to doc once it is given.
+func arrayDoc(doc []byte) change.JSON {
+	if doc == nil {
+		return "[]"
+	}
+	return change.JSON(unsafe.String(unsafe.SliceData(doc), len(doc)))
+}
+
 // arraySize returns the length of jsonArray's document for rows, with
 // room for some of their text to be escaped: its buffer is allocated
 // once unless text needs more escapes than that.

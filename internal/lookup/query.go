@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/envelope"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/retry"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
@@ -202,7 +204,11 @@ func (r *Resolver) run(ctx context.Context, s *search, idx []int) error {
 		}
 		if refused(err) {
 			for _, i := range idx { // rows read before the refusal
-				s.rows[i] = nil
+				if s.docs != nil {
+					s.docs[i] = nil
+				} else {
+					s.rows[i] = nil
+				}
 			}
 		}
 		last = err
@@ -234,6 +240,7 @@ func (s *search) read(ctx context.Context, query string, args []any, idx []int, 
 		dest[i] = &raw[i]
 	}
 	got := newRowsRead(s.rows)
+	docs := &docsRead{to: s.docs, set: -1}
 	n := 0
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
@@ -242,6 +249,13 @@ func (s *search) read(ctx context.Context, query string, args []any, idx []int, 
 		sets, err := setsOf(raw[0])
 		if err != nil {
 			return n, err
+		}
+		if s.docs != nil {
+			for _, i := range sets {
+				docs.add(i, raw[1])
+			}
+			n++
+			continue
 		}
 		row := got.newRow(len(s.sel))
 		for c, conv := range s.conv {
@@ -264,6 +278,7 @@ func (s *search) read(ctx context.Context, query string, args []any, idx []int, 
 		return n, err
 	}
 	got.flush()
+	docs.flush()
 	return n, nil
 }
 
@@ -440,6 +455,66 @@ func (g *rowsRead) flush() {
 	} else {
 		g.to[g.set] = append(g.to[g.set], run...)
 	}
+}
+
+// docsRead writes the JSON arrays of a search's sets (search.docs) as
+// their rows arrive, each row's text a string of the array, as jsonArray
+// writes it from the rows' values. The query orders rows by set, so a
+// set's rows are one run: its array is written in a shared buffer, and
+// closed and given to the set when the run ends; a run that follows rows
+// of its set given before is added to a copy of their array.
+type docsRead struct {
+	to       [][]byte
+	buf      []byte // the current run's array is buf[run:]
+	run, set int
+}
+
+// add adds text, NULL when nil, to the array of set.
+func (d *docsRead) add(set int, text []byte) {
+	if set != d.set {
+		d.flush()
+		d.set, d.run = set, len(d.buf)
+		d.room(len(text))
+		d.buf = append(d.buf, '[')
+	} else {
+		d.room(len(text))
+		d.buf = append(d.buf, ',')
+	}
+	if text == nil {
+		d.buf = append(d.buf, "null"...)
+		return
+	}
+	// A view of text, which the driver reuses after the next row: the
+	// string is copied into buf, escaped, and not kept.
+	d.buf = envelope.AppendString(d.buf, unsafe.String(unsafe.SliceData(text), len(text)))
+}
+
+// room makes room in buf for n bytes of text after the current run,
+// moving the run to a new buffer when it has too little: the arrays
+// given before stay where they are.
+func (d *docsRead) room(n int) {
+	need := n + n/8 + 8 // the text, some escapes, quotes and separators
+	if cap(d.buf)-len(d.buf) >= need {
+		return
+	}
+	run := d.buf[d.run:]
+	buf := make([]byte, len(run), max(64<<10, 2*(len(run)+need)))
+	copy(buf, run)
+	d.buf, d.run = buf, 0
+}
+
+// flush closes the current run's array and gives it to its set.
+func (d *docsRead) flush() {
+	if d.set < 0 {
+		return
+	}
+	d.buf = append(d.buf, ']')
+	doc := d.buf[d.run:len(d.buf):len(d.buf)]
+	if prev := d.to[d.set]; prev != nil { // the set's earlier array, then this one's values
+		doc = append(append(append(make([]byte, 0, len(prev)+len(doc)), prev[:len(prev)-1]...), ','), doc[1:]...)
+	}
+	d.to[d.set] = doc
+	d.set = -1
 }
 
 // timeoutError returns err of a query run under qctx, derived from ctx by

@@ -28,7 +28,9 @@ func (r *Resolver) Resolve(ctx context.Context, ops []*change.TargetOp) error {
 			lk := p.Lookup
 			rf, err := groups.add(groupKey{lk, p.Source}, p.Params, func() *search {
 				lookups = append(lookups, lk)
-				return newSearch(lk.Name, tableKey{p.Source, lk.Schema, lk.Table}, lk.Match, lk.Select, lk.OrderBy)
+				s := newSearch(lk.Name, tableKey{p.Source, lk.Schema, lk.Table}, lk.Match, lk.Select, lk.OrderBy)
+				s.array = lk.Array
+				return s
 			})
 			if err != nil {
 				return err
@@ -47,8 +49,12 @@ func (r *Resolver) Resolve(ctx context.Context, ops []*change.TargetOp) error {
 	values := make(map[*search][][]change.Value, len(searches))
 	for n, s := range searches {
 		vals := make([][]change.Value, len(s.sets))
-		for set, rows := range s.rows {
-			v, err := result(lookups[n], s, rows)
+		for set := range s.sets {
+			if s.docs != nil {
+				vals[set] = []change.Value{arrayDoc(s.docs[set])}
+				continue
+			}
+			v, err := result(lookups[n], s, s.rows[set])
 			if err != nil {
 				return err
 			}

@@ -116,7 +116,8 @@ func TestResolveEval(t *testing.T) {
 func TestResolveArray(t *testing.T) {
 	srv := startSource(t,
 		"CREATE TABLE src.items (id INT PRIMARY KEY, order_id INT, sku VARCHAR(20), pos INT, price DECIMAL(8,2), KEY (order_id))",
-		`INSERT INTO src.items VALUES (1, 100, 'b"q', 2, 1.50), (2, 100, 'a<z>', 1, NULL), (3, 100, 'c', 3, 10.00), (4, 200, 'd', 1, 2.00)`)
+		`INSERT INTO src.items VALUES (1, 100, 'b"q', 2, 1.50), (2, 100, 'a<z>', 1, NULL), (3, 100, 'c', 3, 10.00), (4, 200, 'd', 1, 2.00), `+
+			`(5, 400, NULL, 1, 1.00), (6, 400, 'tab\there', 2, 1.00)`)
 	r := resolver(t, srv, Options{})
 	skus := &change.Lookup{
 		Name: "orders.yaml:skus", Schema: "src", Table: "items", Match: []string{"order_id"},
@@ -128,8 +129,11 @@ func TestResolveArray(t *testing.T) {
 	}
 	o100, o200, o300 := pendingOp(skus, int64(1), int64(100)), pendingOp(skus, int64(2), int64(200)), pendingOp(skus, int64(3), int64(300))
 	p100 := pendingOp(prices, int64(1), int64(100))
+	o400, o400u := pendingOp(skus, int64(4), int64(400)), pendingOp(skus, int64(5), uint64(400))
 
-	require.NoError(t, r.Resolve(context.Background(), []*change.TargetOp{o100, o200, o300, p100}))
+	require.NoError(t, r.Resolve(context.Background(), []*change.TargetOp{o100, o200, o300, p100, o400, o400u}))
+	require.Equal(t, []change.Value{change.JSON(`[null,"tab\there"]`)}, o400.Values)
+	require.Equal(t, o400.Values, o400u.Values, "an int64 and a uint64 of one value, each its own array")
 	require.Equal(t, []change.Value{change.JSON(`["a<z>","b\"q","c"]`)}, o100.Values)
 	require.Equal(t, []change.Value{change.JSON(`["d"]`)}, o200.Values)
 	require.Equal(t, []change.Value{change.JSON(`[]`)}, o300.Values)

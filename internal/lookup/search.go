@@ -37,6 +37,11 @@ type search struct {
 	// rows holds, per set, the matching rows (values aligned with sel) in
 	// query order; filled by run.
 	rows [][]change.Row
+	// array is set for an Array lookup's search. When its one column is
+	// text, prepare sets docs: run then writes each set's JSON array
+	// as its rows arrive (see docsRead), instead of rows.
+	array bool
+	docs  [][]byte
 }
 
 // newSearch returns an empty search.
@@ -130,8 +135,18 @@ func (s *search) prepare(ctx context.Context, r *Resolver) error {
 		return fmt.Errorf("lookup %s: %w", s.name, err)
 	}
 	s.db = db
-	s.rows = make([][]change.Row, len(s.sets))
+	if s.array && len(s.sel) == 1 && textKind(s.desc.Columns[0].Kind) {
+		s.docs = make([][]byte, len(s.sets))
+	} else {
+		s.rows = make([][]change.Row, len(s.sets))
+	}
 	return nil
+}
+
+// textKind reports whether a column of kind k reads as its text itself,
+// a string in a JSON array.
+func textKind(k change.Kind) bool {
+	return k == change.KindString || k == change.KindEnum || k == change.KindSet
 }
 
 // missing returns the permanent error for a column the table lacks, and

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,4 +262,33 @@ func TestRowsReadRunsApart(t *testing.T) {
 	to[1] = append(to[1], change.Row{"x"})
 	require.Equal(t, change.Row{"d"}, to[0][2])
 	require.Equal(t, change.Row{"0"}, to[2][0])
+}
+
+// docsRead writes what jsonArray writes from the same text values, for
+// sets whose rows come apart, NULLs, and text that outgrows its buffer.
+func TestDocsReadAsJSONArray(t *testing.T) {
+	long := strings.Repeat("long \"text\"\n", 9000) // past one 64 KiB buffer
+	rows := []struct {
+		set  int
+		text []byte
+	}{{0, []byte("a")}, {0, nil}, {1, []byte("é \x01")}, {0, []byte("b")}, {2, []byte(long)}, {2, []byte("")}, {3, []byte(long)}}
+	to := make([][]byte, 5)
+	d := &docsRead{to: to, set: -1}
+	want := make([][]change.Row, 5)
+	for _, r := range rows {
+		d.add(r.set, r.text)
+		var v change.Value
+		if r.text != nil {
+			v = string(r.text)
+		}
+		want[r.set] = append(want[r.set], change.Row{v})
+	}
+	d.flush()
+	for set := range to {
+		doc, err := jsonArray(want[set])
+		require.NoError(t, err)
+		require.Equal(t, doc, arrayDoc(to[set]), "set %d", set)
+	}
+	require.Equal(t, change.JSON(`["a",null,"b"]`), arrayDoc(to[0]))
+	require.Equal(t, change.JSON(`[]`), arrayDoc(to[4]))
 }
