@@ -139,6 +139,11 @@ func TestResolveArray(t *testing.T) {
 	require.Equal(t, []change.Value{change.JSON(`[]`)}, o300.Values)
 	require.Equal(t, []change.Value{change.JSON(`[1.50,null,10.00]`)}, p100.Values)
 	require.Equal(t, []string{"skus"}, o300.Columns)
+
+	// A text parameter: the join of the parameter sets, not a key range.
+	byText := pendingOp(skus, int64(6), "100")
+	require.NoError(t, r.Resolve(context.Background(), []*change.TargetOp{byText}))
+	require.Equal(t, o100.Values, byText.Values)
 }
 
 func TestResolveCaseInsensitiveMatch(t *testing.T) {
