@@ -60,7 +60,9 @@ func membersSum(tb testing.TB, db *sql.DB, src, profiles bool) (n, sum int64) {
 // member. Goal: the merged drain at least 0.9 times the single-table rate,
 // in target rows per second; each profile's update would write what its
 // user's lookup read from the source, and is not sent. Both targets are
-// verified against the source by a checksum.
+// verified against the source by a checksum. With TRIBUTARY_BENCH_BASELINE
+// naming another tributary binary, that one drains merged too, after this
+// one, into a third target.
 func BenchmarkMergedDrain(b *testing.B) {
 	const perStmt = 1000
 	rows := 100_000
@@ -69,6 +71,7 @@ func BenchmarkMergedDrain(b *testing.B) {
 	}
 	bin, err := testenv.BuildTributary()
 	require.NoError(b, err)
+	baseline := os.Getenv("TRIBUTARY_BENCH_BASELINE")
 	for i := 0; i < b.N; i++ {
 		src := testenv.StartT(b, testenv.Options{ServerID: 1, GTIDDomain: 1})
 		require.NoError(b, schema.Apply(b.Context(), src.DB(b, ""), schema.Accounts))
@@ -94,7 +97,7 @@ func BenchmarkMergedDrain(b *testing.B) {
 			rows, rows, 2*rows/perStmt, from, to, load.Seconds())
 		srcs := []benchSource{{name: "jp-accounts", srv: src, from: from, to: to}}
 
-		drain := func(serverID int, profiles bool) drainResult {
+		drain := func(bin string, serverID int, profiles bool) drainResult {
 			dst := migratedTarget(b, serverID)
 			res := mappedDrain(b, bin, srcs, []string{membersMapping(profiles)}, dst)
 			wantN, wantSum := membersSum(b, db, true, profiles)
@@ -105,8 +108,14 @@ func BenchmarkMergedDrain(b *testing.B) {
 			require.NoError(b, dst.Stop())
 			return res
 		}
-		single := drain(2, false)
-		merged := drain(3, true)
+		single := drain(bin, 2, false)
+		merged := drain(bin, 3, true)
+		if baseline != "" {
+			base := drain(baseline, 4, true)
+			b.Logf("%s merged: %.1fs (CPU: tributary %.1fs, target %.1fs, source %.1fs; the workers applied runs for %.1fs, %.1fs of it reading lookups); this build %.2f times its rate",
+				baseline, base.took.Seconds(), base.ourCPU, base.targetCPU, base.sourceCPU, base.applying, base.reading,
+				base.took.Seconds()/merged.took.Seconds())
+		}
 
 		singleRate, mergedRate := float64(rows)/single.took.Seconds(), float64(rows)/merged.took.Seconds()
 		perRow := merged.lookups / float64(rows)
