@@ -236,7 +236,7 @@ func (s *search) read(ctx context.Context, query string, args []any, idx []int, 
 		dest[i] = &raw[i]
 	}
 	got := newRowsRead(s.rows)
-	docs := &docsRead{to: s.docs, set: -1}
+	docs := &docsRead{to: s.docs, sets: len(idx), set: -1}
 	n := 0
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {

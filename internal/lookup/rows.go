@@ -199,7 +199,9 @@ func (g *rowsRead) flush() {
 // closed and given to the set when the run ends; a run that follows rows
 // of its set given before is added to a copy of their array.
 type docsRead struct {
-	to       [][]byte
+	to   [][]byte
+	sets int // the query's parameter sets
+
 	buf      []byte // the current run's array is buf[run:]
 	run, set int
 }
@@ -226,14 +228,17 @@ func (d *docsRead) add(set int, text []byte) {
 
 // room makes room in buf for n bytes of text after the current run,
 // moving the run to a new buffer when it has too little: the arrays
-// given before stay where they are.
+// given before stay where they are. The first buffer holds about 256
+// bytes a parameter set of the query (from 4 to 256 KiB), later ones
+// double up to 256 KiB.
 func (d *docsRead) room(n int) {
 	need := n + n/8 + 8 // the text, some escapes, quotes and separators
 	if cap(d.buf)-len(d.buf) >= need {
 		return
 	}
 	run := d.buf[d.run:]
-	buf := make([]byte, len(run), max(64<<10, 2*(len(run)+need)))
+	size := min(max(2*cap(d.buf), d.sets*256, 4<<10), 256<<10)
+	buf := make([]byte, len(run), max(size, 2*(len(run)+need)))
 	copy(buf, run)
 	d.buf, d.run = buf, 0
 }

@@ -267,7 +267,7 @@ func TestRowsReadRunsApart(t *testing.T) {
 // docsRead writes what jsonArray writes from the same text values, for
 // sets whose rows come apart, NULLs, and text that outgrows its buffer.
 func TestDocsReadAsJSONArray(t *testing.T) {
-	long := strings.Repeat("long \"text\"\n", 9000) // past one 64 KiB buffer
+	long := strings.Repeat("long \"text\"\n", 9000) // past the first buffers
 	rows := []struct {
 		set  int
 		text []byte
