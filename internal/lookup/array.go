@@ -32,14 +32,12 @@ func jsonArray(rows []change.Row) (change.JSON, error) {
 			return "", err
 		}
 	}
-	buf = append(buf, ']')
-	// The document is buf's bytes, not a copy of them: nothing writes to
-	// buf once it is made.
-	return change.JSON(unsafe.String(unsafe.SliceData(buf), len(buf))), nil
+	return arrayDoc(append(buf, ']')), nil
 }
 
-// arrayDoc returns the document docsRead wrote for a set, "[]" for a set
-// without rows. Nothing writes to doc once it is given.
+// arrayDoc returns doc, a JSON array that nothing writes to any more
+// (jsonArray's, or the one docsRead wrote for a set), as a document that
+// shares its bytes; "[]" for nil, a set without rows.
 func arrayDoc(doc []byte) change.JSON {
 	if doc == nil {
 		return "[]"
