@@ -82,8 +82,13 @@ func textConverter(col change.Column) (func(raw []byte) (change.Value, error), e
 	return nil, fmt.Errorf("type %s has no known kind", col.Type)
 }
 
-// numError drops the value strconv quotes in its errors.
+// numError drops the value strconv quotes in its errors. It returns
+// early on nil: the target of errors.As lives on the heap, and this runs
+// for every number a lookup reads.
 func numError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var ne *strconv.NumError
 	if errors.As(err, &ne) {
 		return fmt.Errorf("reading a number: %w", ne.Err)
