@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -126,6 +127,10 @@ func BenchmarkLookupCost(b *testing.B) {
 		b.ReportMetric(lookedRate, "lookups-rows/s")
 		b.ReportMetric(lookedRate/plainRate, "ratio-vs-no-lookups")
 		b.ReportMetric(perRow, "queries-per-row")
+		atMost, bothBusy := ceiling(plain, looked)
+		b.ReportMetric(atMost, "cpu-ceiling")
+		b.Logf("on %d cores the drain with lookups' CPU (%.1fs) allows a ratio of at most %.2f; %.2f were both drains to keep every core busy (without lookups: %.1fs)",
+			runtime.NumCPU(), looked.cpu(), atMost, bothBusy, plain.cpu())
 		b.Logf("drain of %d recipes (%d steps, %d renames): without lookups %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, sources %.1fs); with lookups %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, sources %.1fs), %.0f lookup queries, %.3f per row (goal well under 1), %.0f re-derivations seen before, %.0f updates left out as unchanged; the workers applied runs for %.1fs, %.1fs of it reading lookups; ratio %.2f (goal >= 0.7); author names and steps equal the sources",
 			recipes, recipes*stepsPer, renames, plain.took.Seconds(), plainRate, plain.ourCPU, plain.targetCPU, plain.sourceCPU,
 			looked.took.Seconds(), lookedRate, looked.ourCPU, looked.targetCPU, looked.sourceCPU, looked.lookups, perRow, looked.seen, looked.unchanged, looked.applying, looked.reading, lookedRate/plainRate)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,6 +57,18 @@ type drainResult struct {
 	// of the tributary process, of the target server and of the source
 	// servers together, which serve the lookups besides the binlog.
 	ourCPU, targetCPU, sourceCPU float64
+}
+
+// cpu is the CPU seconds of every process of the drain.
+func (r drainResult) cpu() float64 { return r.ourCPU + r.targetCPU + r.sourceCPU }
+
+// ceiling returns what bounds r's rate against base's on this machine's
+// cores, which the drains' processes share: the highest ratio r could
+// reach against base as measured, since r cannot take less time than
+// its CPU spread over every core; and the ratio of their CPU, which the
+// ratio would be were both drains to keep every core busy.
+func ceiling(base, r drainResult) (atMost, bothBusy float64) {
+	return base.took.Seconds() * float64(runtime.NumCPU()) / r.cpu(), base.cpu() / r.cpu()
 }
 
 // drainTimeout bounds the wait for a mapped drain's checkpoints.

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -123,6 +124,10 @@ func BenchmarkMergedDrain(b *testing.B) {
 		b.ReportMetric(mergedRate, "merged-rows/s")
 		b.ReportMetric(mergedRate/singleRate, "ratio-vs-single-table")
 		b.ReportMetric(perRow, "queries-per-row")
+		atMost, bothBusy := ceiling(single, merged)
+		b.ReportMetric(atMost, "cpu-ceiling")
+		b.Logf("on %d cores the merged drain's CPU (%.1fs) allows a ratio of at most %.2f; %.2f were both drains to keep every core busy (users alone: %.1fs)",
+			runtime.NumCPU(), merged.cpu(), atMost, bothBusy, single.cpu())
 		b.Logf("drain of %d members: users alone %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs; %.0f runs split, %.0f fell back); merged with profiles %.1fs %.0f rows/s (CPU: tributary %.1fs, target %.1fs, source %.1fs; %.0f runs split, %.0f fell back; %.0f updates left out as unchanged; the workers applied runs for %.1fs, %.1fs of it reading lookups), %.0f lookup queries, %.4f per row; ratio %.2f (goal >= 0.9); both targets' checksums equal the source",
 			rows, single.took.Seconds(), singleRate, single.ourCPU, single.targetCPU, single.sourceCPU, single.split, single.fellBack,
 			merged.took.Seconds(), mergedRate, merged.ourCPU, merged.targetCPU, merged.sourceCPU, merged.split, merged.fellBack,
