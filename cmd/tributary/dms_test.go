@@ -35,6 +35,26 @@ func TestDMSCompareExitCodes(t *testing.T) {
 	require.Equal(t, exitFound, exitCode(err))
 	require.Contains(t, out, "differ:         ours line 2: data insert s.t; theirs line 1: data insert s.t: metadata.timestamp")
 
+	// --ignore leaves out fields at any depth; a path no record has, or a
+	// --compare of a field compared anyway, is a usage error.
+	named := func(name string) string {
+		return `{"data":{"id":1,"name":"` + name + `"},"metadata":{"record-type":"data","operation":"insert",` +
+			`"partition-key-type":"primary-key","partition-key-value":"1","schema-name":"s","table-name":"t"}}` + "\n"
+	}
+	ann, bob := write("ann.jsonl", named("ann")), write("bob.jsonl", named("bob"))
+	out, err = execute(t, "dms", "compare", "--ours", ann, "--theirs", bob)
+	require.Equal(t, exitFound, exitCode(err))
+	require.Contains(t, out, "data.name")
+	out, err = execute(t, "dms", "compare", "--ours", ann, "--theirs", bob, "--ignore", "data.name")
+	require.NoError(t, err)
+	require.Contains(t, out, "1 equal, 0 differences")
+	_, err = execute(t, "dms", "compare", "--ours", ann, "--theirs", bob, "--ignore", "data.nmae")
+	require.Equal(t, exitError, exitCode(err))
+	require.ErrorContains(t, err, "--ignore data.nmae: no record of either capture has that field")
+	_, err = execute(t, "dms", "compare", "--ours", ann, "--theirs", bob, "--compare", "data.name")
+	require.Equal(t, exitError, exitCode(err))
+	require.ErrorContains(t, err, "--compare data.name: not a field left out by default")
+
 	// --until leaves out the transactions after the task's stop.
 	later := `{"data":{"id":3},"metadata":{"record-type":"data","operation":"insert","schema-name":"s","table-name":"t",` +
 		`"stream-position":"mysql-bin.000001:900:-1:900:3:mysql-bin.000001:800"}}` + "\n"

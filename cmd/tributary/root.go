@@ -19,8 +19,8 @@ func newRoot() *cobra.Command {
 		Long: "Replicate MySQL binlog changes to MySQL and Kinesis.\n\n" +
 			"Exit codes: 0 success; 1 a check ran and found something (config check and\n" +
 			"mappings check found problems, status --wait timed out, failed retry kept\n" +
-			"records, verify found differences, resync left differences); 2 any other error (bad usage, a server\n" +
-			"that cannot be reached, a stream stopped by an error).",
+			"records, verify and dms compare found differences, resync left differences); 2 any other\n" +
+			"error (bad usage, a server that cannot be reached, a stream stopped by an error).",
 		Example: "  tributary config check --config /etc/tributary/tributary.yaml\n" +
 			"  tributary run --config /etc/tributary/tributary.yaml\n" +
 			"  tributary status --config /etc/tributary/tributary.yaml --wait --timeout 5m",

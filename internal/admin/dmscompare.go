@@ -46,6 +46,16 @@ func CompareDMS(spec DMSCompareSpec, w io.Writer) error {
 		ours, theirs = dms.Until(ours, stop), dms.Until(theirs, stop)
 		fmt.Fprintf(w, "comparing the transactions that began before %s\n", stop)
 	}
+	for _, f := range spec.Compare {
+		if !slices.Contains(dms.IgnoredFields, f) {
+			return fmt.Errorf("--compare %s: not a field left out by default (%s)", f, strings.Join(dms.IgnoredFields, ", "))
+		}
+	}
+	for _, f := range spec.Ignore {
+		if !dms.HasField(ours, f) && !dms.HasField(theirs, f) {
+			return fmt.Errorf("--ignore %s: no record of either capture has that field", f)
+		}
+	}
 	ignore := slices.DeleteFunc(append(slices.Clone(dms.IgnoredFields), spec.Ignore...),
 		func(f string) bool { return slices.Contains(spec.Compare, f) })
 	res := dms.Compare(ours, theirs, ignore)

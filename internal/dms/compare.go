@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Shadow comparison.
@@ -133,8 +134,8 @@ func uniqueControls(recs []Record, norm func(Record) string) []Record {
 	return out
 }
 
-// strip returns v without the ignored paths under prefix, and without the
-// partition-key-value of control records.
+// strip returns m without the ignored paths under prefix, at any depth,
+// and without the partition-key-value of control records.
 func strip(m map[string]any, ign map[string]bool, prefix string) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
@@ -142,15 +143,37 @@ func strip(m map[string]any, ign map[string]bool, prefix string) map[string]any 
 		if ign[path] {
 			continue
 		}
-		if sub, ok := v.(map[string]any); ok && k == "metadata" && prefix == "" {
-			v = strip(sub, ign, "metadata.")
-			if sub["record-type"] == "control" {
-				delete(v.(map[string]any), "partition-key-value")
-			}
+		if sub, ok := v.(map[string]any); ok {
+			v = strip(sub, ign, path+".")
 		}
 		out[k] = v
 	}
+	if prefix == "metadata." && m["record-type"] == "control" {
+		delete(out, "partition-key-value")
+	}
 	return out
+}
+
+// HasField reports whether any record of recs has the field at path, a
+// dotted path ("data.name").
+func HasField(recs []Record, path string) bool {
+	parts := strings.Split(path, ".")
+	for _, r := range recs {
+		m := r.Fields
+		for i, p := range parts {
+			v, ok := m[p]
+			if !ok {
+				break
+			}
+			if i == len(parts)-1 {
+				return true
+			}
+			if m, ok = v.(map[string]any); !ok {
+				break
+			}
+		}
+	}
+	return false
 }
 
 // canonical returns v as JSON with sorted keys (encoding/json sorts map
