@@ -40,11 +40,11 @@ func appendEnvelope(dst []byte, txn *change.Txn, i int, row int, k KeyChange, s 
 	dst = appendKey(dst, c)
 	if c.Op == change.Update || c.Op == change.Delete {
 		dst = append(dst, `,"before":`...)
-		dst = appendImage(dst, t, c.Before, s)
+		dst = appendImage(dst, t, c.Before, c.BeforeOmitted, s)
 	}
 	if c.Op != change.Delete {
 		dst = append(dst, `,"after":`...)
-		dst = appendImage(dst, t, c.After, s)
+		dst = appendImage(dst, t, c.After, c.AfterOmitted, s)
 	}
 	if c.Op == change.Update {
 		dst = append(dst, `,"changed":[`...)
@@ -86,7 +86,7 @@ func appendOrigin(dst []byte, txn *change.Txn, row int) []byte {
 func appendKey(dst []byte, c *change.RowChange) []byte {
 	row := c.Identity()
 	if len(c.Table.PrimaryKey) == 0 {
-		return appendImage(dst, c.Table, row, nil)
+		return appendImage(dst, c.Table, row, nil, nil)
 	}
 	dst = append(dst, '{')
 	for j, col := range c.Table.PrimaryKey {
@@ -100,14 +100,22 @@ func appendKey(dst []byte, c *change.RowChange) []byte {
 	return append(dst, '}')
 }
 
-// appendImage appends row as an object of column name to value; with a
-// non-nil s, big values are written through it.
-func appendImage(dst []byte, t *change.Table, row change.Row, s *stream) []byte {
+// appendImage appends row as an object of column name to value, leaving
+// out the columns of omitted (in column order): a partial image does not
+// hold them, and a null would say the row held NULL. With a non-nil s,
+// big values are written through it.
+func appendImage(dst []byte, t *change.Table, row change.Row, omitted []int, s *stream) []byte {
 	dst = append(dst, '{')
+	first := true
 	for j, col := range t.Columns {
-		if j > 0 {
+		if len(omitted) > 0 && omitted[0] == j {
+			omitted = omitted[1:]
+			continue
+		}
+		if !first {
 			dst = append(dst, ',')
 		}
+		first = false
 		dst = appendString(dst, col.Name)
 		dst = append(dst, ':')
 		if s != nil && isBig(row[j]) {

@@ -1,6 +1,10 @@
 package envelope
 
-import "github.com/tributary-cdc/tributary/internal/change"
+import (
+	"slices"
+
+	"github.com/tributary-cdc/tributary/internal/change"
+)
 
 // KeyChange marks the envelope of one of the two records a sink sends for
 // an update that moved a row to another partition key: a delete of the
@@ -32,13 +36,19 @@ func (k KeyChange) String() string {
 // Half returns the change that the k half of the update c stands for: a
 // delete of c's before image (DeleteOld) or an insert of its after image
 // (InsertNew). The images are shared with c, not copied; the insert's after
-// image is c's Identity, so with partial row images it holds the key
-// columns the update left alone.
+// image is c's Identity, so with partial row images it holds the columns
+// the update left alone that the before image holds, and omits the rest.
 func (k KeyChange) Half(c *change.RowChange) change.RowChange {
 	if k == DeleteOld {
-		return change.RowChange{Table: c.Table, Op: change.Delete, Before: c.Before}
+		return change.RowChange{Table: c.Table, Op: change.Delete, Before: c.Before, BeforeOmitted: c.BeforeOmitted}
 	}
-	return change.RowChange{Table: c.Table, Op: change.Insert, After: c.Identity()}
+	var omitted []int
+	for _, col := range c.AfterOmitted {
+		if col >= len(c.Before) || slices.Contains(c.BeforeOmitted, col) {
+			omitted = append(omitted, col)
+		}
+	}
+	return change.RowChange{Table: c.Table, Op: change.Insert, After: c.Identity(), AfterOmitted: omitted}
 }
 
 // AppendKeyChange is Append for one half of a split key-changing update:

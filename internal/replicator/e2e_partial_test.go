@@ -19,7 +19,8 @@ import (
 // TestPartialRowImageKeys streams a server that logs minimal row images
 // into a jsonl file: every envelope's key holds the row's primary key,
 // taken from whichever image has it, also for updates that leave the key
-// alone (their after image lacks it). An insert whose images hold no key
+// alone (their after image lacks it); the images hold only the columns
+// the server logged. An insert whose images hold no key
 // stops the service with an error naming the table.
 func TestPartialRowImageKeys(t *testing.T) {
 	srv := testenv.StartT(t, testenv.Options{ServerID: 1, ExtraArgs: []string{"--binlog-row-image=MINIMAL"}})
@@ -38,13 +39,21 @@ func TestPartialRowImageKeys(t *testing.T) {
 			"UPDATE app.t SET id = 2 WHERE id = 1", "DELETE FROM app.t WHERE id = 2")
 		waitFor(t, 30*time.Second, "four changes", func() bool { return len(readEnvelopes(t, out)) == 4 })
 	})
-	var got []string
+	var got, images []string
 	for _, e := range readEnvelopes(t, out) {
 		key, err := json.Marshal(e.Key)
 		require.NoError(t, err)
 		got = append(got, e.Op+" "+string(key))
+		before, err := json.Marshal(e.Before)
+		require.NoError(t, err)
+		after, err := json.Marshal(e.After)
+		require.NoError(t, err)
+		images = append(images, string(before)+" "+string(after))
 	}
 	require.Equal(t, []string{`insert {"id":1}`, `update {"id":1}`, `update {"id":2}`, `delete {"id":2}`}, got)
+	// The images hold only what the server logged: a column left out is
+	// absent, not null.
+	require.Equal(t, []string{`null {"id":1,"v":"a"}`, `{"id":1} {"v":"b"}`, `{"id":1} {"id":2}`, `{"id":2} null`}, images)
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

@@ -99,6 +99,7 @@ func TestResyncRepairsTheTarget(t *testing.T) {
 			reads = append(reads, fmt.Sprintf("%s/%s:%v", e.Source, e.Table, e.After["id"]))
 		case "delete":
 			deletes = append(deletes, fmt.Sprintf("%s/%s:%v", e.Source, e.Table, e.Before["id"]))
+			require.Len(t, e.Before, 1, "a delete known by its key alone has only the key in its before image: %v", e.Before)
 		}
 	}
 	require.ElementsMatch(t, []string{"jp-accounts/users:3", "jp-accounts/users:4", "jp-accounts/users:5", "jp-accounts/users:13",
