@@ -54,7 +54,9 @@ func TestBadArgumentsSayWhatTheyWant(t *testing.T) {
 		{[]string{"failed", "show", "abc"},
 			`the ID of a failed change is a whole number, as tributary failed list prints it, not "abc"`},
 		{[]string{"checkpoint", "set", "--source", "a", "--file", "f", "--pos", "abc"},
-			`--pos "abc": the value must be a whole number`},
+			`--pos "abc": the value must be a whole number from 0 to 4294967295`},
+		{[]string{"checkpoint", "set", "--source", "a", "--file", "f", "--pos", "999999999999"},
+			`--pos "999999999999": the value must be a whole number from 0 to 4294967295`},
 		{[]string{"status", "--timeout", "soon"}, `--timeout "soon": the value must be a duration such as 90s or 2m`},
 	}
 	for _, tt := range tests {

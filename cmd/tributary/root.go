@@ -37,7 +37,7 @@ func newRoot() *cobra.Command {
 
 // flagWants says, by flag type, what a flag's value must be.
 var flagWants = map[string]string{
-	"uint32":   "a whole number",
+	"uint32":   "a whole number from 0 to 4294967295",
 	"duration": "a duration such as 90s or 2m",
 	"bool":     "true or false",
 }

@@ -22,6 +22,11 @@ var (
 		"`tributary checkpoint reset --source NAME --backfill`, then start the service (tributary run), which " +
 		"streams from there and copies the tables meanwhile. A backfill copies the rows that exist; target rows " +
 		"whose source rows were deleted meanwhile stay")
+	// ErrPositionInvalid reports a start position the server cannot read
+	// an event at: one set by hand in the middle of an event, or past it.
+	ErrPositionInvalid = errors.New("the source cannot read its binary log at the checkpointed position: a file/pos " +
+		"must be the start of an event (SHOW BINLOG EVENTS IN 'FILE' lists them, and a GTID avoids the question); set one " +
+		"with `tributary checkpoint set --source NAME --file F --pos N` or `--gtid G` (service stopped). Nothing was purged")
 	// ErrServerChanged reports a file/pos resume on a server other than the
 	// one the position was taken on, without GTIDs to translate it.
 	ErrServerChanged = errors.New("the checkpointed file/pos belongs to a different server and the position has no GTID set; " +
@@ -73,7 +78,7 @@ var transientServerErrors = map[uint16]bool{
 // and protocol errors are transient.
 func isPermanent(err error) bool {
 	var pe *permanentError
-	if errors.As(err, &pe) || errors.Is(err, ErrPositionPurged) || errors.Is(err, ErrServerChanged) {
+	if errors.As(err, &pe) || errors.Is(err, ErrPositionPurged) || errors.Is(err, ErrPositionInvalid) || errors.Is(err, ErrServerChanged) {
 		return true
 	}
 	if code, ok := serverErrorCode(err); ok {
@@ -110,6 +115,8 @@ func classifyStreamError(err error) error {
 			(me.Code == gomysql.ER_MASTER_FATAL_ERROR_READING_BINLOG && strings.Contains(me.Message, "same server_uuid/server_id")):
 			return permanent(fmt.Errorf("another replica registered with this reader's server id; "+
 				"give every reader a server id unique among the source's replicas: %w", err))
+		case me.Code == gomysql.ER_MASTER_FATAL_ERROR_READING_BINLOG && notAtEvent(me.Message):
+			return fmt.Errorf("%w (server said: %s)", ErrPositionInvalid, me.Message)
 		case me.Code == gomysql.ER_MASTER_FATAL_ERROR_READING_BINLOG:
 			return fmt.Errorf("%w (server said: %s)", ErrPositionPurged, me.Message)
 		}
@@ -119,6 +126,18 @@ func classifyStreamError(err error) error {
 		return permanent(eventError(ee))
 	}
 	return err
+}
+
+// notAtEvent reports whether the server's message says the dump's start
+// is not where an event begins: it read bogus data there, or the position
+// is past the file's end.
+func notAtEvent(msg string) bool {
+	for _, m := range []string{"bogus data in log event", "impossible position", "in the middle of event"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // eventError describes a malformed event without its data.

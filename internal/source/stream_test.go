@@ -185,6 +185,22 @@ func TestPurgedPosition(t *testing.T) {
 	}
 }
 
+// TestPositionNotAtEvent starts a file/pos stream in the middle of an
+// event: the error says so, not that the logs were purged.
+func TestPositionNotAtEvent(t *testing.T) {
+	t.Parallel()
+	s := startMariaDB(t)
+	p := positionOf(t, s)
+	for _, pos := range []uint32{5, p.Pos + 1_000_000} {
+		from := p
+		from.GTIDSet, from.Pos = "", pos
+		err := run(t, New(testOptions(s)), from, 16).waitErr(t)
+		require.ErrorIs(t, err, ErrPositionInvalid, "pos %d", pos)
+		require.NotErrorIs(t, err, ErrPositionPurged)
+		require.ErrorContains(t, err, "server said")
+	}
+}
+
 func TestRunRejectsBadOptions(t *testing.T) {
 	r := New(Options{Name: "x"})
 	err := r.Run(context.Background(), change.Position{}, make(chan *change.Txn))
