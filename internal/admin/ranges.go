@@ -78,7 +78,7 @@ func addRange(ctx context.Context, cfg *config.Config, rg checkpoint.Range) (che
 		return askService(ctx, addr, http.MethodPost, "/ranges", rg, &added)
 	}, func(r *replicator.Repair) error {
 		var err error
-		added, err = r.AddRange(rg)
+		added, err = r.AddRange(ctx, rg)
 		return err
 	})
 	return added, err

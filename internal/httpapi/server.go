@@ -60,6 +60,13 @@ type ReplayRequest struct {
 // message, unchanged.
 func BadRequest(err error) error { return &badRequest{err} }
 
+// IsBadRequest reports whether err, or an error it wraps, is one
+// BadRequest made.
+func IsBadRequest(err error) bool {
+	var br *badRequest
+	return errors.As(err, &br)
+}
+
 type badRequest struct{ err error }
 
 func (e *badRequest) Error() string { return e.err.Error() }

@@ -33,6 +33,12 @@ type Repair struct {
 	Sink *mysqlsink.Sink
 	// NoSink says why Sink is nil.
 	NoSink string
+	// TryRange, in the running service, reads what a resync of a range
+	// would read, without writing (a dry run), so a range the sources
+	// refuse (a predicate the server cannot read, keys that are not
+	// values of the key's columns) is refused when added rather than
+	// when repaired. Nil with the service stopped.
+	TryRange func(ctx context.Context, rg checkpoint.Range) error
 }
 
 // MySQLSinkOf returns the configuration's one mysql sink, or says why
@@ -191,8 +197,9 @@ func (r *Repair) ClearFailed(sel FailedSelection) ([]uint64, error) {
 // stores it: its mapping (a mapping file or a target table) is stored as
 // the target table, its source must be one the mapping reads, its where
 // predicate must pass backfill.CheckWhere and its keys must have as many
-// values as the target key has columns.
-func (r *Repair) AddRange(rg checkpoint.Range) (checkpoint.Range, error) {
+// values as the target key has columns; in the running service, a dry
+// run of its resync must succeed (TryRange).
+func (r *Repair) AddRange(ctx context.Context, rg checkpoint.Range) (checkpoint.Range, error) {
 	if r.Set == nil {
 		return rg, httpapi.BadRequest(errors.New("ranges name a mapping, and the configuration names no mapping files"))
 	}
@@ -234,6 +241,11 @@ func (r *Repair) AddRange(rg checkpoint.Range) (checkpoint.Range, error) {
 	}
 	if err := rg.Check(); err != nil {
 		return rg, httpapi.BadRequest(err)
+	}
+	if r.TryRange != nil {
+		if err := r.TryRange(ctx, rg); err != nil {
+			return rg, err
+		}
 	}
 	rg.Created = time.Now().UTC()
 	id, err := r.Store.AddRange(rg)

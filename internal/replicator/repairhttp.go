@@ -14,8 +14,8 @@ import (
 
 // newRepair returns the Repair of the running service: its store, and its
 // mysql sink when it has exactly one (sinks are in cfg.Sinks order).
-func newRepair(cfg *config.Config, set *mapping.Set, store *checkpoint.Store, sinks []Sink) *Repair {
-	r := &Repair{Cfg: cfg, Set: set, Store: store}
+func newRepair(cfg *config.Config, set *mapping.Set, store *checkpoint.Store, sinks []Sink, bfs *backfills) *Repair {
+	r := &Repair{Cfg: cfg, Set: set, Store: store, TryRange: bfs.tryRange}
 	sc, why := MySQLSinkOf(cfg)
 	r.NoSink = why
 	for i := range sinks {
@@ -69,12 +69,12 @@ func (h repairHTTP) Ranges(_ context.Context, all bool) (any, error) { return h.
 
 func (h repairHTTP) Range(_ context.Context, id uint64) (any, error) { return h.r.Range(id) }
 
-func (h repairHTTP) AddRange(_ context.Context, body json.RawMessage) (any, error) {
+func (h repairHTTP) AddRange(ctx context.Context, body json.RawMessage) (any, error) {
 	var rg checkpoint.Range
 	if err := decodeBody(body, &rg); err != nil {
 		return nil, err
 	}
-	return h.r.AddRange(rg)
+	return h.r.AddRange(ctx, rg)
 }
 
 func (h repairHTTP) ClearRanges(_ context.Context, body json.RawMessage) (any, error) {

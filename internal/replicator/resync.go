@@ -10,6 +10,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/backfill"
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/httpapi"
 	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
@@ -111,6 +112,21 @@ func (bs *backfills) resync(ctx context.Context, body json.RawMessage) (any, err
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// tryRange runs a dry resync of rg (see Repair.TryRange): what it
+// refuses is refused, saying that the range could not be repaired; a
+// source that cannot be reached leaves the range unchecked, not refused.
+func (bs *backfills) tryRange(ctx context.Context, rg checkpoint.Range) error {
+	body, err := json.Marshal(ResyncRequest{Mapping: rg.Mapping, Source: rg.Source, Where: rg.Where, Keys: rg.Keys, DryRun: true})
+	if err != nil {
+		return err
+	}
+	_, err = bs.resync(ctx, body)
+	if httpapi.IsBadRequest(err) {
+		return httpapi.BadRequest(fmt.Errorf("a resync of this range would fail: %w", err))
+	}
+	return nil
 }
 
 // resyncTables lists the driving tables of target on the sources req

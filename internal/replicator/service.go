@@ -213,7 +213,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 			Readiness: readiness(cfg, readers, sinks),
 			Token:     cfg.HTTP.Token(),
 			PProf:     cfg.HTTP.PProf,
-			Repair:    repairHTTP{newRepair(cfg, set, store, sinks)}}
+			Repair:    repairHTTP{newRepair(cfg, set, store, sinks, bfs)}}
 		g.Go(func() error { return srv.Run(gctx) })
 	}
 	logger.Info("streaming", "sources", len(readers), "sinks", len(sinks))
