@@ -58,8 +58,9 @@ func newFailedCmd() *cobra.Command {
 
 func newFailedRetryCmd(example string) *cobra.Command {
 	var all bool
+	var target string
 	cmd := &cobra.Command{
-		Use:   "retry [ID ... | --all]",
+		Use:   "retry [ID ... | --all | --target T]",
 		Short: "Apply failed operations again, in the order they were recorded",
 		Long: "retry applies the recorded upserts and deletes again through the mysql sink, in the order\n" +
 			"they were recorded: each that applies is deleted, each that fails again is kept with its new\n" +
@@ -69,7 +70,7 @@ func newFailedRetryCmd(example string) *cobra.Command {
 			"stopped, retry opens the target itself with the sink's settings. Exit code 1 when any is kept.",
 		Example: example,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sel, err := failedSelection(args, all, "")
+			sel, err := failedSelection(args, all, target)
 			if err != nil {
 				return err
 			}
@@ -84,6 +85,7 @@ func newFailedRetryCmd(example string) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "apply every recorded failed operation again")
+	cmd.Flags().StringVar(&target, "target", "", "apply the failed operations of this target table (schema.table) again")
 	return cmd
 }
 
@@ -125,10 +127,10 @@ func failedSelection(args []string, all bool, target string) (admin.FailedSelect
 		}
 	}
 	if n != 1 {
-		if target != "" || n == 0 {
+		if n == 0 {
 			return admin.FailedSelection{}, errors.New("give the IDs of failed changes (tributary failed list prints them), --all or --target, one of them")
 		}
-		return admin.FailedSelection{}, errors.New("give the IDs of failed changes (tributary failed list prints them) or --all, not both")
+		return admin.FailedSelection{}, errors.New("give the IDs of failed changes (tributary failed list prints them), --all or --target, only one of them")
 	}
 	return admin.FailedSelection{IDs: ids, All: all, Target: target}, nil
 }

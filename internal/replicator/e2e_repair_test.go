@@ -51,7 +51,7 @@ func TestFailedAndRangesWhileRunning(t *testing.T) {
 	require.Contains(t, out, "no failed change with id 9")
 
 	d.target.Exec(t, "ALTER TABLE global.cooksnaps MODIFY comment VARCHAR(1024)")
-	out, err = d.tributary(t, "failed", "retry", "--all")
+	out, err = d.tributary(t, "failed", "retry", "--target", "global.cooksnaps")
 	require.Equal(t, 1, exitCode(t, err), "a kept record is a finding: %s", out)
 	require.Contains(t, out, "1   applied, record deleted\n")
 	require.Contains(t, out, "2   kept, not applied: superseded")

@@ -121,9 +121,6 @@ func (r *Repair) FailedChange(id uint64) (change.FailedChange, error) {
 // overwritten). Each record that applies is deleted; each that fails
 // again keeps its place with its new error.
 func (r *Repair) RetryFailed(ctx context.Context, sel FailedSelection) ([]mysqlsink.RetryResult, error) {
-	if sel.Target != "" {
-		return nil, httpapi.BadRequest(errors.New("retry takes failed change IDs or --all"))
-	}
 	picked, err := r.pick(sel)
 	if err != nil {
 		return nil, err
