@@ -18,7 +18,7 @@ func newMigrateCmd() *cobra.Command {
 	}
 	cmd := &cobra.Command{
 		Use:     "migrate",
-		Short:   "Apply the embedded target schema migrations to the mysql sink's database",
+		Short:   "Apply the target schema migrations of the configuration's migrations: folder to the mysql sink's database",
 		Example: "  tributary migrate --config tributary.yaml",
 		Args:    cobra.NoArgs,
 		RunE:    run(false),
