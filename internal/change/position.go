@@ -3,7 +3,6 @@ package change
 import (
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // Flavors of source servers.
@@ -34,14 +33,16 @@ func (p Position) IsZero() bool {
 	return p.GTIDSet == "" && p.File == ""
 }
 
-// String renders p for logs and status output.
+// String renders p for logs and status output: its GTID set and its
+// file/pos, each when it has one.
 func (p Position) String() string {
-	var b strings.Builder
-	if p.GTIDSet != "" {
-		fmt.Fprintf(&b, "gtid=%s ", p.GTIDSet)
+	switch {
+	case p.File == "" && p.GTIDSet != "":
+		return "gtid=" + p.GTIDSet
+	case p.GTIDSet != "":
+		return fmt.Sprintf("gtid=%s file=%s pos=%d", p.GTIDSet, p.File, p.Pos)
 	}
-	fmt.Fprintf(&b, "file=%s pos=%d", p.File, p.Pos)
-	return b.String()
+	return fmt.Sprintf("file=%s pos=%d", p.File, p.Pos)
 }
 
 // Ordinal orders binlog positions of one server: the numeric suffix of

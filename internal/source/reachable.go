@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,7 +19,8 @@ type binlogFile struct {
 
 // Reachable reports why the server cannot serve the stream from pos, or
 // nil: a GTID set the server has not executed yet, a binlog file it does
-// not have (never written, or purged), an offset past the end of the file.
+// not have (never written, or purged), an offset past the end of the file
+// or where no event starts.
 func (r *Reader) Reachable(ctx context.Context, pos change.Position) error {
 	return r.onServer(ctx, func(db *sql.DB, srv server) error {
 		cur, err := currentPosition(ctx, db, srv)
@@ -29,8 +31,30 @@ func (r *Reader) Reachable(ctx context.Context, pos change.Position) error {
 		if err != nil {
 			return err
 		}
-		return reachable(pos, cur, logs)
+		if err := reachable(pos, cur, logs); err != nil || pos.GTIDSet != "" {
+			return err
+		}
+		return eventStart(ctx, db, pos)
 	})
+}
+
+// eventStart reports whether an event of pos.File starts at pos.Pos, as
+// the server reads it: SHOW BINLOG EVENTS refuses an offset inside an
+// event. Other refusals (a user without the privilege) leave the question
+// to the stream, which says the same.
+func eventStart(ctx context.Context, db *sql.DB, pos change.Position) error {
+	rows, err := db.QueryContext(ctx, fmt.Sprintf("SHOW BINLOG EVENTS IN '%s' FROM %d LIMIT 1",
+		strings.ReplaceAll(pos.File, "'", "''"), pos.Pos))
+	if err == nil {
+		for rows.Next() {
+		}
+		err = errors.Join(rows.Err(), rows.Close())
+	}
+	if err != nil && strings.Contains(err.Error(), "Wrong offset") {
+		return fmt.Errorf("offset %d of %s is not where an event starts (SHOW BINLOG EVENTS IN '%s' lists the events and where each starts)",
+			pos.Pos, pos.File, pos.File)
+	}
+	return nil
 }
 
 // reachable is Reachable on what the server said: its current position

@@ -201,6 +201,22 @@ func TestPositionNotAtEvent(t *testing.T) {
 	}
 }
 
+// TestReachableEventStart refuses a file/pos where no event starts, as
+// checkpoint set asks before saving one.
+func TestReachableEventStart(t *testing.T) {
+	t.Parallel()
+	s := startMariaDB(t)
+	p := positionOf(t, s)
+	p.GTIDSet = ""
+	r := New(testOptions(s))
+	require.NoError(t, r.Reachable(t.Context(), p), "the end of the last file")
+	first := p
+	first.Pos = 4
+	require.NoError(t, r.Reachable(t.Context(), first))
+	first.Pos = 5
+	require.ErrorContains(t, r.Reachable(t.Context(), first), "offset 5 of "+p.File+" is not where an event starts")
+}
+
 func TestRunRejectsBadOptions(t *testing.T) {
 	r := New(Options{Name: "x"})
 	err := r.Run(context.Background(), change.Position{}, make(chan *change.Txn))
