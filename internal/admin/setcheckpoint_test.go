@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"testing"
 	"time"
 
@@ -49,4 +51,34 @@ func TestStatusWaitsForAGTIDSet(t *testing.T) {
 	require.ErrorIs(t, err, ErrFound, "not there yet: a finding, exit 1")
 	opts.Gates = map[string]string{"nope": "0-1-1"}
 	require.ErrorContains(t, PrintStatus(t.Context(), cfg, opts, quiet, &out), "--wait-gtid names nope, which is not a configured source")
+}
+
+// status shows every source when one cannot be read, and says why after
+// the table, exiting as on an error.
+func TestStatusShowsTheOthersBesideAnUnreadableSource(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1, GTIDDomain: 0})
+	srv.Exec(t, "CREATE DATABASE db", "CREATE TABLE db.t (id INT PRIMARY KEY)", "INSERT INTO db.t VALUES (1)")
+	cfg := storeConfig(t.TempDir())
+	cfg.Sources = []source.Options{
+		{Name: "a", Host: "127.0.0.1", Port: uint16(srv.Port), User: "root", ServerID: 77},
+		{Name: "b", Host: "127.0.0.1", Port: freePort(t), User: "root", ServerID: 78},
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	require.NoError(t, SetCheckpoint(t.Context(), cfg, CheckpointSpec{Source: "a", GTIDSet: "0-1-1"}, quiet, io.Discard))
+
+	var out bytes.Buffer
+	err := PrintStatus(t.Context(), cfg, StatusOptions{Timeout: 5 * time.Second}, quiet, &out)
+	require.ErrorContains(t, err, "reading current position of b")
+	require.NotErrorIs(t, err, ErrFound, "an error, exit 2")
+	require.Regexp(t, `(?m)^a\s+false\s+gtid=0-1-1\s+gtid=0-1-\d+ file=`, out.String())
+	require.Regexp(t, `(?m)^b\s+false\s+none\s+unreadable \(see below\)`, out.String())
+}
+
+// freePort returns a loopback port nothing listens on.
+func freePort(t *testing.T) uint16 {
+	_, port, err := net.SplitHostPort(testenv.FreeAddr(t))
+	require.NoError(t, err)
+	n, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	return uint16(n)
 }

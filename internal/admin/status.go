@@ -69,6 +69,9 @@ type lag struct {
 	// position and no backfill of the source is under way.
 	CaughtUp bool
 	Backfill []backfill.TableStatus
+	// Err says why the current position could not be read: the source
+	// is shown, not caught up, beside the others.
+	Err error
 }
 
 // PrintStatus prints, per source, the checkpoint, the current position and
@@ -94,15 +97,19 @@ func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, lo
 			continue
 		}
 		all := true
+		var unread []error
 		for _, l := range lags {
 			all = all && l.CaughtUp
+			if l.Err != nil {
+				unread = append(unread, l.Err)
+			}
 		}
 		if all || !opts.Wait {
 			printLags(w, lags)
 			if !all && opts.Wait {
 				return errNotCaughtUp
 			}
-			return nil
+			return errors.Join(unread...)
 		}
 		select {
 		case <-ctx.Done():
@@ -133,7 +140,9 @@ func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Re
 		}
 		cur, err := r.CurrentPosition(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("reading current position of %s: %w", name, err)
+			out = append(out, lag{Source: name, Checkpoint: cps[name], Backfill: fills[name],
+				Err: fmt.Errorf("reading current position of %s: %w", name, err)})
+			continue
 		}
 		if gated {
 			cur = change.Position{Flavor: cur.Flavor, GTIDSet: gate}
@@ -216,7 +225,11 @@ func printLags(w io.Writer, lags []lag) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOURCE\tCAUGHT UP\tCHECKPOINT\tCURRENT")
 	for _, l := range lags {
-		fmt.Fprintf(tw, "%s\t%v\t%s\t%s\n", l.Source, l.CaughtUp, l.Checkpoint, l.Current)
+		cur := l.Current.String()
+		if l.Err != nil {
+			cur = "unreadable (see below)"
+		}
+		fmt.Fprintf(tw, "%s\t%v\t%s\t%s\n", l.Source, l.CaughtUp, l.Checkpoint, cur)
 	}
 	_ = tw.Flush()
 	printBackfills(w, lags)

@@ -34,9 +34,11 @@ func (p Position) IsZero() bool {
 }
 
 // String renders p for logs and status output: its GTID set and its
-// file/pos, each when it has one.
+// file/pos, each when it has one, or "none".
 func (p Position) String() string {
 	switch {
+	case p.IsZero():
+		return "none"
 	case p.File == "" && p.GTIDSet != "":
 		return "gtid=" + p.GTIDSet
 	case p.GTIDSet != "":

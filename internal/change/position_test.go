@@ -101,6 +101,7 @@ func FuzzOrdinal(f *testing.F) {
 }
 
 func TestPositionString(t *testing.T) {
+	require.Equal(t, "none", Position{}.String())
 	require.Equal(t, "gtid=1-1-5", Position{GTIDSet: "1-1-5"}.String())
 	require.Equal(t, "file=mysql-bin.000001 pos=4", Position{File: "mysql-bin.000001", Pos: 4}.String())
 	require.Equal(t, "gtid=1-1-5 file=mysql-bin.000001 pos=4", Position{GTIDSet: "1-1-5", File: "mysql-bin.000001", Pos: 4}.String())
