@@ -47,3 +47,17 @@ func TestParseReportsEachUnsetVariable(t *testing.T) {
 		"t.yaml:2:50: sources[0].server_id: environment variable TRIBUTARY_TEST_A is not set\n"+
 		"t.yaml:4:1: unknown key \"unknown\"")
 }
+
+// An unset variable in a mysql sink's host is the one problem reported
+// for it, as for a source's.
+func TestUnsetHostIsReportedOnce(t *testing.T) {
+	unsetenv(t, "TRIBUTARY_TEST_HOST")
+	doc := "pebble: {dir: /tmp/p}\n" +
+		"sources: [{name: a, host: '${TRIBUTARY_TEST_HOST}', user: u, server_id: 1}]\n" +
+		"sinks: [{name: s, type: mysql, mysql: {host: '${TRIBUTARY_TEST_HOST}', user: u, database: d}}]\n" +
+		"mappings: [m.yaml]\n"
+	_, err := config.Parse("t.yaml", []byte(doc))
+	require.ErrorContains(t, err, "t.yaml:2:27: sources[0].host: environment variable TRIBUTARY_TEST_HOST is not set\n"+
+		"t.yaml:3:46: sinks[0].mysql.host: environment variable TRIBUTARY_TEST_HOST is not set\n")
+	require.NotContains(t, err.Error(), "either dsn or host is required")
+}

@@ -274,7 +274,9 @@ func (o *Options) Check(r problem.Reporter) {
 	} else {
 		switch {
 		case o.Host == "":
-			r.At("", "either dsn or host is required")
+			if !r.Rejected("dsn") && !r.Rejected("host") {
+				r.At("", "either dsn or host is required")
+			}
 		case o.User == "":
 			r.At("host", "user is required when host is set")
 		}
