@@ -73,7 +73,7 @@ func CompareDMS(spec DMSCompareSpec, w io.Writer) error {
 	fmt.Fprintf(w, "%d records in ours, %d in theirs, %d equal, %d differences (ignoring %s)\n",
 		res.Ours, res.Theirs, res.Equal, len(res.Differences), strings.Join(ignore, ", "))
 	if len(res.Differences) > 0 {
-		return fmt.Errorf("%w: %d differences between %s and %s", ErrFound, len(res.Differences), spec.Ours, spec.Theirs)
+		return found("%d differences between %s and %s", len(res.Differences), spec.Ours, spec.Theirs)
 	}
 	return nil
 }

@@ -31,7 +31,10 @@ func printResults(w io.Writer, name string, results []backfill.ResyncResult, dry
 		if dry {
 			rows := fmt.Sprint(r.Read)
 			if r.Keys == 0 {
-				rows = "~" + estimateText(r.Estimate)
+				rows = estimateText(r.Estimate)
+				if r.Estimate > 0 {
+					rows = "~" + rows
+				}
 			}
 			if r.Scanned {
 				rows += " (whole table read: the entry computes the key)"

@@ -26,7 +26,7 @@ func reloadLoop(ctx context.Context, reload <-chan struct{}, cfg *config.Config,
 			logger.Error("keeping the running mappings: the reloaded ones are refused", "error", err)
 			continue
 		}
-		logger.Info("mappings reloaded", "files", len(cfg.Mappings), "targets", len(current.Load().Targets()))
+		logger.Info("mappings reloaded", "paths", len(cfg.Mappings), "targets", len(current.Load().Targets()))
 	}
 }
 
