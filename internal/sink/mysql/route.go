@@ -132,7 +132,9 @@ type keyCache struct {
 
 // keyInfo is what keyCache knows of one table.
 type keyInfo struct {
-	// serial: the table has a unique key besides the operations' key.
+	// serial: the table has a unique key besides the operations' key, or
+	// a column of that key compares strings under a collation that takes
+	// some different ones for equal (looseKey).
 	serial bool
 	// primary: the operations' key is the table's primary key.
 	primary bool
@@ -181,6 +183,16 @@ func (c *keyCache) info(ctx context.Context, t *change.TargetTable) (keyInfo, er
 			info.primary = true
 		}
 	}
+	if !info.serial {
+		err := retryTransient(ctx, c.log, c.retries, "reading the key columns of "+t.QualifiedName(), func() error {
+			var err error
+			info.serial, err = c.looseKey(ctx, t)
+			return err
+		})
+		if err != nil {
+			return keyInfo{}, mysqlerr.Redact(fmt.Errorf("reading the key columns of %s: %w", t.QualifiedName(), err))
+		}
+	}
 	c.mu.Lock()
 	c.mu.tables[name] = info
 	c.mu.Unlock()
@@ -214,6 +226,55 @@ func (c *keyCache) uniqueKeys(ctx context.Context, t *change.TargetTable) (map[s
 		keys[index] = append(keys[index], col)
 	}
 	return keys, rows.Err()
+}
+
+// looseKey reports whether a column of t's key holds text compared under
+// a collation that takes some different strings for one value: case or
+// accent insensitive, or PAD SPACE ('a' and 'a ' equal), as most are,
+// the _bin ones of MariaDB and of MySQL 5.7 included. Two such keys name
+// one row, so their operations must go through one worker, in order, as
+// those of a table with another unique key do: routed by the exact bytes
+// they could meet on different workers, and the delete of 'k' applied
+// after the upsert of 'K' would delete the row. Binary strings and the
+// NO PAD binary collations compare bytes.
+func (c *keyCache) looseKey(ctx context.Context, t *change.TargetTable) (bool, error) {
+	q := `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(COLLATION_NAME, '') FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`
+	args := []any{t.Schema, t.Name}
+	if t.Schema == "" {
+		q = `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(COLLATION_NAME, '') FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`
+		args = args[1:]
+	}
+	rows, err := c.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	loose := false
+	for rows.Next() {
+		var col, typ, coll string
+		if err := rows.Scan(&col, &typ, &coll); err != nil {
+			return false, err
+		}
+		if slices.ContainsFunc(t.Key, func(k string) bool { return strings.EqualFold(k, col) }) && looseCollation(typ, coll) {
+			loose = true
+		}
+	}
+	return loose, rows.Err()
+}
+
+// looseCollation reports whether a column of type typ and collation coll
+// (empty for binary strings and non-text types) may take different
+// strings for equal.
+func looseCollation(typ, coll string) bool {
+	switch strings.ToLower(typ) {
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
+	default:
+		return false // numbers, temporals, binary strings; ENUM and SET members are distinct
+	}
+	coll = strings.ToLower(coll)
+	return coll != "" && coll != "binary" && !strings.HasSuffix(coll, "_nopad_bin") && !strings.HasSuffix(coll, "_0900_bin")
 }
 
 // appendBlock appends, encoded as appendKeyValue encodes a value, the
