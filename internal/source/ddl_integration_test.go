@@ -152,11 +152,13 @@ func TestDDLEventsReachTheStream(t *testing.T) {
 	first.nextWithChanges(t)
 	s.Exec(t, "ALTER TABLE db.t ADD COLUMN c INT", // adds: no event
 		"ALTER TABLE db.t MODIFY a VARCHAR(20)", // a wider type loses nothing
+		"ALTER TABLE db.t MODIFY c SMALLINT",    // a narrower one may change values
 		"ALTER TABLE db.t DROP COLUMN b, MODIFY a INT",
 		"TRUNCATE db.t", "DROP TABLE db.gone", "RENAME TABLE db.old TO db.renamed",
 		"TRUNCATE db.other", "INSERT INTO db.t VALUES (2, 2, 3)")
 
 	want := []change.DDL{
+		{Kind: change.DDLAlter, Schema: "db", Table: "t", Columns: []string{"c"}},
 		{Kind: change.DDLAlter, Schema: "db", Table: "t", Columns: []string{"a", "b"}},
 		{Kind: change.DDLTruncate, Schema: "db", Table: "t"},
 		{Kind: change.DDLDrop, Schema: "db", Table: "gone"},

@@ -258,9 +258,9 @@ func (s *schemaTracker) touched(d ddl) []string {
 }
 
 // lostColumns returns the columns of before that after no longer has, or
-// holds as another kind of value or in another character set: the values
-// a target copied from them would no longer match. Widening a type
-// (varchar(100) to varchar(255), int to bigint) loses nothing.
+// has retyped (widen.go): the values a target copied from them would no
+// longer match. Widening a type (varchar(100) to varchar(255), int to
+// bigint) loses nothing.
 func lostColumns(before, after *change.Table) []string {
 	if before == nil || after == nil {
 		return nil
@@ -268,7 +268,7 @@ func lostColumns(before, after *change.Table) []string {
 	var out []string
 	for _, c := range before.Columns {
 		i := after.ColumnIndex(c.Name)
-		if i < 0 || after.Columns[i].Kind != c.Kind || after.Columns[i].Charset != c.Charset {
+		if i < 0 || retyped(c, after.Columns[i]) {
 			out = append(out, c.Name)
 		}
 	}
