@@ -223,6 +223,11 @@ func TestApplyValues(t *testing.T) {
 		{"metadata in expression", "meta.source + ':' + string(id)", "jp-accounts:7"},
 		{"conditional", "status == 'live' ? 'on' : nil", "on"},
 		{"let", "let x = id * 2; x + 1", int64(15)},
+		{"past the largest signed integer", "id - 7 + 9223372036854775807 + 1", uint64(9223372036854775808)},
+		{"signed below zero", "id - 8", int64(-1)},
+		{"string of NULL is NULL", "string(nil)", nil},
+		{"string of a number", "string(id) + 'x'", "7x"},
+		{"float arithmetic", "id * 0.5", 3.5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -289,6 +294,12 @@ key: [id]
 sources: [{source: jp-accounts, table: accounts.users, columns: {id: id, n: int(email)}}]`,
 			change.RowChange{Table: usersTable, Op: change.Insert, After: user(1, "secret@x", "live")}, false,
 			`computing column "n": expression "int(email)": invalid operation (email string)`},
+		{"integer overflow", `
+target: g.t
+key: [id]
+sources: [{source: jp-accounts, table: accounts.users, columns: {id: id, n: "id * 4611686018427387904 * 8"}}]`,
+			change.RowChange{Table: usersTable, Op: change.Insert, After: user(1, "secret@x", "live")}, false,
+			`computing column "n": expression "id * 4611686018427387904 * 8": integer overflow (id uint64)`},
 		{"null key", `
 target: g.t
 key: [id]

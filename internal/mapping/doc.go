@@ -60,6 +60,13 @@
 // fractional digits, strings and byte slices unchanged; other result types
 // are errors. A filter must yield a boolean; NULL counts as false.
 //
+// Comparisons are the language's, not SQL's: NULL equals only NULL, so
+// status != 'draft' holds for a NULL status (write status != nil &&
+// status != 'draft' for SQL's answer). Integer +, - and * are exact
+// (arith.go): a result above 2^63-1 is unsigned, and one beyond 64-bit
+// integers stops the stream with an error instead of wrapping. string()
+// of NULL is NULL.
+//
 // # Transform
 //
 // A driving contributor decides whether the target row exists. Its rows

@@ -86,7 +86,13 @@ func compile(src string, null, boolean bool) (*program, error) {
 	if boolean {
 		opts = append(opts, expr.AsBool())
 	}
+	// The language's own compile finds the errors, with their positions;
+	// the program run is compiled again with exprOptions (arith.go),
+	// whose operators take any operands.
 	prog, err := expr.Compile(src, opts...)
+	if err == nil {
+		prog, err = expr.Compile(src, append(opts, exprOptions...)...)
+	}
 	if err != nil {
 		var fe *file.Error
 		if errors.As(err, &fe) {
