@@ -228,6 +228,10 @@ func TestApplyValues(t *testing.T) {
 		{"string of NULL is NULL", "string(nil)", nil},
 		{"string of a number", "string(id) + 'x'", "7x"},
 		{"float arithmetic", "id * 0.5", 3.5},
+		{"unary minus", "-id * -1 - 1", int64(6)},
+		{"negative constant", "-1", int64(-1)},
+		{"negative float", "-(id * 0.5)", -3.5},
+		{"date arithmetic", "meta.commit_time - duration('1h') + duration('30m')", change.Temporal("2024-03-01 12:00:45.123456")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"math/big"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm/runtime"
 )
 
@@ -29,6 +30,8 @@ var exprOptions = []expr.Option{
 	expr.Operator("+", "_add"),
 	expr.Operator("-", "_sub"),
 	expr.Operator("*", "_mul"),
+	expr.Function("_neg", negate, new(func(any) any)),
+	expr.Patch(negation{}),
 	expr.DisableBuiltin("string"),
 	expr.Function("string", func(params ...any) (any, error) {
 		if params[0] == nil {
@@ -78,6 +81,23 @@ func arith(op byte) func(params ...any) (any, error) {
 		}
 		return nil, fmt.Errorf("integer overflow: the result of %c is beyond 64-bit integers", op)
 	}
+}
+
+// negation turns unary minus into _neg, which the language's operators
+// cannot be made to call.
+type negation struct{}
+
+// Visit implements ast.Visitor.
+func (negation) Visit(node *ast.Node) {
+	if n, ok := (*node).(*ast.UnaryNode); ok && n.Operator == "-" {
+		ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: "_neg"}, Arguments: []ast.Node{n.Node}})
+	}
+}
+
+// negate is unary minus, exact on integers: the negation of an unsigned
+// integer above 2^63 fits no 64-bit integer.
+func negate(params ...any) (any, error) {
+	return arith('-')(0, params[0])
 }
 
 // exact returns x op y and true when it fits an int64.
