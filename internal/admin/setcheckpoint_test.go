@@ -72,6 +72,11 @@ func TestStatusShowsTheOthersBesideAnUnreadableSource(t *testing.T) {
 	require.NotErrorIs(t, err, ErrFound, "an error, exit 2")
 	require.Regexp(t, `(?m)^a\s+false\s+gtid=0-1-1\s+gtid=0-1-\d+ file=`, out.String())
 	require.Regexp(t, `(?m)^b\s+false\s+none\s+unreadable \(see below\)`, out.String())
+
+	// Waiting, the unreadable source is not caught up, and says why.
+	err = PrintStatus(t.Context(), cfg, StatusOptions{Wait: true, Timeout: time.Second}, quiet, &out)
+	require.ErrorIs(t, err, ErrFound, "a timeout: exit 1")
+	require.ErrorContains(t, err, "reading current position of b")
 }
 
 // freePort returns a loopback port nothing listens on.

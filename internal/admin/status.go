@@ -106,15 +106,12 @@ func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, lo
 		}
 		if all || !opts.Wait {
 			printLags(w, lags)
-			if !all && opts.Wait {
-				return errNotCaughtUp
-			}
 			return errors.Join(unread...)
 		}
 		select {
 		case <-ctx.Done():
 			printLags(w, lags)
-			return errNotCaughtUp
+			return errors.Join(append([]error{errNotCaughtUp}, unread...)...)
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
