@@ -144,27 +144,14 @@ func int64Of(v any) (int64, bool) {
 
 // bigInt returns v as a big.Int when it is an integer.
 func bigInt(v any) (*big.Int, bool) {
-	switch x := v.(type) {
-	case int:
-		return big.NewInt(int64(x)), true
-	case int64:
+	if x, ok := int64Of(v); ok {
 		return big.NewInt(x), true
-	case int32:
-		return big.NewInt(int64(x)), true
-	case int16:
-		return big.NewInt(int64(x)), true
-	case int8:
-		return big.NewInt(int64(x)), true
+	}
+	switch x := v.(type) {
 	case uint64:
 		return new(big.Int).SetUint64(x), true
 	case uint:
 		return new(big.Int).SetUint64(uint64(x)), true
-	case uint32:
-		return big.NewInt(int64(x)), true
-	case uint16:
-		return big.NewInt(int64(x)), true
-	case uint8:
-		return big.NewInt(int64(x)), true
 	}
 	return nil, false
 }
