@@ -68,7 +68,8 @@ func newCheckpointCmd() *cobra.Command {
 	setCmd.Flags().StringVar(&spec.FromDMS, "from-dms", "",
 		"a stopped DMS task's RecoveryCheckpoint (checkpoint:V1#...) or CDC position file:offset; goes on after it")
 	setCmd.Flags().StringVar(&spec.DMSStreamPosition, "dms-stream-position", "",
-		"metadata stream-position of the last record the stream's consumer took; goes on after its transaction")
+		"metadata stream-position of the last record the stream's consumer took; goes on after its transaction\n"+
+			"when it is the transaction's last record, else at the transaction's start (its records come again)")
 	cmd.AddCommand(setCmd)
 	cmd.AddCommand(newCheckpointResetCmd(reset))
 	return cmd
