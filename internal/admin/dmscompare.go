@@ -70,8 +70,12 @@ func CompareDMS(spec DMSCompareSpec, w io.Writer) error {
 				strings.Join(d.Fields, ", "))
 		}
 	}
-	fmt.Fprintf(w, "%d records in ours, %d in theirs, %d equal, %d differences (ignoring %s)\n",
-		res.Ours, res.Theirs, res.Equal, len(res.Differences), strings.Join(ignore, ", "))
+	repeats := ""
+	if res.Repeats > 0 {
+		repeats = fmt.Sprintf(", %d copies of control records counted once", res.Repeats)
+	}
+	fmt.Fprintf(w, "%d records in ours, %d in theirs, %d equal, %d differences%s (ignoring %s)\n",
+		res.Ours, res.Theirs, res.Equal, len(res.Differences), repeats, strings.Join(ignore, ", "))
 	if len(res.Differences) > 0 {
 		return found("%d differences between %s and %s", len(res.Differences), spec.Ours, spec.Theirs)
 	}

@@ -42,6 +42,9 @@ type Difference struct {
 type Comparison struct {
 	Ours, Theirs int // records compared
 	Equal        int // records with an equal record in the other capture
+	// Repeats are the copies of control records counted once (see
+	// uniqueControls), of both captures.
+	Repeats int
 	Differences  []Difference
 }
 
@@ -62,6 +65,7 @@ func Compare(ours, theirs []Record, ignore []string) Comparison {
 	norm := func(r Record) string { return canonical(strip(r.Fields, ign, "")) }
 	res := Comparison{Ours: len(ours), Theirs: len(theirs)}
 	ours, theirs = uniqueControls(ours, norm), uniqueControls(theirs, norm)
+	res.Repeats = res.Ours + res.Theirs - len(ours) - len(theirs)
 
 	// Equal records first, as multisets.
 	pending := map[string][]int{}

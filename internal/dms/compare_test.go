@@ -47,6 +47,7 @@ func TestCompare(t *testing.T) {
 	copies := append(capture(t, rec(createFoo, "tributary")), same...)
 	res = Compare(copies, theirs, IgnoredFields)
 	require.Empty(t, res.Differences, "a control record sent to every shard counts once")
+	require.Equal(t, 1, res.Repeats)
 
 	differ := capture(t,
 		rec(createFoo, "tributary"),
