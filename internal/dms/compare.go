@@ -44,8 +44,8 @@ type Comparison struct {
 	Equal        int // records with an equal record in the other capture
 	// Repeats are the copies of control records counted once (see
 	// uniqueControls), of both captures.
-	Repeats int
-	Differences  []Difference
+	Repeats     int
+	Differences []Difference
 }
 
 // Compare compares two captures (see above), leaving out ignore, dotted

@@ -65,7 +65,7 @@ func AppendAfter(dst []byte, txn *change.Txn, i, row int, at Context, opts Optio
 	c := &txn.Changes[i]
 	t := c.Table
 	dst = append(dst, `{"data":`...)
-	dst = appendImage(dst, t, c.Identity(), nil)
+	dst = appendImage(dst, t, c.Identity(), nil, opts.OmitNullAndEmpty)
 	if opts.BeforeImage && c.Op == change.Update {
 		field := opts.BeforeImageField
 		if field == "" {
@@ -74,7 +74,7 @@ func AppendAfter(dst []byte, txn *change.Txn, i, row int, at Context, opts Optio
 		dst = append(dst, ',')
 		dst = appendString(dst, field)
 		dst = append(dst, ':')
-		dst = appendImage(dst, t, c.Before, keepFunc(t, opts.ColumnFilter))
+		dst = appendImage(dst, t, c.Before, keepFunc(t, opts.ColumnFilter), opts.OmitNullAndEmpty)
 	}
 	dst = append(dst, `,"metadata":{"timestamp":`...)
 	dst = appendTime(dst, txn.CommitTime)
@@ -135,12 +135,13 @@ func operation(op change.Op) string {
 }
 
 // appendImage appends row as an object of column name to value, with
-// the columns keep accepts (all when keep is nil).
-func appendImage(dst []byte, t *change.Table, row change.Row, keep func(int) bool) []byte {
+// the columns keep accepts (all when keep is nil), leaving out NULL and
+// empty values with omitEmpty.
+func appendImage(dst []byte, t *change.Table, row change.Row, keep func(int) bool, omitEmpty bool) []byte {
 	dst = append(dst, '{')
 	first := true
 	for j, col := range t.Columns {
-		if keep != nil && !keep(j) {
+		if keep != nil && !keep(j) || omitEmpty && isEmpty(row[j]) {
 			continue
 		}
 		if !first {
@@ -152,4 +153,18 @@ func appendImage(dst []byte, t *change.Table, row change.Row, keep func(int) boo
 		dst = appendValue(dst, row[j])
 	}
 	return append(dst, '}')
+}
+
+// isEmpty reports whether v is NULL or an empty string, the values DMS
+// leaves out without IncludeNullAndEmpty.
+func isEmpty(v change.Value) bool {
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return v == ""
+	case []byte:
+		return len(v) == 0
+	}
+	return false
 }

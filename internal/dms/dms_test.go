@@ -183,3 +183,19 @@ func TestValidate(t *testing.T) {
 	require.ErrorContains(t, err, `partition key type "task-id"`)
 	require.ErrorContains(t, err, `before image field "metadata"`)
 }
+
+// Without IncludeNullAndEmpty, as DMS's default, NULL values and empty
+// strings are left out of the data and the before image.
+func TestOmitNullAndEmpty(t *testing.T) {
+	update := sampleTxns()[1]
+	c := update.Changes[0]
+	c.Before = change.Row{c.Before[0], nil, c.Before[2], ""}
+	c.After = change.Row{c.After[0], nil, c.After[2], "yum"}
+	update.Changes = []change.RowChange{c}
+	got := string(AppendAfter(nil, update, 0, 0, Context{}, Options{BeforeImage: true, OmitNullAndEmpty: true}))
+	require.Contains(t, got, `"data":{"id":101,"user_id":2,"comment":"yum"}`)
+	require.Contains(t, got, `"before-image":{"id":101,"user_id":2}`)
+	got = string(AppendAfter(nil, update, 0, 0, Context{}, Options{BeforeImage: true}))
+	require.Contains(t, got, `"data":{"id":101,"recipe_id":null,"user_id":2,"comment":"yum"}`)
+	require.Contains(t, got, `"before-image":{"id":101,"recipe_id":null,"user_id":2,"comment":""}`)
+}

@@ -11,7 +11,8 @@
 // ("2026-11-21 08:15:02.381466"), JSON columns as a string holding the
 // document (as DMS does), binary columns (BINARY, VARBINARY, BLOB, GEOMETRY)
 // as base64 strings, and NULL as null. Every column is written, NULL and
-// empty ones included (DMS's IncludeNullAndEmpty).
+// empty ones included (DMS's IncludeNullAndEmpty), unless
+// Options.OmitNullAndEmpty leaves them out as DMS's default does.
 //
 // Unlike DMS, LOB columns are written in full (DMS caps them at 1 MB on
 // Kinesis) and are kept in the before image (DMS leaves them out).

@@ -37,7 +37,8 @@ var ErrInvalidOptions = errors.New("invalid dms options")
 
 // Options tune the dms layout, as a DMS task's settings tune its records.
 // The zero value is DMS's default layout, except that the before image,
-// when on, is whole (ColumnFilterAll).
+// when on, is whole (ColumnFilterAll), and NULL and empty values are
+// written (see OmitNullAndEmpty).
 type Options struct {
 	// BeforeImage adds the before image of updates under BeforeImageField,
 	// as DMS's BeforeImageSettings with EnableBeforeImage do.
@@ -69,6 +70,10 @@ type Options struct {
 	// TaskID is the partition-key-value of control records; empty means
 	// DefaultTaskID.
 	TaskID string
+	// OmitNullAndEmpty leaves NULL values and empty strings out of data
+	// and before images, as DMS does by default: the zero value writes
+	// every column (DMS's IncludeNullAndEmpty).
+	OmitNullAndEmpty bool
 }
 
 // Validate reports every problem of o at once, or nil.

@@ -184,6 +184,10 @@ type DMSOptions struct {
 	// default true, unlike DMS. TRUNCATE's are sent either way: they
 	// change rows, not the table.
 	TableAlterOperations *bool `yaml:"table_alter_operations"`
+	// IncludeNullAndEmpty writes NULL values and empty strings in data and
+	// before images (IncludeNullAndEmpty); default true, unlike DMS,
+	// whose records leave them out by default.
+	IncludeNullAndEmpty *bool `yaml:"include_null_and_empty"`
 }
 
 // encoder returns the dms layout's options; the partition key type is set
@@ -195,7 +199,8 @@ func (d *DMSOptions) encoder() dms.Options {
 	return dms.Options{BeforeImage: d.BeforeImage == nil || *d.BeforeImage,
 		BeforeImageField: d.BeforeImageField, ColumnFilter: d.ColumnFilter,
 		TransactionDetails: d.TransactionDetails, PartitionValue: d.PartitionValue,
-		PartitionIncludeSchemaTable: d.PartitionIncludeSchemaTable, TaskID: d.TaskID}
+		PartitionIncludeSchemaTable: d.PartitionIncludeSchemaTable, TaskID: d.TaskID,
+		OmitNullAndEmpty: d.IncludeNullAndEmpty != nil && !*d.IncludeNullAndEmpty}
 }
 
 // controlDetails reports whether create-table records are sent.
