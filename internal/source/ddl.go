@@ -15,6 +15,10 @@ type ddl struct {
 	Dropped []tableRef
 	// Truncated lists tables emptied by TRUNCATE.
 	Truncated []tableRef
+	// Created lists tables CREATE made, which no earlier definition of
+	// the name describes; Replaced those of CREATE OR REPLACE, which
+	// drops a table of that name, if there is one, with its rows.
+	Created, Replaced []tableRef
 	// Renamed pairs each renamed table with its new name; both are in
 	// Dropped and Describe as well.
 	Renamed []renamed
@@ -53,7 +57,8 @@ type ddlParser struct {
 }
 
 func (p *ddlParser) create() (ddl, bool) {
-	if p.word("OR") && !p.word("REPLACE") {
+	replace := p.word("OR")
+	if replace && !p.word("REPLACE") {
 		return ddl{}, false
 	}
 	if p.word("TEMPORARY") || !p.word("TABLE") {
@@ -61,7 +66,11 @@ func (p *ddlParser) create() (ddl, bool) {
 	}
 	p.ifExists("IF", "NOT", "EXISTS")
 	t, ok := p.name()
-	return ddl{Describe: []tableRef{t}}, ok
+	d := ddl{Describe: []tableRef{t}, Created: []tableRef{t}}
+	if replace {
+		d.Replaced = []tableRef{t}
+	}
+	return d, ok
 }
 
 func (p *ddlParser) alter() (ddl, bool) {
