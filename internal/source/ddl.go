@@ -15,10 +15,6 @@ type ddl struct {
 	Dropped []tableRef
 	// Truncated lists tables emptied by TRUNCATE.
 	Truncated []tableRef
-	// Created lists tables CREATE made, which no earlier definition of
-	// the name describes; Replaced those of CREATE OR REPLACE, which
-	// drops a table of that name, if there is one, with its rows.
-	Created, Replaced []tableRef
 	// Renamed pairs each renamed table with its new name; both are in
 	// Dropped and Describe as well.
 	Renamed []renamed
@@ -57,8 +53,7 @@ type ddlParser struct {
 }
 
 func (p *ddlParser) create() (ddl, bool) {
-	replace := p.word("OR")
-	if replace && !p.word("REPLACE") {
+	if p.word("OR") && !p.word("REPLACE") {
 		return ddl{}, false
 	}
 	if p.word("TEMPORARY") || !p.word("TABLE") {
@@ -66,11 +61,7 @@ func (p *ddlParser) create() (ddl, bool) {
 	}
 	p.ifExists("IF", "NOT", "EXISTS")
 	t, ok := p.name()
-	d := ddl{Describe: []tableRef{t}, Created: []tableRef{t}}
-	if replace {
-		d.Replaced = []tableRef{t}
-	}
-	return d, ok
+	return ddl{Describe: []tableRef{t}}, ok
 }
 
 func (p *ddlParser) alter() (ddl, bool) {

@@ -191,14 +191,6 @@ func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position)
 		}
 	}
 	if s.history == nil {
-		// Whether a table CREATE OR REPLACE named existed is not known:
-		// it is taken as dropped.
-		for _, t := range d.Replaced {
-			if s.included(t) {
-				t = s.fold1(t)
-				events = append(events, change.DDL{Kind: change.DDLDrop, Schema: t.Schema, Table: t.Name})
-			}
-		}
 		return events, nil
 	}
 	ord, err := at.Ordinal()
@@ -218,7 +210,6 @@ func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position)
 		if !s.included(t) {
 			continue
 		}
-		created, replaced := slices.Contains(d.Created, t), slices.Contains(d.Replaced, t)
 		t = s.fold1(t)
 		var before *change.Table
 		if ord > 0 {
@@ -241,13 +232,7 @@ func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position)
 				return nil, permanent(fmt.Errorf("recording schema of %s.%s: %w", t.Schema, t.Name, err))
 			}
 		}
-		// A table CREATE made has no earlier definition to have lost
-		// columns of (a history seeded after the statement can hold its
-		// later one); CREATE OR REPLACE dropped the one there was.
-		if replaced && before != nil && !moved[t] {
-			events = append(events, change.DDL{Kind: change.DDLDrop, Schema: t.Schema, Table: t.Name})
-		}
-		if cols := lostColumns(before, desc); !created && !moved[t] && len(cols) > 0 {
+		if cols := lostColumns(before, desc); !moved[t] && len(cols) > 0 {
 			events = append(events, change.DDL{Kind: change.DDLAlter, Schema: t.Schema, Table: t.Name, Columns: cols})
 		}
 	}
