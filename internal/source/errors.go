@@ -130,9 +130,10 @@ func classifyStreamError(err error) error {
 
 // notAtEvent reports whether the server's message says the dump's start
 // is not where an event begins: it read bogus data there, or the position
-// is past the file's end.
+// is past the file's end. A log cut short ("truncated in the middle of
+// event") is not one: it is damaged where the position is right.
 func notAtEvent(msg string) bool {
-	for _, m := range []string{"bogus data in log event", "impossible position", "in the middle of event"} {
+	for _, m := range []string{"bogus data in log event", "impossible position"} {
 		if strings.Contains(msg, m) {
 			return true
 		}

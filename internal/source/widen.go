@@ -23,7 +23,13 @@ import (
 // before did: another kind or character set, or a type that is not before's
 // nor a widening of it.
 func retyped(before, after change.Column) bool {
-	if after.Kind != before.Kind || after.Charset != before.Charset {
+	if after.Charset != before.Charset {
+		return true
+	}
+	// Another kind of value, but for the numeric widenings across kinds:
+	// unsigned to a larger signed integer, FLOAT to DOUBLE.
+	if after.Kind != before.Kind && !(before.Kind == change.KindUint && after.Kind == change.KindInt) &&
+		!(before.Kind == change.KindFloat && after.Kind == change.KindDouble) {
 		return true
 	}
 	return after.Type != before.Type && !widens(before.Type, after.Type)
@@ -46,6 +52,10 @@ func widens(from, to string) bool {
 		if i, j := slices.Index(r, from), slices.Index(r, to); i >= 0 && j >= 0 {
 			return j >= i
 		}
+	}
+	// An unsigned integer fits the signed type of the next size up.
+	if i, j := slices.Index(ranks[1], from), slices.Index(ranks[0], to); i >= 0 && j > i {
+		return true
 	}
 	fb, fa := typeArgs(from)
 	tb, ta := typeArgs(to)

@@ -16,6 +16,9 @@ func TestWidens(t *testing.T) {
 		{"int", "bigint", true},
 		{"bigint", "int", false},
 		{"smallint unsigned", "int unsigned", true},
+		{"int unsigned", "bigint", true},
+		{"int unsigned", "int", false},
+		{"bigint", "bigint unsigned", false},
 		{"varchar(10)", "varchar(20)", true},
 		{"varchar(20)", "varchar(3)", false},
 		{"char(5)", "varchar(5)", true},
@@ -52,5 +55,8 @@ func TestWidens(t *testing.T) {
 	require.False(t, retyped(col(change.KindString, "varchar(10)", "utf8mb4"), col(change.KindString, "varchar(10)", "utf8mb4")))
 	require.True(t, retyped(col(change.KindString, "varchar(10)", "latin1"), col(change.KindString, "varchar(10)", "utf8mb4")))
 	require.True(t, retyped(col(change.KindInt, "int", ""), col(change.KindUint, "int unsigned", "")))
+	require.False(t, retyped(col(change.KindUint, "int unsigned", ""), col(change.KindInt, "bigint", "")))
+	require.False(t, retyped(col(change.KindFloat, "float", ""), col(change.KindDouble, "double", "")))
+	require.True(t, retyped(col(change.KindString, "varchar(10)", "utf8mb4"), col(change.KindJSON, "longtext", "utf8mb4")))
 	require.True(t, retyped(col(change.KindDecimal, "decimal(20,6)", ""), col(change.KindDecimal, "decimal(20,2)", "")))
 }
