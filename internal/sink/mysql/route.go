@@ -231,7 +231,8 @@ func (c *keyCache) uniqueKeys(ctx context.Context, t *change.TargetTable) (map[s
 // looseKey reports whether a column of t's key holds text compared under
 // a collation that takes some different strings for one value: case or
 // accent insensitive, or PAD SPACE ('a' and 'a ' equal), as most are,
-// the _bin ones of MariaDB and of MySQL 5.7 included, and any CHAR. Two such keys name
+// the _bin ones of MariaDB and of MySQL 5.7 included, and any CHAR, ENUM
+// or SET. Two such keys name
 // one row, so their operations must go through one worker, in order, as
 // those of a table with another unique key do: routed by the exact bytes
 // they could meet on different workers, and the delete of 'k' applied
@@ -268,18 +269,21 @@ func (c *keyCache) looseKey(ctx context.Context, t *change.TargetTable) (bool, e
 // (empty for binary strings and non-text types) may take different
 // strings for equal.
 func looseCollation(typ, coll string) bool {
-	switch strings.ToLower(typ) {
-	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext":
+	typ = strings.ToLower(typ)
+	switch typ {
+	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set":
 	default:
-		return false // numbers, temporals, binary strings; ENUM and SET members are distinct
+		return false // numbers, temporals, binary strings
 	}
 	coll = strings.ToLower(coll)
 	if coll == "" || coll == "binary" {
 		return false
 	}
 	// A CHAR is stored without trailing spaces whatever its collation,
-	// so 'k' and 'k ' name one row there too.
-	return strings.ToLower(typ) == "char" || !strings.HasSuffix(coll, "_nopad_bin") && !strings.HasSuffix(coll, "_0900_bin")
+	// so 'k' and 'k ' name one row there too; an ENUM or SET takes a
+	// member by its name under the collation, or by its number.
+	return typ == "char" || typ == "enum" || typ == "set" ||
+		!strings.HasSuffix(coll, "_nopad_bin") && !strings.HasSuffix(coll, "_0900_bin")
 }
 
 // appendBlock appends, encoded as appendKeyValue encodes a value, the
