@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/replicator"
 	"github.com/tributary-cdc/tributary/internal/source"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
@@ -86,4 +88,31 @@ func freePort(t *testing.T) uint16 {
 	n, err := strconv.Atoi(port)
 	require.NoError(t, err)
 	return uint16(n)
+}
+
+// status --wait waits for the positions it read first: a source written
+// all the time (a heartbeat) is caught up once its checkpoint reaches
+// them, not chased.
+func TestStatusWaitsForThePositionsItRead(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{ServerID: 1, GTIDDomain: 0})
+	srv.Exec(t, "CREATE DATABASE db", "CREATE TABLE db.t (id INT PRIMARY KEY)", "INSERT INTO db.t VALUES (1)")
+	cfg := storeConfig(t.TempDir())
+	cfg.Sources = []source.Options{{Name: "a", Host: "127.0.0.1", Port: uint16(srv.Port), User: "root", ServerID: 77}}
+	quiet := slog.New(slog.DiscardHandler)
+	readers := replicator.NewReaders(cfg, nil, nil, quiet)
+	cur, err := readers["a"].CurrentPosition(t.Context())
+	require.NoError(t, err)
+	require.NoError(t, SetCheckpoint(t.Context(), cfg, CheckpointSpec{Source: "a", GTIDSet: cur.GTIDSet}, quiet, io.Discard))
+
+	fixed := map[string]change.Position{}
+	got, err := lags(t.Context(), cfg, readers, nil, fixed)
+	require.NoError(t, err)
+	require.True(t, got[0].CaughtUp)
+	srv.Exec(t, "INSERT INTO db.t VALUES (2)")
+	got, err = lags(t.Context(), cfg, readers, nil, fixed)
+	require.NoError(t, err)
+	require.True(t, got[0].CaughtUp, "the position read first is reached")
+	got, err = lags(t.Context(), cfg, readers, nil, nil)
+	require.NoError(t, err)
+	require.False(t, got[0].CaughtUp, "read again, the source is ahead")
 }

@@ -80,8 +80,15 @@ func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, lo
 	ctx, cancel := context.WithTimeout(ctx, max(opts.Timeout, time.Second))
 	defer cancel()
 	readers := replicator.NewReaders(cfg, nil, nil, logger)
+	// Waiting, each source's position is read once and waited for: a
+	// source that keeps being written (a heartbeat every second) would
+	// otherwise always be a little ahead of its checkpoint.
+	var fixed map[string]change.Position
+	if opts.Wait {
+		fixed = map[string]change.Position{}
+	}
 	for {
-		lags, err := lags(ctx, cfg, readers, opts.Gates)
+		lags, err := lags(ctx, cfg, readers, opts.Gates, fixed)
 		if err != nil {
 			// While waiting, a service that is still starting (store
 			// locked, endpoint not up yet) or a source restarting is
@@ -118,8 +125,11 @@ func PrintStatus(ctx context.Context, cfg *config.Config, opts StatusOptions, lo
 }
 
 // lags compares each source's checkpoint with its current position, or,
-// for the sources gates names, with the GTID set given there.
-func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Reader, gates map[string]string) ([]lag, error) {
+// for the sources gates names, with the GTID set given there. With fixed
+// not nil, a source's position is read once, kept there, and compared
+// with again on the next calls.
+func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Reader, gates map[string]string,
+	fixed map[string]change.Position) ([]lag, error) {
 	for name := range gates {
 		if readers[name] == nil {
 			return nil, fmt.Errorf("--wait-gtid names %s, which is not a configured source", name)
@@ -135,11 +145,17 @@ func lags(ctx context.Context, cfg *config.Config, readers map[string]*source.Re
 		if len(gates) > 0 && !gated {
 			continue
 		}
-		cur, err := r.CurrentPosition(ctx)
-		if err != nil {
-			out = append(out, lag{Source: name, Checkpoint: cps[name], Backfill: fills[name],
-				Err: fmt.Errorf("reading current position of %s: %w", name, err)})
-			continue
+		cur, known := fixed[name]
+		if !known {
+			cur, err = r.CurrentPosition(ctx)
+			if err != nil {
+				out = append(out, lag{Source: name, Checkpoint: cps[name], Backfill: fills[name],
+					Err: fmt.Errorf("reading current position of %s: %w", name, err)})
+				continue
+			}
+			if fixed != nil {
+				fixed[name] = cur
+			}
 		}
 		if gated {
 			cur = change.Position{Flavor: cur.Flavor, GTIDSet: gate}
