@@ -74,14 +74,17 @@ func TestSystemdUnit(t *testing.T) {
 		!strings.HasPrefix(argv[3], "/etc/"+last("Service.ConfigurationDirectory")+"/") {
 		t.Errorf("ExecStart=%s, want tributary run --config with a file of the ConfigurationDirectory", last("Service.ExecStart"))
 	}
-	// Longer than the default checkpoint.stop_grace, for the flush and the
-	// checkpoint after it.
+	// Longer than the default checkpoint.stop_grace and the last flush's
+	// 30s after it.
 	stop, err := time.ParseDuration(last("Service.TimeoutStopSec"))
 	if err != nil {
 		t.Fatalf("TimeoutStopSec: %v", err)
 	}
-	if stop <= 20*time.Second+10*time.Second {
-		t.Errorf("TimeoutStopSec=%s must exceed checkpoint.stop_grace (20s by default) by more than 10s", stop)
+	if stop <= 20*time.Second+30*time.Second {
+		t.Errorf("TimeoutStopSec=%s must exceed checkpoint.stop_grace (20s by default) by more than the last flush's 30s", stop)
+	}
+	if last("Service.ExecReload") == "" {
+		t.Error("no ExecReload: systemctl reload could not send the SIGHUP that reloads the mappings")
 	}
 
 	// systemd's own checks where it is installed.

@@ -84,6 +84,9 @@ func Open(dir string, opts *Options) (*Store, error) {
 	if err := os.MkdirAll(dir, dirMode); err != nil {
 		return nil, fmt.Errorf("creating checkpoint directory: %w", err)
 	}
+	if err := ownedByCaller(dir); err != nil {
+		return nil, err
+	}
 	// Restricted before Pebble writes anything, so no file of the store is
 	// ever reachable by others, even for the moment between its creation
 	// and privateFS's chmod.
