@@ -35,8 +35,9 @@ func TestExitCodes(t *testing.T) {
 	}
 }
 
-// checkpoint show and failed list read the store only: they run without
-// the passwords the configuration names.
+// checkpoint show and failed list read the store only, and mappings
+// check the files: they run without the passwords the configuration
+// names.
 func TestOfflineCommandsNeedNoPasswords(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "tributary.yaml")
@@ -45,8 +46,15 @@ sources:
   - {name: a, host: h, user: u, password_env: TRIBUTARY_TEST_NEVER_SET, server_id: 1}
   - {name: b, host: h, user: u, password_file: /nonexistent/tributary-pw, server_id: 2}
 sinks: [{name: out, type: jsonl, jsonl: {path: out.jsonl}}]
+mappings: [m.yaml]
 `), 0o600))
-	_, err := execute(t, "checkpoint", "show", "--config", cfg)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "m.yaml"), []byte(`target: g.t
+key: [id]
+sources: [{source: a, table: s.t, columns: {id: id}}]
+`), 0o600))
+	out, err := execute(t, "mappings", "check", "--config", cfg)
+	require.NoError(t, err, out)
+	_, err = execute(t, "checkpoint", "show", "--config", cfg)
 	require.NoError(t, err)
 	_, err = execute(t, "failed", "list", "--config", cfg)
 	require.NoError(t, err)

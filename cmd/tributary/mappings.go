@@ -38,7 +38,7 @@ func newMappingsCmd() *cobra.Command {
 				}
 				return checked(admin.CheckMappingsLive(cmd.Context(), cfg, cmd.OutOrStdout()))
 			}
-			cfg, err := config.Load(configPath)
+			cfg, err := config.LoadOffline(configPath)
 			if err != nil {
 				// Files named on the command line can be checked without a
 				// configuration; without either there is nothing to check.
