@@ -12,17 +12,25 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/replicator"
 	"github.com/tributary-cdc/tributary/internal/source"
 	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
-// checkpoint set refuses positions the server cannot stream from.
-func TestSetCheckpointRefusesUnreachablePositions(t *testing.T) {
+// oneSource starts a server holding db.t with one row, and returns it
+// with a configuration whose store is new and whose one source, a, is it.
+func oneSource(t *testing.T) (*testenv.Server, *config.Config) {
 	srv := testenv.StartT(t, testenv.Options{ServerID: 1, GTIDDomain: 0})
 	srv.Exec(t, "CREATE DATABASE db", "CREATE TABLE db.t (id INT PRIMARY KEY)", "INSERT INTO db.t VALUES (1)")
 	cfg := storeConfig(t.TempDir())
 	cfg.Sources = []source.Options{{Name: "a", Host: "127.0.0.1", Port: uint16(srv.Port), User: "root", ServerID: 77}}
+	return srv, cfg
+}
+
+// checkpoint set refuses positions the server cannot stream from.
+func TestSetCheckpointRefusesUnreachablePositions(t *testing.T) {
+	_, cfg := oneSource(t)
 	set := func(spec CheckpointSpec) error {
 		spec.Source = "a"
 		var out bytes.Buffer
@@ -38,10 +46,7 @@ func TestSetCheckpointRefusesUnreachablePositions(t *testing.T) {
 // status --wait-gtid waits for a source's checkpoint to hold a GTID set,
 // whatever the server has executed since: the cutover gate.
 func TestStatusWaitsForAGTIDSet(t *testing.T) {
-	srv := testenv.StartT(t, testenv.Options{ServerID: 1, GTIDDomain: 0})
-	srv.Exec(t, "CREATE DATABASE db", "CREATE TABLE db.t (id INT PRIMARY KEY)", "INSERT INTO db.t VALUES (1)")
-	cfg := storeConfig(t.TempDir())
-	cfg.Sources = []source.Options{{Name: "a", Host: "127.0.0.1", Port: uint16(srv.Port), User: "root", ServerID: 77}}
+	_, cfg := oneSource(t)
 	quiet := slog.New(slog.DiscardHandler)
 	require.NoError(t, SetCheckpoint(t.Context(), cfg, CheckpointSpec{Source: "a", GTIDSet: "0-1-2"}, quiet, io.Discard))
 
@@ -58,13 +63,8 @@ func TestStatusWaitsForAGTIDSet(t *testing.T) {
 // status shows every source when one cannot be read, and says why after
 // the table, exiting as on an error.
 func TestStatusShowsTheOthersBesideAnUnreadableSource(t *testing.T) {
-	srv := testenv.StartT(t, testenv.Options{ServerID: 1, GTIDDomain: 0})
-	srv.Exec(t, "CREATE DATABASE db", "CREATE TABLE db.t (id INT PRIMARY KEY)", "INSERT INTO db.t VALUES (1)")
-	cfg := storeConfig(t.TempDir())
-	cfg.Sources = []source.Options{
-		{Name: "a", Host: "127.0.0.1", Port: uint16(srv.Port), User: "root", ServerID: 77},
-		{Name: "b", Host: "127.0.0.1", Port: freePort(t), User: "root", ServerID: 78},
-	}
+	_, cfg := oneSource(t)
+	cfg.Sources = append(cfg.Sources, source.Options{Name: "b", Host: "127.0.0.1", Port: freePort(t), User: "root", ServerID: 78})
 	quiet := slog.New(slog.DiscardHandler)
 	require.NoError(t, SetCheckpoint(t.Context(), cfg, CheckpointSpec{Source: "a", GTIDSet: "0-1-1"}, quiet, io.Discard))
 
@@ -94,10 +94,7 @@ func freePort(t *testing.T) uint16 {
 // all the time (a heartbeat) is caught up once its checkpoint reaches
 // them, not chased.
 func TestStatusWaitsForThePositionsItRead(t *testing.T) {
-	srv := testenv.StartT(t, testenv.Options{ServerID: 1, GTIDDomain: 0})
-	srv.Exec(t, "CREATE DATABASE db", "CREATE TABLE db.t (id INT PRIMARY KEY)", "INSERT INTO db.t VALUES (1)")
-	cfg := storeConfig(t.TempDir())
-	cfg.Sources = []source.Options{{Name: "a", Host: "127.0.0.1", Port: uint16(srv.Port), User: "root", ServerID: 77}}
+	srv, cfg := oneSource(t)
 	quiet := slog.New(slog.DiscardHandler)
 	readers := replicator.NewReaders(cfg, nil, nil, quiet)
 	cur, err := readers["a"].CurrentPosition(t.Context())
