@@ -127,46 +127,111 @@ func TestSecondaryUniqueKeySwap(t *testing.T) {
 }
 
 // A key changed to a value its collation takes for the same (case, PAD
-// SPACE) is a delete of one key and an upsert of another naming the same
-// row: they go through one worker in order, or the delete applied last
-// would delete the row. Keys compared by bytes keep their workers.
+// SPACE, accents) is a delete of one key and an upsert of another naming
+// the same row: they go through one worker in order, or the delete
+// applied last would delete the row. Printable ASCII keys are routed by
+// their folded form, over every worker; the first key outside it moves
+// the table to one worker, as do a collation that takes two folded
+// forms for one value and an ENUM. Keys compared by bytes keep their
+// workers.
 func TestKeysEqualUnderTheCollation(t *testing.T) {
 	tg := startTarget(t, "CREATE TABLE tgt.ci (k VARCHAR(20) COLLATE utf8mb4_general_ci PRIMARY KEY, v INT)",
 		"CREATE TABLE tgt.bin (k VARBINARY(20) PRIMARY KEY, v INT)",
 		"CREATE TABLE tgt.nopad (k VARCHAR(20) COLLATE utf8mb4_nopad_bin PRIMARY KEY, v INT)",
 		"CREATE TABLE tgt.num (k INT PRIMARY KEY, v INT)",
 		"CREATE TABLE tgt.fixed (k CHAR(20) COLLATE utf8mb4_nopad_bin PRIMARY KEY, v INT)",
-		"CREATE TABLE tgt.member (k ENUM('a','b') PRIMARY KEY, v INT)")
+		"CREATE TABLE tgt.member (k ENUM('a','b') PRIMARY KEY, v INT)",
+		"CREATE TABLE tgt.lt (k VARCHAR(20) COLLATE utf8mb4_lithuanian_ci PRIMARY KEY, v INT)")
 	ci := table("ci", "k")
 	cols := []string{"k", "v"}
 	s := tg.sink(t, Options{Workers: 4, RowsPerStatement: 10, StatementsPerTxn: 2})
 	const n = 200
 	var setup []change.TargetOp
 	for i := range n {
-		setup = append(setup, upsert(ci, cols, fmt.Sprintf("k%d", i), int64(i)))
+		setup = append(setup, upsert(ci, cols, fmt.Sprintf("ke%d", i), int64(i)))
 	}
 	applyAll(t, s, txn(1, setup...))
-	var parts []*change.Txn
-	var want []string
-	for i := range n {
-		key := fmt.Sprintf("k%d", i)
-		next := strings.ToUpper(key)
-		if i%2 == 1 {
-			next = key + " " // trailing space: equal under PAD SPACE
+	rename := func(from, round int, next func(i int, key string) string) (parts []*change.Txn, want []string) {
+		for i := range n {
+			key := fmt.Sprintf("ke%d", i)
+			if round > 0 {
+				key = next(i, key)
+			}
+			to := next(i, fmt.Sprintf("ke%d", i))
+			if round > 0 {
+				to = strings.ToLower(strings.TrimSpace(to))
+			}
+			parts = append(parts, txn(uint64(from+i), del(ci, key), upsert(ci, cols, to, int64(i+round))))
+			want = append(want, fmt.Sprintf("%s|%d", strings.TrimSpace(to), i+round))
 		}
-		parts = append(parts, txn(uint64(i+2), del(ci, key), upsert(ci, cols, next, int64(i))))
-		want = append(want, fmt.Sprintf("%s|%d", strings.TrimSpace(next), i))
+		slices.Sort(want)
+		return parts, want
 	}
-	applyAll(t, s, parts...)
-	slices.Sort(want)
-	got := tg.dump(t, "SELECT TRIM(k), v FROM ci")
-	slices.Sort(got)
-	require.Equal(t, want, got, "every row is there, with its new key")
+	ascii := func(i int, key string) string {
+		if i%2 == 1 {
+			return key + " " // trailing space: equal under PAD SPACE
+		}
+		return strings.ToUpper(key)
+	}
 	ctx := context.Background()
-	for name, loose := range map[string]bool{"ci": true, "bin": false, "nopad": false, "num": false, "fixed": true, "member": true} {
-		serial, err := s.keys.serial(ctx, table(name, "k"))
+	check := func(want []string) {
+		got := tg.dump(t, "SELECT TRIM(k), v FROM ci")
+		slices.Sort(got)
+		require.Equal(t, want, got, "every row is there, with its new key")
+	}
+	// Case and trailing spaces: routed by the folded key, and back.
+	parts, want := rename(2, 0, ascii)
+	applyAll(t, s, parts...)
+	check(want)
+	parts, want = rename(2+n, 1, ascii)
+	applyAll(t, s, parts...)
+	check(want)
+	info, err := s.keys.info(ctx, ci)
+	require.NoError(t, err)
+	require.False(t, info.serial, "printable ASCII keys spread over the workers")
+	// Accents, equal under the collation, in one transaction of every
+	// delete, then every upsert: the first accent moves the table to one
+	// worker, once the deletes queued on the others are applied. Writes
+	// to a table of another worker come first, so the deletes queued
+	// there are applied last unless the move waits for them.
+	accent := func(i int, key string) string { return strings.Replace(key, "e", "é", 1) }
+	parts, want = rename(2+2*n, 0, accent)
+	one := spread(rowHash(&change.TargetOp{Target: ci}, false, routeBlock), 4)
+	var ops []change.TargetOp
+	for _, name := range []string{"busy1", "busy2", "busy3", "busy4"} {
+		busy := table(name, "id")
+		s.keys.mu.tables[tableKey{"tgt", name}] = keyInfo{serial: true}
+		if w, _ := s.route(ctx, &change.TargetOp{Target: busy}); w != one {
+			_, err := tg.db.Exec("CREATE TABLE tgt." + name + " (id INT PRIMARY KEY, v INT)")
+			require.NoError(t, err)
+			for i := range 2000 {
+				ops = append(ops, upsert(busy, []string{"id", "v"}, int64(i), int64(i)))
+			}
+			break
+		}
+	}
+	require.NotEmpty(t, ops, "a table of another worker")
+	for _, p := range parts {
+		ops = append(ops, p.Ops[0])
+	}
+	for _, p := range parts {
+		ops = append(ops, p.Ops[1])
+	}
+	applyAll(t, s, txn(2+2*n, ops...))
+	check(want)
+	info, err = s.keys.info(ctx, ci)
+	require.NoError(t, err)
+	require.True(t, info.serial, "a key outside printable ASCII moved the table to one worker")
+
+	for name, want := range map[string]keyInfo{
+		"ci": {fold: []bool{true}, serial: true}, "bin": {}, "nopad": {}, "num": {},
+		"fixed": {fold: []bool{true}}, "member": {fold: []bool{true}, serial: true},
+		"lt": {fold: []bool{true}, serial: true}, // "y" is "i"
+	} {
+		info, err := s.keys.info(ctx, table(name, "k"))
 		require.NoError(t, err)
-		require.Equal(t, loose, serial, "table %s", name)
+		info.primary = false
+		require.Equal(t, want, info, "table %s", name)
 	}
 }
 

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -112,6 +113,13 @@ func retryOp(fc change.FailedChange, table func(string) *change.TargetTable) (ch
 // retry queues op, fc's, on its row's worker and waits for its result.
 func (s *Sink) retry(ctx context.Context, fc change.FailedChange, op change.TargetOp) (RetryResult, error) {
 	w, err := s.route(ctx, &op)
+	if errors.Is(err, errUnfoldable) {
+		// Its table is not moved to one worker from here, beside Apply;
+		// the retried change meets the stream's writes to its row in
+		// either order, as a change retried a moment later would.
+		l := s.laneOf(op.Target)
+		w, err = l.first+spread(rowHash(&op, false, routeBlock), l.n), nil
+	}
 	if err != nil {
 		return RetryResult{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -19,17 +20,52 @@ import (
 
 // route returns the worker of op among those of its table's lane (see
 // lanes.go): by table and key, or by table alone for a table with a unique
-// key besides op's key (see the package comment).
+// key besides op's key (see the package comment). It returns
+// errUnfoldable for a key of a loose collation that folding cannot route
+// (see foldable).
 func (s *Sink) route(ctx context.Context, op *change.TargetOp) (int, error) {
 	l := s.laneOf(op.Target)
 	if l.n == 1 {
 		return l.first, nil
 	}
-	serial, err := s.keys.serial(ctx, op.Target)
+	info, err := s.keys.info(ctx, op.Target)
 	if err != nil {
 		return 0, err
 	}
-	return l.first + spread(rowHash(op, !serial, routeBlock), l.n), nil
+	if info.serial {
+		return l.first + spread(rowHash(op, false, routeBlock), l.n), nil
+	}
+	if info.fold != nil {
+		h, ok := foldedHash(op, info.fold)
+		if !ok {
+			return 0, errUnfoldable
+		}
+		return l.first + spread(h, l.n), nil
+	}
+	return l.first + spread(rowHash(op, true, routeBlock), l.n), nil
+}
+
+// errUnfoldable is route's error for a key that folding cannot route.
+var errUnfoldable = errors.New("a key that folding cannot route")
+
+// routeToOneWorker routes op, whose key folding cannot route, after
+// moving its table to one worker for the rest of the sink's life: what h
+// gathered is sent and the table's lane flushed first, so every operation
+// routed by a folded key is applied before any that goes to the one
+// worker. From there on the table is written as one with a second unique
+// key is, in order, its long runs split (split.go), where parts that
+// write one row under two keys meet on its lock.
+func (s *Sink) routeToOneWorker(ctx context.Context, h *handOff, op *change.TargetOp) (int, error) {
+	if err := h.sendAll(ctx); err != nil {
+		return 0, err
+	}
+	if err := s.flushLane(ctx, s.laneOf(op.Target)); err != nil {
+		return 0, err
+	}
+	s.keys.setSerial(op.Target)
+	s.log.Info("a key of the table holds characters its collation may take for others; its operations go through one worker from now on",
+		"target", op.Target.QualifiedName())
+	return s.route(ctx, op)
 }
 
 // Integer keys route to workers by blocks of 256 neighbours and to the
@@ -132,12 +168,19 @@ type keyCache struct {
 
 // keyInfo is what keyCache knows of one table.
 type keyInfo struct {
-	// serial: the table has a unique key besides the operations' key, or
-	// a column of that key compares strings under a collation that takes
-	// some different ones for equal (looseKey).
+	// serial: the operations go to one worker and keep their order: the
+	// table has a unique key besides the operations' key (see the
+	// package comment), a key column is an ENUM or a SET, whose members
+	// may be named by their numbers as well, or a key was met that
+	// folding cannot route (see routeToOneWorker).
 	serial bool
 	// primary: the operations' key is the table's primary key.
 	primary bool
+	// fold marks the columns of the operations' key whose collation takes
+	// some different strings for one value (looseCollation): those
+	// values are routed by their folded form (foldable). Nil when there
+	// is none.
+	fold []bool
 }
 
 func newKeyCache(db *sql.DB, log *slog.Logger, retries *atomic.Uint64) *keyCache {
@@ -146,7 +189,8 @@ func newKeyCache(db *sql.DB, log *slog.Logger, retries *atomic.Uint64) *keyCache
 	return c
 }
 
-// serial reports whether the operations on t must all go to one worker.
+// serial reports whether the operations on t must all go to one worker
+// and keep their order.
 func (c *keyCache) serial(ctx context.Context, t *change.TargetTable) (bool, error) {
 	info, err := c.info(ctx, t)
 	return info.serial, err
@@ -186,7 +230,7 @@ func (c *keyCache) info(ctx context.Context, t *change.TargetTable) (keyInfo, er
 	if !info.serial {
 		err := retryTransient(ctx, c.log, c.retries, "reading the key columns of "+t.QualifiedName(), func() error {
 			var err error
-			info.serial, err = c.looseKey(ctx, t)
+			info.fold, info.serial, err = c.looseKey(ctx, t)
 			return err
 		})
 		if err != nil {
@@ -228,17 +272,29 @@ func (c *keyCache) uniqueKeys(ctx context.Context, t *change.TargetTable) (map[s
 	return keys, rows.Err()
 }
 
-// looseKey reports whether a column of t's key holds text compared under
-// a collation that takes some different strings for one value: case or
-// accent insensitive, or PAD SPACE ('a' and 'a ' equal), as most are,
-// the _bin ones of MariaDB and of MySQL 5.7 included, and any CHAR, ENUM
-// or SET. Two such keys name
-// one row, so their operations must go through one worker, in order, as
-// those of a table with another unique key do: routed by the exact bytes
-// they could meet on different workers, and the delete of 'k' applied
-// after the upsert of 'K' would delete the row. Binary strings and the
-// NO PAD binary collations compare bytes.
-func (c *keyCache) looseKey(ctx context.Context, t *change.TargetTable) (bool, error) {
+// setSerial sends the operations of t to one worker, in order, from now
+// on.
+func (c *keyCache) setSerial(t *change.TargetTable) {
+	name := tableKey{t.Schema, t.Name}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	info := c.mu.tables[name]
+	info.serial = true
+	c.mu.tables[name] = info
+}
+
+// looseKey returns which columns of t's key hold text compared under a
+// collation that takes some different strings for one value (see
+// looseCollation), nil when none does, and whether the table must go to
+// one worker in order. Two such keys name one row, so their operations
+// must go through one worker: routed by their exact bytes they could meet
+// on different workers, and the delete of 'k' applied after the upsert
+// of 'K' would delete the row. Text is routed by its folded form
+// (foldable) under the collations known to take no two folded forms for
+// one value (foldingCollation); under the others, and for an ENUM or SET
+// (whose member may be named by its number as well), the table goes to
+// one worker in order.
+func (c *keyCache) looseKey(ctx context.Context, t *change.TargetTable) (fold []bool, serial bool, err error) {
 	q := `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(COLLATION_NAME, '') FROM information_schema.COLUMNS
 		WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?`
 	args := []any{t.Schema, t.Name}
@@ -249,25 +305,35 @@ func (c *keyCache) looseKey(ctx context.Context, t *change.TargetTable) (bool, e
 	}
 	rows, err := c.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	defer rows.Close()
-	loose := false
 	for rows.Next() {
 		var col, typ, coll string
 		if err := rows.Scan(&col, &typ, &coll); err != nil {
-			return false, err
+			return nil, false, err
 		}
-		if slices.ContainsFunc(t.Key, func(k string) bool { return strings.EqualFold(k, col) }) && looseCollation(typ, coll) {
-			loose = true
+		i := slices.IndexFunc(t.Key, func(k string) bool { return strings.EqualFold(k, col) })
+		if i < 0 || !looseCollation(typ, coll) {
+			continue
 		}
+		if typ = strings.ToLower(typ); typ == "enum" || typ == "set" || !foldingCollation(coll) {
+			serial = true
+		}
+		if fold == nil {
+			fold = make([]bool, len(t.Key))
+		}
+		fold[i] = true
 	}
-	return loose, rows.Err()
+	return fold, serial, rows.Err()
 }
 
 // looseCollation reports whether a column of type typ and collation coll
 // (empty for binary strings and non-text types) may take different
-// strings for equal.
+// strings for equal: case or accent insensitive, or PAD SPACE ('a' and
+// 'a ' equal), as most collations are, the _bin ones of MariaDB and of
+// MySQL 5.7 included, and any CHAR, ENUM or SET. Binary strings and the
+// NO PAD binary collations compare bytes.
 func looseCollation(typ, coll string) bool {
 	typ = strings.ToLower(typ)
 	switch typ {
@@ -284,6 +350,89 @@ func looseCollation(typ, coll string) bool {
 	// member by its name under the collation, or by its number.
 	return typ == "char" || typ == "enum" || typ == "set" ||
 		!strings.HasSuffix(coll, "_nopad_bin") && !strings.HasSuffix(coll, "_0900_bin")
+}
+
+// foldingCollation reports whether the collation coll takes two strings
+// of printable ASCII for one value only when they differ in the case of
+// letters or in trailing spaces: the general, binary and Unicode ones of
+// the Unicode character sets, latin1 and ascii, their language tailorings
+// but the Lithuanian ("y" is "i") and the classical Latin ("j" is "i",
+// "v" is "u") ones, and of MySQL's UCA 9.0.0 collations only the root
+// ones: the tailorings cannot be checked on MariaDB. Several legacy character sets equate ASCII
+// punctuation with letters ("`" is "e" under big5_chinese_ci) or with a
+// space. TestFoldingCollations checks every collation of the test server
+// this accepts.
+func foldingCollation(coll string) bool {
+	coll = strings.ToLower(coll)
+	cs, rest, _ := strings.Cut(coll, "_")
+	switch cs {
+	case "utf8mb4", "utf8mb3", "utf8", "ucs2", "utf16", "utf16le", "utf32", "latin1", "ascii":
+	case "uca1400": // MariaDB's name without its character set
+		rest = coll
+	default:
+		return false
+	}
+	if strings.Contains(rest, "0900") {
+		switch rest {
+		case "0900_ai_ci", "0900_as_ci", "0900_as_cs", "0900_bin":
+			return true
+		}
+		return false
+	}
+	return !strings.Contains(rest, "lithuanian") && !strings.Contains(rest, "roman")
+}
+
+// foldable reports whether the string s can be routed by its folded form:
+// s less its trailing spaces, ASCII letters in lower case. It can when s
+// is printable ASCII, under a folding collation (foldingCollation).
+// Outside it, a collation may take a character for another (a full-width
+// "Ａ" for "A", "ß" for "ss", "é" for "e") or for nothing (control
+// characters are ignorable under the Unicode collations), so such a
+// string could equal one that folds otherwise.
+func foldable(s string) bool {
+	for i := range len(s) {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// foldedHash is rowHash of op by key, the values of the columns fold
+// marks by their folded form (see foldable), and false when one of them
+// cannot be folded.
+func foldedHash(op *change.TargetOp, fold []bool) (uint64, bool) {
+	h := fnv.New64a()
+	h.Write([]byte(op.Target.Schema))
+	h.Write([]byte{0})
+	h.Write([]byte(op.Target.Name))
+	h.Write([]byte{0})
+	var buf [64]byte
+	for i, v := range op.Key {
+		if i >= len(fold) || !fold[i] || v == nil {
+			h.Write(appendBlock(buf[:0], v, routeBlock))
+			continue
+		}
+		s, ok := v.(string)
+		if !ok || !foldable(s) {
+			return 0, false
+		}
+		s = strings.TrimRight(s, " ")
+		h.Write(binary.AppendUvarint(append(buf[:0], 'c'), uint64(len(s))))
+		for len(s) > 0 {
+			n := min(len(s), len(buf))
+			for j := range n {
+				c := s[j]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				buf[j] = c
+			}
+			h.Write(buf[:n])
+			s = s[n:]
+		}
+	}
+	return h.Sum64(), true
 }
 
 // appendBlock appends, encoded as appendKeyValue encodes a value, the

@@ -237,6 +237,9 @@ func (s *Sink) Apply(ctx context.Context, txn *change.Txn) error {
 			continue
 		}
 		w, err := s.route(ctx, op)
+		if errors.Is(err, errUnfoldable) {
+			w, err = s.routeToOneWorker(ctx, h, op)
+		}
 		if err != nil {
 			return h.sendAllThen(ctx, err)
 		}
