@@ -141,11 +141,30 @@ func (s *Store) SchemaTables(source string) ([]TableRef, error) {
 	if err := checkName("source", source); err != nil {
 		return nil, err
 	}
+	return s.schemaTables(source, keyPrefix(nsSchema, source))
+}
+
+// SchemaTablesIn returns the names of the tables of schema in source that
+// have a recorded history, dropped ones included, in key order.
+func (s *Store) SchemaTablesIn(source, schema string) ([]string, error) {
+	if err := errors.Join(checkName("source", source), checkName("schema", schema)); err != nil {
+		return nil, err
+	}
+	refs, err := s.schemaTables(source, keyPrefix(nsSchema, source, schema))
+	names := make([]string, len(refs))
+	for i, r := range refs {
+		names[i] = r.Table
+	}
+	return names, err
+}
+
+// schemaTables lists the tables of source whose history keys start with
+// lower.
+func (s *Store) schemaTables(source string, lower []byte) ([]TableRef, error) {
 	if err := s.acquire(); err != nil {
 		return nil, err
 	}
 	defer s.mu.RUnlock()
-	lower := keyPrefix(nsSchema, source)
 	iter, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
 	if err != nil {
 		return nil, fmt.Errorf("listing tables of source %s: %w", source, err)

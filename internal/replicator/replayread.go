@@ -92,6 +92,10 @@ func (r readOnlyHistory) Schema(src string, ord uint64, schema, table string) (*
 	return r.h.Schema(src, ord, schema, table)
 }
 
+func (r readOnlyHistory) SchemaTablesIn(src, schema string) ([]string, error) {
+	return r.h.SchemaTablesIn(src, schema)
+}
+
 // replayServerID is the replica server id the window's reader registers
 // with: the source's own with the top bit flipped, so that it never
 // takes the live reader's (a second connection with one server id makes

@@ -203,7 +203,7 @@ func (a *assembler) query(ctx context.Context, e *replication.QueryEvent, start 
 	var altered []string
 	if d, ok := parseDDL(q, string(e.Schema)); ok {
 		var err error
-		if events, err = a.tables.applyDDL(ctx, d, a.pos); err != nil {
+		if events, err = a.tables.applyDDL(ctx, &d, a.pos); err != nil {
 			return err
 		}
 		altered = a.tables.touched(d)

@@ -18,13 +18,16 @@ type ddl struct {
 	// Renamed pairs each renamed table with its new name; both are in
 	// Dropped and Describe as well.
 	Renamed []renamed
+	// DroppedSchema is the database a DROP DATABASE removed, with every
+	// table in it; the schema history knows which (schemaTracker.applyDDL).
+	DroppedSchema string
 }
 
 // renamed is one table moved by RENAME TABLE or ALTER TABLE ... RENAME.
 type renamed struct{ From, To tableRef }
 
-// parseDDL recognises CREATE, ALTER, DROP, RENAME and TRUNCATE TABLE in
-// query, resolving unqualified names against defaultSchema. ok is false for
+// parseDDL recognises CREATE, ALTER, DROP, RENAME and TRUNCATE TABLE and
+// DROP DATABASE in query, resolving unqualified names against defaultSchema. ok is false for
 // every other statement. TRUNCATE changes no description.
 // Temporary tables are ignored: they never reach a row-based binlog.
 func parseDDL(query, defaultSchema string) (d ddl, ok bool) {
@@ -111,6 +114,11 @@ func (p *ddlParser) alter() (ddl, bool) {
 }
 
 func (p *ddlParser) drop() (ddl, bool) {
+	if p.word("DATABASE") || p.word("SCHEMA") {
+		p.ifExists("IF", "EXISTS")
+		name, ok := p.ident()
+		return ddl{DroppedSchema: name}, ok
+	}
 	if p.word("TEMPORARY") || !p.word("TABLE") {
 		return ddl{}, false
 	}

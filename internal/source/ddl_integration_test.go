@@ -180,6 +180,53 @@ func TestDDLEventsReachTheStream(t *testing.T) {
 	require.Equal(t, want, collect(again), "read again after a restart")
 }
 
+// TestDropDatabaseDropsItsTables: DROP DATABASE reaches the stream as a
+// drop of each included table the history knows in it, the same when
+// read again after a restart, and the tables' histories end there.
+func TestDropDatabaseDropsItsTables(t *testing.T) {
+	t.Parallel()
+	s := startMariaDB(t)
+	s.Exec(t, "CREATE DATABASE shop", "CREATE TABLE shop.orders (id INT PRIMARY KEY)",
+		"CREATE TABLE shop.items (id INT PRIMARY KEY)", "CREATE TABLE shop.skipped (id INT PRIMARY KEY)",
+		"CREATE TABLE db.t (id INT PRIMARY KEY)")
+	opts := testOptions(s)
+	history := openHistory(t)
+	opts.History = history
+	opts.Include = func(schema, table string) bool { return table != "skipped" }
+	start := positionOf(t, s)
+	// The reader records the tables it finds when it starts, before the
+	// statements, as in service.
+	first := run(t, New(opts), start, 64)
+	s.Exec(t, "INSERT INTO shop.orders VALUES (1)")
+	first.nextWithChanges(t)
+	s.Exec(t, "DROP DATABASE shop", "INSERT INTO db.t VALUES (2)")
+	want := []change.DDL{
+		{Kind: change.DDLDrop, Schema: "shop", Table: "items"},
+		{Kind: change.DDLDrop, Schema: "shop", Table: "orders"},
+	}
+	collect := func(rr *running) []change.DDL {
+		var got []change.DDL
+		for {
+			txn := rr.next(t)
+			got = append(got, txn.DDL...)
+			if len(txn.Changes) > 0 && txn.Changes[0].Table.Name == "t" {
+				return got
+			}
+		}
+	}
+	require.Equal(t, want, collect(first))
+	first.stop(t)
+	again := run(t, New(opts), start, 64)
+	again.nextWithChanges(t)
+	require.Equal(t, want, collect(again), "read again after a restart")
+	again.stop(t)
+	for _, name := range []string{"orders", "items"} {
+		versions, err := history.SchemaVersions("src", "shop", name)
+		require.NoError(t, err)
+		require.Nil(t, versions[len(versions)-1].Table, "%s ends dropped", name)
+	}
+}
+
 // TestNarrowingAlterReachesTheStream: a column made narrower may have
 // had its values rewritten without row events, and counts as retyped; a
 // wider one does not. Each statement is read before the next is run, as

@@ -31,6 +31,9 @@ type SchemaHistory interface {
 	// Any error, a missing or dropped entry included, makes the reader fall
 	// back to the table's current description, which it then records.
 	Schema(source string, ordinal uint64, schema, table string) (*change.Table, error)
+	// SchemaTablesIn returns the tables of schema with a recorded
+	// history, dropped ones included.
+	SchemaTablesIn(source, schema string) ([]string, error)
 }
 
 // Options configure a Reader; their settings are also one entry of the

@@ -166,8 +166,11 @@ func (s *schemaTracker) loadTable(ctx context.Context, schema, table string) (*c
 // diverge: truncates, drops and renames of included tables, and alters
 // that dropped or retyped their columns. The events are the same when
 // the statement is read again after a restart.
-func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position) ([]change.DDL, error) {
+func (s *schemaTracker) applyDDL(ctx context.Context, d *ddl, at change.Position) ([]change.DDL, error) {
 	s.reset()
+	if err := s.dropSchema(d, at); err != nil {
+		return nil, err
+	}
 	var events []change.DDL
 	for _, t := range d.Truncated {
 		if s.included(t) {
@@ -237,6 +240,35 @@ func (s *schemaTracker) applyDDL(ctx context.Context, d ddl, at change.Position)
 		}
 	}
 	return events, nil
+}
+
+// dropSchema adds to d.Dropped every included table of d.DroppedSchema
+// that existed before at, as the schema history knows them (it records
+// included tables only); with no history there is none. Read again after
+// a restart, the statement finds the same tables: their drops are
+// recorded at at.
+func (s *schemaTracker) dropSchema(d *ddl, at change.Position) error {
+	if d.DroppedSchema == "" || s.history == nil {
+		return nil
+	}
+	ord, err := at.Ordinal()
+	if err != nil {
+		return permanent(err)
+	}
+	if ord == 0 {
+		return nil // nothing was recorded before the first position
+	}
+	schema := s.fold1(tableRef{Schema: d.DroppedSchema}).Schema
+	names, err := s.history.SchemaTablesIn(s.source, schema)
+	if err != nil {
+		return permanent(fmt.Errorf("listing the tables of dropped database %s: %w", schema, err))
+	}
+	for _, name := range names {
+		if t, err := s.history.Schema(s.source, ord-1, schema, name); err == nil && t != nil {
+			d.Dropped = append(d.Dropped, tableRef{Schema: schema, Name: name})
+		}
+	}
+	return nil
 }
 
 // touched returns "schema.table" of every included table d created,
