@@ -45,11 +45,22 @@ func (l Log) FormatFor(w io.Writer) LogFormat {
 }
 
 // Handler returns a slog handler that writes records of at least Level to w
-// in the format FormatFor gives.
+// in the format FormatFor gives. JSON writes durations as seconds, a
+// number log collectors can compare, where slog's own would write
+// nanoseconds; text writes them as Go does ("1.5s").
 func (l Log) Handler(w io.Writer) slog.Handler {
 	opts := &slog.HandlerOptions{Level: l.Level}
 	if l.FormatFor(w) == LogJSON {
+		opts.ReplaceAttr = durationSeconds
 		return slog.NewJSONHandler(w, opts)
 	}
 	return slog.NewTextHandler(w, opts)
+}
+
+// durationSeconds writes a duration attribute as seconds.
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, a.Value.Duration().Seconds())
+	}
+	return a
 }

@@ -196,7 +196,7 @@ type Status struct {
 	Source       string          `json:"source"`
 	Applied      change.Position `json:"applied"`
 	Checkpoint   change.Position `json:"checkpoint"`
-	CommitTime   time.Time       `json:"last_commit_time"`
+	CommitTime   time.Time       `json:"last_commit_time,omitzero"` // none before the first commit
 	Transactions uint64          `json:"transactions"`
 	Changes      uint64          `json:"changes"`
 	// Streaming tells whether the source's binlog connection is open, and
