@@ -68,6 +68,24 @@ func TransientCode(err error) (transient, known bool) {
 	return false, false
 }
 
+// Unreachable reports whether err says a server could not be reached or
+// cannot take a connection now: a lost, refused or timed-out connection
+// (ConnectionLost), too many connections, a server shutting down or
+// killing the connection.
+func Unreachable(err error) bool {
+	if ConnectionLost(err) {
+		return true
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case gomysql.ER_CON_COUNT_ERROR, gomysql.ER_SERVER_SHUTDOWN, ERConnectionKilled, CRServerGoneError, CRServerLost:
+			return true
+		}
+	}
+	return false
+}
+
 // ConnectionLost reports whether err is a lost, reset or refused
 // connection, or a network timeout.
 func ConnectionLost(err error) bool {

@@ -45,3 +45,21 @@ func TestTransientCodes(t *testing.T) {
 	}
 	require.Equal(t, want, got)
 }
+
+// A server that cannot take a connection now is unreachable; one that
+// refuses the user, or a statement, is not.
+func TestUnreachable(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{fmt.Errorf("connecting: %w", syscall.ECONNREFUSED), true},
+		{&mysql.MySQLError{Number: 1040}, true}, // too many connections
+		{errors.Join(errors.New("preflight"), &mysql.MySQLError{Number: 1053}), true},
+		{&mysql.MySQLError{Number: 1045}, false}, // access denied
+		{&mysql.MySQLError{Number: 1213}, false}, // a deadlock is transient, not unreachable
+		{errors.New("binlog_format is STATEMENT"), false},
+	} {
+		require.Equal(t, tt.want, Unreachable(tt.err), "%v", tt.err)
+	}
+}

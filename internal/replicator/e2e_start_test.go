@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +169,59 @@ func TestStartOnlyWhenTold(t *testing.T) {
 			require.NotContains(t, stderr.String(), "panic", "%v", args)
 			require.NotContains(t, stderr.String(), "goroutine", "%v", args)
 		}
+	})
+}
+
+// TestStartWaitsForAnUnreachableSource: a source that cannot be reached
+// when the service starts (restarting, failing over) delays the start
+// instead of ending it; once it answers, both sources stream. A stop
+// while waiting is a clean one.
+func TestStartWaitsForAnUnreachableSource(t *testing.T) {
+	up := testenv.StartT(t, testenv.Options{ServerID: 1})
+	up.Exec(t, schemaSQL)
+	_, portText, err := net.SplitHostPort(testenv.FreeAddr(t))
+	require.NoError(t, err)
+	port, err := strconv.Atoi(portText)
+	require.NoError(t, err)
+	later := &testenv.Server{Port: port} // nothing listens there yet
+	dir := t.TempDir()
+	cfgPath, out := writeConfig(t, dir, map[string]*testenv.Server{"up": up, "later": later})
+	cfg, err := config.Load(cfgPath)
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- replicator.Run(ctx, cfg, replicator.Options{}, quietLogger()) }()
+	select {
+	case err := <-errc:
+		t.Fatalf("the service ended while a source was unreachable: %v", err)
+	case <-time.After(3 * time.Second):
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		require.NoError(t, err, "a stop while waiting is a clean one")
+	case <-time.After(10 * time.Second):
+		t.Fatal("the service did not stop while waiting")
+	}
+
+	go func() { errc <- replicator.Run(t.Context(), cfg, replicator.Options{}, quietLogger()) }()
+	time.Sleep(2 * time.Second)
+	later = testenv.StartT(t, testenv.Options{Port: port, ServerID: 2})
+	later.Exec(t, schemaSQL)
+	waitFor(t, 60*time.Second, "the service to start once the source answers", func() bool {
+		select {
+		case err := <-errc:
+			t.Fatalf("the service ended: %v", err)
+		default:
+		}
+		return healthy(cfg)
+	})
+	up.Exec(t, "INSERT INTO app.t VALUES (1, 'up')")
+	later.Exec(t, "INSERT INTO app.t VALUES (2, 'later')")
+	waitFor(t, 30*time.Second, "both rows", func() bool {
+		seen := ids(t, readEnvelopes(t, out), "t")
+		return seen[1] == 1 && seen[2] == 1
 	})
 }
 

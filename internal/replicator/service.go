@@ -22,6 +22,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/lookup"
 	"github.com/tributary-cdc/tributary/internal/mapping"
 	"github.com/tributary-cdc/tributary/internal/metrics"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/sink/jsonl"
 	kinesissink "github.com/tributary-cdc/tributary/internal/sink/kinesis"
 	mysqlsink "github.com/tributary-cdc/tributary/internal/sink/mysql"
@@ -63,8 +64,8 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 		return err
 	}
 	readers := NewReaders(cfg, store, set, logger)
-	if err := preflight(ctx, readers); err != nil {
-		return err
+	if err := preflight(ctx, readers, logger); err != nil {
+		return stoppedWaiting(ctx, err)
 	}
 	if err := checkMappingsLive(ctx, cfg, set, logger); err != nil {
 		return err
@@ -96,12 +97,18 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 	if set != nil {
 		lookupSources = set.LookupSources(cfg.SourceNames())
 	}
-	sinks, err := openSinks(ctx, cfg, store, resolver, lookupSources, replay, logger)
-	if err != nil {
+	var sinks []Sink
+	err = untilReachable(ctx, logger, "the sinks", func() error {
+		var err error
+		sinks, err = openSinks(ctx, cfg, store, resolver, lookupSources, replay, logger)
 		return err
+	})
+	if err != nil {
+		return stoppedWaiting(ctx, err)
 	}
-	if err := preflightSinks(ctx, cfg, sinks); err != nil {
-		return errors.Join(err, closeSinks(sinks))
+	err = untilReachable(ctx, logger, "the sinks", func() error { return preflightSinks(ctx, cfg, sinks) })
+	if err != nil {
+		return stoppedWaiting(ctx, errors.Join(err, closeSinks(sinks)))
 	}
 	m := metrics.New()
 	if resolver != nil {
@@ -310,14 +317,50 @@ func NewReaders(cfg *config.Config, store *checkpoint.Store, set *mapping.Set, l
 }
 
 // preflight checks every source and reports every failure at once.
-func preflight(ctx context.Context, readers map[string]*source.Reader) error {
+// preflight checks every source, waiting for those that cannot be
+// reached (untilReachable).
+func preflight(ctx context.Context, readers map[string]*source.Reader, logger *slog.Logger) error {
 	var errs []error
 	for name, r := range readers {
-		if err := r.Preflight(ctx); err != nil {
+		if err := untilReachable(ctx, logger, "source "+name, func() error { return r.Preflight(ctx) }); err != nil {
 			errs = append(errs, fmt.Errorf("source %s: %w", name, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// untilReachable runs check until it returns nil or an error other than a
+// server that cannot be reached (a refused, reset or timed-out connection,
+// a name that does not resolve, too many connections, a shutdown), waiting
+// between attempts from a second up to 30 s: a source or target that is
+// restarting or failing over while the service starts delays it, as one
+// lost while streaming does, instead of ending it. Other errors (a
+// password refused, a setting to change) end it at once. It returns
+// ctx.Err() if ctx ends first.
+func untilReachable(ctx context.Context, logger *slog.Logger, what string, check func() error) error {
+	wait := time.Second
+	for {
+		err := check()
+		if err == nil || !mysqlerr.Unreachable(err) || ctx.Err() != nil {
+			return err
+		}
+		logger.Warn("cannot reach "+what+" to start; trying again", "error", mysqlerr.Redact(err), "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// stoppedWaiting is err, or nil when ctx ended while the service waited
+// for a server to start: a stop asked for, not a failure.
+func stoppedWaiting(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return nil
+	}
+	return err
 }
 
 func openSinks(ctx context.Context, cfg *config.Config, store *checkpoint.Store, resolver *lookup.Resolver,
