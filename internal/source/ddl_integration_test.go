@@ -162,22 +162,24 @@ func TestDDLEventsReachTheStream(t *testing.T) {
 		{Kind: change.DDLDrop, Schema: "db", Table: "gone"},
 		{Kind: change.DDLRename, Schema: "db", Table: "old", NewSchema: "db", NewTable: "renamed"},
 	}
-	// collect reads up to the transaction of the last insert.
-	collect := func(rr *running) []change.DDL {
-		var got []change.DDL
-		for {
-			txn := rr.next(t)
-			got = append(got, txn.DDL...)
-			if len(txn.Changes) > 0 && fmt.Sprint(txn.Changes[0].After[0]) == "2" {
-				return got
-			}
-		}
-	}
-	require.Equal(t, want, collect(first))
+	require.Equal(t, want, ddlUpTo(t, first, "2"))
 	first.stop(t)
 	again := run(t, New(opts), start, 64)
 	again.nextWithChanges(t)
-	require.Equal(t, want, collect(again), "read again after a restart")
+	require.Equal(t, want, ddlUpTo(t, again, "2"), "read again after a restart")
+}
+
+// ddlUpTo returns the table statements rr reads up to the transaction
+// whose first change's first column is id.
+func ddlUpTo(t *testing.T, rr *running, id string) []change.DDL {
+	var got []change.DDL
+	for {
+		txn := rr.next(t)
+		got = append(got, txn.DDL...)
+		if len(txn.Changes) > 0 && fmt.Sprint(txn.Changes[0].After[0]) == id {
+			return got
+		}
+	}
 }
 
 // TestDropDatabaseDropsItsTables: DROP DATABASE reaches the stream as a
@@ -204,21 +206,11 @@ func TestDropDatabaseDropsItsTables(t *testing.T) {
 		{Kind: change.DDLDrop, Schema: "shop", Table: "items"},
 		{Kind: change.DDLDrop, Schema: "shop", Table: "orders"},
 	}
-	collect := func(rr *running) []change.DDL {
-		var got []change.DDL
-		for {
-			txn := rr.next(t)
-			got = append(got, txn.DDL...)
-			if len(txn.Changes) > 0 && txn.Changes[0].Table.Name == "t" {
-				return got
-			}
-		}
-	}
-	require.Equal(t, want, collect(first))
+	require.Equal(t, want, ddlUpTo(t, first, "2"))
 	first.stop(t)
 	again := run(t, New(opts), start, 64)
 	again.nextWithChanges(t)
-	require.Equal(t, want, collect(again), "read again after a restart")
+	require.Equal(t, want, ddlUpTo(t, again, "2"), "read again after a restart")
 	again.stop(t)
 	for _, name := range []string{"orders", "items"} {
 		versions, err := history.SchemaVersions("src", "shop", name)
