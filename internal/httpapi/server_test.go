@@ -58,6 +58,8 @@ func TestEndpoints(t *testing.T) {
 		require.Contains(t, get("/metrics", http.StatusOK), "tributary_test_total 3")
 		if pprof {
 			require.Contains(t, get("/debug/pprof/", http.StatusOK), "goroutine")
+			get("/debug/pprof/cmdline", http.StatusOK)
+			require.Contains(t, get("/debug/pprof/symbol", http.StatusOK), "num_symbols", "every link of the index answers")
 		} else {
 			get("/debug/pprof/", http.StatusNotFound)
 		}
