@@ -4,8 +4,10 @@
 // query, so a source that does not answer holds up only the tables that
 // read it (see lanes.go). Within a lane, operations are partitioned over
 // its workers by a hash of their target table and primary key (integer
-// keys by blocks of 256 neighbours, for index locality), so every write to
-// one target row goes through one worker and keeps source order. A target table that has a unique key besides the
+// keys by blocks of 256 neighbours, for index locality; text that the
+// key's collation compares loosely by its folded form, see route.go), so
+// every write to one target row goes through one worker and keeps source
+// order. A target table that has a unique key besides the
 // one the operations are keyed by is routed as a whole to one worker: two
 // rows may swap values of a secondary unique key, and only one ordered
 // stream of statements can replay such a swap without a spurious duplicate
