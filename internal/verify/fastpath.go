@@ -31,8 +31,8 @@ import (
 //
 // The row hash is the same expression on both servers, over the same
 // columns in the same order (the target's names on one side, the source
-// columns they copy on the other): CRC32 and CRC32C of
-// CONCAT_WS('#', ...) side by side in 64 bits, every text value but the
+// columns they copy on the other): the product of CRC32 and CRC32C of
+// CONCAT_WS('#', ...) (see hashAgg), every text value but the
 // last preceded by its length (so no '#' inside a value can shift the
 // others), a FLOAT or DOUBLE as "+ 0e0" prints it with every digit, and
 // a NULL mask at the end (CONCAT_WS skips NULLs: NULL, '' and 'NULL' all
