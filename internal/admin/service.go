@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"syscall"
 	"time"
 
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
@@ -58,8 +60,13 @@ func (u *unanswered) Error() string {
 func (u *unanswered) Is(target error) bool { return target == errNotAnswering }
 func (u *unanswered) Unwrap() error        { return u.err }
 
-// refusal is the service's refusal of a request, in its own words.
-type refusal struct{ msg string }
+// refusal is the service's answer to a request it did not carry out, in
+// its own words, with the HTTP status: 400 refused, 503 cut off by the
+// service's stop, 500 failed.
+type refusal struct {
+	msg  string
+	code int
+}
 
 func (r *refusal) Error() string { return r.msg }
 
@@ -89,6 +96,9 @@ func askServiceWithin(ctx context.Context, ep endpoint, within time.Duration, me
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
+		if sent(err) {
+			return &cutOff{addr: addr, err: err}
+		}
 		return &unanswered{addr: addr, err: err}
 	}
 	defer resp.Body.Close()
@@ -99,7 +109,7 @@ func askServiceWithin(ctx context.Context, ep endpoint, within time.Duration, me
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error string }
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return &refusal{e.Error}
+			return &refusal{e.Error, resp.StatusCode}
 		}
 		if resp.StatusCode == http.StatusNotFound {
 			return fmt.Errorf("%s %s: %s (a tributary older than this command runs at %s: restart it, or stop it to use the store directly)",
@@ -121,13 +131,40 @@ func askWork(ctx context.Context, ep endpoint, within time.Duration, work, path 
 	err := askServiceWithin(ctx, ep, within, http.MethodPost, path, body, out)
 	var r *refusal
 	var u *unanswered
+	var c *cutOff
 	switch {
-	case errors.As(err, &r):
+	case errors.As(err, &r) && r.code == http.StatusBadRequest:
 		return fmt.Errorf("the service refused the %s: %w", work, err)
+	case errors.As(err, &r):
+		return fmt.Errorf("the %s did not end: %w", work, err)
 	case errors.As(err, &u):
 		return noService(ep.addr, u.err)
+	case errors.As(err, &c):
+		return fmt.Errorf("the connection to the service at %s was lost before it answered (%w): it stopped or failed "+
+			"while the %s ran, and may have applied part of it; once it runs again, run this command again", c.addr, c.err, work)
 	}
 	return err
+}
+
+// cutOff is a request the service took but did not answer: the
+// connection ended under it.
+type cutOff struct {
+	addr string
+	err  error
+}
+
+func (c *cutOff) Error() string { return fmt.Sprintf("no answer from %s: %v", c.addr, c.err) }
+func (c *cutOff) Unwrap() error { return c.err }
+
+// sent reports whether the client's error came after a connection to the
+// service was made (it closed or reset it before answering), rather than
+// from reaching it.
+func sent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // online runs ask against the running service when cfg names an HTTP

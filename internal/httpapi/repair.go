@@ -90,13 +90,17 @@ func (s *Server) withBody(doing string, fn func(context.Context, json.RawMessage
 }
 
 // answer writes fn's result, or its error as {"error": "..."}: 400 for a
-// request refused, 500 for a failure.
+// request refused, 503 for one the service's stop cut off, 500 for a
+// failure.
 func (s *Server) answer(w http.ResponseWriter, doing string, fn func() (any, error)) {
 	out, err := fn()
 	var bad *badRequest
 	switch {
 	case errors.As(err, &bad):
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	case err != nil && s.stopping():
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the service stopped before it was done " +
+			doing + " (" + err.Error() + "); what it applied stays applied: run the command again once the service is back"})
 	case err != nil:
 		s.Logger.Error(doing, "error", err)
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})

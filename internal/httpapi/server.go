@@ -111,10 +111,19 @@ type Server struct {
 	Logger   *slog.Logger
 	// Ready, when set, receives the bound address once listening.
 	Ready func(net.Addr)
+
+	// stop is Run's context: every request's context ends with it, so a
+	// request under way (a resync, a replay) ends when the service stops
+	// rather than holding up its shutdown.
+	stop context.Context
 }
+
+// stopping reports whether the service is stopping.
+func (s *Server) stopping() bool { return s.stop != nil && s.stop.Err() != nil }
 
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context) error {
+	s.stop = ctx
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
@@ -163,7 +172,8 @@ func (s *Server) Run(ctx context.Context) error {
 		s.Ready(l.Addr())
 	}
 	s.Logger.Info("http listening", "addr", l.Addr().String())
-	srv := &http.Server{Handler: s.authorize(mux), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: s.authorize(mux), ReadHeaderTimeout: 5 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	select {
@@ -238,17 +248,7 @@ func (s *Server) backfill(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "decoding the request: " + err.Error()})
 		return
 	}
-	out, err := s.Backfill(r.Context(), req)
-	var bad *badRequest
-	switch {
-	case errors.As(err, &bad):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-	case err != nil:
-		s.Logger.Error("starting a backfill", "error", err)
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-	default:
-		writeJSON(w, http.StatusOK, out)
-	}
+	s.answer(w, "starting a backfill", func() (any, error) { return s.Backfill(r.Context(), req) })
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -270,14 +270,5 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "decoding the request: " + err.Error()})
 		return
 	}
-	out, err := s.Replay(r.Context(), req)
-	var bad *badRequest
-	switch {
-	case errors.As(err, &bad):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-	case err != nil:
-		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-	default:
-		writeJSON(w, http.StatusOK, out)
-	}
+	s.answer(w, "replaying", func() (any, error) { return s.Replay(r.Context(), req) })
 }

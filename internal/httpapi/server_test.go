@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -162,4 +164,46 @@ func TestTokenGuardsAllButProbes(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 	http.DefaultClient.CloseIdleConnections()
+}
+
+// A request under way when the service stops (a resync waiting for its
+// rows) ends with it: the client hears that the stop cut it off, and the
+// server shuts down at once instead of waiting for the request.
+func TestStopEndsRequestsUnderWay(t *testing.T) {
+	addr := make(chan net.Addr, 1)
+	started := make(chan struct{})
+	s := &Server{Addr: "127.0.0.1:0", Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
+		Status: func() any { return nil }, Ready: func(a net.Addr) { addr <- a },
+		Resync: func(ctx context.Context, _ json.RawMessage) (any, error) {
+			close(started)
+			<-ctx.Done()
+			return nil, fmt.Errorf("waiting for the rows: %w", ctx.Err())
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	type answer struct {
+		code int
+		body string
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		resp, err := http.Post("http://"+(<-addr).String()+"/resync", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			answers <- answer{body: err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		answers <- answer{resp.StatusCode, string(body)}
+	}()
+	<-started
+	stopAt := time.Now()
+	cancel()
+	require.NoError(t, <-done)
+	require.Less(t, time.Since(stopAt), 2*time.Second, "the shutdown did not wait for the request")
+	a := <-answers
+	require.Equal(t, http.StatusServiceUnavailable, a.code, a.body)
+	require.Contains(t, a.body, "the service stopped before it was done resyncing")
+	require.Contains(t, a.body, "run the command again")
 }

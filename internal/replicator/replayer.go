@@ -57,9 +57,6 @@ type Replayer struct {
 	// flushThrough returns once the sinks have made a source's
 	// transaction durable (Pipeline.flushThrough).
 	flushThrough func(ctx context.Context, source string, seq uint64) error
-	// stopping is closed when the service stops: a replay under way
-	// ends then, as when its client goes away.
-	stopping <-chan struct{}
 	// running lets one replay run at a time: the window's reader takes
 	// one replica server id per source.
 	running sync.Mutex
@@ -97,15 +94,6 @@ func (r *Replayer) Replay(ctx context.Context, req httpapi.ReplayRequest) (any, 
 		return nil, httpapi.BadRequest(errors.New("a replay is already running; wait for it to end"))
 	}
 	defer r.running.Unlock()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-r.stopping:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	opts, err := r.check(req)
 	if err != nil {
 		return nil, httpapi.BadRequest(err)

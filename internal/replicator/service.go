@@ -216,7 +216,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, logger *slog.Log
 			Verified: board.Verified,
 			Resync:   bfs.resync,
 			Replay: (&Replayer{cfg: cfg, set: current.Load, readers: readers, bfs: bfs, store: store,
-				log: logger, status: p.Status, flushThrough: p.flushThrough, stopping: gctx.Done()}).Replay,
+				log: logger, status: p.Status, flushThrough: p.flushThrough}).Replay,
 			Readiness: readiness(cfg, readers, sinks),
 			Token:     cfg.HTTP.Token(),
 			PProf:     cfg.HTTP.PProf,
