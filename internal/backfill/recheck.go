@@ -228,9 +228,11 @@ func (b *Backfiller) startKeyed(ctx context.Context, plan *Plan, k *keyedChunk, 
 	}
 	n := b.chunk.Add(1)
 	w := b.marks.expect(b.run, n, plan, nil)
+	start := time.Now()
 	rows, err := b.marks.read(ctx, w, func(ctx context.Context, q Querier) ([]change.Row, error) {
 		return plan.ReadKeys(ctx, q, vals)
 	})
+	b.throttle.after(start, max(len(rows), 1))
 	if err != nil && b.redescribed(ctx, plan, err) {
 		// A column the query names was dropped: plan again.
 		b.merger.cancel(w)

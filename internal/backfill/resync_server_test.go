@@ -114,3 +114,38 @@ func TestResyncReadsKeysInThrottledWindows(t *testing.T) {
 	require.Zero(t, dry.Chunks)
 	require.Len(t, marks.highs, 3, "a dry run takes no watermark")
 }
+
+// A replay's reading of rows again goes through the source's throttle as
+// a resync's does: under a rows-per-second cap each chunk waits for the
+// rows of the one before.
+func TestRecheckIsThrottled(t *testing.T) {
+	srv := testenv.StartT(t, testenv.Options{})
+	var fill []string
+	for i := 1; i <= 300; i++ {
+		fill = append(fill, fmt.Sprintf("(%d, 'v%d')", i, i))
+	}
+	srv.Exec(t, "CREATE DATABASE app", "CREATE TABLE app.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(10))",
+		"INSERT INTO app.t VALUES "+strings.Join(fill, ", "))
+	b, err := New(Options{Source: "s", DSN: srv.DSN("root", "", ""), ChunkRows: 100, ChunkTime: -1, MaxRowsPerSecond: 100})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	b.marks = &streamMarks{m: b.merger, db: b.db}
+	var waits []time.Duration
+	b.throttle.sleep = func(_ context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		return nil
+	}
+	plan, err := NewPlan(t.Context(), b.db, "app", "t", "")
+	require.NoError(t, err)
+	var last []LastImage
+	for i := 1; i <= 300; i++ {
+		last = append(last, LastImage{Table: plan.Table, Row: change.Row{int64(i), fmt.Sprintf("v%d", i)}})
+	}
+	res, err := b.Recheck(t.Context(), Recheck{Schema: "app", Table: "t", Last: last, ChunkKeys: 100})
+	require.NoError(t, err)
+	require.Equal(t, 300, res.Read)
+	require.Len(t, waits, 2, "the second and third chunks wait for the rows of the one before")
+	for _, w := range waits {
+		require.Greater(t, w, 500*time.Millisecond, "100 rows at 100 rows/s, less the time the chunk took")
+	}
+}
