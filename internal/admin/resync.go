@@ -75,6 +75,10 @@ type resyncItem struct {
 	// owned are the keys of the target rows a predicate range owns (see
 	// resyncwhere.go), which its re-verify compares too.
 	owned [][]string
+	// superseded are the open ranges of failed changes whose keys this
+	// one's hold (a resync --failed cut off before its re-verify): they
+	// are resolved with it.
+	superseded []uint64
 }
 
 // Resync repairs the selected rows through the running service: it asks
@@ -133,6 +137,12 @@ func Resync(ctx context.Context, cfg *config.Config, opts ResyncOptions, logger 
 			it.rg = open[j]
 			continue
 		}
+		for _, rg := range open {
+			if rg.Origin == checkpoint.RangeFailed && rg.Mapping == it.rg.Mapping && rg.Source == it.rg.Source &&
+				rg.Where == "" && subsetKeys(rg.Keys, it.rg.Keys) {
+				it.superseded = append(it.superseded, rg.ID)
+			}
+		}
 		if it.rg.ID == 0 && len(it.failed) > 0 {
 			// Failed changes become a range of origin failed, so the
 			// repair is on record until it is verified.
@@ -173,6 +183,13 @@ func Resync(ctx context.Context, cfg *config.Config, opts ResyncOptions, logger 
 			}
 			fmt.Fprintf(w, "range %d resolved\n", it.rg.ID)
 		}
+		for _, id := range it.superseded {
+			var ids []uint64
+			if err := ask(http.MethodPost, "/ranges/resolve", checkpoint.RangeSelection{IDs: []uint64{id}}, &ids); err != nil {
+				return fmt.Errorf("marking range %d resolved: %w", id, err)
+			}
+			fmt.Fprintf(w, "range %d resolved: an earlier resync of failed changes that did not end; range %d repaired its rows\n", id, it.rg.ID)
+		}
 		if len(it.failed) > 0 {
 			var cleared []uint64
 			if err := ask(http.MethodPost, "/failed/clear", replicator.FailedSelection{IDs: it.failed}, &cleared); err != nil {
@@ -200,6 +217,20 @@ func sameRange(open, rg checkpoint.Range) bool {
 	}
 	for i := range open.Keys {
 		if !slices.Equal(open.Keys[i], rg.Keys[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// subsetKeys reports whether every key of sub is in keys.
+func subsetKeys(sub, keys [][]string) bool {
+	have := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		have[strings.Join(k, "\x00")] = true
+	}
+	for _, k := range sub {
+		if !have[strings.Join(k, "\x00")] {
 			return false
 		}
 	}
@@ -305,11 +336,27 @@ func failedItems(failed []change.FailedChange, set *mapping.Set) []resyncItem {
 		}
 	}
 	for i := range items {
-		ids := make([]string, len(items[i].failed))
-		for j, id := range items[i].failed {
-			ids[j] = fmt.Sprint(id)
-		}
-		items[i].rg.Reason = "failed changes " + strings.Join(ids, ", ")
+		items[i].rg.Reason = "failed changes " + idRuns(items[i].failed)
 	}
 	return items
+}
+
+// idRuns lists ids, in order, with runs of consecutive ones as "first-last"
+// ("101-131, 140").
+func idRuns(ids []uint64) string {
+	sorted := slices.Sorted(slices.Values(ids))
+	var parts []string
+	for i := 0; i < len(sorted); {
+		j := i
+		for j+1 < len(sorted) && sorted[j+1] == sorted[j]+1 {
+			j++
+		}
+		if j == i {
+			parts = append(parts, fmt.Sprint(sorted[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", sorted[i], sorted[j]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }

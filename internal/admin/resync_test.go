@@ -65,11 +65,14 @@ func TestFailedChangesBecomeRanges(t *testing.T) {
 	require.Len(t, items, 1)
 	require.Equal(t, []uint64{1, 2, 3}, items[0].failed)
 	require.Equal(t, checkpoint.Range{Mapping: "global.t", Origin: checkpoint.RangeFailed, Keys: [][]string{{"7", "eu"}, {"8", "us"}},
-		Reason: "failed changes 1, 2, 3"}, items[0].rg)
+		Reason: "failed changes 1-3"}, items[0].rg)
 	require.True(t, sameRange(checkpoint.Range{ID: 4, Mapping: "global.t", Origin: checkpoint.RangeFailed,
 		Keys: [][]string{{"7", "eu"}, {"8", "us"}}}, items[0].rg))
 	require.False(t, sameRange(checkpoint.Range{ID: 4, Mapping: "global.t", Origin: checkpoint.RangeFailed,
 		Keys: [][]string{{"7", "eu"}}}, items[0].rg))
+	require.True(t, subsetKeys([][]string{{"8", "us"}}, items[0].rg.Keys))
+	require.False(t, subsetKeys([][]string{{"8", "us"}, {"9", "eu"}}, items[0].rg.Keys))
+	require.Equal(t, "1-3, 7, 9-10", idRuns([]uint64{9, 1, 2, 3, 7, 10}))
 }
 
 // A predicate is translated to the target's columns through each driving

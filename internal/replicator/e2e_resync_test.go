@@ -1,13 +1,19 @@
 package replicator_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/config"
 )
 
 // seedResync writes users on both account shards, profiles, and recipes
@@ -208,18 +214,38 @@ func TestResyncFailed(t *testing.T) {
 	require.NoError(t, err, out)
 	require.Contains(t, out, "1 failed change\n", "a dry run changes nothing")
 
+	// A resync --failed cut off before its re-verify left the range of
+	// its failed change open; another failed since.
+	cfg, err := config.Load(d.cfg)
+	require.NoError(t, err)
+	body, err := json.Marshal(checkpoint.Range{Mapping: "global.cooksnaps", Origin: checkpoint.RangeFailed,
+		Keys: [][]string{{"2"}}, Reason: "failed changes 1"})
+	require.NoError(t, err)
+	resp, err := http.Post("http://"+cfg.HTTP.Listen+"/ranges", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	var cutOff checkpoint.Range
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&cutOff))
+	require.NoError(t, resp.Body.Close())
+	require.NotZero(t, cutOff.ID)
+	insertCooksnap(t, d, 3, "also far too long")
+	d.caughtUp(t)
+
 	d.target.Exec(t, "ALTER TABLE global.cooksnaps MODIFY comment VARCHAR(1024)")
 	out, err = d.tributary(t, "resync", "--failed", "--settle", "5s")
 	require.NoError(t, err, out)
-	require.Contains(t, out, "cleared 1 repaired failed change")
-	require.Equal(t, []string{`"1"|"ok"|`, `"2"|"far too long"|`},
+	require.Contains(t, out, "cleared 2 repaired failed changes")
+	require.Contains(t, out, fmt.Sprintf("range %d resolved: an earlier resync of failed changes that did not end", cutOff.ID))
+	require.Equal(t, []string{`"1"|"ok"|`, `"2"|"far too long"|`, `"3"|"also far too long"|`},
 		dump(t, d.target.DB(t, ""), "SELECT id, comment FROM global.cooksnaps ORDER BY id"))
 	out, err = d.tributary(t, "failed", "list")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "0 failed changes\n")
+	out, err = d.tributary(t, "ranges", "list")
+	require.NoError(t, err, out)
+	require.NotContains(t, out, "failed", "no range is left open")
 	out, err = d.tributary(t, "ranges", "list", "--all")
 	require.NoError(t, err, out)
-	require.Contains(t, out, "failed")
+	require.Contains(t, out, "failed changes 1-2")
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Wait())
