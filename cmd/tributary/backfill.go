@@ -26,7 +26,8 @@ func newBackfillCmd() *cobra.Command {
 			"tributary status shows the progress too.",
 		Example: "  tributary backfill --config tributary.yaml\n" +
 			"  tributary backfill --config tributary.yaml --source jp-recipes --mapping global.cooksnaps\n" +
-			"  tributary backfill --config tributary.yaml --mapping mappings/members.yaml --where 'id >= 1000'\n" +
+			"  # --where is taken by every table the mapping reads: one of a single table\n" +
+			"  tributary backfill --config tributary.yaml --mapping mappings/cooksnaps.yaml --where 'id >= 1000'\n" +
 			"  # in a script: return once every table is copied\n" +
 			"  tributary backfill --config tributary.yaml --follow",
 		Args: cobra.NoArgs,

@@ -205,8 +205,9 @@ func (bs *backfills) sourceKeys(ctx context.Context, rt resyncTable, target stri
 // canDelete returns the check of a delete a resync would send: the
 // mappings must take it without an error and give no refused operation,
 // and the mapping of target must give an operation for it (a driving
-// entry's filter that reads the omitted columns, or delete: ignore, gives
-// none; then the target row is left for the re-verify to report).
+// entry's filter that the row does not pass with its omitted columns
+// NULL, or delete: ignore, gives none; then the target row is left for
+// the re-verify to report).
 func (bs *backfills) canDelete(source, target string) func(t *change.Table, before change.Row, omitted []int) error {
 	return func(t *change.Table, before change.Row, omitted []int) error {
 		txn := &change.Txn{Source: source, Last: true, Changes: []change.RowChange{
@@ -227,7 +228,7 @@ func (bs *backfills) canDelete(source, target string) func(t *change.Table, befo
 		}
 		if !mine {
 			return fmt.Errorf("the mapping of %s gives no operation for the delete of a row known only by its key "+
-				"(a filter that reads other columns, or delete: ignore)", target)
+				"(a filter it does not pass with its other columns NULL, or delete: ignore)", target)
 		}
 		return nil
 	}
