@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tributary-cdc/tributary/internal/admin"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/replicator"
 )
@@ -66,6 +67,9 @@ func loadConfigWith(load func(string) (*config.Config, error)) (*config.Config, 
 	logger := slog.New(cfg.Log.Handler(os.Stderr))
 	if cfg.Log.FormatFor(os.Stderr) == config.LogJSON {
 		errorLogger = logger
+	}
+	if err := admin.UseLogger(logger); err != nil {
+		return nil, nil, err
 	}
 	return cfg, logger, nil
 }

@@ -1,10 +1,12 @@
 package mysqlerr
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"syscall"
 	"testing"
 
@@ -62,4 +64,16 @@ func TestUnreachable(t *testing.T) {
 	} {
 		require.Equal(t, tt.want, Unreachable(tt.err), "%v", tt.err)
 	}
+}
+
+// The driver's own lines go to the service's log at Debug, with their
+// component, not to stderr.
+func TestDriverLogger(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	DriverLogger(l).Print("packets.go:58 ", "read tcp: connection reset by peer")
+	require.Contains(t, buf.String(), `level=DEBUG msg="packets.go:58 read tcp: connection reset by peer" component=mysql-driver`)
+	buf.Reset()
+	DriverLogger(slog.New(slog.NewTextHandler(&buf, nil))).Print("hidden at info")
+	require.Empty(t, buf.String())
 }

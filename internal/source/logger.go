@@ -2,7 +2,6 @@ package source
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 )
 
@@ -35,11 +34,3 @@ func (d demoted) Handle(ctx context.Context, r slog.Record) error {
 
 func (d demoted) WithAttrs(attrs []slog.Attr) slog.Handler { return demoted{d.h.WithAttrs(attrs)} }
 func (d demoted) WithGroup(name string) slog.Handler       { return demoted{d.h.WithGroup(name)} }
-
-// driverLogger routes go-sql-driver's messages (such as a pooled
-// connection found closed after a server restart) to Debug.
-type driverLogger struct{ l *slog.Logger }
-
-func (d driverLogger) Print(v ...any) {
-	d.l.Debug(fmt.Sprint(v...), "component", "go-sql-driver")
-}

@@ -14,6 +14,7 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // server is what the reader knows about the source server it talks to.
@@ -36,7 +37,7 @@ func (r *Reader) openDB() (*sql.DB, error) {
 	c.ReadTimeout = 60 * time.Second
 	c.WriteTimeout = 60 * time.Second
 	c.InterpolateParams = true
-	c.Logger = driverLogger{r.log}
+	c.Logger = mysqlerr.DriverLogger(r.log)
 	r.opts.applyTLS(c)
 	connector, err := r.opts.connector(c)
 	if err != nil {

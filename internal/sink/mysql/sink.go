@@ -107,7 +107,7 @@ func New(ctx context.Context, opts Options) (*Sink, error) {
 	cfg.Params["optimizer_switch"] = "'derived_merge=on'"
 	cfg.Collation = "utf8mb4_general_ci"
 	cfg.InterpolateParams = true
-	cfg.Logger = driverLogger{opts.Logger}
+	cfg.Logger = mysqlerr.DriverLogger(opts.Logger)
 	// A target that stops answering (a hung server, a dropped network
 	// path) fails the statement after Timeout instead of holding a worker
 	// forever: the retry is logged and counted. A DSN's own readTimeout
@@ -399,15 +399,6 @@ func checkOp(op *change.TargetOp) error {
 		}
 	}
 	return nil
-}
-
-// driverLogger sends the driver's messages (closed idle connections and the
-// like) to slog at Debug level; they carry no row values.
-type driverLogger struct{ l *slog.Logger }
-
-// Print logs v at Debug level.
-func (d driverLogger) Print(v ...any) {
-	d.l.Debug(fmt.Sprint(v...), "component", "mysql-driver")
 }
 
 func hasKeyColumns(op *change.TargetOp) bool {
