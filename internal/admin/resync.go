@@ -19,6 +19,7 @@ import (
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
 	"github.com/tributary-cdc/tributary/internal/config"
 	"github.com/tributary-cdc/tributary/internal/mapping"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/replicator"
 )
 
@@ -169,6 +170,14 @@ func Resync(ctx context.Context, cfg *config.Config, opts ResyncOptions, logger 
 	left := 0
 	for _, it := range items {
 		n, err := reverify(ctx, cfg, set, opts, it, logger, w)
+		if err != nil && mysqlerr.Unreachable(err) {
+			open := ""
+			if it.rg.ID != 0 {
+				open = ", and the range stays open"
+			}
+			return fmt.Errorf("verifying %s again: %w; its rows are in the service's stream, which applies them "+
+				"once the server is back%s: run this command again then", itemName(it), err, open)
+		}
 		if err != nil {
 			return fmt.Errorf("verifying %s again: %w", itemName(it), err)
 		}

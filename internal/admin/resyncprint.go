@@ -18,14 +18,17 @@ import (
 	"github.com/tributary-cdc/tributary/internal/verify"
 )
 
-// printResults prints what the resync of a range did, a line per table.
+// printResults prints what the resync of a range did, a line per table:
+// rows SENT into the stream (the service applies them as it applies the
+// stream, and the re-verify checks them), rows CARRIED by a change the
+// stream had anyway, deletes sent.
 func printResults(w io.Writer, name string, results []backfill.ResyncResult, dry bool) {
 	fmt.Fprintln(w, name)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if dry {
 		fmt.Fprintln(tw, "  SOURCE\tTABLE\tKEY\tKEYS\tROWS\tABSENT")
 	} else {
-		fmt.Fprintln(tw, "  SOURCE\tTABLE\tKEY\tWINDOWS\tCOPIED\tCARRIED\tDELETED\tELAPSED")
+		fmt.Fprintln(tw, "  SOURCE\tTABLE\tKEY\tWINDOWS\tSENT\tCARRIED\tDELETED\tELAPSED")
 	}
 	for _, r := range results {
 		if dry {
