@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/testenv"
 )
 
 // fakeWindow is a replay window holding the transactions of source "src"
@@ -85,11 +87,17 @@ func TestUniqueKeyCollisionPolicies(t *testing.T) {
 			if tt.window {
 				x[1].Source, win.from, win.to = "src", 2, 2
 			}
-			s := tg.sink(t, Options{Workers: 2, OnConflict: tt.onConflict, OnError: tt.onError, Failed: store, Replay: win})
+			var logs testenv.LogBuffer
+			s := tg.sink(t, Options{Workers: 2, OnConflict: tt.onConflict, OnError: tt.onError, Failed: store, Replay: win,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			ctx := context.Background()
 			require.NoError(t, s.Apply(ctx, x[0]))
 			require.NoError(t, s.Apply(ctx, x[1]))
 			err = s.Flush(ctx)
+			// The key guard's NULL is logged as the collision it stands for.
+			require.Contains(t, logs.String(), "after permanent error")
+			require.NotContains(t, logs.String(), "code=1048")
+			require.Contains(t, logs.String(), "code=1062")
 			rows := tg.dump(t, "SELECT * FROM members ORDER BY id")
 			failed, ferr := store.FailedChanges()
 			require.NoError(t, ferr)

@@ -130,6 +130,18 @@ var errSecondaryDuplicate = func() error {
 	return mysqlerr.NewRedacted(me, me.Error())
 }()
 
+// itemsKeyGuardError is keyGuardError for a statement or run of items:
+// the error of the key guard of one of their upserts reads as a NULL key
+// in the log otherwise.
+func itemsKeyGuardError(items []item, err error) error {
+	for i := range items {
+		if e := keyGuardError(&items[i].op, err); e != err {
+			return e
+		}
+	}
+	return err
+}
+
 // keyGuardError returns errSecondaryDuplicate when err is the NULL that
 // upsertSQL's key guard assigns to op's first key column, else err.
 func keyGuardError(op *change.TargetOp, err error) error {

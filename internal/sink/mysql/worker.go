@@ -253,6 +253,7 @@ func (w *worker) applyStmts(ctx context.Context, stmts []stmt) error {
 	var se *stmtError
 	if !errors.As(err, &se) || len(stmts) == 1 {
 		items := w.b.items[stmts[0].start:stmts[len(stmts)-1].end]
+		err = itemsKeyGuardError(items, err)
 		w.log.Warn("applying operation by operation after permanent error",
 			"ops", len(items), "targets", targets(items), "code", errorCode(err), "error", mysqlerr.Redact(err))
 		return w.applyEach(ctx, items)
@@ -265,6 +266,7 @@ func (w *worker) applyStmts(ctx context.Context, stmts []stmt) error {
 	}
 	st := stmts[k]
 	items := w.b.items[st.start:st.end]
+	err = itemsKeyGuardError(items, err)
 	w.log.Warn("applying one statement operation by operation after permanent error",
 		"ops", len(items), "run_ops", stmts[len(stmts)-1].end-stmts[0].start, "targets", targets(items),
 		"code", errorCode(err), "error", mysqlerr.Redact(err))
