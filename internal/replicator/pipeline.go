@@ -137,6 +137,17 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	hard, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
 	stop, done := ctx.Done(), make(chan struct{})
+	go func() {
+		select {
+		case <-stop:
+			// A sink that cannot write (its target down) holds the part
+			// it was handed until the grace period ends: say why the stop
+			// may take that long.
+			p.Logger.Info("stopping: each source stops at its next transaction boundary, a transaction in flight "+
+				"within stop_grace; then the sinks make what they hold durable", "stop_grace", p.StopGrace)
+		case <-done:
+		}
+	}()
 	go afterGrace(stop, done, p.StopGrace, func() {
 		p.stops.graceOver.Store(true)
 		abort()
