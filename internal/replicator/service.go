@@ -316,9 +316,8 @@ func NewReaders(cfg *config.Config, store *checkpoint.Store, set *mapping.Set, l
 	return readers
 }
 
-// preflight checks every source and reports every failure at once.
-// preflight checks every source, waiting for those that cannot be
-// reached (untilReachable).
+// preflight checks every source and reports every failure at once,
+// waiting for those that cannot be reached yet (untilReachable).
 func preflight(ctx context.Context, readers map[string]*source.Reader, logger *slog.Logger) error {
 	var errs []error
 	for name, r := range readers {
