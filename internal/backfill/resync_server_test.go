@@ -53,14 +53,14 @@ func (s *streamMarks) high(ctx context.Context, w *window) error {
 
 func (s *streamMarks) close() error { return nil }
 
-// A resync of keys reads them in windows of the chunk size, hands on the
-// rows and deletes the absent keys, and goes through the source's
-// throttle: under a rows-per-second cap each window waits for the rows
-// of the one before.
-func TestResyncReadsKeysInThrottledWindows(t *testing.T) {
+// throttledTable starts a source with app.t holding rows 1..n and returns
+// a backfiller of it with chunks of 100 rows capped at 100 rows/s, its
+// watermarks kept in memory, and the throttle's waits, recorded instead
+// of slept.
+func throttledTable(t *testing.T, n int) (*Backfiller, *streamMarks, *[]time.Duration) {
 	srv := testenv.StartT(t, testenv.Options{})
 	var fill []string
-	for i := 1; i <= 250; i++ {
+	for i := 1; i <= n; i++ {
 		fill = append(fill, fmt.Sprintf("(%d, 'v%d')", i, i))
 	}
 	srv.Exec(t, "CREATE DATABASE app", "CREATE TABLE app.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(10))",
@@ -70,11 +70,20 @@ func TestResyncReadsKeysInThrottledWindows(t *testing.T) {
 	t.Cleanup(func() { _ = b.Close() })
 	marks := &streamMarks{m: b.merger, db: b.db}
 	b.marks = marks
-	var waits []time.Duration
+	waits := new([]time.Duration)
 	b.throttle.sleep = func(_ context.Context, d time.Duration) error {
-		waits = append(waits, d)
+		*waits = append(*waits, d)
 		return nil
 	}
+	return b, marks, waits
+}
+
+// A resync of keys reads them in windows of the chunk size, hands on the
+// rows and deletes the absent keys, and goes through the source's
+// throttle: under a rows-per-second cap each window waits for the rows
+// of the one before.
+func TestResyncReadsKeysInThrottledWindows(t *testing.T) {
+	b, marks, waits := throttledTable(t, 250)
 	var keys [][]change.Value
 	for i := 1; i <= 300; i++ {
 		keys = append(keys, []change.Value{int64(i)})
@@ -85,8 +94,8 @@ func TestResyncReadsKeysInThrottledWindows(t *testing.T) {
 	require.Equal(t, 250, res.Copied)
 	require.Equal(t, 50, res.Absent)
 	require.Equal(t, 50, res.Deleted)
-	require.Len(t, waits, 2, "the second and third windows wait for the rows of the one before")
-	for _, w := range waits {
+	require.Len(t, *waits, 2, "the second and third windows wait for the rows of the one before")
+	for _, w := range *waits {
 		// 100 rows at 100 rows/s, less the time the window took.
 		require.Greater(t, w, 500*time.Millisecond)
 	}
@@ -119,22 +128,7 @@ func TestResyncReadsKeysInThrottledWindows(t *testing.T) {
 // a resync's does: under a rows-per-second cap each chunk waits for the
 // rows of the one before.
 func TestRecheckIsThrottled(t *testing.T) {
-	srv := testenv.StartT(t, testenv.Options{})
-	var fill []string
-	for i := 1; i <= 300; i++ {
-		fill = append(fill, fmt.Sprintf("(%d, 'v%d')", i, i))
-	}
-	srv.Exec(t, "CREATE DATABASE app", "CREATE TABLE app.t (id INT NOT NULL PRIMARY KEY, v VARCHAR(10))",
-		"INSERT INTO app.t VALUES "+strings.Join(fill, ", "))
-	b, err := New(Options{Source: "s", DSN: srv.DSN("root", "", ""), ChunkRows: 100, ChunkTime: -1, MaxRowsPerSecond: 100})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = b.Close() })
-	b.marks = &streamMarks{m: b.merger, db: b.db}
-	var waits []time.Duration
-	b.throttle.sleep = func(_ context.Context, d time.Duration) error {
-		waits = append(waits, d)
-		return nil
-	}
+	b, _, waits := throttledTable(t, 300)
 	plan, err := NewPlan(t.Context(), b.db, "app", "t", "")
 	require.NoError(t, err)
 	var last []LastImage
@@ -144,8 +138,8 @@ func TestRecheckIsThrottled(t *testing.T) {
 	res, err := b.Recheck(t.Context(), Recheck{Schema: "app", Table: "t", Last: last, ChunkKeys: 100})
 	require.NoError(t, err)
 	require.Equal(t, 300, res.Read)
-	require.Len(t, waits, 2, "the second and third chunks wait for the rows of the one before")
-	for _, w := range waits {
+	require.Len(t, *waits, 2, "the second and third chunks wait for the rows of the one before")
+	for _, w := range *waits {
 		require.Greater(t, w, 500*time.Millisecond, "100 rows at 100 rows/s, less the time the chunk took")
 	}
 }
