@@ -3,6 +3,7 @@ package mysqlerr
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
@@ -21,48 +22,63 @@ const (
 
 // verbatim lists the server errors whose messages are known to name only
 // objects (users, databases, tables, columns) and limits, never a value of
-// a row: only those are logged as the server wrote them. Any other message
-// may quote row values: a duplicate key quotes the key, a trigger's SIGNAL
-// says whatever the trigger put in it, a conversion error quotes the value
-// it could not convert, and statements are sent with their values
-// interpolated, so a syntax error quotes them too.
-var verbatim = map[uint16]bool{
-	gomysql.ER_CON_COUNT_ERROR:              true, // Too many connections
-	gomysql.ER_DBACCESS_DENIED_ERROR:        true,
-	gomysql.ER_ACCESS_DENIED_ERROR:          true,
-	gomysql.ER_BAD_NULL_ERROR:               true, // Column 'c' cannot be null
-	gomysql.ER_BAD_DB_ERROR:                 true,
-	gomysql.ER_SERVER_SHUTDOWN:              true,
-	gomysql.ER_BAD_FIELD_ERROR:              true, // Unknown column
-	gomysql.ER_WRONG_VALUE_COUNT_ON_ROW:     true,
-	gomysql.ER_TABLEACCESS_DENIED_ERROR:     true,
-	gomysql.ER_COLUMNACCESS_DENIED_ERROR:    true,
-	gomysql.ER_NO_SUCH_TABLE:                true,
-	gomysql.ER_NET_PACKET_TOO_LARGE:         true,
-	gomysql.ER_NET_READ_ERROR:               true,
-	gomysql.ER_NET_READ_INTERRUPTED:         true,
-	gomysql.ER_NET_ERROR_ON_WRITE:           true,
-	gomysql.ER_NET_WRITE_INTERRUPTED:        true,
-	gomysql.ER_LOCK_WAIT_TIMEOUT:            true,
-	gomysql.ER_LOCK_DEADLOCK:                true,
-	gomysql.ER_SPECIFIC_ACCESS_DENIED_ERROR: true,
-	gomysql.ER_OPTION_PREVENTS_STATEMENT:    true, // --read-only
-	gomysql.ER_QUERY_INTERRUPTED:            true,
-	gomysql.ER_NO_DEFAULT_FOR_FIELD:         true, // Field 'c' doesn't have a default value
-	gomysql.ER_NEED_REPREPARE:               true,
-	gomysql.ER_READ_ONLY_MODE:               true,
-	ERConnectionKilled:                      true,
-	ERStatementTimeout:                      true,
-	ERSessionWasKilled:                      true,
-	ERQueryTimeout:                          true,
-	ERLockNowait:                            true,
-	CRServerGoneError:                       true,
-	CRServerLost:                            true,
+// a row, each with the forms of its message (MySQL's and MariaDB's, in
+// English): only those are logged as the server wrote them. Any other
+// message may quote row values: a duplicate key quotes the key, a
+// trigger's SIGNAL says whatever the trigger put in it, a conversion error
+// quotes the value it could not convert, and statements are sent with
+// their values interpolated, so a syntax error quotes them too. The form
+// matters as much as the code: a SIGNAL may give any code (SET
+// MYSQL_ERRNO = 1213) with a message of its own, which is withheld; so is
+// a server's message in another language.
+var verbatim = map[uint16]*regexp.Regexp{
+	gomysql.ER_CON_COUNT_ERROR:              form(`Too many connections`),
+	gomysql.ER_DBACCESS_DENIED_ERROR:        form(`Access denied for user '.*'@'.*' to database '.*'`),
+	gomysql.ER_ACCESS_DENIED_ERROR:          form(`Access denied for user '.*'@'.*' \(using password: (YES|NO)\)`),
+	gomysql.ER_BAD_NULL_ERROR:               form(`Column '.*' cannot be null`),
+	gomysql.ER_BAD_DB_ERROR:                 form(`Unknown database '.*'`),
+	gomysql.ER_SERVER_SHUTDOWN:              form(`Server shutdown in progress`),
+	gomysql.ER_BAD_FIELD_ERROR:              form(`Unknown column '.*' in '.*'`),
+	gomysql.ER_WRONG_VALUE_COUNT_ON_ROW:     form(`Column count doesn't match value count at row \d+`),
+	gomysql.ER_TABLEACCESS_DENIED_ERROR:     form(`\w+( \w+)* command denied to user '.*'@'.*' for table .*`),
+	gomysql.ER_COLUMNACCESS_DENIED_ERROR:    form(`\w+( \w+)* command denied to user '.*'@'.*' for column '.*' in table '.*'`),
+	gomysql.ER_NO_SUCH_TABLE:                form(`Table '.*' doesn't exist`),
+	gomysql.ER_NET_PACKET_TOO_LARGE:         form(`Got a packet bigger than 'max_allowed_packet' bytes`),
+	gomysql.ER_NET_READ_ERROR:               form(`Got an error reading communication packets`),
+	gomysql.ER_NET_READ_INTERRUPTED:         form(`Got timeout reading communication packets`),
+	gomysql.ER_NET_ERROR_ON_WRITE:           form(`Got an error writing communication packets`),
+	gomysql.ER_NET_WRITE_INTERRUPTED:        form(`Got timeout writing communication packets`),
+	gomysql.ER_LOCK_WAIT_TIMEOUT:            form(`Lock wait timeout exceeded; try restarting transaction`),
+	gomysql.ER_LOCK_DEADLOCK:                form(`Deadlock found when trying to get lock; try restarting transaction`),
+	gomysql.ER_SPECIFIC_ACCESS_DENIED_ERROR: form(`Access denied; you need \(at least one of\) the .* privilege\(s\) for this operation`),
+	gomysql.ER_OPTION_PREVENTS_STATEMENT:    form(`The (MySQL|MariaDB) server is running with the .* option so it cannot execute this statement`),
+	gomysql.ER_QUERY_INTERRUPTED:            form(`Query execution was interrupted`),
+	gomysql.ER_NO_DEFAULT_FOR_FIELD:         form(`Field '.*' doesn't have a default value`),
+	gomysql.ER_NEED_REPREPARE:               form(`Prepared statement needs to be re-prepared`),
+	gomysql.ER_READ_ONLY_MODE:               form(`Running in read-only mode`),
+	ERConnectionKilled:                      form(`Connection was killed`),
+	ERStatementTimeout:                      form(`Query execution was interrupted \(max_statement_time exceeded\)`),
+	ERSessionWasKilled:                      form(`Session was killed`),
+	ERQueryTimeout:                          form(`Query execution was interrupted, maximum statement execution time exceeded`),
+	ERLockNowait:                            form(`Statement aborted because lock\(s\) could not be acquired immediately and NOWAIT is set\.?`),
+	CRServerGoneError:                       form(`(MySQL|MariaDB) server has gone away`),
+	CRServerLost:                            form(`Lost connection to (MySQL|MariaDB) server.*`),
 }
 
-// Verbatim reports whether the server's message for error code names no
-// row value, so it may be logged as it is.
-func Verbatim(code uint16) bool { return verbatim[code] }
+// form compiles the whole-message pattern of a verbatim error.
+func form(pattern string) *regexp.Regexp { return regexp.MustCompile(`\A` + pattern + `\z`) }
+
+// Verbatim reports whether the server's messages for error code name no
+// row value in their known forms, so a message of that form may be
+// logged as it is.
+func Verbatim(code uint16) bool { return verbatim[code] != nil }
+
+// logged reports whether me may be logged as it is: a Verbatim code with
+// a message of one of its known forms.
+func logged(me *mysql.MySQLError) bool {
+	f := verbatim[me.Number]
+	return f != nil && f.MatchString(me.Message)
+}
 
 // Redacted is an error whose text leaves out the messages of the server
 // errors in it that may quote row values: each reads "error N (SQLSTATE):
@@ -85,8 +101,8 @@ func (e *Redacted) Unwrap() error { return e.err }
 func NewRedacted(err error, text string) *Redacted { return &Redacted{err: err, text: text} }
 
 // Redact returns err fit to log and to return to callers that log it: the
-// message of every server error in err whose code is not Verbatim is
-// withheld. It returns err itself when nothing is withheld, and nil for
+// message of every server error in err that is not of a Verbatim code and
+// one of its known forms is withheld. It returns err itself when nothing is withheld, and nil for
 // nil.
 func Redact(err error) error {
 	if err == nil {
@@ -144,7 +160,7 @@ func collect(err error, out *[]*mysql.MySQLError) {
 	case *Redacted:
 		return
 	case *mysql.MySQLError:
-		if !verbatim[e.Number] {
+		if !logged(e) {
 			*out = append(*out, e)
 		}
 		return
@@ -161,7 +177,7 @@ func collect(err error, out *[]*mysql.MySQLError) {
 	default:
 		// An error type with an As method of its own: nothing else to
 		// walk, but it must not slip through.
-		if errors.As(err, &me) && !verbatim[me.Number] {
+		if errors.As(err, &me) && !logged(me) {
 			*out = append(*out, me)
 		}
 	}

@@ -71,3 +71,29 @@ func TestVerbatimCodes(t *testing.T) {
 		require.False(t, Verbatim(code), "%d may quote values", code)
 	}
 }
+
+// A code whose messages name no value is logged only in one of its known
+// forms: a trigger's SIGNAL may give that code with a message of its own,
+// quoting a row, and that is withheld.
+func TestVerbatimOnlyInItsKnownForms(t *testing.T) {
+	for _, tt := range []struct {
+		err  *mysql.MySQLError
+		kept bool
+	}{
+		{&mysql.MySQLError{Number: 1048, SQLState: [5]byte{'2', '3', '0', '0', '0'}, Message: "Column 'email' cannot be null"}, true},
+		{&mysql.MySQLError{Number: 1213, SQLState: [5]byte{'4', '0', '0', '0', '1'},
+			Message: "Deadlock found when trying to get lock; try restarting transaction"}, true},
+		{&mysql.MySQLError{Number: 2013, Message: "Lost connection to MySQL server during query"}, true},
+		{&mysql.MySQLError{Number: 1048, SQLState: [5]byte{'4', '5', '0', '0', '0'}, Message: "SECRETVALUE"}, false},
+		{&mysql.MySQLError{Number: 1213, SQLState: [5]byte{'4', '0', '0', '0', '1'}, Message: "SECRETVALUE"}, false},
+		{&mysql.MySQLError{Number: 1205, Message: "Lock wait timeout exceeded; try restarting transaction SECRETVALUE"}, false},
+	} {
+		got := Redact(fmt.Errorf("applying: %w", tt.err)).Error()
+		if tt.kept {
+			require.Contains(t, got, tt.err.Message)
+		} else {
+			require.NotContains(t, got, "SECRETVALUE")
+			require.Contains(t, got, "message withheld")
+		}
+	}
+}
