@@ -304,6 +304,18 @@ key: [id]
 sources: [{source: jp-accounts, table: accounts.users, columns: {id: id, n: "id * 4611686018427387904 * 8"}}]`,
 			change.RowChange{Table: usersTable, Op: change.Insert, After: user(1, "secret@x", "live")}, false,
 			`computing column "n": expression "id * 4611686018427387904 * 8": integer overflow (id uint64)`},
+		{"a function that quotes the value it fails on", `
+target: g.t
+key: [id]
+sources: [{source: jp-accounts, table: accounts.users, columns: {id: id, d: "date(email)"}}]`,
+			change.RowChange{Table: usersTable, Op: change.Insert, After: user(1, "secret@x", "live")}, false,
+			`computing column "d": expression "date(email)": invalid date ‹email› (email string)`},
+		{"a filter that quotes it in quotes", `
+target: g.t
+key: [id]
+sources: [{source: jp-accounts, table: accounts.users, columns: {id: id}, filter: "date(email, '2006') != nil"}]`,
+			change.RowChange{Table: usersTable, Op: change.Insert, After: user(1, "secret@x", "live")}, false,
+			`computing filter: expression "date(email, '2006') != nil": parsing time "…" as "…" (email string)`},
 		{"null key", `
 target: g.t
 key: [id]

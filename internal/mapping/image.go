@@ -9,6 +9,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/exprerr"
 )
 
 // image evaluates a contributor's expressions over one row image.
@@ -68,12 +69,11 @@ func (im *image) run(prog *vm.Program) (any, error) {
 	return v, nil
 }
 
-// failure describes a runtime error of prog by its class, the expression
-// and the types of the columns it reads: expression errors may quote row
-// values, which must not reach logs.
+// failure describes a runtime error of prog by its class (exprerr.Class),
+// the expression and the types of the columns it reads: expression errors
+// may quote row values, which must not reach logs.
 func (im *image) failure(prog *vm.Program, err error) error {
-	class, _, _ := strings.Cut(err.Error(), ":")
-	class, _, _ = strings.Cut(class, "\n")
+	class := exprerr.Class(err, im.env)
 	node := prog.Node()
 	refs, _, _ := identifiers(&node)
 	types := make([]string, len(refs))

@@ -7,6 +7,7 @@ import (
 	"github.com/expr-lang/expr"
 
 	"github.com/tributary-cdc/tributary/internal/change"
+	"github.com/tributary-cdc/tributary/internal/exprerr"
 )
 
 // exprKey evaluates r's expression on txn.Changes[i] identified by row, one
@@ -24,7 +25,9 @@ func (r *route) exprKey(txn *change.Txn, i int, row change.Row) (string, error) 
 		"op": c.Op.String(), "gtid": txn.GTID}
 	out, err := expr.Run(r.expr, env)
 	if err != nil {
-		return "", fmt.Errorf("partition key expression of %s: %w", c.Table.QualifiedName(), err)
+		// Its message may quote the row's values, which must not reach
+		// logs.
+		return "", fmt.Errorf("partition key expression of %s: %s", c.Table.QualifiedName(), exprerr.Class(err, env))
 	}
 	switch v := out.(type) {
 	case nil:

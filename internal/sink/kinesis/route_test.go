@@ -62,6 +62,9 @@ func TestPartitionKey(t *testing.T) {
 	r := compileRoutes(&Options{Stream: "x", PartitionKey: PartitionKeyExpression + "a + b"})[0]
 	_, err := r.key(txn(insert, ""), 0)
 	require.ErrorContains(t, err, "partition key expression of s.t: invalid operation")
+	r = compileRoutes(&Options{Stream: "x", PartitionKey: PartitionKeyExpression + "date(b)"})[0]
+	_, err = r.key(txn(change.RowChange{Table: composite, Op: change.Insert, After: change.Row{int64(1), "SECRET", nil}}, ""), 0)
+	require.EqualError(t, err, "partition key expression of s.t: invalid date ‹b›", "the value it failed on is left out")
 	r = compileRoutes(&Options{Stream: "x", PartitionKey: PartitionKeyExpression + "[a]"})[0]
 	_, err = r.key(txn(insert, ""), 0)
 	require.EqualError(t, err, "partition key expression of s.t: result of type []interface {}, want text or a number")
