@@ -38,7 +38,7 @@ var importRules = []importRule{
 	{
 		pkgs: []string{
 			"internal/change", "internal/problem", "internal/dsn", "internal/retry",
-			"internal/keyexpr", "internal/mysqlerr", "internal/gcpace",
+			"internal/keyexpr", "internal/exprerr", "internal/mysqlerr", "internal/gcpace",
 		},
 		forbid: []string{"internal/..."},
 		why:    "a leaf the stages share; depending on another package of the module would tie the stages together through it",
