@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -107,4 +108,18 @@ func TestPreflightUnreachable(t *testing.T) {
 	err := New(Options{Name: "x", Host: "127.0.0.1", Port: 1, User: "u", Password: "secret-pw", ServerID: 5}).Preflight(context.Background())
 	require.Error(t, err)
 	require.False(t, strings.Contains(err.Error(), "secret-pw"))
+}
+
+// A DSN's tls parameter holds for the reader's own queries too: against a
+// server without TLS, tls=true refuses the preflight rather than asking
+// the server in plaintext.
+func TestPreflightKeepsTheDSNsTLS(t *testing.T) {
+	s := startMariaDB(t)
+	opts := Options{Name: "x", DataSourceName: fmt.Sprintf("root@tcp(127.0.0.1:%d)/?tls=true", s.Port), ServerID: 5}
+	opts.EnsureDefaults()
+	err := New(opts).Preflight(t.Context())
+	require.ErrorContains(t, err, "TLS")
+	plain := Options{Name: "x", DataSourceName: fmt.Sprintf("root@tcp(127.0.0.1:%d)/", s.Port), ServerID: 5}
+	plain.EnsureDefaults()
+	require.NotContains(t, fmt.Sprint(New(plain).Preflight(t.Context())), "TLS", "the same server without tls=true")
 }

@@ -5,13 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"time"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
-	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/mysqlerr"
@@ -27,18 +25,21 @@ type server struct {
 }
 
 // openDB opens a small connection pool to the source for metadata queries;
-// the caller closes it.
+// the caller closes it. It connects as every other connection to the
+// source does (driverConfig): with the DSN's parameters, its tls one
+// included, or the tls block; a DSN's own timeouts win.
 func (r *Reader) openDB() (*sql.DB, error) {
-	c := driver.NewConfig()
-	c.User = r.opts.User
-	c.Net, c.Addr = "tcp", net.JoinHostPort(r.opts.Host, strconv.Itoa(int(r.opts.Port)))
-	c.Params = map[string]string{"time_zone": "'+00:00'"}
-	c.Timeout = 10 * time.Second
-	c.ReadTimeout = 60 * time.Second
-	c.WriteTimeout = 60 * time.Second
-	c.InterpolateParams = true
+	c := r.opts.driverConfig("")
+	if c.Timeout == 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 60 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 60 * time.Second
+	}
 	c.Logger = mysqlerr.DriverLogger(r.log)
-	r.opts.applyTLS(c)
 	connector, err := r.opts.connector(c)
 	if err != nil {
 		return nil, fmt.Errorf("configuring connection to %s: %w", c.Addr, err)
