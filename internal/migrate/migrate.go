@@ -10,6 +10,8 @@ import (
 	"path"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 )
 
 // TableName is the goose version table, created in the database the
@@ -34,7 +36,9 @@ func Up(ctx context.Context, db *sql.DB, migrations fs.FS, logger *slog.Logger) 
 			"version", r.Source.Version, "name", path.Base(r.Source.Path), "duration", r.Duration)
 	}
 	if err != nil {
-		return fmt.Errorf("applying migrations: %w", err)
+		// A migration's error may quote a row (a unique key added over
+		// duplicates quotes the duplicate).
+		return mysqlerr.Redact(fmt.Errorf("applying migrations: %w", err))
 	}
 	version, err := p.GetDBVersion(ctx)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -144,4 +145,18 @@ func TestParseStamp(t *testing.T) {
 			require.True(t, tt.want.Equal(got), "got %v", got)
 		})
 	}
+}
+
+// A migration that fails on the rows the table holds (a unique key over
+// duplicates) does not quote them.
+func TestUpFailureQuotesNoRow(t *testing.T) {
+	db := target(t)
+	_, err := db.Exec("CREATE TABLE global.t (id INT PRIMARY KEY, v VARCHAR(20))")
+	require.NoError(t, err)
+	_, err = db.Exec("INSERT INTO global.t VALUES (1, 'SECRETVALUE'), (2, 'SECRETVALUE')")
+	require.NoError(t, err)
+	dups := fstest.MapFS{"00001_unique.sql": {Data: []byte("-- +goose Up\nALTER TABLE global.t ADD UNIQUE KEY v (v);\n")}}
+	err = Up(t.Context(), db, dups, nil)
+	require.ErrorContains(t, err, "1062")
+	require.NotContains(t, err.Error(), "SECRETVALUE")
 }
