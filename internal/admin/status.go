@@ -209,6 +209,7 @@ func checkpoints(ctx context.Context, cfg *config.Config) (map[string]change.Pos
 	for _, c := range cursors {
 		fills[c.Source] = append(fills[c.Source], backfill.TableStatus{Table: c.QualifiedName(), Key: c.Key,
 			Where: c.Where, Chunks: c.Chunks, Rows: c.Rows, Done: c.Done, Estimate: c.Estimate, Requested: c.Requested,
+			Error:            c.Failed,
 			CheckpointChunks: c.Chunks, CheckpointRows: c.Rows})
 	}
 	return pos, fills, nil

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tributary-cdc/tributary/internal/change"
 	"github.com/tributary-cdc/tributary/internal/checkpoint"
+	"github.com/tributary-cdc/tributary/internal/mysqlerr"
 	"github.com/tributary-cdc/tributary/internal/source/decode"
 )
 
@@ -410,6 +411,15 @@ func (b *Backfiller) work(ctx context.Context) error {
 			}
 		}
 		err := b.copyTable(ctx, c, gen)
+		if err != nil && ctx.Err() == nil && c.Where != "" && !retryable(err) {
+			// Ended before another worker may claim the table again.
+			err = b.abandon(c.QualifiedName(), gen, err)
+			b.release(c.QualifiedName())
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		b.release(c.QualifiedName())
 		if err != nil {
 			if ctx.Err() != nil {
@@ -440,6 +450,32 @@ func (b *Backfiller) advance(c checkpoint.Cursor, gen uint64) {
 	if j := b.mu.jobs[c.QualifiedName()]; j != nil && j.gen == gen {
 		j.cursor, j.err = c, ""
 	}
+}
+
+// abandon ends the backfill of a table whose predicate the server took
+// when it was requested but fails on the rows (a subquery that finds
+// several, a function that signals): the request is wrong, not the
+// stream, so the table's copy ends, failed, and the service goes on. The
+// cursor is saved done, with why, so a restart does not take it up again;
+// a new request of the table replaces it.
+func (b *Backfiller) abandon(name string, gen uint64, cause error) error {
+	cur, ok := b.current(name, gen)
+	if !ok {
+		return nil // requested again meanwhile
+	}
+	why := mysqlerr.Redact(cause).Error()
+	cur.Done, cur.Failed = true, "its predicate fails on the source's rows: "+why
+	if err := b.opts.Store.SaveCursors([]checkpoint.Cursor{cur}); err != nil {
+		return fmt.Errorf("saving the failed backfill of %s on source %s: %w", name, b.opts.Source, err)
+	}
+	b.mu.Lock()
+	if j := b.mu.jobs[name]; j != nil && j.gen == gen {
+		j.cursor, j.err = cur, cur.Failed
+	}
+	b.mu.Unlock()
+	b.log.Error("backfill of the table failed and ended; the stream goes on: request it again with a predicate that holds",
+		"table", name, "error", why)
+	return nil
 }
 
 // failed records a retried error for Status.

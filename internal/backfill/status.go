@@ -1,6 +1,7 @@
 package backfill
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
@@ -24,7 +25,8 @@ type TableStatus struct {
 	// Estimate is the number of rows expected when the backfill was
 	// requested, 0 when unknown (see checkpoint.Cursor.Estimate).
 	Estimate uint64 `json:"estimate,omitempty"`
-	// Error is the last error of a chunk being retried.
+	// Error is the last error of a chunk being retried, or, with Done, why
+	// the copy ended without finishing (checkpoint.Cursor.Failed).
 	Error     string    `json:"error,omitempty"`
 	Requested time.Time `json:"requested"`
 }
@@ -39,7 +41,7 @@ func (b *Backfiller) Status() []TableStatus {
 	for name, j := range b.mu.jobs {
 		c := j.cursor
 		out = append(out, TableStatus{Table: name, Key: c.Key, Where: c.Where, Chunks: c.Chunks, Rows: c.Rows,
-			Done: c.Done, Estimate: c.Estimate, Error: j.err, Requested: c.Requested})
+			Done: c.Done, Estimate: c.Estimate, Error: cmp.Or(j.err, c.Failed), Requested: c.Requested})
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].Table < out[k].Table })
 	return out

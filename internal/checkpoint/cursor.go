@@ -37,8 +37,12 @@ type Cursor struct {
 	// Chunks counts the chunks copied, Rows the rows they handed on.
 	Chunks uint64
 	Rows   uint64
-	// Done is set once a chunk came back short: the table is copied.
+	// Done is set once a chunk came back short: the table is copied; or,
+	// with Failed, once the copy ended without finishing.
 	Done bool
+	// Failed says why a copy ended without finishing (its predicate
+	// fails on the source's rows), in words that quote no row.
+	Failed string
 	// Estimate is how many rows the copy was expected to hand on when it
 	// was requested (the server's statistics, or a count of a small
 	// table); 0 when unknown. It drives percentages and ETAs only.
@@ -58,6 +62,7 @@ type cursorRecord struct {
 	Chunks    uint64       `json:"chunks"`
 	Rows      uint64       `json:"rows"`
 	Done      bool         `json:"done,omitempty"`
+	Failed    string       `json:"failed,omitempty"`
 	Estimate  uint64       `json:"estimate,omitempty"`
 	Requested time.Time    `json:"requested"`
 }
@@ -99,7 +104,7 @@ func (s *Store) setCursors(b *pebble.Batch, cs []Cursor) error {
 			return fmt.Errorf("encoding backfill cursor of %s on %s: %w", c.QualifiedName(), c.Source, err)
 		}
 		value, err := json.Marshal(cursorRecord{Key: c.Key, After: after, Where: c.Where, Chunks: c.Chunks,
-			Rows: c.Rows, Done: c.Done, Estimate: c.Estimate, Requested: c.Requested.UTC()})
+			Rows: c.Rows, Done: c.Done, Failed: c.Failed, Estimate: c.Estimate, Requested: c.Requested.UTC()})
 		if err != nil {
 			return fmt.Errorf("encoding backfill cursor of %s on %s: %w", c.QualifiedName(), c.Source, err)
 		}
@@ -190,7 +195,7 @@ func decodeCursor(key, value []byte) (Cursor, error) {
 	if err != nil {
 		return Cursor{}, fmt.Errorf("decoding backfill cursor of %s on %s: %w", c.QualifiedName(), c.Source, err)
 	}
-	c.Key, c.After, c.Where, c.Chunks, c.Rows, c.Done, c.Estimate, c.Requested =
-		rec.Key, after, rec.Where, rec.Chunks, rec.Rows, rec.Done, rec.Estimate, rec.Requested
+	c.Key, c.After, c.Where, c.Chunks, c.Rows, c.Done, c.Failed, c.Estimate, c.Requested =
+		rec.Key, after, rec.Where, rec.Chunks, rec.Rows, rec.Done, rec.Failed, rec.Estimate, rec.Requested
 	return c, nil
 }

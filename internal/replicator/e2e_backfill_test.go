@@ -425,6 +425,23 @@ func TestBackfillCommand(t *testing.T) {
 		st, err := exec.Command(bin, "status", "--config", cfgPath).CombinedOutput()
 		require.NoError(t, err)
 		require.Regexp(t, `alpha\s+app.t where id <= 100\s+true\s+2\s+100\s+100\s+100%`, string(st))
+
+		// A predicate the server takes but that fails on the rows (a
+		// subquery that finds several) ends that backfill, not the
+		// service.
+		got, err = backfill("--where", "id = (SELECT s.id FROM app.t s WHERE s.id > 0)", "--detach")
+		require.NoError(t, err, "%s", got)
+		waitFor(t, 30*time.Second, "the failed backfill in the status", func() bool {
+			st, _ := exec.Command(bin, "status", "--config", cfgPath).CombinedOutput()
+			return strings.Contains(string(st), "its predicate fails on the source's rows") && strings.Contains(string(st), "error 1242")
+		})
+		require.True(t, healthy(cfg), "the service goes on")
+	})
+	// A restart does not take the failed backfill up again.
+	runWhile(t, cfg, replicator.Options{}, func() {
+		st, err := exec.Command(bin, "status", "--config", cfgPath).CombinedOutput()
+		require.NoError(t, err)
+		require.Contains(t, string(st), "its predicate fails on the source's rows")
 	})
 	reads := 0
 	for _, e := range readEnvelopes(t, out) {
