@@ -206,6 +206,19 @@ func TestResyncFailed(t *testing.T) {
 	out, err := d.tributary(t, "failed", "list")
 	require.NoError(t, err, out)
 	require.Contains(t, out, "1 failed change\n")
+	cfg, err := config.Load(d.cfg)
+	require.NoError(t, err)
+	get := func(path string) string {
+		resp, err := http.Get("http://" + cfg.HTTP.Listen + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, err = b.ReadFrom(resp.Body)
+		require.NoError(t, err)
+		return b.String()
+	}
+	require.NotContains(t, get("/failed"), "far too long", "the list holds no row values")
+	require.Contains(t, get("/failed/1"), "far too long", "one failed change, whole")
 
 	out, err = d.tributary(t, "resync", "--failed", "--dry-run")
 	require.NoError(t, err, out)
@@ -216,8 +229,6 @@ func TestResyncFailed(t *testing.T) {
 
 	// A resync --failed cut off before its re-verify left the range of
 	// its failed change open; another failed since.
-	cfg, err := config.Load(d.cfg)
-	require.NoError(t, err)
 	body, err := json.Marshal(checkpoint.Range{Mapping: "global.cooksnaps", Origin: checkpoint.RangeFailed,
 		Keys: [][]string{{"2"}}, Reason: "failed changes 1"})
 	require.NoError(t, err)

@@ -29,10 +29,20 @@ func newRepair(cfg *config.Config, set *mapping.Set, store *checkpoint.Store, si
 // repairHTTP serves a Repair on the service's HTTP endpoints.
 type repairHTTP struct{ r *Repair }
 
+// Failed lists the failed changes without their row values: their keys,
+// and the error's summary in place of a whole error that may quote values.
+// Only GET /failed/{id} (tributary failed show) gives one whole.
 func (h repairHTTP) Failed(context.Context) (any, error) {
 	all, err := h.r.Store.FailedChanges()
 	if err != nil {
 		return nil, fmt.Errorf("reading failed changes: %w", err)
+	}
+	for i := range all {
+		fc := &all[i]
+		fc.Columns, fc.Values = nil, nil
+		if fc.Summary != "" {
+			fc.Error = fc.Summary
+		}
 	}
 	return failedJSON(all...)
 }
