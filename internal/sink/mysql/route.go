@@ -78,18 +78,55 @@ const (
 // rowHash returns the FNV-1a hash of op's table and, when byKey, of its
 // key, integer key values by their blocks of 1<<shift neighbours.
 func rowHash(op *change.TargetOp, byKey bool, shift uint) uint64 {
+	h, _ := keyHash(op, byKey, nil, shift)
+	return h
+}
+
+// foldedHash is rowHash of op by key, the values of the columns fold
+// marks by their folded form (see foldable), and false when one of them
+// cannot be folded.
+func foldedHash(op *change.TargetOp, fold []bool) (uint64, bool) {
+	return keyHash(op, true, fold, routeBlock)
+}
+
+// keyHash is the hash of rowHash, the values of the key columns fold
+// marks (none when nil) by their folded form, and false when one of
+// them cannot be folded.
+func keyHash(op *change.TargetOp, byKey bool, fold []bool, shift uint) (uint64, bool) {
 	h := fnv.New64a()
 	h.Write([]byte(op.Target.Schema))
 	h.Write([]byte{0})
 	h.Write([]byte(op.Target.Name))
 	h.Write([]byte{0})
-	if byKey {
-		var buf [32]byte
-		for _, v := range op.Key {
+	if !byKey {
+		return h.Sum64(), true
+	}
+	var buf [64]byte
+	for i, v := range op.Key {
+		if i >= len(fold) || !fold[i] || v == nil {
 			h.Write(appendBlock(buf[:0], v, shift))
+			continue
+		}
+		s, ok := v.(string)
+		if !ok || !foldable(s) {
+			return 0, false
+		}
+		s = strings.TrimRight(s, " ")
+		h.Write(binary.AppendUvarint(append(buf[:0], 'c'), uint64(len(s))))
+		for len(s) > 0 {
+			n := min(len(s), len(buf))
+			for j := range n {
+				c := s[j]
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				buf[j] = c
+			}
+			h.Write(buf[:n])
+			s = s[n:]
 		}
 	}
-	return h.Sum64()
+	return h.Sum64(), true
 }
 
 // spread maps the FNV-1a hash h onto [0, n) by all of its bits. FNV-1a's
@@ -397,43 +434,6 @@ func foldable(s string) bool {
 		}
 	}
 	return true
-}
-
-// foldedHash is rowHash of op by key, the values of the columns fold
-// marks by their folded form (see foldable), and false when one of them
-// cannot be folded.
-func foldedHash(op *change.TargetOp, fold []bool) (uint64, bool) {
-	h := fnv.New64a()
-	h.Write([]byte(op.Target.Schema))
-	h.Write([]byte{0})
-	h.Write([]byte(op.Target.Name))
-	h.Write([]byte{0})
-	var buf [64]byte
-	for i, v := range op.Key {
-		if i >= len(fold) || !fold[i] || v == nil {
-			h.Write(appendBlock(buf[:0], v, routeBlock))
-			continue
-		}
-		s, ok := v.(string)
-		if !ok || !foldable(s) {
-			return 0, false
-		}
-		s = strings.TrimRight(s, " ")
-		h.Write(binary.AppendUvarint(append(buf[:0], 'c'), uint64(len(s))))
-		for len(s) > 0 {
-			n := min(len(s), len(buf))
-			for j := range n {
-				c := s[j]
-				if 'A' <= c && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				buf[j] = c
-			}
-			h.Write(buf[:n])
-			s = s[n:]
-		}
-	}
-	return h.Sum64(), true
 }
 
 // appendBlock appends, encoded as appendKeyValue encodes a value, the
